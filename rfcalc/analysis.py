@@ -1,0 +1,243 @@
+"""``analyze(spec)``: the forward fold from layers to an immutable ``Analysis`` with a row per layer.
+
+>>> a = analyze("c3,c3,p2")
+>>> a.rf, a.jump, a.total_params
+((6, 6), (2, 2), 10144)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field as dc_field
+from fractions import Fraction
+
+from .dsl import format_layer, format_spec, parse, parse_shape
+from .errors import RFError, SpecError, SymbolError
+from .layers import Dense, Flatten, Repeat, bind, symbols_of
+from .propagate import Applied, Field, apply_layer, input_field
+
+Pair = tuple[int, int]
+
+HEADS = {"seed": "flat,fc20,fc10/softmax"}  # the notebook's Flatten, Dense(20), Dense(10, softmax)
+
+
+def _half(x: Fraction):
+    """A Fraction as JSON: int when whole, else float (centres are multiples of 1/2, exact in binary)."""
+    return int(x) if x.denominator == 1 else float(x)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One layer's line: Keras name and class, shapes, parameters, MACs, and its receptive field."""
+
+    index: int
+    name: str
+    kind: str
+    token: str
+    layer: object
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    rf: Pair | None
+    rf_min: Pair | None
+    jump: Pair | None
+    start: tuple[Fraction, Fraction] | None
+    padding: tuple[Pair, Pair] | None = None
+    flags: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def spatial(self) -> bool:
+        return self.rf is not None
+
+    @property
+    def eff_pad(self) -> Pair | None:
+        """Effective padding: how far the field of output unit 0 reaches before input pixel 0."""
+        if self.rf is None:
+            return None
+        return tuple(int(Fraction(r - 1, 2) - s) for r, s in zip(self.rf, self.start))
+
+    def to_dict(self) -> dict:
+        pair = (lambda v: list(v) if v is not None else None)
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "token": self.token,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "macs": self.macs,
+            "rf": pair(self.rf),
+            "rf_min": pair(self.rf_min),
+            "jump": pair(self.jump),
+            "start": [_half(s) for s in self.start] if self.start is not None else None,
+            "padding": [list(p) for p in self.padding] if self.padding is not None else None,
+            "eff_pad": pair(self.eff_pad),
+            "flags": list(self.flags),
+            **({"inputs": list(self.inputs)} if self.inputs else {}),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Per-layer rows and totals. ``rf``/``jump``/``start`` are those of the last spatial layer."""
+
+    spec: str
+    input_shape: tuple[int, int, int]
+    layers: tuple[Row, ...]
+    _last: Row | None = dc_field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        last = next((r for r in reversed(self.layers) if r.spatial), None)
+        object.__setattr__(self, "_last", last)
+
+    @property
+    def total_params(self) -> int:
+        return sum(r.params for r in self.layers)
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(r.trainable_params for r in self.layers)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(r.non_trainable_params for r in self.layers)
+
+    @property
+    def total_macs(self) -> int:
+        return sum(r.macs for r in self.layers)
+
+    @property
+    def rf(self) -> Pair:
+        return self._last.rf if self._last else (1, 1)
+
+    @property
+    def rf_min(self) -> Pair:
+        return self._last.rf_min if self._last else (1, 1)
+
+    @property
+    def jump(self) -> Pair:
+        return self._last.jump if self._last else (1, 1)
+
+    @property
+    def start(self) -> tuple[Fraction, Fraction]:
+        return self._last.start if self._last else (Fraction(0), Fraction(0))
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    @property
+    def rf_exceeds_input(self) -> bool:
+        return any(r > n for r, n in zip(self.rf, self.input_shape[:2]))
+
+    def row(self, name: str) -> Row:
+        """The row of the layer called ``name`` (Keras name such as ``conv2d_1``)."""
+        for r in self.layers:
+            if r.name == name:
+                return r
+        raise RFError(f"no layer named {name!r}; the layers are: {', '.join(r.name for r in self.layers)}")
+
+    def to_dict(self) -> dict:
+        return {
+            "spec": self.spec,
+            "input_shape": list(self.input_shape),
+            "layers": [r.to_dict() for r in self.layers],
+            "total_params": self.total_params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "total_macs": self.total_macs,
+            "output_shape": list(self.output_shape),
+            "rf": list(self.rf),
+            "rf_min": list(self.rf_min),
+            "jump": list(self.jump),
+            "start": [_half(s) for s in self.start],
+        }
+
+    def __repr__(self) -> str:
+        h, w, c = self.input_shape
+        return (f"Analysis({self.spec!r}, input={h}x{w}x{c}, layers={len(self.layers)}, "
+                f"params={self.total_params:,}, rf={self.rf[0]}x{self.rf[1]}, jump={self.jump[0]}x{self.jump[1]})")
+
+    def __str__(self) -> str:
+        from .render import to_text
+        return to_text(self)
+
+    def _repr_html_(self) -> str:
+        from .render import to_html
+        return to_html(self)
+
+
+def keras_name(class_name: str) -> str:
+    """Keras' default layer-name stem for a class.
+
+    >>> keras_name("Conv2D"), keras_name("MaxPooling2D"), keras_name("BatchNormalization")
+    ('conv2d', 'max_pooling2d', 'batch_normalization')
+    """
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name)  # the rule of keras' to_snake_case
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def make_row(index: int, name: str, layer, before: Field, applied: Applied, input_hw, inputs=()) -> Row:
+    """A Row from one applied layer; adds the ``rf>input`` flag."""
+    out = applied.field
+    flags = applied.flags
+    if out.rf is not None and any(r > n for r, n in zip(out.rf, input_hw)):
+        flags = flags + ("rf>input",)
+    return Row(index, name, layer.keras_class, format_layer(layer), layer, before.shape, out.shape,
+               applied.trainable, applied.non_trainable, applied.macs, out.rf, out.rf_min, out.jump,
+               out.start, applied.padding, flags, tuple(inputs))
+
+
+def resolve(spec, head=None, symbols=None) -> tuple:
+    """Layers from a spec string or layer sequence, with an optional head and symbol bindings."""
+    layers = parse(spec) if isinstance(spec, str) else tuple(spec)
+    if head:
+        head_spec = HEADS.get(head, head)
+        layers = layers + parse(head_spec)
+    if symbols:
+        layers = bind(layers, dict(symbols))
+    left = symbols_of(layers)
+    if left:
+        names = ", ".join("{" + s + "}" for s in left)
+        raise SymbolError(f"the spec has the symbols {names}: bind them (--set {left[0]}=3) or use --symbolic")
+    return layers
+
+
+def analyze(spec, input_shape=(32, 32, 3), head=None, symbols=None) -> Analysis:
+    """Analyse a spec (string or layers) on an input ``(H, W, C)``; ``head='seed'`` adds the notebook's head.
+
+    >>> analyze("c3,c3,p2", head="seed").total_params
+    174214
+    >>> analyze("c7s2-64/valid", input_shape="224x224x3").layers[0].output_shape
+    (109, 109, 64)
+    """
+    if isinstance(input_shape, str):
+        input_shape = parse_shape(input_shape)
+    input_shape = tuple(int(v) for v in input_shape)
+    if len(input_shape) != 3 or min(input_shape) < 1:
+        raise SpecError(f"input_shape must be (H, W, C) with positive sizes. Received: input_shape={input_shape}")
+    layers = resolve(spec, head, symbols)
+    field = input_field(input_shape)
+    counts: dict[str, int] = {}
+    rows = []
+    for i, layer in enumerate(layers):
+        stem = keras_name(layer.keras_class)
+        n = counts.get(stem, 0)
+        counts[stem] = n + 1
+        name = stem if n == 0 else f"{stem}_{n}"
+        try:
+            applied = apply_layer(layer, field)
+        except RFError as err:
+            raise type(err)(f"layer {i + 1} '{name}' ({format_layer(layer)}): {err}") from None
+        rows.append(make_row(i, name, layer, field, applied, input_shape[:2]))
+        field = applied.field
+    return Analysis(format_spec(layers), input_shape, tuple(rows))

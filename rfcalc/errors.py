@@ -1,0 +1,56 @@
+"""One exception family. Every error rfcalc raises on bad input is an ``RFError``.
+
+``RFError`` subclasses ``ValueError`` so callers that already catch that keep working.
+The CLI maps any ``RFError`` to one message on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+
+class RFError(ValueError):
+    """Base class of every rfcalc input error."""
+
+
+class SpecError(RFError):
+    """A layer-spec string that does not parse; the message shows the spec with a caret."""
+
+    def __init__(self, message: str, spec: str | None = None, pos: int | None = None, length: int = 1):
+        self.reason = message
+        self.spec = spec
+        self.pos = pos
+        if spec is not None and pos is not None:
+            message = f"{message}\n{caret(spec, pos, length)}"
+        super().__init__(message)
+
+
+class ShapeError(RFError):
+    """A layer that cannot be applied to its input size (for example a 7x7 'valid' conv on 5x5)."""
+
+
+class UnsupportedLayerError(RFError):
+    """A Keras layer that rfcalc does not know how to analyse."""
+
+
+class SymbolError(RFError):
+    """A spec that still holds symbols ({k}, {n}) where numbers are needed, or a bad binding."""
+
+
+class AlignmentError(RFError):
+    """Branches that merge with different jumps or centres (their fields do not line up)."""
+
+
+def caret(spec: str, pos: int, length: int = 1) -> str:
+    """Two lines: the spec (clipped around ``pos`` when long) and a caret under ``pos``.
+
+    >>> print(caret("c3,q3,p2", 3, 2))
+      c3,q3,p2
+         ^^
+    """
+    width = 72
+    lo = max(0, min(pos - width // 2, len(spec) - width))
+    hi = min(len(spec), lo + width)
+    shown = spec[lo:hi].replace("\n", " ").replace("\t", " ")
+    prefix = "..." if lo > 0 else ""
+    suffix = "..." if hi < len(spec) else ""
+    marks = "^" * max(1, min(length, hi - pos))
+    return f"  {prefix}{shown}{suffix}\n  {' ' * (len(prefix) + pos - lo)}{marks}"
