@@ -1,0 +1,40 @@
+"""rfcalc: receptive field, shape, parameter and MAC analysis for convolutional networks.
+
+>>> from rfcalc import analyze
+>>> analyze("c3,c3").rf
+(5, 5)
+
+The Keras adapters and probes (``from_keras``, ``to_keras``, ``probe``, ``erf``) and the sympy
+closed forms (``closed_forms``) load TensorFlow or sympy only when first used.
+"""
+
+from .analysis import Analysis, Row, analyze
+from .dsl import format_spec, parse, parse_shape
+from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError, UnsupportedLayerError
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "from_keras": "keras_io",
+    "to_keras": "keras_io",
+    "probe": "probes",
+    "erf": "probes",
+    "closed_forms": "symbolic",
+    "explain": "explain",
+    "compare": "compare",
+}
+
+__all__ = [
+    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape",
+    "RFError", "SpecError", "ShapeError", "SymbolError", "UnsupportedLayerError", "AlignmentError",
+    *_LAZY,
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'rfcalc' has no attribute {name!r}")
