@@ -1,0 +1,210 @@
+"""The ``rfcalc`` command: thin argument parsing over the library; bad input -> one message, exit 2.
+
+    rfcalc "c3,c3,p2" [--input 32x32x3] [--head seed] [--json] [--symbolic] [--set k=3]
+    rfcalc model.keras | keras:ResNet50 [--layer NAME] [--identity NAME]
+    rfcalc explain SPEC [--lang en|ja] [--at i,j]
+    rfcalc compare SPEC SPEC ... [--json]
+    rfcalc probe SPEC|MODEL [...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import RFError
+
+COMMANDS = ("explain", "compare", "probe")
+
+EPILOG = """\
+spec language (docs/dsl.md):
+  c3          Conv2D 3x3, stride 1, 'same', 32 filters, ReLU    c7s2-64/valid  options
+  c3x1        non-square kernel        d2 dilation            -64 filters       /valid /same
+  p2  p3s2    MaxPooling2D              a2  AveragePooling2D   p2/same
+  dw3  sep3-64  bn  gap  gmp  flat  fc20  fc10/softmax         zp1  crop1
+  c3*3 == c3,c3,c3     (c3,c3,p2)*2     symbols: c{k}*{n}  (c3,p2)*{n}  c3-{C}
+examples:
+  rfcalc "c3,c3,p2" --head seed        the notebook's model2, with its totals
+  rfcalc explain "c3,c3" --lang ja     B2-2-2, worked out
+  rfcalc compare c7 "c3*3"             same 7x7 field, 49 vs 27 weights
+  rfcalc "(c3,p2)*{n}" --symbolic      closed forms
+  rfcalc keras:ResNet50 --input 224x224x3
+"""
+
+
+def _shape(text: str):
+    from .dsl import parse_shape
+    try:
+        return parse_shape(text)
+    except RFError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _binding(text: str):
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip().isidentifier() or not value.strip().lstrip("+").isdigit():
+        raise argparse.ArgumentTypeError(f"write a binding as NAME=INTEGER, as in k=3. Received: {text!r}")
+    return name.strip(), int(value)
+
+
+def _pixel(text: str):
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2 or not all(p.lstrip("-").isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"write an output pixel as ROW,COL, as in 0,0. Received: {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def _common(p: argparse.ArgumentParser, head: bool = True):
+    p.add_argument("--input", metavar="HxWxC", type=_shape, default=None,
+                   help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
+    if head:
+        p.add_argument("--head", metavar="seed|SPEC", default=None,
+                       help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)")
+    p.add_argument("--set", metavar="NAME=N", type=_binding, action="append", default=[],
+                   help="bind a symbol of the spec, as in --set k=3 (repeatable)")
+
+
+def main_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rfcalc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Receptive field, output shapes, parameters and MACs of a CNN, layer by layer. "
+                    "Also: rfcalc explain | compare | probe (each with --help).")
+    p.add_argument("spec", help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:ResNet50')
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print Analysis.to_dict() as JSON")
+    p.add_argument("--symbolic", action="store_true", help="sympy closed forms for RF, jump, size, params")
+    p.add_argument("--layer", metavar="NAME", help="show one layer's field (e.g. conv2d_1)")
+    p.add_argument("--identity", metavar="NAME", action="append", default=[],
+                   help="(models) treat this unknown layer as identity (repeatable)")
+    return p
+
+
+def explain_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rfcalc explain",
+                                description="The worked receptive-field derivation, layer by layer (B2-2-2).")
+    p.add_argument("spec")
+    _common(p)
+    p.add_argument("--lang", choices=("en", "ja"), default="en", help="language (ja: 日本語)")
+    p.add_argument("--at", metavar="ROW,COL", type=_pixel, help="the input rows and columns of this output pixel")
+    return p
+
+
+def compare_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rfcalc compare",
+                                description="Specs side by side: RF, jump, output shape, params, MACs, "
+                                            "with ratios to the first.")
+    p.add_argument("specs", nargs="+", metavar="SPEC")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def probe_parser() -> argparse.ArgumentParser:
+    from . import probe_cli
+    p = argparse.ArgumentParser(prog="rfcalc probe",
+                                description="Measure receptive fields with gradients (needs TensorFlow): "
+                                            "a structural probe that checks the analysis, or the "
+                                            "effective receptive field (--erf).")
+    probe_cli.add_arguments(p)
+    return p
+
+
+def _console():
+    from rich.console import Console
+    return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=False)
+
+
+def _emit_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _analyze(args):
+    from .analysis import analyze
+    spec = args.spec
+    if getattr(args, "identity", None) or spec.startswith("keras:") or spec.lower().endswith((".keras", ".h5", ".hdf5")):
+        from .keras_io import analyze_source, is_model_source
+        if is_model_source(spec):
+            return analyze_source(spec, input_shape=args.input, identity=tuple(args.identity))
+        if not spec.startswith("keras:") and spec.lower().endswith((".keras", ".h5", ".hdf5")):
+            raise RFError(f"no such model file: {spec}")
+    return analyze(spec, args.input or (32, 32, 3), args.head, dict(args.set) or None)
+
+
+def run_main(argv) -> int:
+    args = main_parser().parse_args(argv)
+    if args.symbolic:
+        from .symbolic import closed_forms
+        cf = closed_forms(args.spec, args.input)
+        if args.set:
+            raise RFError("--symbolic keeps the symbols; drop --set, or drop --symbolic for numbers")
+        if args.json:
+            _emit_json(cf.to_dict())
+        else:
+            _console().print(cf)
+        return 0
+    analysis = _analyze(args)
+    if args.layer:
+        row = analysis.row(args.layer)
+        if args.json:
+            _emit_json(row.to_dict())
+        else:
+            from .render import layer_text
+            _console().print(layer_text(analysis, row))
+        return 0
+    if args.json:
+        _emit_json(analysis.to_dict())
+    else:
+        from .render import table
+        _console().print(table(analysis))
+    return 0
+
+
+def run_explain(argv) -> int:
+    args = explain_parser().parse_args(argv)
+    from .analysis import analyze
+    from .explain import explain
+    analysis = analyze(args.spec, args.input or (32, 32, 3), args.head, dict(args.set) or None)
+    print(str(explain(analysis, lang=args.lang, at=args.at)))
+    return 0
+
+
+def run_compare(argv) -> int:
+    args = compare_parser().parse_args(argv)
+    from .compare import compare
+    result = compare(args.specs, args.input or (32, 32, 3), args.head, dict(args.set) or None)
+    if args.json:
+        _emit_json(result.to_dict())
+    else:
+        _console().print(result)
+    return 0
+
+
+def run_probe(argv) -> int:
+    args = probe_parser().parse_args(argv)
+    from . import probe_cli
+    return probe_cli.run(args)
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``rfcalc`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe}
+    try:
+        if argv and argv[0] in runners:
+            return runners[argv[0]](argv[1:])
+        return run_main(argv)
+    except RFError as err:
+        message = str(err)
+        lines = message.splitlines() or [""]
+        sys.stderr.write(f"rfcalc: error: {lines[0]}\n" + "".join(f"{line}\n" for line in lines[1:]))
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("rfcalc: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

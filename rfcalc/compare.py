@@ -1,0 +1,105 @@
+"""Several specs side by side: field, shape, parameters and MACs, with ratios to the first.
+
+>>> c = compare(["c7", "c3*3"], input_shape=(32, 32, 3))
+>>> [(e.analysis.rf, e.kernel_weights) for e in c.entries]
+[((7, 7), 49), ((7, 7), 27)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .analysis import Analysis, analyze
+from .layers import Conv, DepthwiseConv, SeparableConv
+
+
+def kernel_weights(analysis: Analysis) -> int:
+    """Spatial kernel weights per (input, output) channel pair, summed over the conv layers: 49 for c7, 27 for c3*3.
+
+    >>> kernel_weights(analyze("c3,c3"))
+    18
+    """
+    total = 0
+    for row in analysis.layers:
+        if isinstance(row.layer, (Conv, DepthwiseConv, SeparableConv)):
+            kh, kw = row.layer.kernel
+            total += kh * kw
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    analysis: Analysis
+    kernel_weights: int
+
+    def ratios(self, base: "Entry") -> dict:
+        """Params, MACs and kernel weights as exact fractions of the first spec's."""
+        def ratio(a, b):
+            return Fraction(a, b) if b else None
+        return {
+            "params": ratio(self.analysis.total_params, base.analysis.total_params),
+            "macs": ratio(self.analysis.total_macs, base.analysis.total_macs),
+            "kernel_weights": ratio(self.kernel_weights, base.kernel_weights),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    entries: tuple[Entry, ...]
+
+    def to_dict(self) -> dict:
+        base = self.entries[0]
+        out = []
+        for e in self.entries:
+            a = e.analysis
+            ratios = {k: (None if v is None else float(v)) for k, v in e.ratios(base).items()}
+            out.append({
+                "spec": a.spec, "rf": list(a.rf), "jump": list(a.jump), "output_shape": list(a.output_shape),
+                "params": a.total_params, "macs": a.total_macs, "kernel_weights": e.kernel_weights,
+                "ratio_to_first": ratios,
+            })
+        return {"input_shape": list(base.analysis.input_shape), "specs": out}
+
+    def __rich__(self):
+        from rich import box
+        from rich.table import Table
+
+        from .render import fmt_field, fmt_int, fmt_pair, fmt_shape
+
+        base = self.entries[0]
+        h, w, c = base.analysis.input_shape
+        t = Table(title=f"Compared on a {h}x{w}x{c} input (ratios to the first spec)", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+        for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x"):
+            t.add_column(head, justify="left" if head in ("Spec", "Output Shape") else "right")
+
+        def x(v):
+            return "-" if v is None else f"{float(v):.2f}"
+
+        for e in self.entries:
+            a, r = e.analysis, e.ratios(base)
+            t.add_row(a.spec, fmt_field(a.rf), fmt_pair(a.jump), fmt_shape(a.output_shape),
+                      fmt_int(a.total_params), x(r["params"]), fmt_int(a.total_macs), x(r["macs"]),
+                      fmt_int(e.kernel_weights), x(r["kernel_weights"]))
+        t.caption = ("k·k weights: kernel weights per input/output channel pair, summed over conv layers "
+                     "(c7: 49; c3*3: 27 for the same 7x7 field)")
+        t.caption_justify = "left"
+        return t
+
+
+def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None) -> Comparison:
+    """Analyse each spec on the same input and line them up.
+
+    >>> compare(["c5", "c3*2"]).to_dict()["specs"][1]["ratio_to_first"]["kernel_weights"]
+    0.72
+    """
+    specs = list(specs)
+    if not specs:
+        from .errors import SpecError
+        raise SpecError("compare needs at least one spec")
+    entries = []
+    for spec in specs:
+        a = spec if isinstance(spec, Analysis) else analyze(spec, input_shape, head, symbols)
+        entries.append(Entry(a, kernel_weights(a)))
+    return Comparison(tuple(entries))

@@ -1,0 +1,184 @@
+"""Rich tables (and HTML for notebooks) from an ``Analysis``: Keras' summary columns plus RF | Jump | Start.
+
+Nothing here computes; it only formats what ``analysis`` produced.
+
+>>> from rfcalc import analyze
+>>> print(to_text(analyze("c3,c3"), width=100).splitlines()[0])
+Model: "c3*2"  input 32x32x3
+"""
+
+from __future__ import annotations
+
+import html
+from fractions import Fraction
+
+FLAG_HELP = {
+    "rf>input": "receptive field larger than the input",
+    "skips": "stride longer than the window: some input pixels are never read",
+    "drops": "'valid' leaves the last rows/columns of its input unread",
+    "misaligned": "merged branches have different jumps or centres",
+}
+
+
+def fmt_int(n: int) -> str:
+    """Thousands separators, as Keras' summary.
+
+    >>> fmt_int(174214)
+    '174,214'
+    """
+    return f"{n:,}"
+
+
+def fmt_pair(pair, sep: str = "x") -> str:
+    """``5x5``, or ``7x3`` when the axes differ; ``-`` for no value.
+
+    >>> fmt_pair((5, 5)), fmt_pair((7, 3)), fmt_pair(None)
+    ('5', '7x3', '-')
+    """
+    if pair is None:
+        return "-"
+    a, b = (fmt_num(v) for v in pair)
+    return a if a == b else f"{a}{sep}{b}"
+
+
+def fmt_field(pair) -> str:
+    """A receptive-field size, always as ``h×w``.
+
+    >>> fmt_field((5, 5))
+    '5x5'
+    """
+    return "global" if pair is None else f"{pair[0]}x{pair[1]}"
+
+
+def fmt_num(v) -> str:
+    """An int or a half-integer Fraction, as a short decimal.
+
+    >>> fmt_num(Fraction(1, 2)), fmt_num(Fraction(-3)), fmt_num(7)
+    ('0.5', '-3', '7')
+    """
+    if isinstance(v, Fraction):
+        return str(v.numerator) if v.denominator == 1 else str(float(v))
+    return str(v)
+
+
+def fmt_shape(shape) -> str:
+    """Keras' style, with the batch dimension: ``(None, 32, 32, 32)``.
+
+    >>> fmt_shape((16, 16, 32))
+    '(None, 16, 16, 32)'
+    """
+    return "(None, " + ", ".join(str(d) for d in shape) + ")"
+
+
+def fmt_bytes(params: int) -> str:
+    """Float32 size, as Keras' summary prints it.
+
+    >>> fmt_bytes(174214)
+    '680.52 KB'
+    """
+    size = params * 4.0
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
+
+
+def _cells(row) -> list[str]:
+    return [
+        f"{row.name} ({row.kind})",
+        fmt_shape(row.output_shape),
+        fmt_int(row.params),
+        fmt_int(row.macs),
+        fmt_field(row.rf),
+        fmt_pair(row.jump),
+        fmt_pair(row.start, ", "),
+        " ".join(row.flags),
+    ]
+
+
+HEADERS = ("Layer (type)", "Output Shape", "Param #", "MACs", "RF", "Jump", "Start", "Note")
+
+
+def footer_lines(a) -> list[str]:
+    """The totals under the table."""
+    h, w, c = a.input_shape
+    lines = [
+        f"Total params: {fmt_int(a.total_params)} ({fmt_bytes(a.total_params)})",
+        f"Trainable params: {fmt_int(a.trainable_params)} ({fmt_bytes(a.trainable_params)})",
+        f"Non-trainable params: {fmt_int(a.non_trainable_params)} ({fmt_bytes(a.non_trainable_params)})",
+        f"Total MACs: {fmt_int(a.total_macs)} per image",
+        f"Receptive field: {fmt_field(a.rf)} of the {h}x{w}x{c} input, jump {fmt_pair(a.jump)}, "
+        f"start {fmt_pair(a.start, ', ')}" + (" (larger than the input)" if a.rf_exceeds_input else ""),
+    ]
+    if a.rf_min != a.rf:
+        lines.append(f"Smallest field over all paths: {fmt_field(a.rf_min)}")
+    used = {f for r in a.layers for f in r.flags}
+    lines += [f"{flag}: {FLAG_HELP[flag]}" for flag in FLAG_HELP if flag in used]
+    return lines
+
+
+def table(a):
+    """A ``rich.table.Table`` of the analysis, totals in the caption."""
+    from rich import box
+    from rich.table import Table
+
+    h, w, c = a.input_shape
+    t = Table(title=f'Model: "{a.spec}"  input {h}x{w}x{c}', title_justify="left", box=box.SIMPLE_HEAD,
+              caption="\n".join(footer_lines(a)), caption_justify="left")
+    notes = any(r.flags for r in a.layers)
+    for head in HEADERS[:-1] + (HEADERS[-1:] if notes else ()):
+        numeric = head in ("Param #", "MACs", "RF", "Jump", "Start")
+        t.add_column(head, justify="right" if numeric else "left", no_wrap=head != "Note")
+    for row in a.layers:
+        t.add_row(*_cells(row)[: len(t.columns)])
+    return t
+
+
+def to_text(a, width: int = 120) -> str:
+    """Plain text of the table (no colour), as ``str(analysis)`` shows it."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    out = StringIO()
+    Console(file=out, width=width, color_system=None, legacy_windows=False).print(table(a))
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
+
+
+def to_html(a) -> str:
+    """An HTML table for Jupyter (``Analysis._repr_html_``)."""
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>" for r in a.layers)
+    foot = "<br>".join(esc(line) for line in footer_lines(a))
+    h, w, c = a.input_shape
+    return (f"<div><b>Model: &quot;{esc(a.spec)}&quot;</b> input {h}x{w}x{c}"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{foot}</p></div>")
+
+
+def layer_text(a, row) -> str:
+    """A few lines on one layer's field: size, jump, start and the input span of unit (0, 0).
+
+    >>> from rfcalc import analyze
+    >>> a = analyze("c3,c3,p2")
+    >>> print(layer_text(a, a.row("conv2d_1")).splitlines()[1])
+      receptive field 5x5, jump 1, start 0
+    """
+    lines = [f"{row.name} ({row.kind}) {row.token}: output {fmt_shape(row.output_shape)}, "
+             f"{fmt_int(row.params)} params, {fmt_int(row.macs)} MACs"]
+    if row.rf is None:
+        lines.append("  no spatial extent here: every output depends on the whole input")
+        return "\n".join(lines)
+    lines.append(f"  receptive field {fmt_field(row.rf)}, jump {fmt_pair(row.jump)}, start {fmt_pair(row.start, ', ')}")
+    if row.rf_min != row.rf:
+        lines.append(f"  smallest field over all paths {fmt_field(row.rf_min)}")
+    spans = []
+    for axis, label in ((0, "rows"), (1, "columns")):
+        lo = row.start[axis] - Fraction(row.rf[axis] - 1, 2)
+        hi = row.start[axis] + Fraction(row.rf[axis] - 1, 2)
+        spans.append(f"{label} {fmt_num(lo)}..{fmt_num(hi)}")
+    lines.append(f"  output unit (0, 0) reads input {', '.join(spans)} (negative = padding)")
+    lines.append(f"  unit (i, j) is centred at input (start + i*jump, start + j*jump); effective padding "
+                 f"{fmt_pair(row.eff_pad)}")
+    lines += [f"  {flag}: {FLAG_HELP[flag]}" for flag in row.flags if flag in FLAG_HELP]
+    return "\n".join(lines)
