@@ -171,6 +171,10 @@ class Analysis:
         from .render import to_text
         return to_text(self)
 
+    def __rich__(self):
+        from .render import table
+        return table(self)
+
     def _repr_html_(self) -> str:
         from .render import to_html
         return to_html(self)
