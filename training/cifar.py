@@ -1,0 +1,126 @@
+"""Read CIFAR-10 in its official python format, safely: no pickle in an archive can run code.
+
+The format: pickled dicts ``data_batch_1`` .. ``data_batch_5`` and ``test_batch`` (10,000 images each
+in the real set), each with ``b"data"`` uint8 ``(N, 3072)`` holding the R, G, B planes of a 32x32
+image in turn, and ``b"labels"`` a list of N ints in 0..9. They come in ``cifar-10-python.tar.gz``
+or extracted in ``cifar-10-batches-py/``.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import tarfile
+import zlib
+from pathlib import Path
+
+from .errors import DataError
+
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCH = "test_batch"
+FOLDER = "cifar-10-batches-py"
+ARCHIVE = "cifar-10-python.tar.gz"
+MAX_MEMBER_BYTES = 256 << 20  # a real batch is ~31 MB; refuse anything that would blow up memory
+
+# Exactly what rebuilding a pickled numpy array needs (as keras/src/datasets/npz_utils.py allows),
+# plus _codecs.encode, which Python 3 pickles of bytes at protocol 2 use and which only encodes text.
+_ALLOWED = frozenset({
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("_codecs", "encode"),
+})
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: the file may be corrupt or malicious")
+
+
+def load_batch(data: bytes, where: str):
+    """Images ``(N, 32, 32, 3)`` uint8 and labels ``(N,)`` uint8 from one pickled batch's bytes.
+
+    >>> import pickle, numpy as np
+    >>> raw = pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [3, 7]}, protocol=4)
+    >>> x, y = load_batch(raw, "demo")
+    >>> x.shape, y.tolist()
+    ((2, 32, 32, 3), [3, 7])
+    """
+    import numpy as np
+
+    try:
+        d = _RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
+    except pickle.UnpicklingError as err:
+        raise DataError(f"{where}: {err}") from None
+    except Exception as err:  # truncated or garbled pickles raise EOFError, ValueError, KeyError...
+        raise DataError(f"{where}: not a readable CIFAR-10 batch ({type(err).__name__}: {err})") from None
+    if not isinstance(d, dict) or b"data" not in d or b"labels" not in d:
+        keys = sorted(map(repr, d)) if isinstance(d, dict) else type(d).__name__
+        raise DataError(f"{where}: expected a dict with b'data' and b'labels'. Received: {keys}")
+    x, labels = d[b"data"], d[b"labels"]
+    if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3072:
+        got = (getattr(x, "dtype", type(x).__name__), getattr(x, "shape", None))
+        raise DataError(f"{where}: b'data' must be uint8 of shape (N, 3072). Received: dtype={got[0]}, shape={got[1]}")
+    try:
+        y = np.asarray(labels, dtype=np.int64)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: b'labels' must be a list of ints") from None
+    if y.shape != (x.shape[0],):
+        raise DataError(f"{where}: {x.shape[0]} images but labels of shape {y.shape}")
+    if y.size and (y.min() < 0 or y.max() > 9):
+        raise DataError(f"{where}: labels must lie in 0..9. Received: {int(y.min())}..{int(y.max())}")
+    # R, G, B planes -> NHWC, as keras.datasets.cifar10 does with channels_last
+    images = x.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(images), y.astype(np.uint8)
+
+
+def _from_folder(folder: Path) -> dict[str, bytes]:
+    out = {}
+    for name in (*TRAIN_BATCHES, TEST_BATCH):
+        path = folder / name
+        if not path.is_file():
+            raise DataError(f"{folder}: missing {name}; a complete {FOLDER}/ holds "
+                            f"{', '.join(TRAIN_BATCHES)} and {TEST_BATCH}")
+        if path.stat().st_size > MAX_MEMBER_BYTES:
+            raise DataError(f"{path}: {path.stat().st_size} bytes is far too large for a CIFAR-10 batch")
+        out[name] = path.read_bytes()
+    return out
+
+
+def _from_archive(path: Path) -> dict[str, bytes]:
+    wanted = {f"{FOLDER}/{n}": n for n in (*TRAIN_BATCHES, TEST_BATCH)}
+    out = {}
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:  # read members into memory: nothing is extracted to disk
+                name = wanted.get(member.name.lstrip("./"))
+                if name is None or not member.isfile():
+                    continue
+                if member.size > MAX_MEMBER_BYTES:
+                    raise DataError(f"{path}: member {member.name} declares {member.size} bytes; refusing it")
+                out[name] = tar.extractfile(member).read()
+    except DataError:
+        raise
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
+        raise DataError(f"{path}: not a readable tar.gz archive, perhaps truncated or corrupt "
+                        f"({type(err).__name__}: {err})") from None
+    missing = [n for n in wanted.values() if n not in out]
+    if missing:
+        raise DataError(f"{path}: the archive lacks {FOLDER}/{missing[0]}; is it cifar-10-python.tar.gz?")
+    return out
+
+
+def read_cifar10(path) -> tuple:
+    """``((x_train, y_train), (x_test, y_test))`` uint8 NHWC from a tar.gz or a ``cifar-10-batches-py`` folder."""
+    import numpy as np
+
+    path = Path(path)
+    raw = _from_folder(path) if path.is_dir() else _from_archive(path)
+    train = [load_batch(raw[n], f"{path}:{n}") for n in TRAIN_BATCHES]
+    x_test, y_test = load_batch(raw[TEST_BATCH], f"{path}:{TEST_BATCH}")
+    x_train = np.concatenate([x for x, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    return (x_train, y_train), (x_test, y_test)

@@ -1,0 +1,179 @@
+"""Find and load a dataset as the notebook's ``get_data_cifar`` does, offline unless asked to download.
+
+Search order: ``--data-dir`` when given (only there), else Keras's cache (``$KERAS_HOME`` or
+``~/.keras``, then ``datasets/``) and the Debian dataset packages under ``/usr/share/datasets``.
+Files are checked before anything heavy is imported, so a missing dataset fails at once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cifar import ARCHIVE, FOLDER, TRAIN_BATCHES, read_cifar10
+from .errors import DataError
+from .idx import IDX_NAMES, find_idx_set, read_idx_set
+
+SHAPES = {"cifar10": (32, 32, 3), "fashion_mnist": (28, 28, 1), "mnist": (28, 28, 1)}
+_ALIASES = {"cifar-10": "cifar10", "cifar_10": "cifar10", "fashion-mnist": "fashion_mnist",
+            "fmnist": "fashion_mnist", "fashionmnist": "fashion_mnist"}
+SYSTEM_DIRS = {"fashion_mnist": "/usr/share/datasets/fashion-mnist", "mnist": "/usr/share/datasets/mnist"}
+
+
+def dataset_name(name: str) -> str:
+    """The canonical dataset name.
+
+    >>> dataset_name("Fashion-MNIST"), dataset_name("cifar10")
+    ('fashion_mnist', 'cifar10')
+    """
+    key = _ALIASES.get(name.strip().lower(), name.strip().lower())
+    if key not in SHAPES:
+        raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(SHAPES)}")
+    return key
+
+
+def keras_cache() -> Path:
+    """Keras's dataset cache folder (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets"
+
+
+def _cifar_places(root: Path) -> list[Path]:
+    return [root / ARCHIVE, root / "cifar-10-batches-py.tar.gz", root / FOLDER,
+            root / "cifar-10-batches-py-target" / FOLDER, root]
+
+
+def _idx_places(root: Path, name: str) -> list[Path]:
+    sub = "fashion-mnist" if name == "fashion_mnist" else "mnist"
+    places = [root, root / sub]
+    if name == "mnist":
+        places = [root / "mnist.npz", *places]
+    return places
+
+
+def search_paths(name: str, data_dir=None) -> list[Path]:
+    """Every place looked at for ``name``, in order."""
+    roots = [Path(data_dir)] if data_dir is not None else [keras_cache()]
+    if data_dir is None and name in SYSTEM_DIRS:
+        roots.append(Path(SYSTEM_DIRS[name]))
+    out = []
+    for root in roots:
+        out += _cifar_places(root) if name == "cifar10" else _idx_places(root, name)
+    return out
+
+
+def _usable(name: str, path: Path) -> bool:
+    if name == "cifar10":
+        if path.is_dir():
+            return (path / TRAIN_BATCHES[0]).is_file()
+        return path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar"))
+    if path.suffix == ".npz":
+        return path.is_file()
+    return path.is_dir() and find_idx_set(path) is not None
+
+
+def locate(name: str, data_dir=None) -> Path:
+    """The first usable dataset file or folder, or a ``DataError`` saying where to put one."""
+    name = dataset_name(name)
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError(f"--data-dir {data_dir}: no such directory")
+    places = search_paths(name, data_dir)
+    for path in places:
+        if _usable(name, path):
+            return path
+    where = ", ".join(str(p) for p in dict.fromkeys(places))
+    if name == "cifar10":
+        what = f"put {ARCHIVE} (or its extracted {FOLDER}/) in --data-dir DIR or in {keras_cache()}"
+    else:
+        what = (f"put the four IDX files ({', '.join(v + '.gz' for v in IDX_NAMES.values())}) in --data-dir DIR"
+                + (", or install Debian's dataset-fashion-mnist" if name == "fashion_mnist" else ""))
+    raise DataError(f"no {name} data found (looked in: {where}); {what}; or pass --download to fetch it")
+
+
+def _read_npz(path: Path) -> tuple:
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as f:  # never unpickle from a data file
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    except (OSError, ValueError, KeyError, EOFError) as err:
+        raise DataError(f"{path}: not a readable mnist.npz ({type(err).__name__}: {err})") from None
+
+
+def _download(name: str) -> tuple:
+    import keras
+
+    module = {"cifar10": keras.datasets.cifar10, "fashion_mnist": keras.datasets.fashion_mnist,
+              "mnist": keras.datasets.mnist}[name]
+    try:
+        return module.load_data()
+    except Exception as err:  # network and checksum failures come as many types
+        raise DataError(f"downloading {name} failed ({type(err).__name__}: {err}); "
+                        f"see docs/training.md for offline setup") from None
+
+
+@dataclass(frozen=True)
+class Data:
+    """Train and test arrays (uint8 images NHWC, uint8 labels) and where they came from."""
+
+    name: str
+    x_train: object
+    y_train: object
+    x_test: object
+    y_test: object
+    source: str
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(int(v) for v in self.x_train.shape[1:])
+
+
+def _check(name: str, arrays, where: str):
+    import numpy as np
+
+    (x_train, y_train), (x_test, y_test) = arrays
+    h, w, c = SHAPES[name]
+    out = []
+    for part, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        x = np.asarray(x)
+        y = np.asarray(y).reshape(-1)
+        if x.ndim == 3 and c == 1:
+            x = x[..., None]
+        if x.ndim != 4 or x.shape[1:] != (h, w, c) or x.dtype != np.uint8:
+            raise DataError(f"{where}: {part} images must be uint8 of shape (N, {h}, {w}, {c}). "
+                            f"Received: dtype={x.dtype}, shape={x.shape}")
+        if len(y) != len(x) or len(x) == 0:
+            raise DataError(f"{where}: {len(x)} {part} images but {len(y)} labels")
+        if y.min() < 0 or y.max() > 9:
+            raise DataError(f"{where}: {part} labels must lie in 0..9. Received: {int(y.min())}..{int(y.max())}")
+        out.append((x, y.astype(np.uint8)))
+    return out
+
+
+def load_data(name: str = "cifar10", data_dir=None, data_size: int | None = None, download: bool = False) -> Data:
+    """Load a dataset; ``data_size`` keeps the first N training images (the notebook's ``get_data_cifar``).
+
+    Images stay uint8 here; the input pipeline divides by 255 in float32, as the notebook does.
+    """
+    name = dataset_name(name)
+    if data_size is not None and data_size < 1:
+        raise DataError(f"--data-size must be a positive number of images. Received: {data_size}")
+    try:
+        path = locate(name, data_dir)
+    except DataError:
+        if not download:
+            raise
+        arrays, where = _download(name), f"keras.datasets.{name}"
+    else:
+        where = str(path)
+        if name == "cifar10":
+            arrays = read_cifar10(path)
+        elif path.suffix == ".npz":
+            arrays = _read_npz(path)
+        else:
+            arrays = read_idx_set(path)
+    (x_train, y_train), (x_test, y_test) = _check(name, arrays, where)
+    if data_size is not None:
+        x_train, y_train = x_train[:data_size], y_train[:data_size]
+    return Data(name, x_train, y_train, x_test, y_test, where)
