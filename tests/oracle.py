@@ -1,0 +1,196 @@
+"""A brute-force receptive-field oracle that shares no code with rfcalc.
+
+It never uses a receptive-field recurrence. For each layer it builds the explicit padded index
+array of that layer's input, slides the (dilated) window over it, and keeps, for every output
+unit, the exact set of *input* pixel indices the unit depends on. Padding positions are kept
+as indices ``< 0`` or ``>= n`` (a padding position of an inner layer stands for the virtual
+unit that would sit there if the grid went on), so the extent of a set is the receptive field
+in the sense of Araujo et al. (Distill 2019) and of google-research/receptive_field, which
+count padding inside the field.
+
+Layer descriptions are plain tuples, one per axis:
+
+* ``("win", k, s, d, padding)``: a conv or pooling window; ``padding`` is ``"same"`` or ``"valid"``.
+  'same' pads the TensorFlow way: total ``max((ceil(n/s)-1)*s + k_eff - n, 0)``, the odd pixel after.
+* ``("pad", before, after)``: ZeroPadding2D on this axis.
+* ``("crop", before, after)``: Cropping2D on this axis.
+* ``("id",)``: anything that leaves the axis alone (BatchNorm, activations).
+
+>>> [(r.size, r.rf, r.jump, r.start) for r in axis_oracle([("win", 3, 1, 1, "same"), ("win", 2, 2, 1, "valid")], 8)]
+[(8, 3, 1, Fraction(0, 1)), (4, 4, 2, Fraction(1, 2))]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from itertools import product
+
+
+class OracleShapeError(Exception):
+    """The stack does not fit its input (a 'valid' window longer than the axis, or a crop too big)."""
+
+
+@dataclass(frozen=True)
+class AxisResult:
+    """What the oracle reads off one layer on one axis."""
+
+    size: int               # output length
+    rf: int                 # extent (max - min + 1) of unit 0's dependency set, padding included
+    jump: int               # min index of unit 1's set minus that of unit 0
+    start: Fraction         # centre of unit 0's extent, pixel i centred at i
+    lowest: int             # min index of unit 0's set (minus this is the effective padding)
+    deps0: frozenset        # the full dependency set of unit 0
+    pad: tuple | None       # (before, after) the layer applied, None for crop/identity
+    unread: frozenset       # positions of this layer's real input that no real output reads
+    trailing: frozenset     # the unread positions after the last one read (the rows 'valid' leaves)
+
+
+def _tf_same_total(n: int, k_eff: int, s: int) -> int:
+    out = 1
+    while out * s < n:  # out = ceil(n / s), counted rather than computed
+        out += 1
+    return max((out - 1) * s + k_eff - n, 0)
+
+
+def _window_axis(prev, n: int, k: int, s: int, d: int, padding: str):
+    """One windowed layer on one axis: returns (size, deps function, (before, after), unread)."""
+    k_eff = d * (k - 1) + 1
+    if padding == "same":
+        total = _tf_same_total(n, k_eff, s)
+        before, after = total // 2, total - total // 2
+    else:
+        before, after = 0, 0
+    padded = list(range(-before, n + after))  # the explicit padded index array
+    taps = [d * t for t in range(k)]
+    size = 0
+    while size * s + taps[-1] < len(padded):  # count the window positions that fit
+        size += 1
+    if size < 1:
+        raise OracleShapeError(f"window {k_eff} does not fit {n} ({padding})")
+    read = {padded[q * s + t] for q in range(size) for t in taps} & set(range(n))
+    unread = frozenset(set(range(n)) - read)
+
+    @lru_cache(maxsize=None)
+    def deps(q: int) -> frozenset:
+        out: set = set()
+        for t in taps:
+            i = q * s + t
+            # real units read the explicit array; virtual units (beyond the ends) continue it
+            pos = padded[i] if 0 <= q < size else i - before
+            out |= prev(pos)
+        return frozenset(out)
+
+    return size, deps, (before, after), unread
+
+
+def _propagate(layers, n: int):
+    """Yield ``(size, deps, pad, unread)`` after each layer; ``deps(q)`` is unit q's input set."""
+
+    def deps(q: int) -> frozenset:
+        return frozenset((q,))
+
+    for layer in layers:
+        kind = layer[0]
+        pad = None
+        unread = frozenset()
+        if kind == "win":
+            _, k, s, d, padding = layer
+            n, deps, pad, unread = _window_axis(deps, n, k, s, d, padding)
+        elif kind == "pad":
+            b, a = layer[1], layer[2]
+            n, pad = n + b + a, (b, a)
+            deps = (lambda prev, b: lambda q: prev(q - b))(deps, b)
+        elif kind == "crop":
+            b, a = layer[1], layer[2]
+            n = n - b - a
+            if n < 1:
+                raise OracleShapeError("crop leaves nothing")
+            deps = (lambda prev, b: lambda q: prev(q + b))(deps, b)
+        elif kind != "id":
+            raise ValueError(f"unknown oracle layer {layer!r}")
+        yield n, deps, pad, unread
+
+
+def axis_oracle(layers, n: int) -> list[AxisResult]:
+    """Propagate dependency sets through per-axis layer descriptions over an ``n``-pixel axis.
+
+    Raises ``OracleShapeError`` at the first layer that does not fit.
+    """
+    results = []
+    size_in = n
+    for size, deps, pad, unread in _propagate(layers, n):
+        d0, d1 = deps(0), deps(1)
+        lo, hi = min(d0), max(d0)
+        last = max(set(range(-1, size_in)) - unread) if unread else None
+        trailing = frozenset(u for u in unread if u > last) if unread else frozenset()
+        results.append(AxisResult(size, hi - lo + 1, min(d1) - lo, Fraction(lo + hi, 2), lo, d0, pad, unread,
+                                  trailing))
+        size_in = size
+    return results
+
+
+def axis_unit_deps(layers, n: int, q: int) -> frozenset:
+    """The input set of output unit ``q`` of the last layer on one axis."""
+    deps = None
+    for _, deps, _, _ in _propagate(layers, n):
+        pass
+    return deps(q) if deps is not None else frozenset((q,))
+
+
+def mask_oracle(layers_2d, shape: tuple[int, int], unit: tuple[int, int] = (0, 0)) -> frozenset:
+    """The 2D dependency mask of one output unit, computed on the grid (no axis separation).
+
+    ``layers_2d`` holds pairs of per-axis descriptions, ``(h_desc, w_desc)``. Returns the set of
+    input pixels ``(i, j)`` (padding positions included) that output ``unit`` depends on.
+
+    >>> sorted(mask_oracle([(("win", 2, 1, 1, "same"), ("win", 1, 1, 1, "same"))], (4, 4)))
+    [(0, 0), (1, 0)]
+    """
+
+    def deps(p) -> frozenset:
+        return frozenset((p,))
+
+    h, w = shape
+    for hd, wd in layers_2d:
+        if hd[0] != wd[0]:
+            raise ValueError("both axes of a 2D layer must be of the same kind")
+        kind = hd[0]
+        if kind == "win":
+            deps, h, w = _window_2d(deps, (h, w), hd, wd)
+        elif kind in ("pad", "crop"):
+            sign = 1 if kind == "pad" else -1
+            bh, bw = hd[1], wd[1]
+            h, w = h + sign * (hd[1] + hd[2]), w + sign * (wd[1] + wd[2])
+            deps = (lambda prev, bh, bw, sign: lambda p: prev((p[0] - sign * bh, p[1] - sign * bw)))(deps, bh, bw, sign)
+    return deps(unit)
+
+
+def _window_2d(prev, hw, hd, wd):
+    """A 2D window over an explicitly padded 2D grid of positions."""
+    dims = []
+    for n, (_, k, s, d, padding) in zip(hw, (hd, wd)):
+        k_eff = d * (k - 1) + 1
+        total = _tf_same_total(n, k_eff, s) if padding == "same" else 0
+        before = total // 2
+        length = n + total
+        size = (length - k_eff) // s + 1 if length >= k_eff else 0
+        if size < 1:
+            raise OracleShapeError("window does not fit")
+        dims.append((size, k, s, d, before))
+    (h_out, kh, sh, dh, bh), (w_out, kw, sw, dw, bw) = dims
+    # the explicit padded grid: cell (a, b) holds the input position it stands for
+    grid = [[(a - bh, b - bw) for b in range(hw[1] + 2 * bw + kw * dw + sw)] for a in range(hw[0] + 2 * bh + kh * dh + sh)]
+
+    @lru_cache(maxsize=None)
+    def deps(p) -> frozenset:
+        qh, qw = p
+        out: set = set()
+        for th, tw in product(range(kh), range(kw)):
+            a, b = qh * sh + dh * th, qw * sw + dw * tw
+            inside = 0 <= a < len(grid) and 0 <= b < len(grid[0])
+            out |= prev(grid[a][b] if inside else (a - bh, b - bw))  # virtual units continue the grid
+        return frozenset(out)
+
+    return deps, h_out, w_out
