@@ -1,0 +1,413 @@
+"""Closed forms with sympy: receptive field, jump, output size, parameters and MACs of a spec
+whose numbers may be symbols (``c{k}*{n}``, ``(c3,p2)*{n}``, ``c3-{C}``) on a symbolic input H×W.
+
+The per-layer formulas are those of ``rfcalc.arithmetic``, run on sympy expressions. A repeat
+with a symbolic count is solved as a recurrence: a body that grows the field by ``a·j`` and
+multiplies the jump by ``m`` gives ``rf + a·j·(m^n − 1)/(m − 1)`` after ``n`` repetitions.
+This is the only module that imports sympy.
+
+>>> closed_forms("c{k}*{n}").rf[0]
+n*(k - 1) + 1
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import sympy as sp
+
+from . import arithmetic as A
+from .dsl import format_spec, parse
+from .errors import ShapeError, SpecError, SymbolError
+from .layers import (
+    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Repeat,
+    SeparableConv, Sym, ZeroPad, symbols_of,
+)
+
+INPUT_NAMES = ("H", "W", "C_in")  # C_in, not C: specs often name their filters {C}
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The sympy symbol for a spec symbol ``{name}``: a positive integer.
+
+    >>> symbol("k").is_integer, symbol("k").is_positive
+    (True, True)
+    """
+    return sp.Symbol(name, integer=True, positive=True)
+
+
+def _num(v):
+    return symbol(v.name) if isinstance(v, Sym) else sp.Integer(v)
+
+
+def _tidy(e):
+    """Rewrite ``-floor(-x)`` (what ``ceil_div`` builds) as ``ceiling(x)``, then merge nested roundings."""
+    if e is None or not isinstance(e, sp.Basic):
+        return e
+    e = e.replace(lambda t: t.is_Mul and len(t.args) == 2 and t.args[0] == -1 and isinstance(t.args[1], sp.floor),
+                  lambda t: sp.ceiling(-t.args[1].args[0]))
+    return _collapse(e)
+
+
+def _collapse(e):
+    """``F((F(y) + b)/m) = F((y + b)/m)`` for F floor or ceiling, integer b, positive integer m."""
+    if e.is_Add:
+        return sp.Add(*[_collapse(t) for t in e.args])
+    if not isinstance(e, (sp.floor, sp.ceiling)):
+        return e
+    arg = e.args[0]
+    inner = [g for g in arg.atoms(type(e))]
+    if len(inner) != 1:
+        return e
+    g = inner[0]
+    q = sp.diff(arg, g)
+    r = arg.subs(g, 0)
+    if q.has(g) or sp.expand(arg - q * g - r) != 0 or q == 0:
+        return e
+    if (1 / q).is_integer and (1 / q).is_positive and (r == 0 or (r / q).is_integer):
+        return _collapse(type(e)(arg.subs(g, g.args[0])))
+    return e
+
+
+def _geometric(m, n):
+    """``1 + m + ... + m^(n−1)``; a Piecewise when ``m`` is a symbol that may be 1."""
+    if m == 1:
+        return n
+    if m.is_number:
+        return (m ** n - 1) / (m - 1)
+    return sp.Piecewise((n, sp.Eq(m, 1)), ((m ** n - 1) / (m - 1), True))
+
+
+@dataclass(frozen=True)
+class _State:
+    size: tuple          # (h, w) of the last spatial tensor; an entry is None when it has no closed form
+    rf: tuple
+    jump: tuple
+    channels: object     # last axis (features after Flatten); None when unknown
+    spatial: bool = True
+    params: object = sp.Integer(0)
+    macs: object = sp.Integer(0)
+    notes: tuple = ()
+
+
+def _add(total, part):
+    return None if total is None or part is None else total + part
+
+
+def _note(st: _State, text: str) -> _State:
+    return st if text in st.notes else replace(st, notes=st.notes + (text,))
+
+
+def _windowed(layer, st: _State) -> _State:
+    name = layer.keras_class
+    if not st.spatial:
+        raise ShapeError(f"{name} needs a spatial input (H, W, C); the spatial extent ended earlier. "
+                         f"Received: {name} after Flatten/GlobalPooling")
+    dil = layer.dilation
+    size, rf, jump = [], [], []
+    for axis in range(2):
+        k, s, d = _num(layer.kernel[axis]), _num(layer.stride[axis]), _num(dil[axis])
+        k_eff = A.effective_kernel(k, d)
+        n = st.size[axis]
+        out = None if n is None else _tidy(A.output_size(n, k_eff, s, layer.padding))
+        if out is not None and out.is_number and out < 1:
+            raise ShapeError(f"{name}: a {k_eff}-pixel window does not fit its {n}-pixel input with 'valid' "
+                             f"padding. Received: kernel={tuple(layer.kernel)}, input size {n}")
+        size.append(out)
+        rf.append(st.rf[axis] + (k_eff - 1) * st.jump[axis])  # arithmetic.rf_step, without the Fraction centre
+        jump.append(st.jump[axis] * s)
+    (kh, kw), (oh, ow), c = (_num(v) for v in layer.kernel), size, st.channels
+    known = c is not None and oh is not None and ow is not None
+    if isinstance(layer, Pool):
+        params, macs, c_out = sp.Integer(0), sp.Integer(0), c
+    elif isinstance(layer, Conv):
+        f = _num(layer.filters)
+        params = None if c is None else A.conv_params(kh, kw, c, f, layer.use_bias)
+        macs = A.conv_macs(oh, ow, kh, kw, c, f) if known else None
+        c_out = f
+    elif isinstance(layer, DepthwiseConv):
+        m = _num(layer.depth_multiplier)
+        params = None if c is None else A.depthwise_params(kh, kw, c, m, layer.use_bias)
+        macs = A.depthwise_macs(oh, ow, kh, kw, c, m) if known else None
+        c_out = None if c is None else c * m
+    else:
+        f, m = _num(layer.filters), _num(layer.depth_multiplier)
+        params = None if c is None else A.separable_params(kh, kw, c, f, m, layer.use_bias)
+        macs = A.separable_macs(oh, ow, kh, kw, c, f, m) if known else None
+        c_out = f
+    return replace(st, size=tuple(size), rf=tuple(rf), jump=tuple(jump), channels=c_out,
+                   params=_add(st.params, params), macs=_add(st.macs, macs))
+
+
+def _step(layer, st: _State) -> _State:
+    if isinstance(layer, Repeat):
+        return _repeat(layer, st)
+    if isinstance(layer, (Conv, DepthwiseConv, SeparableConv, Pool)):
+        return _windowed(layer, st)
+    if isinstance(layer, (ZeroPad, Crop)):
+        if not st.spatial:
+            raise ShapeError(f"{layer.keras_class} needs a spatial input (H, W, C). Received: it after Flatten")
+        sign = 1 if isinstance(layer, ZeroPad) else -1
+        pads = layer.pads if sign > 0 else layer.crops
+        size = tuple(None if n is None else n + sign * (p[0] + p[1]) for n, p in zip(st.size, pads))
+        return replace(st, size=size)
+    if isinstance(layer, BatchNorm):
+        c = st.channels
+        return replace(st, params=None if c is None else _add(st.params, 4 * c))
+    if isinstance(layer, Identity):
+        return st
+    if isinstance(layer, Flatten):
+        if not st.spatial:
+            return st
+        h, w = st.size
+        feats = None if None in (h, w, st.channels) else h * w * st.channels
+        return replace(st, spatial=False, channels=feats)
+    if isinstance(layer, GlobalPool):
+        if not st.spatial:
+            raise ShapeError(f"{layer.keras_class} needs a spatial input (H, W, C). Received: it after Flatten")
+        return replace(st, spatial=False)
+    if isinstance(layer, Dense):
+        u, c = _num(layer.units), st.channels
+        params = None if c is None else A.dense_params(c, u, layer.use_bias)
+        if st.spatial:
+            h, w = st.size
+            macs = None if None in (h, w, c) else A.dense_macs(h * w, c, u)
+        else:
+            macs = None if c is None else A.dense_macs(1, c, u)
+        if c is None:
+            st = _note(st, "the input width of a Dense layer has no closed form, so neither have the parameters")
+        return replace(st, channels=u, params=_add(st.params, params), macs=_add(st.macs, macs))
+    raise TypeError(f"closed_forms: not a layer: {layer!r}")
+
+
+def _fold(nodes, st: _State) -> _State:
+    for node in nodes:
+        st = _step(node, st)
+    return st
+
+
+def _size_map(out, x):
+    """``(F, m, b)`` when ``out(x)`` is ``F((x + b)/m)`` (F floor, ceiling, or None for ``x + b``); else None."""
+    if out is None:
+        return None
+    c, rest = out.as_independent(x, as_Add=True)
+    if not c.is_integer and c != 0:
+        return None
+    if rest == x:
+        return None, sp.Integer(1), c
+    if not isinstance(rest, (sp.floor, sp.ceiling)):
+        return None
+    arg = rest.args[0]
+    q, r = sp.diff(arg, x), arg.subs(x, 0)
+    if q.has(x) or sp.expand(arg - q * x - r) != 0 or q == 0:
+        return None
+    m = 1 / q
+    b = sp.expand(r * m + c * m)
+    if not (m.is_integer and m.is_positive and (b == 0 or b.is_integer)):
+        return None
+    return type(rest), m, b
+
+
+def _repeat(node: Repeat, st: _State) -> _State:
+    token = format_spec((node,))
+    n = _num(node.count)
+    if not st.spatial:
+        raise ShapeError(f"a symbolic repeat needs a spatial input. Received: {token} after Flatten")
+    if any(isinstance(x, (Flatten, GlobalPool)) for x in node.body):
+        raise SpecError(f"a symbolic repeat cannot end the spatial extent. Received: {token}")
+    xs = (sp.Dummy("x", integer=True, positive=True), sp.Dummy("y", integer=True, positive=True))
+    probe = _State(size=xs, rf=(sp.Integer(0),) * 2, jump=(sp.Integer(1),) * 2, channels=st.channels)
+    first = _fold(node.body, probe)
+    later = _fold(node.body, replace(probe, channels=first.channels))
+    out = replace(st, notes=st.notes + tuple(t for t in first.notes + later.notes if t not in st.notes))
+    rf, jump, size, iterates = [], [], [], []
+    for axis in range(2):
+        a, m = first.rf[axis], first.jump[axis]
+        rf.append(st.rf[axis] + a * st.jump[axis] * _geometric(m, n))
+        jump.append(st.jump[axis] * m ** n)
+        form = _size_map(first.size[axis], xs[axis])
+        s0 = st.size[axis]
+        if form is None:
+            out = _note(out, f"the output size of {token} has no closed form in {'HW'[axis]} "
+                             "(its body's size map does not compose into one floor or ceiling)")
+            size.append(None)
+            iterates.append(None)
+            continue
+        rounding, m_size, b = form
+        if s0 is None:
+            size.append(None)
+        elif rounding is None:
+            size.append(s0 + b * n)
+        else:
+            grow = 0 if b == 0 else b * _geometric(m_size, n)
+            size.append(_tidy(rounding((s0 + grow) / m_size ** n)))
+        iterates.append((rounding, b) if rounding is None or m_size == 1 else None)
+    steady = (first.channels is not None and later.channels is not None
+              and sp.expand(later.channels - first.channels) == 0)
+    if not steady:
+        out = _note(out, f"the channels of {token} change with every repetition, so its parameters "
+                         "and MACs have no closed form here")
+    params = macs = None
+    if steady and None not in (first.params, later.params):
+        params = first.params + (n - 1) * later.params
+    if steady and None not in (first.macs, later.macs) and None not in st.size:
+        m1 = first.macs.subs({xs[0]: st.size[0], xs[1]: st.size[1]})
+        if not later.macs.has(*xs):
+            macs = m1 + (n - 1) * later.macs
+        elif None not in iterates:
+            i = sp.Dummy("i", integer=True, positive=True)
+            term = later.macs.subs({xs[a]: st.size[a] + iterates[a][1] * i for a in range(2)})
+            total = sp.summation(sp.expand(term), (i, 1, n - 1))
+            macs = None if total.has(sp.Sum) else m1 + total
+        if macs is None:
+            out = _note(out, f"the MACs of {token} have no closed form (the size changes geometrically)")
+    return replace(out, size=tuple(size), rf=tuple(rf), jump=tuple(jump),
+                   channels=later.channels if steady else None,
+                   params=_add(st.params, params), macs=_add(st.macs, macs))
+
+
+def _input(input_shape):
+    """(H, W, C) as sympy values: numbers where given, the symbols H, W, C_in where None or named."""
+    if input_shape is None:
+        input_shape = (None, None, 3)
+    if isinstance(input_shape, str):
+        parts = re.split(r"\s*[x×,]\s*", input_shape.strip().strip("()"))
+        if len(parts) == 2:
+            parts.append("3")
+        if len(parts) != 3 or not all(re.fullmatch(r"\d+|[A-Za-z_]\w*", p) for p in parts):
+            raise SpecError(f"an input shape is written HxWxC (numbers or names, as in HxWx3). Received: {input_shape!r}")
+        input_shape = tuple(int(p) if p.isdigit() else None for p in parts)
+    shape = tuple(input_shape)
+    if len(shape) != 3:
+        raise SpecError(f"input_shape must be (H, W, C); use None for a symbolic size. Received: input_shape={shape}")
+    out = []
+    for name, v in zip(INPUT_NAMES, shape):
+        if v is None:
+            out.append(symbol(name))
+        elif isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+            out.append(sp.Integer(v))
+        else:
+            raise SpecError(f"input sizes must be positive integers or None. Received: input_shape={shape}")
+    return tuple(out)
+
+
+def _text(e):
+    return None if e is None else str(e)
+
+
+@dataclass(frozen=True)
+class ClosedForms:
+    """Closed forms of one spec; expressions are sympy, ``None`` where no closed form was found."""
+
+    spec: str
+    symbols: tuple          # names: the spec's symbols, then the input's (H, W, C_in) that are symbolic
+    input: tuple            # (H, W, C) as sympy values
+    rf: tuple
+    jump: tuple
+    output_size: tuple      # (h, w) of the last spatial layer
+    channels: object
+    params: object
+    macs: object
+    notes: tuple = ()
+
+    def to_dict(self) -> dict:
+        """JSON-able: every formula is a string that ``sympy.sympify`` reads back."""
+        return {
+            "spec": self.spec,
+            "symbols": list(self.symbols),
+            "input": [str(v) for v in self.input],
+            "rf": [_text(v) for v in self.rf],
+            "jump": [_text(v) for v in self.jump],
+            "output_size": [_text(v) for v in self.output_size],
+            "channels": _text(self.channels),
+            "params": _text(self.params),
+            "macs": _text(self.macs),
+            "notes": list(self.notes),
+        }
+
+    def substitute(self, **values) -> dict:
+        """Numbers for given symbol values; a formula stays symbolic where a value is missing.
+
+        >>> closed_forms("(c3,p2)*{n}").substitute(n=2, H=32, W=32)["rf"]
+        (10, 10)
+        """
+        subs = {}
+        for name, v in values.items():
+            if name not in self.symbols:
+                known = ", ".join(self.symbols) or "none"
+                raise SymbolError(f"{name!r} is not a symbol of {self.spec!r} (its symbols: {known}). "
+                                  f"Received: {name}={v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise SymbolError(f"symbol {name} must be a positive integer. Received: {name}={v!r}")
+            subs[symbol(name)] = v
+
+        def num(e):
+            if e is None:
+                return None
+            e = e.subs(subs)
+            return int(e) if e.is_Integer else e
+
+        return {
+            "rf": tuple(num(v) for v in self.rf),
+            "jump": tuple(num(v) for v in self.jump),
+            "output_size": tuple(num(v) for v in self.output_size),
+            "channels": num(self.channels),
+            "params": num(self.params),
+            "macs": num(self.macs),
+        }
+
+    def _lines(self) -> list[tuple[str, str]]:
+        def pair(v):
+            a, b = (str(x) if x is not None else "no closed form" for x in v)
+            return a if a == b else f"{a} (h), {b} (w)"
+
+        h, w, c = self.input
+        return [
+            ("input", f"{h} x {w} x {c}"),
+            ("receptive field", pair(self.rf)),
+            ("jump", pair(self.jump)),
+            ("output size", pair(self.output_size)),
+            ("channels", _text(self.channels) or "no closed form"),
+            ("params", _text(self.params) or "no closed form"),
+            ("MACs", _text(self.macs) or "no closed form"),
+        ]
+
+    def __str__(self) -> str:
+        lines = [f"closed forms of {self.spec}"] + [f"  {k}: {v}" for k, v in self._lines()]
+        return "\n".join(lines + [f"  note: {t}" for t in self.notes])
+
+    def __rich__(self):
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=f"closed forms of {self.spec}", show_header=False, title_justify="left")
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for k, v in self._lines():
+            table.add_row(k, v)
+        return Group(table, *(Text(f"note: {t}", style="dim") for t in self.notes))
+
+
+def closed_forms(spec, input_shape=None) -> ClosedForms:
+    """Closed forms for a spec with symbols on an input of symbolic (None) or given sizes.
+
+    >>> cf = closed_forms("(c3,p2)*{n}")
+    >>> cf.rf[0], cf.output_size[0]
+    (3*2**n - 2, floor(H/2**n))
+    """
+    layers = parse(spec) if isinstance(spec, str) else tuple(spec)
+    if not layers:
+        raise SpecError("the spec has no layers; try \"c{k}*{n}\"")
+    h, w, c = _input(input_shape)
+    named = symbols_of(layers)
+    inputs = [str(v) for v in (h, w, c) if isinstance(v, sp.Symbol)]
+    clash = [s for s in named if s in inputs]
+    if clash:
+        raise SymbolError(f"the spec symbol {{{clash[0]}}} has the name of a symbolic input size; rename it. "
+                          f"Received: {spec if isinstance(spec, str) else format_spec(layers)!r}")
+    one, zero = sp.Integer(1), sp.Integer(0)
+    st = _fold(layers, _State(size=(h, w), rf=(one, one), jump=(one, one), channels=c, macs=zero))
+    return ClosedForms(format_spec(layers), tuple(named) + tuple(inputs), (h, w, c), st.rf, st.jump, st.size,
+                       st.channels, st.params, st.macs, st.notes)
