@@ -1,0 +1,312 @@
+"""The model side of the gradient probes: load a target, build its support clone, run batched gradients.
+
+The clone has positive constant kernels, zero biases, linear activations, average pooling instead
+of max pooling (a max routes its gradient to one element) and identities for normalisation and
+activation layers. Then the non-zero gradient of one output unit with respect to the input is
+exactly the set of input pixels that unit reads. After every conv-like and pooling layer the
+backward signal is binarised (``g != 0``) so that support stays exact at any depth: plain float32
+gradients underflow past ~40 layers (centre and edge of the field differ by ~16^depth).
+Method: docs/probes.md.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .errors import RFError, ShapeError
+
+_IDENTITY = {  # layers that do not move the field; as identities they cannot zero a gradient
+    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Dropout", "SpatialDropout2D",
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "Rescaling", "Normalization",
+    "LayerNormalization", "GroupNormalization", "UnitNormalization", "BatchNormalization",
+    "ActivityRegularization",
+}
+_MEMORY = 256 * 2 ** 20  # bytes of activations per gradient pass before the batch is split
+
+
+def _keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import keras
+        import tensorflow as tf
+    except ImportError as err:  # pragma: no cover - depends on the install
+        raise RFError(f"probes need TensorFlow and Keras: pip install 'rfcalc[tf]'. Received: {err}") from None
+    return keras, tf
+
+
+# ----------------------------------------------------------------------------- targets
+
+
+def is_model(obj) -> bool:
+    """True for a Keras model object (checked without importing Keras).
+
+    >>> is_model("c3,c3")
+    False
+    """
+    return hasattr(obj, "layers") and hasattr(obj, "inputs") and hasattr(obj, "get_layer")
+
+
+def load_model(source: str, input_shape=None):
+    """A Keras model from a ``.keras``/``.h5`` file or ``keras:Name`` (a keras.applications model, no weights).
+
+    >>> load_model("missing.keras")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rfcalc.errors.RFError: no such model file: missing.keras
+    """
+    if source.startswith("keras:"):
+        keras, _ = _keras()
+        name = source.split(":", 1)[1]
+        factory = getattr(keras.applications, name, None)
+        if factory is None or not callable(factory):
+            raise RFError(f"keras.applications has no model {name!r}. Received: {source!r}")
+        kwargs = {"weights": None, "include_top": False}
+        if input_shape is not None:
+            kwargs["input_shape"] = tuple(input_shape)
+        try:
+            return factory(**kwargs)
+        except (ValueError, TypeError) as err:
+            raise RFError(f"keras.applications.{name} refused: {err}") from None
+    if not os.path.exists(source):
+        raise RFError(f"no such model file: {source}")
+    keras, _ = _keras()
+    try:
+        return keras.models.load_model(source, compile=False)
+    except Exception as err:  # noqa: BLE001 - Keras raises many kinds for a bad file
+        raise RFError(f"Keras could not load {source}: {err}") from None
+
+
+def is_source(text) -> bool:
+    """True when a string names a model (file or ``keras:Name``) rather than a layer spec.
+
+    >>> is_source("c3,c3"), is_source("model.keras"), is_source("keras:VGG16")
+    (False, True, True)
+    """
+    return isinstance(text, str) and (text.startswith("keras:") or text.lower().endswith((".keras", ".h5", ".hdf5")))
+
+
+def _model_shape(model) -> tuple | None:
+    """(H, W, C) of a Keras model input, None for free sizes."""
+    shape = tuple(model.inputs[0].shape)[1:]
+    if len(shape) != 3:
+        raise ShapeError(f"probes need an image model with inputs (H, W, C). Received: input shape {shape}")
+    return shape
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is probed: a spec (built with ``to_keras``) or a Keras model, and its name for reports."""
+
+    spec: object = None
+    model: object = None
+    head: object = None
+
+    @property
+    def label(self) -> str:
+        if self.model is not None:
+            return self.model.name
+        from .dsl import format_spec
+        return self.spec if isinstance(self.spec, str) else format_spec(self.spec)
+
+    def analysis(self, shape):
+        """The analysis of the target on input ``shape`` (from_keras for a model)."""
+        if self.model is None:
+            from .analysis import analyze
+            return analyze(self.spec, tuple(shape), head=self.head)
+        try:
+            from .keras_io import from_keras
+        except ImportError:
+            raise RFError("comparing a Keras model with its analysis needs rfcalc.keras_io.from_keras, "
+                          "which this install lacks; probe the spec instead") from None
+        return from_keras(self.model, input_shape=tuple(shape))
+
+    def build(self, shape):
+        """A Keras model on input ``shape`` (the spec built, or the model itself when its size fits)."""
+        if self.model is None:
+            from .keras_io import to_keras
+            return to_keras(self.spec, tuple(shape), head=self.head)
+        return self.model
+
+
+def resolve_target(model_or_spec, input_shape=None, head=None) -> tuple[Target, tuple]:
+    """The ``Target`` and the (H, W, C) to start from (the model's own size, else 32x32x3)."""
+    from .dsl import parse_shape
+    if isinstance(input_shape, str):
+        input_shape = parse_shape(input_shape)
+    if is_source(model_or_spec):
+        model_or_spec = load_model(model_or_spec, input_shape)
+    if is_model(model_or_spec):
+        own = _model_shape(model_or_spec)
+        shape = tuple(input_shape) if input_shape is not None else tuple(32 if d is None else d for d in own)
+        if own[2] is not None and shape[2] != own[2]:
+            raise ShapeError(f"the model takes {own[2]} channels. Received: input_shape={shape}")
+        return Target(model=model_or_spec), tuple(int(d) for d in shape)
+    if not isinstance(model_or_spec, (str, tuple, list)):
+        raise RFError(f"probe a spec string, layers, a Keras model or a model file. Received: {model_or_spec!r}")
+    spec = model_or_spec if isinstance(model_or_spec, str) else tuple(model_or_spec)
+    return Target(spec=spec, head=head), tuple(int(d) for d in (input_shape or (32, 32, 3)))
+
+
+# ----------------------------------------------------------------------------- support model
+
+
+def _support_fn():
+    _, tf = _keras()
+
+    @tf.custom_gradient
+    def support(x):
+        def grad(g):
+            return tf.cast(tf.not_equal(g, 0), g.dtype)
+        return tf.identity(x), grad
+
+    return support
+
+
+def _clone_layer(layer, shrink: bool, support):
+    keras, _ = _keras()
+    kind = type(layer).__name__
+    cfg = layer.get_config()
+    if cfg.get("data_format", "channels_last") != "channels_last":
+        raise RFError(f"probes support channels_last only. Received: layer {layer.name!r} with "
+                      f"data_format={cfg['data_format']!r}")
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        return _avg_pool_class()(pool_size=cfg["pool_size"], strides=cfg["strides"],
+                                 padding=cfg["padding"], name=cfg["name"])
+    if kind == "GlobalMaxPooling2D":
+        return keras.layers.GlobalAveragePooling2D(keepdims=cfg.get("keepdims", False), name=cfg["name"])
+    if kind in _IDENTITY:
+        return keras.layers.Identity(name=cfg["name"])
+    if "activation" in cfg:
+        cfg["activation"] = "linear"
+    if shrink:
+        for key in ("filters", "units", "depth_multiplier"):
+            if key in cfg:
+                cfg[key] = 1
+    new = layer.__class__.from_config(cfg)
+    if hasattr(new, "activation") and "activation" in cfg:
+        new.activation = support
+    return new
+
+
+_AVG = []
+
+
+def _avg_pool_class():
+    """AveragePooling2D whose backward signal is binarised like the convolutions'."""
+    if not _AVG:
+        keras, _ = _keras()
+        support = _support_fn()
+
+        class SupportAveragePooling2D(keras.layers.AveragePooling2D):
+            def call(self, inputs):
+                return support(super().call(inputs))
+
+        _AVG.append(SupportAveragePooling2D)
+    return _AVG[0]
+
+
+def _fill_weights(model) -> None:
+    import numpy as np
+    for v in model.weights:
+        name = v.name.rsplit("/", 1)[-1]
+        shape = tuple(v.shape)
+        if name.endswith("depthwise_kernel"):
+            value = 1.0 / (shape[0] * shape[1])
+        elif name.endswith("kernel"):
+            value = 1.0 / max(1, int(np.prod(shape[:-1])))
+        elif name in ("bias", "beta", "moving_mean"):
+            value = 0.0
+        else:
+            value = 1.0
+        v.assign(np.full(shape, value, dtype=v.dtype))
+
+
+def support_model(model, shape, names, shrink=True):
+    """A multi-output clone of ``model`` on input ``shape`` whose gradients mark receptive fields.
+
+    Outputs are the layers ``names`` (those with an (H, W, C) output). ``shrink`` gives every conv one
+    filter (the field does not depend on widths); if the graph then no longer fits (an ``Add`` of
+    different widths), the widths are kept.
+    """
+    keras, _ = _keras()
+    support = _support_fn()
+    last = None
+    for attempt in ((True, False) if shrink else (False,)):
+        try:
+            inp = keras.Input(shape=tuple(shape))
+            clone = keras.models.clone_model(model, input_tensors=inp, recursive=True,
+                                             clone_function=lambda layer: _clone_layer(layer, attempt, support))
+            break
+        except RFError:
+            raise
+        except Exception as err:  # noqa: BLE001 - Keras raises ValueError/TypeError/... for graphs it cannot rebuild
+            last = err
+    else:
+        raise RFError(f"could not rebuild the model on input {tuple(shape)} for probing: {last}") from None
+    _fill_weights(clone)
+    outputs, kept = [], []
+    for name in names:
+        try:
+            out = clone.get_layer(name).output
+        except (ValueError, AttributeError):
+            continue
+        if len(out.shape) == 4:
+            outputs.append(out)
+            kept.append(name)
+    if not outputs:
+        raise RFError(f"no layer with a spatial output to probe among {list(names)}")
+    return keras.Model(clone.inputs, outputs), tuple(kept)
+
+
+def gradient_support(model, shape, picks, compiled=True):
+    """Support masks (bool, one HxW per pick) of the gradient of ``picks`` = [(output, i, j)].
+
+    Returns ``(masks, passes)``: every pick is one batch element of one gradient pass; the batch is
+    split into equal chunks only when the activations would pass ``_MEMORY``.
+    """
+    import numpy as np
+    _, tf = _keras()
+    h, w, c = shape
+    out_shapes = [tuple(o.shape[1:]) for o in model.outputs]
+    per_sample = 4 * (h * w * c + sum(int(np.prod(s)) for s in out_shapes)) * 3
+    chunk = max(1, min(len(picks), _MEMORY // per_sample))
+
+    def step(x, masks):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outs = model(x, training=False)
+            if not isinstance(outs, (list, tuple)):
+                outs = [outs]
+            loss = tf.add_n([tf.reduce_sum(tf.reduce_sum(o, axis=-1) * m) for o, m in zip(outs, masks)])
+        return tape.gradient(loss, x)
+
+    fn = tf.function(step, reduce_retracing=True) if compiled else step
+    result, passes = [], 0
+    for lo in range(0, len(picks), chunk):
+        part = list(picks[lo:lo + chunk])
+        n = len(part)
+        part += [part[-1]] * (chunk - n)  # same batch size every pass: one trace
+        masks = [np.zeros((chunk,) + s[:2], dtype=np.float32) for s in out_shapes]
+        for b, (k, i, j) in enumerate(part[:n]):
+            masks[k][b, i, j] = 1.0
+        x = tf.ones((chunk, h, w, c), dtype=tf.float32)
+        grads = fn(x, [tf.constant(m) for m in masks])
+        result.extend(np.abs(grads.numpy()).sum(axis=-1)[:n] > 0)
+        passes += 1
+    return result, passes
+
+
+def bbox(mask) -> tuple | None:
+    """``((row_lo, row_hi), (col_lo, col_hi))`` of the true pixels of a 2-D mask, or None when empty.
+
+    >>> import numpy as np
+    >>> m = np.zeros((5, 5), bool); m[1, 2] = m[3, 3] = True
+    >>> bbox(m)
+    ((1, 3), (2, 3))
+    """
+    import numpy as np
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return (int(rows[0]), int(rows[-1])), (int(cols[0]), int(cols[-1]))
