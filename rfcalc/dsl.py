@@ -21,6 +21,7 @@ from .layers import (
 
 MAX_SPEC_CHARS = 100_000
 MAX_DEPTH = 32
+MAX_DIGITS = 12
 
 _NUM = r"\d+|\{[A-Za-z_][A-Za-z0-9_]*\}"
 _LAYER = re.compile(
@@ -137,14 +138,15 @@ class _Parser:
             key = m and (m.group("key") or ("-" if m.group("f") else "/"))
             if not m or key not in allowed:
                 self.fail(f"unknown option {rest[i:]!r}", at + i, len(rest) - i)
+            name = key
             if key == "/":
                 word = m.group("word")
                 if word in ("same", "valid") and "p" in allowed:
-                    opts["padding"] = word
+                    opts[name := "padding"] = word
                 elif word in ACTIVATIONS and "a" in allowed:
-                    opts["activation"] = word
+                    opts[name := "activation"] = word
                 elif word == "nobias" and "a" in allowed:
-                    opts["use_bias"] = False
+                    opts[name := "use_bias"] = False
                 else:
                     self.fail(f"unknown option '/{word}'", at + i, m.end() - i)
             elif key == "-":
@@ -155,9 +157,10 @@ class _Parser:
                 opts[key] = (a, b) if key in "sd" else a
                 if key == "m" and m.group("b"):
                     self.fail("a depth multiplier is one number", at + i, m.end() - i)
-            if key in opts.get("_seen", ()):
-                self.fail(f"option {m.group()!r} is given twice", at + i, m.end() - i)
-            opts.setdefault("_seen", set()).add(key if key != "/" else m.group("word"))
+            if name in opts.get("_seen", ()):  # /valid/same would otherwise let the last one win
+                self.fail(f"option {m.group()!r} is given twice" if key != "/" else
+                          f"option {m.group()!r} sets the {name.replace('use_', '')} a second time", at + i, m.end() - i)
+            opts.setdefault("_seen", set()).add(name)
             i = m.end()
         opts.pop("_seen", None)
         return opts
@@ -212,6 +215,10 @@ def _parse(spec: str) -> tuple:
     p = _Parser(spec)
     if not p.text:
         raise SpecError("the spec is empty; try \"c3,c3,p2\"")
+    for m in re.finditer(r"\{[^{}]*\}|(\d{%d,})" % (MAX_DIGITS + 1), p.text):
+        if m.group(1):  # int() would refuse past 4,300 digits with a bare ValueError; say it here
+            p.fail(f"a number of {len(m.group(1)):,} digits; numbers in a spec have at most {MAX_DIGITS}",
+                   m.start(1), len(m.group(1)))
     nodes, _ = p.sequence(0, MAX_LAYERS)
     if p.i < len(p.text):
         ch = p.peek()
