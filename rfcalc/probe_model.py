@@ -12,7 +12,7 @@ Method: docs/probes.md.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import RFError, ShapeError
 
@@ -48,32 +48,17 @@ def is_model(obj) -> bool:
 
 
 def load_model(source: str, input_shape=None):
-    """A Keras model from a ``.keras``/``.h5`` file or ``keras:Name`` (a keras.applications model, no weights).
+    """A Keras model from a ``.keras``/``.h5`` file or ``keras:Name`` (keras.applications, no weights).
 
     >>> load_model("missing.keras")  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
-    rfcalc.errors.RFError: no such model file: missing.keras
+    rfcalc.errors.RFError: no Keras model file at 'missing.keras'
     """
-    if source.startswith("keras:"):
-        keras, _ = _keras()
-        name = source.split(":", 1)[1]
-        factory = getattr(keras.applications, name, None)
-        if factory is None or not callable(factory):
-            raise RFError(f"keras.applications has no model {name!r}. Received: {source!r}")
-        kwargs = {"weights": None, "include_top": False}
-        if input_shape is not None:
-            kwargs["input_shape"] = tuple(input_shape)
-        try:
-            return factory(**kwargs)
-        except (ValueError, TypeError) as err:
-            raise RFError(f"keras.applications.{name} refused: {err}") from None
-    if not os.path.exists(source):
-        raise RFError(f"no such model file: {source}")
-    keras, _ = _keras()
-    try:
-        return keras.models.load_model(source, compile=False)
-    except Exception as err:  # noqa: BLE001 - Keras raises many kinds for a bad file
-        raise RFError(f"Keras could not load {source}: {err}") from None
+    from .keras_io import PREFIX, _build_application, _load_file
+    source = source.strip()
+    if source.startswith(PREFIX):
+        return _build_application(source[len(PREFIX):].strip(), input_shape)
+    return _load_file(source)
 
 
 def is_source(text) -> bool:
@@ -82,7 +67,8 @@ def is_source(text) -> bool:
     >>> is_source("c3,c3"), is_source("model.keras"), is_source("keras:VGG16")
     (False, True, True)
     """
-    return isinstance(text, str) and (text.startswith("keras:") or text.lower().endswith((".keras", ".h5", ".hdf5")))
+    from .keras_io import is_model_source
+    return isinstance(text, str) and is_model_source(text)
 
 
 def _model_shape(model) -> tuple | None:
@@ -100,6 +86,7 @@ class Target:
     spec: object = None
     model: object = None
     head: object = None
+    _sized: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -109,23 +96,30 @@ class Target:
         return self.spec if isinstance(self.spec, str) else format_spec(self.spec)
 
     def analysis(self, shape):
-        """The analysis of the target on input ``shape`` (from_keras for a model)."""
+        """The analysis of the target on input ``shape`` (``from_keras`` of the resized model)."""
         if self.model is None:
             from .analysis import analyze
             return analyze(self.spec, tuple(shape), head=self.head)
-        try:
-            from .keras_io import from_keras
-        except ImportError:
-            raise RFError("comparing a Keras model with its analysis needs rfcalc.keras_io.from_keras, "
-                          "which this install lacks; probe the spec instead") from None
-        return from_keras(self.model, input_shape=tuple(shape))
+        from .keras_io import from_keras
+        return from_keras(self.build(shape), input_shape=tuple(shape))
 
     def build(self, shape):
-        """A Keras model on input ``shape`` (the spec built, or the model itself when its size fits)."""
+        """A Keras model on input ``shape``: the spec built, the model itself, or a same-named clone resized."""
+        shape = tuple(shape)
         if self.model is None:
             from .keras_io import to_keras
-            return to_keras(self.spec, tuple(shape), head=self.head)
-        return self.model
+            return to_keras(self.spec, shape, head=self.head)
+        own = _model_shape(self.model)
+        if all(o is None or o == s for o, s in zip(own, shape)):
+            return self.model
+        if shape not in self._sized:
+            keras, _ = _keras()
+            try:
+                self._sized[shape] = keras.models.clone_model(self.model, input_tensors=keras.Input(shape=shape))
+            except Exception as err:  # noqa: BLE001 - a graph that cannot take another size
+                raise ShapeError(f"model {self.model.name!r} cannot be rebuilt on input {shape}: "
+                                 f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        return self._sized[shape]
 
 
 def resolve_target(model_or_spec, input_shape=None, head=None) -> tuple[Target, tuple]:

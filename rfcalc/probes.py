@@ -210,11 +210,11 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     if not rows:
         raise RFError(f"{target.label!r} has no spatial layer to probe")
     names = tuple(r.name for r in rows)
-    pshape, panalysis = probe_size(target, shape, names)
     try:
+        pshape, panalysis = probe_size(target, shape, names)
         smodel, kept = support_model(target.build(pshape), pshape, names)
     except RFError:
-        if pshape == shape:
+        if target.model is None:
             raise
         pshape, panalysis = shape, analysis  # a model that cannot grow: probe at its size, flag clipping
         smodel, kept = support_model(target.build(pshape), pshape, names)

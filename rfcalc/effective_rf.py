@@ -1,0 +1,197 @@
+"""The effective receptive field (ERF) of a model with its real weights (Luo et al. 2016).
+
+The gradient of one output unit (the centre one, summed over channels) with respect to the input,
+in absolute value, summed over input channels and averaged over ``samples`` inputs (random normal,
+or the images given), is the ERF heatmap. It is summarised by the side of the smallest square,
+centred on the unit's theoretical field, that holds 50/90/99% of the gradient mass, and by a
+moment-based Gaussian sigma (the heatmap's standard deviation about its centroid, per axis).
+Named ``effective_rf`` rather than ``erf`` so that importing it never hides ``rfcalc.erf``.
+
+>>> smallest_square([[0, 1, 0], [1, 4, 1], [0, 1, 0]], (1, 1), 0.5)
+1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from fractions import Fraction
+
+from .errors import RFError, ShapeError
+
+FRACTIONS = (0.5, 0.9, 0.99)
+
+
+def smallest_square(heatmap, centre, fraction) -> int:
+    """Side of the smallest square centred at ``centre`` (pixel i centred at i) holding ``fraction`` of the mass.
+
+    A whole-pixel centre gives odd sides, a half-pixel one even sides.
+
+    >>> smallest_square([[1, 1], [1, 1]], (0.5, 0.5), 0.9)
+    2
+    """
+    import numpy as np
+    a = np.asarray(heatmap, dtype=np.float64)
+    total = a.sum()
+    if total <= 0:
+        return 0
+    cy, cx = Fraction(centre[0]).limit_denominator(2), Fraction(centre[1]).limit_denominator(2)
+    side = 1 if cy.denominator == 1 else 2
+    limit = 2 * max(a.shape) + 2 * int(abs(cy)) + 2 * int(abs(cx)) + 3
+    while side <= limit:
+        half = Fraction(side - 1, 2)
+        r0, r1 = max(0, int(-(-(cy - half) // 1))), min(a.shape[0] - 1, int((cy + half) // 1))
+        c0, c1 = max(0, int(-(-(cx - half) // 1))), min(a.shape[1] - 1, int((cx + half) // 1))
+        inside = a[r0:r1 + 1, c0:c1 + 1].sum() if r1 >= r0 and c1 >= c0 else 0.0
+        if inside >= fraction * total * (1 - 1e-9):
+            return side
+        side += 2
+    return side
+
+
+def moments(heatmap):
+    """Centroid ``(row, col)`` and moment-based sigma ``(row, col)`` of a non-negative 2-D map.
+
+    >>> moments([[0, 0, 0], [1, 0, 1], [0, 0, 0]])
+    ((1.0, 1.0), (0.0, 1.0))
+    """
+    import numpy as np
+    a = np.asarray(heatmap, dtype=np.float64)
+    total = a.sum()
+    rows, cols = np.arange(a.shape[0]), np.arange(a.shape[1])
+    py, px = a.sum(axis=1) / total, a.sum(axis=0) / total
+    my, mx = float(py @ rows), float(px @ cols)
+    sy, sx = float(np.sqrt(py @ (rows - my) ** 2)), float(np.sqrt(px @ (cols - mx) ** 2))
+    return (my, mx), (sy, sx)
+
+
+@dataclass(frozen=True)
+class ErfResult:
+    """ERF heatmap (H×W, sums to 1) and its summary; ``rf``/``centre`` are the theoretical field's."""
+
+    target: str
+    layer: str
+    input_shape: tuple
+    unit: tuple
+    samples: int
+    source: str
+    rf: tuple | None
+    centre: tuple
+    sides: dict
+    centroid: tuple
+    sigma: tuple
+    heatmap: object = dc_field(repr=False, compare=False)
+
+    @property
+    def ratio(self) -> dict:
+        """Each square's side over the theoretical field's side (geometric mean of its two sides)."""
+        if self.rf is None:
+            return {f: None for f in self.sides}
+        side = (self.rf[0] * self.rf[1]) ** 0.5
+        return {f: s / side for f, s in self.sides.items()}
+
+    def to_dict(self, heatmap: bool = False) -> dict:
+        out = {
+            "target": self.target, "layer": self.layer, "input_shape": list(self.input_shape),
+            "unit": list(self.unit), "samples": self.samples, "source": self.source,
+            "rf": list(self.rf) if self.rf else None,
+            "centre": [float(c) for c in self.centre],
+            "sides": {f"{round(f * 100)}%": s for f, s in self.sides.items()},
+            "ratio": {f"{round(f * 100)}%": (round(r, 4) if r is not None else None) for f, r in self.ratio.items()},
+            "centroid": [round(c, 4) for c in self.centroid],
+            "sigma": [round(s, 4) for s in self.sigma],
+            "sigma_method": "moments (standard deviation of the heatmap about its centroid)",
+        }
+        if heatmap:
+            out["heatmap"] = self.heatmap.tolist()
+        return out
+
+
+def _inputs(images, samples, shape, seed):
+    import numpy as np
+    if images is None:
+        if samples < 1:
+            raise RFError(f"samples must be a positive integer. Received: samples={samples}")
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((samples,) + tuple(shape)).astype(np.float32), f"{samples} random normal inputs"
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 2:
+        x = x[None, :, :, None]
+    elif x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(shape):
+        raise ShapeError(f"images must be (N, H, W, C) matching the input {tuple(shape)}. "
+                         f"Received: images of shape {tuple(np.shape(images))}")
+    return x, f"{x.shape[0]} given image(s)"
+
+
+def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, seed=0) -> ErfResult:
+    """Effective receptive field of the centre unit of ``layer`` (default: the last spatial layer).
+
+    A spec is built with fresh Glorot weights (``seed``); a Keras model keeps its weights.
+
+    >>> r = erf("c3,c3", input_shape="16x16x1", samples=4)  # doctest: +SKIP
+    >>> r.sides[0.99], r.rf  # doctest: +SKIP
+    (5, (5, 5))
+    """
+    import numpy as np
+    from .probe_model import _keras, resolve_target
+    keras, tf = _keras()
+    target, shape = resolve_target(model_or_spec, input_shape)
+    if target.model is None:
+        keras.utils.set_random_seed(seed)
+    model = target.build(shape)
+    try:
+        analysis = target.analysis(shape)
+    except (RFError, ImportError):
+        analysis = None  # an ERF needs no analysis; the theoretical square is then unknown
+    name = layer
+    if name is None:
+        if analysis is not None:
+            spatial = [r.name for r in analysis.layers if r.spatial]
+            name = spatial[-1] if spatial else None
+        if name is None:
+            four = [lay.name for lay in model.layers if len(getattr(lay, "output", ()).shape or ()) == 4]
+            name = four[-1] if four else None
+    try:
+        out = model.get_layer(name).output
+    except (ValueError, AttributeError):
+        raise RFError(f"no layer named {name!r}; the layers are: {', '.join(l.name for l in model.layers)}") from None
+    if len(out.shape) != 4:
+        raise RFError(f"layer {name!r} has no spatial output (shape {tuple(out.shape)}); pick a conv or pooling layer")
+    sub = keras.Model(model.inputs, out)
+    h, w = int(out.shape[1]), int(out.shape[2])
+    unit = ((h - 1) // 2, (w - 1) // 2)
+    x, source = _inputs(images, samples, shape, seed)
+
+    @tf.function(reduce_retracing=True)
+    def grads(batch):
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            y = sub(batch, training=False)
+            loss = tf.reduce_sum(y[:, unit[0], unit[1], :])
+        return tape.gradient(loss, batch)
+
+    heat = np.zeros(shape[:2], dtype=np.float64)
+    for lo in range(0, len(x), 64):
+        g = grads(tf.constant(x[lo:lo + 64])).numpy()
+        heat += np.abs(g).sum(axis=-1).sum(axis=0)
+    heat /= len(x)
+    total = heat.sum()
+    if not total > 0:
+        raise RFError(f"the gradient of unit {unit} of {name!r} is zero for every input (dead units?); "
+                      f"try other images or another layer")
+    heat /= total
+    centroid, sigma = moments(heat)
+    rf, centre = None, None
+    if analysis is not None:
+        try:
+            row = analysis.row(name)
+            rf = row.rf
+            centre = tuple(row.start[a] + unit[a] * row.jump[a] for a in (0, 1))
+        except RFError:
+            pass
+    if centre is None:  # no analysis: centre on the centroid, to the nearest half pixel
+        centre = tuple(Fraction(round(2 * c), 2) for c in centroid)
+    sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}
+    return ErfResult(target.label, name, tuple(shape), unit, len(x), source, rf, centre, sides,
+                     centroid, sigma, heat)
