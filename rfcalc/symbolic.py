@@ -60,13 +60,13 @@ def _collapse(e):
     inner = [g for g in arg.atoms(type(e))]
     if len(inner) != 1:
         return e
-    g = inner[0]
-    q = sp.diff(arg, g)
-    r = arg.subs(g, 0)
-    if q.has(g) or sp.expand(arg - q * g - r) != 0 or q == 0:
+    g, t = inner[0], sp.Dummy("t")
+    line = arg.subs(g, t)
+    q, r = sp.diff(line, t), line.subs(t, 0)
+    if q.has(t) or sp.expand(line - q * t - r) != 0 or q == 0:
         return e
     if (1 / q).is_integer and (1 / q).is_positive and (r == 0 or (r / q).is_integer):
-        return _collapse(type(e)(arg.subs(g, g.args[0])))
+        return _collapse(type(e)(line.subs(t, g.args[0])))
     return e
 
 
@@ -397,7 +397,7 @@ def closed_forms(spec, input_shape=None) -> ClosedForms:
     >>> cf.rf[0], cf.output_size[0]
     (3*2**n - 2, floor(H/2**n))
     """
-    layers = parse(spec) if isinstance(spec, str) else tuple(spec)
+    layers = tuple(spec) if isinstance(spec, (tuple, list)) else parse(spec)
     if not layers:
         raise SpecError("the spec has no layers; try \"c{k}*{n}\"")
     h, w, c = _input(input_shape)
