@@ -1,0 +1,67 @@
+"""Per-epoch checkpoints (model + optimizer state + history so far) so a killed run resumes where it stopped.
+
+The checkpoint folder holds ``model.keras`` (Keras's format saves the optimizer's variables too) and
+``state.json`` (epochs done, history, per-epoch timings), each replaced atomically, state last: a
+state file never points at a model that is not fully written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from .atomic import read_json, replacing, write_json
+
+
+class Checkpoint:
+    """Where one run's checkpoint lives; ``load`` and ``save`` are the whole interface."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.model_path = self.folder / "model.keras"
+        self.state_path = self.folder / "state.json"
+
+    def state(self) -> dict | None:
+        state = read_json(self.state_path)
+        return state if state and self.model_path.exists() else None
+
+    def save(self, model, state: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with replacing(self.model_path, ".keras") as tmp:
+            model.save(tmp)
+        write_json(self.state_path, state)
+
+    def load_model(self):
+        import keras
+
+        return keras.models.load_model(self.model_path)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def make_callback(checkpoint: Checkpoint, pipes, state: dict):
+    """A Keras callback: set the data epoch, time the training phase, save a checkpoint after each epoch."""
+    import keras
+
+    class _Epochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            pipes.epoch.assign(epoch)
+            self._t0 = time.perf_counter()
+            self._train = None
+
+        def on_test_begin(self, logs=None):
+            if getattr(self, "_t0", None) is not None and self._train is None:
+                self._train = time.perf_counter() - self._t0  # validation is not training time
+
+        def on_epoch_end(self, epoch, logs=None):
+            wall = time.perf_counter() - self._t0
+            for key, value in (logs or {}).items():
+                state["history"].setdefault(key, []).append(float(value))
+            state["epoch_train_seconds"].append(self._train if self._train is not None else wall)
+            state["epoch_wall_seconds"].append(wall)
+            state["epochs_done"] = epoch + 1
+            checkpoint.save(self.model, state)
+
+    return _Epochs()

@@ -1,0 +1,37 @@
+"""A rich progress bar for sweeps, and the Keras callback that advances it batch by batch."""
+
+from __future__ import annotations
+
+
+def make_progress(console=None):
+    """A ``rich.progress.Progress`` with the columns a training run needs."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+
+
+def make_callback(progress, label: str, epochs: int, steps: int, initial_epoch: int):
+    """Keras callback: one bar of ``epochs * steps`` batches; logs one line per finished epoch."""
+    import keras
+
+    class _Bar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.task = progress.add_task(label, total=epochs * steps, completed=initial_epoch * steps)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            progress.update(self.task, description=f"{label} epoch {epoch + 1}/{epochs}")
+
+        def on_train_batch_end(self, batch, logs=None):
+            # with steps_per_execution, batch is the last step of the chunk just run
+            progress.update(self.task, completed=self.epoch * steps + batch + 1)
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            progress.update(self.task, completed=(epoch + 1) * steps)
+            shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
+                              ("loss", "accuracy", "val_loss", "val_accuracy"))
+            progress.console.log(f"{label} epoch {epoch + 1}/{epochs}  {shown}")
+
+    return _Bar()

@@ -1,0 +1,112 @@
+"""Figures and the sweep report: learning curves (the notebook's ``plot_result``), accuracy against
+parameters and against receptive field, a table and Spearman's rho, written as report.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .atomic import replacing
+from .stats import spearman
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path) -> None:
+    with replacing(path, ".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+
+
+def plot_result(history: dict, path, title: str | None = None) -> None:
+    """The notebook's ``plot_result``: accuracy and loss, train vs validation, per epoch, saved as PNG."""
+    plt = _pyplot()
+    fig = plt.figure(figsize=(10, 3))
+    for i, (metric, name) in enumerate((("accuracy", "Model accuracy"), ("loss", "Model loss"))):
+        ax = fig.add_subplot(1, 2, i + 1)
+        epochs = range(1, len(history.get(metric, [])) + 1)
+        ax.plot(epochs, history.get(metric, []), marker=".")
+        legend = ["Train"]
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], marker=".")
+            legend.append("Validation")
+        ax.set_title(name)
+        ax.set_ylabel(metric.capitalize())
+        ax.set_xlabel("Epoch")
+        ax.legend(legend, loc="best")
+    if title:
+        fig.suptitle(title, y=1.02)
+    _save(fig, path)
+
+
+def _scatter(runs, x_of, xlabel: str, path, log: bool) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = [x_of(r) for r in runs]
+    ys = [r["test_accuracy"] for r in runs]
+    ax.scatter(xs, ys)
+    for x, y, r in zip(xs, ys, runs):
+        ax.annotate(r["spec"], (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Test accuracy")
+    rho = spearman(xs, ys)
+    ax.set_title(f"Spearman rho = {rho:.2f}" if rho is not None else "Spearman rho undefined")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def _fmt(v, spec="{:,}"):
+    return "-" if v is None else spec.format(v)
+
+
+def _rho(v) -> str:
+    return "undefined (fewer than two runs, or a constant series)" if v is None else f"{v:+.3f}"
+
+
+def group_key(run: dict) -> tuple:
+    """Runs are compared only within one dataset, epoch count and data size."""
+    return (run["dataset"], run["epochs"], run.get("data_size"))
+
+
+def write_report(runs: list[dict], out_dir) -> Path:
+    """Write report.md and the accuracy-vs-parameters / -receptive-field PNGs for ``runs``; return report.md."""
+    out_dir = Path(out_dir)
+    groups: dict[tuple, list[dict]] = {}
+    for r in runs:
+        groups.setdefault(group_key(r), []).append(r)
+    lines = ["# Sweep report", "",
+             "Test accuracy after training each spec with the notebook's head (Flatten, Dense(20), "
+             "Dense(10, softmax)). params and MACs (per image, forward) come from rfcalc.analyze and equal "
+             "Keras's count_params(); RF is the receptive field of the last spatial layer (height x width).", ""]
+    for n, ((dataset, epochs, size), group) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
+        group = sorted(group, key=lambda r: r["params"])
+        suffix = "" if len(groups) == 1 else f"-{n + 1}"
+        p_png, rf_png = f"accuracy_vs_params{suffix}.png", f"accuracy_vs_rf{suffix}.png"
+        _scatter(group, lambda r: r["params"], "Parameters (log scale)", out_dir / p_png, log=True)
+        _scatter(group, lambda r: r["rf"][0], "Receptive field (pixels)", out_dir / rf_png, log=False)
+        acc = [r["test_accuracy"] for r in group]
+        lines += [f"## {dataset}, {epochs} epochs, " + (f"first {size} training images" if size else "all training images"), "",
+                  "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in group:
+            lines.append(f"| `{r['spec']}` | {r['params']:,} | {r['macs']:,} | {r['rf'][0]}x{r['rf'][1]} | "
+                         f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
+                         f"{_fmt(r['train_seconds'], '{:.0f}')} | {_fmt(r['images_per_second'], '{:,.0f}')} |")
+        lines += ["", "Spearman rank correlation (n = %d runs):" % len(group), "",
+                  f"- test accuracy vs parameters: {_rho(spearman([r['params'] for r in group], acc))}",
+                  f"- test accuracy vs receptive field: {_rho(spearman([r['rf'][0] for r in group], acc))}",
+                  f"- test accuracy vs MACs: {_rho(spearman([r['macs'] for r in group], acc))}", "",
+                  f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})", ""]
+    lines += ["Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
+              "every number above is in results.json.", ""]
+    path = out_dir / "report.md"
+    with replacing(path) as tmp:
+        tmp.write_text("\n".join(lines))
+    return path

@@ -1,0 +1,174 @@
+"""One training run: build (or resume) the model, fit it on tf.data pipelines, evaluate, save, report numbers."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .atomic import replacing
+from .checkpoint import Checkpoint, make_callback
+from .errors import TrainError
+from .models import OPTIMIZERS, build_model, check_params
+
+STRATEGIES = ("mirrored", "multiworker")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What defines one experiment (``key``) plus how to execute it (strategy, steps per execution)."""
+
+    spec: str
+    dataset: str = "cifar10"
+    epochs: int = 10
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    seed: int = 0
+    data_size: int | None = None
+    validation_split: float = 0.1
+    steps_per_execution: int = 16
+    strategy: str | None = None
+
+    def __post_init__(self):
+        if self.epochs < 1 or self.batch_size < 1 or self.steps_per_execution < 1:
+            raise TrainError(f"epochs, batch size and steps per execution must be positive. Received: "
+                             f"epochs={self.epochs}, batch_size={self.batch_size}, "
+                             f"steps_per_execution={self.steps_per_execution}")
+        if not 0.0 <= self.validation_split < 1.0 or not self.lr > 0:
+            raise TrainError(f"need 0 <= validation_split < 1 and lr > 0. Received: "
+                             f"validation_split={self.validation_split}, lr={self.lr}")
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        if self.strategy not in (None, *STRATEGIES):
+            raise TrainError(f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGIES)}")
+
+    @property
+    def identity(self) -> dict:
+        """The fields that change the result; execution details (strategy, steps per execution) do not."""
+        d = asdict(self)
+        del d["steps_per_execution"], d["strategy"]
+        return {"head": "seed", **d}
+
+    @property
+    def key(self) -> str:
+        """A stable hash of ``identity``: finished runs with the same key are skipped.
+
+        >>> RunConfig("c3,p2").key == RunConfig("c3,p2", strategy="mirrored").key
+        True
+        """
+        return hashlib.sha256(json.dumps(self.identity, sort_keys=True).encode()).hexdigest()[:12]
+
+    @property
+    def slug(self) -> str:
+        """A folder name: readable spec, dataset and the key.
+
+        >>> RunConfig("c3*2,p2", dataset="mnist").slug[:16]
+        'c3x2_p2-mnist-e1'
+        """
+        spec = re.sub(r"[^A-Za-z0-9]+", "_", self.spec.replace("*", "x")).strip("_")[:60]
+        return f"{spec}-{self.dataset}-e{self.epochs}-{self.key}"
+
+
+def get_strategy(name: str | None):
+    """The ``tf.distribute`` strategy for ``--strategy`` (None: the default, one device)."""
+    import tensorflow as tf
+
+    if name is None:
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.MultiWorkerMirroredStrategy()  # reads TF_CONFIG; one worker when unset
+
+
+def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=()) -> dict:
+    """Train ``config`` on ``data`` into ``out_dir/<slug>/``; resumes from its checkpoint if one exists.
+
+    Returns the result record written to results.json.
+    """
+    from rfcalc import analyze
+
+    from .pipeline import Pipelines
+    from .report import plot_result
+
+    if data.name != config.dataset:
+        raise TrainError(f"run is for {config.dataset} but the data is {data.name}")
+    analysis = analyze(config.spec, input_shape=data.input_shape, head="seed")
+    import keras
+
+    run_dir = Path(out_dir) / config.slug
+    ckpt = Checkpoint(run_dir / "checkpoint")
+    state = ckpt.state()
+    if state is not None and state.get("key") != config.key:
+        state = None
+    keras.utils.set_random_seed(config.seed)
+    strategy = get_strategy(config.strategy)
+    with strategy.scope():
+        if state is not None:
+            model = ckpt.load_model()
+            check_params(model, analysis.total_params)
+            model.steps_per_execution = config.steps_per_execution
+        else:
+            model = build_model(config.spec, data.input_shape, config.optimizer, config.lr,
+                                config.steps_per_execution, expected_params=analysis.total_params)
+            state = {"key": config.key, "epochs_done": 0, "history": {}, "epoch_train_seconds": [],
+                     "epoch_wall_seconds": [], "resumed_from": []}
+    initial = state["epochs_done"]
+    if initial:
+        state["resumed_from"].append(initial)
+    pipes = Pipelines(data, config.batch_size, config.validation_split, config.seed, initial)
+    cbs = [make_callback(ckpt, pipes, state)]
+    if progress is not None:
+        from .progress import make_callback as bar
+
+        cbs.append(bar(progress, config.spec, config.epochs, pipes.steps_per_epoch, initial))
+    if initial < config.epochs:
+        with warnings.catch_warnings():
+            # each epoch is one pass over a finite dataset, so Keras's "ran out of data" note is expected
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            model.fit(pipes.train, validation_data=pipes.val, epochs=config.epochs, initial_epoch=initial,
+                      shuffle=False, verbose=0, callbacks=[*cbs, *callbacks])
+    test_loss, test_accuracy = model.evaluate(pipes.test, verbose=0)
+    with replacing(run_dir / "model.keras", ".keras") as tmp:
+        model.save(tmp)
+    plot_result(state["history"], run_dir / "curves.png", title=f"{config.spec} on {config.dataset}")
+    train_seconds = sum(state["epoch_train_seconds"])
+    ips = pipes.n_train * config.epochs / train_seconds if train_seconds > 0 else None
+    return {
+        "spec": config.spec,
+        "params": analysis.total_params,
+        "keras_params": model.count_params(),
+        "macs": analysis.total_macs,
+        "rf": list(analysis.rf),
+        "jump": list(analysis.jump),
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
+        "history": state["history"],
+        "train_seconds": round(train_seconds, 3),
+        "wall_seconds": round(sum(state["epoch_wall_seconds"]), 3),
+        "images_per_second": round(ips, 1) if ips else None,
+        "train_gflops": round(6 * analysis.total_macs * ips / 1e9, 3) if ips else None,
+        "dataset": config.dataset,
+        "epochs": config.epochs,
+        "seed": config.seed,
+        "input_shape": list(data.input_shape),
+        "batch_size": config.batch_size,
+        "optimizer": config.optimizer,
+        "lr": config.lr,
+        "data_size": config.data_size,
+        "validation_split": config.validation_split,
+        "n_train": pipes.n_train, "n_val": pipes.n_val, "n_test": pipes.n_test,
+        "steps_per_execution": config.steps_per_execution,
+        "strategy": config.strategy,
+        "resumed_from": state["resumed_from"],
+        "key": config.key,
+        "model": f"{config.slug}/model.keras",
+        "curves": f"{config.slug}/curves.png",
+        "data_source": data.source,
+        "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"keras": keras.__version__, "tensorflow": __import__("tensorflow").__version__},
+    }
