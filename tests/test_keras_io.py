@@ -229,3 +229,217 @@ def test_inception_v3_matches_the_keras_number_of_the_receptive_field_notebook(a
     suffix = lambda layer: int(layer.name.rsplit("_", 1)[1]) if layer.name[-1].isdigit() and "_" in layer.name else -1  # noqa: E731
     row = analysis.row(sorted(convs, key=suffix)[85].name)
     assert (row.rf, row.jump, row.eff_pad) == ((1183, 1183), (32, 32), (554, 554))
+
+
+# ---------------------------------------------------------------- hand-built graphs
+
+def _functional(build, shape=(16, 16, 4)):
+    x = keras.Input(shape=shape, name="image")
+    return keras.Model(x, build(x))
+
+
+def residual(x):
+    a = layers.Conv2D(4, 3, padding="same", name="res_a")(x)
+    a = layers.Conv2D(4, 3, padding="same", name="res_b")(a)
+    return layers.Add(name="res_add")([x, a])
+
+
+def inception(x):
+    b1 = layers.Conv2D(2, 1, name="b1")(x)
+    b3 = layers.Conv2D(3, 3, padding="same", name="b3")(x)
+    b5 = layers.Conv2D(4, 5, padding="same", name="b5")(x)
+    bp = layers.MaxPooling2D(3, strides=1, padding="same", name="bp")(x)
+    return layers.Concatenate(name="mix")([b1, b3, b5, bp])
+
+
+def strided_pair(x):
+    a = layers.Conv2D(4, 3, strides=2, padding="same", name="conv_s2")(x)  # 'same' on 16 pads (0, 1)
+    b = layers.MaxPooling2D(2, name="pool2")(x)
+    return layers.Add(name="joined")([a, b])
+
+
+# name, builder, merge row: rf, rf_min, jump, start, channels, inputs, flags (all worked out by hand)
+GRAPHS = [
+    ("residual block", residual, "res_add", 5, 1, 1, Fraction(0), 4, ("image", "res_b"), ()),
+    ("inception block", inception, "mix", 5, 1, 1, Fraction(0), 2 + 3 + 4 + 4, ("b1", "b3", "b5", "bp"), ()),
+    # conv: centre of unit 0 at 1 (window 0..2); pool: at 1/2 (window 0..1): jumps agree, centres do not
+    ("misaligned merge", strided_pair, "joined", 3, 2, 2, Fraction(1), 4, ("conv_s2", "pool2"), ("misaligned",)),
+]
+
+
+@pytest.mark.parametrize("name, build, row_name, rf, rf_min, jump, start, channels, inputs, flags", GRAPHS,
+                         ids=[g[0] for g in GRAPHS])
+def test_merges_take_the_largest_and_smallest_field_over_paths(name, build, row_name, rf, rf_min, jump, start,
+                                                               channels, inputs, flags):
+    model = _functional(build)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        analysis = from_keras(model)
+    row = analysis.row(row_name)
+    assert (row.rf, row.rf_min, row.jump, row.start) == ((rf, rf), (rf_min, rf_min), (jump, jump), (start, start))
+    assert row.output_shape[-1] == channels and row.inputs == inputs
+    assert row.flags == flags
+    assert any(issubclass(w.category, AlignmentWarning) for w in caught) == bool(flags)
+    assert_matches_keras(model, analysis)
+
+
+def test_a_misaligned_merge_warns_naming_the_layer_and_its_paths():
+    with pytest.warns(AlignmentWarning, match=r"'joined' \(Add\).*conv_s2.*pool2"):
+        from_keras(_functional(strided_pair))
+
+
+def zoo(x):
+    """One of each allow-listed layer that the applications above do not use."""
+    y = layers.Rescaling(1 / 255, name="rescale")(x)
+    y = layers.Normalization(name="norm")(y)
+    y = layers.GaussianNoise(0.1, name="noise")(y)
+    y = layers.Conv2D(8, 3, groups=2, padding="same", name="grouped")(y)
+    y = layers.PReLU(shared_axes=[1, 2], name="prelu")(y)
+    y = layers.BatchNormalization(center=False, name="bn_scale_only")(y)
+    y = layers.LeakyReLU(name="leaky")(y)
+    y = layers.SpatialDropout2D(0.1, name="sdrop")(y)
+    y = layers.SeparableConv2D(8, 3, depth_multiplier=2, name="sep")(y)
+    y = layers.ELU(name="elu")(y)
+    frozen = layers.Conv2D(8, 1, name="frozen")
+    frozen.trainable = False
+    z = frozen(y)
+    y = layers.Multiply(name="mul")([y, z])
+    y = layers.Average(name="avg")([y, z])
+    y = layers.Subtract(name="sub")([y, z])
+    y = layers.Maximum(name="max")([y, z])
+    y = layers.Cropping2D(((1, 0), (0, 2)), name="crop")(y)
+    g = layers.GlobalMaxPooling2D(keepdims=True, name="gmp_keep")(y)
+    g = layers.Conv2D(5, 1, name="head_conv")(g)
+    g = layers.Reshape((5,), name="squeeze")(g)
+    g = layers.Softmax(name="softmax")(g)
+    h = layers.GlobalAveragePooling2D(name="gap")(y)
+    h = layers.Dense(5, name="dense")(h)
+    return layers.Add(name="logits")([g, h])
+
+
+def test_every_allow_listed_layer_counts_as_keras_does():
+    model = _functional(zoo, shape=(12, 10, 4))
+    analysis = from_keras(model)
+    assert_matches_keras(model, analysis)
+    assert "groups=2" in analysis.row("grouped").flags
+    assert analysis.row("frozen").non_trainable_params == 8 * 8 + 8
+    # keepdims: a 1x1 map whose unit sees the whole (cropped) map, a pool with the full window
+    keep, crop = analysis.row("gmp_keep"), analysis.row("crop")
+    assert keep.rf == tuple(r + (n - 1) * j for r, n, j in zip(crop.rf, crop.output_shape[:2], crop.jump))
+    assert analysis.row("gap").rf is None and analysis.row("logits").rf is None
+
+
+def test_nested_models_become_rows_named_outer_slash_inner():
+    inner = keras.Sequential([layers.Conv2D(3, 3, name="c"), layers.MaxPooling2D(2, name="p")], name="trunk")
+    x = keras.Input(shape=(10, 10, 2))
+    model = keras.Model(x, layers.Flatten(name="flat")(inner(x)))
+    analysis = from_keras(model)
+    assert [r.name for r in analysis.layers] == ["trunk/c", "trunk/p", "flat"]
+    assert analysis.total_params == model.count_params()
+    assert analysis.row("trunk/p").rf == (4, 4)
+
+
+def test_unknown_sizes_and_unbuilt_sequentials_take_input_shape():
+    model = _functional(lambda x: layers.Conv2D(2, 3, strides=2, name="c")(x), shape=(None, None, 3))
+    with pytest.raises(ShapeError, match="input_shape"):
+        from_keras(model)
+    assert from_keras(model, input_shape="9x9x3").row("c").output_shape == (4, 4, 2)  # (9 - 3) // 2 + 1
+    with pytest.raises(ShapeError, match="Received: input_shape"):
+        from_keras(notebook_model(1), input_shape=(64, 64, 3))
+    unbuilt = keras.Sequential([layers.Conv2D(2, 3, name="c")])
+    with pytest.raises(ShapeError, match="input_shape"):
+        from_keras(unbuilt)
+    assert from_keras(unbuilt, input_shape=(7, 7, 1)).row("c").output_shape == (5, 5, 2)
+
+
+# ---------------------------------------------------------------- errors and the identity option
+
+def test_an_unknown_layer_is_named_with_the_identity_escape_hatch():
+    model = _functional(lambda x: layers.UpSampling2D(name="up")(layers.LayerNormalization(name="ln")(x)))
+    with pytest.raises(UnsupportedLayerError) as err:
+        from_keras(model)
+    message = str(err.value)
+    assert "'ln' (LayerNormalization)" in message and "identity=('ln',)" in message and "--identity ln" in message
+    with pytest.raises(ShapeError, match="'up' \\(UpSampling2D\\).*cannot be treated as identity"):
+        from_keras(model, identity=("ln", "up"))
+
+
+def test_identity_keeps_the_field_and_counts_keras_weights():
+    model = _functional(lambda x: layers.Conv2D(2, 3, name="c")(layers.LayerNormalization(name="ln")(x)))
+    analysis = from_keras(model, identity="ln")
+    assert_matches_keras(model, analysis)
+    assert analysis.row("ln").flags == ("identity",) and analysis.rf == (3, 3)
+    with pytest.raises(RFError, match="Received: nope"):
+        from_keras(model, identity=("ln", "nope"))
+
+
+def test_not_a_model_and_subclassed_models_are_refused():
+    with pytest.raises(RFError, match="Received: str"):
+        from_keras("c3,p2")
+
+    class Custom(keras.Model):
+        def call(self, x):
+            return x
+
+    with pytest.raises(UnsupportedLayerError, match="subclassed"):
+        from_keras(Custom())
+
+
+# ---------------------------------------------------------------- files and keras.applications by name
+
+@pytest.fixture(scope="module")
+def tiny():
+    return to_keras("c3-4,p2,bn,c3-2,gap,fc3/softmax", input_shape=(8, 8, 3), name="tiny")
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_saved_models_load_back_to_the_same_analysis(tmp_path, tiny, suffix):
+    path = tmp_path / f"tiny{suffix}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras' legacy-HDF5 notice
+        tiny.save(path)
+    loaded = analyze_source(str(path))
+    assert loaded.spec == "tiny"
+    assert loaded.layers == from_keras(tiny).layers
+
+
+def _corrupt(tmp_path, tiny, how):
+    path = tmp_path / "model.keras"
+    if how == "garbage":
+        path.write_bytes(b"this is not a zip archive\n" * 10)
+    elif how == "truncated":
+        tiny.save(path)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    else:
+        path = tmp_path / "missing.keras"
+    return str(path)
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "empty", "missing"])
+def test_bad_model_files_fail_with_one_clear_line(tmp_path, tiny, how):
+    path = _corrupt(tmp_path, tiny, how)
+    with pytest.raises(RFError) as err:
+        analyze_source(path)
+    message = str(err.value)
+    assert path in message and "\n" not in message
+
+
+@pytest.mark.parametrize("source, words", [
+    ("keras:ResNet51", "ResNet50"),
+    ("keras:mobilenetv9", "MobileNet"),
+    ("keras:Nothing", "known:"),
+])
+def test_unknown_application_names_list_close_matches(source, words):
+    with pytest.raises(RFError, match=words):
+        analyze_source(source)
+
+
+def test_applications_by_name_are_case_insensitive_and_take_an_input_shape():
+    analysis = analyze_source("keras:mobilenet", input_shape="96x96x3")
+    assert analysis.spec == "mobilenet_1.00_96" and analysis.input_shape == (96, 96, 3)
+    assert analysis.row("conv_pw_13").rf == (315, 315)
+    with pytest.raises(RFError, match="refused"):
+        analyze_source("keras:VGG16", input_shape=(8, 8, 3))
