@@ -1,0 +1,285 @@
+"""A worked derivation of the receptive field, layer by layer, in English or Japanese.
+
+It answers the course question B2-2-2 (two stacked 3x3 convolutions: which region of the input
+does one output pixel come from?) for any spec, with the numbers substituted into
+``r_l = r_{l-1} + (k_eff - 1)·j_{l-1}`` and ``j_l = j_{l-1}·s_l``. No sympy here.
+
+>>> print(explain("c3,c3").text.splitlines()[-1])
+Answer: stacking two 3×3 convolutions, one pixel of the output feature map is computed from a 5×5 region of the input image.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .analysis import Analysis, analyze
+from .arithmetic import effective_kernel
+from .errors import RFError
+from .layers import SPATIAL, BatchNorm, Conv, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, ZeroPad
+
+_EN = dict(
+    title='Receptive field of "{spec}" on a {shape} input',
+    intro=("For each layer l we follow three numbers along each axis:\n"
+           "  r_l      receptive field: how many input pixels one output pixel sees\n"
+           "  j_l      jump: how far apart, in input pixels, two neighbouring output pixels are\n"
+           "  start_l  the input position of the centre of output pixel 0 (input pixel i is centred at i)\n"
+           "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
+           "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
+           "where k_eff = d·(k - 1) + 1 is the kernel size k widened by the dilation d, s_l the stride "
+           "and p_l the padding before the first pixel."),
+    input="Input ({shape}): r_0 = 1, j_0 = 1, start_0 = 0.",
+    layer="Layer {l}, {name} ({token}): {what} -> output feature map {out}",
+    conv="{k} kernel, stride {s}, {pad}", dw="{k} depthwise kernel, stride {s}, {pad}",
+    sep="{k} separable kernel, stride {s}, {pad}",
+    pool="{k} {op} pooling, stride {s}, {pad}", max="max", avg="average",
+    dil="dilation {d}", same="'same' padding ({before} before, {after} after)", valid="'valid' padding (none)",
+    zp="zero padding (top {t}, bottom {b}, left {l}, right {r})",
+    crop="cropping (top {t}, bottom {b}, left {l}, right {r})",
+    pointwise="works on each pixel by itself", keep="  r, j and start stay: r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
+    axes=("height", "width"), colon=": ", comma=", ",
+    flat=("Layer {l}, {name} ({token}): the spatial layout ends here. Every unit from here on depends on the "
+          "whole {map} feature map, and so on the whole input image."),
+    rest="The remaining layers ({tokens}) have no spatial extent.",
+    stack="stacking {count} {k} convolutions", single="a single {k} convolution",
+    these="after these {count} layers ({tokens})",
+    answer=("Answer: {phrase}, one pixel of the output feature map is computed from a {region} region of the "
+            "input image."),
+    jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
+    bigger="The region is larger than the {hw} image: its outer part lies in the padding.",
+    at_title="Output pixel ({i}, {j}) of {name} ({hw}):",
+    at_axis=("  {axis}: centre = start + i·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} "
+             "-> {unit} {lo}..{hi}"),
+    rows="rows", cols="columns", pad_side=(("top", "bottom"), ("left", "right")),
+    in_pad="    {unit} {lo}..{hi} lie in the {side} padding (zeros).",
+    inside="    Inside the image: {unit} {lo}..{hi}.", nothing="    None of them is inside the image.",
+    all_inside="    All of them are inside the image.",
+    gaps="    (With dilation or a stride longer than the window, not every pixel in this range is read.)",
+)
+
+_JA = dict(
+    title="「{spec}」の受容野（入力 {shape}）",
+    intro=("各層 l について、縦と横それぞれで次の3つの量を追います。\n"
+           "  r_l      受容野：出力の1ピクセルが見ている入力ピクセルの幅\n"
+           "  j_l      ジャンプ：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
+           "  start_l  出力ピクセル0の受容野の中心の、入力上の位置（入力ピクセル i の中心を i とします）\n"
+           "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
+           "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
+           "ここで k_eff = d·(k - 1) + 1 はダイレーション d で広がったカーネルサイズ、s_l はストライド、"
+           "p_l は先頭側のパディングです。"),
+    input="入力（{shape}）：r_0 = 1, j_0 = 1, start_0 = 0",
+    layer="第{l}層 {name}（{token}）：{what} → 出力特徴マップ {out}",
+    conv="カーネル {k}、ストライド {s}、{pad}", dw="depthwise（チャンネルごとの）カーネル {k}、ストライド {s}、{pad}",
+    sep="separable カーネル {k}、ストライド {s}、{pad}",
+    pool="{op}プーリング {k}、ストライド {s}、{pad}", max="最大値", avg="平均値",
+    dil="ダイレーション {d}", same="パディング 'same'（前 {before}、後 {after}）", valid="パディング 'valid'（なし）",
+    zp="ゼロパディング（上 {t}、下 {b}、左 {l}、右 {r}）", crop="クロッピング（上 {t}、下 {b}、左 {l}、右 {r}）",
+    pointwise="各ピクセルを個別に処理します", keep="  r, j, start は変わりません：r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
+    axes=("縦", "横"), colon="：", comma="、",
+    flat=("第{l}層 {name}（{token}）：ここで空間の並びがなくなります。これ以降のユニットは {map} の特徴マップ全体、"
+          "つまり入力画像全体に依存します。"),
+    rest="残りの層（{tokens}）には空間方向の広がりはありません。",
+    stack="{k}の畳み込みを{count}層重ねると", single="{k}の畳み込み1層では", these="この{count}層（{tokens}）を通ると",
+    answer="答え：{phrase}、出力の1ピクセルは入力画像の{region}の領域から計算されます。",
+    jump="隣り合う出力ピクセルは、入力画像上で {j} ピクセルずつずれています（ジャンプ）。",
+    bigger="この領域は {hw} の入力画像より大きく、外側はパディングにかかっています。",
+    at_title="{name}（{hw}）の出力ピクセル ({i}, {j}) の受容野：",
+    at_axis="  {axis}：中心 = start + i·ジャンプ = {st} + {i}·{j} = {c}、範囲 ±(r - 1)/2 = ±{half} → {unit} {lo}〜{hi}",
+    rows="行", cols="列", pad_side=(("上側", "下側"), ("左側", "右側")),
+    in_pad="    {unit} {lo}〜{hi} は{side}のパディング（ゼロ）です。",
+    inside="    画像の内側にあるのは {unit} {lo}〜{hi} です。", nothing="    画像の内側には1つもありません。",
+    all_inside="    すべて画像の内側にあります。",
+    gaps="    （ダイレーションや、窓より長いストライドがあるため、この範囲のすべてのピクセルを読むわけではありません。）",
+)
+
+LANGS = {"en": _EN, "ja": _JA}
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _n(x) -> str:
+    x = Fraction(x)
+    return str(x.numerator) if x.denominator == 1 else str(float(x))
+
+
+def _pair(v, sep="×") -> str:
+    return f"{v[0]}" if v[0] == v[1] else f"{v[0]}{sep}{v[1]}"
+
+
+def _hw(v) -> str:
+    return f"{v[0]}×{v[1]}"
+
+
+def _axes(T, lines) -> list[str]:
+    """One line when both axes read the same, else one per axis."""
+    if lines[0] == lines[1]:
+        return [f"  {lines[0]}"]
+    return [f"  {T['axes'][a]}{T['colon']}{lines[a]}" for a in range(2)]
+
+
+def _window(T, row, l, prev) -> list[str]:
+    layer = row.layer
+    k, s, d = layer.kernel, layer.stride, layer.dilation
+    (r0, j0, st0) = prev
+    ke = [effective_kernel(k[a], d[a]) for a in range(2)]
+    pads = row.padding
+    pad = T["same"].format(before=_pair([p[0] for p in pads]), after=_pair([p[1] for p in pads])) \
+        if layer.padding == "same" else T["valid"]
+    key = "pool" if isinstance(layer, Pool) else "dw" if isinstance(layer, DepthwiseConv) else \
+        "sep" if isinstance(layer, SeparableConv) else "conv"
+    what = T[key].format(k=_hw(k), s=_pair(s), pad=pad, op=T.get(getattr(layer, "op", ""), ""))
+    if d != (1, 1):
+        what += T["comma"] + T["dil"].format(d=_pair(d))
+    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw3(row.output_shape))]
+    if d != (1, 1):
+        out += _axes(T, [f"k_eff = d·(k - 1) + 1 = {d[a]}·({k[a]} - 1) + 1 = {ke[a]}" for a in range(2)])
+    m = l - 1
+    out += _axes(T, [f"r_{l} = r_{m} + (k_eff - 1)·j_{m} = {r0[a]} + ({ke[a]} - 1)·{j0[a]} = {row.rf[a]}"
+                     for a in range(2)])
+    out += _axes(T, [f"j_{l} = j_{m}·s_{l} = {j0[a]}·{s[a]} = {row.jump[a]}" for a in range(2)])
+    out += _axes(T, [f"start_{l} = start_{m} + ((k_eff - 1)/2 - p_{l})·j_{m} = {_n(st0[a])} + (({ke[a]} - 1)/2 - "
+                     f"{pads[a][0]})·{j0[a]} = {_n(row.start[a])}" for a in range(2)])
+    return out
+
+
+def _hw3(shape) -> str:
+    return "×".join(str(v) for v in shape)
+
+
+def _other(T, row, l, prev) -> list[str]:
+    layer = row.layer
+    if isinstance(layer, (ZeroPad, Crop)):
+        pads = layer.pads if isinstance(layer, ZeroPad) else layer.crops
+        what = T["zp" if isinstance(layer, ZeroPad) else "crop"].format(t=pads[0][0], b=pads[0][1], l=pads[1][0],
+                                                                        r=pads[1][1])
+        sign = "-" if isinstance(layer, ZeroPad) else "+"
+        out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw3(row.output_shape))]
+        out += _axes(T, [f"r_{l} = r_{l - 1} = {row.rf[a]}" for a in range(2)])
+        out += _axes(T, [f"j_{l} = j_{l - 1} = {row.jump[a]}" for a in range(2)])
+        return out + _axes(T, [f"start_{l} = start_{l - 1} {sign} {pads[a][0]}·j_{l - 1} = {_n(prev[2][a])} {sign} "
+                               f"{pads[a][0]}·{prev[1][a]} = {_n(row.start[a])}" for a in range(2)])
+    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=T["pointwise"], out=_hw3(row.output_shape))]
+    return out + [T["keep"].format(l=l, r=_hw(row.rf), j=_hw(row.jump), st=", ".join(_n(v) for v in row.start))]
+
+
+def _phrase(T, lang, rows) -> str:
+    windows = [r.layer for r in rows if isinstance(r.layer, SPATIAL)]
+    plain = all(isinstance(r.layer, (Conv, BatchNorm, Identity, Dense)) for r in rows) and windows and all(
+        w.kernel == windows[0].kernel and w.stride == (1, 1) and w.dilation == (1, 1) for w in windows)
+    if plain and len(windows) == 1:
+        return T["single"].format(k=_hw(windows[0].kernel))
+    if plain:
+        count = len(windows)
+        words = _WORDS[count] if lang == "en" and count < len(_WORDS) else str(count)
+        return T["stack"].format(count=words, k=_hw(windows[0].kernel))
+    return T["these"].format(count=len(rows), tokens=T["comma"].join(r.token for r in rows))
+
+
+def _at(T, a: Analysis, last, at):
+    """Lines for output pixel ``at`` and its (lo, hi) rows and columns, and the part inside the image."""
+    if isinstance(at, str):
+        m = re.fullmatch(r"\s*\(?\s*(-?\d+)\s*,\s*(-?\d+)\s*\)?\s*", at)
+        if not m:
+            raise RFError(f"an output pixel is written i,j (row, column), as in 0,0. Received: at={at!r}")
+        at = (int(m.group(1)), int(m.group(2)))
+    try:
+        i, j = (int(v) for v in at)
+    except (TypeError, ValueError):
+        raise RFError(f"an output pixel is a pair (row, column) of integers. Received: at={at!r}") from None
+    oh, ow = last.output_shape[:2]
+    if not (0 <= i < oh and 0 <= j < ow):
+        raise RFError(f"output pixel ({i}, {j}) is outside the {oh}×{ow} output of {last.name}; rows run 0..{oh - 1} "
+                      f"and columns 0..{ow - 1}. Received: at=({i}, {j})")
+    lines = ["", T["at_title"].format(i=i, j=j, name=last.name, hw=f"{oh}×{ow}")]
+    spans, insides = [], []
+    gaps = any(r.flags and "skips" in r.flags or (isinstance(r.layer, SPATIAL) and r.layer.dilation != (1, 1))
+               for r in a.layers)
+    for axis, idx in enumerate((i, j)):
+        unit = T["rows" if axis == 0 else "cols"]
+        n = a.input_shape[axis]
+        centre = last.start[axis] + idx * last.jump[axis]
+        half = Fraction(last.rf[axis] - 1, 2)
+        lo, hi = int(centre - half), int(centre + half)
+        lines.append(T["at_axis"].format(axis=T["axes"][axis], st=_n(last.start[axis]), i=idx, j=last.jump[axis],
+                                         c=_n(centre), half=_n(half), unit=unit, lo=lo, hi=hi))
+        if lo < 0:
+            lines.append(T["in_pad"].format(unit=unit, lo=lo, hi=min(hi, -1), side=T["pad_side"][axis][0]))
+        if hi > n - 1:
+            lines.append(T["in_pad"].format(unit=unit, lo=max(lo, n), hi=hi, side=T["pad_side"][axis][1]))
+        inside = (max(lo, 0), min(hi, n - 1))
+        if inside[0] > inside[1]:
+            lines.append(T["nothing"])
+            inside = None
+        else:
+            lines.append(T["all_inside"] if (lo, hi) == inside else T["inside"].format(unit=unit, lo=inside[0],
+                                                                                      hi=inside[1]))
+        spans.append((lo, hi))
+        insides.append(inside)
+    if gaps:
+        lines.append(T["gaps"])
+    return (i, j), lines, tuple(spans), tuple(insides)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The derivation text; with ``at``, the output pixel's input ``rows``/``cols`` (lo, hi) and their in-image part."""
+
+    text: str
+    lang: str
+    analysis: Analysis
+    at: tuple | None = None
+    rows: tuple | None = None
+    cols: tuple | None = None
+    rows_inside: tuple | None = None
+    cols_inside: tuple | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __rich__(self):
+        from rich.text import Text
+        return Text(self.text)
+
+
+def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Explanation:
+    """The worked receptive-field derivation of a spec (or an ``Analysis``) in ``lang`` 'en' or 'ja'.
+
+    >>> print(explain("c3,c3", lang="ja").text.splitlines()[-1])
+    答え：3×3の畳み込みを2層重ねると、出力の1ピクセルは入力画像の5×5の領域から計算されます。
+    """
+    if lang not in LANGS:
+        raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
+    T = LANGS[lang]
+    a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
+    lines = [T["title"].format(spec=a.spec, shape=_hw3(a.input_shape)), "", T["intro"], "",
+             T["input"].format(shape=_hw3(a.input_shape))]
+    prev = ((1, 1), (1, 1), (Fraction(0), Fraction(0)))
+    spatial, last = [], None
+    for l, row in enumerate(a.layers, start=1):
+        lines.append("")
+        if not row.spatial:
+            before = last.output_shape[:2] if last else a.input_shape[:2]
+            lines.append(T["flat"].format(l=l, name=row.name, token=row.token, map=_hw(before)))
+            rest = a.layers[l:]
+            if rest:
+                lines.append(T["rest"].format(tokens=T["comma"].join(r.token for r in rest)))
+            break
+        lines += (_window if isinstance(row.layer, SPATIAL) else _other)(T, row, l, prev)
+        prev = (row.rf, row.jump, row.start)
+        spatial.append(row)
+        last = row
+    answer = T["answer"].format(phrase=_phrase(T, lang, spatial), region=_hw(a.rf))
+    extra = []
+    if a.jump != (1, 1):
+        extra.append(T["jump"].format(j=_pair(a.jump)))
+    if a.rf_exceeds_input:
+        extra.append(T["bigger"].format(hw=_hw(a.input_shape[:2])))
+    lines += [""] + extra + [answer]
+    spans = insides = (None, None)
+    pixel = None
+    if at is not None:
+        if last is None:
+            raise RFError(f"{a.spec!r} has no spatial layer, so there is no output pixel to locate. Received: at={at!r}")
+        pixel, at_lines, spans, insides = _at(T, a, last, at)
+        lines += at_lines
+    return Explanation("\n".join(lines), lang, a, pixel, spans[0], spans[1], insides[0], insides[1])
