@@ -43,7 +43,7 @@ _EN = dict(
           "whole {map} feature map, and so on the whole input image."),
     rest="The remaining layers ({tokens}) have no spatial extent.",
     stack="stacking {count} {k} convolutions", single="a single {k} convolution",
-    these="after these {count} layers ({tokens})",
+    these="after these {count} layers ({tokens})", none="with no layer that looks at neighbours",
     answer=("Answer: {phrase}, one pixel of the output feature map is computed from a {region} region of the "
             "input image."),
     jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
@@ -81,6 +81,7 @@ _JA = dict(
           "つまり入力画像全体に依存します。"),
     rest="残りの層（{tokens}）には空間方向の広がりはありません。",
     stack="{k}の畳み込みを{count}層重ねると", single="{k}の畳み込み1層では", these="この{count}層（{tokens}）を通ると",
+    none="近くのピクセルを見る層がないので",
     answer="答え：{phrase}、出力の1ピクセルは入力画像の{region}の領域から計算されます。",
     jump="隣り合う出力ピクセルは、入力画像上で {j} ピクセルずつずれています（ジャンプ）。",
     bigger="この領域は {hw} の入力画像より大きく、外側はパディングにかかっています。",
@@ -164,6 +165,8 @@ def _other(T, row, l, prev) -> list[str]:
 
 def _phrase(T, lang, rows) -> str:
     windows = [r.layer for r in rows if isinstance(r.layer, SPATIAL)]
+    if not rows:
+        return T["none"]
     plain = all(isinstance(r.layer, (Conv, BatchNorm, Identity, Dense)) for r in rows) and windows and all(
         w.kernel == windows[0].kernel and w.stride == (1, 1) and w.dilation == (1, 1) for w in windows)
     if plain and len(windows) == 1:
