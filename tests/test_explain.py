@@ -252,3 +252,13 @@ def test_bad_input_raises_an_rferror_naming_it(kwargs, error, words):
     with pytest.raises(error) as info:
         explain(**kwargs)
     assert words in str(info.value)
+
+
+def test_the_docs_quote_what_explain_prints():
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "b2-2-2.md").read_text(encoding="utf-8")
+    ja = explain("c3,c3", lang="ja").text.splitlines()[-1].removeprefix("答え：")
+    en = explain("c3,c3").text.splitlines()[-1].removeprefix("Answer: ")
+    assert f"**{ja}**" in doc and f"**{en[0].upper() + en[1:]}**" in doc
+    assert 'rfcalc explain "c3,c3" --lang ja' in doc
