@@ -1,0 +1,195 @@
+"""Figures as PNG files: the ERF heatmap, a unit's receptive field on an image, rf growth per layer.
+
+matplotlib is imported inside the functions and used through ``Figure`` and its Agg canvas, never
+``pyplot``, so a notebook's backend is left alone. Each function writes ``path`` and returns it.
+
+>>> import rfcalc.plots  # no matplotlib loaded yet
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .errors import RFError, ShapeError
+
+
+def _figure(width, height):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as err:  # pragma: no cover - depends on the install
+        raise RFError(f"plots need matplotlib: pip install 'rfcalc[plot]'. Received: {err}") from None
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path) -> str:
+    path = str(path)
+    try:
+        fig.savefig(path, bbox_inches="tight")
+    except OSError as err:
+        raise RFError(f"cannot write the figure to {path}: {err}") from None
+    return path
+
+
+def _square(ax, centre, side_h, side_w, **style):
+    from matplotlib.patches import Rectangle
+    cy, cx = (float(c) for c in centre)
+    ax.add_patch(Rectangle((cx - side_w / 2, cy - side_h / 2), side_w, side_h, fill=False, **style))
+
+
+def plot_erf(result, path) -> str:
+    """The ERF heatmap with the theoretical field and the 50/90/99% squares, and a profile with its Gaussian.
+
+    >>> plot_erf(erf("c3*4", input_shape="24x24x1"), "erf.png")  # doctest: +SKIP
+    'erf.png'
+    """
+    import numpy as np
+    heat = np.asarray(result.heatmap, dtype=float)
+    fig = _figure(10, 4.4)
+    ax, prof = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    h, w = heat.shape
+    im = ax.imshow(heat, cmap="magma", extent=(-0.5, w - 0.5, h - 0.5, -0.5), interpolation="nearest")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of |gradient|")
+    if result.rf is not None:
+        _square(ax, result.centre, result.rf[0], result.rf[1], edgecolor="cyan", linewidth=2,
+                label=f"theoretical rf {result.rf[0]}x{result.rf[1]}")
+    for (frac, side), color in zip(sorted(result.sides.items()), ("#9be15d", "#ffd23f", "white")):
+        _square(ax, result.centre, side, side, edgecolor=color, linewidth=1.2, linestyle="--",
+                label=f"{round(frac * 100)}% of mass: {side}x{side}")
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.legend(loc="upper left", fontsize=7, framealpha=0.7)
+    ax.set_title(f"ERF of {result.layer}, unit {tuple(result.unit)}\n{result.source}", fontsize=10)
+    ax.set_xlabel("input column")
+    ax.set_ylabel("input row")
+    cols = heat.sum(axis=0)
+    x = np.arange(w)
+    prof.bar(x, cols, color="#c44e52", alpha=0.75, label="column sums of the ERF")
+    mu, sigma = result.centroid[1], result.sigma[1]
+    if sigma > 0:
+        xs = np.linspace(-0.5, w - 0.5, 400)
+        prof.plot(xs, np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)), color="k",
+                  label=f"Gaussian, moment sigma = {sigma:.2f}")
+    if result.rf is not None:
+        cx, half = float(result.centre[1]), result.rf[1] / 2
+        prof.axvspan(cx - half, cx + half, color="cyan", alpha=0.15, label=f"theoretical rf ({result.rf[1]})")
+    prof.set_xlabel("input column")
+    prof.set_ylabel("column sum (share of the mass)")
+    prof.legend(fontsize=7)
+    prof.set_title(f"{result.target}", fontsize=10)
+    return _save(fig, path)
+
+
+def _image(image_or_path):
+    import numpy as np
+    if isinstance(image_or_path, (str, bytes)) or hasattr(image_or_path, "__fspath__"):
+        from matplotlib import image as mpimg
+        try:
+            img = mpimg.imread(image_or_path)
+        except (OSError, ValueError, SyntaxError) as err:
+            raise RFError(f"cannot read the image {image_or_path}: {err}") from None
+    else:
+        img = np.asarray(image_or_path)
+    if img.ndim == 3 and img.shape[2] == 4:
+        img = img[..., :3]
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
+        raise ShapeError(f"an image must be HxW, HxWx1, HxWx3 or HxWx4. Received: shape {img.shape}")
+    if img.dtype.kind == "f" and img.size and (img.min() < 0 or img.max() > 1):
+        lo, hi = float(img.min()), float(img.max())
+        img = (img - lo) / (hi - lo or 1.0)
+    return img
+
+
+def _spatial_row(analysis, layer):
+    if layer is not None:
+        row = analysis.row(layer)
+        if not row.spatial:
+            raise RFError(f"layer {layer!r} ({row.kind}) has no spatial output; its field is the whole input")
+        return row
+    rows = [r for r in analysis.layers if r.spatial]
+    if not rows:
+        raise RFError(f"{analysis.spec!r} has no spatial layer")
+    return rows[-1]
+
+
+def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=None) -> str:
+    """Draw the receptive field of output ``unit`` (row, col; default the centre) of ``layer`` on an image.
+
+    The image must have the analysis' input size. Dots mark the field centres of the neighbouring
+    units (they are ``jump`` apart); the part of the field outside the image is zero padding.
+
+    >>> plot_rf_on_image(analyze("c3,p2,c3"), "cat.png", unit=(8, 8), path="rf.png")  # doctest: +SKIP
+    'rf.png'
+    """
+    img = _image(image_or_path)
+    h, w = analysis.input_shape[:2]
+    if img.shape[:2] != (h, w):
+        raise ShapeError(f"the image is {img.shape[0]}x{img.shape[1]} but the analysis input is {h}x{w}; "
+                         f"analyse with --input {img.shape[0]}x{img.shape[1]}x{analysis.input_shape[2]}")
+    row = _spatial_row(analysis, layer)
+    oh, ow = row.output_shape[:2]
+    if unit is None:
+        unit = ((oh - 1) // 2, (ow - 1) // 2)
+    unit = tuple(int(u) for u in unit)
+    if not (0 <= unit[0] < oh and 0 <= unit[1] < ow):
+        raise RFError(f"{row.name} has {oh}x{ow} output units. Received: unit={unit}")
+    centre = tuple(row.start[a] + unit[a] * row.jump[a] for a in (0, 1))
+    fig = _figure(5.5, 5.5)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_facecolor("#e6e6e6")  # outside the image: the zero padding the field may reach into
+    ax.imshow(img, cmap="gray" if img.ndim == 2 else None, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+              interpolation="nearest")
+    _square(ax, (Fraction(h - 1, 2), Fraction(w - 1, 2)), h, w, edgecolor="0.6", linewidth=0.8, linestyle=":")
+    _square(ax, centre, row.rf[0], row.rf[1], edgecolor="#ff3b30", linewidth=2.2,
+            label=f"rf {row.rf[0]}x{row.rf[1]} of unit {unit}")
+    ys = [float(row.start[0] + i * row.jump[0]) for i in range(max(0, unit[0] - 2), min(oh, unit[0] + 3))]
+    xs = [float(row.start[1] + j * row.jump[1]) for j in range(max(0, unit[1] - 2), min(ow, unit[1] + 3))]
+    ax.scatter([x for _ in ys for x in xs], [y for y in ys for _ in xs], s=10, color="#ffcc00",
+               label=f"neighbour centres, jump {row.jump[0]}x{row.jump[1]}", zorder=3)
+    ax.scatter([float(centre[1])], [float(centre[0])], s=40, color="#ff3b30", zorder=4)
+    pad_y, pad_x = row.rf[0] / 2 + 1, row.rf[1] / 2 + 1
+    ax.set_xlim(min(-0.5, float(centre[1]) - pad_x), max(w - 0.5, float(centre[1]) + pad_x))
+    ax.set_ylim(max(h - 0.5, float(centre[0]) + pad_y), min(-0.5, float(centre[0]) - pad_y))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=1)
+    ax.set_title(f"{row.name} ({row.kind}) on a {h}x{w} input\n(grey: zero padding outside the image)",
+                 fontsize=10)
+    return _save(fig, path)
+
+
+def plot_rf_growth(analysis, path) -> str:
+    """Receptive field per layer (both axes) with the jump on a second axis and the input size dashed.
+
+    >>> plot_rf_growth(analyze("c3,c3,p2,c3,c3,p2"), "growth.png")  # doctest: +SKIP
+    'growth.png'
+    """
+    rows = [r for r in analysis.layers if r.spatial]
+    if not rows:
+        raise RFError(f"{analysis.spec!r} has no spatial layer")
+    fig = _figure(max(6, 0.45 * len(rows) + 3), 4)
+    ax = fig.add_subplot(1, 1, 1)
+    x = list(range(1, len(rows) + 1))
+    ax.plot(x, [r.rf[0] for r in rows], "o-", color="#1f77b4", label="rf (rows)")
+    if any(r.rf[0] != r.rf[1] for r in rows):
+        ax.plot(x, [r.rf[1] for r in rows], "s--", color="#17becf", label="rf (columns)")
+    h, w = analysis.input_shape[:2]
+    ax.axhline(h, color="0.5", linestyle=":", label=f"input height {h}")
+    if w != h:
+        ax.axhline(w, color="0.7", linestyle="-.", label=f"input width {w}")
+    ax.set_ylabel("receptive field (pixels)")
+    ax.set_xticks(x)
+    ax.set_xticklabels([r.name for r in rows], rotation=60, ha="right", fontsize=7)
+    twin = ax.twinx()
+    twin.step(x, [r.jump[0] for r in rows], where="mid", color="#d62728", alpha=0.8, label="jump (rows)")
+    if any(r.jump[0] != r.jump[1] for r in rows):
+        twin.step(x, [r.jump[1] for r in rows], where="mid", color="#ff9896", linestyle="--", label="jump (columns)")
+    twin.set_ylabel("jump (input pixels between neighbours)", color="#d62728")
+    lines = ax.get_legend_handles_labels()
+    more = twin.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper left")
+    ax.set_title(f"{analysis.spec}  on {h}x{w}x{analysis.input_shape[2]}", fontsize=9)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
