@@ -143,7 +143,7 @@ def test_size_map_without_closed_form_gives_none_with_a_reason():
     assert any("output size" in note for note in cf.notes)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     items=st.lists(st.sampled_from(["c3", "c{k}", "c3/valid", "c{k}/valid", "c3s2", "c{k}s{s}", "c3s{s}/valid",
                                     "c3d{d}", "c3x1", "c1x3s1x2", "p2", "p3s2", "p2/same", "a2", "dw3", "dw{k}m2",
@@ -181,6 +181,19 @@ def test_to_dict_strings_read_back_with_sympify():
     assert back == cf.substitute(**values)["params"] == analyze("(c3-4,p2)*2,flat,fc10", (32, 24, 3)).total_params
     assert [sp.sympify(r).subs(sub) for r in d["rf"]] == [10, 10]
     assert d["macs"] is None and d["notes"]
+    import json
+    assert json.loads(json.dumps(d)) == d
+
+
+@pytest.mark.parametrize("shape, symbols", [((32, None, 3), {"W"}), ((None, 24, None), {"H", "C_in"}),
+                                            (None, {"H", "W"}), ((8, 8, 1), set())])
+def test_input_sizes_may_be_partly_symbolic(shape, symbols):
+    cf = closed_forms("c3s2,c3-{C}", shape)
+    assert set(cf.symbols) == symbols | {"C"}
+    values = {"C": 5, "H": 32, "W": 24, "C_in": 3}
+    got = cf.substitute(**{s: v for s, v in values.items() if s in cf.symbols})
+    h, w, c = (v if v is not None else values[name] for v, name in zip(shape or (None, None, 3), ("H", "W", "C_in")))
+    assert got["params"] == analyze("c3s2,c3-5", (h, w, c)).total_params
 
 
 def test_text_and_rich_show_the_formulas():
