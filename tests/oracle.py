@@ -85,12 +85,20 @@ def _window_axis(prev, n: int, k: int, s: int, d: int, padding: str):
     return size, deps, (before, after), unread
 
 
-def _propagate(layers, n: int):
-    """Yield ``(size, deps, pad, unread)`` after each layer; ``deps(q)`` is unit q's input set."""
+def _propagate(layers, n: int, real_only: bool = False):
+    """Yield ``(size, deps, pad, unread)`` after each layer; ``deps(q)`` is unit q's input set.
+
+    ``real_only`` drops padding: a position outside a layer's real units depends on nothing,
+    which is what a gradient through zero padding sees.
+    """
 
     def deps(q: int) -> frozenset:
-        return frozenset((q,))
+        return frozenset((q,)) if not real_only or 0 <= q < n0 else frozenset()
 
+    def real(f, size):
+        return lambda q: f(q) if 0 <= q < size else frozenset()
+
+    n0 = n
     for layer in layers:
         kind = layer[0]
         pad = None
@@ -110,6 +118,8 @@ def _propagate(layers, n: int):
             deps = (lambda prev, b: lambda q: prev(q + b))(deps, b)
         elif kind != "id":
             raise ValueError(f"unknown oracle layer {layer!r}")
+        if real_only:
+            deps = real(deps, n)
         yield n, deps, pad, unread
 
 
@@ -131,10 +141,10 @@ def axis_oracle(layers, n: int) -> list[AxisResult]:
     return results
 
 
-def axis_unit_deps(layers, n: int, q: int) -> frozenset:
-    """The input set of output unit ``q`` of the last layer on one axis."""
+def axis_unit_deps(layers, n: int, q: int, real_only: bool = False) -> frozenset:
+    """The input set of output unit ``q`` of the last layer on one axis (``real_only``: no padding)."""
     deps = None
-    for _, deps, _, _ in _propagate(layers, n):
+    for _, deps, _, _ in _propagate(layers, n, real_only):
         pass
     return deps(q) if deps is not None else frozenset((q,))
 
