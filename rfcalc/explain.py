@@ -37,7 +37,7 @@ _EN = dict(
     dil="dilation {d}", same="'same' padding ({before} before, {after} after)", valid="'valid' padding (none)",
     zp="zero padding (top {t}, bottom {b}, left {l}, right {r})",
     crop="cropping (top {t}, bottom {b}, left {l}, right {r})",
-    pointwise="works on each pixel by itself", keep="  r, j and start stay: r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
+    pointwise="works on each pixel by itself", merge="merges {names}; r is the largest over its inputs", keep="  r, j and start stay: r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
     axes=("height", "width"), colon=": ", comma=", ",
     flat=("Layer {l}, {name} ({token}): the spatial layout ends here. Every unit from here on depends on the "
           "whole {map} feature map, and so on the whole input image."),
@@ -75,7 +75,7 @@ _JA = dict(
     pool="{op}プーリング {k}、ストライド {s}、{pad}", max="最大値", avg="平均値",
     dil="ダイレーション {d}", same="パディング 'same'（前 {before}、後 {after}）", valid="パディング 'valid'（なし）",
     zp="ゼロパディング（上 {t}、下 {b}、左 {l}、右 {r}）", crop="クロッピング（上 {t}、下 {b}、左 {l}、右 {r}）",
-    pointwise="各ピクセルを個別に処理します", keep="  r, j, start は変わりません：r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
+    pointwise="各ピクセルを個別に処理します", merge="{names} を合流します。r は入力の中で最大のものです", keep="  r, j, start は変わりません：r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
     axes=("縦", "横"), colon="：", comma="、",
     flat=("第{l}層 {name}（{token}）：ここで空間の並びがなくなります。これ以降のユニットは {map} の特徴マップ全体、"
           "つまり入力画像全体に依存します。"),
@@ -118,7 +118,8 @@ def _axes(T, lines) -> list[str]:
     return [f"  {T['axes'][a]}{T['colon']}{lines[a]}" for a in range(2)]
 
 
-def _window(T, row, l, prev) -> list[str]:
+def _window(T, row, l, m, prev) -> list[str]:
+    """Lines of a conv or pooling layer ``l`` whose input is layer ``m`` with field ``prev``."""
     layer = row.layer
     k, s, d = layer.kernel, layer.stride, layer.dilation
     (r0, j0, st0) = prev
@@ -134,7 +135,6 @@ def _window(T, row, l, prev) -> list[str]:
     out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw3(row.output_shape))]
     if d != (1, 1):
         out += _axes(T, [f"k_eff = d·(k - 1) + 1 = {d[a]}·({k[a]} - 1) + 1 = {ke[a]}" for a in range(2)])
-    m = l - 1
     out += _axes(T, [f"r_{l} = r_{m} + (k_eff - 1)·j_{m} = {r0[a]} + ({ke[a]} - 1)·{j0[a]} = {row.rf[a]}"
                      for a in range(2)])
     out += _axes(T, [f"j_{l} = j_{m}·s_{l} = {j0[a]}·{s[a]} = {row.jump[a]}" for a in range(2)])
@@ -147,7 +147,7 @@ def _hw3(shape) -> str:
     return "×".join(str(v) for v in shape)
 
 
-def _other(T, row, l, prev) -> list[str]:
+def _other(T, row, l, m, prev) -> list[str]:
     layer = row.layer
     if isinstance(layer, (ZeroPad, Crop)):
         pads = layer.pads if isinstance(layer, ZeroPad) else layer.crops
@@ -155,11 +155,12 @@ def _other(T, row, l, prev) -> list[str]:
                                                                         r=pads[1][1])
         sign = "-" if isinstance(layer, ZeroPad) else "+"
         out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw3(row.output_shape))]
-        out += _axes(T, [f"r_{l} = r_{l - 1} = {row.rf[a]}" for a in range(2)])
-        out += _axes(T, [f"j_{l} = j_{l - 1} = {row.jump[a]}" for a in range(2)])
-        return out + _axes(T, [f"start_{l} = start_{l - 1} {sign} {pads[a][0]}·j_{l - 1} = {_n(prev[2][a])} {sign} "
+        out += _axes(T, [f"r_{l} = r_{m} = {row.rf[a]}" for a in range(2)])
+        out += _axes(T, [f"j_{l} = j_{m} = {row.jump[a]}" for a in range(2)])
+        return out + _axes(T, [f"start_{l} = start_{m} {sign} {pads[a][0]}·j_{m} = {_n(prev[2][a])} {sign} "
                                f"{pads[a][0]}·{prev[1][a]} = {_n(row.start[a])}" for a in range(2)])
-    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=T["pointwise"], out=_hw3(row.output_shape))]
+    what = T["merge"].format(names=T["comma"].join(row.inputs)) if len(row.inputs) > 1 else T["pointwise"]
+    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw3(row.output_shape))]
     return out + [T["keep"].format(l=l, r=_hw(row.rf), j=_hw(row.jump), st=", ".join(_n(v) for v in row.start))]
 
 
@@ -256,9 +257,13 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
     lines = [T["title"].format(spec=a.spec, shape=_hw3(a.input_shape)), "", T["intro"], "",
              T["input"].format(shape=_hw3(a.input_shape))]
-    prev = ((1, 1), (1, 1), (Fraction(0), Fraction(0)))
+    start = ((1, 1), (1, 1), (Fraction(0), Fraction(0)))
+    prev, seen = start, {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
     spatial, last = [], None
     for l, row in enumerate(a.layers, start=1):
+        m = l - 1
+        if row.inputs:
+            m, prev = seen.get(row.inputs[0], (0, start))
         lines.append("")
         if not row.spatial:
             before = last.output_shape[:2] if last else a.input_shape[:2]
@@ -267,8 +272,9 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
             if rest:
                 lines.append(T["rest"].format(tokens=T["comma"].join(r.token for r in rest)))
             break
-        lines += (_window if isinstance(row.layer, SPATIAL) else _other)(T, row, l, prev)
+        lines += (_window if isinstance(row.layer, SPATIAL) else _other)(T, row, l, m, prev)
         prev = (row.rf, row.jump, row.start)
+        seen[row.name] = (l, prev)
         spatial.append(row)
         last = row
     answer = T["answer"].format(phrase=_phrase(T, lang, spatial), region=_hw(a.rf))

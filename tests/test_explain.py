@@ -262,3 +262,22 @@ def test_the_docs_quote_what_explain_prints():
     en = explain("c3,c3").text.splitlines()[-1].removeprefix("Answer: ")
     assert f"**{ja}**" in doc and f"**{en[0].upper() + en[1:]}**" in doc
     assert 'rfcalc explain "c3,c3" --lang ja' in doc
+
+
+def test_graph_rows_take_their_field_from_the_named_input():
+    from rfcalc.analysis import Analysis, make_row
+    from rfcalc.layers import Conv, Identity
+    from rfcalc.propagate import apply_layer, input_field, merge_fields
+
+    x = input_field((16, 16, 3))
+    a1 = apply_layer(Conv((3, 3)), x)
+    a2 = apply_layer(Conv((3, 3)), a1.field)
+    add = merge_fields([a1.field, a2.field])
+    a3 = apply_layer(Conv((3, 3), stride=(2, 2)), a1.field)  # a branch off the first conv
+    rows = (make_row(0, "conv2d", Conv((3, 3)), x, a1, (16, 16)),
+            make_row(1, "conv2d_1", Conv((3, 3)), a1.field, a2, (16, 16)),
+            make_row(2, "add", Identity("Add"), a1.field, add, (16, 16), ("conv2d", "conv2d_1")),
+            make_row(3, "conv2d_2", Conv((3, 3), stride=(2, 2)), a1.field, a3, (16, 16), ("conv2d",)))
+    text = explain(Analysis("graph", (16, 16, 3), rows)).text
+    assert "merges conv2d, conv2d_1" in text
+    assert "r_4 = r_1 + (k_eff - 1)·j_1 = 3 + (3 - 1)·1 = 5" in text  # from conv2d, not from add
