@@ -42,7 +42,7 @@ _EN = dict(
     flat=("Layer {l}, {name} ({token}): the spatial layout ends here. Every unit from here on depends on the "
           "whole {map} feature map, and so on the whole input image."),
     rest="The remaining layers ({tokens}) have no spatial extent.",
-    stack="stacking {count} {k} convolutions", single="a single {k} convolution",
+    stack="stacking {count} {k} convolutions", single="with a single {k} convolution",
     these="after these {count} layers ({tokens})", none="with no layer that looks at neighbours",
     answer=("Answer: {phrase}, one pixel of the output feature map is computed from a {region} region of the "
             "input image."),
