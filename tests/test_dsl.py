@@ -448,3 +448,64 @@ def test_binding_a_huge_symbolic_count_fails_fast():
 
     with pytest.raises(SpecError, match="100,000"):
         analyze("(c3,p2)*{n}", symbols={"n": 10**9})
+
+
+# ---- docs/dsl.md is the token table: its examples parse, its canonical forms and errors hold ----
+
+DOC = (__import__("pathlib").Path(__file__).parent.parent / "docs" / "dsl.md").read_text()
+
+
+def _section(title):
+    return DOC.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _code_spans(cell):
+    import re
+
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def test_every_example_in_the_doc_token_table_parses():
+    rows = [line for line in _section("Token table").splitlines() if line.startswith("| `")]
+    examples = [ex for row in rows if row.count("|") == 5 for ex in _code_spans(row.split("|")[4])]
+    assert len(examples) > 30
+    for ex in examples:
+        assert len(parse(ex)) == 1, ex
+
+
+def test_doc_canonical_table_holds():
+    rows = [line for line in _section("Canonical spelling").splitlines() if line.startswith("| `")]
+    assert len(rows) >= 8
+    for row in rows:
+        spec, canonical = (_code_spans(cell)[0] for cell in row.split("|")[1:3])
+        assert format_spec(parse(spec)) == canonical, spec
+
+
+def test_doc_error_examples_are_verbatim():
+    blocks = _section("Errors").split("```\n")[1::2]
+    assert len(blocks) >= 8
+    for block in blocks:
+        message, spec_line, caret_line = block.rstrip("\n").split("\n")
+        with pytest.raises(SpecError) as err:
+            parse(spec_line.strip())
+        assert str(err.value) == block.rstrip("\n")
+
+
+def test_doc_limits_are_the_code_limits():
+    from rfcalc import dsl
+
+    limits = _section("Limits")
+    assert f"MAX_SPEC_CHARS` = {MAX_SPEC_CHARS:,}" in limits
+    assert f"MAX_DEPTH` = {MAX_DEPTH}" in limits
+    assert f"MAX_LAYERS` = {MAX_LAYERS:,}" in limits
+    assert f"longer than {dsl.MAX_DIGITS} digits" in limits
+
+
+def test_doc_lists_every_activation_and_keyword():
+    from rfcalc.dsl import _KEYWORDS
+
+    table = _section("Token table")
+    for act in ACTIVATIONS:
+        assert f"`/{act}`" in table, act
+    for word in _KEYWORDS:
+        assert f"`{word}`" in table, word
