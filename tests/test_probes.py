@@ -271,3 +271,55 @@ def test_erf_images_of_wrong_size_are_refused():
     from rfcalc.probes import erf
     with pytest.raises(ShapeError, match="Received"):
         erf("c3-2", input_shape=(8, 8, 1), images=np.zeros((2, 9, 9, 1)))
+
+
+# ------------------------------------------------------------------ command line (probe_cli)
+
+def _run(argv):
+    import argparse
+    from rfcalc import probe_cli
+    p = argparse.ArgumentParser()
+    probe_cli.add_arguments(p)
+    return probe_cli.run(p.parse_args(argv))
+
+
+@pytest.mark.tf
+def test_cli_json_is_probe_result_and_plot_is_written(tmp_path, capsys):
+    _tf()
+    import json
+    assert _run(["c3-2,p2", "--input", "8x8x1", "--json", "--plot", str(tmp_path / "g.png")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["measured"] == data["analytic"] == {"rf": [4, 4], "jump": [2, 2], "start": [0.5, 0.5]}
+    assert data["agree"] is True and (tmp_path / "g.png").stat().st_size > 5000
+
+
+@pytest.mark.tf
+def test_cli_erf_on_an_image_with_its_heatmap(tmp_path, capsys):
+    _tf()
+    import numpy as np
+    from matplotlib import image
+    image.imsave(str(tmp_path / "in.png"), np.random.default_rng(0).random((12, 12, 3)))
+    assert _run(["c3-2*2", "--erf", "--image", str(tmp_path / "in.png"), "--plot", str(tmp_path / "e.png")]) == 0
+    out = capsys.readouterr().out
+    assert "1 given image" in out and "5x5" in out and (tmp_path / "e.png").stat().st_size > 5000
+
+
+@pytest.mark.tf
+def test_cli_field_on_image(tmp_path, capsys):
+    _tf()
+    import numpy as np
+    from matplotlib import image
+    image.imsave(str(tmp_path / "in.png"), np.random.default_rng(0).random((16, 16, 3)))
+    assert _run(["c3-2,p2", "--image", str(tmp_path / "in.png"), "--unit", "0,7",
+                 "--plot", str(tmp_path / "f.png")]) == 0
+    assert "all layers agree" in capsys.readouterr().out and (tmp_path / "f.png").stat().st_size > 5000
+
+
+def test_cli_rejects_bad_unit_and_samples():
+    import argparse
+    from rfcalc import probe_cli
+    p = argparse.ArgumentParser()
+    probe_cli.add_arguments(p)
+    for argv in (["c3", "--unit", "1"], ["c3", "--samples", "0"], ["c3", "--input", "ax3"]):
+        with pytest.raises(SystemExit):
+            p.parse_args(argv)

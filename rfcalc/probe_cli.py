@@ -1,0 +1,185 @@
+"""``rfcalc probe``: the structural probe (default) or the effective receptive field (``--erf``).
+
+    rfcalc probe SPEC|MODEL [--input HxWxC] [--layer NAME] [--json] [--plot FILE]
+                 [--erf] [--samples N] [--seed N] [--image PNG] [--unit ROW,COL]
+
+Without ``--erf`` every spatial layer's field is measured with gradients and compared with the
+analysis; the exit status is 1 when they disagree. ``--plot`` writes the rf growth figure, or, with
+``--image``, the field of ``--unit`` drawn on that image. With ``--erf`` the ERF of the centre unit
+is measured on ``--samples`` random inputs (or on ``--image``) and ``--plot`` writes its heatmap.
+
+>>> import argparse; p = argparse.ArgumentParser(); add_arguments(p)
+>>> p.parse_args(["c3,c3", "--erf", "--samples", "8"]).samples
+8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import RFError, ShapeError
+
+
+def _shape(text: str):
+    from .dsl import parse_shape
+    try:
+        return parse_shape(text)
+    except RFError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _unit(text: str):
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"write an output unit as ROW,COL, as in 3,4. Received: {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def _positive(text: str):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
+    return int(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``rfcalc probe`` arguments to ``parser``.
+
+    >>> p = argparse.ArgumentParser(); add_arguments(p); p.parse_args(["c3", "--unit", "1,2"]).unit
+    (1, 2)
+    """
+    parser.add_argument("target", metavar="SPEC|MODEL",
+                        help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:Name')
+    parser.add_argument("--input", metavar="HxWxC", type=_shape, default=None,
+                        help="input shape (default: the image's size, the model's own, else 32x32x3)")
+    parser.add_argument("--layer", metavar="NAME", help="the layer to report (default: the last spatial one)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--plot", metavar="FILE", help="write a PNG: rf growth, the field on --image, or the ERF")
+    parser.add_argument("--erf", action="store_true",
+                        help="effective receptive field with the model's weights (Luo et al. 2016)")
+    parser.add_argument("--samples", metavar="N", type=_positive, default=32,
+                        help="random normal inputs averaged for --erf (default 32)")
+    parser.add_argument("--seed", metavar="N", type=int, default=0, help="seed for inputs and fresh weights")
+    parser.add_argument("--image", metavar="PNG",
+                        help="--erf: measure on this image; else with --plot: draw the field on it")
+    parser.add_argument("--unit", metavar="ROW,COL", type=_unit, default=None,
+                        help="output unit drawn with --image --plot (default: the centre one)")
+
+
+def _console():
+    from rich.console import Console
+    return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=False)
+
+
+def _read_image(path: str):
+    from .plots import _image
+    return _image(path)
+
+
+def _input_for_image(args, img):
+    """The input shape: --input, else the image's HxW with 3 channels (1 for a grey image)."""
+    if args.input is not None:
+        return tuple(args.input)
+    c = 1 if img.ndim == 2 else 3
+    return (img.shape[0], img.shape[1], c)
+
+
+def _as_batch(img, shape):
+    import numpy as np
+    x = np.asarray(img, dtype=np.float32)
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.shape[2] != shape[2]:
+        if shape[2] == 1:
+            x = x.mean(axis=2, keepdims=True)
+        elif x.shape[2] == 1:
+            x = np.repeat(x, shape[2], axis=2)
+        else:
+            raise ShapeError(f"the image has {x.shape[2]} channels, the input {shape[2]}. Received: --input {shape}")
+    return x[None]
+
+
+def _fmt(pair, sep="x"):
+    if pair is None:
+        return "-"
+    return sep.join("-" if v is None else (str(int(v)) if float(v).is_integer() else f"{float(v):g}") for v in pair)
+
+
+def probe_table(result):
+    """A rich Table of a ProbeResult: measured vs analytic per layer."""
+    from rich.table import Table
+    t = Table(title=f"probe: {result.target}", title_justify="left", header_style="bold")
+    for col in ("Layer (type)", "Unit", "RF measured", "RF analytic", "Jump m / a", "Start m / a", "Agree"):
+        t.add_column(col, justify="left" if col.startswith("Layer") else "right")
+    for p in result.layers:
+        mark = "[green]yes[/]" if p.agree else ("[yellow]clipped[/]" if p.clipped else "[red]NO[/]")
+        t.add_row(f"{p.name} ({p.kind})", _fmt(p.unit, ","), _fmt(p.rf), _fmt(p.analytic_rf),
+                  f"{_fmt(p.jump)} / {_fmt(p.analytic_jump)}",
+                  f"{_fmt(p.start, ',')} / {_fmt(p.analytic_start, ',')}", mark)
+    grown = "" if result.probe_shape == result.input_shape else (
+        f" (the field needs more than the {_fmt(result.input_shape[:2])} input; analytic values at the probing size)")
+    t.caption = (f"probed on {_fmt(result.probe_shape)}{grown}; {result.passes} gradient pass(es), "
+                 f"{result.seconds:.2f} s; " + ("all layers agree" if result.agree else "DISAGREEMENT"))
+    t.caption_justify = "left"
+    return t
+
+
+def erf_table(result):
+    """A rich Table of an ErfResult: squares holding 50/90/99% of the gradient, ratio to the rf, sigma."""
+    from rich.table import Table
+    t = Table(title=f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}",
+              title_justify="left", header_style="bold")
+    t.add_column("Quantity")
+    t.add_column("Value", justify="right")
+    t.add_column("/ theoretical rf", justify="right")
+    for frac, side in sorted(result.sides.items()):
+        ratio = result.ratio[frac]
+        t.add_row(f"square holding {round(frac * 100)}% of |gradient|", f"{side}x{side}",
+                  "-" if ratio is None else f"{ratio:.2f}")
+    t.add_row("theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-")
+    t.add_row("Gaussian sigma (moments)", f"{result.sigma[0]:.2f}, {result.sigma[1]:.2f}", "")
+    t.add_row("centroid (row, col)", f"{result.centroid[0]:.2f}, {result.centroid[1]:.2f}", "")
+    t.add_row("inputs", result.source, "")
+    return t
+
+
+def run(args) -> int:
+    """Run ``rfcalc probe`` for parsed ``args``; 0 on success, 1 when the probe disagrees with the analysis.
+
+    >>> p = argparse.ArgumentParser(); add_arguments(p)
+    >>> run(p.parse_args(["c3-2", "--input", "8x8x1", "--json"]))  # doctest: +SKIP
+    0
+    """
+    img = _read_image(args.image) if args.image else None
+    shape = _input_for_image(args, img) if img is not None else args.input
+    if args.erf:
+        from .effective_rf import erf
+        images = _as_batch(img, shape) if img is not None else None
+        result = erf(args.target, input_shape=shape, layer=args.layer, samples=args.samples,
+                     images=images, seed=args.seed)
+        if args.plot:
+            from .plots import plot_erf
+            plot_erf(result, args.plot)
+        if args.json:
+            sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        else:
+            _console().print(erf_table(result))
+        return 0
+    from .probes import probe
+    result = probe(args.target, input_shape=shape, layer=args.layer)
+    if args.plot:
+        from .probe_model import resolve_target
+        target, start = resolve_target(args.target, shape)
+        analysis = target.analysis(start)
+        if img is not None:
+            from .plots import plot_rf_on_image
+            plot_rf_on_image(analysis, img, unit=args.unit, path=args.plot, layer=args.layer)
+        else:
+            from .plots import plot_rf_growth
+            plot_rf_growth(analysis, args.plot)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        _console().print(probe_table(result))
+    return 0 if result.agree else 1
