@@ -33,11 +33,15 @@ _ALLOWED = frozenset({
 })
 
 
+class _Refused(pickle.UnpicklingError):
+    pass
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) in _ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: the file may be corrupt or malicious")
+        raise _Refused(f"refusing to load {module}.{name}: the file may be corrupt or malicious")
 
 
 def load_batch(data: bytes, where: str):
@@ -53,7 +57,7 @@ def load_batch(data: bytes, where: str):
 
     try:
         d = _RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
-    except pickle.UnpicklingError as err:
+    except _Refused as err:
         raise DataError(f"{where}: {err}") from None
     except Exception as err:  # truncated or garbled pickles raise EOFError, ValueError, KeyError...
         raise DataError(f"{where}: not a readable CIFAR-10 batch ({type(err).__name__}: {err})") from None
