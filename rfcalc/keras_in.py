@@ -1,25 +1,27 @@
-"""``from_keras(model)``: a built Keras model (Sequential or Functional) as an ``Analysis``.
+"""One Keras layer call in: the allow-list that maps it to an rfcalc layer value and an ``Applied``.
 
-Each Keras layer is mapped by an explicit allow-list to an rfcalc layer value and pushed
-through ``propagate.apply_layer`` / ``merge_fields``, so the formulas live in one place.
-The graph is walked in Keras' own topological order (``Functional._operations``, the order
-``model.layers`` and ``model.summary()`` use), one row per call of a layer. Conventions at
-merges and for global pooling are in docs/keras.md.
+Every layer goes through ``propagate.apply_layer`` / ``merge_fields`` so the formulas live in one
+place; ``keras_io.from_keras`` walks the graph and calls ``map_layer`` once per layer call.
+Nothing here imports Keras: layers are read through their attributes. Conventions: docs/keras.md.
+
+>>> from types import SimpleNamespace as Op
+>>> pool = Op(name="pool", pool_size=(2, 2), strides=(2, 2), padding="valid", data_format="channels_last")
+>>> layer, applied = map_layer(pool, "MaxPooling2D", [input_field((8, 8, 3))])
+>>> applied.field.shape, applied.field.rf, applied.field.jump
+((4, 4, 3), (2, 2), (2, 2))
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 
 from . import arithmetic as A
-from .analysis import Analysis, make_row
-from .errors import RFError, ShapeError, UnsupportedLayerError
+from .errors import ShapeError, UnsupportedLayerError
 from .layers import (
     BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
     SeparableConv, ZeroPad,
 )
-from .propagate import Applied, Field, apply_layer, input_field, merge_fields
+from .propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
 
 MERGES = frozenset({"Add", "Multiply", "Average", "Subtract", "Maximum", "Minimum"})
 PASS_THROUGH = frozenset({  # leave shape and field alone, no weights
@@ -30,9 +32,14 @@ SPATIAL_CLASSES = frozenset({
     "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D",
     "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",
 })
-SUPPORTED = sorted(MERGES | PASS_THROUGH | SPATIAL_CLASSES | {
-    "Concatenate", "PReLU", "BatchNormalization", "Flatten", "Reshape", "Dense", "Normalization",
-    "InputLayer"})
+SUPPORTED = frozenset(MERGES | PASS_THROUGH | SPATIAL_CLASSES | {
+    "Concatenate", "PReLU", "BatchNormalization", "LayerNormalization", "Flatten", "Reshape", "Dense",
+    "Normalization"})
+# keras.ops applied to KerasTensors (``x + 3``, ``ops.relu(x)``): elementwise, so the field passes through
+ELEMENTWISE_OPS = frozenset({
+    "Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum", "Negative", "Abs",
+    "Square", "Sqrt", "Clip", "Relu", "Relu6", "Sigmoid", "HardSigmoid", "HardSilu", "Silu", "Tanh", "Gelu",
+})
 
 
 def _pair(values) -> tuple[int, int]:
@@ -52,7 +59,11 @@ def _prod(values) -> int:
 
 
 def unsupported(name: str, cls: str, why: str = "is not in rfcalc's list of Keras layers") -> UnsupportedLayerError:
-    """The error for a layer rfcalc cannot analyse, with the identity escape hatch spelled out."""
+    """The error for a layer rfcalc cannot analyse, with the identity escape hatch spelled out.
+
+    >>> print(unsupported("up", "UpSampling2D"))  # doctest: +ELLIPSIS
+    layer 'up' (UpSampling2D) is not in rfcalc's list of Keras layers. If it ... --identity up on the CLI
+    """
     return UnsupportedLayerError(
         f"layer '{name}' ({cls}) {why}. If it leaves the shape and the receptive field unchanged, "
         f"treat it as identity: from_keras(model, identity=({name!r},)) in Python, "
@@ -95,7 +106,25 @@ def _batchnorm(op, field):
     return BatchNorm(), Applied(field, trainable, frozen)
 
 
-def _reshape(op, field):
+def _layernorm(op, field):
+    full = (None,) + field.shape
+    axes = op.axis if isinstance(op.axis, (list, tuple)) else [op.axis]
+    n = _prod(full[a] for a in axes)
+    rms = getattr(op, "rms_scaling", False)
+    return Identity("LayerNormalization"), Applied(field, n * (int(op.scale or rms) + int(op.center and not rms)))
+
+
+def global_field(op_kind: str, field: Field) -> Field:
+    """What a global pool sees: a 'valid' pool whose window is the whole map (shape (1, 1, C)).
+
+    >>> global_field("avg", input_field((7, 5, 8))).rf
+    (7, 5)
+    """
+    h, w, _ = field.shape
+    return apply_layer(Pool(op_kind, (h, w), (h, w), "valid"), field).field
+
+
+def _reshape(op, field, collapsed=None):
     target = list(op.target_shape)
     if -1 in target:
         known = _prod(t for t in target if t != -1)
@@ -105,6 +134,8 @@ def _reshape(op, field):
         return Identity("Reshape"), Applied(field)
     if len(target) != 3:
         return Identity("Reshape"), Applied(Field(target, None, None, None, None))
+    if collapsed is not None and target[:2] == (1, 1):  # GlobalPool then Reshape((1, 1, C)): keepdims by hand
+        return Identity("Reshape"), Applied(replace(collapsed, shape=target), flags=("global",))
     raise unsupported(op.name, "Reshape", f"turns {field.shape} into the image shape {target}, "
                       "which has no receptive field rfcalc can follow")
 
@@ -118,10 +149,43 @@ def _normalization(op, field):
     return Identity("Normalization"), Applied(field, 0, frozen)
 
 
-def map_layer(op, cls: str, fields: list):
-    """``(layer value, Applied)`` for one call of an allow-listed Keras layer on its input fields."""
+def elementwise_merge(cls: str, fields: list) -> Applied:
+    """Elementwise merge with Keras/numpy broadcasting (a squeeze-excitation gate of shape (1, 1, C)).
+
+    A broadcast input is read at every position, so its field counts in ``rf`` (usually the whole
+    image) while ``rf_min`` keeps the local path; alignment is checked among full-size paths only.
+    """
+    shapes = [f.shape for f in fields]
+    if len(set(shapes)) == 1:
+        return merge_fields(fields)
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for dims in zip(*padded):
+        sizes = set(dims) - {1}
+        if len(sizes) > 1:
+            raise ShapeError(f"{cls} cannot broadcast its inputs together. Received: shapes={shapes}")
+        out.append(sizes.pop() if sizes else 1)
+    out = tuple(out)
+    full = [f for f, p in zip(fields, padded) if p == out] or fields[:1]
+    rest = [f for f in fields if not any(f is g for g in full)]
+    spread = [replace(f, shape=out) if f.rf is not None and len(out) == 3 else Field(out, None, None, None, None)
+              for f in full + rest]
+    merged = merge_fields(spread)
+    aligned = merge_fields([replace(f, shape=out) if f.rf is not None else f for f in full]) if len(full) > 1 else None
+    flags = tuple(x for x in merged.flags if x != "misaligned") + (aligned.flags if aligned else ()) + ("broadcast",)
+    return replace(merged, flags=flags)
+
+
+def map_layer(op, cls: str, fields: list, collapsed: Field | None = None):
+    """``(layer value, Applied)`` for one call of an allow-listed Keras layer on its input fields.
+
+    ``collapsed``: for a Reshape of a globally pooled vector back to (1, 1, C), the field of that pool.
+    """
+    if cls not in SUPPORTED:
+        raise unsupported(op.name, cls)
     if cls in MERGES:
-        return Identity(cls), merge_fields(fields)
+        return Identity(cls), elementwise_merge(cls, fields)
     if cls == "Concatenate":
         axis = int(op.axis)  # Keras counts the batch axis, rfcalc's shapes do not
         if axis == 0:
@@ -151,8 +215,7 @@ def map_layer(op, cls: str, fields: list):
         else:  # a 1x1 map: the same as a 'valid' pool whose window is the whole input
             h, w, _ = field.shape
             layer = Pool(op_kind, (h, w), (h, w), "valid")
-            applied = apply_layer(layer, field)
-            applied = replace(applied, flags=applied.flags + ("global",))
+            applied = Applied(global_field(op_kind, field), flags=("global",))
     elif cls == "ZeroPadding2D":
         layer, applied = ZeroPad(tuple(_pair(p) for p in op.padding)), None
     elif cls == "Cropping2D":
@@ -166,7 +229,9 @@ def map_layer(op, cls: str, fields: list):
             raise unsupported(op.name, cls, "has LoRA weights enabled")
         layer, applied = Dense(int(op.units), _act(op), bool(op.use_bias)), None
     elif cls == "Reshape":
-        layer, applied = _reshape(op, field)
+        layer, applied = _reshape(op, field, collapsed)
+    elif cls == "LayerNormalization":
+        layer, applied = _layernorm(op, field)
     elif cls == "Normalization":
         layer, applied = _normalization(op, field)
     else:
@@ -174,158 +239,14 @@ def map_layer(op, cls: str, fields: list):
     return layer, applied if applied is not None else apply_layer(layer, field)
 
 
-def _as_identity(op, cls: str, fields: list):
-    """A layer the caller asked to treat as identity: field unchanged (merged if several), Keras' own weights."""
+def as_identity(op, cls: str, fields: list):
+    """A layer the caller asked to treat as identity: field unchanged (merged if several), Keras' own weights.
+
+    >>> from types import SimpleNamespace as Op
+    >>> as_identity(Op(trainable_weights=[Op(shape=(3,))]), "LayerScale", [input_field((4, 4, 3))])[1].trainable
+    3
+    """
     applied = merge_fields(fields) if len(fields) > 1 else Applied(fields[0])
     trainable = sum(_prod(w.shape) for w in getattr(op, "trainable_weights", ()))
     frozen = sum(_prod(w.shape) for w in getattr(op, "non_trainable_weights", ()))
     return Identity(cls), replace(applied, trainable=trainable, non_trainable=frozen, flags=applied.flags + ("identity",))
-
-
-class AlignmentWarning(UserWarning):
-    """Branches merged with different jumps or centres: the merged field is an approximation."""
-
-
-def _graph(model):
-    """The Functional graph behind a model (a Sequential keeps one once it knows its input)."""
-    graph = getattr(model, "_functional", None) if type(model).__name__ == "Sequential" else model
-    if graph is None:
-        raise ShapeError(f"Sequential model '{model.name}' has no input shape yet: pass input_shape=(H, W, C) "
-                         "or start it with keras.Input(shape=...)")
-    if not all(hasattr(graph, a) for a in ("_operations", "_nodes", "inputs", "outputs")):
-        raise UnsupportedLayerError(f"model '{model.name}' ({type(model).__name__}) is a subclassed model without a "
-                                    "layer graph; rebuild it with the Functional or Sequential API to analyse it")
-    return graph
-
-
-class _Walk:
-    """One forward pass over a (possibly nested) Keras graph, keyed by KerasTensor identity."""
-
-    def __init__(self, identity, input_hw):
-        self.identity, self.used = set(identity), set()
-        self.input_hw = input_hw
-        self.rows: list = []
-        self.fields: dict = {}
-        self.names: dict = {}
-        self.last = None
-
-    def graph(self, graph, fields, names, prefix: str):
-        for t, f, n in zip(graph.inputs, fields, names):
-            self.fields[id(t)], self.names[id(t)] = f, n
-        todo = []
-        for op in graph._operations:
-            calls = [node for k, node in enumerate(op._inbound_nodes)
-                     if f"{id(op)}_ib-{k}" in graph._nodes and not node.is_input]
-            for j, node in enumerate(calls):
-                todo.append((op, node, prefix + op.name + (f"#{j}" if len(calls) > 1 else "")))
-        while todo:  # Keras' order is topological; a second pass only happens for shared layers
-            rest = []
-            for item in todo:
-                if self._ready(item[1]):
-                    self.node(*item)
-                else:
-                    rest.append(item)
-            if len(rest) == len(todo):
-                raise RFError(f"the graph of '{graph.name}' is disconnected at layer '{rest[0][2]}'")
-            todo = rest
-        return [self.fields[id(t)] for t in graph.outputs], [self.names[id(t)] for t in graph.outputs]
-
-    def _ready(self, node) -> bool:
-        return all(id(t) in self.fields for t in node.input_tensors)
-
-    def node(self, op, node, name: str):
-        import keras
-
-        ins = list(node.input_tensors)
-        fields = [self.fields[id(t)] for t in ins]
-        in_names = [self.names[id(t)] for t in ins]
-        if isinstance(op, keras.Model):  # nested model: its layers become rows named outer/inner
-            outs, out_names = self.graph(_graph(op), fields, in_names, name + "/")
-            for t, f, n in zip(node.outputs, outs, out_names):
-                self.fields[id(t)], self.names[id(t)] = f, n
-            return
-        cls = type(op).__name__
-        if op.name in self.identity or name in self.identity:
-            self.used.add(op.name if op.name in self.identity else name)
-            layer, applied = _as_identity(op, cls, fields)
-        elif not isinstance(op, keras.layers.Layer):
-            raise unsupported(name, cls, "is a Keras operation (keras.ops / a tensor operator), not a layer")
-        else:
-            try:
-                layer, applied = map_layer(op, cls, fields)
-            except UnsupportedLayerError:
-                raise
-            except RFError as err:
-                raise type(err)(f"layer '{name}' ({cls}): {err}") from None
-        if len(node.outputs) != 1:
-            raise unsupported(name, cls, f"has {len(node.outputs)} outputs")
-        if not op.trainable:  # Keras counts a frozen layer's weights as non-trainable
-            applied = replace(applied, trainable=0, non_trainable=applied.params)
-        self._check_shape(name, cls, applied.field.shape, node.outputs[0].shape[1:], "identity" in applied.flags)
-        if "misaligned" in applied.flags:
-            paths = ", ".join(f"{n} (jump {f.jump}, start {tuple(str(s) for s in f.start)})"
-                              for n, f in zip(in_names, fields) if f.rf is not None)
-            warnings.warn(f"merge layer '{name}' ({cls}) joins misaligned paths: {paths}; its jump and start "
-                          "are those of the first path", AlignmentWarning, stacklevel=4)
-        inputs = tuple(in_names) if len(ins) > 1 or in_names[0] != self.last else ()
-        row = make_row(len(self.rows), name, layer, fields[0], applied, self.input_hw, inputs)
-        self.rows.append(replace(row, kind=cls))
-        self.fields[id(node.outputs[0])], self.names[id(node.outputs[0])] = applied.field, name
-        self.last = name
-
-    @staticmethod
-    def _check_shape(name, cls, ours, theirs, as_identity):
-        theirs = tuple(theirs)
-        if len(ours) == len(theirs) and all(t is None or t == o for o, t in zip(ours, theirs)):
-            return
-        if as_identity:
-            raise ShapeError(f"layer '{name}' ({cls}) changes the shape to {theirs}, so it cannot be treated "
-                             f"as identity. Received: input shape {ours}")
-        raise ShapeError(f"layer '{name}' ({cls}): rfcalc computes the output shape {ours} but Keras has {theirs}; "
-                         "rfcalc does not understand this layer's settings")
-
-
-def from_keras(model, input_shape=None, identity=()):
-    """Analyse a built Keras model: one row per layer call, params and shapes as Keras counts them.
-
-    ``input_shape`` (H, W, C) fills in unknown input sizes; ``identity`` names layers to treat as
-    identity (unknown to rfcalc but shape- and field-preserving).
-
-    >>> from_keras(keras.applications.VGG16(weights=None)).rf  # doctest: +SKIP
-    (212, 212)
-    """
-    import keras
-
-    from .dsl import parse_shape
-
-    if not isinstance(model, keras.Model):
-        raise RFError(f"from_keras needs a keras.Model. Received: {type(model).__name__}")
-    identity = (identity,) if isinstance(identity, str) else tuple(identity)
-    if isinstance(input_shape, str):
-        input_shape = parse_shape(input_shape)
-    if input_shape is not None:
-        input_shape = tuple(int(v) for v in input_shape)
-    if type(model).__name__ == "Sequential" and getattr(model, "_functional", None) is None and input_shape:
-        try:
-            model.build((None,) + input_shape)
-        except Exception as err:  # Keras' own message, as one line
-            raise ShapeError(f"Keras could not build '{model.name}' on {input_shape}: {err}".split("\n")[0]) from None
-    graph = _graph(model)
-    shapes = [tuple(t.shape[1:]) for t in graph.inputs]
-    if input_shape is not None:
-        if len(shapes) != 1 or len(input_shape) != len(shapes[0]) or any(
-                k is not None and k != v for k, v in zip(shapes[0], input_shape)):
-            raise ShapeError(f"model '{model.name}' takes inputs of shape {shapes}. Received: input_shape={input_shape}")
-        shapes[0] = input_shape
-    for shape in shapes:
-        if len(shape) != 3 or None in shape:
-            raise ShapeError(f"model '{model.name}' needs image inputs (H, W, C) of known size; pass "
-                             f"input_shape=(H, W, C). Received: input shapes {shapes}")
-    names = [t._keras_history.operation.name for t in graph.inputs]
-    walk = _Walk(identity, shapes[0][:2])
-    walk.last = names[0]
-    walk.graph(graph, [input_field(s) for s in shapes], names, "")
-    missing = [n for n in identity if n not in walk.used]
-    if missing:
-        raise RFError(f"identity names no layer of '{model.name}'. Received: {', '.join(missing)}")
-    return Analysis(model.name, shapes[0], tuple(walk.rows))

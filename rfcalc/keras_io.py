@@ -1,6 +1,10 @@
 """Keras adapters: ``to_keras(spec)`` builds a model, ``from_keras(model)`` analyses one,
 ``analyze_source`` loads a saved model or a ``keras.applications`` network by name.
 
+``from_keras`` walks the graph in Keras' own topological order (``Functional._operations``, the
+order of ``model.layers`` and ``model.summary()``), one row per layer call; ``keras_in`` maps
+each call. Conventions at merges and for global pooling: docs/keras.md.
+
 Keras and TensorFlow are imported inside the functions, never when this module loads.
 
 >>> is_model_source("keras:ResNet50"), is_model_source("c3,c3,p2")
@@ -12,11 +16,172 @@ from __future__ import annotations
 import difflib
 import os
 
-from .errors import RFError, ShapeError
-from .keras_in import AlignmentWarning, from_keras
+import warnings
+from dataclasses import replace
+
+from .analysis import Analysis, make_row
+from .errors import RFError, ShapeError, UnsupportedLayerError
+from .keras_in import ELEMENTWISE_OPS, as_identity, elementwise_merge, global_field, map_layer, unsupported
 from .keras_out import to_keras
+from .layers import GlobalPool, Identity
+from .propagate import Applied, input_field
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "analyze_source", "AlignmentWarning"]
+
+class AlignmentWarning(UserWarning):
+    """Branches merged with different jumps or centres: the merged field is an approximation."""
+
+
+def _graph(model):
+    """The Functional graph behind a model (a Sequential keeps one once it knows its input)."""
+    graph = getattr(model, "_functional", None) if type(model).__name__ == "Sequential" else model
+    if graph is None:
+        raise ShapeError(f"Sequential model '{model.name}' has no input shape yet: pass input_shape=(H, W, C) "
+                         "or start it with keras.Input(shape=...)")
+    if not all(hasattr(graph, a) for a in ("_operations", "_nodes", "inputs", "outputs")):
+        raise UnsupportedLayerError(f"model '{model.name}' ({type(model).__name__}) is a subclassed model without a "
+                                    "layer graph; rebuild it with the Functional or Sequential API to analyse it")
+    return graph
+
+
+class _Walk:
+    """One forward pass over a (possibly nested) Keras graph, keyed by KerasTensor identity."""
+
+    def __init__(self, identity, input_hw):
+        self.identity, self.used = set(identity), set()
+        self.input_hw = input_hw
+        self.rows: list = []
+        self.fields: dict = {}
+        self.names: dict = {}
+        self.collapsed: dict = {}  # globally pooled vectors -> the field of their pool, for Reshape((1, 1, C))
+        self.last = None
+
+    def graph(self, graph, fields, names, prefix: str):
+        for t, f, n in zip(graph.inputs, fields, names):
+            self.fields[id(t)], self.names[id(t)] = f, n
+        todo = []
+        for op in graph._operations:
+            calls = [node for k, node in enumerate(op._inbound_nodes)
+                     if f"{id(op)}_ib-{k}" in graph._nodes and not node.is_input]
+            for j, node in enumerate(calls):
+                todo.append((op, node, prefix + op.name + (f"#{j}" if len(calls) > 1 else "")))
+        while todo:  # Keras' order is topological; a second pass only happens for shared layers
+            rest = []
+            for item in todo:
+                if self._ready(item[1]):
+                    self.node(*item)
+                else:
+                    rest.append(item)
+            if len(rest) == len(todo):
+                raise RFError(f"the graph of '{graph.name}' is disconnected at layer '{rest[0][2]}'")
+            todo = rest
+        return [self.fields[id(t)] for t in graph.outputs], [self.names[id(t)] for t in graph.outputs]
+
+    def _ready(self, node) -> bool:
+        return all(id(t) in self.fields for t in node.input_tensors)
+
+    def node(self, op, node, name: str):
+        import keras
+
+        ins = list(node.input_tensors)
+        fields = [self.fields[id(t)] for t in ins]
+        in_names = [self.names[id(t)] for t in ins]
+        if isinstance(op, keras.Model):  # nested model: its layers become rows named outer/inner
+            outs, out_names = self.graph(_graph(op), fields, in_names, name + "/")
+            for t, f, n in zip(node.outputs, outs, out_names):
+                self.fields[id(t)], self.names[id(t)] = f, n
+            return
+        cls = type(op).__name__
+        chosen = self.identity & {op.name, name, cls}  # a layer name, or a class name for all its layers
+        if chosen:
+            self.used.update(chosen)
+            layer, applied = as_identity(op, cls, fields)
+        elif not isinstance(op, keras.layers.Layer):
+            if cls not in ELEMENTWISE_OPS:
+                raise unsupported(name, cls, "is a Keras operation (keras.ops / a tensor operator) rfcalc does not know")
+            layer, applied = Identity(cls), elementwise_merge(cls, fields) if len(fields) > 1 else Applied(fields[0])
+        else:
+            try:
+                layer, applied = map_layer(op, cls, fields, self.collapsed.get(id(ins[0])))
+            except UnsupportedLayerError:
+                raise
+            except RFError as err:
+                raise type(err)(f"layer '{name}' ({cls}): {err}") from None
+        if len(node.outputs) != 1:
+            raise unsupported(name, cls, f"has {len(node.outputs)} outputs")
+        if not getattr(op, "trainable", True):  # Keras counts a frozen layer's weights as non-trainable
+            applied = replace(applied, trainable=0, non_trainable=applied.params)
+        self._check_shape(name, cls, applied.field.shape, node.outputs[0].shape[1:], "identity" in applied.flags)
+        if "misaligned" in applied.flags:
+            paths = ", ".join(f"{n} (jump {f.jump}, start {tuple(str(s) for s in f.start)})"
+                              for n, f in zip(in_names, fields) if f.rf is not None)
+            warnings.warn(f"merge layer '{name}' ({cls}) joins misaligned paths: {paths}; its jump and start "
+                          "are those of the first path", AlignmentWarning, stacklevel=4)
+        inputs = tuple(in_names) if len(ins) > 1 or in_names[0] != self.last else ()
+        row = make_row(len(self.rows), name, layer, fields[0], applied, self.input_hw, inputs)
+        self.rows.append(replace(row, kind=cls))
+        self.fields[id(node.outputs[0])], self.names[id(node.outputs[0])] = applied.field, name
+        if isinstance(layer, GlobalPool) and fields[0].spatial:
+            self.collapsed[id(node.outputs[0])] = global_field(layer.op, fields[0])
+        self.last = name
+
+    @staticmethod
+    def _check_shape(name, cls, ours, theirs, as_identity):
+        theirs = tuple(theirs)
+        if len(ours) == len(theirs) and all(t is None or t == o for o, t in zip(ours, theirs)):
+            return
+        if as_identity:
+            raise ShapeError(f"layer '{name}' ({cls}) changes the shape to {theirs}, so it cannot be treated "
+                             f"as identity. Received: input shape {ours}")
+        raise ShapeError(f"layer '{name}' ({cls}): rfcalc computes the output shape {ours} but Keras has {theirs}; "
+                         "rfcalc does not understand this layer's settings")
+
+
+def from_keras(model, input_shape=None, identity=()):
+    """Analyse a built Keras model: one row per layer call, params and shapes as Keras counts them.
+
+    ``input_shape`` (H, W, C) fills in unknown input sizes; ``identity`` names layers to treat as
+    identity (unknown to rfcalc but shape- and field-preserving).
+
+    >>> from_keras(keras.applications.VGG16(weights=None)).rf  # doctest: +SKIP
+    (212, 212)
+    """
+    import keras
+
+    from .dsl import parse_shape
+
+    if not isinstance(model, keras.Model):
+        raise RFError(f"from_keras needs a keras.Model. Received: {type(model).__name__}")
+    identity = (identity,) if isinstance(identity, str) else tuple(identity)
+    if isinstance(input_shape, str):
+        input_shape = parse_shape(input_shape)
+    if input_shape is not None:
+        input_shape = tuple(int(v) for v in input_shape)
+    if type(model).__name__ == "Sequential" and getattr(model, "_functional", None) is None and input_shape:
+        try:
+            model.build((None,) + input_shape)
+        except Exception as err:  # Keras' own message, as one line
+            raise ShapeError(f"Keras could not build '{model.name}' on {input_shape}: {err}".split("\n")[0]) from None
+    graph = _graph(model)
+    shapes = [tuple(t.shape[1:]) for t in graph.inputs]
+    if input_shape is not None:
+        if len(shapes) != 1 or len(input_shape) != len(shapes[0]) or any(
+                k is not None and k != v for k, v in zip(shapes[0], input_shape)):
+            raise ShapeError(f"model '{model.name}' takes inputs of shape {shapes}. Received: input_shape={input_shape}")
+        shapes[0] = input_shape
+    for shape in shapes:
+        if len(shape) != 3 or None in shape:
+            raise ShapeError(f"model '{model.name}' needs image inputs (H, W, C) of known size; pass "
+                             f"input_shape=(H, W, C). Received: input shapes {shapes}")
+    names = [t._keras_history.operation.name for t in graph.inputs]
+    walk = _Walk(identity, shapes[0][:2])
+    walk.last = names[0]
+    walk.graph(graph, [input_field(s) for s in shapes], names, "")
+    missing = [n for n in identity if n not in walk.used]
+    if missing:
+        raise RFError(f"identity names no layer of '{model.name}'. Received: {', '.join(missing)}")
+    return Analysis(model.name, shapes[0], tuple(walk.rows))
+
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 PREFIX = "keras:"

@@ -100,7 +100,9 @@ def assert_matches_keras(model, analysis):
     assert analysis.trainable_params == _size(model.trainable_weights)
     rows = {r.name: r for r in analysis.layers}
     layers = _keras_layers(model)
-    assert sorted(rows) == sorted(layer.name for layer in layers)
+    names = {layer.name for layer in layers}
+    assert names <= set(rows)
+    assert all(r.params == 0 for r in analysis.layers if r.name not in names)  # keras.ops calls: not layers
     for layer in layers:
         row = rows[layer.name]
         assert (row.kind, row.params) == (type(layer).__name__, layer.count_params()), layer.name
@@ -141,7 +143,9 @@ APPS = {
     "MobileNet": dict(input_shape=(224, 224, 3)),
     "MobileNetV2": dict(input_shape=(96, 96, 3)),
     "InceptionV3": dict(input_shape=(224, 224, 3)),
+    "InceptionResNetV2": dict(include_top=False, input_shape=(224, 224, 3)),
 }
+IDENTITY = {"InceptionResNetV2": ("CustomScaleLayer",)}  # x + scale·residual: two inputs, no weights
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +153,7 @@ def apps():
     built = {}
     for name, kwargs in APPS.items():
         model = getattr(keras.applications, name)(weights=None, **kwargs)
-        built[name] = (model, from_keras(model))
+        built[name] = (model, from_keras(model, identity=IDENTITY.get(name, ())))
     return built
 
 
@@ -185,6 +189,11 @@ PUBLISHED = [
     ("InceptionV3", "mixed8", 1055, 32, 490),  # Mixed_7a
     ("InceptionV3", "mixed9", 1183, 32, 554),  # Mixed_7b
     ("InceptionV3", "mixed10", 1311, 32, 618),  # Mixed_7c, the README's headline row
+    ("InceptionResNetV2", "mixed_5b", 63, 8, 18),
+    ("InceptionResNetV2", "mixed_6a", 415, 16, 186),
+    ("InceptionResNetV2", "block17_20_ac", 2335, 16, 1146),  # PreAuxLogits
+    ("InceptionResNetV2", "mixed_7a", 2399, 32, 1162),
+    ("InceptionResNetV2", "conv_7b", 3039, 32, 1482),  # Conv2d_7b_1x1, the README's worked example
     ("MobileNet", "conv1", 3, 2, 0),          # mobilenet_v1 Conv2d_0
     ("MobileNet", "conv_pw_1", 7, 2, 2),      # Conv2d_1_pointwise
     ("MobileNet", "conv_pw_2", 11, 4, 2),
@@ -329,6 +338,30 @@ def test_every_allow_listed_layer_counts_as_keras_does():
     assert analysis.row("gap").rf is None and analysis.row("logits").rf is None
 
 
+def squeeze_excite(x):
+    y = layers.Conv2D(4, 3, padding="same", name="body")(x)
+    s = layers.GlobalAveragePooling2D(name="squeeze")(y)
+    s = layers.Reshape((1, 1, 4), name="unsqueeze")(s)
+    s = layers.Conv2D(4, 1, activation="sigmoid", name="excite")(s)
+    y = layers.Multiply(name="scale")([y, s])
+    y = keras.ops.relu(y + 3.0)  # keras.ops on KerasTensors: elementwise operations, not layers
+    return layers.LayerNormalization(name="ln")(y)
+
+
+def test_a_squeeze_excite_gate_is_broadcast_and_makes_the_field_global():
+    model = _functional(squeeze_excite)
+    analysis = from_keras(model)
+    assert_matches_keras(model, analysis)
+    # by hand on 16x16: body rf 3; the squeeze pools all 16x16 units: 3 + 15 = 18, jump 16, centre 7.5
+    gate = analysis.row("unsqueeze")
+    assert (gate.rf, gate.jump, gate.start, gate.flags) == ((18, 18), (16, 16), (Fraction(15, 2),) * 2, ("global", "rf>input"))
+    scale = analysis.row("scale")  # every output reads its own 3x3 window and the whole-image gate
+    assert (scale.rf, scale.rf_min, scale.jump, scale.start) == ((18, 18), (3, 3), (1, 1), (0, 0))
+    assert scale.flags == ("broadcast", "rf>input")
+    assert [r.kind for r in analysis.layers[-3:]] == ["Add", "Relu", "LayerNormalization"]
+    assert analysis.row("ln").params == 2 * 4
+
+
 def test_nested_models_become_rows_named_outer_slash_inner():
     inner = keras.Sequential([layers.Conv2D(3, 3, name="c"), layers.MaxPooling2D(2, name="p")], name="trunk")
     x = keras.Input(shape=(10, 10, 2))
@@ -355,22 +388,36 @@ def test_unknown_sizes_and_unbuilt_sequentials_take_input_shape():
 # ---------------------------------------------------------------- errors and the identity option
 
 def test_an_unknown_layer_is_named_with_the_identity_escape_hatch():
-    model = _functional(lambda x: layers.UpSampling2D(name="up")(layers.LayerNormalization(name="ln")(x)))
+    model = _functional(lambda x: layers.UpSampling2D(name="up")(layers.GroupNormalization(2, name="gn")(x)))
     with pytest.raises(UnsupportedLayerError) as err:
         from_keras(model)
     message = str(err.value)
-    assert "'ln' (LayerNormalization)" in message and "identity=('ln',)" in message and "--identity ln" in message
+    assert "'gn' (GroupNormalization)" in message and "identity=('gn',)" in message and "--identity gn" in message
     with pytest.raises(ShapeError, match="'up' \\(UpSampling2D\\).*cannot be treated as identity"):
-        from_keras(model, identity=("ln", "up"))
+        from_keras(model, identity=("gn", "up"))
 
 
-def test_identity_keeps_the_field_and_counts_keras_weights():
-    model = _functional(lambda x: layers.Conv2D(2, 3, name="c")(layers.LayerNormalization(name="ln")(x)))
-    analysis = from_keras(model, identity="ln")
+def _two_group_norms(x):
+    y = layers.GroupNormalization(2, name="gn")(x)
+    y = layers.Conv2D(2, 3, name="c")(y)
+    return layers.GroupNormalization(1, name="gn_1")(y)
+
+
+@pytest.mark.parametrize("identity", ["gn", ("gn", "gn_1"), ("GroupNormalization",)])
+def test_identity_by_layer_or_class_name_keeps_the_field_and_counts_keras_weights(identity):
+    model = _functional(_two_group_norms)
+    if identity == "gn":
+        with pytest.raises(UnsupportedLayerError, match="gn_1"):
+            from_keras(model, identity=identity)
+        return
+    analysis = from_keras(model, identity=identity)
     assert_matches_keras(model, analysis)
-    assert analysis.row("ln").flags == ("identity",) and analysis.rf == (3, 3)
+    assert analysis.row("gn").flags == ("identity",) and analysis.rf == (3, 3)
+
+
+def test_identity_names_that_match_nothing_are_refused():
     with pytest.raises(RFError, match="Received: nope"):
-        from_keras(model, identity=("ln", "nope"))
+        from_keras(_functional(_two_group_norms), identity=("GroupNormalization", "nope"))
 
 
 def test_not_a_model_and_subclassed_models_are_refused():
