@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import os
-
 import warnings
 from dataclasses import replace
 
@@ -27,6 +26,7 @@ from .layers import GlobalPool, Identity
 from .propagate import Applied, input_field
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "analyze_source", "AlignmentWarning"]
+
 
 class AlignmentWarning(UserWarning):
     """Branches merged with different jumps or centres: the merged field is an approximation."""
@@ -123,6 +123,8 @@ class _Walk:
         self.fields[id(node.outputs[0])], self.names[id(node.outputs[0])] = applied.field, name
         if isinstance(layer, GlobalPool) and fields[0].spatial:
             self.collapsed[id(node.outputs[0])] = global_field(layer.op, fields[0])
+        elif id(ins[0]) in self.collapsed and applied.field is fields[0]:  # Dropout etc. between pool and Reshape
+            self.collapsed[id(node.outputs[0])] = self.collapsed[id(ins[0])]
         self.last = name
 
     @staticmethod
@@ -204,9 +206,27 @@ def _first_line(err: Exception) -> str:
     return text.splitlines()[0][:300]
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _check_container(path: str) -> None:
+    """Name a damaged file before Keras does (its messages for these cases mislead: 'File not found')."""
+    import zipfile
+
+    damaged = "it is corrupt, truncated or not a Keras model"
+    if path.lower().endswith(".keras") and not zipfile.is_zipfile(path):
+        raise RFError(f"{path!r} is not a .keras archive (a zip file): {damaged}")
+    if path.lower().endswith((".h5", ".hdf5")):
+        with open(path, "rb") as fh:  # the signature sits at 0, or after a user block of 512·2^k bytes
+            offsets = (0, 512, 1024, 2048, 4096)
+            if not any((fh.seek(o), fh.read(8))[1] == HDF5_SIGNATURE for o in offsets):
+                raise RFError(f"{path!r} is not an HDF5 file: {damaged}")
+
+
 def _load_file(path: str):
     if not os.path.isfile(path):
         raise RFError(f"no Keras model file at {path!r}")
+    _check_container(path)
     import keras
 
     try:

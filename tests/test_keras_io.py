@@ -490,3 +490,19 @@ def test_applications_by_name_are_case_insensitive_and_take_an_input_shape():
     assert analysis.row("conv_pw_13").rf == (315, 315)
     with pytest.raises(RFError, match="refused"):
         analyze_source("keras:VGG16", input_shape=(8, 8, 3))
+
+
+@pytest.mark.parametrize("suffix, how", [(".h5", "garbage"), (".h5", "truncated"), (".hdf5", "empty")])
+def test_bad_hdf5_files_fail_with_one_clear_line(tmp_path, tiny, suffix, how):
+    path = tmp_path / f"model{suffix}"
+    if how == "truncated":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tiny.save(tmp_path / "model.h5")
+        data = (tmp_path / "model.h5").read_bytes()
+        path.write_bytes(data[: len(data) // 3])
+    else:
+        path.write_bytes(b"" if how == "empty" else b"\x89PNG not hdf5" * 50)
+    with pytest.raises(RFError) as err:
+        analyze_source(str(path))
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
