@@ -275,6 +275,9 @@ def analyze_source(source: str, input_shape=None, identity=()):
     source = source.strip()
     if source.startswith(PREFIX):
         model = _build_application(source[len(PREFIX):].strip(), input_shape)
+        shape = tuple(model.inputs[0].shape[1:])
+        if None in shape:  # e.g. MobileNetV3 leaves its size open: analyse at the usual 224x224
+            return from_keras(model, input_shape=(224, 224, shape[-1]), identity=identity)
         return from_keras(model, identity=identity)
     model = _load_file(source)
     return from_keras(model, input_shape=input_shape, identity=identity)

@@ -506,3 +506,20 @@ def test_bad_hdf5_files_fail_with_one_clear_line(tmp_path, tiny, suffix, how):
     with pytest.raises(RFError) as err:
         analyze_source(str(path))
     assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_xception_at_299_has_one_misaligned_residual_add():
+    # By hand: block 3 starts on a 74-pixel map at jump 4, centre 3. The shortcut, a 1x1 stride-2
+    # 'same' conv, pads nothing (total (37-1)·2 + 1 - 74 < 0): centre stays 3. The main path ends in
+    # a 3x3 stride-2 'same' pool, total (37-1)·2 + 3 - 74 = 1, padded (0, 1): centre 3 + 1·4 = 7.
+    # Every other stride-2 merge in Xception sees an odd size, pads (1, 1) and lines up.
+    model = keras.applications.Xception(weights=None, include_top=False, input_shape=(299, 299, 3))
+    with pytest.warns(AlignmentWarning, match="block3_pool"):
+        analysis = from_keras(model)
+    flagged = [r for r in analysis.layers if "misaligned" in r.flags]
+    assert [r.inputs[0] for r in flagged] == ["block3_pool"]
+    shortcut = analysis.row(flagged[0].inputs[1])
+    assert (analysis.row("block3_pool").start, shortcut.start) == ((7, 7), (3, 3))
+    assert analysis.row("block3_pool").jump == shortcut.jump == (8, 8)
+    assert analysis.total_params == model.count_params()
