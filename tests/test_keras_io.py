@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from rfcalc import analyze
@@ -17,10 +19,13 @@ pytestmark = pytest.mark.tf
 
 
 def notebook_model(n_convs: int):
-    """model1 / model2 exactly as the course notebook writes them."""
+    """model1 / model2 exactly as the course notebook writes them (InputLayer(input_shape=...) included)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras 3: "Argument `input_shape` is deprecated"
+        first = layers.InputLayer(input_shape=(32, 32, 3))
     return keras.Sequential(
         [
-            keras.Input(shape=(32, 32, 3)),
+            first,
             *[layers.Conv2D(32, kernel_size=(3, 3), padding="same", activation="relu") for _ in range(n_convs)],
             layers.MaxPooling2D(pool_size=(2, 2)),
             layers.Flatten(),
@@ -73,7 +78,6 @@ def test_to_keras_refuses_what_cannot_be_built(spec, error, words):
 
 # ---------------------------------------------------------------- from_keras
 
-import warnings  # noqa: E402
 from fractions import Fraction  # noqa: E402
 
 from rfcalc.errors import ShapeError, UnsupportedLayerError  # noqa: E402
