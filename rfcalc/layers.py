@@ -107,7 +107,8 @@ class SeparableConv:
         _check_positive("SeparableConv2D", "kernel", self.kernel)
         _check_positive("SeparableConv2D", "stride", self.stride)
         _check_positive("SeparableConv2D", "dilation", self.dilation)
-        _check_positive("SeparableConv2D", "filters", (self.filters, self.depth_multiplier))
+        _check_positive("SeparableConv2D", "filters", (self.filters,))
+        _check_positive("SeparableConv2D", "depth_multiplier", (self.depth_multiplier,))
         _check_choice("SeparableConv2D", "padding", self.padding, PADDINGS)
 
 

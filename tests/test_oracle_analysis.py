@@ -271,3 +271,19 @@ def test_oracle_itself_on_hand_worked_numbers():
     # 'valid' 2/2 on 7 pixels: pixel 6 trails
     r = axis_oracle([("win", 2, 2, 1, "valid")], 7)
     assert r[0].trailing == {6}
+
+
+SHAPE_ERRORS = {
+    "valid conv too wide, third layer": ("c5/valid*3", (12, 12, 1), ["layer 3 'conv2d_2'", "5-pixel window",
+                                                                      "4-pixel input", "input_shape=(4, 4, 32)"]),
+    "crop everything": ("crop5:5x0", (10, 10, 1), ["layer 1 'cropping2d'", "crops 10 pixels from a 10-pixel axis"]),
+    "dilated valid": ("c3d4/valid", (8, 9, 1), ["9-pixel window", "8-pixel input", "dilation=(4, 4)"]),
+}
+
+
+@pytest.mark.parametrize("spec, shape, words", SHAPE_ERRORS.values(), ids=SHAPE_ERRORS.keys())
+def test_shape_errors_name_the_layer_and_the_sizes(spec, shape, words):
+    with pytest.raises(ShapeError) as err:
+        analyze(spec, shape)
+    for w in words:
+        assert w in str(err.value)
