@@ -114,17 +114,12 @@ def _layernorm(op, field):
     return Identity("LayerNormalization"), Applied(field, n * (int(op.scale or rms) + int(op.center and not rms)))
 
 
-def global_field(op_kind: str, field: Field) -> Field:
-    """What a global pool sees: a 'valid' pool whose window is the whole map (shape (1, 1, C)).
-
-    >>> global_field("avg", input_field((7, 5, 8))).rf
-    (7, 5)
-    """
-    h, w, _ = field.shape
-    return apply_layer(Pool(op_kind, (h, w), (h, w), "valid"), field).field
+def _collapsed(shape, hw=()) -> Field:
+    """A tensor without receptive field: flat, or an image-shaped tensor made from one (rf ``None``)."""
+    return Field(tuple(hw) + tuple(shape), None, None, None, None)
 
 
-def _reshape(op, field, collapsed=None):
+def _reshape(op, field):
     target = list(op.target_shape)
     if -1 in target:
         known = _prod(t for t in target if t != -1)
@@ -132,12 +127,7 @@ def _reshape(op, field, collapsed=None):
     target = tuple(int(t) for t in target)
     if target == field.shape:
         return Identity("Reshape"), Applied(field)
-    if len(target) != 3:
-        return Identity("Reshape"), Applied(Field(target, None, None, None, None))
-    if collapsed is not None and target[:2] == (1, 1):  # GlobalPool then Reshape((1, 1, C)): keepdims by hand
-        return Identity("Reshape"), Applied(replace(collapsed, shape=target), flags=("global",))
-    raise unsupported(op.name, "Reshape", f"turns {field.shape} into the image shape {target}, "
-                      "which has no receptive field rfcalc can follow")
+    return Identity("Reshape"), Applied(_collapsed(target))  # pixels rearranged: no field to follow
 
 
 def _normalization(op, field):
@@ -152,8 +142,13 @@ def _normalization(op, field):
 def elementwise_merge(cls: str, fields: list) -> Applied:
     """Elementwise merge with Keras/numpy broadcasting (a squeeze-excitation gate of shape (1, 1, C)).
 
-    A broadcast input is read at every position, so its field counts in ``rf`` (usually the whole
-    image) while ``rf_min`` keeps the local path; alignment is checked among full-size paths only.
+    The result has the full-size paths' field; a broadcast input that still has a field counts in
+    ``rf``/``rf_min`` too (a gate made by a global pool has none). Alignment is checked among
+    full-size paths only; the flag ``broadcast`` marks the merge.
+
+    >>> gated = elementwise_merge("Multiply", [input_field((4, 4, 2)), input_field((1, 1, 2))])
+    >>> gated.field.shape, gated.field.rf, gated.flags
+    ((4, 4, 2), (1, 1), ('broadcast',))
     """
     shapes = [f.shape for f in fields]
     if len(set(shapes)) == 1:
@@ -177,11 +172,21 @@ def elementwise_merge(cls: str, fields: list) -> Applied:
     return replace(merged, flags=flags)
 
 
-def map_layer(op, cls: str, fields: list, collapsed: Field | None = None):
+def map_layer(op, cls: str, fields: list):
     """``(layer value, Applied)`` for one call of an allow-listed Keras layer on its input fields.
 
-    ``collapsed``: for a Reshape of a globally pooled vector back to (1, 1, C), the field of that pool.
+    An image-shaped input without a field (after ``GlobalPooling2D(keepdims=True)`` or a Reshape)
+    is sized and counted as usual, and its output has no field either.
     """
+    if cls not in SUPPORTED:
+        raise unsupported(op.name, cls)
+    if len(fields) == 1 and fields[0].spatial and fields[0].rf is None:
+        layer, applied = _map(op, cls, [Field(fields[0].shape)])  # a stand-in field for the sizes
+        return layer, replace(applied, field=_collapsed(applied.field.shape))
+    return _map(op, cls, fields)
+
+
+def _map(op, cls: str, fields: list):
     if cls not in SUPPORTED:
         raise unsupported(op.name, cls)
     if cls in MERGES:
@@ -209,13 +214,10 @@ def map_layer(op, cls: str, fields: list, collapsed: Field | None = None):
         layer = Pool("max" if cls.startswith("Max") else "avg", _pair(op.pool_size), _pair(op.strides), op.padding)
         applied = None
     elif cls in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
-        op_kind = "max" if "Max" in cls else "avg"
-        if not getattr(op, "keepdims", False):
-            layer, applied = GlobalPool(op_kind), None
-        else:  # a 1x1 map: the same as a 'valid' pool whose window is the whole input
-            h, w, _ = field.shape
-            layer = Pool(op_kind, (h, w), (h, w), "valid")
-            applied = Applied(global_field(op_kind, field), flags=("global",))
+        layer = GlobalPool("max" if "Max" in cls else "avg")
+        applied = apply_layer(layer, field)
+        if getattr(op, "keepdims", False):  # a 1x1 map, but no longer a map of the image: rf None all the same
+            applied = Applied(_collapsed(applied.field.shape, (1, 1)))
     elif cls == "ZeroPadding2D":
         layer, applied = ZeroPad(tuple(_pair(p) for p in op.padding)), None
     elif cls == "Cropping2D":
@@ -229,7 +231,7 @@ def map_layer(op, cls: str, fields: list, collapsed: Field | None = None):
             raise unsupported(op.name, cls, "has LoRA weights enabled")
         layer, applied = Dense(int(op.units), _act(op), bool(op.use_bias)), None
     elif cls == "Reshape":
-        layer, applied = _reshape(op, field, collapsed)
+        layer, applied = _reshape(op, field)
     elif cls == "LayerNormalization":
         layer, applied = _layernorm(op, field)
     elif cls == "Normalization":

@@ -20,9 +20,9 @@ from dataclasses import replace
 
 from .analysis import Analysis, make_row
 from .errors import RFError, ShapeError, UnsupportedLayerError
-from .keras_in import ELEMENTWISE_OPS, as_identity, elementwise_merge, global_field, map_layer, unsupported
+from .keras_in import ELEMENTWISE_OPS, as_identity, elementwise_merge, map_layer, unsupported
 from .keras_out import to_keras
-from .layers import GlobalPool, Identity
+from .layers import Identity
 from .propagate import Applied, input_field
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "analyze_source", "AlignmentWarning"]
@@ -53,7 +53,6 @@ class _Walk:
         self.rows: list = []
         self.fields: dict = {}
         self.names: dict = {}
-        self.collapsed: dict = {}  # globally pooled vectors -> the field of their pool, for Reshape((1, 1, C))
         self.last = None
 
     def graph(self, graph, fields, names, prefix: str):
@@ -102,7 +101,7 @@ class _Walk:
             layer, applied = Identity(cls), elementwise_merge(cls, fields) if len(fields) > 1 else Applied(fields[0])
         else:
             try:
-                layer, applied = map_layer(op, cls, fields, self.collapsed.get(id(ins[0])))
+                layer, applied = map_layer(op, cls, fields)
             except UnsupportedLayerError:
                 raise
             except RFError as err:
@@ -121,10 +120,6 @@ class _Walk:
         row = make_row(len(self.rows), name, layer, fields[0], applied, self.input_hw, inputs)
         self.rows.append(replace(row, kind=cls))
         self.fields[id(node.outputs[0])], self.names[id(node.outputs[0])] = applied.field, name
-        if isinstance(layer, GlobalPool) and fields[0].spatial:
-            self.collapsed[id(node.outputs[0])] = global_field(layer.op, fields[0])
-        elif id(ins[0]) in self.collapsed and applied.field is fields[0]:  # Dropout etc. between pool and Reshape
-            self.collapsed[id(node.outputs[0])] = self.collapsed[id(ins[0])]
         self.last = name
 
     @staticmethod

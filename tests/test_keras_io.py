@@ -336,10 +336,11 @@ def test_every_allow_listed_layer_counts_as_keras_does():
     assert_matches_keras(model, analysis)
     assert "groups=2" in analysis.row("grouped").flags
     assert analysis.row("frozen").non_trainable_params == 8 * 8 + 8
-    # keepdims: a 1x1 map whose unit sees the whole (cropped) map, a pool with the full window
-    keep, crop = analysis.row("gmp_keep"), analysis.row("crop")
-    assert keep.rf == tuple(r + (n - 1) * j for r, n, j in zip(crop.rf, crop.output_shape[:2], crop.jump))
-    assert analysis.row("gap").rf is None and analysis.row("logits").rf is None
+    # global pooling ends the field, keepdims or not; the 1x1 conv after it is sized but has no field
+    assert [analysis.row(n).rf for n in ("crop", "gmp_keep", "head_conv", "squeeze", "gap", "logits")] == [
+        analysis.row("crop").rf, None, None, None, None, None]
+    assert analysis.row("crop").rf is not None
+    assert analysis.rf == analysis.row("crop").rf
 
 
 def squeeze_excite(x):
@@ -352,16 +353,14 @@ def squeeze_excite(x):
     return layers.LayerNormalization(name="ln")(y)
 
 
-def test_a_squeeze_excite_gate_is_broadcast_and_makes_the_field_global():
+def test_a_squeeze_excite_gate_is_broadcast_onto_the_local_field():
     model = _functional(squeeze_excite)
     analysis = from_keras(model)
     assert_matches_keras(model, analysis)
-    # by hand on 16x16: body rf 3; the squeeze pools all 16x16 units: 3 + 15 = 18, jump 16, centre 7.5
-    gate = analysis.row("unsqueeze")
-    assert (gate.rf, gate.jump, gate.start, gate.flags) == ((18, 18), (16, 16), (Fraction(15, 2),) * 2, ("global", "rf>input"))
-    scale = analysis.row("scale")  # every output reads its own 3x3 window and the whole-image gate
-    assert (scale.rf, scale.rf_min, scale.jump, scale.start) == ((18, 18), (3, 3), (1, 1), (0, 0))
-    assert scale.flags == ("broadcast", "rf>input")
+    assert [analysis.row(n).rf for n in ("squeeze", "unsqueeze", "excite")] == [None, None, None]
+    scale = analysis.row("scale")  # the body's 3x3 field; the global gate is marked, not measured
+    assert (scale.rf, scale.rf_min, scale.jump, scale.start, scale.flags) == ((3, 3), (3, 3), (1, 1), (0, 0),
+                                                                              ("broadcast",))
     assert [r.kind for r in analysis.layers[-3:]] == ["Add", "Relu", "LayerNormalization"]
     assert analysis.row("ln").params == 2 * 4
 
@@ -527,3 +526,18 @@ def test_xception_at_299_has_one_misaligned_residual_add():
     assert (analysis.row("block3_pool").start, shortcut.start) == ((7, 7), (3, 3))
     assert analysis.row("block3_pool").jump == shortcut.jump == (8, 8)
     assert analysis.total_params == model.count_params()
+
+
+def test_a_reshape_that_rearranges_pixels_ends_the_field_but_not_the_counts():
+    def decoder(x):
+        y = layers.Flatten(name="flat")(layers.Conv2D(2, 3, name="enc")(x))
+        y = layers.Reshape((4, 4, -1), name="unflat")(layers.Dense(32, name="code")(y))
+        return layers.Conv2DTranspose(1, 3, name="up")(layers.Conv2D(3, 3, padding="same", name="dec")(y))
+
+    model = _functional(decoder, shape=(6, 6, 1))
+    with pytest.raises(UnsupportedLayerError, match="Conv2DTranspose"):
+        from_keras(model)
+    analysis = from_keras(keras.Model(model.input, model.get_layer("dec").output))
+    assert [r.rf for r in analysis.layers] == [(3, 3), None, None, None, None]
+    assert analysis.row("unflat").output_shape == (4, 4, 2) and analysis.row("dec").params == 3 * 3 * 2 * 3 + 3
+    assert analysis.total_params == model.count_params() - model.get_layer("up").count_params()
