@@ -93,7 +93,7 @@ def window(draw, kinds=("conv", "dw", "sep", "max", "avg"), bias=None, act=None)
 
 
 any_layer = st.one_of(window(), window(), st.just(BatchNorm()), st.builds(ZeroPad, st.tuples(side, side)),
-                      st.builds(Crop, st.tuples(side, side)))
+                      st.builds(Crop, st.tuples(side, side)), st.builds(Dense, st.integers(1, 4)))
 heads = st.sampled_from([(), (Flatten(), Dense(3)), (GlobalPool("avg"), Dense(2, "softmax")),
                          (GlobalPool("max"),)])
 

@@ -22,7 +22,7 @@ from oracle import OracleShapeError, axis_oracle, axis_unit_deps, mask_oracle  #
 from rfcalc import analyze  # noqa: E402
 from rfcalc.errors import ShapeError  # noqa: E402
 from rfcalc.layers import (  # noqa: E402
-    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Pool, SeparableConv, ZeroPad,
+    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, SeparableConv, ZeroPad,
 )
 
 WINDOWED = (Conv, DepthwiseConv, SeparableConv, Pool)
@@ -37,7 +37,7 @@ def to_oracle(layer):
         return tuple(("pad", *layer.pads[a]) for a in (0, 1))
     if isinstance(layer, Crop):
         return tuple(("crop", *layer.crops[a]) for a in (0, 1))
-    if isinstance(layer, BatchNorm):
+    if isinstance(layer, (BatchNorm, Dense, Identity)):  # Dense on a spatial input is a 1x1 conv
         return (("id",), ("id",))
     raise AssertionError(f"no oracle for {layer!r}")
 
@@ -171,6 +171,8 @@ layer_strategy = st.one_of(
     st.builds(ZeroPad, st.tuples(side, side)),
     st.builds(Crop, st.tuples(side, side)),
     st.just(BatchNorm()),
+    st.builds(Dense, st.integers(1, 6), st.sampled_from(["linear", "relu"]), st.booleans()),
+    st.just(Identity()),
 )
 head_strategy = st.one_of(
     st.just(()),
