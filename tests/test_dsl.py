@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rfcalc.dsl import MAX_DEPTH, MAX_SPEC_CHARS, format_layer, format_spec, parse
+from rfcalc.dsl import MAX_DEPTH, MAX_SPEC_CHARS, format_layer, format_spec, parse, parse_shape
 from rfcalc.errors import RFError, SpecError
 from rfcalc.layers import (
     ACTIVATIONS, MAX_LAYERS, BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
@@ -514,3 +514,24 @@ def test_doc_lists_every_activation_and_keyword():
         assert f"`/{act}`" in table, act
     for word in _KEYWORDS:
         assert f"`{word}`" in table, word
+
+
+SHAPES = {"32x32x3": (32, 32, 3), "28x28x1": (28, 28, 1), "224X224X3": (224, 224, 3), "(32, 32, 3)": (32, 32, 3),
+          "32×32": (32, 32, 3), " 64 x 48 ": (64, 48, 3)}
+
+
+@pytest.mark.parametrize("text, shape", SHAPES.items(), ids=SHAPES.keys())
+def test_input_shapes(text, shape):
+    assert parse_shape(text) == shape
+
+
+@pytest.mark.parametrize("text", ["0x3", "32x32x0", "32", "32x32x3x1", "axb", ""])
+def test_bad_input_shapes(text):
+    with pytest.raises(SpecError, match="HxWxC|positive"):
+        parse_shape(text)
+
+
+def test_doc_input_shapes_parse():
+    for ex in _code_spans(_section("Input shapes")):
+        if ex not in ("--input", 'analyze(..., input_shape="...")', "HxWxC", "HxW"):
+            assert len(parse_shape(ex)) == 3, ex
