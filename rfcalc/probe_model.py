@@ -113,13 +113,30 @@ class Target:
         if all(o is None or o == s for o, s in zip(own, shape)):
             return self.model
         if shape not in self._sized:
-            keras, _ = _keras()
-            try:
-                self._sized[shape] = keras.models.clone_model(self.model, input_tensors=keras.Input(shape=shape))
-            except Exception as err:  # noqa: BLE001 - a graph that cannot take another size
-                raise ShapeError(f"model {self.model.name!r} cannot be rebuilt on input {shape}: "
-                                 f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+            self._sized[shape] = _resized(self.model, shape)
         return self._sized[shape]
+
+
+def _narrow(layer):
+    """A fresh copy of ``layer`` with one filter/unit: same fields, a fraction of the weights."""
+    cfg = layer.get_config()
+    for key in ("filters", "units", "depth_multiplier"):
+        if key in cfg:
+            cfg[key] = 1
+    return layer.__class__.from_config(cfg)
+
+
+def _resized(model, shape):
+    """A same-named clone of ``model`` on input ``shape`` (one filter per conv when the graph allows)."""
+    keras, _ = _keras()
+    last = None
+    for fn in (_narrow, None):  # VGG16's Dense(4096) on a grown input would allocate 100M+ weights
+        try:
+            return keras.models.clone_model(model, input_tensors=keras.Input(shape=shape), clone_function=fn)
+        except Exception as err:  # noqa: BLE001 - a graph that cannot take another size
+            last = err
+    raise ShapeError(f"model {model.name!r} cannot be rebuilt on input {shape}: "
+                     f"{str(last).splitlines()[0] if str(last) else type(last).__name__}") from None
 
 
 def resolve_target(model_or_spec, input_shape=None, head=None) -> tuple[Target, tuple]:

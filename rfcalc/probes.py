@@ -230,7 +230,8 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
         unit, neighbour, out_shape = units[k]
         rf, jump, start, clipped = _measure(masks[2 * k], masks[2 * k + 1], unit, neighbour, pshape)
         row = panalysis.row(name)
-        probes.append(LayerProbe(name, row.kind, tuple(row.output_shape), unit, rf, jump, start,
+        size = tuple(row.output_shape[:2]) + (analysis.row(name).output_shape[2],)  # widths as given
+        probes.append(LayerProbe(name, row.kind, size, unit, rf, jump, start,
                                  row.rf, row.jump, row.start, clipped, row.flags))
     top = layer if layer in kept else probes[-1].name
     return ProbeResult(target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes,
