@@ -107,14 +107,17 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=()) -> 
         state = None
     keras.utils.set_random_seed(config.seed)
     strategy = get_strategy(config.strategy)
+    # Keras 3.15's multi-step loop fails under tf.distribute ("You must feed a value for placeholder
+    # tensor ... while/cond/Placeholder"), so distributed runs go one batch per call.
+    steps_per_execution = 1 if config.strategy else config.steps_per_execution
     with strategy.scope():
         if state is not None:
             model = ckpt.load_model()
             check_params(model, analysis.total_params)
-            model.steps_per_execution = config.steps_per_execution
+            model.steps_per_execution = steps_per_execution
         else:
             model = build_model(config.spec, data.input_shape, config.optimizer, config.lr,
-                                config.steps_per_execution, expected_params=analysis.total_params)
+                                steps_per_execution, expected_params=analysis.total_params)
             state = {"key": config.key, "epochs_done": 0, "history": {}, "epoch_train_seconds": [],
                      "epoch_wall_seconds": [], "resumed_from": []}
     initial = state["epochs_done"]
@@ -162,7 +165,7 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=()) -> 
         "data_size": config.data_size,
         "validation_split": config.validation_split,
         "n_train": pipes.n_train, "n_val": pipes.n_val, "n_test": pipes.n_test,
-        "steps_per_execution": config.steps_per_execution,
+        "steps_per_execution": steps_per_execution,
         "strategy": config.strategy,
         "resumed_from": state["resumed_from"],
         "key": config.key,
