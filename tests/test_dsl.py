@@ -535,3 +535,13 @@ def test_doc_input_shapes_parse():
     for ex in _code_spans(_section("Input shapes")):
         if ex not in ("--input", 'analyze(..., input_shape="...")', "HxWxC", "HxW"):
             assert len(parse_shape(ex)) == 3, ex
+
+
+def test_doc_opening_examples_parse():
+    import re
+
+    block = DOC.split("```\n", 2)[1]
+    specs = [re.split(r"\s{2,}", line.strip())[0] for line in block.splitlines() if line.strip()]
+    assert len(specs) == 4
+    for spec in specs:
+        assert parse(spec)
