@@ -187,8 +187,6 @@ def map_layer(op, cls: str, fields: list):
 
 
 def _map(op, cls: str, fields: list):
-    if cls not in SUPPORTED:
-        raise unsupported(op.name, cls)
     if cls in MERGES:
         return Identity(cls), elementwise_merge(cls, fields)
     if cls == "Concatenate":

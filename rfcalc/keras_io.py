@@ -92,20 +92,20 @@ class _Walk:
             return
         cls = type(op).__name__
         chosen = self.identity & {op.name, name, cls}  # a layer name, or a class name for all its layers
-        if chosen:
-            self.used.update(chosen)
-            layer, applied = as_identity(op, cls, fields)
-        elif not isinstance(op, keras.layers.Layer):
-            if cls not in ELEMENTWISE_OPS:
-                raise unsupported(name, cls, "is a Keras operation (keras.ops / a tensor operator) rfcalc does not know")
-            layer, applied = Identity(cls), elementwise_merge(cls, fields) if len(fields) > 1 else Applied(fields[0])
-        else:
-            try:
+        self.used.update(chosen)
+        if not chosen and not isinstance(op, keras.layers.Layer) and cls not in ELEMENTWISE_OPS:
+            raise unsupported(name, cls, "is a Keras operation (keras.ops / a tensor operator) rfcalc does not know")
+        try:
+            if chosen:
+                layer, applied = as_identity(op, cls, fields)
+            elif not isinstance(op, keras.layers.Layer):
+                layer, applied = Identity(cls), elementwise_merge(cls, fields) if len(fields) > 1 else Applied(fields[0])
+            else:
                 layer, applied = map_layer(op, cls, fields)
-            except UnsupportedLayerError:
-                raise
-            except RFError as err:
-                raise type(err)(f"layer '{name}' ({cls}): {err}") from None
+        except UnsupportedLayerError:
+            raise
+        except RFError as err:
+            raise type(err)(f"layer '{name}' ({cls}): {err}") from None
         if len(node.outputs) != 1:
             raise unsupported(name, cls, f"has {len(node.outputs)} outputs")
         if not getattr(op, "trainable", True):  # Keras counts a frozen layer's weights as non-trainable
