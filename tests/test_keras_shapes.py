@@ -26,10 +26,16 @@ from rfcalc.layers import (  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
-tf = pytest.importorskip("tensorflow")
-keras = pytest.importorskip("keras")
-np = pytest.importorskip("numpy")
-L = keras.layers
+tf = keras = np = L = None  # imported by the fixture below, so that `-m "not tf"` never loads TensorFlow
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _tensorflow():
+    global tf, keras, np, L
+    tf = pytest.importorskip("tensorflow")
+    keras = pytest.importorskip("keras")
+    np = pytest.importorskip("numpy")
+    L = keras.layers
 
 
 def keras_layer(layer, ones=False):
