@@ -249,4 +249,5 @@ def as_identity(op, cls: str, fields: list):
     applied = merge_fields(fields) if len(fields) > 1 else Applied(fields[0])
     trainable = sum(_prod(w.shape) for w in getattr(op, "trainable_weights", ()))
     frozen = sum(_prod(w.shape) for w in getattr(op, "non_trainable_weights", ()))
-    return Identity(cls), replace(applied, trainable=trainable, non_trainable=frozen, flags=applied.flags + ("identity",))
+    flags = applied.flags + ("identity",)
+    return Identity(cls), replace(applied, trainable=trainable, non_trainable=frozen, flags=flags)

@@ -99,7 +99,8 @@ class _Walk:
             if chosen:
                 layer, applied = as_identity(op, cls, fields)
             elif not isinstance(op, keras.layers.Layer):
-                layer, applied = Identity(cls), elementwise_merge(cls, fields) if len(fields) > 1 else Applied(fields[0])
+                merged = elementwise_merge(cls, fields) if len(fields) > 1 else Applied(fields[0])
+                layer, applied = Identity(cls), merged
             else:
                 layer, applied = map_layer(op, cls, fields)
         except UnsupportedLayerError:
@@ -164,7 +165,8 @@ def from_keras(model, input_shape=None, identity=()):
     if input_shape is not None:
         if len(shapes) != 1 or len(input_shape) != len(shapes[0]) or any(
                 k is not None and k != v for k, v in zip(shapes[0], input_shape)):
-            raise ShapeError(f"model '{model.name}' takes inputs of shape {shapes}. Received: input_shape={input_shape}")
+            raise ShapeError(f"model '{model.name}' takes inputs of shape {shapes}. "
+                             f"Received: input_shape={input_shape}")
         shapes[0] = input_shape
     for shape in shapes:
         if len(shape) != 3 or None in shape:

@@ -239,8 +239,11 @@ def test_inception_v3_matches_the_keras_number_of_the_receptive_field_notebook(a
     # conv2d_85 (the 86th Conv2D created, mixed10's 1x1 branch): rf 1183, stride 32, padding 554.
     model, analysis = apps["InceptionV3"]
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
-    suffix = lambda layer: int(layer.name.rsplit("_", 1)[1]) if layer.name[-1].isdigit() and "_" in layer.name else -1  # noqa: E731
-    row = analysis.row(sorted(convs, key=suffix)[85].name)
+    def created(layer):  # Keras numbers auto-named layers in creation order: conv2d, conv2d_1, ...
+        stem, _, n = layer.name.rpartition("_")
+        return int(n) if stem and n.isdigit() else -1
+
+    row = analysis.row(sorted(convs, key=created)[85].name)
     assert (row.rf, row.jump, row.eff_pad) == ((1183, 1183), (32, 32), (554, 554))
 
 
