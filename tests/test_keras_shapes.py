@@ -73,7 +73,8 @@ def keras_layer(layer, ones=False):
     raise AssertionError(layer)
 
 
-# Keras refuses stride > 1 together with dilation > 1, so a window draws one or the other
+# Keras's Conv2D refuses stride > 1 together with dilation > 1 (even on different axes), so a
+# window draws one or the other; DepthwiseConv2D and SeparableConv2D take both
 pairs = st.tuples(st.integers(1, 4), st.integers(1, 4))
 step = st.one_of(
     st.tuples(st.tuples(st.integers(1, 3), st.integers(1, 3)), st.just((1, 1))),
@@ -87,6 +88,8 @@ side = st.tuples(st.integers(0, 2), st.integers(0, 2))
 def window(draw, kinds=("conv", "dw", "sep", "max", "avg"), bias=None, act=None):
     kind = draw(st.sampled_from(kinds))
     k, (s, d), padding = draw(pairs), draw(step), draw(paddings)
+    if kind in ("dw", "sep") and draw(st.booleans()):  # these two accept stride and dilation together
+        s, d = draw(st.tuples(st.integers(1, 3), st.integers(1, 3))), draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
     use_bias = draw(st.booleans()) if bias is None else bias
     activation = act or "relu"
     if kind == "conv":
