@@ -130,7 +130,15 @@ def axis_oracle(layers, n: int) -> list[AxisResult]:
     """
     results = []
     size_in = n
-    for size, deps, pad, unread in _propagate(layers, n):
+    steps = _propagate(layers, n)
+    while True:
+        try:
+            size, deps, pad, unread = next(steps)
+        except StopIteration:
+            break
+        except OracleShapeError as err:
+            err.index = len(results)  # the layer that does not fit
+            raise
         d0, d1 = deps(0), deps(1)
         lo, hi = min(d0), max(d0)
         last = max(set(range(-1, size_in)) - unread) if unread else None

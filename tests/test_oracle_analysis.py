@@ -96,23 +96,26 @@ def expected_flags(descs, results, input_hw):
 
 
 def oracle_rows(layers, input_shape):
-    """Per-layer oracle results for each axis, or the index of the first layer that does not fit."""
+    """Per-layer oracle results for each axis (None for an axis where a layer does not fit), and
+    the index of the first layer that does not fit on either axis (None when all fit)."""
     descs = [to_oracle(layer) for layer in layers]
-    per_axis = []
+    per_axis, bad = [], []
     for axis in (0, 1):
         try:
             per_axis.append(axis_oracle([d[axis] for d in descs], input_shape[axis]))
-        except OracleShapeError:
+        except OracleShapeError as err:
             per_axis.append(None)
-    return descs, per_axis
+            bad.append(err.index)
+    return descs, per_axis, min(bad, default=None)
 
 
 def check_against_oracle(layers, input_shape, head=()):
     h, w, c = input_shape
-    descs, (h_rows, w_rows) = oracle_rows(layers, input_shape)
-    if h_rows is None or w_rows is None:
-        with pytest.raises(ShapeError):
+    descs, (h_rows, w_rows), bad = oracle_rows(layers, input_shape)
+    if bad is not None:
+        with pytest.raises(ShapeError) as err:
             analyze(tuple(layers) + tuple(head), input_shape)
+        assert str(err.value).startswith(f"layer {bad + 1} "), (bad, str(err.value))
         return None
     a = analyze(tuple(layers) + tuple(head), input_shape)
     assert len(a.layers) == len(layers) + len(head)
@@ -129,6 +132,8 @@ def check_against_oracle(layers, input_shape, head=()):
         assert row.eff_pad == (-hr.lowest, -wr.lowest), where
         if isinstance(layer, (WINDOWED, ZeroPad)):
             assert row.padding == (hr.pad, wr.pad), where
+        else:
+            assert row.padding is None, where
         assert set(row.flags) == expected_flags(descs[i], (hr, wr), (h, w)), where
         assert row.trainable_params == numel(trainable), where
         assert row.non_trainable_params == numel(frozen), where
