@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import warnings
 
 from .errors import RFError
 
@@ -191,11 +193,19 @@ def run_probe(argv) -> int:
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines say nothing to our users
     runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe}
     try:
-        if argv and argv[0] in runners:
-            return runners[argv[0]](argv[1:])
-        return run_main(argv)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            if argv and argv[0] in runners:
+                code = runners[argv[0]](argv[1:])
+            else:
+                code = run_main(argv)
+        for w in caught:
+            if type(w.message).__module__.startswith("rfcalc"):  # ours only; TF's chatter stays hidden
+                sys.stderr.write(f"rfcalc: warning: {w.message}\n")
+        return code
     except RFError as err:
         message = str(err)
         lines = message.splitlines() or [""]
