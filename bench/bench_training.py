@@ -1,0 +1,130 @@
+"""Training throughput: rfcalc-train's input path against the notebook's plain ``model.fit``, side by side.
+
+Same model (the notebook's model2 by default), same data, same seed. Variants run interleaved
+(A, B, C, A, B, C, ...) because this machine's speed drifts by up to 2x over minutes; each trial
+builds a fresh model and trains ``--epochs`` epochs; the first epoch (tracing) is not timed.
+Reported: median images/s, achieved GFLOP/s (2 x MACs per image forward, x3 for training),
+its share of the CPU's practical peak, and the median test accuracy (the speed must not cost it).
+
+    python bench/bench_training.py --dataset fashion_mnist --data-size 20000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+VARIANTS = ("notebook", "tfdata", "tfdata+spe")
+
+
+def _timer():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Training-phase seconds per epoch (stops when validation starts)."""
+
+        def on_train_begin(self, logs=None):
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0, self.cut = time.perf_counter(), None
+
+        def on_test_begin(self, logs=None):
+            if self.cut is None:
+                self.cut = time.perf_counter() - self.t0
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(self.cut if self.cut is not None else time.perf_counter() - self.t0)
+    return EpochTimer()
+
+
+def trial(variant, spec, data, epochs, batch_size, seed, spe):
+    """Train one fresh model; returns (training seconds per timed epoch, images per epoch, test accuracy)."""
+    import keras
+    import numpy as np
+
+    from rfcalc import analyze
+    from training.models import build_model
+    from training.pipeline import Pipelines, split_at
+
+    keras.utils.set_random_seed(seed)
+    expected = analyze(spec, input_shape=data.input_shape, head="seed").total_params
+    timer = _timer()
+    if variant == "notebook":
+        # get_data_cifar's float32 /255 arrays, model_setup, and model.fit(..., validation_split=0.1)
+        x = data.x_train.astype(np.float32) / 255.0
+        x_test = data.x_test.astype(np.float32) / 255.0
+        model = build_model(spec, data.input_shape, expected_params=expected)
+        model.fit(x, data.y_train, batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=0,
+                  callbacks=[timer])
+        _, acc = model.evaluate(x_test, data.y_test, verbose=0)
+        n = split_at(len(x), 0.1)
+    else:
+        pipes = Pipelines(data, batch_size, 0.1, seed)
+        model = build_model(spec, data.input_shape, steps_per_execution=spe if variant == "tfdata+spe" else 1,
+                            expected_params=expected)
+
+        class Epoch(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                pipes.epoch.assign(epoch)
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(pipes.train, validation_data=pipes.val, epochs=epochs, shuffle=False, verbose=0,
+                      callbacks=[Epoch(), timer])
+        _, acc = model.evaluate(pipes.test, verbose=0)
+        n = pipes.n_train
+    return timer.seconds[1:], n, float(acc)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--spec", default="c3,c3,p2", help="default: the notebook's model2")
+    p.add_argument("--dataset", default="fashion_mnist")
+    p.add_argument("--data-dir")
+    p.add_argument("--data-size", type=int, default=20000)
+    p.add_argument("--epochs", type=int, default=3, help="per trial; the first is not timed (default 3)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--spe", type=int, default=16, help="steps_per_execution of the last variant")
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--peak-gflops", type=float, default=85.0, help="practical peak of this CPU (default 85)")
+    args = p.parse_args(argv)
+
+    from rfcalc import analyze
+    from training.data import load_data
+
+    data = load_data(args.dataset, args.data_dir, args.data_size)
+    macs = analyze(args.spec, input_shape=data.input_shape, head="seed").total_macs
+    variants = args.variants.split(",")
+    speeds = {v: [] for v in variants}
+    accs = {v: [] for v in variants}
+    print(f"{args.spec} on {data.name} ({len(data.x_train)} images, batch {args.batch_size}), "
+          f"{macs:,} MACs/image, {os.cpu_count()} CPUs; {args.rounds} interleaved rounds")
+    for r in range(args.rounds):
+        for v in variants:
+            seconds, n, acc = trial(v, args.spec, data, args.epochs, args.batch_size, seed=r, spe=args.spe)
+            speeds[v] += [n / s for s in seconds]
+            accs[v].append(acc)
+            print(f"  round {r + 1} {v:>11}: {' '.join(f'{n / s:8.0f}' for s in seconds)} images/s, "
+                  f"test acc {acc:.4f}", flush=True)
+    base = statistics.median(speeds[variants[0]])
+    print(f"\n| variant | images/s (median) | vs {variants[0]} | GFLOP/s (train) | share of {args.peak_gflops:g} | "
+          "test acc (median) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for v in variants:
+        ips = statistics.median(speeds[v])
+        gflops = 6 * macs * ips / 1e9
+        print(f"| {v} | {ips:,.0f} | {ips / base:.2f}x | {gflops:.1f} | {gflops / args.peak_gflops:.0%} | "
+              f"{statistics.median(accs[v]):.4f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
