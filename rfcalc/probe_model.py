@@ -181,12 +181,12 @@ def _clone_layer(layer, shrink: bool, support):
         raise RFError(f"probes support channels_last only. Received: layer {layer.name!r} with "
                       f"data_format={cfg['data_format']!r}")
     if kind in ("MaxPooling2D", "AveragePooling2D"):
-        return _avg_pool_class()(pool_size=cfg["pool_size"], strides=cfg["strides"],
+        return _layer_classes()[0](pool_size=cfg["pool_size"], strides=cfg["strides"],
                                  padding=cfg["padding"], name=cfg["name"])
     if kind == "GlobalMaxPooling2D":
         return keras.layers.GlobalAveragePooling2D(keepdims=cfg.get("keepdims", False), name=cfg["name"])
     if kind in _IDENTITY:
-        return keras.layers.Identity(name=cfg["name"])
+        return _layer_classes()[1](name=cfg["name"])
     if "activation" in cfg:
         cfg["activation"] = "linear"
     if shrink:
@@ -199,12 +199,12 @@ def _clone_layer(layer, shrink: bool, support):
     return new
 
 
-_AVG = []
+_CLASSES = []
 
 
-def _avg_pool_class():
-    """AveragePooling2D whose backward signal is binarised like the convolutions'."""
-    if not _AVG:
+def _layer_classes():
+    """(average pooling with a binarised backward signal, an identity that takes any call arguments)."""
+    if not _CLASSES:
         keras, _ = _keras()
         support = _support_fn()
 
@@ -212,8 +212,12 @@ def _avg_pool_class():
             def call(self, inputs):
                 return support(super().call(inputs))
 
-        _AVG.append(SupportAveragePooling2D)
-    return _AVG[0]
+        class PassThrough(keras.layers.Layer):  # keras' Identity refuses the mask=/training= a node replays
+            def call(self, inputs, *args, **kwargs):
+                return inputs
+
+        _CLASSES.extend((SupportAveragePooling2D, PassThrough))
+    return _CLASSES
 
 
 def _fill_weights(model) -> None:

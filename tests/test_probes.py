@@ -344,3 +344,16 @@ def test_misaligned_add_is_reported_not_agreeing():
     assert add.rf == add.analytic_rf == (3, 3)
     assert add.start == (1, 1) and add.analytic_start == (0, 0)
     assert "misaligned" in add.flags and not add.agree and not r.agree
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_resnet50_probe_measures_the_published_483():
+    # Araujo et al. 2019 (Distill), table of receptive fields: ResNet-50 v1, 483 pixels
+    _tf()
+    import warnings
+    from rfcalc.probes import probe
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = probe("keras:ResNet50")
+    assert r.rf == (483, 483) and r.agree and len(r.layers) > 150
