@@ -124,6 +124,13 @@ def _inputs(images, samples, shape, seed):
     return x, f"{x.shape[0]} given image(s)"
 
 
+def _rank(layer) -> int:
+    try:
+        return len(layer.output.shape)
+    except (AttributeError, ValueError):  # a layer called twice has no single output
+        return 0
+
+
 def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, seed=0) -> ErfResult:
     """Effective receptive field of the centre unit of ``layer`` (default: the last spatial layer).
 
@@ -150,7 +157,7 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             spatial = [r.name for r in analysis.layers if r.spatial]
             name = spatial[-1] if spatial else None
         if name is None:
-            four = [lay.name for lay in model.layers if len(getattr(lay, "output", ()).shape or ()) == 4]
+            four = [lay.name for lay in model.layers if _rank(lay) == 4 and type(lay).__name__ != "InputLayer"]
             name = four[-1] if four else None
     try:
         out = model.get_layer(name).output
@@ -163,8 +170,7 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     unit = ((h - 1) // 2, (w - 1) // 2)
     x, source = _inputs(images, samples, shape, seed)
 
-    @tf.function(reduce_retracing=True)
-    def grads(batch):
+    def grads(batch):  # eager: one or two batches, so a trace would cost more than it saves
         with tf.GradientTape() as tape:
             tape.watch(batch)
             y = sub(batch, training=False)

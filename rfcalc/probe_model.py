@@ -305,7 +305,13 @@ def gradient_support(model, shape, picks, compiled=True):
         for b, (k, i, j) in enumerate(part[:n]):
             masks[k][b, i, j] = 1.0
         x = tf.ones((chunk, h, w, c), dtype=tf.float32)
-        grads = fn(x, [tf.constant(m) for m in masks])
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel("ERROR")  # each probe traces its own model; TF would warn about "retracing"
+        try:
+            grads = fn(x, [tf.constant(m) for m in masks])
+        finally:
+            logger.setLevel(level)
         result.extend(np.abs(grads.numpy()).sum(axis=-1)[:n] > 0)
         passes += 1
     return result, passes

@@ -357,3 +357,15 @@ def test_resnet50_probe_measures_the_published_483():
         warnings.simplefilter("ignore")
         r = probe("keras:ResNet50")
     assert r.rf == (483, 483) and r.agree and len(r.layers) > 150
+
+
+@pytest.mark.tf
+def test_erf_of_a_model_the_analysis_cannot_read_centres_on_the_mass():
+    keras = _tf()
+    from rfcalc.probes import erf
+    L = keras.layers
+    model = keras.Sequential([keras.Input((9, 9, 1)), L.Conv2D(1, 3, padding="same", kernel_initializer="ones"),
+                              L.Lambda(lambda t: 2.0 * t)])
+    r = erf(model, samples=2)
+    assert r.rf is None and r.layer == "lambda"  # the last layer with an (H, W, C) output
+    assert r.sides[0.99] == 3 and r.ratio[0.99] is None
