@@ -369,3 +369,15 @@ def test_erf_of_a_model_the_analysis_cannot_read_centres_on_the_mass():
     r = erf(model, samples=2)
     assert r.rf is None and r.layer == "lambda"  # the last layer with an (H, W, C) output
     assert r.sides[0.99] == 3 and r.ratio[0.99] is None
+
+
+@pytest.mark.tf
+def test_fully_convolutional_model_of_free_size_is_probed_at_any_size():
+    keras = _tf()
+    L = keras.layers
+    model = keras.Sequential([keras.Input((None, None, 1)), L.Conv2D(2, 5, padding="same"), L.MaxPooling2D(2),
+                              L.Conv2D(2, 3, strides=2, padding="same")])
+    from rfcalc.probes import probe
+    for size in (9, 10):
+        r = probe(model, input_shape=(size, size, 1))
+        assert r.rf == (10, 10) and r.agree, [p.to_dict() for p in r.layers]
