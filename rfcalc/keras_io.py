@@ -115,8 +115,8 @@ class _Walk:
         if "misaligned" in applied.flags:
             paths = ", ".join(f"{n} (jump {f.jump}, start {tuple(str(s) for s in f.start)})"
                               for n, f in zip(in_names, fields) if f.rf is not None)
-            warnings.warn(f"merge layer '{name}' ({cls}) joins misaligned paths: {paths}; its jump and start "
-                          "are those of the first path", AlignmentWarning, stacklevel=4)
+            warnings.warn(f"merge layer '{name}' ({cls}) joins misaligned paths: {paths}; its field is "
+                          "the union of theirs (rf and start of the bounding box), its jump the first path's", AlignmentWarning, stacklevel=4)
         inputs = tuple(in_names) if len(ins) > 1 or in_names[0] != self.last else ()
         row = make_row(len(self.rows), name, layer, fields[0], applied, self.input_hw, inputs)
         self.rows.append(replace(row, kind=cls))

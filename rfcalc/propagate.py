@@ -207,8 +207,8 @@ def merge_fields(fields, concat_axis: int | None = None) -> Applied:
     """Merge branches (Add, Multiply, Average: ``concat_axis=None``; Concatenate: the axis).
 
     ``rf`` is the largest field over the paths and ``rf_min`` the smallest. Paths whose jump or
-    centre differ are misaligned: the result keeps the first path's jump and start, and the flag
-    ``misaligned`` says so.
+    centre differ are misaligned (flag ``misaligned``): then ``rf`` and ``start`` are those of the
+    union of the fields of unit 0 (what a gradient probe measures), with the first path's jump.
 
     >>> a = input_field((8, 8, 3))
     >>> b = apply_layer(Conv((3, 3)), a).field
@@ -235,8 +235,13 @@ def merge_fields(fields, concat_axis: int | None = None) -> Applied:
     spatial = [f for f in fields if f.rf is not None]
     if not spatial or len(shape) != 3:
         return Applied(_flat(shape))
-    rf = tuple(max(f.rf[i] for f in spatial) for i in range(2))
+    rf, start = [], []
+    for i in range(2):  # the bounding box of all paths' fields of unit 0; for aligned paths: the largest
+        lo = min(f.start[i] - Fraction(f.rf[i] - 1, 2) for f in spatial)
+        hi = max(f.start[i] + Fraction(f.rf[i] - 1, 2) for f in spatial)
+        rf.append(int(hi - lo) + 1)
+        start.append((lo + hi) / 2)
     rf_min = tuple(min(f.rf_min[i] for f in spatial) for i in range(2))
-    aligned = all(f.jump == first.jump and f.start == first.start for f in spatial)
-    out = Field(shape, rf, rf_min, first.jump, first.start)
+    aligned = all(f.jump == spatial[0].jump and f.start == spatial[0].start for f in spatial)
+    out = Field(shape, tuple(rf), rf_min, spatial[0].jump, tuple(start))
     return Applied(out, flags=() if aligned else ("misaligned",))

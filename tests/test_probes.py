@@ -329,7 +329,7 @@ def test_cli_rejects_bad_unit_and_samples():
 
 
 @pytest.mark.tf
-def test_misaligned_add_is_reported_not_agreeing():
+def test_misaligned_add_is_flagged_and_its_union_agrees():
     # shortcut 1x1/2 starts at 0; 'same' 3x3/2 on an even input pads (0, 1) and starts at 1
     keras = _tf()
     import warnings
@@ -342,8 +342,9 @@ def test_misaligned_add_is_reported_not_agreeing():
         r = probe(model)
     add = r.selected
     assert add.rf == add.analytic_rf == (3, 3)
-    assert add.start == (1, 1) and add.analytic_start == (0, 0)
-    assert "misaligned" in add.flags and not add.agree and not r.agree
+    # the union of [0, 0] (shortcut) and [0, 2] (3x3 conv) is [0, 2]: centre 1, measured and analysed
+    assert add.start == add.analytic_start == (1, 1)
+    assert "misaligned" in add.flags and add.agree
 
 
 @pytest.mark.tf
