@@ -111,3 +111,33 @@ def test_console_script_runs_as_a_process():
     assert proc.returncode == 0 and json.loads(proc.stdout)["rf"] == [5, 5]
     proc = subprocess.run([sys.executable, "-m", "rfcalc.cli", "c3,(p2"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "never closed" in proc.stderr
+
+
+def test_explain_answers_b2_2_2_in_both_languages(capsys):
+    code, out, _ = run(capsys, "explain", "c3,c3")
+    assert code == 0 and "5×5" in out and "r_2 = r_1 + (k_eff - 1)·j_1 = 3 + (3 - 1)·1 = 5" in out
+    code, out, _ = run(capsys, "explain", "c3,c3", "--lang", "ja")
+    assert code == 0 and "3×3の畳み込みを2層重ねると、出力の1ピクセルは入力画像の5×5の領域から計算されます。" in out
+
+
+def test_explain_at_names_the_input_rows_and_the_padding(capsys):
+    code, out, _ = run(capsys, "explain", "c3,c3", "--at", "0,31")
+    assert code == 0 and "rows -2..2" in out and "columns 29..33" in out and "padding" in out
+    code, _, err = run(capsys, "explain", "c3,c3", "--at", "32,0")
+    assert code == 2 and err.startswith("rfcalc: error: ")
+
+
+def test_symbolic_json_reads_back_with_sympy(capsys):
+    sympy = pytest.importorskip("sympy")
+    code, out, _ = run(capsys, "(c3,p2)*{n}", "--symbolic", "--json")
+    data = json.loads(out)
+    n = sympy.Symbol("n", integer=True, positive=True)
+    rf = sympy.sympify(data["rf"][0], locals={"n": n})
+    assert code == 0 and [rf.subs(n, v) for v in (1, 2, 3)] == [4, 10, 22]
+    code, out, _ = run(capsys, "c{k}*{n}", "--symbolic")
+    assert code == 0 and "n*(k - 1) + 1" in out
+
+
+def test_symbolic_refuses_bindings(capsys):
+    code, _, err = run(capsys, "c{k}", "--symbolic", "--set", "k=3")
+    assert code == 2 and "--symbolic" in err
