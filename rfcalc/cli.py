@@ -77,6 +77,7 @@ def main_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print Analysis.to_dict() as JSON")
     p.add_argument("--symbolic", action="store_true", help="sympy closed forms for RF, jump, size, params")
     p.add_argument("--layer", metavar="NAME", help="show one layer's field (e.g. conv2d_1)")
+    p.add_argument("--all", action="store_true", help="print every layer of a long network (default: 200 at most)")
     p.add_argument("--identity", metavar="NAME", action="append", default=[],
                    help="(models) treat this unknown layer as identity (repeatable)")
     return p
@@ -160,7 +161,7 @@ def run_main(argv) -> int:
         _emit_json(analysis.to_dict())
     else:
         from .render import table
-        _console().print(table(analysis))
+        _console().print(table(analysis, max_rows=None if args.all else 200))
     return 0
 
 

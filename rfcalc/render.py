@@ -117,8 +117,12 @@ def footer_lines(a) -> list[str]:
     return lines
 
 
-def table(a):
-    """A ``rich.table.Table`` of the analysis, totals in the caption."""
+def table(a, max_rows: int | None = 200):
+    """A ``rich.table.Table`` of the analysis, totals in the caption.
+
+    Past ``max_rows`` layers only the first and last halves are shown, with a row that says how
+    many are left out (``None`` shows all).
+    """
     from rich import box
     from rich.table import Table
 
@@ -129,8 +133,16 @@ def table(a):
     for head in HEADERS[:-1] + (HEADERS[-1:] if notes else ()):
         numeric = head in ("Param #", "MACs", "RF", "Jump", "Start")
         t.add_column(head, justify="right" if numeric else "left", no_wrap=head != "Note")
-    for row in a.layers:
-        t.add_row(*_cells(row)[: len(t.columns)])
+    rows = a.layers
+    if max_rows is not None and len(rows) > max_rows:
+        head, tail = rows[: max_rows // 2], rows[len(rows) - max_rows // 2:]
+        skipped = len(rows) - len(head) - len(tail)
+        rows = (*head, f"... {fmt_int(skipped)} more layers (--all or --json shows every one) ...", *tail)
+    for row in rows:
+        if isinstance(row, str):
+            t.add_row(row, style="dim")
+        else:
+            t.add_row(*_cells(row)[: len(t.columns)])
     return t
 
 

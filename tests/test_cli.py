@@ -141,3 +141,12 @@ def test_symbolic_json_reads_back_with_sympy(capsys):
 def test_symbolic_refuses_bindings(capsys):
     code, _, err = run(capsys, "c{k}", "--symbolic", "--set", "k=3")
     assert code == 2 and "--symbolic" in err
+
+
+def test_long_networks_print_both_ends_and_say_how_many_are_left_out(capsys):
+    code, out, _ = run(capsys, "c3*500")
+    assert code == 0 and "... 300 more layers" in out
+    assert "conv2d_99 " in out and "conv2d_100 " not in out and "conv2d_499 " in out
+    assert "Receptive field: 1001x1001" in out
+    code, out, _ = run(capsys, "c3*500", "--all")
+    assert "more layers" not in out and "conv2d_250 " in out
