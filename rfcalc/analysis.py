@@ -196,6 +196,8 @@ def make_row(index: int, name: str, layer, before: Field, applied: Applied, inpu
     flags = applied.flags
     if out.rf is not None and any(r > n for r, n in zip(out.rf, input_hw)):
         flags = flags + ("rf>input",)
+    if out.holes:
+        flags = flags + ("holes",)
     return Row(index, name, layer.keras_class, format_layer(layer), layer, before.shape, out.shape,
                applied.trainable, applied.non_trainable, applied.macs, out.rf, out.rf_min, out.jump,
                out.start, applied.padding, flags, tuple(inputs))

@@ -12,7 +12,7 @@ per axis. ``analysis`` folds this over a chain; ``keras_io`` walks a graph with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from . import arithmetic as A
@@ -34,10 +34,29 @@ class Field:
     rf_min: Pair | None = (1, 1)
     jump: Pair | None = (1, 1)
     start: tuple[Fraction, Fraction] | None = (Fraction(0), Fraction(0))
+    # Per axis, which pixels of its span the field of unit 0 reads: None when all of them, else a
+    # bit mask (bit b = the b-th pixel of the span). Holes come from dilation, or from a stride
+    # that an earlier window did not cover (gridding).
+    cover: tuple[int | None, int | None] = (None, None)
 
     @property
     def spatial(self) -> bool:
         return len(self.shape) == 3
+
+    @property
+    def holes(self) -> bool:
+        return self.rf is not None and self.cover != (None, None)
+
+
+def _spread(cover, rf: int, taps: int, spacing: int):
+    """The cover after a window of ``taps`` taps ``spacing`` pixels apart; None when contiguous."""
+    if cover is None and (taps == 1 or spacing <= rf):
+        return None  # shifted copies of a full span that overlap or touch: still full
+    mask = (1 << rf) - 1 if cover is None else cover
+    out = 0
+    for t in range(taps):
+        out |= mask << (t * spacing)
+    return None if out & (out + 1) == 0 else out
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +104,7 @@ def _spatial_input(layer, field: Field):
 def _window(layer, field: Field, k: Pair, s: Pair, d: Pair, padding: str):
     """Sizes, padding and field steps for a sliding window; shared by conv and pooling."""
     h, w, _ = _spatial_input(layer, field)
-    out, pads, rf, rf_min, jump, start, flags = [], [], [], [], [], [], []
+    out, pads, rf, rf_min, jump, start, cover, flags = [], [], [], [], [], [], [], []
     for axis, n in enumerate((h, w)):
         k_eff = A.effective_kernel(k[axis], d[axis])
         size = A.output_size(n, k_eff, s[axis], padding)
@@ -96,6 +115,7 @@ def _window(layer, field: Field, k: Pair, s: Pair, d: Pair, padding: str):
                 f"dilation={tuple(d)}")
         before, after = A.window_padding(n, k_eff, s[axis], padding)
         r, j, st = A.rf_step(field.rf[axis], field.jump[axis], field.start[axis], k_eff, s[axis], before)
+        cover.append(_spread(field.cover[axis], field.rf[axis], k[axis], d[axis] * field.jump[axis]))
         out.append(size)
         pads.append((before, after))
         rf.append(r)
@@ -106,12 +126,13 @@ def _window(layer, field: Field, k: Pair, s: Pair, d: Pair, padding: str):
             flags.append("skips")  # stride longer than the window: some input pixels are never read
         elif padding == "valid" and (n - k_eff) % s[axis]:
             flags.append("drops")  # 'valid' leaves the last rows/columns unread
-    return out, tuple(pads), Field((out[0], out[1], 0), tuple(rf), tuple(rf_min), tuple(jump), tuple(start)), tuple(dict.fromkeys(flags))
+    out_field = Field((out[0], out[1], 0), tuple(rf), tuple(rf_min), tuple(jump), tuple(start), tuple(cover))
+    return out, tuple(pads), out_field, tuple(dict.fromkeys(flags))
 
 
 def _with_channels(field: Field, c: int) -> Field:
     h, w, _ = field.shape
-    return Field((h, w, c), field.rf, field.rf_min, field.jump, field.start)
+    return replace(field, shape=(h, w, c))
 
 
 def _conv(layer, field: Field) -> Applied:
@@ -153,7 +174,7 @@ def _shift(layer, field: Field, pads, sign: int) -> Applied:
                              f"Received: input_shape={field.shape}, cropping={pads}")
         sizes.append(size)
         start.append(field.start[axis] - sign * before * field.jump[axis])
-    out = Field((sizes[0], sizes[1], c), field.rf, field.rf_min, field.jump, tuple(start))
+    out = replace(field, shape=(sizes[0], sizes[1], c), start=tuple(start))
     return Applied(out, padding=tuple(tuple(p) for p in pads) if sign > 0 else None)
 
 
@@ -162,7 +183,7 @@ def _dense(layer: Dense, field: Field) -> Applied:
     n_in = field.shape[-1]
     positions = field.shape[0] * field.shape[1] if field.spatial else 1
     params = A.dense_params(n_in, units, layer.use_bias)
-    out = Field(field.shape[:-1] + (units,), field.rf, field.rf_min, field.jump, field.start)
+    out = replace(field, shape=field.shape[:-1] + (units,))
     return Applied(out, params, 0, A.dense_macs(positions, n_in, units))
 
 
@@ -235,13 +256,19 @@ def merge_fields(fields, concat_axis: int | None = None) -> Applied:
     spatial = [f for f in fields if f.rf is not None]
     if not spatial or len(shape) != 3:
         return Applied(_flat(shape))
-    rf, start = [], []
+    rf, start, cover = [], [], []
     for i in range(2):  # the bounding box of all paths' fields of unit 0; for aligned paths: the largest
-        lo = min(f.start[i] - Fraction(f.rf[i] - 1, 2) for f in spatial)
+        lows = [f.start[i] - Fraction(f.rf[i] - 1, 2) for f in spatial]
+        lo = min(lows)
         hi = max(f.start[i] + Fraction(f.rf[i] - 1, 2) for f in spatial)
         rf.append(int(hi - lo) + 1)
         start.append((lo + hi) / 2)
+        union = 0
+        for f, low in zip(spatial, lows):
+            mask = (1 << f.rf[i]) - 1 if f.cover[i] is None else f.cover[i]
+            union |= mask << int(low - lo)
+        cover.append(None if union & (union + 1) == 0 else union)
     rf_min = tuple(min(f.rf_min[i] for f in spatial) for i in range(2))
     aligned = all(f.jump == spatial[0].jump and f.start == spatial[0].start for f in spatial)
-    out = Field(shape, tuple(rf), rf_min, spatial[0].jump, tuple(start))
+    out = Field(shape, tuple(rf), rf_min, spatial[0].jump, tuple(start), tuple(cover))
     return Applied(out, flags=() if aligned else ("misaligned",))

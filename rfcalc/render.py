@@ -17,6 +17,7 @@ FLAG_HELP = {
     "skips": "stride longer than the window: some input pixels are never read",
     "drops": "'valid' leaves the last rows/columns of its input unread",
     "misaligned": "merged branches have different jumps or centres",
+    "holes": "the field has holes: dilation or an earlier stride skips pixels inside it (gridding)",
 }
 
 

@@ -73,11 +73,12 @@ def numel(shapes):
 def expected_flags(descs, results, input_hw):
     """Flags from their definitions, read off the oracle: 'skips' when the stride is longer than
     the window, 'drops' when a 'valid' window leaves real input rows after the last one it reads,
-    'rf>input' when the field is wider than the network input.
+    'rf>input' when the field is wider than the network input, 'holes' when unit 0's dependency
+    set is not its whole span (dilation, or a stride no window covered: gridding).
 
-    Without dilation every unread pixel is covered by one of the two flags. With dilation and
-    stride > 1 whole rows can fall between the taps (the 'gridding' of dilated convs); neither
-    flag is defined to report that, and this test does not ask for it.
+    Without dilation every unread pixel is covered by 'skips' or 'drops'. With dilation and
+    stride > 1 whole rows can fall between the taps of every unit; no flag is defined for that
+    layer-level gap, and this test does not ask for one ('holes' is about one unit's field).
     """
     flags = set()
     for desc, res in zip(descs, results):
@@ -92,6 +93,8 @@ def expected_flags(descs, results, input_hw):
             assert flags & {"skips", "drops"}, "an undilated window left pixels unread without a flag"
     if any(res.rf > n for res, n in zip(results, input_hw)):
         flags.add("rf>input")
+    if any(len(res.deps0) != res.rf for res in results):  # unit 0 reads fewer pixels than its span
+        flags.add("holes")
     return flags
 
 
@@ -203,6 +206,9 @@ CASES = {
     "stride longer than the window skips pixels": ([Conv((1, 1), (3, 2))], (20, 20, 2)),
     "dilation widens the field with holes": ([Conv((3, 3), dilation=(2, 3)), Conv((3, 3))], (30, 30, 1)),
     "field larger than the input is flagged": ([Conv((5, 5))] * 4, (9, 12, 1)),
+    "dilation leaves holes a later conv fills": ([Conv((3, 3), dilation=(2, 2)), Conv((3, 3))], (16, 16, 1)),
+    "stacked equal dilations keep their holes (gridding)": ([Conv((3, 3), dilation=(2, 2))] * 3, (30, 30, 1)),
+    "a 1x1 stride 2 then a 3x3 leaves holes": ([Conv((1, 1), (2, 2)), Conv((3, 3))], (16, 16, 1)),
     "same pooling pads like same convolution": ([Pool("avg", (3, 3), (2, 2), "same")], (15, 16, 2)),
     "zero padding moves the centre, not the field": ([ZeroPad(((2, 1), (0, 3))), Conv((3, 3), padding="valid")],
                                                     (12, 12, 1)),
@@ -231,7 +237,19 @@ def test_named_cases_cover_each_flag():
         except ShapeError:
             continue
         seen |= {f for r in a.layers for f in r.flags}
-    assert {"skips", "drops", "rf>input"} <= seen
+    assert {"skips", "drops", "rf>input", "holes"} <= seen
+
+
+@pytest.mark.parametrize("spec, holes", [
+    ("c3d2", [True]), ("c3d2,c3", [True, False]), ("c3d2*3", [True] * 3), ("c3d2,c3d3", [True, True]),
+    ("c1s2,c3", [False, True]), ("c1s2,c3,c3", [False, True, True]), ("p2,c3", [False, False]),
+    ("c3d1x2", [True]),
+])
+def test_holes_flag_by_hand(spec, holes):
+    # c3d2: taps 0,2,4 of a 5-pixel span; a following c3 fills 1 and 3. After c1s2 only even pixels
+    # are ever read, so no later stride-1 layer fills the odd ones. c3d2,c3d3: spans of 5 with
+    # taps 3 apart cover 0,2,3,4,5,6,7,8,9,11,13 and leave 1, 10, 12 out.
+    assert ["holes" in r.flags for r in analyze(spec).layers] == holes
 
 
 # ---- the axes really are separable: 2D masks equal products of the 1D sets -------------------
