@@ -20,7 +20,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-VARIANTS = ("notebook", "tfdata", "tfdata+spe")
+# "notebook": model.fit on float32 numpy arrays with validation_split, as in the notebook;
+# "tfdata": training/pipeline.py; "+spe": steps_per_execution=--spe; "+bf16": --precision bf16.
+VARIANTS = ("notebook", "tfdata", "tfdata+spe", "tfdata+bf16")
 
 
 def _timer():
@@ -56,19 +58,21 @@ def trial(variant, spec, data, epochs, batch_size, seed, spe):
     keras.utils.set_random_seed(seed)
     expected = analyze(spec, input_shape=data.input_shape, head="seed").total_params
     timer = _timer()
-    if variant == "notebook":
+    base, *mods = variant.split("+")
+    precision = "bf16" if "bf16" in mods else "float32"
+    if base == "notebook":
         # get_data_cifar's float32 /255 arrays, model_setup, and model.fit(..., validation_split=0.1)
         x = data.x_train.astype(np.float32) / 255.0
         x_test = data.x_test.astype(np.float32) / 255.0
-        model = build_model(spec, data.input_shape, expected_params=expected)
+        model = build_model(spec, data.input_shape, expected_params=expected, precision=precision)
         model.fit(x, data.y_train, batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=0,
                   callbacks=[timer])
         _, acc = model.evaluate(x_test, data.y_test, verbose=0)
         n = split_at(len(x), 0.1)
     else:
         pipes = Pipelines(data, batch_size, 0.1, seed)
-        model = build_model(spec, data.input_shape, steps_per_execution=spe if variant == "tfdata+spe" else 1,
-                            expected_params=expected)
+        model = build_model(spec, data.input_shape, steps_per_execution=spe if "spe" in mods else 1,
+                            expected_params=expected, precision=precision)
 
         class Epoch(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):

@@ -13,7 +13,7 @@ from pathlib import Path
 from .atomic import replacing
 from .checkpoint import Checkpoint, make_callback
 from .errors import TrainError
-from .models import OPTIMIZERS, build_model, check_params
+from .models import OPTIMIZERS, PRECISIONS, build_model, check_params
 
 STRATEGIES = ("mirrored", "multiworker")
 
@@ -33,6 +33,7 @@ class RunConfig:
     validation_split: float = 0.1
     steps_per_execution: int = 16
     strategy: str | None = None
+    precision: str = "float32"
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.steps_per_execution < 1:
@@ -44,14 +45,21 @@ class RunConfig:
                              f"validation_split={self.validation_split}, lr={self.lr}")
         if self.optimizer not in OPTIMIZERS:
             raise TrainError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        if self.precision not in PRECISIONS:
+            raise TrainError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.strategy not in (None, *STRATEGIES):
             raise TrainError(f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGIES)}")
 
     @property
     def identity(self) -> dict:
-        """The fields that change the result; execution details (strategy, steps per execution) do not."""
+        """The fields that change the result; execution details (strategy, steps per execution) do not.
+
+        ``precision`` joins only when it is not float32, so keys made before it existed stay valid.
+        """
         d = asdict(self)
         del d["steps_per_execution"], d["strategy"]
+        if d["precision"] == "float32":
+            del d["precision"]
         return {"head": "seed", **d}
 
     @property
@@ -117,7 +125,8 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=()) -> 
             model.steps_per_execution = steps_per_execution
         else:
             model = build_model(config.spec, data.input_shape, config.optimizer, config.lr,
-                                steps_per_execution, expected_params=analysis.total_params)
+                                steps_per_execution, expected_params=analysis.total_params,
+                                precision=config.precision)
             state = {"key": config.key, "epochs_done": 0, "history": {}, "epoch_train_seconds": [],
                      "epoch_wall_seconds": [], "resumed_from": []}
     initial = state["epochs_done"]
@@ -167,6 +176,7 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=()) -> 
         "n_train": pipes.n_train, "n_val": pipes.n_val, "n_test": pipes.n_test,
         "steps_per_execution": steps_per_execution,
         "strategy": config.strategy,
+        "precision": config.precision,
         "resumed_from": state["resumed_from"],
         "key": config.key,
         "model": f"{config.slug}/model.keras",

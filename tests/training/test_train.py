@@ -174,3 +174,27 @@ def test_mirrored_strategy_on_two_logical_cpus(tf, cifar_dir, tmp_path):
     assert "RC 0" in out.stdout, out.stderr[-3000:]
     run = json.loads((tmp_path / "results.json").read_text())[0]
     assert run["strategy"] == "mirrored" and len(run["history"]["loss"]) == 2
+
+
+@pytest.mark.slow
+def test_dry_run_lists_finished_runs_as_skipped(trained, cifar_dir, capsys):
+    from training.cli import main
+
+    _, out, _ = trained
+    assert main(["c3-8,p2", "c3-16,p2", "--data-dir", str(cifar_dir), "--out", str(out), *FAST, "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("skip c3-8,p2") for line in lines)
+    assert any(line.startswith("train c3-16,p2") for line in lines)
+
+
+def test_bf16_keeps_params_and_a_float32_output(tf):
+    import numpy as np
+
+    from training.models import build_model
+
+    model = build_model("c3,c3,p2", (32, 32, 3), expected_params=174214, precision="bf16")
+    assert model.layers[0].compute_dtype == "bfloat16" and model.layers[-1].compute_dtype == "float32"
+    assert model(np.zeros((2, 32, 32, 3), np.float32)).dtype == "float32"
+    import keras
+
+    assert keras.mixed_precision.global_policy().name == "float32"  # the global policy is put back
