@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bf16: bfloat16 compute, float32 weights and output; much faster on CPUs with AMX "
                         "(default: float32, as the notebook)")
     p.add_argument("--strategy", choices=STRATEGIES, help="tf.distribute strategy (default: none)")
+    p.add_argument("--report", action="store_true", help="only rewrite report.md and its figures from --out's results.json")
     p.add_argument("--dry-run", action="store_true", help="check specs and data, print what would run, train nothing")
     return p
 
@@ -76,6 +77,16 @@ def run(argv=None) -> int:
     """Parse ``argv``, check everything cheap, then train; returns the exit status."""
     args = build_parser().parse_args(argv)
     from .data import dataset_name, locate
+
+    if args.report:
+        from .report import write_report
+        from .sweep import Sweep
+
+        sweep = Sweep(args.out)
+        if not sweep.runs:
+            raise RFError(f"no finished runs in {sweep.results_path}")
+        print(write_report(sweep.runs, sweep.out_dir))
+        return 0
 
     configs = _configs(args)
     if not args.download:

@@ -70,9 +70,20 @@ def _rho(v) -> str:
     return "undefined (fewer than two runs, or a constant series)" if v is None else f"{v:+.3f}"
 
 
+GROUP_FIELDS = ("dataset", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
+                "validation_split")
+
+
 def group_key(run: dict) -> tuple:
-    """Runs are compared only within one dataset, epoch count and data size."""
-    return (run["dataset"], run["epochs"], run.get("data_size"))
+    """Runs are compared only like with like: every setting but the spec equal."""
+    return tuple(run.get(f, "float32" if f == "precision" else None) for f in GROUP_FIELDS)
+
+
+def _heading(key: tuple) -> str:
+    g = dict(zip(GROUP_FIELDS, key))
+    size = f"first {g['data_size']} training images" if g["data_size"] else "all training images"
+    return (f"## {g['dataset']}, {g['epochs']} epochs, {size}, seed {g['seed']}, {g['precision']}, "
+            f"{g['optimizer']} lr {g['lr']}, batch {g['batch_size']}")
 
 
 def write_report(runs: list[dict], out_dir) -> Path:
@@ -85,14 +96,14 @@ def write_report(runs: list[dict], out_dir) -> Path:
              "Test accuracy after training each spec with the notebook's head (Flatten, Dense(20), "
              "Dense(10, softmax)). params and MACs (per image, forward) come from rfcalc.analyze and equal "
              "Keras's count_params(); RF is the receptive field of the last spatial layer (height x width).", ""]
-    for n, ((dataset, epochs, size), group) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
+    for n, (key, group) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
         group = sorted(group, key=lambda r: r["params"])
         suffix = "" if len(groups) == 1 else f"-{n + 1}"
         p_png, rf_png = f"accuracy_vs_params{suffix}.png", f"accuracy_vs_rf{suffix}.png"
         _scatter(group, lambda r: r["params"], "Parameters (log scale)", out_dir / p_png, log=True)
         _scatter(group, lambda r: r["rf"][0], "Receptive field (pixels)", out_dir / rf_png, log=False)
         acc = [r["test_accuracy"] for r in group]
-        lines += [f"## {dataset}, {epochs} epochs, " + (f"first {size} training images" if size else "all training images"), "",
+        lines += [_heading(key), "",
                   "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in group:

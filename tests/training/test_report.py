@@ -8,10 +8,11 @@ from training.atomic import read_json, replacing, write_json
 from training.report import plot_result, write_report
 
 
-def run(spec, params, rf, acc, dataset="cifar10", epochs=10):
+def run(spec, params, rf, acc, dataset="cifar10", epochs=10, precision="float32", seed=0):
     return {"spec": spec, "params": params, "macs": params * 10, "rf": [rf, rf], "jump": [2, 2],
             "test_accuracy": acc, "test_loss": 1 - acc, "train_seconds": 12.5, "images_per_second": 3600.0,
-            "dataset": dataset, "epochs": epochs, "data_size": None}
+            "dataset": dataset, "epochs": epochs, "data_size": None, "seed": seed, "precision": precision,
+            "optimizer": "adam", "lr": 0.001, "batch_size": 128, "validation_split": 0.1}
 
 
 RUNS = [run("c3,p2", 164966, 4, 0.60), run("c3,c3,p2", 174214, 6, 0.64), run("c5,p2", 166000, 6, 0.62),
@@ -31,11 +32,15 @@ def test_report_has_a_row_per_run_and_the_correlations(tmp_path):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_runs_are_grouped_by_dataset_and_epochs(tmp_path):
-    text = write_report(RUNS + [run("c3,p2", 125990, 4, 0.9, dataset="fashion_mnist")], tmp_path).read_text()
-    assert "## cifar10, 10 epochs" in text and "## fashion_mnist, 10 epochs" in text
+def test_runs_are_grouped_like_with_like(tmp_path):
+    others = [run("c3,p2", 125990, 4, 0.9, dataset="fashion_mnist"), run("c3,p2", 164966, 4, 0.6, seed=1),
+              run("c3,p2", 164966, 4, 0.6, precision="bf16")]
+    text = write_report(RUNS + others, tmp_path).read_text()
+    assert text.count("## ") == 4
+    assert "## cifar10, 10 epochs, all training images, seed 0, float32" in text
+    assert "## fashion_mnist, 10 epochs" in text and "seed 1" in text and "bf16" in text
     assert "(n = 1 runs)" in text and "undefined" in text
-    assert (tmp_path / "accuracy_vs_params-2.png").exists()
+    assert (tmp_path / "accuracy_vs_params-4.png").exists()
 
 
 def test_learning_curves_png(tmp_path):
