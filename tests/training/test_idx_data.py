@@ -162,3 +162,11 @@ def test_cli_corrupt_archive_is_one_line_exit_2(tmp_path, cifar_dir, case):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert ("truncated" in out.stderr or "corrupt" in out.stderr) if case == "truncated" else "os.system" in out.stderr
     assert not (tmp_path / "o" / "results.json").exists()
+
+
+def test_help_is_fast_and_loads_no_heavy_modules():
+    code = ("import sys; from training.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY', [m for m in ('tensorflow', 'keras', 'numpy', 'matplotlib') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "--data-dir" in out.stdout and "HEAVY []" in out.stdout
