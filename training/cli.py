@@ -93,10 +93,10 @@ def run(argv=None) -> int:
         source = locate(args.dataset, args.data_dir)  # fail fast, before TensorFlow loads
     else:
         source = "found or downloaded at load time"
-    if args.dry_run:
-        from .sweep import Sweep
+    from .sweep import Sweep
 
-        sweep = Sweep(args.out)
+    sweep = Sweep(args.out)  # an unreadable results.json stops us here, before TensorFlow loads
+    if args.dry_run:
         print(f"data: {dataset_name(args.dataset)} from {source}")
         for c in configs:
             print(f"{'skip' if sweep.done(c) else 'train'} {c.spec} -> {os.path.join(args.out, c.slug)}")
@@ -106,7 +106,7 @@ def run(argv=None) -> int:
 
     from .data import load_data
     from .progress import make_progress
-    from .sweep import Sweep, run_sweep
+    from .sweep import run_sweep
 
     console = Console(stderr=True)
     data = load_data(args.dataset, args.data_dir, args.data_size, args.download)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .atomic import read_json, write_json
 from .checkpoint import Checkpoint
+from .errors import TrainError
 
 # B2-2-1: how depth, pooling position and kernel size change parameters and accuracy.
 # Ordered cheap to costly, so a sweep cut short still has the comparisons that matter.
@@ -33,9 +34,11 @@ class Sweep:
         self.out_dir = Path(out_dir)
         self.results_path = self.out_dir / "results.json"
         self.current = None
-        runs = read_json(self.results_path, default=[])
+        try:
+            runs = read_json(self.results_path, default=[])
+        except (ValueError, OSError) as err:  # hand-edited or foreign file: say so, never overwrite it
+            raise TrainError(f"{self.results_path} is not readable JSON ({err}); move it away to start afresh") from None
         if not isinstance(runs, list):
-            from .errors import TrainError
             raise TrainError(f"{self.results_path} is not a list of runs; move it away to start afresh")
         self.runs = runs
 

@@ -170,3 +170,10 @@ def test_help_is_fast_and_loads_no_heavy_modules():
             "print('HEAVY', [m for m in ('tensorflow', 'keras', 'numpy', 'matplotlib') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "--data-dir" in out.stdout and "HEAVY []" in out.stdout
+
+
+def test_unreadable_results_json_is_an_error_not_overwritten(tmp_path, fmnist_dir):
+    (tmp_path / "results.json").write_text("[{")
+    out = _cli("c3", "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir), "--out", str(tmp_path))
+    assert out.returncode == 2 and "results.json is not readable JSON" in out.stderr and "NO-TF" in out.stdout
+    assert (tmp_path / "results.json").read_text() == "[{"
