@@ -17,7 +17,8 @@ import warnings
 
 from .errors import RFError
 
-COMMANDS = ("explain", "compare", "probe")
+# optional packages and the extra that installs each
+EXTRAS = {"tensorflow": "tf", "keras": "tf", "numpy": "tf", "matplotlib": "tf", "PIL": "tf", "h5py": "tf"}
 
 EPILOG = """\
 spec language (docs/dsl.md):
@@ -211,6 +212,13 @@ def main(argv=None) -> int:
         message = str(err)
         lines = message.splitlines() or [""]
         sys.stderr.write(f"rfcalc: error: {lines[0]}\n" + "".join(f"{line}\n" for line in lines[1:]))
+        return 2
+    except ModuleNotFoundError as err:
+        extra = EXTRAS.get((err.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        sys.stderr.write(f"rfcalc: error: this needs {err.name}, which is not installed: "
+                         f"pip install 'rfcalc[{extra}]'\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("rfcalc: interrupted\n")

@@ -150,3 +150,26 @@ def test_long_networks_print_both_ends_and_say_how_many_are_left_out(capsys):
     assert "Receptive field: 1001x1001" in out
     code, out, _ = run(capsys, "c3*500", "--all")
     assert "more layers" not in out and "conv2d_250 " in out
+
+
+@pytest.mark.parametrize("missing", ["tensorflow", "keras", "matplotlib"])
+def test_missing_optional_package_names_the_extra(capsys, monkeypatch, missing):
+    import rfcalc.cli as cli
+
+    def no_tf(argv):
+        raise ModuleNotFoundError(f"No module named '{missing}'", name=missing)
+
+    monkeypatch.setattr(cli, "run_probe", no_tf)
+    code, out, err = run(capsys, "probe", "c3")
+    assert code == 2 and out == "" and "pip install 'rfcalc[tf]'" in err and missing in err
+
+
+def test_an_unexpected_missing_module_is_not_disguised(monkeypatch):
+    import rfcalc.cli as cli
+
+    def broken(argv):
+        raise ModuleNotFoundError("No module named 'rfcalc.nothing'", name="rfcalc.nothing")
+
+    monkeypatch.setattr(cli, "run_probe", broken)
+    with pytest.raises(ModuleNotFoundError):
+        main(["probe", "c3"])
