@@ -15,6 +15,7 @@ import os
 import sys
 import warnings
 
+from . import argtypes
 from .errors import RFError
 
 # optional packages and the extra that installs each
@@ -36,35 +37,13 @@ examples:
 """
 
 
-def _shape(text: str):
-    from .dsl import parse_shape
-    try:
-        return parse_shape(text)
-    except RFError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _binding(text: str):
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip().isidentifier() or not value.strip().lstrip("+").isdigit():
-        raise argparse.ArgumentTypeError(f"write a binding as NAME=INTEGER, as in k=3. Received: {text!r}")
-    return name.strip(), int(value)
-
-
-def _pixel(text: str):
-    parts = text.replace(" ", "").split(",")
-    if len(parts) != 2 or not all(p.lstrip("-").isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(f"write an output pixel as ROW,COL, as in 0,0. Received: {text!r}")
-    return int(parts[0]), int(parts[1])
-
-
 def _common(p: argparse.ArgumentParser, head: bool = True):
-    p.add_argument("--input", metavar="HxWxC", type=_shape, default=None,
+    p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
                    help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
     if head:
         p.add_argument("--head", metavar="seed|SPEC", default=None,
                        help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)")
-    p.add_argument("--set", metavar="NAME=N", type=_binding, action="append", default=[],
+    p.add_argument("--set", metavar="NAME=N", type=argtypes.binding, action="append", default=[],
                    help="bind a symbol of the spec, as in --set k=3 (repeatable)")
 
 
@@ -90,7 +69,7 @@ def explain_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     _common(p)
     p.add_argument("--lang", choices=("en", "ja"), default="en", help="language (ja: 日本語)")
-    p.add_argument("--at", metavar="ROW,COL", type=_pixel, help="the input rows and columns of this output pixel")
+    p.add_argument("--at", metavar="ROW,COL", type=argtypes.pixel, help="the input rows and columns of this output pixel")
     return p
 
 

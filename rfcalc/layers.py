@@ -44,6 +44,16 @@ def _check_choice(owner: str, field: str, value, choices) -> None:
         raise SpecError(f"{owner}: {field} must be one of {', '.join(choices)}. Received: {field}={value!r}")
 
 
+def _check_conv(layer, *counts: str) -> None:
+    """The checks every conv kind shares, plus its own positive counts (filters, multiplier)."""
+    owner = layer.keras_class
+    for field in ("kernel", "stride", "dilation"):
+        _check_positive(owner, field, getattr(layer, field))
+    for field in counts:
+        _check_positive(owner, field, (getattr(layer, field),))
+    _check_choice(owner, "padding", layer.padding, PADDINGS)
+
+
 @dataclass(frozen=True, slots=True)
 class Conv:
     """Conv2D. Defaults are the notebook's: 32 filters, stride 1, 'same', ReLU, bias."""
@@ -59,11 +69,7 @@ class Conv:
     keras_class = "Conv2D"
 
     def __post_init__(self):
-        _check_positive("Conv2D", "kernel", self.kernel)
-        _check_positive("Conv2D", "stride", self.stride)
-        _check_positive("Conv2D", "dilation", self.dilation)
-        _check_positive("Conv2D", "filters", (self.filters,))
-        _check_choice("Conv2D", "padding", self.padding, PADDINGS)
+        _check_conv(self, "filters")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +87,7 @@ class DepthwiseConv:
     keras_class = "DepthwiseConv2D"
 
     def __post_init__(self):
-        _check_positive("DepthwiseConv2D", "kernel", self.kernel)
-        _check_positive("DepthwiseConv2D", "stride", self.stride)
-        _check_positive("DepthwiseConv2D", "dilation", self.dilation)
-        _check_positive("DepthwiseConv2D", "depth_multiplier", (self.depth_multiplier,))
-        _check_choice("DepthwiseConv2D", "padding", self.padding, PADDINGS)
+        _check_conv(self, "depth_multiplier")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +106,7 @@ class SeparableConv:
     keras_class = "SeparableConv2D"
 
     def __post_init__(self):
-        _check_positive("SeparableConv2D", "kernel", self.kernel)
-        _check_positive("SeparableConv2D", "stride", self.stride)
-        _check_positive("SeparableConv2D", "dilation", self.dilation)
-        _check_positive("SeparableConv2D", "filters", (self.filters,))
-        _check_positive("SeparableConv2D", "depth_multiplier", (self.depth_multiplier,))
-        _check_choice("SeparableConv2D", "padding", self.padding, PADDINGS)
+        _check_conv(self, "filters", "depth_multiplier")
 
 
 @dataclass(frozen=True, slots=True)

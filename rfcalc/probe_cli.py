@@ -19,28 +19,8 @@ import argparse
 import json
 import sys
 
+from . import argtypes
 from .errors import RFError, ShapeError
-
-
-def _shape(text: str):
-    from .dsl import parse_shape
-    try:
-        return parse_shape(text)
-    except RFError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _unit(text: str):
-    parts = text.replace(" ", "").split(",")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(f"write an output unit as ROW,COL, as in 3,4. Received: {text!r}")
-    return int(parts[0]), int(parts[1])
-
-
-def _positive(text: str):
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
-    return int(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,19 +31,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument("target", metavar="SPEC|MODEL",
                         help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:Name')
-    parser.add_argument("--input", metavar="HxWxC", type=_shape, default=None,
+    parser.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
                         help="input shape (default: the image's size, the model's own, else 32x32x3)")
     parser.add_argument("--layer", metavar="NAME", help="the layer to report (default: the last spatial one)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--plot", metavar="FILE", help="write a PNG: rf growth, the field on --image, or the ERF")
     parser.add_argument("--erf", action="store_true",
                         help="effective receptive field with the model's weights (Luo et al. 2016)")
-    parser.add_argument("--samples", metavar="N", type=_positive, default=32,
+    parser.add_argument("--samples", metavar="N", type=argtypes.positive, default=32,
                         help="random normal inputs averaged for --erf (default 32)")
     parser.add_argument("--seed", metavar="N", type=int, default=0, help="seed for inputs and fresh weights")
     parser.add_argument("--image", metavar="PNG",
                         help="--erf: measure on this image; else with --plot: draw the field on it")
-    parser.add_argument("--unit", metavar="ROW,COL", type=_unit, default=None,
+    parser.add_argument("--unit", metavar="ROW,COL", type=argtypes.pixel, default=None,
                         help="output unit drawn with --image --plot (default: the centre one)")
 
 
