@@ -118,6 +118,22 @@ def footer_lines(a) -> list[str]:
     return lines
 
 
+def visible_rows(a, max_rows: int | None = 200) -> tuple:
+    """The rows to show: all of them, or the first and last halves of ``max_rows`` with a note between.
+
+    >>> from rfcalc import analyze
+    >>> rows = visible_rows(analyze("c3*9"), max_rows=4)
+    >>> [r if isinstance(r, str) else r.name for r in rows]
+    ['conv2d', 'conv2d_1', '... 5 more layers (--all or --json shows every one) ...', 'conv2d_7', 'conv2d_8']
+    """
+    rows = a.layers
+    if max_rows is None or len(rows) <= max_rows:
+        return rows
+    head, tail = rows[: max_rows // 2], rows[len(rows) - max_rows // 2:]
+    skipped = len(rows) - len(head) - len(tail)
+    return (*head, f"... {fmt_int(skipped)} more layers (--all or --json shows every one) ...", *tail)
+
+
 def table(a, max_rows: int | None = 200):
     """A ``rich.table.Table`` of the analysis, totals in the caption.
 
@@ -134,12 +150,7 @@ def table(a, max_rows: int | None = 200):
     for head in HEADERS[:-1] + (HEADERS[-1:] if notes else ()):
         numeric = head in ("Param #", "MACs", "RF", "Jump", "Start")
         t.add_column(head, justify="right" if numeric else "left", no_wrap=head != "Note")
-    rows = a.layers
-    if max_rows is not None and len(rows) > max_rows:
-        head, tail = rows[: max_rows // 2], rows[len(rows) - max_rows // 2:]
-        skipped = len(rows) - len(head) - len(tail)
-        rows = (*head, f"... {fmt_int(skipped)} more layers (--all or --json shows every one) ...", *tail)
-    for row in rows:
+    for row in visible_rows(a, max_rows):
         if isinstance(row, str):
             t.add_row(row, style="dim")
         else:
@@ -162,7 +173,8 @@ def to_html(a) -> str:
     """An HTML table for Jupyter (``Analysis._repr_html_``)."""
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>" for r in a.layers)
+    body = "".join(f'<tr><td colspan="{len(HEADERS)}">{esc(r)}</td></tr>' if isinstance(r, str) else
+                   "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>" for r in visible_rows(a))
     foot = "<br>".join(esc(line) for line in footer_lines(a))
     h, w, c = a.input_shape
     return (f"<div><b>Model: &quot;{esc(a.spec)}&quot;</b> input {h}x{w}x{c}"
