@@ -198,3 +198,15 @@ def test_bf16_keeps_params_and_a_float32_output(tf):
     import keras
 
     assert keras.mixed_precision.global_policy().name == "float32"  # the global policy is put back
+
+
+@pytest.mark.slow
+def test_multiworker_strategy_runs_as_one_worker_without_tf_config(tf, cifar_dir, tmp_path):
+    code = ("import sys; from training.cli import main; "
+            "print('RC', main(['c3-8,p2', '--strategy', 'multiworker', '--data-dir', sys.argv[1], '--out', "
+            "sys.argv[2], '--epochs', '1', '--batch-size', '20']))")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CONFIG"}
+    out = subprocess.run([sys.executable, "-c", code, str(cifar_dir), str(tmp_path)], capture_output=True,
+                         text=True, timeout=300, env=env)
+    assert "RC 0" in out.stdout, out.stderr[-3000:]
+    assert json.loads((tmp_path / "results.json").read_text())[0]["strategy"] == "multiworker"
