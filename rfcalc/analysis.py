@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
+from functools import lru_cache
 
 from .dsl import format_layer, format_spec, parse, parse_shape
 from .errors import RFError, SpecError, SymbolError
@@ -180,6 +181,7 @@ class Analysis:
         return to_html(self)
 
 
+@lru_cache(maxsize=None)
 def keras_name(class_name: str) -> str:
     """Keras' default layer-name stem for a class.
 
@@ -211,6 +213,9 @@ def resolve(spec, head=None, symbols=None) -> tuple:
         layers = layers + parse(head_spec)
     if symbols:
         layers = bind(layers, dict(symbols))
+    texts = [t for t in (spec, head and HEADS.get(head, head)) if isinstance(t, str)]
+    if not symbols and len(texts) == 1 + bool(head) and not any("{" in t for t in texts):
+        return layers  # strings without braces hold no symbols: skip the walk over every layer
     left = symbols_of(layers)
     if left:
         names = ", ".join("{" + s + "}" for s in left)

@@ -78,7 +78,7 @@ def rf_step(rf, jump, start, k_eff, s, pad_before):
     >>> rf_step(5, 1, Fraction(0), 2, 2, 0)
     (6, 2, Fraction(1, 2))
     """
-    return rf + (k_eff - 1) * jump, jump * s, start + (Fraction(k_eff - 1, 2) - pad_before) * jump
+    return rf + (k_eff - 1) * jump, jump * s, start + Fraction((k_eff - 1 - 2 * pad_before) * jump, 2)
 
 
 def conv_params(kh, kw, c_in, filters, use_bias=True):

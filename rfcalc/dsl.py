@@ -263,6 +263,7 @@ def _strides(layer) -> str:
     return out + ("" if layer.dilation == (1, 1) else f"d{_dims(layer.dilation)}")
 
 
+@lru_cache(maxsize=4096)
 def format_layer(layer) -> str:
     """The canonical token of one layer.
 

@@ -12,7 +12,7 @@ per axis. ``analysis`` folds this over a chain; ``keras_io`` walks a graph with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 from . import arithmetic as A
@@ -132,7 +132,7 @@ def _window(layer, field: Field, k: Pair, s: Pair, d: Pair, padding: str):
 
 def _with_channels(field: Field, c: int) -> Field:
     h, w, _ = field.shape
-    return replace(field, shape=(h, w, c))
+    return Field((h, w, c), field.rf, field.rf_min, field.jump, field.start, field.cover)
 
 
 def _conv(layer, field: Field) -> Applied:
@@ -174,7 +174,7 @@ def _shift(layer, field: Field, pads, sign: int) -> Applied:
                              f"Received: input_shape={field.shape}, cropping={pads}")
         sizes.append(size)
         start.append(field.start[axis] - sign * before * field.jump[axis])
-    out = replace(field, shape=(sizes[0], sizes[1], c), start=tuple(start))
+    out = Field((sizes[0], sizes[1], c), field.rf, field.rf_min, field.jump, tuple(start), field.cover)
     return Applied(out, padding=tuple(tuple(p) for p in pads) if sign > 0 else None)
 
 
@@ -183,7 +183,7 @@ def _dense(layer: Dense, field: Field) -> Applied:
     n_in = field.shape[-1]
     positions = field.shape[0] * field.shape[1] if field.spatial else 1
     params = A.dense_params(n_in, units, layer.use_bias)
-    out = replace(field, shape=field.shape[:-1] + (units,))
+    out = Field(field.shape[:-1] + (units,), field.rf, field.rf_min, field.jump, field.start, field.cover)
     return Applied(out, params, 0, A.dense_macs(positions, n_in, units))
 
 
