@@ -113,7 +113,7 @@ def _download(name: str) -> tuple:
                         f"see docs/training.md for offline setup") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare by identity
 class Data:
     """Train and test arrays (uint8 images NHWC, uint8 labels) and where they came from."""
 

@@ -177,3 +177,20 @@ def test_unreadable_results_json_is_an_error_not_overwritten(tmp_path, fmnist_di
     out = _cli("c3", "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir), "--out", str(tmp_path))
     assert out.returncode == 2 and "results.json is not readable JSON" in out.stderr and "NO-TF" in out.stdout
     assert (tmp_path / "results.json").read_text() == "[{"
+
+
+def test_mnist_npz_in_keras_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (30, 28, 28)).astype(np.uint8), "y_train": rng.integers(0, 10, 30),
+              "x_test": rng.integers(0, 256, (10, 28, 28)).astype(np.uint8), "y_test": rng.integers(0, 10, 10)}
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    data = load_data("mnist", data_dir=tmp_path)
+    np.testing.assert_array_equal(data.x_train[..., 0], arrays["x_train"])
+    np.testing.assert_array_equal(data.y_test, arrays["y_test"])
+
+
+def test_npz_with_pickled_objects_is_refused(tmp_path):
+    np.savez(tmp_path / "mnist.npz", x_train=np.array([object()], dtype=object), y_train=np.zeros(1),
+             x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.zeros(1))
+    with pytest.raises(DataError, match="mnist.npz"):
+        load_data("mnist", data_dir=tmp_path)
