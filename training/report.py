@@ -101,7 +101,7 @@ def write_report(runs: list[dict], out_dir) -> Path:
         suffix = "" if len(groups) == 1 else f"-{n + 1}"
         p_png, rf_png = f"accuracy_vs_params{suffix}.png", f"accuracy_vs_rf{suffix}.png"
         _scatter(group, lambda r: r["params"], "Parameters (log scale)", out_dir / p_png, log=True)
-        _scatter(group, lambda r: r["rf"][0], "Receptive field (pixels)", out_dir / rf_png, log=False)
+        _scatter(group, lambda r: r["rf"][0], "Receptive field height (pixels)", out_dir / rf_png, log=False)
         acc = [r["test_accuracy"] for r in group]
         lines += [_heading(key), "",
                   "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
@@ -112,7 +112,7 @@ def write_report(runs: list[dict], out_dir) -> Path:
                          f"{_fmt(r['train_seconds'], '{:.0f}')} | {_fmt(r['images_per_second'], '{:,.0f}')} |")
         lines += ["", "Spearman rank correlation (n = %d runs):" % len(group), "",
                   f"- test accuracy vs parameters: {_rho(spearman([r['params'] for r in group], acc))}",
-                  f"- test accuracy vs receptive field: {_rho(spearman([r['rf'][0] for r in group], acc))}",
+                  f"- test accuracy vs receptive field (height): {_rho(spearman([r['rf'][0] for r in group], acc))}",
                   f"- test accuracy vs MACs: {_rho(spearman([r['macs'] for r in group], acc))}", "",
                   f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})", ""]
     lines += ["Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "

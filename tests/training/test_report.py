@@ -27,7 +27,7 @@ def test_report_has_a_row_per_run_and_the_correlations(tmp_path):
     # by hand: params ranks [2, 4, 3, 1] vs accuracy ranks [1, 3, 2, 4] -> d = [1, 1, 1, -3] -> rho = 1 - 6*12/60 = -0.2
     assert "test accuracy vs parameters: -0.200" in text
     # rf [4, 6, 6, 10] has a tie, ranks [1, 2.5, 2.5, 4]; Pearson with [1, 3, 2, 4] is 0.9486833
-    assert "test accuracy vs receptive field: +0.949" in text
+    assert "test accuracy vs receptive field (height): +0.949" in text
     for png in ("accuracy_vs_params.png", "accuracy_vs_rf.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
 
