@@ -35,6 +35,10 @@ class SymbolError(RFError):
     """A spec that still holds symbols ({k}, {n}) where numbers are needed, or a bad binding."""
 
 
+class DataError(RFError):
+    """Missing, corrupt, truncated, malicious or wrongly shaped dataset files."""
+
+
 class AlignmentError(RFError):
     """Branches that merge with different jumps or centres (their fields do not line up)."""
 

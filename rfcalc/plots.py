@@ -84,6 +84,12 @@ def plot_erf(result, path) -> str:
 
 def _image(image_or_path):
     import numpy as np
+    if isinstance(image_or_path, str) and image_or_path.lower().startswith("cifar10:"):
+        from .cifar import load_test_image
+        index = image_or_path.partition(":")[2]
+        if not index.isdigit():
+            raise RFError(f"write a CIFAR-10 test image as cifar10:INDEX, as in cifar10:7. Received: {image_or_path!r}")
+        return load_test_image(int(index))[0]
     if isinstance(image_or_path, (str, bytes)) or hasattr(image_or_path, "__fspath__"):
         from matplotlib import image as mpimg
         try:

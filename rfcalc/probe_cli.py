@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="random normal inputs averaged for --erf (default 32)")
     parser.add_argument("--seed", metavar="N", type=int, default=0, help="seed for inputs and fresh weights")
     parser.add_argument("--image", metavar="PNG",
-                        help="--erf: measure on this image; else with --plot: draw the field on it")
+                        help="--erf: measure on this image; else with --plot: draw the field on it. "
+                             "cifar10:N takes test image N of CIFAR-10 from Keras's cache")
     parser.add_argument("--unit", metavar="ROW,COL", type=argtypes.pixel, default=None,
                         help="output unit drawn with --image --plot (default: the centre one)")
 

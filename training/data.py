@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cifar import ARCHIVE, FOLDER, TRAIN_BATCHES, read_cifar10
+from rfcalc.cifar import ARCHIVE, FOLDER, TRAIN_BATCHES, read_cifar10
 from .errors import DataError
 from .idx import IDX_NAMES, find_idx_set, read_idx_set
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from rfcalc.errors import RFError
+from rfcalc.errors import DataError, RFError
 
-
-class DataError(RFError):
-    """Missing, corrupt, truncated, malicious or wrongly shaped dataset files."""
+__all__ = ["DataError", "TrainError"]  # DataError lives in rfcalc, beside the CIFAR-10 reader
 
 
 class TrainError(RFError):

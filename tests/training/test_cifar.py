@@ -11,7 +11,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from training.cifar import load_batch, read_cifar10
+from rfcalc.cifar import load_batch, read_cifar10
 from training.errors import DataError
 
 from trainfix import N_TEST, N_TRAIN, cifar_batch, cifar_members, class_images, write_tar
@@ -144,3 +144,36 @@ def test_folder_missing_a_batch(tmp_path):
     (folder / "data_batch_1").write_bytes(b"")
     with pytest.raises(DataError, match="missing data_batch_2"):
         read_cifar10(folder)
+
+
+@pytest.mark.parametrize("where", ["archive", "extracted"])
+def test_one_test_image_for_drawing_comes_from_keras_cache(where, cifar_dir, cifar_extracted, monkeypatch):
+    from rfcalc.cifar import LABELS, load_test_image
+
+    root = cifar_dir if where == "archive" else cifar_extracted
+    monkeypatch.setenv("KERAS_HOME", str(root.parent / "no-such-home"))
+    (_, _), (tx, ty) = read_cifar10(cifar_dir / "cifar-10-python.tar.gz")
+    img, label = load_test_image(3, data_dir=root)
+    np.testing.assert_allclose(img, tx[3] / 255.0, rtol=0, atol=1e-7)  # the notebook's /255
+    assert img.dtype == np.float32 and label == LABELS[ty[3]]
+    monkeypatch.setenv("KERAS_HOME", str(root.parent))  # Keras's cache is $KERAS_HOME/datasets
+    (root.parent / "datasets").mkdir(exist_ok=True)
+    with pytest.raises(DataError, match="no CIFAR-10 test batch"):
+        load_test_image(0)
+    with pytest.raises(DataError, match=r"test images 0\.\.%d" % (N_TEST - 1)):
+        load_test_image(N_TEST, data_dir=root)
+
+
+@pytest.mark.tf
+def test_probe_draws_the_field_on_a_cifar_image(cifar_extracted, monkeypatch, tmp_path):
+    pytest.importorskip("matplotlib")
+    from rfcalc.cli import main
+
+    cache = tmp_path / "home" / "datasets"
+    cache.mkdir(parents=True)
+    (cache / "cifar-10-batches-py").symlink_to(cifar_extracted / "cifar-10-batches-py")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    out = tmp_path / "rf.png"
+    assert main(["probe", "c3,c3,p2", "--image", "cifar10:5", "--plot", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["probe", "c3,c3,p2", "--image", "cifar10:x", "--plot", str(out)]) == 2

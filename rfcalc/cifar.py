@@ -3,7 +3,8 @@
 The format: pickled dicts ``data_batch_1`` .. ``data_batch_5`` and ``test_batch`` (10,000 images each
 in the real set), each with ``b"data"`` uint8 ``(N, 3072)`` holding the R, G, B planes of a 32x32
 image in turn, and ``b"labels"`` a list of N ints in 0..9. They come in ``cifar-10-python.tar.gz``
-or extracted in ``cifar-10-batches-py/``.
+or extracted in ``cifar-10-batches-py/``. ``rfcalc`` reads one test image from it to draw a receptive
+field on (``rfcalc probe SPEC --image cifar10:7 --plot rf.png``); ``training`` reads the whole set.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import zlib
 from pathlib import Path
 
 from .errors import DataError
+
+LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
@@ -128,3 +131,50 @@ def read_cifar10(path) -> tuple:
     x_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])
     return (x_train, y_train), (x_test, y_test)
+
+
+def keras_cache() -> Path:
+    """Keras's dataset cache folder (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``)."""
+    import os
+
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets"
+
+
+def _test_batch(root: Path) -> bytes | None:
+    """The pickled test batch from ``root`` (a folder holding the data, or an archive), or None."""
+    for folder in (root / FOLDER, root):
+        if (folder / TEST_BATCH).is_file():
+            return (folder / TEST_BATCH).read_bytes()
+    for archive in (root / ARCHIVE, root) if root.suffix in (".gz", ".tgz", ".tar") else (root / ARCHIVE,):
+        if archive.is_file():
+            try:
+                with tarfile.open(archive, "r:*") as tar:
+                    for member in tar:
+                        if member.name.lstrip("./") == f"{FOLDER}/{TEST_BATCH}" and member.size <= MAX_MEMBER_BYTES:
+                            return tar.extractfile(member).read()
+            except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
+                raise DataError(f"{archive}: not a readable tar.gz archive ({type(err).__name__}: {err})") from None
+    return None
+
+
+def load_test_image(index: int, data_dir=None):
+    """Test image ``index`` of CIFAR-10 as float32 HxWx3 in [0, 1] (the notebook's /255), and its label.
+
+    Looks in ``data_dir`` when given, else in Keras's cache; raises ``DataError`` saying where to put
+    the archive when there is none.
+
+    >>> load_test_image(0, data_dir="/nowhere")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    rfcalc.errors.DataError: no CIFAR-10 test batch in /nowhere; put cifar-10-python.tar.gz ...
+    """
+    root = Path(data_dir) if data_dir is not None else keras_cache()
+    raw = _test_batch(root)
+    if raw is None:
+        raise DataError(f"no CIFAR-10 test batch in {root}; put {ARCHIVE} (or its extracted {FOLDER}/) there, "
+                        f"or draw on a PNG of your own")
+    x, y = load_batch(raw, f"{root}:{TEST_BATCH}")
+    if not 0 <= index < len(x):
+        raise DataError(f"CIFAR-10 has test images 0..{len(x) - 1}. Received: {index}")
+    return x[index].astype("float32") / 255.0, LABELS[int(y[index])]
