@@ -141,20 +141,26 @@ def keras_cache() -> Path:
     return Path(home) / "datasets"
 
 
+def places(root: Path) -> list[Path]:
+    """Where under ``root`` CIFAR-10 may be: the archive, the extracted folder (also where Keras's
+    ``cifar10.load_data()`` leaves it), or ``root`` itself."""
+    return [root / ARCHIVE, root / "cifar-10-batches-py.tar.gz", root / FOLDER,
+            root / "cifar-10-batches-py-target" / FOLDER, root]
+
+
 def _test_batch(root: Path) -> bytes | None:
-    """The pickled test batch from ``root`` (a folder holding the data, or an archive), or None."""
-    for folder in (root / FOLDER, root):
-        if (folder / TEST_BATCH).is_file():
-            return (folder / TEST_BATCH).read_bytes()
-    for archive in (root / ARCHIVE, root) if root.suffix in (".gz", ".tgz", ".tar") else (root / ARCHIVE,):
-        if archive.is_file():
+    """The pickled test batch from the first place under ``root`` that has one, or None."""
+    for place in places(Path(root)):
+        if (place / TEST_BATCH).is_file():
+            return (place / TEST_BATCH).read_bytes()
+        if place.is_file() and place.name.endswith((".tar.gz", ".tgz", ".tar")):
             try:
-                with tarfile.open(archive, "r:*") as tar:
+                with tarfile.open(place, "r:*") as tar:
                     for member in tar:
                         if member.name.lstrip("./") == f"{FOLDER}/{TEST_BATCH}" and member.size <= MAX_MEMBER_BYTES:
                             return tar.extractfile(member).read()
             except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
-                raise DataError(f"{archive}: not a readable tar.gz archive ({type(err).__name__}: {err})") from None
+                raise DataError(f"{place}: not a readable tar.gz archive ({type(err).__name__}: {err})") from None
     return None
 
 

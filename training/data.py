@@ -7,11 +7,11 @@ Files are checked before anything heavy is imported, so a missing dataset fails 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfcalc.cifar import ARCHIVE, FOLDER, TRAIN_BATCHES, read_cifar10
+from rfcalc.cifar import ARCHIVE, FOLDER, TRAIN_BATCHES, keras_cache, read_cifar10
+from rfcalc.cifar import places as _cifar_places
 from .errors import DataError
 from .idx import IDX_NAMES, find_idx_set, read_idx_set
 
@@ -31,17 +31,6 @@ def dataset_name(name: str) -> str:
     if key not in SHAPES:
         raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(SHAPES)}")
     return key
-
-
-def keras_cache() -> Path:
-    """Keras's dataset cache folder (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``)."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets"
-
-
-def _cifar_places(root: Path) -> list[Path]:
-    return [root / ARCHIVE, root / "cifar-10-batches-py.tar.gz", root / FOLDER,
-            root / "cifar-10-batches-py-target" / FOLDER, root]
 
 
 def _idx_places(root: Path, name: str) -> list[Path]:
