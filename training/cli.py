@@ -106,7 +106,6 @@ def run(argv=None) -> int:
 
     from .data import load_data
     from .progress import make_progress
-    from .sweep import run_sweep
 
     console = Console(stderr=True)
     data = load_data(args.dataset, args.data_dir, args.data_size, args.download)
@@ -114,19 +113,12 @@ def run(argv=None) -> int:
                 f"{'x'.join(map(str, data.input_shape))} from {data.source}")
     try:
         with make_progress(console) as progress:
-            sweep = run_sweep(configs, data, args.out, progress=progress, log=console.log)
+            sweep.run(configs, data, progress=progress, log=console.log)
     except KeyboardInterrupt:
-        note = Sweep(args.out)
-        note.current = _interrupted(configs, note)
-        sys.stderr.write(f"{PROG}: interrupted; {note.resume_note()}. Run the same command again to resume.\n")
+        sys.stderr.write(f"{PROG}: interrupted; {sweep.resume_note()}. Run the same command again to resume.\n")
         return 130
     console.log(f"results: {sweep.results_path}; report: {sweep.out_dir / 'report.md'}")
     return 0
-
-
-def _interrupted(configs, sweep):
-    """The first config without a record: the one that was running."""
-    return next((c for c in configs if not sweep.done(c)), None)
 
 
 def main(argv=None) -> int:

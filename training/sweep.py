@@ -59,24 +59,30 @@ class Sweep:
         return (f"{len(self.runs)} runs finished in {self.results_path}; {self.current.spec} has "
                 f"{done}/{self.current.epochs} epochs checkpointed and resumes from epoch {done + 1}")
 
+    def run(self, configs, data, progress=None, log=print, callbacks=()) -> "Sweep":
+        """Train each config in turn (skipping finished ones), updating results.json and report.md after each.
+
+        ``current`` names the run in progress, so an interrupted sweep can say where it stands.
+        """
+        from .report import write_report
+        from .train import train_run
+
+        for config in configs:
+            if self.done(config):
+                log(f"skip {config.spec}: already in {self.results_path} (key {config.key})")
+                continue
+            self.current = config
+            result = train_run(config, data, self.out_dir, progress=progress, callbacks=callbacks)
+            self.record(config, result)
+            self.current = None
+            log(f"done {config.spec}: test accuracy {result['test_accuracy']:.4f}, {result['params']:,} params, "
+                f"{result['train_seconds']:.0f} s, {result['images_per_second'] or 0:,.0f} images/s")
+            write_report(self.runs, self.out_dir)
+        if self.runs:
+            write_report(self.runs, self.out_dir)
+        return self
+
 
 def run_sweep(configs, data, out_dir, progress=None, log=print, callbacks=()) -> Sweep:
-    """Train each config in turn (skipping finished ones), updating results.json and report.md after each."""
-    from .report import write_report
-    from .train import train_run
-
-    sweep = Sweep(out_dir)
-    for config in configs:
-        if sweep.done(config):
-            log(f"skip {config.spec}: already in {sweep.results_path} (key {config.key})")
-            continue
-        sweep.current = config
-        result = train_run(config, data, sweep.out_dir, progress=progress, callbacks=callbacks)
-        sweep.record(config, result)
-        sweep.current = None
-        log(f"done {config.spec}: test accuracy {result['test_accuracy']:.4f}, {result['params']:,} params, "
-            f"{result['train_seconds']:.0f} s, {result['images_per_second'] or 0:,.0f} images/s")
-        write_report(sweep.runs, sweep.out_dir)
-    if sweep.runs:
-        write_report(sweep.runs, sweep.out_dir)
-    return sweep
+    """``Sweep(out_dir).run(...)``: train each config into ``out_dir``, skipping finished ones."""
+    return Sweep(out_dir).run(configs, data, progress=progress, log=log, callbacks=callbacks)
