@@ -25,7 +25,7 @@ from .keras_out import to_keras
 from .layers import Identity
 from .propagate import Applied, input_field
 
-__all__ = ["to_keras", "from_keras", "is_model_source", "analyze_source", "AlignmentWarning"]
+__all__ = ["to_keras", "from_keras", "is_model_source", "load_model_source", "analyze_source", "AlignmentWarning"]
 
 
 class AlignmentWarning(UserWarning):
@@ -259,6 +259,19 @@ def _build_application(name: str, input_shape):
                          f"{_first_line(err)}") from None
 
 
+def load_model_source(source: str, input_shape=None):
+    """The Keras model a source names: a .keras/.h5 file, or ``keras:Name`` built on ``input_shape`` (no weights).
+
+    >>> load_model_source("missing.keras")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rfcalc.errors.RFError: no Keras model file at 'missing.keras'
+    """
+    source = source.strip()
+    if source.startswith(PREFIX):
+        return _build_application(source[len(PREFIX):].strip(), input_shape)
+    return _load_file(source)
+
+
 def analyze_source(source: str, input_shape=None, identity=()):
     """Analyse a saved model (.keras/.h5 path) or ``keras:Name`` (a keras.applications network, no weights).
 
@@ -269,12 +282,10 @@ def analyze_source(source: str, input_shape=None, identity=()):
 
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
-    source = source.strip()
-    if source.startswith(PREFIX):
-        model = _build_application(source[len(PREFIX):].strip(), input_shape)
+    model = load_model_source(source, input_shape)
+    if source.strip().startswith(PREFIX):
         shape = tuple(model.inputs[0].shape[1:])
         if None in shape:  # e.g. MobileNetV3 leaves its size open: analyse at the usual 224x224
             return from_keras(model, input_shape=(224, 224, shape[-1]), identity=identity)
         return from_keras(model, identity=identity)
-    model = _load_file(source)
     return from_keras(model, input_shape=input_shape, identity=identity)

@@ -47,20 +47,6 @@ def is_model(obj) -> bool:
     return hasattr(obj, "layers") and hasattr(obj, "inputs") and hasattr(obj, "get_layer")
 
 
-def load_model(source: str, input_shape=None):
-    """A Keras model from a ``.keras``/``.h5`` file or ``keras:Name`` (keras.applications, no weights).
-
-    >>> load_model("missing.keras")  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    rfcalc.errors.RFError: no Keras model file at 'missing.keras'
-    """
-    from .keras_io import PREFIX, _build_application, _load_file
-    source = source.strip()
-    if source.startswith(PREFIX):
-        return _build_application(source[len(PREFIX):].strip(), input_shape)
-    return _load_file(source)
-
-
 def is_source(text) -> bool:
     """True when a string names a model (file or ``keras:Name``) rather than a layer spec.
 
@@ -145,7 +131,8 @@ def resolve_target(model_or_spec, input_shape=None, head=None) -> tuple[Target, 
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
     if is_source(model_or_spec):
-        model_or_spec = load_model(model_or_spec, input_shape)
+        from .keras_io import load_model_source
+        model_or_spec = load_model_source(model_or_spec, input_shape)
     if is_model(model_or_spec):
         own = _model_shape(model_or_spec)
         shape = tuple(input_shape) if input_shape is not None else tuple(32 if d is None else d for d in own)
