@@ -67,6 +67,7 @@ class Sweep:
         from .report import write_report
         from .train import train_run
 
+        trained = False
         for config in configs:
             if self.done(config):
                 log(f"skip {config.spec}: already in {self.results_path} (key {config.key})")
@@ -75,10 +76,11 @@ class Sweep:
             result = train_run(config, data, self.out_dir, progress=progress, callbacks=callbacks)
             self.record(config, result)
             self.current = None
+            trained = True
             log(f"done {config.spec}: test accuracy {result['test_accuracy']:.4f}, {result['params']:,} params, "
                 f"{result['train_seconds']:.0f} s, {result['images_per_second'] or 0:,.0f} images/s")
             write_report(self.runs, self.out_dir)
-        if self.runs:
+        if self.runs and not trained:  # a rerun with nothing new still refreshes the report
             write_report(self.runs, self.out_dir)
         return self
 
