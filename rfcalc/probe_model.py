@@ -73,6 +73,7 @@ class Target:
     model: object = None
     head: object = None
     _sized: dict = field(default_factory=dict, repr=False, compare=False)
+    _analyses: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -82,12 +83,16 @@ class Target:
         return self.spec if isinstance(self.spec, str) else format_spec(self.spec)
 
     def analysis(self, shape):
-        """The analysis of the target on input ``shape`` (``from_keras`` of the resized model)."""
-        if self.model is None:
-            from .analysis import analyze
-            return analyze(self.spec, tuple(shape), head=self.head)
-        from .keras_io import from_keras
-        return from_keras(self.build(shape), input_shape=tuple(shape))
+        """The analysis of the target on input ``shape`` (``from_keras`` of the resized model), once per shape."""
+        shape = tuple(shape)
+        if shape not in self._analyses:
+            if self.model is None:
+                from .analysis import analyze
+                self._analyses[shape] = analyze(self.spec, shape, head=self.head)
+            else:
+                from .keras_io import from_keras
+                self._analyses[shape] = from_keras(self.build(shape), input_shape=shape)
+        return self._analyses[shape]
 
     def build(self, shape):
         """A Keras model on input ``shape``: the spec built, the model itself, or a same-named clone resized."""
