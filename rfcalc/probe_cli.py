@@ -150,15 +150,12 @@ def run(args) -> int:
     from .probes import probe
     result = probe(args.target, input_shape=shape, layer=args.layer)
     if args.plot:
-        from .probe_model import resolve_target
-        target, start = resolve_target(args.target, shape)
-        analysis = target.analysis(start)
         if img is not None:
             from .plots import plot_rf_on_image
-            plot_rf_on_image(analysis, img, unit=args.unit, path=args.plot, layer=args.layer)
+            plot_rf_on_image(result.analysis, img, unit=args.unit, path=args.plot, layer=args.layer)
         else:
             from .plots import plot_rf_growth
-            plot_rf_growth(analysis, args.plot)
+            plot_rf_growth(result.analysis, args.plot)
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:

@@ -13,7 +13,7 @@ True
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 
 from .errors import RFError
@@ -84,6 +84,7 @@ class ProbeResult:
 
     ``probe_shape`` is the input the probe ran on: larger than ``input_shape`` when a field did not
     fit, and the analytic values are those at ``probe_shape`` ('same' padding moves ``start``).
+    ``analysis`` is the target's analysis at ``input_shape``.
     """
 
     target: str
@@ -93,6 +94,7 @@ class ProbeResult:
     layer: str
     passes: int
     seconds: float
+    analysis: object = dc_field(default=None, repr=False, compare=False)
 
     @property
     def selected(self) -> LayerProbe:
@@ -235,7 +237,7 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
                                  row.rf, row.jump, row.start, clipped, row.flags))
     top = layer if layer in kept else probes[-1].name
     return ProbeResult(target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes,
-                       time.perf_counter() - t0)
+                       time.perf_counter() - t0, analysis)
 
 
 def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, seed=0):
