@@ -44,7 +44,8 @@ def plot_result(history: dict, path, title: str | None = None) -> None:
     _save(fig, path)
 
 
-def _scatter(runs, x_of, xlabel: str, path, log: bool) -> None:
+def _scatter(runs, x_of, xlabel: str, path, log: bool) -> float | None:
+    """Test accuracy against ``x_of(run)``, titled with Spearman's rho, which it returns."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = [x_of(r) for r in runs]
@@ -60,6 +61,7 @@ def _scatter(runs, x_of, xlabel: str, path, log: bool) -> None:
     ax.set_title(f"Spearman rho = {rho:.2f}" if rho is not None else "Spearman rho undefined")
     ax.grid(alpha=0.3)
     _save(fig, path)
+    return rho
 
 
 def _fmt(v, spec="{:,}"):
@@ -100,9 +102,9 @@ def write_report(runs: list[dict], out_dir) -> Path:
         group = sorted(group, key=lambda r: r["params"])
         suffix = "" if len(groups) == 1 else f"-{n + 1}"
         p_png, rf_png = f"accuracy_vs_params{suffix}.png", f"accuracy_vs_rf{suffix}.png"
-        _scatter(group, lambda r: r["params"], "Parameters (log scale)", out_dir / p_png, log=True)
-        _scatter(group, lambda r: r["rf"][0], "Receptive field height (pixels)", out_dir / rf_png, log=False)
-        acc = [r["test_accuracy"] for r in group]
+        rho_params = _scatter(group, lambda r: r["params"], "Parameters (log scale)", out_dir / p_png, log=True)
+        rho_rf = _scatter(group, lambda r: r["rf"][0], "Receptive field height (pixels)", out_dir / rf_png, log=False)
+        rho_macs = spearman([r["macs"] for r in group], [r["test_accuracy"] for r in group])
         lines += [_heading(key), "",
                   "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -111,9 +113,9 @@ def write_report(runs: list[dict], out_dir) -> Path:
                          f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
                          f"{_fmt(r['train_seconds'], '{:.0f}')} | {_fmt(r['images_per_second'], '{:,.0f}')} |")
         lines += ["", "Spearman rank correlation (n = %d runs):" % len(group), "",
-                  f"- test accuracy vs parameters: {_rho(spearman([r['params'] for r in group], acc))}",
-                  f"- test accuracy vs receptive field (height): {_rho(spearman([r['rf'][0] for r in group], acc))}",
-                  f"- test accuracy vs MACs: {_rho(spearman([r['macs'] for r in group], acc))}", "",
+                  f"- test accuracy vs parameters: {_rho(rho_params)}",
+                  f"- test accuracy vs receptive field (height): {_rho(rho_rf)}",
+                  f"- test accuracy vs MACs: {_rho(rho_macs)}", "",
                   f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})", ""]
     lines += ["Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
               "every number above is in results.json.", ""]
