@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rfcalc.render import fmt_field, fmt_int
+
 from .atomic import replacing
 from .stats import spearman
 
@@ -109,7 +111,7 @@ def write_report(runs: list[dict], out_dir) -> Path:
                   "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in group:
-            lines.append(f"| `{r['spec']}` | {r['params']:,} | {r['macs']:,} | {r['rf'][0]}x{r['rf'][1]} | "
+            lines.append(f"| `{r['spec']}` | {fmt_int(r['params'])} | {fmt_int(r['macs'])} | {fmt_field(r['rf'])} | "
                          f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
                          f"{_fmt(r['train_seconds'], '{:.0f}')} | {_fmt(r['images_per_second'], '{:,.0f}')} |")
         lines += ["", "Spearman rank correlation (n = %d runs):" % len(group), "",
