@@ -141,12 +141,14 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     (5, (5, 5))
     """
     import numpy as np
-    from .probe_model import _keras, resolve_target
+    from .probe_model import _keras, resolve_target, with_weights
     keras, tf = _keras()
     target, shape = resolve_target(model_or_spec, input_shape)
     if target.model is None:
         keras.utils.set_random_seed(seed)
-    model = target.build(shape)
+        model = target.build(shape)
+    else:
+        model = with_weights(target.model, shape)
     try:
         analysis = target.analysis(shape)
     except (RFError, ImportError):
@@ -192,10 +194,11 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     if analysis is not None:
         try:
             row = analysis.row(name)
+        except RFError:
+            row = None
+        if row is not None and row.spatial:  # a map made from a global pool has no field to centre on
             rf = row.rf
             centre = tuple(row.start[a] + unit[a] * row.jump[a] for a in (0, 1))
-        except RFError:
-            pass
     if centre is None:  # no analysis: centre on the centroid, to the nearest half pixel
         centre = tuple(Fraction(round(2 * c), 2) for c in centroid)
     sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}

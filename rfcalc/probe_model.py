@@ -100,12 +100,34 @@ class Target:
         if self.model is None:
             from .keras_io import to_keras
             return to_keras(self.spec, shape, head=self.head)
-        own = _model_shape(self.model)
-        if all(o is None or o == s for o, s in zip(own, shape)):
+        if _fits(self.model, shape):
             return self.model
         if shape not in self._sized:
             self._sized[shape] = _resized(self.model, shape)
         return self._sized[shape]
+
+
+def _fits(model, shape) -> bool:
+    """True when ``model`` takes inputs of ``shape`` as it is (its sizes equal or free)."""
+    return all(o is None or o == s for o, s in zip(_model_shape(model), shape))
+
+
+def with_weights(model, shape):
+    """``model`` on input ``shape`` with its own weights: itself when it fits, else a clone carrying them.
+
+    An ERF is a property of the weights; a clone with fresh ones would measure another network.
+    """
+    shape = tuple(shape)
+    if _fits(model, shape):
+        return model
+    keras, _ = _keras()
+    try:
+        clone = keras.models.clone_model(model, input_tensors=keras.Input(shape=shape))
+        clone.set_weights(model.get_weights())
+    except Exception:  # noqa: BLE001 - a graph that cannot take another size, or weights tied to its size
+        raise ShapeError(f"model {model.name!r} takes inputs of {_model_shape(model)} and its weights do not fit "
+                         f"another size; leave input_shape out to use its own. Received: input_shape={shape}") from None
+    return clone
 
 
 def _narrow(layer):
