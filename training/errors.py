@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from rfcalc.errors import DataError, RFError
 
-__all__ = ["DataError", "TrainError"]  # DataError lives in rfcalc, beside the CIFAR-10 reader
+__all__ = ["DataError", "TrainError", "check_choice"]  # DataError lives in rfcalc, beside the CIFAR-10 reader
 
 
 class TrainError(RFError):
     """A run that cannot be set up: bad options, a parameter count that disagrees with Keras."""
+
+
+def check_choice(what: str, value, choices) -> None:
+    """Raise ``TrainError`` naming the choices unless ``value`` is one of them.
+
+    >>> check_choice("optimizer", "rmsprop", ("adam", "sgd"))
+    Traceback (most recent call last):
+    ...
+    training.errors.TrainError: unknown optimizer 'rmsprop'; choose one of: adam, sgd
+    """
+    if value not in choices:
+        raise TrainError(f"unknown {what} {value!r}; choose one of: {', '.join(choices)}")

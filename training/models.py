@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import TrainError
+from .errors import TrainError, check_choice
 
 # The notebook's two models, exactly (its head is added by head="seed").
 PRESETS = {"model1": "c3,p2", "model2": "c3,c3,p2"}
@@ -25,13 +25,12 @@ def resolve_spec(spec: str) -> str:
 
 def make_optimizer(name: str, lr: float):
     """Adam or SGD with learning rate ``lr``, as the notebook's ``model_setup``."""
+    check_choice("optimizer", name, OPTIMIZERS)
     import keras
 
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr)
-    raise TrainError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    return keras.optimizers.SGD(learning_rate=lr)
 
 
 def build_model(spec: str, input_shape, optimizer="adam", lr=1e-3, steps_per_execution=1, expected_params=None,
@@ -44,8 +43,7 @@ def build_model(spec: str, input_shape, optimizer="adam", lr=1e-3, steps_per_exe
 
     from rfcalc import to_keras
 
-    if precision not in PRECISIONS:
-        raise TrainError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+    check_choice("precision", precision, PRECISIONS)
     keras.mixed_precision.set_global_policy(PRECISIONS[precision])  # layers take the policy when made
     try:
         model = to_keras(spec, input_shape=tuple(input_shape), head="seed")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .atomic import replacing
 from .checkpoint import Checkpoint, make_callback
-from .errors import TrainError
+from .errors import TrainError, check_choice
 from .models import OPTIMIZERS, PRECISIONS, build_model, check_params
 
 STRATEGIES = ("mirrored", "multiworker")
@@ -43,12 +43,10 @@ class RunConfig:
         if not 0.0 <= self.validation_split < 1.0 or not self.lr > 0:
             raise TrainError(f"need 0 <= validation_split < 1 and lr > 0. Received: "
                              f"validation_split={self.validation_split}, lr={self.lr}")
-        if self.optimizer not in OPTIMIZERS:
-            raise TrainError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
-        if self.precision not in PRECISIONS:
-            raise TrainError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
-        if self.strategy not in (None, *STRATEGIES):
-            raise TrainError(f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGIES)}")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("precision", self.precision, PRECISIONS)
+        if self.strategy is not None:
+            check_choice("strategy", self.strategy, STRATEGIES)
 
     @property
     def identity(self) -> dict:
