@@ -205,16 +205,22 @@ def make_row(index: int, name: str, layer, before: Field, applied: Applied, inpu
                out.start, applied.padding, flags, tuple(inputs))
 
 
+def with_head(spec, head=None) -> tuple:
+    """Layers from a spec string or layer sequence, then those of ``head`` ('seed' or a spec), symbols kept.
+
+    >>> len(with_head("c3,", "seed"))
+    4
+    """
+    layers = parse(spec) if isinstance(spec, str) else tuple(spec)
+    return layers + parse(HEADS.get(head, head)) if head else layers
+
+
 def resolve(spec, head=None, symbols=None) -> tuple:
     """Layers from a spec string or layer sequence, with an optional head and symbol bindings."""
-    layers = parse(spec) if isinstance(spec, str) else tuple(spec)
-    if head:
-        head_spec = HEADS.get(head, head)
-        layers = layers + parse(head_spec)
+    layers = with_head(spec, head)
     if symbols:
         layers = bind(layers, dict(symbols))
-    texts = [t for t in (spec, head and HEADS.get(head, head)) if isinstance(t, str)]
-    if not symbols and len(texts) == 1 + bool(head) and not any("{" in t for t in texts):
+    elif isinstance(spec, str) and "{" not in spec and not (head and "{" in HEADS.get(head, head)):
         return layers  # strings without braces hold no symbols: skip the walk over every layer
     left = symbols_of(layers)
     if left:

@@ -117,12 +117,11 @@ def _analyze(args):
 def run_main(argv) -> int:
     args = main_parser().parse_args(argv)
     if args.symbolic:
-        from .analysis import HEADS
+        from .analysis import with_head
         from .symbolic import closed_forms
         if args.set:
             raise RFError("--symbolic keeps the symbols; drop --set, or drop --symbolic for numbers")
-        spec = args.spec + ("," + HEADS.get(args.head, args.head) if args.head else "")
-        cf = closed_forms(spec, args.input)
+        cf = closed_forms(with_head(args.spec, args.head), args.input)
         if args.json:
             _emit_json(cf.to_dict())
         else:

@@ -1,0 +1,17 @@
+"""Regressions found in review: each case names the behaviour it keeps."""
+
+import json
+
+from rfcalc.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_symbolic_with_a_head_accepts_the_trailing_comma_the_plain_path_accepts(capsys):
+    code, out, err = run(capsys, "c3,", "--head", "seed", "--symbolic", "--json")
+    assert code == 0 and err == ""
+    assert json.loads(out)["spec"] == "c3,flat,fc20,fc10/softmax"
