@@ -130,13 +130,17 @@ def with_weights(model, shape):
     return clone
 
 
-def _narrow(layer):
-    """A fresh copy of ``layer`` with one filter/unit: same fields, a fraction of the weights."""
-    cfg = layer.get_config()
+def _one_wide(cfg: dict) -> dict:
+    """A layer config with one filter/unit: same fields, a fraction of the weights."""
     for key in ("filters", "units", "depth_multiplier"):
         if key in cfg:
             cfg[key] = 1
-    return layer.__class__.from_config(cfg)
+    return cfg
+
+
+def _narrow(layer):
+    """A fresh copy of ``layer`` with one filter/unit."""
+    return layer.__class__.from_config(_one_wide(layer.get_config()))
 
 
 def _resized(model, shape):
@@ -204,9 +208,7 @@ def _clone_layer(layer, shrink: bool, support):
     if "activation" in cfg:
         cfg["activation"] = "linear"
     if shrink:
-        for key in ("filters", "units", "depth_multiplier"):
-            if key in cfg:
-                cfg[key] = 1
+        _one_wide(cfg)
     new = layer.__class__.from_config(cfg)
     if hasattr(new, "activation") and "activation" in cfg:
         new.activation = support
