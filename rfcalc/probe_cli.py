@@ -82,9 +82,11 @@ def _as_batch(img, shape):
 
 
 def _fmt(pair, sep="x"):
+    """Both axes always (``3x3``, ``1.5,2``); ``-`` for no value, on an axis or for the pair."""
+    from .render import fmt_num
     if pair is None:
         return "-"
-    return sep.join("-" if v is None else (str(int(v)) if float(v).is_integer() else f"{float(v):g}") for v in pair)
+    return sep.join("-" if v is None else fmt_num(v) for v in pair)
 
 
 def probe_table(result):
