@@ -50,6 +50,14 @@ def _tidy(e):
     return _collapse(e)
 
 
+def _linear(e, x):
+    """``(q, r)`` when ``e`` is ``q·x + r`` with ``q`` nonzero and free of ``x``; else None."""
+    q, r = sp.diff(e, x), e.subs(x, 0)
+    if q.has(x) or sp.expand(e - q * x - r) != 0 or q == 0:
+        return None
+    return q, r
+
+
 def _collapse(e):
     """``F((F(y) + b)/m) = F((y + b)/m)`` for F floor or ceiling, integer b, positive integer m."""
     if e.is_Add:
@@ -62,9 +70,10 @@ def _collapse(e):
         return e
     g, t = inner[0], sp.Dummy("t")
     line = arg.subs(g, t)
-    q, r = sp.diff(line, t), line.subs(t, 0)
-    if q.has(t) or sp.expand(line - q * t - r) != 0 or q == 0:
+    qr = _linear(line, t)
+    if qr is None:
         return e
+    q, r = qr
     if (1 / q).is_integer and (1 / q).is_positive and (r == 0 or (r / q).is_integer):
         return _collapse(type(e)(line.subs(t, g.args[0])))
     return e
@@ -198,10 +207,10 @@ def _size_map(out, x):
         return None, sp.Integer(1), c
     if not isinstance(rest, (sp.floor, sp.ceiling)):
         return None
-    arg = rest.args[0]
-    q, r = sp.diff(arg, x), arg.subs(x, 0)
-    if q.has(x) or sp.expand(arg - q * x - r) != 0 or q == 0:
+    qr = _linear(rest.args[0], x)
+    if qr is None:
         return None
+    q, r = qr
     m = 1 / q
     b = sp.expand(r * m + c * m)
     if not (m.is_integer and m.is_positive and (b == 0 or b.is_integer)):
