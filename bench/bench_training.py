@@ -26,27 +26,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VARIANTS = ("notebook", "tfdata", "tfdata+spe", "tfdata+spe+bf16")
 
 
-def _timer():
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        """Training-phase seconds per epoch (stops when validation starts)."""
-
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t0, self.cut = time.perf_counter(), None
-
-        def on_test_begin(self, logs=None):
-            if self.cut is None:
-                self.cut = time.perf_counter() - self.t0
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(self.cut if self.cut is not None else time.perf_counter() - self.t0)
-    return EpochTimer()
-
-
 def matmul_peak(n=2048, repeats=10, dtype="float32") -> float:
     """This CPU's practical peak: the best GFLOP/s of an n x n float32 matmul in TensorFlow."""
     import tensorflow as tf
@@ -67,12 +46,17 @@ def trial(variant, spec, data, epochs, batch_size, seed, spe):
     import numpy as np
 
     from rfcalc import analyze
+    from training.checkpoint import epoch_clock
     from training.models import build_model
     from training.pipeline import Pipelines, split_at
 
     keras.utils.set_random_seed(seed)
     expected = analyze(spec, input_shape=data.input_shape, head="seed").total_params
-    timer = _timer()
+    seconds = []  # training-phase seconds per epoch (validation excluded)
+
+    def timed(epoch, logs, train_seconds, wall_seconds):
+        seconds.append(train_seconds)
+
     base, *mods = variant.split("+")
     precision = "bf16" if "bf16" in mods else "float32"
     if base == "notebook":
@@ -81,25 +65,21 @@ def trial(variant, spec, data, epochs, batch_size, seed, spe):
         x_test = data.x_test.astype(np.float32) / 255.0
         model = build_model(spec, data.input_shape, expected_params=expected, precision=precision)
         model.fit(x, data.y_train, batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=0,
-                  callbacks=[timer])
+                  callbacks=[epoch_clock(timed)])
         _, acc = model.evaluate(x_test, data.y_test, verbose=0)
         n = split_at(len(x), 0.1)
     else:
         pipes = Pipelines(data, batch_size, 0.1, seed)
         model = build_model(spec, data.input_shape, steps_per_execution=spe if "spe" in mods else 1,
                             expected_params=expected, precision=precision)
-
-        class Epoch(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                pipes.epoch.assign(epoch)
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(pipes.train, validation_data=pipes.val, epochs=epochs, shuffle=False, verbose=0,
-                      callbacks=[Epoch(), timer])
+                      callbacks=[epoch_clock(timed, pipes)])
         _, acc = model.evaluate(pipes.test, verbose=0)
         n = pipes.n_train
-    return timer.seconds[1:], n, float(acc)
+    return seconds[1:], n, float(acc)
 
 
 def main(argv=None) -> int:

@@ -41,27 +41,42 @@ class Checkpoint:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def make_callback(checkpoint: Checkpoint, pipes, state: dict):
-    """A Keras callback: set the data epoch, time the training phase, save a checkpoint after each epoch."""
+def epoch_clock(on_epoch_end, pipes=None):
+    """A Keras callback that times each epoch and calls ``on_epoch_end(epoch, logs, train_seconds, wall_seconds)``.
+
+    ``train_seconds`` stops when validation starts (validation is not training time); ``wall_seconds`` is
+    the whole epoch. With ``pipes`` it also sets the data epoch at each epoch start.
+    """
     import keras
 
-    class _Epochs(keras.callbacks.Callback):
+    class _Clock(keras.callbacks.Callback):
+        _t0 = _train = None
+
         def on_epoch_begin(self, epoch, logs=None):
-            pipes.epoch.assign(epoch)
-            self._t0 = time.perf_counter()
-            self._train = None
+            if pipes is not None:
+                pipes.epoch.assign(epoch)
+            self._t0, self._train = time.perf_counter(), None
 
         def on_test_begin(self, logs=None):
-            if getattr(self, "_t0", None) is not None and self._train is None:
-                self._train = time.perf_counter() - self._t0  # validation is not training time
+            if self._t0 is not None and self._train is None:
+                self._train = time.perf_counter() - self._t0
 
         def on_epoch_end(self, epoch, logs=None):
             wall = time.perf_counter() - self._t0
-            for key, value in (logs or {}).items():
-                state["history"].setdefault(key, []).append(float(value))
-            state["epoch_train_seconds"].append(self._train if self._train is not None else wall)
-            state["epoch_wall_seconds"].append(wall)
-            state["epochs_done"] = epoch + 1
-            checkpoint.save(self.model, state)
+            on_epoch_end(epoch, logs or {}, wall if self._train is None else self._train, wall)
 
-    return _Epochs()
+    return _Clock()
+
+
+def make_callback(checkpoint: Checkpoint, pipes, state: dict):
+    """A Keras callback: set the data epoch, time the training phase, save a checkpoint after each epoch."""
+    def save(epoch, logs, train_seconds, wall_seconds):
+        for key, value in logs.items():
+            state["history"].setdefault(key, []).append(float(value))
+        state["epoch_train_seconds"].append(train_seconds)
+        state["epoch_wall_seconds"].append(wall_seconds)
+        state["epochs_done"] = epoch + 1
+        checkpoint.save(clock.model, state)
+
+    clock = epoch_clock(save, pipes)
+    return clock
