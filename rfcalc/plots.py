@@ -82,7 +82,12 @@ def plot_erf(result, path) -> str:
     return _save(fig, path)
 
 
-def _image(image_or_path):
+def read_image(image_or_path):
+    """An image as HxW or HxWx3 (floats scaled into [0, 1]): a file, ``cifar10:N``, or an array.
+
+    >>> read_image([[0.0, 2.0], [4.0, 4.0]]).tolist()
+    [[0.0, 0.5], [1.0, 1.0]]
+    """
     import numpy as np
     if isinstance(image_or_path, str) and image_or_path.lower().startswith("cifar10:"):
         from .cifar import load_test_image
@@ -131,7 +136,7 @@ def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=No
     >>> plot_rf_on_image(analyze("c3,p2,c3"), "cat.png", unit=(8, 8), path="rf.png")  # doctest: +SKIP
     'rf.png'
     """
-    img = _image(image_or_path)
+    img = read_image(image_or_path)
     h, w = analysis.input_shape[:2]
     if img.shape[:2] != (h, w):
         raise ShapeError(f"the image is {img.shape[0]}x{img.shape[1]} but the analysis input is {h}x{w}; "

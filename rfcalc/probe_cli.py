@@ -53,11 +53,6 @@ def _console():
     return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=False)
 
 
-def _read_image(path: str):
-    from .plots import _image
-    return _image(path)
-
-
 def _input_for_image(args, img):
     """The input shape: --input, else the image's HxW with 3 channels (1 for a grey image)."""
     if args.input is not None:
@@ -134,7 +129,10 @@ def run(args) -> int:
     >>> run(p.parse_args(["c3-2", "--input", "8x8x1", "--json"]))  # doctest: +SKIP
     0
     """
-    img = _read_image(args.image) if args.image else None
+    img = None
+    if args.image:
+        from .plots import read_image
+        img = read_image(args.image)
     shape = _input_for_image(args, img) if img is not None else args.input
     if args.erf:
         from .effective_rf import erf
