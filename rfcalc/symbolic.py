@@ -229,7 +229,9 @@ def _repeat(node: Repeat, st: _State) -> _State:
     probe = _State(size=xs, rf=(sp.Integer(0),) * 2, jump=(sp.Integer(1),) * 2, channels=st.channels)
     first = _fold(node.body, probe)
     later = _fold(node.body, replace(probe, channels=first.channels))
-    out = replace(st, notes=st.notes + tuple(t for t in first.notes + later.notes if t not in st.notes))
+    out = st
+    for text in first.notes + later.notes:
+        out = _note(out, text)
     rf, jump, size, iterates = [], [], [], []
     for axis in range(2):
         a, m = first.rf[axis], first.jump[axis]
