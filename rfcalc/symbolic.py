@@ -163,7 +163,7 @@ def _step(layer, st: _State) -> _State:
         return replace(st, size=size)
     if isinstance(layer, BatchNorm):
         c = st.channels
-        return replace(st, params=None if c is None else _add(st.params, 4 * c))
+        return replace(st, params=None if c is None else _add(st.params, sum(A.batchnorm_params(c))))
     if isinstance(layer, Identity):
         return st
     if isinstance(layer, Flatten):
