@@ -34,6 +34,8 @@ class Sweep:
         self.out_dir = Path(out_dir)
         self.results_path = self.out_dir / "results.json"
         self.current = None
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise TrainError(f"{self.out_dir} is a file, not a folder; choose another --out")
         try:
             runs = read_json(self.results_path, default=[])
         except (ValueError, OSError) as err:  # hand-edited or foreign file: say so, never overwrite it
