@@ -18,6 +18,7 @@ from .analysis import Analysis, analyze
 from .arithmetic import effective_kernel
 from .errors import RFError
 from .layers import SPATIAL, BatchNorm, Conv, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, ZeroPad
+from .render import fmt_num, fmt_pair
 
 _EN = dict(
     title='Receptive field of "{spec}" on a {shape} input',
@@ -98,17 +99,9 @@ LANGS = {"en": _EN, "ja": _JA}
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
-def _n(x) -> str:
-    x = Fraction(x)
-    return str(x.numerator) if x.denominator == 1 else str(float(x))
-
-
-def _pair(v, sep="×") -> str:
-    return f"{v[0]}" if v[0] == v[1] else f"{v[0]}{sep}{v[1]}"
-
-
-def _hw(v) -> str:
-    return f"{v[0]}×{v[1]}"
+def _hw(sizes) -> str:
+    """Sizes joined by ×: ``32×32``, or ``32×32×3`` for a shape."""
+    return "×".join(str(v) for v in sizes)
 
 
 def _axes(T, lines) -> list[str]:
@@ -125,26 +118,22 @@ def _window(T, row, l, m, prev) -> list[str]:
     (r0, j0, st0) = prev
     ke = [effective_kernel(k[a], d[a]) for a in range(2)]
     pads = row.padding
-    pad = T["same"].format(before=_pair([p[0] for p in pads]), after=_pair([p[1] for p in pads])) \
+    pad = T["same"].format(before=fmt_pair([p[0] for p in pads], "×"), after=fmt_pair([p[1] for p in pads], "×")) \
         if layer.padding == "same" else T["valid"]
     key = "pool" if isinstance(layer, Pool) else "dw" if isinstance(layer, DepthwiseConv) else \
         "sep" if isinstance(layer, SeparableConv) else "conv"
-    what = T[key].format(k=_hw(k), s=_pair(s), pad=pad, op=T.get(getattr(layer, "op", ""), ""))
+    what = T[key].format(k=_hw(k), s=fmt_pair(s, "×"), pad=pad, op=T.get(getattr(layer, "op", ""), ""))
     if d != (1, 1):
-        what += T["comma"] + T["dil"].format(d=_pair(d))
-    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw3(row.output_shape))]
+        what += T["comma"] + T["dil"].format(d=fmt_pair(d, "×"))
+    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
     if d != (1, 1):
         out += _axes(T, [f"k_eff = d·(k - 1) + 1 = {d[a]}·({k[a]} - 1) + 1 = {ke[a]}" for a in range(2)])
     out += _axes(T, [f"r_{l} = r_{m} + (k_eff - 1)·j_{m} = {r0[a]} + ({ke[a]} - 1)·{j0[a]} = {row.rf[a]}"
                      for a in range(2)])
     out += _axes(T, [f"j_{l} = j_{m}·s_{l} = {j0[a]}·{s[a]} = {row.jump[a]}" for a in range(2)])
-    out += _axes(T, [f"start_{l} = start_{m} + ((k_eff - 1)/2 - p_{l})·j_{m} = {_n(st0[a])} + (({ke[a]} - 1)/2 - "
-                     f"{pads[a][0]})·{j0[a]} = {_n(row.start[a])}" for a in range(2)])
+    out += _axes(T, [f"start_{l} = start_{m} + ((k_eff - 1)/2 - p_{l})·j_{m} = {fmt_num(st0[a])} + (({ke[a]} - 1)/2 - "
+                     f"{pads[a][0]})·{j0[a]} = {fmt_num(row.start[a])}" for a in range(2)])
     return out
-
-
-def _hw3(shape) -> str:
-    return "×".join(str(v) for v in shape)
 
 
 def _other(T, row, l, m, prev) -> list[str]:
@@ -154,14 +143,14 @@ def _other(T, row, l, m, prev) -> list[str]:
         what = T["zp" if isinstance(layer, ZeroPad) else "crop"].format(t=pads[0][0], b=pads[0][1], l=pads[1][0],
                                                                         r=pads[1][1])
         sign = "-" if isinstance(layer, ZeroPad) else "+"
-        out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw3(row.output_shape))]
+        out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
         out += _axes(T, [f"r_{l} = r_{m} = {row.rf[a]}" for a in range(2)])
         out += _axes(T, [f"j_{l} = j_{m} = {row.jump[a]}" for a in range(2)])
-        return out + _axes(T, [f"start_{l} = start_{m} {sign} {pads[a][0]}·j_{m} = {_n(prev[2][a])} {sign} "
-                               f"{pads[a][0]}·{prev[1][a]} = {_n(row.start[a])}" for a in range(2)])
+        return out + _axes(T, [f"start_{l} = start_{m} {sign} {pads[a][0]}·j_{m} = {fmt_num(prev[2][a])} {sign} "
+                               f"{pads[a][0]}·{prev[1][a]} = {fmt_num(row.start[a])}" for a in range(2)])
     what = T["merge"].format(names=T["comma"].join(row.inputs)) if len(row.inputs) > 1 else T["pointwise"]
-    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw3(row.output_shape))]
-    return out + [T["keep"].format(l=l, r=_hw(row.rf), j=_hw(row.jump), st=", ".join(_n(v) for v in row.start))]
+    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
+    return out + [T["keep"].format(l=l, r=_hw(row.rf), j=_hw(row.jump), st=", ".join(fmt_num(v) for v in row.start))]
 
 
 def _phrase(T, lang, rows) -> str:
@@ -204,8 +193,8 @@ def _at(T, a: Analysis, last, at):
         centre = last.start[axis] + idx * last.jump[axis]
         half = Fraction(last.rf[axis] - 1, 2)
         lo, hi = int(centre - half), int(centre + half)
-        lines.append(T["at_axis"].format(axis=T["axes"][axis], st=_n(last.start[axis]), i=idx, j=last.jump[axis],
-                                         c=_n(centre), half=_n(half), unit=unit, lo=lo, hi=hi))
+        lines.append(T["at_axis"].format(axis=T["axes"][axis], st=fmt_num(last.start[axis]), i=idx, j=last.jump[axis],
+                                         c=fmt_num(centre), half=fmt_num(half), unit=unit, lo=lo, hi=hi))
         if lo < 0:
             lines.append(T["in_pad"].format(unit=unit, lo=lo, hi=min(hi, -1), side=T["pad_side"][axis][0]))
         if hi > n - 1:
@@ -255,8 +244,8 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
         raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
     T = LANGS[lang]
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
-    lines = [T["title"].format(spec=a.spec, shape=_hw3(a.input_shape)), "", T["intro"], "",
-             T["input"].format(shape=_hw3(a.input_shape))]
+    lines = [T["title"].format(spec=a.spec, shape=_hw(a.input_shape)), "", T["intro"], "",
+             T["input"].format(shape=_hw(a.input_shape))]
     start = ((1, 1), (1, 1), (Fraction(0), Fraction(0)))
     prev, seen = start, {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
     spatial, last = [], None
@@ -280,7 +269,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     answer = T["answer"].format(phrase=_phrase(T, lang, spatial), region=_hw(a.rf))
     extra = []
     if a.jump != (1, 1):
-        extra.append(T["jump"].format(j=_pair(a.jump)))
+        extra.append(T["jump"].format(j=fmt_pair(a.jump, "×")))
     if a.rf_exceeds_input:
         extra.append(T["bigger"].format(hw=_hw(a.input_shape[:2])))
     lines += [""] + extra + [answer]
