@@ -185,8 +185,6 @@ def _at(T, a: Analysis, last, at):
                       f"and columns 0..{ow - 1}. Received: at=({i}, {j})")
     lines = ["", T["at_title"].format(i=i, j=j, name=last.name, hw=f"{oh}×{ow}")]
     spans, insides = [], []
-    gaps = any(r.flags and "skips" in r.flags or (isinstance(r.layer, SPATIAL) and r.layer.dilation != (1, 1))
-               for r in a.layers)
     for axis, idx in enumerate((i, j)):
         unit = T["rows" if axis == 0 else "cols"]
         n = a.input_shape[axis]
@@ -208,7 +206,7 @@ def _at(T, a: Analysis, last, at):
                                                                                       hi=inside[1]))
         spans.append((lo, hi))
         insides.append(inside)
-    if gaps:
+    if "holes" in last.flags:  # propagate's exact test of the field, not a guess from dilation and strides
         lines.append(T["gaps"])
     return (i, j), lines, tuple(spans), tuple(insides)
 
