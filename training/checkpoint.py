@@ -14,6 +14,12 @@ from pathlib import Path
 from .atomic import read_json, replacing, write_json
 
 
+def save_model(model, path) -> None:
+    """``model.save(path)``, atomically (through a temporary file that keeps the ``.keras`` Keras insists on)."""
+    with replacing(path, ".keras") as tmp:
+        model.save(tmp)
+
+
 class Checkpoint:
     """Where one run's checkpoint lives; ``load`` and ``save`` are the whole interface."""
 
@@ -27,9 +33,7 @@ class Checkpoint:
         return state if state and self.model_path.exists() else None
 
     def save(self, model, state: dict) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with replacing(self.model_path, ".keras") as tmp:
-            model.save(tmp)
+        save_model(model, self.model_path)
         write_json(self.state_path, state)
 
     def load_model(self):

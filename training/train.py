@@ -10,8 +10,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .atomic import replacing
-from .checkpoint import Checkpoint, make_callback
+from .checkpoint import Checkpoint, make_callback, save_model
 from .errors import TrainError, check_choice
 from .models import OPTIMIZERS, PRECISIONS, build_model, check_params
 
@@ -143,8 +142,7 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=()) -> 
             model.fit(pipes.train, validation_data=pipes.val, epochs=config.epochs, initial_epoch=initial,
                       shuffle=False, verbose=0, callbacks=[*cbs, *callbacks])
     test_loss, test_accuracy = model.evaluate(pipes.test, verbose=0)
-    with replacing(run_dir / "model.keras", ".keras") as tmp:
-        model.save(tmp)
+    save_model(model, run_dir / "model.keras")
     plot_result(state["history"], run_dir / "curves.png", title=f"{config.spec} on {config.dataset}")
     train_seconds = sum(state["epoch_train_seconds"])
     ips = pipes.n_train * config.epochs / train_seconds if train_seconds > 0 else None
