@@ -84,9 +84,12 @@ def load_batch(data: bytes, where: str):
     return np.ascontiguousarray(images), y.astype(np.uint8)
 
 
-def _from_folder(folder: Path) -> dict[str, bytes]:
+ALL_BATCHES = (*TRAIN_BATCHES, TEST_BATCH)
+
+
+def _from_folder(folder: Path, names=ALL_BATCHES) -> dict[str, bytes]:
     out = {}
-    for name in (*TRAIN_BATCHES, TEST_BATCH):
+    for name in names:
         path = folder / name
         if not path.is_file():
             raise DataError(f"{folder}: missing {name}; a complete {FOLDER}/ holds "
@@ -97,24 +100,32 @@ def _from_folder(folder: Path) -> dict[str, bytes]:
     return out
 
 
-def _from_archive(path: Path) -> dict[str, bytes]:
-    wanted = {f"{FOLDER}/{n}": n for n in (*TRAIN_BATCHES, TEST_BATCH)}
+def _archive_members(path: Path, names=ALL_BATCHES) -> dict[str, bytes]:
+    """The batches ``names`` that the archive holds, read into memory: nothing is extracted to disk."""
+    wanted = {f"{FOLDER}/{n}": n for n in names}
     out = {}
     try:
         with tarfile.open(path, "r:*") as tar:
-            for member in tar:  # read members into memory: nothing is extracted to disk
+            for member in tar:
                 name = wanted.get(member.name.lstrip("./"))
                 if name is None or not member.isfile():
                     continue
                 if member.size > MAX_MEMBER_BYTES:
                     raise DataError(f"{path}: member {member.name} declares {member.size} bytes; refusing it")
                 out[name] = tar.extractfile(member).read()
+                if len(out) == len(wanted):  # the rest of the archive need not be decompressed
+                    break
     except DataError:
         raise
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         raise DataError(f"{path}: not a readable tar.gz archive, perhaps truncated or corrupt "
                         f"({type(err).__name__}: {err})") from None
-    missing = [n for n in wanted.values() if n not in out]
+    return out
+
+
+def _from_archive(path: Path) -> dict[str, bytes]:
+    out = _archive_members(path)
+    missing = [n for n in ALL_BATCHES if n not in out]
     if missing:
         raise DataError(f"{path}: the archive lacks {FOLDER}/{missing[0]}; is it cifar-10-python.tar.gz?")
     return out
@@ -152,15 +163,11 @@ def _test_batch(root: Path) -> bytes | None:
     """The pickled test batch from the first place under ``root`` that has one, or None."""
     for place in places(Path(root)):
         if (place / TEST_BATCH).is_file():
-            return (place / TEST_BATCH).read_bytes()
+            return _from_folder(place, (TEST_BATCH,))[TEST_BATCH]
         if place.is_file() and place.name.endswith((".tar.gz", ".tgz", ".tar")):
-            try:
-                with tarfile.open(place, "r:*") as tar:
-                    for member in tar:
-                        if member.name.lstrip("./") == f"{FOLDER}/{TEST_BATCH}" and member.size <= MAX_MEMBER_BYTES:
-                            return tar.extractfile(member).read()
-            except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
-                raise DataError(f"{place}: not a readable tar.gz archive ({type(err).__name__}: {err})") from None
+            raw = _archive_members(place, (TEST_BATCH,)).get(TEST_BATCH)
+            if raw is not None:
+                return raw
     return None
 
 

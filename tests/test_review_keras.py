@@ -45,3 +45,14 @@ def test_erf_refuses_a_size_its_weights_do_not_fit():
                               keras.layers.Flatten(), keras.layers.Dense(3)])
     with pytest.raises(ShapeError, match=r"weights do not fit another size.*input_shape=\(12, 12, 1\)"):
         erf(model, input_shape=(12, 12, 1), samples=2)
+
+
+def test_a_test_batch_too_large_for_cifar_is_refused_before_it_is_read(tmp_path):
+    from rfcalc.cifar import FOLDER, MAX_MEMBER_BYTES, TEST_BATCH, load_test_image
+    from rfcalc.errors import DataError
+    folder = tmp_path / FOLDER
+    folder.mkdir()
+    with open(folder / TEST_BATCH, "wb") as fh:  # sparse: no disk used
+        fh.truncate(MAX_MEMBER_BYTES + 1)
+    with pytest.raises(DataError, match="far too large"):
+        load_test_image(0, data_dir=tmp_path)
