@@ -28,6 +28,11 @@ class Checkpoint:
         self.model_path = self.folder / "model.keras"
         self.state_path = self.folder / "state.json"
 
+    @classmethod
+    def of_run(cls, out_dir, config) -> "Checkpoint":
+        """The checkpoint of ``config``'s run in an output folder: ``out_dir/<slug>/checkpoint``."""
+        return cls(Path(out_dir) / config.slug / "checkpoint")
+
     def state(self) -> dict | None:
         state = read_json(self.state_path)
         return state if state and self.model_path.exists() else None

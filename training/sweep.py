@@ -50,13 +50,13 @@ class Sweep:
     def record(self, config, result: dict) -> None:
         self.runs = [r for r in self.runs if r.get("key") != config.key] + [result]
         write_json(self.results_path, self.runs)
-        Checkpoint(self.out_dir / config.slug / "checkpoint").remove()
+        Checkpoint.of_run(self.out_dir, config).remove()
 
     def resume_note(self) -> str:
         """Where an interrupted sweep stands, for the Ctrl-C message."""
         if self.current is None:
             return f"{len(self.runs)} runs finished in {self.results_path}"
-        state = Checkpoint(self.out_dir / self.current.slug / "checkpoint").state()
+        state = Checkpoint.of_run(self.out_dir, self.current).state()
         done = state["epochs_done"] if state else 0
         return (f"{len(self.runs)} runs finished in {self.results_path}; {self.current.spec} has "
                 f"{done}/{self.current.epochs} epochs checkpointed and resumes from epoch {done + 1}")

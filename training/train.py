@@ -106,7 +106,7 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=()) -> 
     import keras
 
     run_dir = Path(out_dir) / config.slug
-    ckpt = Checkpoint(run_dir / "checkpoint")
+    ckpt = Checkpoint.of_run(out_dir, config)
     state = ckpt.state()
     if state is not None and state.get("key") != config.key:
         state = None
