@@ -9,10 +9,10 @@ from a spec such as ``c{k}*{n}``); numeric analysis needs them bound, ``symbolic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Union
 
-from .errors import SpecError
+from .errors import SpecError, SymbolError
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,15 +220,6 @@ Node = Union[Layer, Repeat]
 SPATIAL = (Conv, DepthwiseConv, SeparableConv, Pool)
 
 
-def is_windowed(layer) -> bool:
-    """True for layers with a sliding window (conv and pooling).
-
-    >>> is_windowed(Pool("max", (2, 2))), is_windowed(BatchNorm())
-    (True, False)
-    """
-    return isinstance(layer, SPATIAL)
-
-
 MAX_LAYERS = 100_000  # a spec that expands past this is refused before anything is built
 
 
@@ -238,7 +229,6 @@ def _subst(value, values: dict):
             return value
         n = values[value.name]
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            from .errors import SymbolError
             raise SymbolError(f"symbol {value} must be bound to a positive integer. Received: {value.name}={n!r}")
         return n
     if isinstance(value, tuple):
@@ -277,8 +267,6 @@ def bind(nodes, values: dict) -> tuple:
     >>> bind((Repeat((Conv((Sym("k"), Sym("k"))),), Sym("n")),), {"k": 5, "n": 2})
     (Conv(kernel=(5, 5), stride=(1, 1), dilation=(1, 1), filters=32, padding='same', activation='relu', use_bias=True), Conv(kernel=(5, 5), stride=(1, 1), dilation=(1, 1), filters=32, padding='same', activation='relu', use_bias=True))
     """
-    from dataclasses import fields, replace
-
     out: list = []
 
     def emit(node):
@@ -289,7 +277,6 @@ def bind(nodes, values: dict) -> tuple:
                 out.append(Repeat(body, count))
                 return
             if len(out) + len(body) * count > MAX_LAYERS:
-                from .errors import SpecError
                 raise SpecError(f"the spec expands to {len(body) * count:,} layers; rfcalc analyses at most {MAX_LAYERS:,}")
             out.extend(body * count)
             return
