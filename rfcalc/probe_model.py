@@ -15,12 +15,13 @@ import os
 from dataclasses import dataclass, field
 
 from .errors import RFError, ShapeError
+from .keras_in import PASS_THROUGH
 
-_IDENTITY = {  # layers that do not move the field; as identities they cannot zero a gradient
-    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Dropout", "SpatialDropout2D",
-    "GaussianNoise", "GaussianDropout", "AlphaDropout", "Rescaling", "Normalization",
-    "LayerNormalization", "GroupNormalization", "UnitNormalization", "BatchNormalization",
-    "ActivityRegularization",
+# layers that do not move the field (the adapter's pass-through list, and those with per-channel
+# weights); as identities they cannot zero a gradient
+_IDENTITY = PASS_THROUGH | {
+    "PReLU", "Normalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+    "BatchNormalization", "ActivityRegularization",
 }
 _MEMORY = 256 * 2 ** 20  # bytes of activations per gradient pass before the batch is split
 
