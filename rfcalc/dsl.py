@@ -173,17 +173,15 @@ class _Parser:
                 self.fail(f"{op} needs a unit count, as in fc20", at, len(token))
             opts = self.options(rest, rest_at, "/a")
             return Dense(_number(k.lstrip("-")), **opts)
-        if k and k.startswith("-"):
-            if op != "conv":
-                self.fail(f"unknown layer {token!r}", at, len(token))
+        if k and k.startswith("-"):  # only fc/dense take "-units"; conv3-64 puts the filters after the kernel
+            self.fail(f"unknown layer {token!r}", at, len(token))
         if op in ("zp", "crop"):
             pm = _PADS.fullmatch(token[len(op):])
             if not pm:
                 self.fail(f"{op} takes pixels as zp1, zp1x2 or zp0:1x0:1 (top:bottom x left:right)", at, len(token))
             t, b, l, r = pm.groups()
-            pads = ((int(t), int(b or t)), (int(l or t), int(r or l or t)))
-            if l is None and (b is not None):
-                pads = (pads[0], pads[0])
+            rows = (int(t), int(b or t))
+            pads = (rows, rows if l is None else (int(l), int(r or l)))
             return ZeroPad(pads) if op == "zp" else Crop(pads)
         if op in ("maxpool", "avgpool", "p", "a"):
             kind = "max" if op in ("maxpool", "p") else "avg"
@@ -194,8 +192,6 @@ class _Parser:
             size = (_number(k), _number(k2 or k))
             opts = self.options(rest, rest_at, "s/p")
             return Pool(kind, size, opts.get("s"), opts.get("padding", "valid"))
-        if op == "conv" and k.startswith("-"):
-            self.fail(f"unknown layer {token!r}", at, len(token))
         kernel = (_number(k), _number(k2 or k))
         if op in ("c", "conv"):
             opts = self.options(rest, rest_at, "sd-/pa")
