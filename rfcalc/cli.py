@@ -105,12 +105,10 @@ def _emit_json(data) -> None:
 def _analyze(args):
     from .analysis import analyze
     spec = args.spec
-    if getattr(args, "identity", None) or spec.startswith("keras:") or spec.lower().endswith((".keras", ".h5", ".hdf5")):
-        from .keras_io import analyze_source, is_model_source
-        if is_model_source(spec):
+    if args.identity or spec.startswith("keras:") or spec.lower().endswith((".keras", ".h5", ".hdf5")):
+        from .keras_io import analyze_source, is_model_source  # only then: a plain spec skips the adapters
+        if is_model_source(spec):  # a missing model file fails in analyze_source, as a file
             return analyze_source(spec, input_shape=args.input, identity=tuple(args.identity))
-        if not spec.startswith("keras:") and spec.lower().endswith((".keras", ".h5", ".hdf5")):
-            raise RFError(f"no such model file: {spec}")
     return analyze(spec, args.input or (32, 32, 3), args.head, dict(args.set) or None)
 
 
