@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 
+from .effective_rf import erf  # noqa: F401 (re-exported: rfcalc.erf, rfcalc.probes.erf)
 from .errors import RFError
 from .probe_model import bbox, gradient_support, resolve_target, support_model
 
@@ -238,13 +239,3 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     top = layer if layer in kept else probes[-1].name
     return ProbeResult(target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes,
                        time.perf_counter() - t0, analysis)
-
-
-def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, seed=0):
-    """The effective receptive field (Luo et al. 2016); see ``rfcalc.effective_rf.erf``.
-
-    >>> erf("c3,c3", input_shape="16x16x1", samples=4).sides[0.99]  # doctest: +SKIP
-    5
-    """
-    from .effective_rf import erf as _erf
-    return _erf(model_or_spec, input_shape=input_shape, layer=layer, samples=samples, images=images, seed=seed)
