@@ -117,6 +117,10 @@ def with_weights(model, shape):
     """``model`` on input ``shape`` with its own weights: itself when it fits, else a clone carrying them.
 
     An ERF is a property of the weights; a clone with fresh ones would measure another network.
+
+    >>> model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)])  # doctest: +SKIP
+    >>> with_weights(model, (12, 12, 1)).inputs[0].shape  # doctest: +SKIP
+    (None, 12, 12, 1)
     """
     shape = tuple(shape)
     if _fits(model, shape):
