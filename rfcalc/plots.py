@@ -115,16 +115,20 @@ def read_image(image_or_path):
     return img
 
 
-def _spatial_row(analysis, layer):
-    if layer is not None:
-        row = analysis.row(layer)
-        if not row.spatial:
-            raise RFError(f"layer {layer!r} ({row.kind}) has no spatial output; its field is the whole input")
-        return row
+def _spatial_rows(analysis) -> list:
     rows = [r for r in analysis.layers if r.spatial]
     if not rows:
         raise RFError(f"{analysis.spec!r} has no spatial layer")
-    return rows[-1]
+    return rows
+
+
+def _spatial_row(analysis, layer):
+    if layer is None:
+        return _spatial_rows(analysis)[-1]
+    row = analysis.row(layer)
+    if not row.spatial:
+        raise RFError(f"layer {layer!r} ({row.kind}) has no spatial output; its field is the whole input")
+    return row
 
 
 def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=None) -> str:
@@ -177,9 +181,7 @@ def plot_rf_growth(analysis, path) -> str:
     >>> plot_rf_growth(analyze("c3,c3,p2,c3,c3,p2"), "growth.png")  # doctest: +SKIP
     'growth.png'
     """
-    rows = [r for r in analysis.layers if r.spatial]
-    if not rows:
-        raise RFError(f"{analysis.spec!r} has no spatial layer")
+    rows = _spatial_rows(analysis)
     fig = _figure(max(6, 0.45 * len(rows) + 3), 4)
     ax = fig.add_subplot(1, 1, 1)
     x = list(range(1, len(rows) + 1))
