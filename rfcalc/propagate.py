@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import prod
 
 from . import arithmetic as A
 from .errors import ShapeError, SymbolError
@@ -138,8 +139,8 @@ def _with_channels(field: Field, c: int) -> Field:
 def _conv(layer, field: Field) -> Applied:
     (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.stride, layer.dilation
     _numbers(layer, kh, kw, sh, sw, dh, dw)
-    c_in = field.shape[-1] if field.spatial else None
     (oh, ow), pads, out, flags = _window(layer, field, layer.kernel, layer.stride, layer.dilation, layer.padding)
+    c_in = field.shape[-1]  # _window has checked that the input is (H, W, C)
     if isinstance(layer, Conv):
         (f,) = _numbers(layer, layer.filters)
         params = A.conv_params(kh, kw, c_in, f, layer.use_bias)
@@ -209,10 +210,7 @@ def apply_layer(layer, field: Field) -> Applied:
     if isinstance(layer, GlobalPool):
         return Applied(_flat((_spatial_input(layer, field)[-1],)))
     if isinstance(layer, Flatten):
-        n = 1
-        for d in field.shape:
-            n *= d
-        return Applied(_flat((n,)))
+        return Applied(_flat((prod(field.shape),)))
     if isinstance(layer, Dense):
         return _dense(layer, field)
     if isinstance(layer, ZeroPad):
