@@ -58,11 +58,16 @@ class Row:
         return self.rf is not None
 
     @property
-    def eff_pad(self) -> Pair | None:
-        """Effective padding: how far the field of output unit 0 reaches before input pixel 0."""
+    def span(self) -> tuple[Pair, Pair] | None:
+        """Per axis, the first and last input pixel in the field of output unit 0 (negative: padding)."""
         if self.rf is None:
             return None
-        return tuple(int(Fraction(r - 1, 2) - s) for r, s in zip(self.rf, self.start))
+        return tuple((int(s - Fraction(r - 1, 2)), int(s + Fraction(r - 1, 2))) for r, s in zip(self.rf, self.start))
+
+    @property
+    def eff_pad(self) -> Pair | None:
+        """Effective padding: how far the field of output unit 0 reaches before input pixel 0."""
+        return None if self.rf is None else tuple(-lo for lo, _ in self.span)
 
     def to_dict(self) -> dict:
         pair = (lambda v: list(v) if v is not None else None)

@@ -190,7 +190,7 @@ def _at(T, a: Analysis, last, at):
         n = a.input_shape[axis]
         centre = last.start[axis] + idx * last.jump[axis]
         half = Fraction(last.rf[axis] - 1, 2)
-        lo, hi = int(centre - half), int(centre + half)
+        lo, hi = (p + idx * last.jump[axis] for p in last.span[axis])
         lines.append(T["at_axis"].format(axis=T["axes"][axis], st=fmt_num(last.start[axis]), i=idx, j=last.jump[axis],
                                          c=fmt_num(centre), half=fmt_num(half), unit=unit, lo=lo, hi=hi))
         if lo < 0:

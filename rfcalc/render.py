@@ -197,11 +197,7 @@ def layer_text(a, row) -> str:
     lines.append(f"  receptive field {fmt_field(row.rf)}, jump {fmt_pair(row.jump)}, start {fmt_pair(row.start, ', ')}")
     if row.rf_min != row.rf:
         lines.append(f"  smallest field over all paths {fmt_field(row.rf_min)}")
-    spans = []
-    for axis, label in ((0, "rows"), (1, "columns")):
-        lo = row.start[axis] - Fraction(row.rf[axis] - 1, 2)
-        hi = row.start[axis] + Fraction(row.rf[axis] - 1, 2)
-        spans.append(f"{label} {fmt_num(lo)}..{fmt_num(hi)}")
+    spans = [f"{label} {lo}..{hi}" for label, (lo, hi) in zip(("rows", "columns"), row.span)]
     lines.append(f"  output unit (0, 0) reads input {', '.join(spans)} (negative = padding)")
     lines.append(f"  unit (i, j) is centred at input (start + i*jump, start + j*jump); effective padding "
                  f"{fmt_pair(row.eff_pad)}")
