@@ -53,10 +53,12 @@ def _spread(cover, rf: int, taps: int, spacing: int):
     """The cover after a window of ``taps`` taps ``spacing`` pixels apart; None when contiguous."""
     if cover is None and (taps == 1 or spacing <= rf):
         return None  # shifted copies of a full span that overlap or touch: still full
-    mask = (1 << rf) - 1 if cover is None else cover
-    out = 0
-    for t in range(taps):
-        out |= mask << (t * spacing)
+    out = (1 << rf) - 1 if cover is None else cover
+    have = 1  # out holds `have` taps; doubling takes log2(taps) shifts of a mask that may be rf bits wide
+    while have < taps:
+        more = min(have, taps - have)
+        out |= out << (more * spacing)
+        have += more
     return None if out & (out + 1) == 0 else out
 
 
