@@ -21,7 +21,7 @@ from . import arithmetic as A
 from .dsl import format_spec, parse
 from .errors import ShapeError, SpecError, SymbolError
 from .layers import (
-    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Repeat,
+    SPATIAL, BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Repeat,
     SeparableConv, Sym, ZeroPad, symbols_of,
 )
 
@@ -108,11 +108,16 @@ def _note(st: _State, text: str) -> _State:
     return st if text in st.notes else replace(st, notes=st.notes + (text,))
 
 
-def _windowed(layer, st: _State) -> _State:
-    name = layer.keras_class
+def _need_spatial(layer, st: _State) -> None:
     if not st.spatial:
+        name = layer.keras_class
         raise ShapeError(f"{name} needs a spatial input (H, W, C); the spatial extent ended earlier. "
                          f"Received: {name} after Flatten/GlobalPooling")
+
+
+def _windowed(layer, st: _State) -> _State:
+    name = layer.keras_class
+    _need_spatial(layer, st)
     dil = layer.dilation
     size, rf, jump = [], [], []
     for axis in range(2):
@@ -152,11 +157,10 @@ def _windowed(layer, st: _State) -> _State:
 def _step(layer, st: _State) -> _State:
     if isinstance(layer, Repeat):
         return _repeat(layer, st)
-    if isinstance(layer, (Conv, DepthwiseConv, SeparableConv, Pool)):
+    if isinstance(layer, SPATIAL):
         return _windowed(layer, st)
     if isinstance(layer, (ZeroPad, Crop)):
-        if not st.spatial:
-            raise ShapeError(f"{layer.keras_class} needs a spatial input (H, W, C). Received: it after Flatten")
+        _need_spatial(layer, st)
         sign = 1 if isinstance(layer, ZeroPad) else -1
         pads = layer.pads if sign > 0 else layer.crops
         size = tuple(None if n is None else n + sign * (p[0] + p[1]) for n, p in zip(st.size, pads))
@@ -173,8 +177,7 @@ def _step(layer, st: _State) -> _State:
         feats = None if None in (h, w, st.channels) else h * w * st.channels
         return replace(st, spatial=False, channels=feats)
     if isinstance(layer, GlobalPool):
-        if not st.spatial:
-            raise ShapeError(f"{layer.keras_class} needs a spatial input (H, W, C). Received: it after Flatten")
+        _need_spatial(layer, st)
         return replace(st, spatial=False)
     if isinstance(layer, Dense):
         u, c = _num(layer.units), st.channels
