@@ -132,6 +132,7 @@ class _Parser:
 
     def options(self, rest: str, at: int, allowed: str) -> dict:
         opts: dict = {}
+        seen: set = set()  # names set so far: /valid/same would otherwise let the last one win
         i = 0
         while i < len(rest):
             m = _OPTION.match(rest, i)
@@ -157,12 +158,11 @@ class _Parser:
                 opts[key] = (a, b) if key in "sd" else a
                 if key == "m" and m.group("b"):
                     self.fail("a depth multiplier is one number", at + i, m.end() - i)
-            if name in opts.get("_seen", ()):  # /valid/same would otherwise let the last one win
+            if name in seen:
                 self.fail(f"option {m.group()!r} is given twice" if key != "/" else
                           f"option {m.group()!r} sets the {name.replace('use_', '')} a second time", at + i, m.end() - i)
-            opts.setdefault("_seen", set()).add(name)
+            seen.add(name)
             i = m.end()
-        opts.pop("_seen", None)
         return opts
 
     def build(self, m, token: str, at: int):
