@@ -198,7 +198,7 @@ def keras_name(class_name: str) -> str:
 
 
 def make_row(index: int, name: str, layer, before: Field, applied: Applied, input_hw, inputs=()) -> Row:
-    """A Row from one applied layer; adds the ``rf>input`` flag."""
+    """A Row from one applied layer; adds the ``rf>input`` and ``holes`` flags."""
     out = applied.field
     flags = applied.flags
     if out.rf is not None and any(r > n for r, n in zip(out.rf, input_hw)):

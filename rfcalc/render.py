@@ -31,7 +31,7 @@ def fmt_int(n: int) -> str:
 
 
 def fmt_pair(pair, sep: str = "x") -> str:
-    """``5x5``, or ``7x3`` when the axes differ; ``-`` for no value.
+    """``5`` when both axes agree, else ``7x3``; ``-`` for no value.
 
     >>> fmt_pair((5, 5)), fmt_pair((7, 3)), fmt_pair(None)
     ('5', '7x3', '-')
