@@ -205,6 +205,8 @@ def make_row(index: int, name: str, layer, before: Field, applied: Applied, inpu
         flags = flags + ("rf>input",)
     if out.holes:
         flags = flags + ("holes",)
+    elif out.holes_untracked:
+        flags = flags + ("holes?",)
     return Row(index, name, layer.keras_class, format_layer(layer), layer, before.shape, out.shape,
                applied.trainable, applied.non_trainable, applied.macs, out.rf, out.rf_min, out.jump,
                out.start, applied.padding, flags, tuple(inputs))

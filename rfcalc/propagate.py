@@ -37,7 +37,7 @@ class Field:
     start: tuple[Fraction, Fraction] | None = (Fraction(0), Fraction(0))
     # Per axis, which pixels of its span the field of unit 0 reads: None when all of them, else a
     # bit mask (bit b = the b-th pixel of the span). Holes come from dilation, or from a stride
-    # that an earlier window did not cover (gridding).
+    # that an earlier window did not cover (gridding). UNTRACKED: a field too wide to follow.
     cover: tuple[int | None, int | None] = (None, None)
 
     @property
@@ -46,13 +46,25 @@ class Field:
 
     @property
     def holes(self) -> bool:
-        return self.rf is not None and self.cover != (None, None)
+        """The field of unit 0 spans pixels it does not read (known exactly)."""
+        return self.rf is not None and any(c not in (None, UNTRACKED) for c in self.cover)
+
+    @property
+    def holes_untracked(self) -> bool:
+        """The field is too wide to follow and may have holes."""
+        return self.rf is not None and UNTRACKED in self.cover and not self.holes
+
+
+MAX_COVER_BITS = 1 << 20  # holes are followed exactly in fields up to this wide (a 128 KiB mask)
+UNTRACKED = -1  # a cover past MAX_COVER_BITS: the field may have holes; rf, jump and start stay exact
 
 
 def _spread(cover, rf: int, taps: int, spacing: int):
     """The cover after a window of ``taps`` taps ``spacing`` pixels apart; None when contiguous."""
     if cover is None and (taps == 1 or spacing <= rf):
         return None  # shifted copies of a full span that overlap or touch: still full
+    if cover == UNTRACKED or rf + (taps - 1) * spacing > MAX_COVER_BITS:
+        return UNTRACKED  # strided dilated stacks double their width per layer: do not follow them
     out = (1 << rf) - 1 if cover is None else cover
     have = 1  # out holds `have` taps; doubling takes log2(taps) shifts of a mask that may be rf bits wide
     while have < taps:
@@ -263,12 +275,27 @@ def merge_fields(fields, concat_axis: int | None = None) -> Applied:
         hi = max(f.start[i] + Fraction(f.rf[i] - 1, 2) for f in spatial)
         rf.append(int(hi - lo) + 1)
         start.append((lo + hi) / 2)
-        union = 0
-        for f, low in zip(spatial, lows):
-            mask = (1 << f.rf[i]) - 1 if f.cover[i] is None else f.cover[i]
-            union |= mask << int(low - lo)
-        cover.append(None if union & (union + 1) == 0 else union)
+        cover.append(_union_cover(spatial, lows, lo, i, rf[-1]))
     rf_min = tuple(min(f.rf_min[i] for f in spatial) for i in range(2))
     aligned = all(f.jump == spatial[0].jump and f.start == spatial[0].start for f in spatial)
     out = Field(shape, tuple(rf), rf_min, spatial[0].jump, tuple(start), tuple(cover))
     return Applied(out, flags=() if aligned else ("misaligned",))
+
+
+def _union_cover(fields, lows, lo, i: int, width: int):
+    """The cover of the union of the fields (each starting at ``lows[k]``) on axis ``i``."""
+    if all(f.cover[i] is None for f in fields):  # full spans: a hole only where they do not touch
+        reach = None
+        for low, f in sorted(zip(lows, fields), key=lambda p: p[0]):
+            if reach is not None and low > reach + 1:
+                break
+            reach = max(reach if reach is not None else low, low + f.rf[i] - 1)
+        else:
+            return None
+    if width > MAX_COVER_BITS or any(f.cover[i] == UNTRACKED for f in fields):
+        return UNTRACKED
+    union = 0
+    for f, low in zip(fields, lows):
+        mask = (1 << f.rf[i]) - 1 if f.cover[i] is None else f.cover[i]
+        union |= mask << int(low - lo)
+    return None if union & (union + 1) == 0 else union

@@ -18,6 +18,7 @@ FLAG_HELP = {
     "drops": "'valid' leaves the last rows/columns of its input unread",
     "misaligned": "merged branches have different jumps or centres",
     "holes": "the field has holes: dilation or an earlier stride skips pixels inside it (gridding)",
+    "holes?": "the field may have holes: they are followed exactly in fields up to 1,048,576 pixels wide",
 }
 
 

@@ -312,3 +312,21 @@ def test_shape_errors_name_the_layer_and_the_sizes(spec, shape, words):
         analyze(spec, shape)
     for w in words:
         assert w in str(err.value)
+
+
+def test_holes_in_fields_too_wide_to_follow_are_said_to_be_possible_not_guessed():
+    # each c3s2d2 doubles the jump, so the field (and an exact hole mask) doubles per layer:
+    # past 2**20 pixels rfcalc stops following holes and says 'holes?', with rf/jump/start exact
+    a = analyze("c3s2d2*40", (64, 64, 1))
+    flags = [r.flags for r in a.layers]
+    assert all("holes" in f for f in flags[:18]) and all("holes?" in f for f in flags[-5:])
+    assert a.rf == (2 ** 42 - 3,) * 2 and a.jump == (2 ** 40,) * 2  # rf_n = 1 + 4·(2^n − 1)
+
+
+def test_merging_huge_full_fields_needs_no_mask():
+    from rfcalc.propagate import Field, merge_fields
+
+    big = Field((4, 4, 1), (2 ** 50, 2 ** 50), (2 ** 50, 2 ** 50), (2 ** 48, 2 ** 48))
+    small = Field((4, 4, 1), (3, 3), (3, 3), (2 ** 48, 2 ** 48))
+    out = merge_fields([big, small]).field
+    assert out.rf == (2 ** 50, 2 ** 50) and out.cover == (None, None) and not out.holes
