@@ -16,6 +16,8 @@ import sys
 import warnings
 
 from . import argtypes
+from .render import console
+from .sources import is_model_source
 from .errors import RFError
 
 # optional packages and the extra that installs each
@@ -93,11 +95,6 @@ def probe_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _console():
-    from rich.console import Console
-    return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=False)
-
-
 def _emit_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -105,10 +102,11 @@ def _emit_json(data) -> None:
 def _analyze(args):
     from .analysis import analyze
     spec = args.spec
-    if args.identity or spec.startswith("keras:") or spec.lower().endswith((".keras", ".h5", ".hdf5")):
-        from .keras_io import analyze_source, is_model_source  # only then: a plain spec skips the adapters
-        if is_model_source(spec):  # a missing model file fails in analyze_source, as a file
-            return analyze_source(spec, input_shape=args.input, identity=tuple(args.identity))
+    if is_model_source(spec):  # a missing model file fails in analyze_source, as a file
+        from .keras_io import analyze_source  # only here: a plain spec skips the Keras adapters
+        return analyze_source(spec, input_shape=args.input, identity=tuple(args.identity))
+    if args.identity:
+        raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")
     return analyze(spec, args.input or (32, 32, 3), args.head, dict(args.set) or None)
 
 
@@ -123,7 +121,7 @@ def run_main(argv) -> int:
         if args.json:
             _emit_json(cf.to_dict())
         else:
-            _console().print(cf)
+            console().print(cf)
         return 0
     analysis = _analyze(args)
     if args.layer:
@@ -132,13 +130,13 @@ def run_main(argv) -> int:
             _emit_json(row.to_dict())
         else:
             from .render import layer_text
-            _console().print(layer_text(analysis, row))
+            console().print(layer_text(analysis, row))
         return 0
     if args.json:
         _emit_json(analysis.to_dict())
     else:
         from .render import table
-        _console().print(table(analysis, max_rows=None if args.all else 200))
+        console().print(table(analysis, max_rows=None if args.all else 200))
     return 0
 
 
@@ -158,7 +156,7 @@ def run_compare(argv) -> int:
     if args.json:
         _emit_json(result.to_dict())
     else:
-        _console().print(result)
+        console().print(result)
     return 0
 
 

@@ -24,6 +24,7 @@ from .keras_in import ELEMENTWISE_OPS, as_identity, elementwise_merge, map_layer
 from .keras_out import to_keras
 from .layers import Identity
 from .propagate import Applied, input_field
+from .sources import MODEL_SUFFIXES, PREFIX, is_model_source
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "load_model_source", "analyze_source", "AlignmentWarning"]
 
@@ -180,22 +181,6 @@ def from_keras(model, input_shape=None, identity=()):
     if missing:
         raise RFError(f"identity names no layer of '{model.name}'. Received: {', '.join(missing)}")
     return Analysis(model.name, shapes[0], tuple(walk.rows))
-
-
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-PREFIX = "keras:"
-
-
-def is_model_source(arg: str) -> bool:
-    """True when a CLI argument names a model (a .keras/.h5/.hdf5 path, or ``keras:Name``) rather than a spec.
-
-    A path with one of those suffixes counts even when missing, so that it fails as a file, not as a spec.
-
-    >>> is_model_source("model.keras"), is_model_source("keras:MobileNetV2"), is_model_source("c3*3")
-    (True, True, False)
-    """
-    arg = arg.strip()
-    return arg.startswith(PREFIX) or arg.lower().endswith(MODEL_SUFFIXES)
 
 
 def _first_line(err: Exception) -> str:

@@ -20,6 +20,7 @@ import json
 import sys
 
 from . import argtypes
+from .render import console
 from .errors import RFError, ShapeError
 
 
@@ -46,11 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "cifar10:N takes test image N of CIFAR-10 from Keras's cache")
     parser.add_argument("--unit", metavar="ROW,COL", type=argtypes.pixel, default=None,
                         help="output unit drawn with --image --plot (default: the centre one)")
-
-
-def _console():
-    from rich.console import Console
-    return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=False)
 
 
 def _input_for_image(args, img):
@@ -145,7 +141,7 @@ def run(args) -> int:
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         else:
-            _console().print(erf_table(result))
+            console().print(erf_table(result))
         return 0
     from .probes import probe
     result = probe(args.target, input_shape=shape, layer=args.layer)
@@ -159,5 +155,5 @@ def run(args) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
-        _console().print(probe_table(result))
+        console().print(probe_table(result))
     return 0 if result.agree else 1

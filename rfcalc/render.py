@@ -159,6 +159,15 @@ def table(a, max_rows: int | None = 200):
     return t
 
 
+def console():
+    """The console the commands print to: the terminal's width, or 120 columns into a pipe."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=False)
+
+
 def to_text(a, width: int = 120) -> str:
     """Plain text of the table (no colour), as ``str(analysis)`` shows it."""
     from io import StringIO

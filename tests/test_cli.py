@@ -76,6 +76,7 @@ def test_compare_shows_same_field_fewer_weights(capsys):
     (["c3", "--layer", "nope"], "no layer named 'nope'"),
     (["compare", "c3", "x9"], "unknown layer 'x9'"),
     (["missing.keras"], "missing.keras"),
+    (["c3,c3", "--identity", "foo"], "--identity names layers of a Keras model"),
 ])
 def test_bad_input_is_one_message_and_exit_2(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
