@@ -64,6 +64,14 @@ class Row:
             return None
         return tuple((int(s - Fraction(r - 1, 2)), int(s + Fraction(r - 1, 2))) for r, s in zip(self.rf, self.start))
 
+    def centre(self, unit) -> tuple[Fraction, Fraction]:
+        """The input position of the centre of output unit ``(i, j)``'s field: start + unit·jump.
+
+        >>> analyze("c3,c3,p2").layers[2].centre((3, 5))
+        (Fraction(13, 2), Fraction(21, 2))
+        """
+        return tuple(s + u * j for s, u, j in zip(self.start, unit, self.jump))
+
     @property
     def eff_pad(self) -> Pair | None:
         """Effective padding: how far the field of output unit 0 reaches before input pixel 0."""

@@ -198,7 +198,7 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             row = None
         if row is not None and row.spatial:  # a map made from a global pool has no field to centre on
             rf = row.rf
-            centre = tuple(row.start[a] + unit[a] * row.jump[a] for a in (0, 1))
+            centre = row.centre(unit)
     if centre is None:  # no analysis: centre on the centroid, to the nearest half pixel
         centre = tuple(Fraction(round(2 * c), 2) for c in centroid)
     sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}

@@ -185,10 +185,11 @@ def _at(T, a: Analysis, last, at):
                       f"and columns 0..{ow - 1}. Received: at=({i}, {j})")
     lines = ["", T["at_title"].format(i=i, j=j, name=last.name, hw=f"{oh}×{ow}")]
     spans, insides = [], []
+    centres = last.centre((i, j))
     for axis, idx in enumerate((i, j)):
         unit = T["rows" if axis == 0 else "cols"]
         n = a.input_shape[axis]
-        centre = last.start[axis] + idx * last.jump[axis]
+        centre = centres[axis]
         half = Fraction(last.rf[axis] - 1, 2)
         lo, hi = (p + idx * last.jump[axis] for p in last.span[axis])
         lines.append(T["at_axis"].format(axis=T["axes"][axis], st=fmt_num(last.start[axis]), i=idx, j=last.jump[axis],

@@ -152,7 +152,7 @@ def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=No
     unit = tuple(int(u) for u in unit)
     if not (0 <= unit[0] < oh and 0 <= unit[1] < ow):
         raise RFError(f"{row.name} has {oh}x{ow} output units. Received: unit={unit}")
-    centre = tuple(row.start[a] + unit[a] * row.jump[a] for a in (0, 1))
+    centre = row.centre(unit)
     fig = _figure(5.5, 5.5)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_facecolor("#e6e6e6")  # outside the image: the zero padding the field may reach into
