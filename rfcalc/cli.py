@@ -16,7 +16,7 @@ import sys
 import warnings
 
 from . import argtypes
-from .render import console
+from .render import show
 from .sources import is_model_source
 from .errors import RFError
 
@@ -121,7 +121,7 @@ def run_main(argv) -> int:
         if args.json:
             _emit_json(cf.to_dict())
         else:
-            console().print(cf)
+            show(cf)
         return 0
     analysis = _analyze(args)
     if args.layer:
@@ -130,13 +130,13 @@ def run_main(argv) -> int:
             _emit_json(row.to_dict())
         else:
             from .render import layer_text
-            console().print(layer_text(analysis, row))
+            show(layer_text(analysis, row))
         return 0
     if args.json:
         _emit_json(analysis.to_dict())
     else:
         from .render import table
-        console().print(table(analysis, max_rows=None if args.all else 200))
+        show(table(analysis, max_rows=None if args.all else 200))
     return 0
 
 
@@ -156,7 +156,7 @@ def run_compare(argv) -> int:
     if args.json:
         _emit_json(result.to_dict())
     else:
-        console().print(result)
+        show(result)
     return 0
 
 

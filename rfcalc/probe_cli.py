@@ -20,7 +20,7 @@ import json
 import sys
 
 from . import argtypes
-from .render import console
+from .render import show
 from .errors import RFError, ShapeError
 
 
@@ -141,7 +141,7 @@ def run(args) -> int:
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         else:
-            console().print(erf_table(result))
+            show(erf_table(result))
         return 0
     from .probes import probe
     result = probe(args.target, input_shape=shape, layer=args.layer)
@@ -155,5 +155,5 @@ def run(args) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
-        console().print(probe_table(result))
+        show(probe_table(result))
     return 0 if result.agree else 1

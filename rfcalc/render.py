@@ -10,6 +10,7 @@ Model: "c3*2"  input 32x32x3
 from __future__ import annotations
 
 import html
+import io
 from fractions import Fraction
 
 FLAG_HELP = {
@@ -159,24 +160,34 @@ def table(a, max_rows: int | None = 200):
     return t
 
 
-def console():
-    """The console the commands print to: the terminal's width, or 120 columns into a pipe."""
-    import sys
+def plain(renderable, width: int = 120) -> str:
+    """Any rich renderable as plain text (no colour, no trailing blanks), ``width`` columns.
 
+    >>> plain("a  ")
+    'a'
+    """
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 120, soft_wrap=False)
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None, legacy_windows=False, soft_wrap=False).print(renderable)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
+
+
+def show(renderable) -> None:
+    """Print to the terminal at its width; into a pipe or file, as ``plain`` text 120 columns wide."""
+    import sys
+
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console(soft_wrap=False).print(renderable)
+    else:
+        sys.stdout.write(plain(renderable) + "\n")
 
 
 def to_text(a, width: int = 120) -> str:
-    """Plain text of the table (no colour), as ``str(analysis)`` shows it."""
-    from io import StringIO
-
-    from rich.console import Console
-
-    out = StringIO()
-    Console(file=out, width=width, color_system=None, legacy_windows=False).print(table(a))
-    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
+    """Plain text of the table, as ``str(analysis)`` shows it."""
+    return plain(table(a), width)
 
 
 def to_html(a) -> str:
