@@ -18,7 +18,7 @@ import warnings
 from . import argtypes
 from .render import show
 from .sources import is_model_source
-from .errors import RFError
+from .errors import RFError, error_lines
 
 # optional packages and the extra that installs each
 EXTRAS = {"tensorflow": "tf", "keras": "tf", "numpy": "tf", "matplotlib": "tf", "PIL": "tf", "h5py": "tf"}
@@ -99,6 +99,11 @@ def _emit_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _spec_options(args) -> tuple:
+    """``(input_shape, head, symbols)`` for analysing a spec: CIFAR-10's 32x32x3 unless --input says."""
+    return args.input or (32, 32, 3), args.head, dict(args.set) or None
+
+
 def _analyze(args):
     from .analysis import analyze
     spec = args.spec
@@ -107,7 +112,7 @@ def _analyze(args):
         return analyze_source(spec, input_shape=args.input, identity=tuple(args.identity))
     if args.identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")
-    return analyze(spec, args.input or (32, 32, 3), args.head, dict(args.set) or None)
+    return analyze(spec, *_spec_options(args))
 
 
 def run_main(argv) -> int:
@@ -144,7 +149,7 @@ def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
     from .analysis import analyze
     from .explain import explain
-    analysis = analyze(args.spec, args.input or (32, 32, 3), args.head, dict(args.set) or None)
+    analysis = analyze(args.spec, *_spec_options(args))
     print(str(explain(analysis, lang=args.lang, at=args.at)))
     return 0
 
@@ -152,7 +157,7 @@ def run_explain(argv) -> int:
 def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
     from .compare import compare
-    result = compare(args.specs, args.input or (32, 32, 3), args.head, dict(args.set) or None)
+    result = compare(args.specs, *_spec_options(args))
     if args.json:
         _emit_json(result.to_dict())
     else:
@@ -183,9 +188,7 @@ def main(argv=None) -> int:
                 sys.stderr.write(f"rfcalc: warning: {w.message}\n")
         return code
     except RFError as err:
-        message = str(err)
-        lines = message.splitlines() or [""]
-        sys.stderr.write(f"rfcalc: error: {lines[0]}\n" + "".join(f"{line}\n" for line in lines[1:]))
+        sys.stderr.write(error_lines("rfcalc", err))
         return 2
     except ModuleNotFoundError as err:
         extra = EXTRAS.get((err.name or "").partition(".")[0])

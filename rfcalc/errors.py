@@ -43,6 +43,18 @@ class AlignmentError(RFError):
     """Branches that merge with different jumps or centres (their fields do not line up)."""
 
 
+def error_lines(prog: str, err: Exception) -> str:
+    """What a command prints on stderr for a bad input: ``prog: error:`` and the message (a caret may follow).
+
+    >>> print(error_lines("rfcalc", SpecError("unknown layer 'q3'", "c3,q3", 3, 2)), end="")
+    rfcalc: error: unknown layer 'q3'
+      c3,q3
+         ^^
+    """
+    lines = str(err).splitlines() or [type(err).__name__]
+    return f"{prog}: error: {lines[0]}\n" + "".join(f"{line}\n" for line in lines[1:])
+
+
 def caret(spec: str, pos: int, length: int = 1) -> str:
     """Two lines: the spec (clipped around ``pos`` when long) and a caret under ``pos``.
 

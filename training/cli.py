@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from rfcalc.errors import RFError
+from rfcalc.errors import RFError, error_lines
 
 PROG = "rfcalc-train"
 
@@ -126,8 +126,7 @@ def main(argv=None) -> int:
     try:
         code = run(argv)
     except RFError as err:
-        lines = str(err).splitlines() or [type(err).__name__]
-        sys.stderr.write(f"{PROG}: error: {lines[0]}\n" + "".join(f"{line}\n" for line in lines[1:]))
+        sys.stderr.write(error_lines(PROG, err))
         code = 2
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted before training started; nothing written\n")
