@@ -68,13 +68,16 @@ def load_batch(data: bytes, where: str):
         keys = sorted(map(repr, d)) if isinstance(d, dict) else type(d).__name__
         raise DataError(f"{where}: expected a dict with b'data' and b'labels'. Received: {keys}")
     x, labels = d[b"data"], d[b"labels"]
+    if isinstance(labels, (list, tuple)) and not all(type(v) is int and 0 <= v <= 9 for v in labels):
+        bad = next(v for v in labels if not (type(v) is int and 0 <= v <= 9))
+        raise DataError(f"{where}: b'labels' must be ints in 0..9. Received: {str(bad)[:40]!s}")
     if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3072:
         got = (getattr(x, "dtype", type(x).__name__), getattr(x, "shape", None))
         raise DataError(f"{where}: b'data' must be uint8 of shape (N, 3072). Received: dtype={got[0]}, shape={got[1]}")
     try:
         y = np.asarray(labels, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: b'labels' must be a list of ints") from None
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"{where}: b'labels' must be a list of ints in 0..9") from None
     if y.shape != (x.shape[0],):
         raise DataError(f"{where}: {x.shape[0]} images but labels of shape {y.shape}")
     if y.size and (y.min() < 0 or y.max() > 9):
@@ -118,8 +121,10 @@ def _archive_members(path: Path, names=ALL_BATCHES) -> dict[str, bytes]:
     except DataError:
         raise
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
+        # tarfile's "could not be opened" lists every method it tried, a line each: keep the first line
+        reason = (str(err).splitlines() or [""])[0].rstrip(":")
         raise DataError(f"{path}: not a readable tar.gz archive, perhaps truncated or corrupt "
-                        f"({type(err).__name__}: {err})") from None
+                        f"({type(err).__name__}: {reason})") from None
     return out
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfcalc.cifar import ARCHIVE, FOLDER, TRAIN_BATCHES, keras_cache, read_cifar10
+from rfcalc.cifar import ARCHIVE, TRAIN_BATCHES, keras_cache, read_cifar10
 from rfcalc.cifar import places as _cifar_places
 from .errors import DataError
-from .idx import IDX_NAMES, find_idx_set, read_idx_set
+from .idx import find_idx_set, read_idx_set
 
 SHAPES = {"cifar10": (32, 32, 3), "fashion_mnist": (28, 28, 1), "mnist": (28, 28, 1)}
 _ALIASES = {"cifar-10": "cifar10", "cifar_10": "cifar10", "fashion-mnist": "fashion_mnist",
@@ -41,13 +41,17 @@ def _idx_places(root: Path, name: str) -> list[Path]:
     return places
 
 
-def search_paths(name: str, data_dir=None) -> list[Path]:
-    """Every place looked at for ``name``, in order."""
+def _roots(name: str, data_dir=None) -> list[Path]:
     roots = [Path(data_dir)] if data_dir is not None else [keras_cache()]
     if data_dir is None and name in SYSTEM_DIRS:
         roots.append(Path(SYSTEM_DIRS[name]))
+    return roots
+
+
+def search_paths(name: str, data_dir=None) -> list[Path]:
+    """Every place looked at for ``name``, in order (the error names only the folders searched)."""
     out = []
-    for root in roots:
+    for root in _roots(name, data_dir):
         out += _cifar_places(root) if name == "cifar10" else _idx_places(root, name)
     return out
 
@@ -71,23 +75,28 @@ def locate(name: str, data_dir=None) -> Path:
     for path in places:
         if _usable(name, path):
             return path
-    where = ", ".join(str(p) for p in dict.fromkeys(places))
+    where = ", ".join(str(p) for p in dict.fromkeys(_roots(name, data_dir)))
     if name == "cifar10":
-        what = f"put {ARCHIVE} (or its extracted {FOLDER}/) in --data-dir DIR or in {keras_cache()}"
-    else:
-        what = (f"put the four IDX files ({', '.join(v + '.gz' for v in IDX_NAMES.values())}) in --data-dir DIR"
-                + (", or install Debian's dataset-fashion-mnist" if name == "fashion_mnist" else ""))
-    raise DataError(f"no {name} data found (looked in: {where}); {what}; or pass --download to fetch it")
+        raise DataError(f"no CIFAR-10 in {where}; put {ARCHIVE} there or in --data-dir DIR (docs/training.md "
+                        f"says where to get it), pass --download, or train offline with --dataset fashion_mnist")
+    what = (f"put the four IDX files (train-images-idx3-ubyte.gz, ...) in --data-dir DIR"
+            + (" or apt-get install dataset-fashion-mnist" if name == "fashion_mnist" else ""))
+    raise DataError(f"no {name} data in {where}; {what} (docs/training.md), or pass --download")
 
 
 def _read_npz(path: Path) -> tuple:
+    import zipfile
+    import zlib
+
     import numpy as np
 
     try:
         with np.load(path, allow_pickle=False) as f:  # never unpickle from a data file
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    except (OSError, ValueError, KeyError, EOFError) as err:
-        raise DataError(f"{path}: not a readable mnist.npz ({type(err).__name__}: {err})") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+            MemoryError) as err:
+        reason = (str(err).splitlines() or [""])[0][:120]
+        raise DataError(f"{path}: not a readable mnist.npz ({type(err).__name__}: {reason})") from None
 
 
 def _download(name: str) -> tuple:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from rfcalc.errors import DataError, RFError
 
-__all__ = ["DataError", "TrainError", "check_choice"]  # DataError lives in rfcalc, beside the CIFAR-10 reader
+__all__ = ["DataError", "DivergedError", "TrainError", "check_choice"]  # DataError lives in rfcalc, beside the CIFAR-10 reader
 
 
 class TrainError(RFError):
     """A run that cannot be set up: bad options, a parameter count that disagrees with Keras."""
+
+
+class DivergedError(TrainError):
+    """A run whose loss or metrics stopped being finite numbers (too high a learning rate, say)."""
 
 
 def check_choice(what: str, value, choices) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -33,7 +34,7 @@ def parse_idx(data: bytes, where: str = "IDX data"):
         raise DataError(f"{where}: IDX header is truncated or has {ndim} dimensions")
     dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
     offset = 4 + 4 * ndim
-    expected = int(np.prod(dims, dtype=np.int64))
+    expected = math.prod(dims)  # exact: numpy's int64 product wraps around for huge dims
     if len(data) - offset != expected:
         raise DataError(f"{where}: header says {dims} ({expected} bytes) but {len(data) - offset} bytes follow; "
                         "the file is truncated or corrupt")

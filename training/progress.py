@@ -1,4 +1,8 @@
-"""A rich progress bar for sweeps, and the Keras callback that advances it batch by batch."""
+"""A rich progress bar for sweeps, and the Keras callback that advances it batch by batch.
+
+The bar of a run is removed when its training ends and the bars are transient, so nothing of them
+is printed after the run's "done" line; the count never passes the epoch's number of batches.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ def make_progress(console=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
 
 
 def make_callback(progress, label: str, epochs: int, steps: int, initial_epoch: int):
@@ -24,8 +28,9 @@ def make_callback(progress, label: str, epochs: int, steps: int, initial_epoch: 
             progress.update(self.task, description=f"{label} epoch {epoch + 1}/{epochs}")
 
         def on_train_batch_end(self, batch, logs=None):
-            # with steps_per_execution, batch is the last step of the chunk just run
-            progress.update(self.task, completed=self.epoch * steps + batch + 1)
+            # with steps_per_execution, batch is the last step of the chunk just run, and the last chunk
+            # of an epoch may count steps past the end of the data: clamp to the epoch's batches
+            progress.update(self.task, completed=self.epoch * steps + min(batch + 1, steps))
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
@@ -33,5 +38,8 @@ def make_callback(progress, label: str, epochs: int, steps: int, initial_epoch: 
             shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
                               ("loss", "accuracy", "val_loss", "val_accuracy"))
             progress.console.log(f"{label} epoch {epoch + 1}/{epochs}  {shown}")
+
+        def on_train_end(self, logs=None):
+            progress.remove_task(self.task)
 
     return _Bar()

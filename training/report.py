@@ -28,6 +28,8 @@ def _save(fig, path) -> None:
 def plot_result(history: dict, path, title: str | None = None) -> None:
     """The notebook's ``plot_result``: accuracy and loss, train vs validation, per epoch, saved as PNG."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig = plt.figure(figsize=(10, 3))
     for i, (metric, name) in enumerate((("accuracy", "Model accuracy"), ("loss", "Model loss"))):
         ax = fig.add_subplot(1, 2, i + 1)
@@ -40,6 +42,7 @@ def plot_result(history: dict, path, title: str | None = None) -> None:
         ax.set_title(name)
         ax.set_ylabel(metric.capitalize())
         ax.set_xlabel("Epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.legend(legend, loc="best")
     if title:
         fig.suptitle(title, y=1.02)
@@ -54,13 +57,15 @@ def _scatter(runs, x_of, xlabel: str, path, log: bool) -> float | None:
     ys = [r["test_accuracy"] for r in runs]
     ax.scatter(xs, ys)
     for x, y, r in zip(xs, ys, runs):
-        ax.annotate(r["spec"], (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.annotate(label(r), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     if log:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Test accuracy")
     rho = spearman(xs, ys)
-    ax.set_title(f"Spearman rho = {rho:.2f}" if rho is not None else "Spearman rho undefined")
+    n = len(runs)
+    caveat = f"n = {n}, too few to mean anything" if n < MIN_RHO_N else f"n = {n}"
+    ax.set_title(f"Spearman rho = {rho:.2f} ({caveat})" if rho is not None else f"Spearman rho undefined (n = {n})")
     ax.grid(alpha=0.3)
     _save(fig, path)
     return rho
@@ -70,8 +75,39 @@ def _fmt(v, spec="{:,}"):
     return "-" if v is None else spec.format(v)
 
 
+# With n < 5 runs not even a perfect ranking (|rho| = 1) is significant at 5 %: its exact two-sided
+# permutation p-value is 2/n!, which is 0.083 for n = 4 and 0.017 for n = 5.
+MIN_RHO_N = 5
+
+
+def label(run: dict) -> str:
+    """The spec as the user typed it (``model2``), or the canonical spec for records made before labels."""
+    return run.get("label") or run["spec"]
+
+
 def _rho(v) -> str:
     return "undefined (fewer than two runs, or a constant series)" if v is None else f"{v:+.3f}"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``.
+
+    >>> plural(1, "epoch"), plural(3, "run")
+    ('1 epoch', '3 runs')
+    """
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def rho_caveat(n: int) -> str:
+    """What a Spearman rho over ``n`` runs can tell, in a few words.
+
+    >>> rho_caveat(2)
+    'n = 2 runs: too few for rho to mean anything (even |rho| = 1 needs n >= 5 to be significant at 5 %)'
+    """
+    if n < MIN_RHO_N:
+        return (f"n = {plural(n, 'run')}: too few for rho to mean anything "
+                f"(even |rho| = 1 needs n >= {MIN_RHO_N} to be significant at 5 %)")
+    return f"n = {plural(n, 'run')}"
 
 
 GROUP_FIELDS = ("dataset", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
@@ -86,8 +122,14 @@ def group_key(run: dict) -> tuple:
 def _heading(key: tuple) -> str:
     g = dict(zip(GROUP_FIELDS, key))
     size = f"first {g['data_size']} training images" if g["data_size"] else "all training images"
-    return (f"## {g['dataset']}, {g['epochs']} epochs, {size}, seed {g['seed']}, {g['precision']}, "
+    return (f"## {g['dataset']}, {plural(g['epochs'], 'epoch')}, {size}, seed {g['seed']}, {g['precision']}, "
             f"{g['optimizer']} lr {g['lr']}, batch {g['batch_size']}")
+
+
+def _spec_cell(run: dict) -> str:
+    """The user's spelling, with the canonical spec beside it when they differ."""
+    typed = label(run)
+    return f"`{typed}`" if typed == run["spec"] else f"`{typed}` (`{run['spec']}`)"
 
 
 def write_report(runs: list[dict], out_dir) -> Path:
@@ -111,10 +153,10 @@ def write_report(runs: list[dict], out_dir) -> Path:
                   "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in group:
-            lines.append(f"| `{r['spec']}` | {fmt_int(r['params'])} | {fmt_int(r['macs'])} | {fmt_field(r['rf'])} | "
+            lines.append(f"| {_spec_cell(r)} | {fmt_int(r['params'])} | {fmt_int(r['macs'])} | {fmt_field(r['rf'])} | "
                          f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
-                         f"{_fmt(r['train_seconds'], '{:.0f}')} | {_fmt(r['images_per_second'], '{:,.0f}')} |")
-        lines += ["", "Spearman rank correlation (n = %d runs):" % len(group), "",
+                         f"{_fmt(r.get('train_seconds'), '{:.0f}')} | {_fmt(r.get('images_per_second'), '{:,.0f}')} |")
+        lines += ["", f"Spearman rank correlation ({rho_caveat(len(group))}):", "",
                   f"- test accuracy vs parameters: {_rho(rho_params)}",
                   f"- test accuracy vs receptive field (height): {_rho(rho_rf)}",
                   f"- test accuracy vs MACs: {_rho(rho_macs)}", "",

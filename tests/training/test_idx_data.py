@@ -106,8 +106,12 @@ def test_data_size_keeps_the_first_images(cifar_dir):
 
 @pytest.mark.parametrize("name", ["cifar10", "fashion_mnist", "mnist"])
 def test_missing_data_says_where_to_put_it(tmp_path, name):
-    with pytest.raises(DataError, match="no .* data found .*--data-dir.*--download"):
+    with pytest.raises(DataError, match="--data-dir.*docs/training.md.*--download") as err:
         load_data(name, data_dir=tmp_path)
+    message = str(err.value)
+    assert f"in {tmp_path};" in message and len(message) < 260 and "\n" not in message
+    if name == "cifar10":
+        assert message.endswith("or train offline with --dataset fashion_mnist")
 
 
 def test_missing_data_dir_is_named(tmp_path):

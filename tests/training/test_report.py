@@ -39,7 +39,7 @@ def test_runs_are_grouped_like_with_like(tmp_path):
     assert text.count("## ") == 4
     assert "## cifar10, 10 epochs, all training images, seed 0, float32" in text
     assert "## fashion_mnist, 10 epochs" in text and "seed 1" in text and "bf16" in text
-    assert "(n = 1 runs)" in text and "undefined" in text
+    assert "(n = 1 run: too few for rho to mean anything" in text and "undefined" in text
     assert (tmp_path / "accuracy_vs_params-4.png").exists()
 
 

@@ -117,7 +117,7 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_one(tf, cifar_dir,
     with pytest.raises(KeyboardInterrupt):
         run_sweep([config], data, tmp_path / "a", log=lambda *_: None, callbacks=(_boom_after(0),))
     assert not (tmp_path / "a" / "results.json").exists()
-    assert Checkpoint(tmp_path / "a" / config.slug / "checkpoint").state()["epochs_done"] == 1
+    assert Checkpoint(tmp_path / "a" / config.slug / "checkpoint").peek()["epochs_done"] == 1
     resumed = run_sweep([config], data, tmp_path / "a", log=lambda *_: None).runs[0]
     straight = run_sweep([config], data, tmp_path / "b", log=lambda *_: None).runs[0]
     assert resumed["resumed_from"] == [1] and straight["resumed_from"] == []
