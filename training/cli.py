@@ -133,20 +133,20 @@ def run(argv=None) -> int:
     from rich.console import Console
 
     from .data import load_data
-    from .progress import make_progress
+    from .progress import make_logger, make_progress
 
-    # no source locations, no wrapping at 80 columns when stderr is a pipe or a file
-    console = Console(stderr=True, log_path=False, soft_wrap=True)
+    console = Console(stderr=True)
+    log = make_logger(console)
     data = load_data(args.dataset, args.data_dir, args.data_size, args.download)
-    console.log(f"{data.name}: {len(data.x_train)} training and {len(data.x_test)} test images "
+    log(f"{data.name}: {len(data.x_train)} training and {len(data.x_test)} test images "
                 f"{'x'.join(map(str, data.input_shape))} from {data.source}")
     try:
         with make_progress(console) as progress:
-            sweep.run(configs, data, progress=progress, log=console.log)
+            sweep.run(configs, data, progress=progress, log=log)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted; {sweep.resume_note()}. Run the same command again to resume.\n")
         return 130
-    console.log(f"results: {sweep.results_path}; report: {sweep.out_dir / 'report.md'}")
+    log(f"results: {sweep.results_path}; report: {sweep.out_dir / 'report.md'}")
     if sweep.diverged:
         raise RFError(f"{len(sweep.diverged)} run(s) diverged and were not recorded: {', '.join(sweep.diverged)}; "
                       f"try a smaller --lr")

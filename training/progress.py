@@ -7,6 +7,17 @@ is printed after the run's "done" line; the count never passes the epoch's numbe
 from __future__ import annotations
 
 
+def make_logger(console):
+    """``log(message)``: one timestamped line through ``console`` (so live bars stay below it), never
+    wrapped or padded to the terminal's width, no source location, no markup read into the message."""
+    import time
+
+    def log(message: str) -> None:
+        console.print(f"{time.strftime('%H:%M:%S')} {message}", soft_wrap=True, markup=False, highlight=False)
+
+    return log
+
+
 def make_progress(console=None):
     """A ``rich.progress.Progress`` with the columns a training run needs."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -18,6 +29,8 @@ def make_progress(console=None):
 def make_callback(progress, label: str, epochs: int, steps: int, initial_epoch: int):
     """Keras callback: one bar of ``epochs * steps`` batches; logs one line per finished epoch."""
     import keras
+
+    log = make_logger(progress.console)
 
     class _Bar(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -37,7 +50,7 @@ def make_callback(progress, label: str, epochs: int, steps: int, initial_epoch: 
             progress.update(self.task, completed=(epoch + 1) * steps)
             shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
                               ("loss", "accuracy", "val_loss", "val_accuracy"))
-            progress.console.log(f"{label} epoch {epoch + 1}/{epochs}  {shown}")
+            log(f"{label} epoch {epoch + 1}/{epochs}  {shown}")
 
         def on_train_end(self, logs=None):
             progress.remove_task(self.task)
