@@ -82,6 +82,18 @@ def trial(variant, spec, data, epochs, batch_size, seed, spe):
     return seconds[1:], n, float(acc)
 
 
+def _parity(variants, accs) -> None:
+    """Test accuracy per seed (round r uses seed r, the same initial weights in every variant), and each
+    variant's difference from the first, paired by seed: mean and the range over seeds."""
+    first = variants[0]
+    print("\ntest accuracy by seed: " + "; ".join(f"{v} " + " ".join(f"{a:.4f}" for a in accs[v]) for v in variants))
+    for v in variants[1:]:
+        diffs = [a - b for a, b in zip(accs[v], accs[first])]
+        sd = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
+        print(f"{v} - {first}: mean {statistics.mean(diffs):+.4f}, sd {sd:.4f}, "
+              f"range {min(diffs):+.4f}..{max(diffs):+.4f} over {len(diffs)} seeds")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--spec", default="c3,c3,p2", help="default: the notebook's model2")
@@ -106,8 +118,13 @@ def main(argv=None) -> int:
     variants = args.variants.split(",")
     speeds = {v: [] for v in variants}
     accs = {v: [] for v in variants}
+    from training.cpu import AMX_FLAGS, cpu_flags
+
+    flags = cpu_flags() or frozenset()
     print(f"{args.spec} on {data.name} ({len(data.x_train)} images, batch {args.batch_size}), "
           f"{macs:,} MACs/image, {os.cpu_count()} CPUs; {args.rounds} interleaved rounds")
+    print(f"CPU flags: {', '.join(f for f in (*AMX_FLAGS, 'avx512_bf16', 'avx512f') if f in flags) or 'none of'} "
+          f"(AMX: {'yes' if all(f in flags for f in AMX_FLAGS) else 'no, so bf16 will not be faster'})")
     for r in range(args.rounds):
         for v in variants:
             seconds, n, acc = trial(v, args.spec, data, args.epochs, args.batch_size, seed=r, spe=args.spe)
@@ -115,6 +132,7 @@ def main(argv=None) -> int:
             accs[v].append(acc)
             print(f"  round {r + 1} {v:>11}: {' '.join(f'{n / s:8.0f}' for s in seconds)} images/s, "
                   f"test acc {acc:.4f}", flush=True)
+    _parity(variants, accs)
     peak = args.peak_gflops or matmul_peak()
     peak16 = matmul_peak(dtype="bfloat16")
     print(f"\npractical peak: float32 {peak:.0f} GFLOP/s ({'given' if args.peak_gflops else 'measured'}), "

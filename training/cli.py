@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train CNN specs with the B2-2 notebook's head (Flatten, Dense(20), Dense(10, softmax)) "
+        description="Train CNN specs with the B2-2 notebook's head (Flatten, Dense(20), Dense(10, softmax))\n"
                     "and report accuracy against parameters and receptive field. See docs/training.md.",
         epilog=EXAMPLES)
     p.add_argument("specs", nargs="*", metavar="SPEC",

@@ -244,3 +244,34 @@ def test_temporary_names_differ_per_call(tmp_path):
 
     names = {temp_name(tmp_path / "model.keras", ".keras") for _ in range(100)}
     assert len(names) == 100 and all(n.name.endswith(".keras") and n.parent == tmp_path for n in names)
+
+
+# --- help and the CPU check ------------------------------------------------------------------------------
+def test_help_names_every_value_alike_and_shows_examples(capsys):
+    import re
+
+    from training.cli import build_parser
+
+    text = build_parser().format_help()
+    metavars = set(re.findall(r"--[a-z-]+ ([A-Z]+)\b", text))
+    assert metavars <= {"N", "DIR", "NAME", "RATE", "FRACTION"}, metavars
+    assert "examples:" in text and "rfcalc-train model1 model2" in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+
+
+CPUINFO = {
+    "Sapphire Rapids": ("flags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile amx_int8\n", None),
+    "Xeon without AMX": ("flags\t\t: fpu avx512f avx512_bf16\n", "no AMX"),
+    "no flags line": ("processor\t: 0\n", "no AMX"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CPUINFO))
+def test_bf16_warning_follows_the_cpu_flags(tmp_path, case):
+    from training.cpu import bf16_warning, cpu_flags
+
+    text, words = CPUINFO[case]
+    (tmp_path / "cpuinfo").write_text(text)
+    note = bf16_warning(cpu_flags(tmp_path / "cpuinfo"))
+    assert note is None if words is None else words in note
+    assert cpu_flags(tmp_path / "nowhere") is None and bf16_warning(frozenset()) is not None
