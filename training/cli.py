@@ -99,6 +99,7 @@ def run(argv=None) -> int:
     from .data import dataset_name, locate
 
     if args.report:
+        from .atomic import locked
         from .report import write_report
         from .sweep import Sweep, check_out_dir
 
@@ -106,7 +107,8 @@ def run(argv=None) -> int:
         if not sweep.runs:
             raise RFError(f"no finished runs in {sweep.results_path}")
         check_out_dir(args.out, create=True)
-        print(write_report(sweep.runs, sweep.out_dir))
+        with locked(sweep.lock_path):  # another process may be recording a run right now
+            print(write_report(sweep.refresh(), sweep.out_dir))
         return 0
 
     configs = _configs(args)

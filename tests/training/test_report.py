@@ -57,3 +57,27 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
             raise RuntimeError("killed")
     assert read_json(tmp_path / "r.json") == [1]
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_labels_plurals_and_the_rho_caveat(tmp_path):
+    runs = [{**run("c3,p2", 164966, 4, 0.60, epochs=1), "label": "model1"},
+            {**run("c3*2,p2", 174214, 6, 0.64, epochs=1), "label": "c3,c3,p2"}]
+    text = write_report(runs, tmp_path).read_text()
+    assert "## cifar10, 1 epoch, all training images" in text and "1 epochs" not in text
+    assert "| `model1` (`c3,p2`) |" in text and "| `c3,c3,p2` (`c3*2,p2`) |" in text
+    assert "n = 2 runs: too few for rho to mean anything" in text
+    assert "n = 4 runs: too few" in write_report(RUNS, tmp_path).read_text()
+    seven = [run(f"c{k}", 1000 + k, k, 0.5 + k / 100) for k in range(3, 10)]
+    text = write_report(seven, tmp_path).read_text()
+    assert "(n = 7 runs):" in text and "too few" not in text
+
+
+def test_epoch_ticks_are_whole_numbers(tmp_path, monkeypatch):
+    import training.report as report
+
+    figs = []
+    monkeypatch.setattr(report, "_save", lambda fig, path: figs.append(fig))
+    plot_result({"accuracy": [0.5, 0.6], "loss": [1.0, 0.8]}, tmp_path / "c.png")
+    for ax in figs[0].axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
