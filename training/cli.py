@@ -141,7 +141,7 @@ def run(argv=None) -> int:
     log = make_logger(console)
     data = load_data(args.dataset, args.data_dir, args.data_size, args.download)
     log(f"{data.name}: {len(data.x_train)} training and {len(data.x_test)} test images "
-                f"{'x'.join(map(str, data.input_shape))} from {data.source}")
+        f"{'x'.join(map(str, data.input_shape))} from {data.source}")
     try:
         with make_progress(console) as progress:
             sweep.run(configs, data, progress=progress, log=log)
@@ -163,8 +163,8 @@ def main(argv=None) -> int:
         sys.stderr.write(error_lines(PROG, err))
         code = 2
     except OSError as err:  # a disk that fills up or a folder made read-only while we run
-        where = f" {err.filename}" if err.filename else ""
-        sys.stderr.write(f"{PROG}: error: cannot write{where}: {err.strerror or type(err).__name__}\n")
+        where = f"{err.filename}: " if err.filename else ""
+        sys.stderr.write(f"{PROG}: error: {where}{err.strerror or type(err).__name__}\n")
         code = 2
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted before training started; nothing written\n")
