@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import warnings
 
-from . import __version__, argtypes
+from . import __version__, argtypes, tfquiet
 from .errors import RFError, error_lines
 from .presets import PRESETS, lookup
 from .render import show
@@ -227,7 +226,7 @@ def cli_words(message: str) -> str:
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines say nothing to our users
+    tfquiet.install()  # TensorFlow's start-up lines say nothing to our users: held back if it loads
     runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe}
     try:
         with warnings.catch_warnings(record=True) as caught:

@@ -125,6 +125,7 @@ def run(argv=None) -> int:
 
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc-train`` console script."""
+    __import__("rfcalc.tfquiet").tfquiet.install()  # TensorFlow's start-up lines are held back (rfcalc/tfquiet.py)
     try:
         code = run(argv)
     except RFError as err:
