@@ -19,6 +19,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+__import__("rfcalc.tfquiet").tfquiet.install()  # no absl/oneDNN start-up lines in the output
 
 # "notebook": model.fit on float32 numpy arrays with validation_split, as in the notebook;
 # "tfdata": training/pipeline.py; "+spe": steps_per_execution=--spe; "+bf16": --precision bf16.

@@ -35,6 +35,10 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
+        if _LAZY[name] in ("keras_io", "probes"):
+            from . import tfquiet
+            tfquiet.install()  # TensorFlow's start-up noise held back (rfcalc/tfquiet.py)
+
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module 'rfcalc' has no attribute {name!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from . import ascii_input
 from .errors import SpecError
 from .layers import (
     ACTIVATIONS, MAX_LAYERS, BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool,
@@ -208,6 +209,7 @@ class _Parser:
 def _parse(spec: str) -> tuple:
     if len(spec) > MAX_SPEC_CHARS:
         raise SpecError(f"the spec is {len(spec):,} characters long; rfcalc reads at most {MAX_SPEC_CHARS:,}")
+    ascii_input.check(spec)  # c３ and c٣ are not c3: one rule, docs/dsl.md
     p = _Parser(spec)
     if not p.text:
         raise SpecError("the spec is empty; try \"c3,c3,p2\"")
@@ -332,6 +334,7 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     >>> parse_shape("224x224x3"), parse_shape("28x28x1"), parse_shape("64x48")
     ((224, 224, 3), (28, 28, 1), (64, 48, 3))
     """
+    ascii_input.check(text.replace("×", "x"), "input shape")  # × is the one non-ASCII sign read
     m = _SHAPE.fullmatch(text.strip())
     if not m:
         raise SpecError(f"an input shape is written HxWxC, as in 32x32x3. Received: {text!r}")
