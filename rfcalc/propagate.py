@@ -207,6 +207,10 @@ def _transposed(layer: ConvTranspose, field: Field) -> Applied:
         pad = layer.padding[axis] if isinstance(layer.padding, tuple) else layer.padding
         op = layer.output_padding[axis] if layer.output_padding is not None else None
         size, before, after = A.transpose_output(n, k_eff, s[axis], pad, op)
+        if pad == "same" and size >= 1 and A.ceil_div(size, s[axis]) != n:
+            raise ShapeError(f"{layer.keras_class}: no 'same' conv maps {size} units back to {n} (TensorFlow "
+                             f"refuses this output_padding). Received: input_shape={field.shape}, kernel={k}, "
+                             f"strides={s}, output_padding={layer.output_padding}")
         if size < 1:
             raise ShapeError(f"{layer.keras_class}: the output shrinks to {size} units. Received: "
                              f"input_shape={field.shape}, kernel={k}, strides={s}, padding={layer.padding!r}")
