@@ -139,7 +139,7 @@ class _Walk:
 def from_keras(model, input_shape=None, identity=()):
     """Analyse a built Keras model: one row per layer call, params and shapes as Keras counts them.
 
-    ``input_shape`` (H, W, C) fills in unknown input sizes; ``identity`` names layers to treat as
+    ``input_shape`` ((L, C), (H, W, C) or (D, H, W, C)) fills in unknown input sizes; ``identity`` names layers to treat as
     identity (unknown to rfcalc but shape- and field-preserving).
 
     >>> from_keras(keras.applications.VGG16(weights=None)).rf  # doctest: +SKIP
@@ -170,11 +170,11 @@ def from_keras(model, input_shape=None, identity=()):
                              f"Received: input_shape={input_shape}")
         shapes[0] = input_shape
     for shape in shapes:
-        if len(shape) != 3 or None in shape:
-            raise ShapeError(f"model '{model.name}' needs image inputs (H, W, C) of known size; pass "
-                             f"input_shape=(H, W, C). Received: input shapes {shapes}")
+        if len(shape) not in (2, 3, 4) or None in shape:
+            raise ShapeError(f"model '{model.name}' needs inputs of known size with channels last: (L, C), (H, W, C) "
+                             f"or (D, H, W, C); pass input_shape=. Received: input shapes {shapes}")
     names = [t._keras_history.operation.name for t in graph.inputs]
-    walk = _Walk(identity, shapes[0][:2])
+    walk = _Walk(identity, shapes[0][:-1])
     walk.last = names[0]
     walk.graph(graph, [input_field(s) for s in shapes], names, "")
     missing = [n for n in identity if n not in walk.used]

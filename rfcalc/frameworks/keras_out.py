@@ -9,65 +9,91 @@ from __future__ import annotations
 from ..analysis import analyze
 from ..errors import RFError
 from ..layers import (
-    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-    SeparableConv, ZeroPad,
+    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
+    SeparableConv, Upsample, ZeroPad,
 )
+
+WINDOWS = (Conv, DepthwiseConv, SeparableConv, ConvTranspose)
 
 
 def _act(name: str):
     return None if name == "linear" else name
 
 
+def _side(pads):
+    """Keras' ``padding``/``cropping`` argument: ``(a, b)`` for one axis, ``((a, b), ...)`` for more."""
+    pads = tuple(tuple(p) for p in pads)
+    return pads[0] if len(pads) == 1 else pads
+
+
 def _keras_layer(layer, name: str):
-    """One keras.layers object for one rfcalc layer value."""
+    """One keras.layers object for one rfcalc layer value; the class follows the rank (``Conv1D``, ``UpSampling3D``)."""
     from keras import layers as L
 
-    if isinstance(layer, Conv):
-        return L.Conv2D(layer.filters, kernel_size=layer.kernel, strides=layer.stride, padding=layer.padding,
-                        dilation_rate=layer.dilation, activation=_act(layer.activation),
-                        use_bias=layer.use_bias, name=name)
-    if isinstance(layer, DepthwiseConv):
-        return L.DepthwiseConv2D(kernel_size=layer.kernel, strides=layer.stride, padding=layer.padding,
-                                 depth_multiplier=layer.depth_multiplier, dilation_rate=layer.dilation,
-                                 activation=_act(layer.activation), use_bias=layer.use_bias, name=name)
-    if isinstance(layer, SeparableConv):
-        return L.SeparableConv2D(layer.filters, kernel_size=layer.kernel, strides=layer.stride,
-                                 padding=layer.padding, dilation_rate=layer.dilation,
-                                 depth_multiplier=layer.depth_multiplier, activation=_act(layer.activation),
-                                 use_bias=layer.use_bias, name=name)
+    cls = getattr(L, layer.keras_class)
+    if isinstance(layer, WINDOWS):
+        kw = dict(kernel_size=layer.kernel, strides=layer.stride, padding=layer.padding, dilation_rate=layer.dilation,
+                  activation=_act(layer.activation), use_bias=layer.use_bias, name=name)
+        if isinstance(layer, (DepthwiseConv, SeparableConv)):
+            kw["depth_multiplier"] = layer.depth_multiplier
+        if isinstance(layer, ConvTranspose):
+            kw["output_padding"] = layer.output_padding
+        if isinstance(layer, DepthwiseConv):
+            return cls(**kw)
+        return cls(layer.filters, **kw)
     if isinstance(layer, Pool):
-        cls = L.MaxPooling2D if layer.op == "max" else L.AveragePooling2D
         return cls(pool_size=layer.kernel, strides=layer.stride, padding=layer.padding, name=name)
-    if isinstance(layer, BatchNorm):
-        return L.BatchNormalization(name=name)
-    if isinstance(layer, GlobalPool):
-        cls = L.GlobalMaxPooling2D if layer.op == "max" else L.GlobalAveragePooling2D
-        return cls(name=name)
-    if isinstance(layer, Flatten):
-        return L.Flatten(name=name)
-    if isinstance(layer, Dense):
-        return L.Dense(layer.units, activation=_act(layer.activation), use_bias=layer.use_bias, name=name)
+    if isinstance(layer, Upsample):
+        if len(layer.size) == 1:
+            return cls(size=layer.size[0], name=name)
+        extra = {"interpolation": layer.interpolation} if len(layer.size) == 2 else {}
+        return cls(size=layer.size, name=name, **extra)
     if isinstance(layer, ZeroPad):
-        return L.ZeroPadding2D(padding=tuple(tuple(p) for p in layer.pads), name=name)
+        return cls(padding=_side(layer.pads), name=name)
     if isinstance(layer, Crop):
-        return L.Cropping2D(cropping=tuple(tuple(p) for p in layer.crops), name=name)
-    if isinstance(layer, Identity):
-        return L.Identity(name=name)
+        return cls(cropping=_side(layer.crops), name=name)
+    if isinstance(layer, Dense):
+        return cls(layer.units, activation=_act(layer.activation), use_bias=layer.use_bias, name=name)
+    if isinstance(layer, (BatchNorm, GlobalPool, Flatten, Identity)):
+        return (L.Identity if isinstance(layer, Identity) else cls)(name=name)
     raise RFError(f"to_keras: no Keras layer for {layer!r}")
 
 
 def _keras_constraints(layer, name: str, token: str) -> None:
-    """Settings Keras itself refuses, named before Keras raises its own less specific error."""
-    stride = getattr(layer, "stride", (1, 1))
-    dilation = getattr(layer, "dilation", (1, 1))
-    if max(stride) > 1 and max(dilation) > 1 and not isinstance(layer, Pool):
-        raise RFError(f"layer '{name}' ({token}): Keras {layer.keras_class} does not allow strides > 1 "
-                      f"together with dilation_rate > 1. Received: strides={tuple(stride)}, "
-                      f"dilation_rate={tuple(dilation)}")
+    """Settings Keras itself refuses or has no layer for, named before anything is built."""
+    from keras import layers as L
+
+    def refuse(why):
+        raise RFError(f"layer '{name}' ({token}): {why}")
+
+    if not hasattr(L, layer.keras_class) and not isinstance(layer, Identity):
+        refuse(f"Keras has no {layer.keras_class} layer")
+    stride = getattr(layer, "stride", ())
+    dilation = getattr(layer, "dilation", ())
+    if isinstance(layer, WINDOWS) and max(stride) > 1 and max(dilation) > 1:
+        refuse(f"Keras {layer.keras_class} does not allow strides > 1 together with dilation_rate > 1. "
+               f"Received: strides={tuple(stride)}, dilation_rate={tuple(dilation)}")
+    padding = getattr(layer, "padding", "valid")
+    if not isinstance(padding, str):
+        refuse(f"Keras {layer.keras_class} pads 'same' or 'valid' only; put a zero-padding layer before a 'valid' "
+               f"window instead. Received: padding={padding}")
+    if padding == "causal" and layer.keras_class != "Conv1D":
+        refuse(f"Keras {layer.keras_class} has no causal padding (only Conv1D has)")
+    if isinstance(layer, ZeroPad) and getattr(layer, "mode", "constant") != "constant":
+        refuse(f"Keras {layer.keras_class} pads with zeros only. Received: mode={layer.mode!r}")
+    if isinstance(layer, Upsample) and layer.interpolation != "nearest" and len(layer.size) != 2:
+        refuse(f"Keras {layer.keras_class} repeats values (nearest) only. Received: "
+               f"interpolation={layer.interpolation!r}")
+    if isinstance(layer, ConvTranspose) and layer.output_padding is not None and any(
+            p >= s for p, s in zip(layer.output_padding, layer.stride)):
+        refuse(f"Keras {layer.keras_class} needs output_padding < strides. Received: "
+               f"output_padding={tuple(layer.output_padding)}, strides={tuple(layer.stride)}")
 
 
 def to_keras(spec, input_shape=(32, 32, 3), head=None, name=None):
     """Build the ``keras.Sequential`` model a spec describes; ``head='seed'`` adds the notebook's head.
+
+    The rank comes from ``input_shape`` as in ``analyze``: ``(16000, 1)`` builds Conv1D layers.
 
     >>> to_keras("c3,p2", head="seed").count_params()  # doctest: +SKIP
     164966
@@ -75,9 +101,10 @@ def to_keras(spec, input_shape=(32, 32, 3), head=None, name=None):
     analysis = analyze(spec, input_shape=input_shape, head=head)  # validates symbols and shapes first
     import keras
 
+    for row in analysis.layers:  # every refusal before any layer is built
+        _keras_constraints(row.layer, row.name, row.token)
     built = [keras.Input(shape=analysis.input_shape)]
     for row in analysis.layers:
-        _keras_constraints(row.layer, row.name, row.token)
         try:
             built.append(_keras_layer(row.layer, row.name))
         except (ValueError, TypeError) as err:
