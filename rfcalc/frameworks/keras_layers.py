@@ -1,7 +1,7 @@
 """One Keras layer call in: the allow-list that maps it to an rfcalc layer value and an ``Applied``.
 
 Every layer goes through ``propagate.apply_layer`` / ``merge_fields`` so the formulas live in one
-place; ``keras_io.from_keras`` walks the graph and calls ``map_layer`` once per layer call.
+place; ``frameworks.keras.from_keras`` walks the graph and calls ``map_layer`` once per layer call.
 Nothing here imports Keras: layers are read through their attributes. Conventions: docs/keras.md.
 
 >>> from types import SimpleNamespace as Op
@@ -13,28 +13,36 @@ Nothing here imports Keras: layers are read through their attributes. Convention
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from math import prod
 
-from . import arithmetic as A
-from .errors import ShapeError, UnsupportedLayerError
-from .layers import (
-    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-    SeparableConv, ZeroPad,
+from .. import arithmetic as A
+from ..errors import ShapeError, UnsupportedLayerError
+from ..layers import (
+    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
+    SeparableConv, Upsample, ZeroPad,
 )
-from .propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
+from ..propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
 
 MERGES = frozenset({"Add", "Multiply", "Average", "Subtract", "Maximum", "Minimum"})
 PASS_THROUGH = frozenset({  # leave shape and field alone, no weights
-    "Activation", "ReLU", "LeakyReLU", "Softmax", "ELU", "Dropout", "SpatialDropout2D",
-    "GaussianNoise", "GaussianDropout", "AlphaDropout", "Rescaling", "Identity",
+    "Activation", "ReLU", "LeakyReLU", "Softmax", "ELU", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Rescaling", "Identity",
 })
-SPATIAL_CLASSES = frozenset({
-    "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D",
-    "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",
-})
+# the windowed and spatial layers, one per rank Keras has: Conv1D ... Conv3DTranspose, UpSampling2D
+RANKED = re.compile(r"(Conv|DepthwiseConv|SeparableConv|MaxPooling|AveragePooling|GlobalAveragePooling|"
+                    r"GlobalMaxPooling|ZeroPadding|Cropping|UpSampling)([123])D(Transpose)?")
+SPATIAL_CLASSES = frozenset(
+    [f"{f}{r}D" for f in ("Conv", "MaxPooling", "AveragePooling", "GlobalAveragePooling", "GlobalMaxPooling",
+                          "ZeroPadding", "Cropping", "UpSampling") for r in (1, 2, 3)]
+    + [f"{f}{r}D" for f in ("DepthwiseConv", "SeparableConv") for r in (1, 2)]
+    + [f"Conv{r}DTranspose" for r in (1, 2, 3)] + ["Resizing"])
 SUPPORTED = frozenset(MERGES | PASS_THROUGH | SPATIAL_CLASSES | {
     "Concatenate", "PReLU", "BatchNormalization", "LayerNormalization", "Flatten", "Reshape", "Dense",
     "Normalization"})
+INTERPOLATIONS = ("nearest", "bilinear")  # what rfcalc follows exactly; bicubic and lanczos read wider
+
 # keras.ops applied to KerasTensors (``x + 3``, ``ops.relu(x)``): elementwise, so the field passes through
 ELEMENTWISE_OPS = frozenset({
     "Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum", "Negative", "Abs",
@@ -42,8 +50,8 @@ ELEMENTWISE_OPS = frozenset({
 })
 
 
-def _pair(values) -> tuple[int, int]:
-    return tuple(int(v) for v in values)
+def _ints(values) -> tuple[int, ...]:
+    return tuple(int(v) for v in (values if isinstance(values, (list, tuple)) else (values,)))
 
 
 def _act(op) -> str:
@@ -52,17 +60,14 @@ def _act(op) -> str:
 
 
 def _prod(values) -> int:
-    n = 1
-    for v in values:
-        n *= int(v)
-    return n
+    return prod(int(v) for v in values)
 
 
 def unsupported(name: str, cls: str, why: str = "is not in rfcalc's list of Keras layers") -> UnsupportedLayerError:
     """The error for a layer rfcalc cannot analyse, with the identity escape hatch spelled out.
 
-    >>> print(unsupported("up", "UpSampling2D"))  # doctest: +ELLIPSIS
-    layer 'up' (UpSampling2D) is not in rfcalc's list of Keras layers. If it ... --identity up on the CLI
+    >>> print(unsupported("up", "Lambda"))  # doctest: +ELLIPSIS
+    layer 'up' (Lambda) is not in rfcalc's list of Keras layers. If it ... --identity up on the CLI
     """
     return UnsupportedLayerError(
         f"layer '{name}' ({cls}) {why}. If it leaves the shape and the receptive field unchanged, "
@@ -71,26 +76,55 @@ def unsupported(name: str, cls: str, why: str = "is not in rfcalc's list of Kera
 
 
 def _conv(op, cls, field):
-    k, s, d = _pair(op.kernel_size), _pair(op.strides), _pair(op.dilation_rate)
+    k, s, d = _ints(op.kernel_size), _ints(op.strides), _ints(op.dilation_rate)
     common = dict(kernel=k, stride=s, dilation=d, padding=op.padding, activation=_act(op), use_bias=op.use_bias)
-    if cls == "DepthwiseConv2D":
+    if cls.startswith("DepthwiseConv"):
         return DepthwiseConv(depth_multiplier=int(op.depth_multiplier), **common), None
-    if cls == "SeparableConv2D":
+    if cls.startswith("SeparableConv"):
         return SeparableConv(filters=int(op.filters), depth_multiplier=int(op.depth_multiplier), **common), None
+    if cls.endswith("Transpose"):
+        extra = None if op.output_padding is None else _ints(op.output_padding)
+        return ConvTranspose(filters=int(op.filters), output_padding=extra, **common), None
     layer = Conv(filters=int(op.filters), **common)
     groups = int(getattr(op, "groups", 1))
     if groups == 1:
         return layer, None
     c_in = field.shape[-1]
     if c_in % groups or layer.filters % groups:
-        raise ShapeError(f"Conv2D '{op.name}': channels must divide by groups. "
+        raise ShapeError(f"{cls} '{op.name}': channels must divide by groups. "
                          f"Received: input channels={c_in}, filters={layer.filters}, groups={groups}")
     applied = apply_layer(layer, field)
-    oh, ow, _ = applied.field.shape
-    (kh, kw), per_group = k, c_in // groups  # each filter reads only its group's channels
-    return layer, replace(applied, trainable=A.conv_params(kh, kw, per_group, layer.filters, layer.use_bias),
-                          macs=A.conv_macs(oh, ow, kh, kw, per_group, layer.filters),
+    taps = prod(k) * (c_in // groups)  # each filter reads only its group's channels
+    return layer, replace(applied, trainable=taps * layer.filters + layer.filters * int(layer.use_bias),
+                          macs=prod(applied.field.shape[:-1]) * taps * layer.filters,
                           flags=applied.flags + (f"groups={groups}",))
+
+
+def _upsample(op, cls, field):
+    """UpSampling1D/2D/3D, and Resizing by whole factors, as an ``Upsample`` layer."""
+    interpolation = getattr(op, "interpolation", "nearest")
+    if interpolation not in INTERPOLATIONS:
+        raise unsupported(op.name, cls, f"interpolates with {interpolation!r}; rfcalc follows 'nearest' and "
+                                        f"'bilinear' only")
+    if cls != "Resizing":
+        return Upsample(_ints(op.size), interpolation)
+    h, w = field.shape[:2] if len(field.shape) == 3 else (None, None)
+    size = (int(op.height), int(op.width))
+    if h is None or size[0] % h or size[1] % w:
+        raise unsupported(op.name, cls, f"resizes {field.shape[:-1]} to {size}, not by whole factors; rfcalc "
+                                        "follows integer upsampling only")
+    factors = (size[0] // h, size[1] // w)
+    if factors[0] != factors[1] and (op.crop_to_aspect_ratio or op.pad_to_aspect_ratio):
+        raise unsupported(op.name, cls, f"crops or pads to the aspect ratio while scaling by {factors}")
+    return Upsample(factors, interpolation)
+
+
+def _pads(values) -> tuple:
+    """Keras' ``padding``/``cropping``: ``(a, b)`` for 1-D, ``((a, b), ...)`` per axis otherwise."""
+    values = tuple(values)
+    if values and not isinstance(values[0], (tuple, list)):
+        return (_ints(values),)
+    return tuple(_ints(p) for p in values)
 
 
 def _batchnorm(op, field):
@@ -206,20 +240,24 @@ def _map(op, cls: str, fields: list):
         for axis in op.shared_axes or ():
             shape[axis - 1] = 1
         return Identity(cls), Applied(field, _prod(shape))
-    if cls in ("Conv2D", "DepthwiseConv2D", "SeparableConv2D"):
+    ranked = RANKED.fullmatch(cls)
+    family = ranked.group(1) + (ranked.group(3) or "") if ranked else cls
+    if family in ("Conv", "DepthwiseConv", "SeparableConv", "ConvTranspose"):
         layer, applied = _conv(op, cls, field)
-    elif cls in ("MaxPooling2D", "AveragePooling2D"):
-        layer = Pool("max" if cls.startswith("Max") else "avg", _pair(op.pool_size), _pair(op.strides), op.padding)
+    elif family in ("MaxPooling", "AveragePooling"):
+        layer = Pool("max" if cls.startswith("Max") else "avg", _ints(op.pool_size), _ints(op.strides), op.padding)
         applied = None
-    elif cls in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
-        layer = GlobalPool("max" if "Max" in cls else "avg")
+    elif family in ("GlobalAveragePooling", "GlobalMaxPooling"):
+        layer = GlobalPool("max" if "Max" in cls else "avg", len(field.shape) - 1)
         applied = apply_layer(layer, field)
         if getattr(op, "keepdims", False):  # a 1x1 map, but no longer a map of the image: rf None all the same
-            applied = Applied(_collapsed(applied.field.shape, (1, 1)))
-    elif cls == "ZeroPadding2D":
-        layer, applied = ZeroPad(tuple(_pair(p) for p in op.padding)), None
-    elif cls == "Cropping2D":
-        layer, applied = Crop(tuple(_pair(p) for p in op.cropping)), None
+            applied = Applied(_collapsed(applied.field.shape, (1,) * (len(field.shape) - 1)))
+    elif family in ("UpSampling", "Resizing"):
+        layer, applied = _upsample(op, cls, field), None
+    elif family == "ZeroPadding":
+        layer, applied = ZeroPad(_pads(op.padding)), None
+    elif family == "Cropping":
+        layer, applied = Crop(_pads(op.cropping)), None
     elif cls == "BatchNormalization":
         layer, applied = _batchnorm(op, field)
     elif cls == "Flatten":

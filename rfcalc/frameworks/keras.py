@@ -2,7 +2,7 @@
 ``analyze_source`` loads a saved model or a ``keras.applications`` network by name.
 
 ``from_keras`` walks the graph in Keras' own topological order (``Functional._operations``, the
-order of ``model.layers`` and ``model.summary()``), one row per layer call; ``keras_in`` maps
+order of ``model.layers`` and ``model.summary()``), one row per layer call; ``keras_layers`` maps
 each call. Conventions at merges and for global pooling: docs/keras.md.
 
 Keras and TensorFlow are imported inside the functions, never when this module loads.
@@ -18,13 +18,13 @@ import os
 import warnings
 from dataclasses import replace
 
-from .analysis import Analysis, make_row
-from .errors import RFError, ShapeError, UnsupportedLayerError
-from .keras_in import ELEMENTWISE_OPS, as_identity, elementwise_merge, map_layer, unsupported
+from ..analysis import Analysis, make_row
+from ..errors import RFError, ShapeError, UnsupportedLayerError
+from .keras_layers import ELEMENTWISE_OPS, as_identity, elementwise_merge, map_layer, unsupported
 from .keras_out import to_keras
-from .layers import Identity
-from .propagate import Applied, input_field
-from .sources import MODEL_SUFFIXES, PREFIX, is_model_source
+from ..layers import Identity
+from ..propagate import Applied, input_field
+from ..sources import MODEL_SUFFIXES, PREFIX, is_model_source
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "load_model_source", "analyze_source", "AlignmentWarning"]
 
@@ -139,7 +139,7 @@ class _Walk:
 def from_keras(model, input_shape=None, identity=()):
     """Analyse a built Keras model: one row per layer call, params and shapes as Keras counts them.
 
-    ``input_shape`` (H, W, C) fills in unknown input sizes; ``identity`` names layers to treat as
+    ``input_shape`` ((L, C), (H, W, C) or (D, H, W, C)) fills in unknown input sizes; ``identity`` names layers to treat as
     identity (unknown to rfcalc but shape- and field-preserving).
 
     >>> from_keras(keras.applications.VGG16(weights=None)).rf  # doctest: +SKIP
@@ -147,7 +147,7 @@ def from_keras(model, input_shape=None, identity=()):
     """
     import keras
 
-    from .dsl import parse_shape
+    from ..dsl import parse_shape
 
     if not isinstance(model, keras.Model):
         raise RFError(f"from_keras needs a keras.Model. Received: {type(model).__name__}")
@@ -170,11 +170,11 @@ def from_keras(model, input_shape=None, identity=()):
                              f"Received: input_shape={input_shape}")
         shapes[0] = input_shape
     for shape in shapes:
-        if len(shape) != 3 or None in shape:
-            raise ShapeError(f"model '{model.name}' needs image inputs (H, W, C) of known size; pass "
-                             f"input_shape=(H, W, C). Received: input shapes {shapes}")
+        if len(shape) not in (2, 3, 4) or None in shape:
+            raise ShapeError(f"model '{model.name}' needs inputs of known size with channels last: (L, C), (H, W, C) "
+                             f"or (D, H, W, C); pass input_shape=. Received: input shapes {shapes}")
     names = [t._keras_history.operation.name for t in graph.inputs]
-    walk = _Walk(identity, shapes[0][:2])
+    walk = _Walk(identity, shapes[0][:-1])
     walk.last = names[0]
     walk.graph(graph, [input_field(s) for s in shapes], names, "")
     missing = [n for n in identity if n not in walk.used]
@@ -263,7 +263,7 @@ def analyze_source(source: str, input_shape=None, identity=()):
     >>> analyze_source("keras:VGG16").rf  # doctest: +SKIP
     (212, 212)
     """
-    from .dsl import parse_shape
+    from ..dsl import parse_shape
 
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
