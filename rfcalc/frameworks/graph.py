@@ -24,7 +24,7 @@ from typing import Callable
 from ..analysis import make_row
 from ..errors import RFError, ShapeError, UnsupportedLayerError
 from ..layers import Identity
-from ..propagate import Applied, merge_fields
+from ..propagate import Applied, Field, merge_fields
 
 
 class AlignmentWarning(UserWarning):
@@ -35,7 +35,8 @@ class AlignmentWarning(UserWarning):
 class Node:
     """One operation as an adapter sees it: names, the tensors it reads and writes, and how to read it.
 
-    ``read(fields) -> (layer, Applied)``; ``read=None`` makes an alias (no row: the output is the
+    ``read(inputs) -> (layer, Applied)``, or a constant (not a tuple: no row) when every input is
+    one; inputs that are not ``Field`` values are constants and make no row. ``read=None`` makes an alias (no row: the output is the
     input, e.g. the border of a nested model). ``aliases``: further names ``identity`` may use
     (a class name, the framework's own name). ``weights() -> (trainable, frozen)`` counts the
     framework's weights for the identity escape hatch. ``expect``: the framework's own output
@@ -111,19 +112,24 @@ def walk(nodes, inputs: dict, input_hw, identity=(), framework: str = "Keras", l
 
 
 def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, previous):
-    fields = [state.fields[k] for k in node.inputs]
-    in_names = [state.names[k] for k in node.inputs]
+    given = [state.fields[k] for k in node.inputs]
     if node.read is None:  # an alias: no row of its own
-        state.fields[node.output], state.names[node.output] = fields[0], in_names[0]
+        state.fields[node.output], state.names[node.output] = given[0], state.names[node.inputs[0]]
         return previous
-    chosen = identity & ({node.name, node.kind} | set(node.aliases))
+    # activations are Fields; anything else is a constant (a weight, a folded shape) that makes no row
+    data = [(f, state.names[k]) for f, k in zip(given, node.inputs) if isinstance(f, Field)]
+    fields, in_names = [f for f, _ in data], [n for _, n in data]
+    chosen = identity & ({node.name, node.kind} | set(node.aliases)) if fields else set()
     state.used.update(chosen)
     try:
         if chosen:
             layer = Identity(node.kind)
             applied = as_identity(fields, *(node.weights() if node.weights else (0, 0)))
         else:
-            layer, applied = node.read(fields)
+            layer, applied = _split(node.read(given))
+            if layer is None:  # a constant computed from constants
+                state.fields[node.output], state.names[node.output] = applied, node.name
+                return previous
     except UnsupportedLayerError:
         raise
     except RFError as err:
@@ -143,6 +149,10 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
     state.rows.append(replace(row, kind=node.kind))
     state.fields[node.output], state.names[node.output] = applied.field, node.name
     return node.name
+
+
+def _split(result):
+    return result if isinstance(result, tuple) else (None, result)
 
 
 def _check_shape(node: Node, ours, theirs, as_identity: bool, framework: str):
