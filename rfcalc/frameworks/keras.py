@@ -14,23 +14,19 @@ Keras and TensorFlow are imported inside the functions, never when this module l
 from __future__ import annotations
 
 import difflib
+import math
 import os
-import warnings
-from dataclasses import replace
 
-from ..analysis import Analysis, make_row
+from ..analysis import Analysis
 from ..errors import RFError, ShapeError, UnsupportedLayerError
-from .keras_layers import ELEMENTWISE_OPS, as_identity, elementwise_merge, map_layer, unsupported
-from .keras_out import to_keras
 from ..layers import Identity
 from ..propagate import Applied, input_field
+from .graph import AlignmentWarning, Node, walk
+from .keras_layers import ELEMENTWISE_OPS, elementwise_merge, map_layer, unsupported
+from .keras_out import to_keras
 from ..sources import MODEL_SUFFIXES, PREFIX, is_model_source
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "load_model_source", "analyze_source", "AlignmentWarning"]
-
-
-class AlignmentWarning(UserWarning):
-    """Branches merged with different jumps or centres: the merged field is an approximation."""
 
 
 def _graph(model):
@@ -45,95 +41,55 @@ def _graph(model):
     return graph
 
 
-class _Walk:
-    """One forward pass over a (possibly nested) Keras graph, keyed by KerasTensor identity."""
+def _nodes(graph, ins: list, outs: list | None, prefix: str) -> list:
+    """The walk's nodes for one (possibly nested) Keras graph, in Keras' own order.
 
-    def __init__(self, identity, input_hw):
-        self.identity, self.used = set(identity), set()
-        self.input_hw = input_hw
-        self.rows: list = []
-        self.fields: dict = {}
-        self.names: dict = {}
-        self.last = None
+    Tensors are keyed by ``(prefix, id(KerasTensor))``: a nested model called twice gets two
+    prefixes, so its inner tensors do not collide. ``ins``/``outs`` are the outer keys its graph
+    inputs and outputs stand for (aliases, no rows).
+    """
+    import keras
 
-    def graph(self, graph, fields, names, prefix: str):
-        for t, f, n in zip(graph.inputs, fields, names):
-            self.fields[id(t)], self.names[id(t)] = f, n
-        todo = []
-        for op in graph._operations:
-            calls = [node for k, node in enumerate(op._inbound_nodes)
-                     if f"{id(op)}_ib-{k}" in graph._nodes and not node.is_input]
-            for j, node in enumerate(calls):
-                todo.append((op, node, prefix + op.name + (f"#{j}" if len(calls) > 1 else "")))
-        while todo:  # Keras' order is topological; a second pass only happens for shared layers
-            rest = []
-            for item in todo:
-                if self._ready(item[1]):
-                    self.node(*item)
-                else:
-                    rest.append(item)
-            if len(rest) == len(todo):
-                raise RFError(f"the graph of '{graph.name}' is disconnected at layer '{rest[0][2]}'")
-            todo = rest
-        return [self.fields[id(t)] for t in graph.outputs], [self.names[id(t)] for t in graph.outputs]
+    nodes = [Node(prefix + t.name, "", (k,), (prefix, id(t))) for t, k in zip(graph.inputs, ins)]
+    for op in graph._operations:
+        calls = [node for k, node in enumerate(op._inbound_nodes)
+                 if f"{id(op)}_ib-{k}" in graph._nodes and not node.is_input]
+        for j, call in enumerate(calls):
+            name = prefix + op.name + (f"#{j}" if len(calls) > 1 else "")
+            keys = tuple((prefix, id(t)) for t in call.input_tensors)
+            if isinstance(op, keras.Model):  # nested model: its layers become rows named outer/inner
+                inner_outs = [(prefix, id(t)) for t in call.outputs]
+                nodes += _nodes(_graph(op), list(keys), inner_outs, name + "/")
+                continue
+            nodes.append(_node(op, call, name, keys, prefix))
+    if outs is not None:
+        nodes += [Node(prefix + t.name, "", ((prefix, id(t)),), k) for t, k in zip(graph.outputs, outs)]
+    return nodes
 
-    def _ready(self, node) -> bool:
-        return all(id(t) in self.fields for t in node.input_tensors)
 
-    def node(self, op, node, name: str):
-        import keras
+def _node(op, call, name: str, keys: tuple, prefix: str) -> Node:
+    import keras
 
-        ins = list(node.input_tensors)
-        fields = [self.fields[id(t)] for t in ins]
-        in_names = [self.names[id(t)] for t in ins]
-        if isinstance(op, keras.Model):  # nested model: its layers become rows named outer/inner
-            outs, out_names = self.graph(_graph(op), fields, in_names, name + "/")
-            for t, f, n in zip(node.outputs, outs, out_names):
-                self.fields[id(t)], self.names[id(t)] = f, n
-            return
-        cls = type(op).__name__
-        chosen = self.identity & {op.name, name, cls}  # a layer name, or a class name for all its layers
-        self.used.update(chosen)
-        if not chosen and not isinstance(op, keras.layers.Layer) and cls not in ELEMENTWISE_OPS:
+    cls = type(op).__name__
+    is_layer = isinstance(op, keras.layers.Layer)
+
+    def read(fields):
+        if not is_layer and cls not in ELEMENTWISE_OPS:
             raise unsupported(name, cls, "is a Keras operation (keras.ops / a tensor operator) rfcalc does not know")
-        try:
-            if chosen:
-                layer, applied = as_identity(op, cls, fields)
-            elif not isinstance(op, keras.layers.Layer):
-                merged = elementwise_merge(cls, fields) if len(fields) > 1 else Applied(fields[0])
-                layer, applied = Identity(cls), merged
-            else:
-                layer, applied = map_layer(op, cls, fields)
-        except UnsupportedLayerError:
-            raise
-        except RFError as err:
-            raise type(err)(f"layer '{name}' ({cls}): {err}") from None
-        if len(node.outputs) != 1:
-            raise unsupported(name, cls, f"has {len(node.outputs)} outputs")
-        if not getattr(op, "trainable", True):  # Keras counts a frozen layer's weights as non-trainable
-            applied = replace(applied, trainable=0, non_trainable=applied.params)
-        self._check_shape(name, cls, applied.field.shape, node.outputs[0].shape[1:], "identity" in applied.flags)
-        if "misaligned" in applied.flags:
-            paths = ", ".join(f"{n} (jump {f.jump}, start {tuple(str(s) for s in f.start)})"
-                              for n, f in zip(in_names, fields) if f.rf is not None)
-            warnings.warn(f"merge layer '{name}' ({cls}) joins misaligned paths: {paths}; its field is "
-                          "the union of theirs (rf and start of the bounding box), its jump the first path's", AlignmentWarning, stacklevel=4)
-        inputs = tuple(in_names) if len(ins) > 1 or in_names[0] != self.last else ()
-        row = make_row(len(self.rows), name, layer, fields[0], applied, self.input_hw, inputs)
-        self.rows.append(replace(row, kind=cls))
-        self.fields[id(node.outputs[0])], self.names[id(node.outputs[0])] = applied.field, name
-        self.last = name
+        if len(call.outputs) != 1:
+            raise unsupported(name, cls, f"has {len(call.outputs)} outputs")
+        if not is_layer:
+            merged = elementwise_merge(cls, fields) if len(fields) > 1 else Applied(fields[0])
+            return Identity(cls), merged
+        return map_layer(op, cls, fields)
 
-    @staticmethod
-    def _check_shape(name, cls, ours, theirs, as_identity):
-        theirs = tuple(theirs)
-        if len(ours) == len(theirs) and all(t is None or t == o for o, t in zip(ours, theirs)):
-            return
-        if as_identity:
-            raise ShapeError(f"layer '{name}' ({cls}) changes the shape to {theirs}, so it cannot be treated "
-                             f"as identity. Received: input shape {ours}")
-        raise ShapeError(f"layer '{name}' ({cls}): rfcalc computes the output shape {ours} but Keras has {theirs}; "
-                         "rfcalc does not understand this layer's settings")
+    def weights():
+        count = sum(math.prod(w.shape) for w in getattr(op, "trainable_weights", ()))
+        return count, sum(math.prod(w.shape) for w in getattr(op, "non_trainable_weights", ()))
+
+    out = call.outputs[0]
+    return Node(name, cls, keys, (prefix, id(out)), read, frozenset({op.name}), weights,
+                tuple(out.shape[1:]), frozen=not getattr(op, "trainable", True))
 
 
 def from_keras(model, input_shape=None, identity=()):
@@ -174,13 +130,14 @@ def from_keras(model, input_shape=None, identity=()):
             raise ShapeError(f"model '{model.name}' needs inputs of known size with channels last: (L, C), (H, W, C) "
                              f"or (D, H, W, C); pass input_shape=. Received: input shapes {shapes}")
     names = [t._keras_history.operation.name for t in graph.inputs]
-    walk = _Walk(identity, shapes[0][:-1])
-    walk.last = names[0]
-    walk.graph(graph, [input_field(s) for s in shapes], names, "")
-    missing = [n for n in identity if n not in walk.used]
+    inputs = {("", id(t)): (input_field(s), n) for t, s, n in zip(graph.inputs, shapes, names)}
+    keys = list(inputs)
+    nodes = _nodes(graph, keys, None, "")[len(keys):]  # the top graph's inputs need no aliases
+    walked = walk(nodes, inputs, shapes[0][:-1], identity, "Keras")
+    missing = [n for n in identity if n not in walked.used]
     if missing:
         raise RFError(f"identity names no layer of '{model.name}'. Received: {', '.join(missing)}")
-    return Analysis(model.name, shapes[0], tuple(walk.rows))
+    return Analysis(model.name, shapes[0], tuple(walked.rows))
 
 
 def _first_line(err: Exception) -> str:

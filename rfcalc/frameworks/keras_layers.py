@@ -24,6 +24,7 @@ from ..layers import (
     SeparableConv, Upsample, ZeroPad,
 )
 from ..propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
+from .graph import refuse
 
 MERGES = frozenset({"Add", "Multiply", "Average", "Subtract", "Maximum", "Minimum"})
 PASS_THROUGH = frozenset({  # leave shape and field alone, no weights
@@ -69,10 +70,7 @@ def unsupported(name: str, cls: str, why: str = "is not in rfcalc's list of Kera
     >>> print(unsupported("up", "Lambda"))  # doctest: +ELLIPSIS
     layer 'up' (Lambda) is not in rfcalc's list of Keras layers. If it ... --identity up on the CLI
     """
-    return UnsupportedLayerError(
-        f"layer '{name}' ({cls}) {why}. If it leaves the shape and the receptive field unchanged, "
-        f"treat it as identity: from_keras(model, identity=({name!r},)) in Python, "
-        f"--identity {name} on the CLI")
+    return refuse(name, cls, why)
 
 
 def _conv(op, cls, field):
@@ -275,17 +273,3 @@ def _map(op, cls: str, fields: list):
     else:
         raise unsupported(op.name, cls)
     return layer, applied if applied is not None else apply_layer(layer, field)
-
-
-def as_identity(op, cls: str, fields: list):
-    """A layer the caller asked to treat as identity: field unchanged (merged if several), Keras' own weights.
-
-    >>> from types import SimpleNamespace as Op
-    >>> as_identity(Op(trainable_weights=[Op(shape=(3,))]), "LayerScale", [input_field((4, 4, 3))])[1].trainable
-    3
-    """
-    applied = merge_fields(fields) if len(fields) > 1 else Applied(fields[0])
-    trainable = sum(_prod(w.shape) for w in getattr(op, "trainable_weights", ()))
-    frozen = sum(_prod(w.shape) for w in getattr(op, "non_trainable_weights", ()))
-    flags = applied.flags + ("identity",)
-    return Identity(cls), replace(applied, trainable=trainable, non_trainable=frozen, flags=flags)

@@ -170,7 +170,11 @@ def probe_size(target, shape, names=None):
 
 
 def _measure(mask_u, mask_v, unit, neighbour, shape):
-    box_u, box_v = bbox(mask_u), bbox(mask_v)
+    return _measure_boxes(bbox(mask_u), bbox(mask_v), unit, neighbour, shape)
+
+
+def _measure_boxes(box_u, box_v, unit, neighbour, shape):
+    """rf, jump, start and clipping from the fields' bounding boxes of a unit and its neighbour."""
     if box_u is None:
         return None, (None, None), (None, None), False
     rf, jump, start, clipped = [], [], [], False
@@ -190,16 +194,25 @@ def _measure(mask_u, mask_v, unit, neighbour, shape):
     return tuple(rf), tuple(jump), tuple(start), clipped
 
 
+def _is_onnx(obj) -> bool:
+    from ..sources import is_onnx_source
+    return is_onnx_source(obj) or type(obj).__name__ == "ModelProto"
+
+
 def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True) -> ProbeResult:
     """Measure rf, jump and start of every spatial layer with gradients; compare with the analysis.
 
-    ``model_or_spec``: a spec string, a Keras model, or a model file / ``keras:Name``. ``layer`` names
+    ``model_or_spec``: a spec string, a Keras model, or a model file / ``keras:Name``; an .onnx file or
+    ``ModelProto`` is measured with onnxruntime instead (``onnx_probe``). ``layer`` names
     the layer reported on top (default: the last spatial one); layers after it are not probed.
 
     >>> r = probe("c3,p2,c3s2")  # doctest: +SKIP
     >>> r.measured["rf"], r.analytic["rf"], r.agree  # doctest: +SKIP
     ([10, 10], [10, 10], True)
     """
+    if _is_onnx(model_or_spec):  # measured with onnxruntime, no TensorFlow
+        from .onnx_probe import probe_onnx
+        return probe_onnx(model_or_spec, input_shape, layer)
     t0 = time.perf_counter()
     target, shape = resolve_target(model_or_spec, input_shape, head)
     analysis = target.analysis(shape)
