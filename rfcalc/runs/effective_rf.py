@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
+from math import prod
 
 from ..errors import RFError, ShapeError
 
@@ -24,32 +25,34 @@ FRACTIONS = (0.5, 0.9, 0.99)
 def smallest_square(heatmap, centre, fraction) -> int:
     """Side of the smallest square centred at ``centre`` (pixel i centred at i) holding ``fraction`` of the mass.
 
-    A whole-pixel centre gives odd sides, a half-pixel one even sides.
+    Any rank: a segment of a 1-D heatmap, a square of a 2-D one, a cube of a 3-D one. A whole-pixel
+    centre gives odd sides, a half-pixel one even sides.
 
-    >>> smallest_square([[1, 1], [1, 1]], (0.5, 0.5), 0.9)
-    2
+    >>> smallest_square([[1, 1], [1, 1]], (0.5, 0.5), 0.9), smallest_square([0, 1, 6, 1, 0], (2,), 0.8)
+    (2, 3)
     """
     import numpy as np
     a = np.asarray(heatmap, dtype=np.float64)
     total = a.sum()
     if total <= 0:
         return 0
-    cy, cx = Fraction(centre[0]).limit_denominator(2), Fraction(centre[1]).limit_denominator(2)
-    side = 1 if cy.denominator == 1 else 2
-    limit = 2 * max(a.shape) + 2 * int(abs(cy)) + 2 * int(abs(cx)) + 3
+    centre = [Fraction(c).limit_denominator(2) for c in centre]
+    side = 1 if centre[0].denominator == 1 else 2
+    limit = 2 * max(a.shape) + sum(2 * int(abs(c)) for c in centre) + 3
     while side <= limit:
         half = Fraction(side - 1, 2)
-        r0, r1 = max(0, int(-(-(cy - half) // 1))), min(a.shape[0] - 1, int((cy + half) // 1))
-        c0, c1 = max(0, int(-(-(cx - half) // 1))), min(a.shape[1] - 1, int((cx + half) // 1))
-        inside = a[r0:r1 + 1, c0:c1 + 1].sum() if r1 >= r0 and c1 >= c0 else 0.0
-        if inside >= fraction * total * (1 - 1e-9):
+        box = []
+        for c, n in zip(centre, a.shape):
+            lo, hi = max(0, int(-(-(c - half) // 1))), min(n - 1, int((c + half) // 1))
+            box.append(slice(lo, hi + 1) if hi >= lo else slice(0, 0))
+        if a[tuple(box)].sum() >= fraction * total * (1 - 1e-9):
             return side
         side += 2
     return side
 
 
 def moments(heatmap):
-    """Centroid ``(row, col)`` and moment-based sigma ``(row, col)`` of a non-negative 2-D map.
+    """Centroid and moment-based sigma, one per axis, of a non-negative map of any rank.
 
     >>> moments([[0, 0, 0], [1, 0, 1], [0, 0, 0]])
     ((1.0, 1.0), (0.0, 1.0))
@@ -57,16 +60,23 @@ def moments(heatmap):
     import numpy as np
     a = np.asarray(heatmap, dtype=np.float64)
     total = a.sum()
-    rows, cols = np.arange(a.shape[0]), np.arange(a.shape[1])
-    py, px = a.sum(axis=1) / total, a.sum(axis=0) / total
-    my, mx = float(py @ rows), float(px @ cols)
-    sy, sx = float(np.sqrt(py @ (rows - my) ** 2)), float(np.sqrt(px @ (cols - mx) ** 2))
-    return (my, mx), (sy, sx)
+    centroid, sigma = [], []
+    for axis in range(a.ndim):
+        p = a.sum(axis=tuple(x for x in range(a.ndim) if x != axis)) / total
+        pos = np.arange(a.shape[axis])
+        m = float(p @ pos)
+        centroid.append(m)
+        sigma.append(float(np.sqrt(p @ (pos - m) ** 2)))
+    return tuple(centroid), tuple(sigma)
 
 
 @dataclass(frozen=True)
 class ErfResult:
-    """ERF heatmap (H×W, sums to 1) and its summary; ``rf``/``centre`` are the theoretical field's."""
+    """ERF heatmap (the input's spatial shape: L, H×W or D×H×W; sums to 1) and its summary.
+
+    ``rf``/``centre`` are the theoretical field's; ``sides`` the smallest centred segment, square or
+    cube holding 50/90/99% of the mass.
+    """
 
     target: str
     layer: str
@@ -83,10 +93,10 @@ class ErfResult:
 
     @property
     def ratio(self) -> dict:
-        """Each square's side over the theoretical field's side (geometric mean of its two sides)."""
+        """Each square's side over the theoretical field's side (geometric mean of its sides)."""
         if self.rf is None:
             return {f: None for f in self.sides}
-        side = (self.rf[0] * self.rf[1]) ** 0.5
+        side = prod(self.rf) ** (1 / len(self.rf))
         return {f: s / side for f, s in self.sides.items()}
 
     def to_dict(self, heatmap: bool = False) -> dict:
@@ -114,13 +124,12 @@ def _inputs(images, samples, shape, seed):
         rng = np.random.default_rng(seed)
         return rng.standard_normal((samples,) + tuple(shape)).astype(np.float32), f"{samples} random normal inputs"
     x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 2:
-        x = x[None, :, :, None]
-    elif x.ndim == 3:
+    if x.ndim == len(shape) - 1 and shape[-1] == 1:  # one grey image / one mono signal
+        x = x[None, ..., None]
+    elif x.ndim == len(shape):
         x = x[None]
-    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(shape):
-        raise ShapeError(f"images must be (N, H, W, C) matching the input {tuple(shape)}. "
-                         f"Received: images of shape {tuple(np.shape(images))}")
+    if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != tuple(shape):
+        raise ShapeError(f"images must be (N, ..., C) matching the input {tuple(shape)}. Received: images of shape {tuple(np.shape(images))}")
     return x, f"{x.shape[0]} given image(s)"
 
 
@@ -159,27 +168,27 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             spatial = [r.name for r in analysis.layers if r.spatial]
             name = spatial[-1] if spatial else None
         if name is None:
-            four = [lay.name for lay in model.layers if _rank(lay) == 4 and type(lay).__name__ != "InputLayer"]
-            name = four[-1] if four else None
+            maps = [lay.name for lay in model.layers
+                    if _rank(lay) == len(shape) + 1 and type(lay).__name__ != "InputLayer"]
+            name = maps[-1] if maps else None
     try:
         out = model.get_layer(name).output
     except (ValueError, AttributeError):
         raise RFError(f"no layer named {name!r}; the layers are: {', '.join(l.name for l in model.layers)}") from None
-    if len(out.shape) != 4:
+    if len(out.shape) != len(shape) + 1:
         raise RFError(f"layer {name!r} has no spatial output (shape {tuple(out.shape)}); pick a conv or pooling layer")
     sub = keras.Model(model.inputs, out)
-    h, w = int(out.shape[1]), int(out.shape[2])
-    unit = ((h - 1) // 2, (w - 1) // 2)
+    unit = tuple((int(n) - 1) // 2 for n in out.shape[1:-1])
     x, source = _inputs(images, samples, shape, seed)
 
     def grads(batch):  # eager: one or two batches, so a trace would cost more than it saves
         with tf.GradientTape() as tape:
             tape.watch(batch)
             y = sub(batch, training=False)
-            loss = tf.reduce_sum(y[:, unit[0], unit[1], :])
+            loss = tf.reduce_sum(y[(slice(None),) + unit])
         return tape.gradient(loss, batch)
 
-    heat = np.zeros(shape[:2], dtype=np.float64)
+    heat = np.zeros(shape[:-1], dtype=np.float64)
     for lo in range(0, len(x), 64):
         g = grads(tf.constant(x[lo:lo + 64])).numpy()
         heat += np.abs(g).sum(axis=-1).sum(axis=0)
@@ -197,8 +206,9 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
         except RFError:
             row = None
         if row is not None and row.spatial:  # a map made from a global pool has no field to centre on
-            rf = row.rf
-            centre = row.centre(unit)
+            span = row.field_of(unit)  # exact after upsampling, where fields depend on the phase
+            rf = tuple(hi - lo + 1 for lo, hi in span)
+            centre = tuple(Fraction(lo + hi, 2) for lo, hi in span)
     if centre is None:  # no analysis: centre on the centroid, to the nearest half pixel
         centre = tuple(Fraction(round(2 * c), 2) for c in centroid)
     sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}

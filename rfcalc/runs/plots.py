@@ -42,43 +42,77 @@ def _square(ax, centre, side_h, side_w, **style):
 def plot_erf(result, path) -> str:
     """The ERF heatmap with the theoretical field and the 50/90/99% squares, and a profile with its Gaussian.
 
+    A 1-D ERF (a signal) is drawn as a curve over the input samples; a 3-D one as the slice
+    through the unit's centre.
+
     >>> plot_erf(erf("c3*4", input_shape="24x24x1"), "erf.png")  # doctest: +SKIP
     'erf.png'
     """
     import numpy as np
     heat = np.asarray(result.heatmap, dtype=float)
+    if heat.ndim == 1:
+        return _plot_erf_curve(result, heat, path)
+    title = f"ERF of {result.layer}, unit {tuple(result.unit)}\n{result.source}"
+    if heat.ndim == 3:  # the depth slice through the field's centre
+        depth = min(heat.shape[0] - 1, max(0, int(round(float(result.centre[0])))))
+        heat = heat[depth]
+        title += f"; slice at depth {depth}"
+    rf = result.rf[-2:] if result.rf is not None else None
+    centre = tuple(result.centre[-2:])
     fig = _figure(10, 4.4)
     ax, prof = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     h, w = heat.shape
     im = ax.imshow(heat, cmap="magma", extent=(-0.5, w - 0.5, h - 0.5, -0.5), interpolation="nearest")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of |gradient|")
-    if result.rf is not None:
-        _square(ax, result.centre, result.rf[0], result.rf[1], edgecolor="cyan", linewidth=2,
-                label=f"theoretical rf {result.rf[0]}x{result.rf[1]}")
+    if rf is not None:
+        _square(ax, centre, rf[0], rf[1], edgecolor="cyan", linewidth=2, label=f"theoretical rf {rf[0]}x{rf[1]}")
     for (frac, side), color in zip(sorted(result.sides.items()), ("#9be15d", "#ffd23f", "white")):
-        _square(ax, result.centre, side, side, edgecolor=color, linewidth=1.2, linestyle="--",
+        _square(ax, centre, side, side, edgecolor=color, linewidth=1.2, linestyle="--",
                 label=f"{round(frac * 100)}% of mass: {side}x{side}")
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)
     ax.legend(loc="upper left", fontsize=7, framealpha=0.7)
-    ax.set_title(f"ERF of {result.layer}, unit {tuple(result.unit)}\n{result.source}", fontsize=10)
+    ax.set_title(title, fontsize=10)
     ax.set_xlabel("input column")
     ax.set_ylabel("input row")
-    cols = heat.sum(axis=0)
-    x = np.arange(w)
-    prof.bar(x, cols, color="#c44e52", alpha=0.75, label="column sums of the ERF")
-    mu, sigma = result.centroid[1], result.sigma[1]
-    if sigma > 0:
-        xs = np.linspace(-0.5, w - 0.5, 400)
-        prof.plot(xs, np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)), color="k",
-                  label=f"Gaussian, moment sigma = {sigma:.2f}")
-    if result.rf is not None:
-        cx, half = float(result.centre[1]), result.rf[1] / 2
-        prof.axvspan(cx - half, cx + half, color="cyan", alpha=0.15, label=f"theoretical rf ({result.rf[1]})")
-    prof.set_xlabel("input column")
-    prof.set_ylabel("column sum (share of the mass)")
-    prof.legend(fontsize=7)
+    _profile(prof, heat.sum(axis=0), result.centroid[-1], result.sigma[-1], centre[1], rf[1] if rf else None,
+             "column sums of the ERF", "input column")
     prof.set_title(f"{result.target}", fontsize=10)
+    return _save(fig, path)
+
+
+def _profile(ax, values, mu, sigma, centre, rf, label, xlabel):
+    """Bars of one axis' share of the mass, the moment Gaussian over them and the theoretical field."""
+    import numpy as np
+    n = len(values)
+    ax.bar(np.arange(n), values, color="#c44e52", alpha=0.75, width=1.0 if n > 60 else 0.8, label=label)
+    if sigma > 0:
+        xs = np.linspace(-0.5, n - 0.5, 600)
+        ax.plot(xs, np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)), color="k",
+                label=f"Gaussian, moment sigma = {sigma:.2f}")
+    if rf is not None:
+        ax.axvspan(float(centre) - rf / 2, float(centre) + rf / 2, color="cyan", alpha=0.15,
+                   label=f"theoretical rf ({rf})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of the mass")
+    ax.legend(fontsize=7)
+
+
+def _plot_erf_curve(result, heat, path) -> str:
+    """A 1-D ERF: the share of |gradient| per input sample, the field and the 50/90/99% segments."""
+    fig = _figure(9, 3.6)
+    ax = fig.add_subplot(1, 1, 1)
+    rf = result.rf[0] if result.rf is not None else None
+    _profile(ax, heat, result.centroid[0], result.sigma[0], result.centre[0], rf, "share of |gradient|",
+             "input sample")
+    top = float(heat.max())
+    for k, ((frac, side), color) in enumerate(zip(sorted(result.sides.items()), ("#2ca02c", "#ff7f0e", "0.3"))):
+        c, y = float(result.centre[0]), top * (1.04 + 0.05 * k)
+        ax.plot([c - side / 2, c + side / 2], [y, y], color=color, linewidth=2,
+                label=f"{round(frac * 100)}% of mass: {side} samples")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(f"ERF of {result.layer}, unit {tuple(result.unit)} ({result.source})\n{result.target}",
+                 fontsize=9)
     return _save(fig, path)
 
 
@@ -134,12 +168,15 @@ def _spatial_row(analysis, layer):
 def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=None) -> str:
     """Draw the receptive field of output ``unit`` (row, col; default the centre) of ``layer`` on an image.
 
-    The image must have the analysis' input size. Dots mark the field centres of the neighbouring
-    units (they are ``jump`` apart); the part of the field outside the image is zero padding.
+    The image must have the analysis' input size (a 2-D input). The box is ``Row.field_of(unit)``,
+    exact after upsampling; dots mark the field centres of the neighbouring units (``jump`` apart
+    on average); the part of the field outside the image is zero padding.
 
     >>> plot_rf_on_image(analyze("c3,p2,c3"), "cat.png", unit=(8, 8), path="rf.png")  # doctest: +SKIP
     'rf.png'
     """
+    if len(analysis.input_shape) != 3:
+        raise ShapeError(f"a field is drawn on a 2-D image; this analysis has the input {analysis.input_shape}")
     img = read_image(image_or_path)
     h, w = analysis.input_shape[:2]
     if img.shape[:2] != (h, w):
@@ -152,21 +189,24 @@ def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=No
     unit = tuple(int(u) for u in unit)
     if not (0 <= unit[0] < oh and 0 <= unit[1] < ow):
         raise RFError(f"{row.name} has {oh}x{ow} output units. Received: unit={unit}")
-    centre = row.centre(unit)
+    (top, bottom), (left, right) = row.field_of(unit)
+    centre = (Fraction(top + bottom, 2), Fraction(left + right, 2))
+    size = (bottom - top + 1, right - left + 1)
     fig = _figure(5.5, 5.5)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_facecolor("#e6e6e6")  # outside the image: the zero padding the field may reach into
     ax.imshow(img, cmap="gray" if img.ndim == 2 else None, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
               interpolation="nearest")
     _square(ax, (Fraction(h - 1, 2), Fraction(w - 1, 2)), h, w, edgecolor="0.6", linewidth=0.8, linestyle=":")
-    _square(ax, centre, row.rf[0], row.rf[1], edgecolor="#ff3b30", linewidth=2.2,
-            label=f"rf {row.rf[0]}x{row.rf[1]} of unit {unit}")
-    ys = [float(row.start[0] + i * row.jump[0]) for i in range(max(0, unit[0] - 2), min(oh, unit[0] + 3))]
-    xs = [float(row.start[1] + j * row.jump[1]) for j in range(max(0, unit[1] - 2), min(ow, unit[1] + 3))]
-    ax.scatter([x for _ in ys for x in xs], [y for y in ys for _ in xs], s=10, color="#ffcc00",
+    _square(ax, centre, size[0], size[1], edgecolor="#ff3b30", linewidth=2.2,
+            label=f"field {size[0]}x{size[1]} of unit {unit}")
+    near = [row.field_of((i, j)) for i in range(max(0, unit[0] - 2), min(oh, unit[0] + 3))
+            for j in range(max(0, unit[1] - 2), min(ow, unit[1] + 3))]
+    ax.scatter([float(c[0] + c[1]) / 2 for _, c in near], [float(r[0] + r[1]) / 2 for r, _ in near], s=10,
+               color="#ffcc00",
                label=f"neighbour centres, jump {row.jump[0]}x{row.jump[1]}", zorder=3)
     ax.scatter([float(centre[1])], [float(centre[0])], s=40, color="#ff3b30", zorder=4)
-    pad_y, pad_x = row.rf[0] / 2 + 1, row.rf[1] / 2 + 1
+    pad_y, pad_x = size[0] / 2 + 1, size[1] / 2 + 1
     ax.set_xlim(min(-0.5, float(centre[1]) - pad_x), max(w - 0.5, float(centre[1]) + pad_x))
     ax.set_ylim(max(h - 0.5, float(centre[0]) + pad_y), min(-0.5, float(centre[0]) - pad_y))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=1)
@@ -176,7 +216,7 @@ def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=No
 
 
 def plot_rf_growth(analysis, path) -> str:
-    """Receptive field per layer (both axes) with the jump on a second axis and the input size dashed.
+    """Receptive field per layer (every axis) with the jump on a second axis and the input size dashed.
 
     >>> plot_rf_growth(analyze("c3,c3,p2,c3,c3,p2"), "growth.png")  # doctest: +SKIP
     'growth.png'
@@ -185,24 +225,24 @@ def plot_rf_growth(analysis, path) -> str:
     fig = _figure(max(6, 0.45 * len(rows) + 3), 4)
     ax = fig.add_subplot(1, 1, 1)
     x = list(range(1, len(rows) + 1))
-    ax.plot(x, [r.rf[0] for r in rows], "o-", color="#1f77b4", label="rf (rows)")
-    if any(r.rf[0] != r.rf[1] for r in rows):
-        ax.plot(x, [r.rf[1] for r in rows], "s--", color="#17becf", label="rf (columns)")
-    h, w = analysis.input_shape[:2]
-    ax.axhline(h, color="0.5", linestyle=":", label=f"input height {h}")
-    if w != h:
-        ax.axhline(w, color="0.7", linestyle="-.", label=f"input width {w}")
+    sizes = analysis.input_shape[:-1]
+    names = {1: ("samples",), 2: ("rows", "columns"), 3: ("depth", "rows", "columns")}[len(sizes)]
+    styles = (("o-", "#1f77b4", "#d62728", "-"), ("s--", "#17becf", "#ff9896", "--"), ("^:", "#2ca02c", "#9467bd", ":"))
+    twin = ax.twinx()
+    for axis, (name, (marker, colour, jcolour, line)) in enumerate(zip(names, styles)):
+        if axis and all(r.rf[axis] == r.rf[0] and r.jump[axis] == r.jump[0] for r in rows) and sizes[axis] == sizes[0]:
+            continue  # the same curve as the first axis
+        ax.plot(x, [r.rf[axis] for r in rows], marker, color=colour, label=f"rf ({name})")
+        ax.axhline(sizes[axis], color="0.5", linestyle=":" if not axis else "-.", label=f"input {name} {sizes[axis]}")
+        twin.step(x, [float(r.jump[axis]) for r in rows], where="mid", color=jcolour, linestyle=line, alpha=0.8,
+                  label=f"jump ({name})")
     ax.set_ylabel("receptive field (pixels)")
     ax.set_xticks(x)
     ax.set_xticklabels([r.name for r in rows], rotation=60, ha="right", fontsize=7)
-    twin = ax.twinx()
-    twin.step(x, [r.jump[0] for r in rows], where="mid", color="#d62728", alpha=0.8, label="jump (rows)")
-    if any(r.jump[0] != r.jump[1] for r in rows):
-        twin.step(x, [r.jump[1] for r in rows], where="mid", color="#ff9896", linestyle="--", label="jump (columns)")
     twin.set_ylabel("jump (input pixels between neighbours)", color="#d62728")
     lines = ax.get_legend_handles_labels()
     more = twin.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper left")
-    ax.set_title(f"{analysis.spec}  on {h}x{w}x{analysis.input_shape[2]}", fontsize=9)
+    ax.set_title(f"{analysis.spec}  on {'x'.join(str(n) for n in analysis.input_shape)}", fontsize=9)
     ax.grid(alpha=0.3)
     return _save(fig, path)

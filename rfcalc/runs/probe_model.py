@@ -59,10 +59,11 @@ def is_source(text) -> bool:
 
 
 def _model_shape(model) -> tuple | None:
-    """(H, W, C) of a Keras model input, None for free sizes."""
+    """(L, C), (H, W, C) or (D, H, W, C) of a Keras model input, None for free sizes."""
     shape = tuple(model.inputs[0].shape)[1:]
-    if len(shape) != 3:
-        raise ShapeError(f"probes need an image model with inputs (H, W, C). Received: input shape {shape}")
+    if len(shape) not in (2, 3, 4):
+        raise ShapeError(f"probes need a model with inputs (L, C), (H, W, C) or (D, H, W, C). "
+                         f"Received: input shape {shape}")
     return shape
 
 
@@ -172,8 +173,10 @@ def resolve_target(model_or_spec, input_shape=None, head=None) -> tuple[Target, 
     if is_model(model_or_spec):
         own = _model_shape(model_or_spec)
         shape = tuple(input_shape) if input_shape is not None else tuple(32 if d is None else d for d in own)
-        if own[2] is not None and shape[2] != own[2]:
-            raise ShapeError(f"the model takes {own[2]} channels. Received: input_shape={shape}")
+        if len(shape) != len(own):
+            raise ShapeError(f"the model takes inputs of rank {len(own) - 1} {own}. Received: input_shape={shape}")
+        if own[-1] is not None and shape[-1] != own[-1]:
+            raise ShapeError(f"the model takes {own[-1]} channels. Received: input_shape={shape}")
         return Target(model=model_or_spec), tuple(int(d) for d in shape)
     if not isinstance(model_or_spec, (str, tuple, list)):
         raise RFError(f"probe a spec string, layers, a Keras model or a model file. Received: {model_or_spec!r}")
@@ -203,11 +206,13 @@ def _clone_layer(layer, shrink: bool, support):
     if cfg.get("data_format", "channels_last") != "channels_last":
         raise RFError(f"probes support channels_last only. Received: layer {layer.name!r} with "
                       f"data_format={cfg['data_format']!r}")
-    if kind in ("MaxPooling2D", "AveragePooling2D"):
-        return _layer_classes()[0](pool_size=cfg["pool_size"], strides=cfg["strides"],
-                                 padding=cfg["padding"], name=cfg["name"])
-    if kind == "GlobalMaxPooling2D":
-        return keras.layers.GlobalAveragePooling2D(keepdims=cfg.get("keepdims", False), name=cfg["name"])
+    if kind[:-1] in ("MaxPooling1", "AveragePooling1", "MaxPooling2", "AveragePooling2", "MaxPooling3",
+                     "AveragePooling3"):
+        return _layer_classes()[0][kind[-2]](pool_size=cfg["pool_size"], strides=cfg["strides"],
+                                             padding=cfg["padding"], name=cfg["name"])
+    if kind.startswith("GlobalMaxPooling"):
+        cls = getattr(keras.layers, kind.replace("Max", "Average"))
+        return cls(keepdims=cfg.get("keepdims", False), name=cfg["name"])
     if kind in _IDENTITY:
         return _layer_classes()[1](name=cfg["name"])
     if "activation" in cfg:
@@ -224,20 +229,24 @@ _CLASSES = []
 
 
 def _layer_classes():
-    """(average pooling with a binarised backward signal, an identity that takes any call arguments)."""
+    """({rank: average pooling with a binarised backward signal}, an identity that takes any call arguments)."""
     if not _CLASSES:
         keras, _ = _keras()
         support = _support_fn()
 
-        class SupportAveragePooling2D(keras.layers.AveragePooling2D):
-            def call(self, inputs):
-                return support(super().call(inputs))
+        def pooling(base):
+            class SupportAveragePooling(base):
+                def call(self, inputs):
+                    return support(super().call(inputs))
+            return SupportAveragePooling
+
+        pools = {r: pooling(getattr(keras.layers, f"AveragePooling{r}D")) for r in "123"}
 
         class PassThrough(keras.layers.Layer):  # keras' Identity refuses the mask=/training= a node replays
             def call(self, inputs, *args, **kwargs):
                 return inputs
 
-        _CLASSES.extend((SupportAveragePooling2D, PassThrough))
+        _CLASSES.extend((pools, PassThrough))
     return _CLASSES
 
 
@@ -247,7 +256,7 @@ def _fill_weights(model) -> None:
         name = v.name.rsplit("/", 1)[-1]
         shape = tuple(v.shape)
         if name.endswith("depthwise_kernel"):
-            value = 1.0 / (shape[0] * shape[1])
+            value = 1.0 / max(1, int(np.prod(shape[:-2])))
         elif name.endswith("kernel"):
             value = 1.0 / max(1, int(np.prod(shape[:-1])))
         elif name in ("bias", "beta", "moving_mean"):
@@ -260,7 +269,7 @@ def _fill_weights(model) -> None:
 def support_model(model, shape, names, shrink=True):
     """A multi-output clone of ``model`` on input ``shape`` whose gradients mark receptive fields.
 
-    Outputs are the layers ``names`` (those with an (H, W, C) output). ``shrink`` gives every conv one
+    Outputs are the layers ``names`` (those with a spatial output of the input's rank). ``shrink`` gives every conv one
     filter (the field does not depend on widths); if the graph then no longer fits (an ``Add`` of
     different widths), the widths are kept.
     """
@@ -286,7 +295,7 @@ def support_model(model, shape, names, shrink=True):
             out = clone.get_layer(name).output
         except (ValueError, AttributeError):
             continue
-        if len(out.shape) == 4:
+        if len(out.shape) == len(shape) + 1:
             outputs.append(out)
             kept.append(name)
     if not outputs:
@@ -295,16 +304,16 @@ def support_model(model, shape, names, shrink=True):
 
 
 def gradient_support(model, shape, picks, compiled=True):
-    """Support masks (bool, one HxW per pick) of the gradient of ``picks`` = [(output, i, j)].
+    """Support masks (bool, one spatial map per pick) of the gradient of ``picks`` = [(output, unit)].
 
-    Returns ``(masks, passes)``: every pick is one batch element of one gradient pass; the batch is
-    split into equal chunks only when the activations would pass ``_MEMORY``.
+    ``unit`` is a tuple with one index per spatial axis. Returns ``(masks, passes)``: every pick is
+    one batch element of one gradient pass; the batch is split into equal chunks only when the
+    activations would pass ``_MEMORY``.
     """
     import numpy as np
     _, tf = _keras()
-    h, w, c = shape
     out_shapes = [tuple(o.shape[1:]) for o in model.outputs]
-    per_sample = 4 * (h * w * c + sum(int(np.prod(s)) for s in out_shapes)) * 3
+    per_sample = 4 * (int(np.prod(shape)) + sum(int(np.prod(s)) for s in out_shapes)) * 3
     chunk = max(1, min(len(picks), _MEMORY // per_sample))
 
     def step(x, masks):
@@ -322,10 +331,10 @@ def gradient_support(model, shape, picks, compiled=True):
         part = list(picks[lo:lo + chunk])
         n = len(part)
         part += [part[-1]] * (chunk - n)  # same batch size every pass: one trace
-        masks = [np.zeros((chunk,) + s[:2], dtype=np.float32) for s in out_shapes]
-        for b, (k, i, j) in enumerate(part[:n]):
-            masks[k][b, i, j] = 1.0
-        x = tf.ones((chunk, h, w, c), dtype=tf.float32)
+        masks = [np.zeros((chunk,) + s[:-1], dtype=np.float32) for s in out_shapes]
+        for b, (k, unit) in enumerate(part[:n]):
+            masks[k][(b,) + tuple(unit)] = 1.0
+        x = tf.ones((chunk,) + tuple(shape), dtype=tf.float32)
         logger = tf.get_logger()
         level = logger.level
         logger.setLevel("ERROR")  # each probe traces its own model; TF would warn about "retracing"
@@ -339,7 +348,7 @@ def gradient_support(model, shape, picks, compiled=True):
 
 
 def bbox(mask) -> tuple | None:
-    """``((row_lo, row_hi), (col_lo, col_hi))`` of the true pixels of a 2-D mask, or None when empty.
+    """Per axis ``(first, last)`` index of the true entries of a mask of any rank, or None when empty.
 
     >>> import numpy as np
     >>> m = np.zeros((5, 5), bool); m[1, 2] = m[3, 3] = True
@@ -347,8 +356,11 @@ def bbox(mask) -> tuple | None:
     ((1, 3), (2, 3))
     """
     import numpy as np
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
+    mask = np.asarray(mask)
+    if not mask.any():
         return None
-    return (int(rows[0]), int(rows[-1])), (int(cols[0]), int(cols[-1]))
+    out = []
+    for axis in range(mask.ndim):
+        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+        out.append((int(hits[0]), int(hits[-1])))
+    return tuple(out)

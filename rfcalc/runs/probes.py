@@ -16,11 +16,13 @@ import time
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 
+from math import ceil
+
 from .effective_rf import erf  # noqa: F401 (re-exported: rfcalc.erf, rfcalc.runs.probes.erf)
 from ..errors import RFError
+from ..layers import ConvTranspose, Upsample
 from .probe_model import bbox, gradient_support, resolve_target, support_model
 
-Pair = tuple[int, int]
 MAX_PROBE_SIDE = 4096  # a field that needs a bigger input than this is not probed
 
 
@@ -37,44 +39,64 @@ def _pair(v):
 
 @dataclass(frozen=True)
 class LayerProbe:
-    """One layer: the probed unit, measured and analytic rf/jump/start, and whether they agree.
+    """One layer: the probed units, measured and analytic rf/rf_min/jump/start, and whether they agree.
 
-    A measured jump is None on an axis of output size 1; ``clipped`` means the support touched the
-    input border, so the field may be larger than measured.
+    ``unit`` is the first probed unit (a multiple of the phase period near the centre); ``units``
+    are it and the next ``max(phases)`` units along the diagonal, so after upsampling every phase
+    of every axis is measured. ``spans`` are the measured (first, last) input pixels per axis of
+    each unit, ``analytic_spans`` the analysis' ``Row.field_of``. A measured jump is None on an axis
+    with too few units; ``clipped`` means a support touched the input border.
     """
 
     name: str
     kind: str
     output_shape: tuple
-    unit: Pair
-    rf: Pair | None
+    unit: tuple
+    rf: tuple | None
     jump: tuple
     start: tuple
-    analytic_rf: Pair | None
-    analytic_jump: Pair | None
+    analytic_rf: tuple | None
+    analytic_jump: tuple | None
     analytic_start: tuple | None
     clipped: bool = False
     flags: tuple = ()
+    rf_min: tuple | None = None
+    analytic_rf_min: tuple | None = None
+    units: tuple = ()
+    spans: tuple = ()
+    analytic_spans: tuple = ()
+    phases: tuple = ()
+    complete: bool = True  # every phase was probed, so rf and rf_min are compared too
+    compare_min: bool = True  # no merge before: rf_min is a unit's field, not a path's
 
     @property
     def agree(self) -> bool:
         if self.rf is None or self.clipped or self.analytic_rf is None:
             return False
-        same = tuple(self.rf) == tuple(self.analytic_rf)
-        for axis in (0, 1):
+        same = all(tuple(m) == tuple(a) for m, a in zip(self.spans, self.analytic_spans) if m is not None)
+        if self.complete:
+            same &= tuple(self.rf) == tuple(self.analytic_rf)
+            if self.compare_min and self.rf_min is not None and self.analytic_rf_min is not None:
+                same &= tuple(self.rf_min) == tuple(self.analytic_rf_min)
+        for axis in range(len(self.rf)):
             if self.jump[axis] is not None:
-                same &= self.jump[axis] == self.analytic_jump[axis]
+                same &= Fraction(self.jump[axis]) == Fraction(self.analytic_jump[axis])
             if self.start[axis] is not None:
                 same &= Fraction(self.start[axis]) == Fraction(self.analytic_start[axis])
         return bool(same)
 
     def to_dict(self) -> dict:
+        spans = (lambda v: None if v is None else [list(p) for p in v])
         return {
             "name": self.name, "kind": self.kind, "output_shape": list(self.output_shape),
             "unit": list(self.unit),
-            "measured": {"rf": _pair(self.rf), "jump": _pair(self.jump), "start": _pair(self.start)},
-            "analytic": {"rf": _pair(self.analytic_rf), "jump": _pair(self.analytic_jump),
-                         "start": _pair(self.analytic_start)},
+            "measured": {"rf": _pair(self.rf), "rf_min": _pair(self.rf_min), "jump": _pair(self.jump),
+                         "start": _pair(self.start)},
+            "analytic": {"rf": _pair(self.analytic_rf), "rf_min": _pair(self.analytic_rf_min),
+                         "jump": _pair(self.analytic_jump), "start": _pair(self.analytic_start)},
+            "phases": list(self.phases),
+            "fields": [{"unit": list(u), "measured": spans(m), "analytic": spans(a)}
+                       for u, m, a in zip(self.units, self.spans, self.analytic_spans)],
             "agree": self.agree, "clipped": self.clipped, "flags": list(self.flags),
         }
 
@@ -132,53 +154,90 @@ class ProbeResult:
                 f"agree={self.agree}, layers={len(self.layers)}, passes={self.passes})")
 
 
-def _units(size: int) -> tuple[int, int]:
-    """The centre unit and its next neighbour on one axis (the same unit when the axis has one)."""
-    u = (size - 1) // 2
-    return u, min(u + 1, size - 1)
+MAX_PHASES = 64  # units probed per layer past the first, at most
+
+
+def phases(analysis, name) -> tuple:
+    """Per axis, a period (in output units) after which the fields of layer ``name`` repeat, shifted.
+
+    The product of the upsampling factors (``Upsample`` sizes, ``ConvTranspose`` strides) before
+    it: a multiple of the true period on every path, so probing that many neighbours sees every phase.
+
+    >>> from rfcalc import analyze
+    >>> phases(analyze("c3,p2,c3"), "conv2d_1")
+    (1, 1)
+    """
+    period = [1] * (len(analysis.input_shape) - 1)
+    for row in analysis.layers:
+        layer = row.layer
+        factors = layer.size if isinstance(layer, Upsample) else layer.stride if isinstance(layer, ConvTranspose) else ()
+        period = [p * int(f) for p, f in zip(period, factors)] or period
+        if row.name == name:
+            break
+    return tuple(period)
+
+
+def _plan(sizes, period) -> tuple:
+    """(first unit, units): the first a multiple of the period near the centre, then the diagonal after it."""
+    first = tuple((n - 1) // 2 // p * p for n, p in zip(sizes, period))
+    count = min(max(period), MAX_PHASES) + 1
+    units = dict.fromkeys(tuple(min(u + k, n - 1) for u, n in zip(first, sizes)) for k in range(count))
+    return first, tuple(units)
+
+
+def _merged_before(analysis, name) -> bool:
+    for row in analysis.layers:
+        if len(row.inputs) > 1:
+            return True
+        if row.name == name:
+            return False
+    return False
 
 
 def probe_size(target, shape, names=None):
     """The smallest input (grown from ``shape``) on which the probed units' fields lie inside, with a margin.
 
-    Returns ``(shape, analysis_at_shape)``. The analysis only sizes the input here; what is measured
-    comes from gradients.
+    Returns ``(shape, analysis_at_shape)``. The analysis only sizes the input here (``Row.field_of``
+    of the units to probe); what is measured comes from gradients.
     """
     shape = list(shape)
+    axes = range(len(shape) - 1)
     for _ in range(64):
         analysis = target.analysis(tuple(shape))
-        grow = [0, 0]
+        grow = [0] * len(axes)
         for row in analysis.layers:
             if not row.spatial or (names is not None and row.name not in names):
                 continue
-            for axis in (0, 1):
-                u, v = _units(row.output_shape[axis])
-                half = Fraction(row.rf[axis] - 1, 2)
-                lo = row.start[axis] + u * row.jump[axis] - half
-                hi = row.start[axis] + v * row.jump[axis] + half
+            sizes, period = row.output_shape[:-1], phases(analysis, row.name)
+            first, units = _plan(sizes, period)
+            spans = [row.field_of(u) for u in units]
+            for axis in axes:
+                step = max(1, ceil(row.jump[axis]))
+                lo = min(s[axis][0] for s in spans)
+                hi = max(s[axis][1] for s in spans)
                 if lo < 1 or hi > shape[axis] - 2:
-                    need = max(shape[axis] + max(2, row.jump[axis]), row.rf[axis] + 2 * row.jump[axis] + 4)
+                    need = max(shape[axis] + max(2, step), row.rf[axis] + 2 * step + 4)
                     grow[axis] = max(grow[axis], need)
+                missing = first[axis] + min(period[axis], MAX_PHASES) + 1 - sizes[axis]
+                if missing > 0:  # too few units for every phase: a wider input has more
+                    grow[axis] = max(grow[axis], shape[axis] + ceil(2 * missing * row.jump[axis]) + 2)
         if not any(grow):
             return tuple(shape), analysis
-        for axis in (0, 1):
+        for axis in axes:
             shape[axis] = max(shape[axis], grow[axis])
-        if max(shape[:2]) > MAX_PROBE_SIDE:
+        if max(shape[:-1]) > MAX_PROBE_SIDE:
             break
     raise RFError(f"the receptive field needs an input larger than {MAX_PROBE_SIDE} pixels to probe. "
                   f"Received: input_shape={tuple(shape)}")
 
 
-def _measure(mask_u, mask_v, unit, neighbour, shape):
-    return _measure_boxes(bbox(mask_u), bbox(mask_v), unit, neighbour, shape)
-
-
 def _measure_boxes(box_u, box_v, unit, neighbour, shape):
-    """rf, jump, start and clipping from the fields' bounding boxes of a unit and its neighbour."""
+    """rf, jump, start and clipping from the fields' bounding boxes of a unit and its neighbour (onnx_probe)."""
+    rank = len(shape)
     if box_u is None:
-        return None, (None, None), (None, None), False
+        return None, (None,) * rank, (None,) * rank, False
     rf, jump, start, clipped = [], [], [], False
-    for axis in (0, 1):
+    for axis in range(rank):
         (lo, hi), n = box_u[axis], shape[axis]
         clipped |= lo == 0 or hi == n - 1
         rf.append(hi - lo + 1)
@@ -194,13 +253,40 @@ def _measure_boxes(box_u, box_v, unit, neighbour, shape):
     return tuple(rf), tuple(jump), tuple(start), clipped
 
 
+def _measure(masks, first, units, period, shape):
+    """rf, rf_min, jump, start, per-unit spans and clipping from the support masks of ``units``."""
+    spans = [bbox(m) for m in masks]
+    rank = len(first)
+    if spans[0] is None:
+        return None, None, (None,) * rank, (None,) * rank, tuple(spans), False
+    found = [s for s in spans if s is not None]
+    clipped = any(lo == 0 or hi == n - 1 for s in found for (lo, hi), n in zip(s, shape))
+    rf = tuple(max(s[a][1] - s[a][0] + 1 for s in found) for a in range(rank))
+    rf_min = tuple(min(s[a][1] - s[a][0] + 1 for s in found) for a in range(rank))
+    jump, start = [], []
+    for a in range(rank):
+        centre = Fraction(spans[0][a][0] + spans[0][a][1], 2)
+        later = [(u, s) for u, s in zip(units, spans) if s is not None and u[a] == first[a] + period[a]]
+        j = None
+        if later:
+            u, s = later[0]
+            step = (Fraction(s[a][0] + s[a][1], 2) - centre) / period[a]
+            j = int(step) if step.denominator == 1 else step
+        jump.append(j)
+        start.append(centre - first[a] * j if j is not None else (centre if first[a] == 0 else None))
+    return rf, rf_min, tuple(jump), tuple(start), tuple(spans), clipped
+
+
 def _is_onnx(obj) -> bool:
     from ..sources import is_onnx_source
     return is_onnx_source(obj) or type(obj).__name__ == "ModelProto"
 
 
 def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True) -> ProbeResult:
-    """Measure rf, jump and start of every spatial layer with gradients; compare with the analysis.
+    """Measure rf, rf_min, jump and start of every spatial layer with gradients; compare with the analysis.
+
+    Works for inputs of rank 1, 2 and 3; after upsampling or a transposed conv every output phase
+    is probed and each unit's measured field is compared with ``Row.field_of``.
 
     ``model_or_spec``: a spec string, a Keras model, or a model file / ``keras:Name``; an .onnx file or
     ``ModelProto`` is measured with onnxruntime instead (``onnx_probe``). ``layer`` names
@@ -234,21 +320,26 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
             raise
         pshape, panalysis = shape, analysis  # a model that cannot grow: probe at its size, flag clipping
         smodel, kept = support_model(target.build(pshape), pshape, names)
-    picks, units = [], []
-    for k, out in enumerate(smodel.outputs):
-        h, w = int(out.shape[1]), int(out.shape[2])
-        (ui, vi), (uj, vj) = _units(h), _units(w)
-        picks += [(k, ui, uj), (k, vi, vj)]
-        units.append(((ui, uj), (vi, vj), (h, w, int(out.shape[3]))))
+    picks, plans = [], []
+    for k, (out, name) in enumerate(zip(smodel.outputs, kept)):
+        sizes = tuple(int(d) for d in out.shape[1:-1])
+        period = phases(panalysis, name)
+        first, units = _plan(sizes, period)
+        picks += [(k, u) for u in units]
+        plans.append((first, units, period))
     masks, passes = gradient_support(smodel, pshape, picks, compiled=compiled)
-    probes = []
-    for k, name in enumerate(kept):
-        unit, neighbour, out_shape = units[k]
-        rf, jump, start, clipped = _measure(masks[2 * k], masks[2 * k + 1], unit, neighbour, pshape)
+    probes, at = [], 0
+    for name, (first, units, period) in zip(kept, plans):
+        rf, rf_min, jump, start, spans, clipped = _measure(masks[at:at + len(units)], first, units, period,
+                                                           pshape[:-1])
+        at += len(units)
         row = panalysis.row(name)
-        size = tuple(row.output_shape[:2]) + (analysis.row(name).output_shape[2],)  # widths as given
-        probes.append(LayerProbe(name, row.kind, size, unit, rf, jump, start,
-                                 row.rf, row.jump, row.start, clipped, row.flags))
+        size = tuple(row.output_shape[:-1]) + (analysis.row(name).output_shape[-1],)  # widths as given
+        complete = all(first[a] + min(p, MAX_PHASES) < size[a] for a, p in enumerate(period)) and max(period) <= MAX_PHASES
+        probes.append(LayerProbe(name, row.kind, size, first, rf, jump, start, row.rf, row.jump, row.start,
+                                 clipped, row.flags, rf_min, row.rf_min, units, spans,
+                                 tuple(row.field_of(u) for u in units), period, complete,
+                                 not _merged_before(panalysis, name)))
     top = layer if layer in kept else probes[-1].name
     return ProbeResult(target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes,
                        time.perf_counter() - t0, analysis)
