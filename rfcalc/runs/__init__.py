@@ -1,3 +1,3 @@
-"""Code that executes a network: gradient probes (``probes``, ``probe_model``), the ERF (``effective_rf``)
-and figures (``plots``). Importing this package loads no framework.
+"""Code that executes a network: gradient probes (``probes``, ``probe_model``, ``onnx_probe``), the effective
+receptive field (``effective_rf``) and figures (``plots``). Importing this package loads no framework.
 """
