@@ -140,7 +140,7 @@ class _Parser:
 
     def dims(self, text: str, at: int, length: int, what: str) -> tuple:
         """``3`` or ``3x5`` (or ``3x1x1``): one number for every axis, or one per axis."""
-        parts = tuple(_number(v) for v in text.split("x"))
+        parts = tuple(_number(v) for v in re.findall(r"\{[^{}]*\}|[^x{}]+", text))  # 'x' inside {exec} is a name
         if len(parts) == 1:
             return parts * self.rank
         if len(parts) != self.rank:
