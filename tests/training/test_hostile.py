@@ -193,7 +193,8 @@ BAD_DATA = {
                             "not a readable mnist.npz"),
     "mnist.npz truncated zip": ("mnist", lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()[:-30]),
                                 "not a readable mnist.npz"),
-    "mnist.npz bad member": ("mnist", lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()), "not a readable mnist.npz"),
+    "mnist.npz bad member": ("mnist", lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()),
+                             "not a readable mnist.npz"),
 }
 
 
