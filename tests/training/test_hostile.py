@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import pickle
 import struct
 import sys
@@ -232,12 +233,17 @@ def test_a_stale_sweep_merges_instead_of_overwriting(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_mod, "Checkpoint", type("C", (), {"of_run": staticmethod(
         lambda out, c: type("R", (), {"remove": lambda self: None})())}))
     monkeypatch.setattr("training.report.write_report", lambda runs, out: None)
+    dead = tmp_path / ".results.json.partial-999999999-0badf00d"  # left by a process killed mid-write
+    live = tmp_path / f".report.md.partial-{os.getpid()}-0badf00d"  # being written right now
+    dead.write_text("[{")
+    live.write_text("# Sweep")
     a, b = Sweep(tmp_path), Sweep(tmp_path)  # both read an empty results.json
     a.record(Config("aaaaaaaaaaaa"), {**FINISHED, "key": "aaaaaaaaaaaa"})
     b.record(Config("bbbbbbbbbbbb"), {**FINISHED, "key": "bbbbbbbbbbbb"})
     a.record(Config("cccccccccccc"), {**FINISHED, "key": "cccccccccccc"})
     keys = [r["key"] for r in read_json(tmp_path / "results.json")]
     assert keys == ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"]
+    assert not dead.exists() and live.exists()
 
 
 def test_temporary_names_differ_per_call(tmp_path):
