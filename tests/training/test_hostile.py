@@ -282,3 +282,19 @@ def test_bf16_warning_follows_the_cpu_flags(tmp_path, case):
     note = bf16_warning(cpu_flags(tmp_path / "cpuinfo"))
     assert note is None if words is None else words in note
     assert cpu_flags(tmp_path / "nowhere") is None and bf16_warning(frozenset()) is not None
+
+
+@pytest.mark.parametrize("amx", [False, True])
+def test_bf16_on_a_cpu_without_amx_warns_once_before_anything_loads(tmp_path, capsys, monkeypatch, amx):
+    import training.cpu as cpu
+
+    flags = {"avx512f", "avx512_bf16"} | ({"amx_bf16", "amx_tile"} if amx else set())
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset(flags))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "mnist.npz").write_bytes(b"not a zip")  # stops the run right after the warning
+    rc, err = _main(capsys, "c3-8,p2", "--precision", "bf16", "--dataset", "mnist", "--data-dir", str(data),
+                    "--out", str(tmp_path / "runs"))
+    assert rc == 2 and "Traceback" not in err
+    warnings = [line for line in err.splitlines() if "warning:" in line]
+    assert warnings == ([] if amx else [warnings[0]]) and (amx or "no AMX" in warnings[0])
