@@ -25,6 +25,35 @@ def temp_name(path, suffix: str = "") -> Path:
     return path.with_name(f".{path.name}{PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but is not ours
+        return True
+    return True
+
+
+def remove_stale(folder) -> list[Path]:
+    """Remove the temporary files in ``folder`` whose writing process has died (killed mid-write).
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / ".r.json.partial-999999999-ab12cd34").write_text("[1")
+    2
+    >>> [p.name for p in remove_stale(d)], list(d.iterdir())
+    (['.r.json.partial-999999999-ab12cd34'], [])
+    """
+    removed = []
+    for p in Path(folder).glob(f".*{PARTIAL}*"):
+        pid = p.name.split(PARTIAL, 1)[1].split("-", 1)[0]
+        if p.is_file() and pid.isdigit() and not _alive(int(pid)):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
 def fsync_path(path) -> None:
     """Flush a file (or a folder's entries) to disk."""
     fd = os.open(path, os.O_RDONLY)

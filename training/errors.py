@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rfcalc.errors import DataError, RFError
 
-__all__ = ["DataError", "DivergedError", "TrainError", "check_choice"]  # DataError lives in rfcalc, beside the CIFAR-10 reader
+# DataError lives in rfcalc, beside the CIFAR-10 reader
+__all__ = ["DataError", "DivergedError", "TrainError", "check_choice"]
 
 
 class TrainError(RFError):

@@ -1,8 +1,12 @@
 """tf.data input pipelines: uint8 arrays in memory, a fresh permutation per epoch, /255 per batch.
 
 Keras's ``validation_split`` semantics: the last fraction of the training arrays, taken before any
-shuffling. The permutation for epoch ``e`` is drawn from the stateless seed ``(seed, e)``, so a run
-resumed at epoch ``e`` sees the same batches as one that was never interrupted. Autotune is off
+shuffling (``floor(n * (1 - split))`` images trained on, as Keras's ``train_validation_split``).
+Shuffling is the notebook's ``model.fit(shuffle=True)`` scheme: a full permutation of the training
+images each epoch, batched in order, the last partial batch kept. Only the generator differs: the
+permutation for epoch ``e`` is drawn from the stateless seed ``(seed, e)``, so a run resumed at epoch
+``e`` sees the same batches as one that was never interrupted (Keras's draws depend on how many
+random ops ran before). The accuracy difference that leaves is seed noise (docs/baselines.md). Autotune is off
 (its thread stalled epoch starts here for seconds); prefetch depth is fixed.
 """
 

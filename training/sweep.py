@@ -13,7 +13,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from .atomic import finite, locked, read_json, temp_name, write_json
+from .atomic import finite, locked, read_json, remove_stale, temp_name, write_json
 from .checkpoint import Checkpoint
 from .errors import DivergedError, TrainError
 
@@ -123,6 +123,7 @@ class Sweep:
 
         check_runs([result], "the new record")
         with locked(self.lock_path):
+            remove_stale(self.out_dir)  # results.json or report temporaries of a process killed mid-write
             runs = load_runs(self.results_path)
             self.runs = [r for r in runs if r.get("key") != config.key] + [result]
             write_json(self.results_path, self.runs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import pickle
 import struct
 import sys
@@ -193,7 +194,8 @@ BAD_DATA = {
                             "not a readable mnist.npz"),
     "mnist.npz truncated zip": ("mnist", lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()[:-30]),
                                 "not a readable mnist.npz"),
-    "mnist.npz bad member": ("mnist", lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()), "not a readable mnist.npz"),
+    "mnist.npz bad member": ("mnist", lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()),
+                             "not a readable mnist.npz"),
 }
 
 
@@ -231,12 +233,17 @@ def test_a_stale_sweep_merges_instead_of_overwriting(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_mod, "Checkpoint", type("C", (), {"of_run": staticmethod(
         lambda out, c: type("R", (), {"remove": lambda self: None})())}))
     monkeypatch.setattr("training.report.write_report", lambda runs, out: None)
+    dead = tmp_path / ".results.json.partial-999999999-0badf00d"  # left by a process killed mid-write
+    live = tmp_path / f".report.md.partial-{os.getpid()}-0badf00d"  # being written right now
+    dead.write_text("[{")
+    live.write_text("# Sweep")
     a, b = Sweep(tmp_path), Sweep(tmp_path)  # both read an empty results.json
     a.record(Config("aaaaaaaaaaaa"), {**FINISHED, "key": "aaaaaaaaaaaa"})
     b.record(Config("bbbbbbbbbbbb"), {**FINISHED, "key": "bbbbbbbbbbbb"})
     a.record(Config("cccccccccccc"), {**FINISHED, "key": "cccccccccccc"})
     keys = [r["key"] for r in read_json(tmp_path / "results.json")]
     assert keys == ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"]
+    assert not dead.exists() and live.exists()
 
 
 def test_temporary_names_differ_per_call(tmp_path):
@@ -275,3 +282,19 @@ def test_bf16_warning_follows_the_cpu_flags(tmp_path, case):
     note = bf16_warning(cpu_flags(tmp_path / "cpuinfo"))
     assert note is None if words is None else words in note
     assert cpu_flags(tmp_path / "nowhere") is None and bf16_warning(frozenset()) is not None
+
+
+@pytest.mark.parametrize("amx", [False, True])
+def test_bf16_on_a_cpu_without_amx_warns_once_before_anything_loads(tmp_path, capsys, monkeypatch, amx):
+    import training.cpu as cpu
+
+    flags = {"avx512f", "avx512_bf16"} | ({"amx_bf16", "amx_tile"} if amx else set())
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset(flags))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "mnist.npz").write_bytes(b"not a zip")  # stops the run right after the warning
+    rc, err = _main(capsys, "c3-8,p2", "--precision", "bf16", "--dataset", "mnist", "--data-dir", str(data),
+                    "--out", str(tmp_path / "runs"))
+    assert rc == 2 and "Traceback" not in err
+    warnings = [line for line in err.splitlines() if "warning:" in line]
+    assert warnings == ([] if amx else [warnings[0]]) and (amx or "no AMX" in warnings[0])
