@@ -1,0 +1,73 @@
+"""Hostile input to the commands that run a network (probe, ERF, Keras models): one line, exit 2, no traceback.
+
+Every refusal here comes before anything large is allocated or built (rfcalc/probe_limits.py).
+"""
+
+import pytest
+
+from rfcalc.cli import main
+
+pytestmark = pytest.mark.tf
+
+
+def refuse(capsys, argv, needle):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert code == 2, (argv, out, err)
+    assert "Traceback" not in err and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rfcalc: error:"), err
+    assert needle in lines[0], err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["probe", "c1*1200"], "deeper than the probes build"),
+    (["probe", "c1*1200", "--erf"], "deeper than the probes build"),
+    (["probe", "c3", "--input", "40000x40000x3"], "of activations per sample"),
+    (["probe", "c3", "--erf", "--input", "4000x4000x3"], "rfcalc allocates at most"),
+    (["probe", "c3", "--erf", "--samples", "100000", "--input", "512x512x3"], "fewer --samples"),
+    (["probe", "c3", "--erf", "--samples", "1", "--input", "30000x30000x3"], "GiB"),
+])
+def test_huge_probes_are_refused_before_allocating(capsys, argv, needle):
+    refuse(capsys, argv, needle)
+
+
+@pytest.mark.parametrize("spec", ["dw3s2x1", "sep3s1x2", "c3,dw5s1x2m2", "c3,sep3s2x1-16"])
+@pytest.mark.parametrize("erf", [False, True])
+def test_unequal_depthwise_strides_are_refused_before_building(capsys, spec, erf):
+    refuse(capsys, ["probe", spec] + (["--erf"] if erf else []), "equal strides on both axes")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["probe", "c3", "--plot", "x.txt"], ".png, .svg or .pdf"),
+    (["probe", "c3", "--plot", "rf"], ".png, .svg or .pdf"),
+    (["probe", "c3", "--plot", "."], "is a folder"),
+    (["probe", "c3", "--plot", "no/such/folder/rf.png"], "does not exist"),
+    (["probe", "c3", "--erf", "--plot", "erf.jpeg"], ".png, .svg or .pdf"),
+    (["probe", "c3", "--unit", "1,1"], "--unit picks the output unit"),
+    (["probe", "c3", "--erf", "--unit", "1,1"], "--unit picks the output unit"),
+])
+def test_bad_plot_paths_and_idle_options_are_refused_first(capsys, argv, needle):
+    refuse(capsys, argv, needle)
+
+
+@pytest.mark.parametrize("ext", ["png", "svg", "pdf"])
+def test_plot_writes_where_asked_and_says_so(capsys, tmp_path, ext):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / f"growth.{ext}"
+    assert main(["probe", "c3,p2", "--input", "12x12x1", "--plot", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert path.exists() and path.stat().st_size > 0
+    assert err.strip() == f"rfcalc: wrote {path}"
+    assert not (tmp_path / f"growth.{ext}.png").exists()
+
+
+def test_library_calls_raise_rferror_for_the_same_classes():
+    import rfcalc
+    from rfcalc.plots import figure_path
+    with pytest.raises(rfcalc.RFError, match="deeper"):
+        rfcalc.probe("c1*700", input_shape=(8, 8, 1))
+    with pytest.raises(rfcalc.RFError, match="equal strides"):
+        rfcalc.erf("dw3s2x1", input_shape=(8, 8, 1))
+    with pytest.raises(rfcalc.RFError, match=".png, .svg or .pdf"):
+        figure_path("out.txt")
