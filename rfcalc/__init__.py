@@ -15,10 +15,10 @@ from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError,
 __version__ = "0.1.0"
 
 _LAZY = {
-    "from_keras": "keras_io",
-    "to_keras": "keras_io",
-    "probe": "probes",
-    "erf": "probes",
+    "from_keras": "frameworks.keras",
+    "to_keras": "frameworks.keras",
+    "probe": "runs.probes",
+    "erf": "runs.probes",
     "closed_forms": "symbolic",
     "explain": "explain",
     "compare": "compare",
@@ -35,7 +35,7 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        if _LAZY[name] in ("keras_io", "probes"):
+        if _LAZY[name].startswith(("frameworks.", "runs.")):
             from . import tfquiet
             tfquiet.install()  # TensorFlow's start-up noise held back (rfcalc/tfquiet.py)
 

@@ -116,7 +116,7 @@ def _analyze_target(target: str, args, identity=()):
             if value:
                 raise RFError(f"{flag} applies to specs; a model has its own layers and no symbols. "
                               f"Received: {flag} with {target}")
-        from .keras_io import analyze_source  # only here: a plain spec skips the Keras adapters
+        from .frameworks.keras import analyze_source  # only here: a plain spec skips the Keras adapters
         return analyze_source(target, input_shape=args.input, identity=tuple(identity))
     if identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")

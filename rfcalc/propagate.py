@@ -2,7 +2,7 @@
 
 A ``Field`` is what flows between layers: the tensor shape and, while the tensor still has
 spatial extent, the receptive field (largest and smallest over merged paths), jump and start
-per axis. ``analysis`` folds this over a chain; ``keras_io`` walks a graph with it.
+per axis. ``analysis`` folds this over a chain; ``frameworks.keras`` walks a graph with it.
 
 >>> from rfcalc.layers import Conv
 >>> out = apply_layer(Conv((3, 3)), input_field((32, 32, 3)))

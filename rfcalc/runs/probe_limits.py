@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from math import prod
 
-from .errors import RFError
+from ..errors import RFError
 
 MAX_CHAIN = 600                  # layers of a spec that are built and run (Keras recurses per layer)
 MAX_ACTIVATION_BYTES = 2 * 2 ** 30   # float32 activations (and their gradients) of one sample
@@ -85,8 +85,8 @@ def check_depthwise_strides(layers) -> None:
     Traceback (most recent call last):
     rfcalc.errors.RFError: layer 2 (dw3s2x1): TensorFlow's CPU kernels run depthwise and separable convolutions only with equal strides on both axes; rfcalc analyses it, but cannot build and run it. Received: strides=(2, 1)
     """
-    from .dsl import format_layer
-    from .layers import DepthwiseConv, SeparableConv
+    from ..dsl import format_layer
+    from ..layers import DepthwiseConv, SeparableConv
     for i, layer in enumerate(layers):
         if isinstance(layer, (DepthwiseConv, SeparableConv)) and len(set(layer.stride)) > 1:
             raise RFError(f"layer {i + 1} ({format_layer(layer)}): TensorFlow's CPU kernels run depthwise and "

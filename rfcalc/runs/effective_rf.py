@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 
-from .errors import RFError, ShapeError
+from ..errors import RFError, ShapeError
 from .probe_limits import check_analysis, check_depthwise_strides, check_inputs, check_model, sample_bytes
 
 FRACTIONS = (0.5, 0.9, 0.99)
