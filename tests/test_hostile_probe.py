@@ -64,10 +64,54 @@ def test_plot_writes_where_asked_and_says_so(capsys, tmp_path, ext):
 
 def test_library_calls_raise_rferror_for_the_same_classes():
     import rfcalc
-    from rfcalc.plots import figure_path
+    from rfcalc.runs.plots import figure_path
     with pytest.raises(rfcalc.RFError, match="deeper"):
         rfcalc.probe("c1*700", input_shape=(8, 8, 1))
     with pytest.raises(rfcalc.RFError, match="equal strides"):
         rfcalc.erf("dw3s2x1", input_shape=(8, 8, 1))
     with pytest.raises(rfcalc.RFError, match=".png, .svg or .pdf"):
         figure_path("out.txt")
+
+
+# --- Keras models: one line naming what is wrong ------------------------------------------------
+
+def _model_with_unknown_layer(path):
+    """A .keras archive whose config names a class Keras cannot find (as a model with custom layers is)."""
+    import json
+    import zipfile
+
+    import keras
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="mine")])
+    good = path.with_name("good.keras")
+    model.save(good)
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "config.json":
+                cfg = json.loads(data)
+                for layer in cfg["config"]["layers"]:
+                    if layer["class_name"] == "Conv2D":
+                        layer.update(class_name="TwiceConv", module=None, registered_name="custom>TwiceConv")
+                data = json.dumps(cfg).encode()
+            zout.writestr(item, data)
+    return path
+
+
+def test_a_model_with_an_unknown_layer_class_is_one_line_naming_the_layer(capsys, tmp_path):
+    path = _model_with_unknown_layer(tmp_path / "custom.keras")
+    refuse(capsys, [str(path)], "layer 'mine' is of class 'TwiceConv'")
+    refuse(capsys, ["probe", str(path)], "layer 'mine' is of class 'TwiceConv'")
+
+
+@pytest.mark.parametrize("name, close", [("NoSuchModel", "the closest:"), ("resnet5", "ResNet50"),
+                                         ("VGG61", "VGG16"), ("mobilenet_v2", "MobileNetV2")])
+def test_an_unknown_application_suggests_the_closest_names(capsys, name, close):
+    main([f"keras:{name}"])
+    err = capsys.readouterr().err
+    assert close in err and err.count(",") < 8 and len(err.splitlines()) == 1, err
+
+
+def test_to_keras_refuses_unequal_depthwise_strides_before_building():
+    import rfcalc
+    with pytest.raises(rfcalc.RFError, match="equal strides"):
+        rfcalc.to_keras("c3,sep3s2x1", input_shape=(16, 16, 3))

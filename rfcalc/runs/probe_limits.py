@@ -17,6 +17,7 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import RFError
+from ..frameworks.keras_out import check_depthwise_strides  # noqa: F401 (one rule for to_keras and probes)
 
 MAX_CHAIN = 600                  # layers of a spec that are built and run (Keras recurses per layer)
 MAX_ACTIVATION_BYTES = 2 * 2 ** 30   # float32 activations (and their gradients) of one sample
@@ -74,21 +75,3 @@ def check_model(model, shape) -> None:
         if all(isinstance(d, int) for d in s):
             outs.append(s)
     check_bytes(sample_bytes(shape, outs), f"model {model.name!r} on {'x'.join(map(str, shape))}")
-
-
-def check_depthwise_strides(layers) -> None:
-    """TensorFlow's CPU kernels refuse depthwise convolutions with unequal strides (``dw3s2x1``); say so first.
-
-    >>> from rfcalc import parse
-    >>> check_depthwise_strides(parse("dw3s2,sep3"))
-    >>> check_depthwise_strides(parse("c3,dw3s2x1"))
-    Traceback (most recent call last):
-    rfcalc.errors.RFError: layer 2 (dw3s2x1): TensorFlow's CPU kernels run depthwise and separable convolutions only with equal strides on both axes; rfcalc analyses it, but cannot build and run it. Received: strides=(2, 1)
-    """
-    from ..dsl import format_layer
-    from ..layers import DepthwiseConv, SeparableConv
-    for i, layer in enumerate(layers):
-        if isinstance(layer, (DepthwiseConv, SeparableConv)) and len(set(layer.stride)) > 1:
-            raise RFError(f"layer {i + 1} ({format_layer(layer)}): TensorFlow's CPU kernels run depthwise and "
-                          f"separable convolutions only with equal strides on both axes; rfcalc analyses it, "
-                          f"but cannot build and run it. Received: strides={tuple(layer.stride)}")
