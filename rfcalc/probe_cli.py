@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="effective receptive field with the model's weights (Luo et al. 2016)")
     parser.add_argument("--samples", metavar="N", type=argtypes.positive, default=32,
                         help="random normal inputs averaged for --erf (default 32)")
-    parser.add_argument("--seed", metavar="N", type=int, default=0, help="seed for inputs and fresh weights")
+    parser.add_argument("--seed", metavar="N", type=argtypes.seed, default=0,
+                        help="seed for inputs and fresh weights (0 to 4294967295)")
     parser.add_argument("--image", metavar="PNG",
                         help="--erf: measure on this image; else with --plot: draw the field on it. "
                              "cifar10:N takes test image N of CIFAR-10 from Keras's cache")

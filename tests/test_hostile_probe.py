@@ -115,3 +115,18 @@ def test_to_keras_refuses_unequal_depthwise_strides_before_building():
     import rfcalc
     with pytest.raises(rfcalc.RFError, match="equal strides"):
         rfcalc.to_keras("c3,sep3s2x1", input_shape=(16, 16, 3))
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "99999999999999999999999", "x", "３"])
+def test_seeds_numpy_refuses_are_refused_as_usage(capsys, seed):
+    with pytest.raises(SystemExit) as exc:
+        main(["probe", "c3", "--erf", "--seed", seed, "--input", "8x8x1"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "Traceback" not in err and "argument --seed" in err
+
+
+@pytest.mark.parametrize("seed", [-1, 2 ** 32, 1.5, True])
+def test_erf_refuses_seeds_numpy_cannot_take(seed):
+    import rfcalc
+    with pytest.raises(rfcalc.RFError, match="seed must be"):
+        rfcalc.erf("c3", input_shape=(8, 8, 1), samples=2, seed=seed)

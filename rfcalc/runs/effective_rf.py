@@ -145,6 +145,8 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     import numpy as np
     from .probe_model import _keras, resolve_target, with_weights
     keras, tf = _keras()
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 32:
+        raise RFError(f"seed must be an integer from 0 to 2**32 - 1. Received: seed={seed!r}")
     target, shape = resolve_target(model_or_spec, input_shape)
     if images is None and isinstance(samples, int) and samples > 0:
         check_inputs(samples, shape)  # random inputs are made at once: bound them first
