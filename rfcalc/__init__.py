@@ -35,7 +35,7 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        if _LAZY[name] in ("frameworks.keras", "runs.probes"):
+        if _LAZY[name].startswith(("frameworks.", "runs.")):
             from . import tfquiet
             tfquiet.install()  # TensorFlow's start-up noise held back (rfcalc/tfquiet.py)
 

@@ -2,8 +2,8 @@
 
 Numbers are ASCII digits, at most ``MAX_DIGITS`` of them (as in specs); full-width input gets a hint.
 
->>> shape("28x28x1"), pixel("3, 4"), binding("k=3"), positive("32"), nonempty("seed")
-((28, 28, 1), (3, 4), ('k', 3), 32, 'seed')
+>>> shape("28x28x1"), pixel("3, 4"), binding("k=3"), positive("32"), nonempty("seed"), seed("7")
+((28, 28, 1), (3, 4), ('k', 3), 32, 'seed', 7)
 """
 
 from __future__ import annotations
@@ -57,6 +57,13 @@ def positive(text: str) -> int:
     """A positive integer."""
     if not (text.isascii() and text.isdigit()) or int(_short(text)) < 1:
         _fail(text, "expected a positive integer")
+    return int(text)
+
+
+def seed(text: str) -> int:
+    """A random seed, 0 to 2**32 - 1 (what numpy and Keras accept)."""
+    if not (text.isascii() and text.isdigit()) or int(_short(text)) >= 2 ** 32:
+        _fail(text, "a seed is an integer from 0 to 4294967295")
     return int(text)
 
 

@@ -50,7 +50,7 @@ _EN = dict(
     jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
     bigger="The region is larger than the {hw} image: its outer part lies in the padding.",
     at_title="Output pixel ({i}, {j}) of {name} ({hw}):",
-    at_axis=("  {axis}: centre = start + i·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} "
+    at_axis=("  {axis}: centre = start + {var}·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} "
              "-> {unit} {lo}..{hi}"),
     rows="rows", cols="columns", pad_side=(("top", "bottom"), ("left", "right")),
     in_pad="    {unit} {lo}..{hi} lie in the {side} padding (zeros).",
@@ -62,19 +62,19 @@ _EN = dict(
 _JA = dict(
     title="「{spec}」の受容野（入力 {shape}）",
     intro=("各層 l について、縦と横それぞれで次の3つの量を追います。\n"
-           "  r_l      受容野：出力の1ピクセルが見ている入力ピクセルの幅\n"
-           "  j_l      ジャンプ：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
+           "  r_l      受容野：出力の1ピクセルが見ている入力の領域の、一辺のピクセル数（縦・横それぞれ）\n"
+           "  j_l      ジャンプ（実効ストライド）：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
            "  start_l  出力ピクセル0の受容野の中心の、入力上の位置（入力ピクセル i の中心を i とします）\n"
            "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
            "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
            "ここで k_eff = d·(k - 1) + 1 はダイレーション d で広がったカーネルサイズ、s_l はストライド、"
-           "p_l は先頭側のパディングです。"),
+           "p_l は先頭側（上・左）のパディングです。"),
     input="入力（{shape}）：r_0 = 1, j_0 = 1, start_0 = 0",
     layer="第{l}層 {name}（{token}）：{what} → 出力特徴マップ {out}",
     conv="カーネル {k}、ストライド {s}、{pad}", dw="depthwise（チャンネルごとの）カーネル {k}、ストライド {s}、{pad}",
     sep="separable カーネル {k}、ストライド {s}、{pad}",
     pool="{op}プーリング {k}、ストライド {s}、{pad}", max="最大値", avg="平均値",
-    dil="ダイレーション {d}", same="パディング 'same'（前 {before}、後 {after}）", valid="パディング 'valid'（なし）",
+    dil="ダイレーション {d}", same="パディング 'same'（上・左 {before}、下・右 {after}）", valid="パディング 'valid'（なし）",
     zp="ゼロパディング（上 {t}、下 {b}、左 {l}、右 {r}）", crop="クロッピング（上 {t}、下 {b}、左 {l}、右 {r}）",
     pointwise="各ピクセルを個別に処理します", merge="{names} を合流します。r は入力の中で最大のものです", keep="  r, j, start は変わりません：r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
     axes=("縦", "横"), colon="：", comma="、",
@@ -87,10 +87,10 @@ _JA = dict(
     jump="隣り合う出力ピクセルは、入力画像上で {j} ピクセルずつずれています（ジャンプ）。",
     bigger="この領域は {hw} の入力画像より大きく、外側はパディングにかかっています。",
     at_title="{name}（{hw}）の出力ピクセル ({i}, {j}) の受容野：",
-    at_axis="  {axis}：中心 = start + i·ジャンプ = {st} + {i}·{j} = {c}、範囲 ±(r - 1)/2 = ±{half} → {unit} {lo}〜{hi}",
+    at_axis="  {axis}：中心 = start + {var}·ジャンプ = {st} + {i}·{j} = {c}、範囲 ±(r - 1)/2 = ±{half} → {unit} {lo}〜{hi}",
     rows="行", cols="列", pad_side=(("上側", "下側"), ("左側", "右側")),
     in_pad="    {unit} {lo}〜{hi} は{side}のパディング（ゼロ）です。",
-    inside="    画像の内側にあるのは {unit} {lo}〜{hi} です。", nothing="    画像の内側には1つもありません。",
+    inside="    画像の内側にあるのは{unit} {lo}〜{hi} です。", nothing="    画像の内側には1つもありません。",
     all_inside="    すべて画像の内側にあります。",
     gaps="    （ダイレーションや、窓より長いストライドがあるため、この範囲のすべてのピクセルを読むわけではありません。）",
 )
@@ -192,7 +192,8 @@ def _at(T, a: Analysis, last, at):
         centre = centres[axis]
         half = Fraction(last.rf[axis] - 1, 2)
         lo, hi = (p + idx * last.jump[axis] for p in last.span[axis])
-        lines.append(T["at_axis"].format(axis=T["axes"][axis], st=fmt_num(last.start[axis]), i=idx, j=last.jump[axis],
+        lines.append(T["at_axis"].format(axis=T["axes"][axis], var="ij"[axis], st=fmt_num(last.start[axis]), i=idx,
+                                         j=last.jump[axis],
                                          c=fmt_num(centre), half=fmt_num(half), unit=unit, lo=lo, hi=hi))
         if lo < 0:
             lines.append(T["in_pad"].format(unit=unit, lo=lo, hi=min(hi, -1), side=T["pad_side"][axis][0]))
