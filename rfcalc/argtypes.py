@@ -4,6 +4,8 @@ Numbers are ASCII digits, at most ``MAX_DIGITS`` of them (as in specs); full-wid
 
 >>> shape("28x28x1"), pixel("3, 4"), binding("k=3"), positive("32"), nonempty("seed"), seed("7")
 ((28, 28, 1), (3, 4), ('k', 3), 32, 'seed', 7)
+>>> shape("16000x1"), pixel("7"), pixel("1,2,3")
+((16000, 1), (7,), (1, 2, 3))
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ def _short(text: str) -> str:
     return text
 
 
-def shape(text: str) -> tuple[int, int, int]:
-    """An input shape ``HxWxC``."""
+def shape(text: str) -> tuple[int, ...]:
+    """An input shape ending with the channels: ``LxC`` (1-D), ``HxWxC`` (2-D), ``DxHxWxC`` (3-D)."""
     from .dsl import parse_shape
     if not text.replace("×", "x").isascii():
         _fail(text, "")
@@ -45,12 +47,12 @@ def shape(text: str) -> tuple[int, int, int]:
         raise argparse.ArgumentTypeError(getattr(err, "reason", str(err))) from None
 
 
-def pixel(text: str) -> tuple[int, int]:
-    """An output pixel ``ROW,COL`` (non-negative)."""
+def pixel(text: str) -> tuple[int, ...]:
+    """An output unit: ``ROW,COL`` (non-negative), ``I`` for a 1-D output, ``D,ROW,COL`` for 3-D."""
     parts = _short(text).replace(" ", "").split(",")
-    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
-        _fail(text, "write an output pixel as ROW,COL, as in 3,4")
-    return int(parts[0]), int(parts[1])
+    if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        _fail(text, "write an output pixel as ROW,COL, as in 3,4 (I for 1-D, D,ROW,COL for 3-D)")
+    return tuple(int(p) for p in parts)
 
 
 def positive(text: str) -> int:

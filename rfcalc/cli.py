@@ -48,7 +48,7 @@ TARGET_HELP = 'a layer spec such as "c3,c3,p2", a .keras/.h5 file, keras:ResNet5
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):
-    p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
+    p.add_argument("--input", metavar="HxWxC|LxC|DxHxWxC", type=argtypes.shape, default=None,
                    help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
     if head:
         p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, default=None,
@@ -150,7 +150,7 @@ def run_main(argv) -> int:
                 raise RFError(f"--symbolic gives the closed forms of the whole spec, with its symbols; "
                               f"drop {flag}, or drop --symbolic for numbers")
         spec, head = lookup(args.spec) or (args.spec, None)
-        cf = closed_forms(with_head(spec, args.head or head), args.input)
+        cf = closed_forms(with_head(spec, args.head or head, len(args.input) - 1 if args.input else 2), args.input)
         if args.json:
             _emit_json(cf.to_dict())
         else:
