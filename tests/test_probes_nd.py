@@ -141,3 +141,17 @@ def test_random_decoders_probe_equals_analysis(rank):
         bad = [p.to_dict() for p in result.layers if not p.agree]
         assert not bad, bad
     check()
+
+
+def test_unet_fields_depend_on_the_phase_and_the_probe_sees_both():
+    """The U-Net of docs/keras.md on one axis (its fields are separable): 16 phases, 188 or 204 wide."""
+    import warnings
+
+    from rfcalc import probe
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = probe(ks.unet(keras, (572, 1), widths=(1, 1, 1, 1)))
+    last = result.selected
+    assert last.phases == (16,) and last.rf == (204,) and last.rf_min == (188,)
+    assert last.analytic_rf == (204,) and result.agree
