@@ -155,3 +155,10 @@ def test_unet_fields_depend_on_the_phase_and_the_probe_sees_both():
     last = result.selected
     assert last.phases == (16,) and last.rf == (204,) and last.rf_min == (188,)
     assert last.analytic_rf == (204,) and result.agree
+
+
+def test_a_causal_field_wholly_left_of_its_unit_grows_the_input_enough():
+    from rfcalc import probe
+
+    result = probe("c2d1..512/causal", input_shape="16x1")  # WaveNet's one stack: 1,024 samples
+    assert result.selected.rf == (1024,) and result.agree and result.probe_shape[0] > 2 * 1023

@@ -216,8 +216,9 @@ def probe_size(target, shape, names=None):
                 step = max(1, ceil(row.jump[axis]))
                 lo = min(s[axis][0] for s in spans)
                 hi = max(s[axis][1] for s in spans)
-                if lo < 1 or hi > shape[axis] - 2:
-                    need = max(shape[axis] + max(2, step), row.rf[axis] + 2 * step + 4)
+                short = max(1 - lo, hi - (shape[axis] - 2))  # a causal field lies wholly left of its unit
+                if short > 0:
+                    need = max(shape[axis] + max(2, 2 * short + step), row.rf[axis] + 2 * step + 4)
                     grow[axis] = max(grow[axis], need)
                 missing = first[axis] + min(period[axis], MAX_PHASES) + 1 - sizes[axis]
                 if missing > 0:  # too few units for every phase: a wider input has more
