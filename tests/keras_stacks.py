@@ -135,3 +135,48 @@ def encoder_decoder(draw, rank: int, resize=True):
     up_kinds = ["up", "tconv", "conv"] + (["resize"] if rank == 2 and resize else [])
     up = draw(st.lists(recipe(rank, up_kinds), min_size=1, max_size=5))
     return down + up, shape
+
+
+def unet(keras, shape=(572, 572, 1), widths=(64, 128, 256, 512), classes=2):
+    """Ronneberger et al. (2015) of any rank: two valid 3-wide convs per level, 2-pools, 2-wide stride-2
+    up-convs, cropped skips concatenated; 572x572x1 in, 388x388x2 out (docs/keras.md)."""
+    rank = len(shape) - 1
+    L = keras.layers
+    conv, pool = getattr(L, f"Conv{rank}D"), getattr(L, f"MaxPooling{rank}D")
+    up, crop = getattr(L, f"Conv{rank}DTranspose"), getattr(L, f"Cropping{rank}D")
+
+    def twice(x, f):
+        return conv(f, 3, activation="relu")(conv(f, 3, activation="relu")(x))
+
+    x = inp = keras.Input(shape)
+    skips = []
+    for f in widths:
+        x = twice(x, f)
+        skips.append(x)
+        x = pool(2)(x)
+    x = twice(x, 2 * widths[-1])
+    for f, skip in zip(reversed(widths), reversed(skips)):
+        x = up(f, 2, strides=2)(x)
+        c = (skip.shape[1] - x.shape[1]) // 2
+        x = twice(L.Concatenate()([crop((c, c) if rank == 1 else c)(skip), x]), f)
+    return keras.Model(inp, conv(classes, 1)(x), name="unet")
+
+
+def wavenet(keras, length=16000, stacks=3, layers=10, res=32, skip=64, classes=256):
+    """A WaveNet (van den Oord et al. 2016): a causal input conv, then ``stacks`` x ``layers`` gated
+    dilated causal convs (dilations 1..2^(layers-1)) with residual and skip connections (docs/keras.md)."""
+    L = keras.layers
+    x = inp = keras.Input((length, 1))
+    x = L.Conv1D(res, 2, padding="causal", name="causal_in")(x)
+    skips = []
+    for s in range(stacks):
+        for i in range(layers):
+            d = 2 ** i
+            f = L.Conv1D(res, 2, dilation_rate=d, padding="causal", activation="tanh", name=f"filter_{s}_{d}")(x)
+            g = L.Conv1D(res, 2, dilation_rate=d, padding="causal", activation="sigmoid", name=f"gate_{s}_{d}")(x)
+            z = L.Multiply(name=f"gated_{s}_{d}")([f, g])
+            skips.append(L.Conv1D(skip, 1, name=f"skip_{s}_{d}")(z))
+            x = L.Add(name=f"residual_{s}_{d}")([x, L.Conv1D(res, 1, name=f"res_{s}_{d}")(z)])
+    y = L.ReLU(name="relu")(L.Add(name="skips")(skips))
+    y = L.Conv1D(skip, 1, activation="relu", name="post")(y)
+    return keras.Model(inp, L.Conv1D(classes, 1, activation="softmax", name="logits")(y), name="wavenet")

@@ -236,3 +236,35 @@ def test_unet_of_ronneberger_2015_built_and_read_back():
 
 UNET = ("c3-64/valid*2,p2,c3-128/valid*2,p2,c3-256/valid*2,p2,c3-512/valid*2,p2,c3-1024/valid*2,"
         "t2s2-512,c3-512/valid*2,t2s2-256,c3-256/valid*2,t2s2-128,c3-128/valid*2,t2s2-64,c3-64/valid*2,c1-2")
+
+
+def test_unet_with_its_cropped_skips_is_read_as_keras_counts_it():
+    import warnings
+
+    from rfcalc import from_keras
+
+    model = ks.unet(keras)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # up-convs and cropped skips are centred half a step apart
+        analysis = from_keras(model)
+    assert_rows_match_keras(model, analysis)
+    assert analysis.total_params == 31_030_658 and analysis.layers[-1].output_shape == (388, 388, 2)
+    last = analysis.layers[-1]
+    assert last.rf == (204, 204) and last.rf_min == (9, 9)  # the deepest path; the top skip path
+
+
+def test_wavenet_fields_end_at_the_current_sample():
+    import warnings
+
+    from rfcalc import analyze, from_keras
+
+    assert analyze("c2d1..512/causal", input_shape="16000x1").rf == (1024,)  # van den Oord et al. 2016
+    assert analyze("c2d1..512/causal*3", input_shape="16000x1").rf == (3070,)
+    model = ks.wavenet(keras)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        analysis = from_keras(model)
+    assert_rows_match_keras(model, analysis)
+    last = analysis.layers[-1]
+    assert last.rf == (3071,)  # three stacks and the causal input conv
+    assert last.field_of((15999,)) == ((12929, 15999),) and last.field_of((0,)) == ((-3070, 0),)

@@ -114,7 +114,7 @@ def test_named_layer_is_reported_and_later_layers_skipped():
     from rfcalc.runs.probes import probe
     r = probe("c3-2,p2,c3-2", input_shape=(16, 16, 1), layer="max_pooling2d")
     assert r.layer == "max_pooling2d" and [p.name for p in r.layers] == ["conv2d", "max_pooling2d"]
-    assert r.measured == {"rf": [4, 4], "jump": [2, 2], "start": [0.5, 0.5]}
+    assert r.measured == {"rf": [4, 4], "rf_min": [4, 4], "jump": [2, 2], "start": [0.5, 0.5]}
     d = r.to_dict()
     assert set(d) >= {"measured", "analytic", "agree", "layers"} and d["agree"] is True
 
@@ -292,7 +292,7 @@ def test_cli_json_is_probe_result_and_plot_is_written(tmp_path, capsys):
     import json
     assert _run(["c3-2,p2", "--input", "8x8x1", "--json", "--plot", str(tmp_path / "g.png")]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["measured"] == data["analytic"] == {"rf": [4, 4], "jump": [2, 2], "start": [0.5, 0.5]}
+    assert data["measured"] == data["analytic"] == {"rf": [4, 4], "rf_min": [4, 4], "jump": [2, 2], "start": [0.5, 0.5]}
     assert data["agree"] is True and (tmp_path / "g.png").stat().st_size > 5000
 
 

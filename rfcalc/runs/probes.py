@@ -74,7 +74,8 @@ class LayerProbe:
     def agree(self) -> bool:
         if self.rf is None or self.clipped or self.analytic_rf is None:
             return False
-        same = all(tuple(m) == tuple(a) for m, a in zip(self.spans, self.analytic_spans) if m is not None)
+        same = all(tuple(m) == tuple(a) if m is not None else any(lo > hi for lo, hi in a)
+                   for m, a in zip(self.spans, self.analytic_spans))
         if self.complete:
             same &= tuple(self.rf) == tuple(self.analytic_rf)
             if self.compare_min and self.rf_min is not None and self.analytic_rf_min is not None:
@@ -216,8 +217,9 @@ def probe_size(target, shape, names=None):
                 step = max(1, ceil(row.jump[axis]))
                 lo = min(s[axis][0] for s in spans)
                 hi = max(s[axis][1] for s in spans)
-                if lo < 1 or hi > shape[axis] - 2:
-                    need = max(shape[axis] + max(2, step), row.rf[axis] + 2 * step + 4)
+                short = max(1 - lo, hi - (shape[axis] - 2))  # a causal field lies wholly left of its unit
+                if short > 0:
+                    need = max(shape[axis] + max(2, 2 * short + step), row.rf[axis] + 2 * step + 4)
                     grow[axis] = max(grow[axis], need)
                 missing = first[axis] + min(period[axis], MAX_PHASES) + 1 - sizes[axis]
                 if missing > 0:  # too few units for every phase: a wider input has more
@@ -255,26 +257,30 @@ def _measure_boxes(box_u, box_v, unit, neighbour, shape):
 
 
 def _measure(masks, first, units, period, shape):
-    """rf, rf_min, jump, start, per-unit spans and clipping from the support masks of ``units``."""
+    """rf, rf_min, jump, start, per-unit spans and clipping from the support masks of ``units``.
+
+    A unit whose gradient is zero everywhere reads no input pixel (a transposed conv whose stride
+    is longer than its kernel): its span is None and ``rf_min`` is 0.
+    """
     spans = [bbox(m) for m in masks]
     rank = len(first)
-    if spans[0] is None:
-        return None, None, (None,) * rank, (None,) * rank, tuple(spans), False
     found = [s for s in spans if s is not None]
+    if not found:
+        return None, None, (None,) * rank, (None,) * rank, tuple(spans), False
     clipped = any(lo == 0 or hi == n - 1 for s in found for (lo, hi), n in zip(s, shape))
     rf = tuple(max(s[a][1] - s[a][0] + 1 for s in found) for a in range(rank))
-    rf_min = tuple(min(s[a][1] - s[a][0] + 1 for s in found) for a in range(rank))
+    rf_min = tuple(0 if len(found) < len(spans) else min(s[a][1] - s[a][0] + 1 for s in found) for a in range(rank))
     jump, start = [], []
     for a in range(rank):
-        centre = Fraction(spans[0][a][0] + spans[0][a][1], 2)
-        later = [(u, s) for u, s in zip(units, spans) if s is not None and u[a] == first[a] + period[a]]
-        j = None
-        if later:
-            u, s = later[0]
-            step = (Fraction(s[a][0] + s[a][1], 2) - centre) / period[a]
-            j = int(step) if step.denominator == 1 else step
+        later = [s for u, s in zip(units, spans) if s is not None and u[a] == first[a] + period[a]]
+        j = c0 = None
+        if spans[0] is not None:
+            c0 = Fraction(spans[0][a][0] + spans[0][a][1], 2)
+            if later:
+                step = (Fraction(later[0][a][0] + later[0][a][1], 2) - c0) / period[a]
+                j = int(step) if step.denominator == 1 else step
         jump.append(j)
-        start.append(centre - first[a] * j if j is not None else (centre if first[a] == 0 else None))
+        start.append(c0 - first[a] * j if j is not None else (c0 if first[a] == 0 else None))
     return rf, rf_min, tuple(jump), tuple(start), tuple(spans), clipped
 
 
