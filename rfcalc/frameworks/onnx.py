@@ -203,7 +203,13 @@ def from_onnx(model, input_shape=None, identity=()):
     nodes = [_node(n, nm, expect, counted, inits) for n, nm in zip(graph.node, names)]
     inputs = {in_name: (input_field(shape), in_name)}
     inputs.update({name: (from_tensor(t), name) for name, t in inits.items()})
-    walked = walk(nodes, inputs, shape[:2], identity, "ONNX", last=in_name)
+    try:
+        walked = walk(nodes, inputs, shape[:2], identity, "ONNX", last=in_name)
+    except RFError:
+        raise
+    except (TypeError, KeyError, IndexError, ValueError, ZeroDivisionError, AttributeError) as err:
+        # a damaged file can decode to a graph with impossible attributes: one line, not a traceback
+        raise RFError(f"'{label}' has a malformed graph ({type(err).__name__}: {err})") from None
     missing = [n for n in identity if n not in walked.used]
     if missing:
         raise RFError(f"identity names no node of '{label}'. Received: {', '.join(missing)}")

@@ -251,7 +251,13 @@ def _graph(buf, start, end) -> Graph:
 
 def parse(data) -> Model:
     """A ``Model`` from the bytes of a ModelProto; ``WireError`` when they are not one."""
-    buf = memoryview(data)
+    try:
+        return _parse(memoryview(data))
+    except (TypeError, IndexError, ValueError, struct.error, RecursionError) as err:
+        raise WireError(f"a field has the wrong type or size ({type(err).__name__})") from None
+
+
+def _parse(buf) -> Model:
     ir, opsets, graph = 0, {}, None
     for number, wire, value in _fields(buf):
         if number == 1 and wire == 0:
