@@ -17,8 +17,8 @@ from rfcalc.errors import UnsupportedLayerError  # noqa: E402
 from rfcalc.frameworks.onnx import from_onnx, load_onnx  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent / "fixtures" / "onnx"
-READ = ["resnet18", "resnet50", "vgg16", "mobilenet_v3_small", "efficientnet_b0", "densenet121"]
-NEEDS_ND = [("unet", "ConvTranspose"), ("fcn_resnet50", "Resize")]
+READ = ["resnet18", "resnet50", "vgg16", "mobilenet_v3_small", "efficientnet_b0", "densenet121", "unet",
+        "fcn_resnet50"]
 
 
 def _record(name):
@@ -44,7 +44,7 @@ def test_rows_are_named_by_module_path_with_torch_shapes(name):
     assert len(matched) >= 0.6 * len(rec["leaf_output_shapes"])  # SiLU etc. export as two nodes
     for k in matched:
         assert rows[k].output_shape == _channels_last(rec["leaf_output_shapes"][k]), k
-    assert a.layers[-1].output_shape == tuple(rec["output"][1:])
+    assert a.layers[-1].output_shape == _channels_last(rec["output"][1:])
 
 
 @pytest.mark.parametrize("name", READ)
@@ -60,10 +60,27 @@ def test_resnet18_numbers():
     assert a.row("layer4.1.conv2").rf == (435, 435) and a.row("layer4.1.conv2").jump == (32, 32)
 
 
-@pytest.mark.parametrize("name,op", NEEDS_ND)
-def test_transposed_conv_and_resize_are_refused_by_name(name, op):
-    with pytest.raises(UnsupportedLayerError, match=rf"\({op}\)"):
-        from_onnx(HERE / f"{name}.onnx")
+def test_unet_transposed_convs_and_fcn_resize():
+    u = from_onnx(HERE / "unet.onnx")
+    assert u.row("up2").kind == "ConvTranspose" and u.row("up2").output_shape == (32, 32, 16)
+    assert "misaligned" in u.row("Concat").flags  # a 2x2 stride-2 transposed conv shifts the field by 1/2 pixel
+    f = from_onnx(HERE / "fcn_resnet50.onnx")
+    assert f.layers[-1].kind == "Resize" and f.layers[-1].output_shape == (224, 224, 21)
+
+
+def test_unet_probe_matches_the_exact_field_of_each_probed_unit():
+    from rfcalc.runs.onnx_probe import probe_onnx
+
+    result = probe_onnx(str(HERE / "unet.onnx"))
+    analysis = result.analysis
+    checked = 0
+    for p in result.layers:
+        if p.clipped or p.rf is None:
+            continue
+        spans = analysis.row(p.name).field_of(p.unit)
+        assert tuple(p.rf) == tuple(hi - lo + 1 for lo, hi in spans), p.name
+        checked += 1
+    assert checked >= 5
 
 
 @pytest.mark.slow

@@ -77,18 +77,19 @@ def _input(model, inits, input_shape) -> tuple[str, tuple]:
         names = ", ".join(i.name for i in ins) or "none"
         raise ShapeError(f"rfcalc analyses models with one image input; this graph has {len(ins)}: {names}")
     dims = ins[0].dims
-    if dims is None or len(dims) != 4:
-        raise ShapeError(f"input '{ins[0].name}' has shape {dims}; rfcalc reads (N, C, H, W) image inputs "
-                         "(1-D and 3-D inputs need the N-d core)")
-    own = (dims[2], dims[3], dims[1])
+    if dims is None or not 3 <= len(dims) <= 5:
+        raise ShapeError(f"input '{ins[0].name}' has shape {dims}; rfcalc reads (N, C, L) signals, (N, C, H, W) "
+                         "images and (N, C, D, H, W) volumes")
+    own = (*dims[2:], dims[1])
     if input_shape is not None:
         input_shape = tuple(int(v) for v in input_shape)
-        if len(input_shape) != 3 or any(o is not None and o != v for o, v in zip(own, input_shape)):
-            raise ShapeError(f"input '{ins[0].name}' takes (H, W, C) = {own}. Received: input_shape={input_shape}")
+        if len(input_shape) != len(own) or any(o is not None and o != v for o, v in zip(own, input_shape)):
+            raise ShapeError(f"input '{ins[0].name}' takes (spatial sizes, channels) = {own}. "
+                             f"Received: input_shape={input_shape}")
         own = input_shape
     if None in own:
-        raise ShapeError(f"input '{ins[0].name}' has dynamic sizes (H, W, C) = {own}: pass input_shape=(H, W, C), "
-                         "on the CLI --input HxWxC")
+        raise ShapeError(f"input '{ins[0].name}' has dynamic sizes {own} (spatial sizes, channels): pass "
+                         "input_shape=(H, W, C), on the CLI --input HxWxC")
     return ins[0].name, own
 
 
@@ -151,9 +152,12 @@ def _params(op, names, ins, counted: set) -> tuple[int, int]:
 def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
     op = node.op_type
     attrs = node.attrs
-    names = [i for i in node.input if i]
+    slots = list(node.input)
+    names = [i for i in slots if i]
 
     def read(ins):
+        it = iter(ins)  # by position again: an empty name is an optional input left out
+        ins = [next(it) if n else Folded(None) for n in slots]
         if all(isinstance(f, Folded) for f in ins):
             return fold(op, ins, attrs)
         if op == "Shape":  # of an activation: its (N, C, H, W), batch 1
@@ -162,7 +166,7 @@ def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
         layer, a = read_op(op, name, attrs, ins)
-        trainable, frozen = _params(op, names, ins, counted)
+        trainable, frozen = _params(op, slots, ins, counted)
         return layer, Applied(a.field, trainable, frozen, a.macs, a.padding, a.flags)
 
     def weights():  # the identity escape hatch: the node's own float initializers, trainable
@@ -204,7 +208,7 @@ def from_onnx(model, input_shape=None, identity=()):
     inputs = {in_name: (input_field(shape), in_name)}
     inputs.update({name: (from_tensor(t), name) for name, t in inits.items()})
     try:
-        walked = walk(nodes, inputs, shape[:2], identity, "ONNX", last=in_name)
+        walked = walk(nodes, inputs, shape[:-1], identity, "ONNX", last=in_name)
     except RFError:
         raise
     except (TypeError, KeyError, IndexError, ValueError, ZeroDivisionError, AttributeError) as err:

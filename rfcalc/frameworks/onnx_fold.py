@@ -72,7 +72,7 @@ def _arith(op, a, b):
 
 def fold(op: str, ins: list, attrs: dict) -> Folded:
     """The output of ``op`` on constant inputs; value ``None`` where rfcalc does not compute it."""
-    weight = any(f.weight for f in ins)
+    weight = any(f.weight for f in ins)  # (a left-out optional input is Folded(None))
     x = ins[0] if ins else None
     try:
         if op == "Constant":

@@ -17,7 +17,8 @@ from ..errors import RFError, ShapeError
 
 
 def from_torch(module, input_shape, identity=()):
-    """Analyse a ``torch.nn.Module`` on one input ``(H, W, C)`` (channels last, as everywhere in rfcalc).
+    """Analyse a ``torch.nn.Module`` on one input ``(H, W, C)`` (or ``(L, C)``, ``(D, H, W, C)``: channels
+    last, as everywhere in rfcalc).
 
     >>> import torchvision  # doctest: +SKIP
     >>> from_torch(torchvision.models.resnet18(), (224, 224, 3)).row("layer1.0.conv1").rf  # doctest: +SKIP
@@ -36,15 +37,16 @@ def from_torch(module, input_shape, identity=()):
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
     shape = tuple(int(v) for v in input_shape)
-    if len(shape) != 3:
-        raise ShapeError(f"from_torch takes input_shape=(H, W, C). Received: input_shape={input_shape}")
-    h, w, c = shape
+    if not 2 <= len(shape) <= 4:
+        raise ShapeError(f"from_torch takes input_shape=(L, C), (H, W, C) or (D, H, W, C). "
+                         f"Received: input_shape={input_shape}")
+    c = shape[-1]
     buf, was_training = io.BytesIO(), module.training
     module.eval()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-            torch.onnx.export(module, (torch.zeros(1, c, h, w),), buf, dynamo=False, opset_version=17,
+            torch.onnx.export(module, (torch.zeros(1, c, *shape[:-1]),), buf, dynamo=False, opset_version=17,
                               do_constant_folding=False, input_names=["input"], output_names=["output"])
     except Exception as err:  # a module the tracer cannot follow, or a size it rejects
         text = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
