@@ -4,8 +4,8 @@
 >>> analyze("c3,c3").rf
 (5, 5)
 
-The Keras adapters and probes (``from_keras``, ``to_keras``, ``probe``, ``erf``) and the sympy
-closed forms (``closed_forms``) load TensorFlow or sympy only when first used.
+The model adapters (``from_keras``, ``to_keras``, ``from_onnx``, ``from_torch``), the probes (``probe``,
+``erf``) and the sympy closed forms (``closed_forms``) load their framework only when first used.
 """
 
 from .analysis import Analysis, Row, analyze
@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "from_keras": "frameworks.keras",
     "to_keras": "frameworks.keras",
+    "from_onnx": "frameworks.onnx",
+    "from_torch": "frameworks.torch",
     "probe": "runs.probes",
     "erf": "runs.probes",
     "closed_forms": "symbolic",

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-HEAVY = ("tensorflow", "keras", "sympy", "matplotlib", "numpy")
+HEAVY = ("tensorflow", "keras", "sympy", "matplotlib", "numpy", "onnx", "onnxruntime", "torch")
 
 
 def loaded_after(code: str) -> list[str]:

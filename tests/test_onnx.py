@@ -3,6 +3,7 @@ onnxruntime probe (a positive linear copy of the model), hand-worked numbers, an
 
 from __future__ import annotations
 
+import pathlib
 import subprocess
 import sys
 from fractions import Fraction
@@ -236,3 +237,18 @@ def test_cli_reads_onnx_with_input_and_identity(tmp_path):
     assert '"output_shape": [\n        16,\n        16,\n        8' in out.stdout or "16" in out.stdout
     onnx.save(_unknown_op(), tmp_path / "u.onnx")
     assert _cli(tmp_path / "u.onnx", "--identity", "odd").returncode == 0
+
+
+def test_reading_onnx_loads_no_tensorflow_keras_torch_or_onnxruntime():
+    code = ("import sys; from rfcalc.cli import main; main([sys.argv[1], '--json']);"
+            "sys.stderr.write(' '.join(m for m in ('tensorflow', 'keras', 'torch', 'onnxruntime') if m in sys.modules))")
+    path = str(pathlib.Path(__file__).parent / "fixtures" / "onnx" / "resnet18.onnx")
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr.strip() == "", out.stderr
+
+
+def test_cli_probe_of_an_onnx_file_agrees(tmp_path):
+    onnx.save(model(*_residual()), tmp_path / "res.onnx")
+    out = _cli("probe", tmp_path / "res.onnx", "--json")
+    assert out.returncode == 0, out.stderr
+    assert '"agree": true' in out.stdout

@@ -1,25 +1,22 @@
 """ONNX in: ``from_onnx(path | ModelProto)`` reads a model as protobuf data and analyses it.
 
-The file is parsed with onnx's protobuf classes only (``onnx.load(..., load_external_data=False)``):
-nothing in it is executed, and weights are known by their dims, so a model whose initializers
+The file is read as protobuf data by ``onnx_wire`` (no onnx import, which alone takes seconds):
+nothing in it is executed, external data is never opened, and weights are known by their dims, so a model whose initializers
 carry no data (or whose external data files are missing) analyses all the same. Each node
 becomes a ``graph.Node`` for the shared walk; ``onnx_ops`` maps its op, ``onnx_fold`` folds the
 constant chains exporters emit. Rows are channels-last, as for Keras. Conventions: docs/frameworks.md.
 
-onnx is imported inside the functions, never when this module loads.
-
->>> import rfcalc.frameworks.onnx as m; "onnx" in __import__("sys").modules  # doctest: +SKIP
-False
+Analysing imports nothing outside the standard library; ``load_onnx`` (for probes) imports onnx.
 """
 
 from __future__ import annotations
 
 import os
-from math import prod
 
 from ..analysis import Analysis
 from ..errors import RFError, ShapeError
-from ..propagate import Field, input_field
+from ..propagate import Applied, Field, input_field
+from . import onnx_wire as wire
 from .graph import Node, refuse, walk
 from .onnx_fold import Folded, fold, from_tensor
 from .onnx_ops import CALL, channels_last, nchw, read_op
@@ -29,43 +26,48 @@ NO_PARAMS = frozenset({"Clip", "Pad", "Resize", "Upsample", "Dropout"})  # float
 
 
 def load_onnx(source):
-    """The ``ModelProto`` of a path (parsed without external data) or the proto itself.
+    """The onnx ``ModelProto`` of a path (parsed without external data) or the proto itself (for probes).
 
     >>> load_onnx("missing.onnx")  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     rfcalc.errors.RFError: no ONNX model file at 'missing.onnx'
     """
+    if type(source).__name__ == "ModelProto":
+        return source
+    read_model(source)  # the same checks and messages as from_onnx
     try:
         import onnx
     except ImportError as err:
-        raise RFError(f"ONNX models need onnx: pip install 'rfcalc[onnx]'. Received: {err}") from None
-    if isinstance(source, onnx.ModelProto):
-        return source
-    path = os.fspath(source)
-    if not os.path.isfile(path):
-        raise RFError(f"no ONNX model file at {path!r}")
+        raise RFError(f"this needs onnx: pip install 'rfcalc[onnx]'. Received: {err}") from None
+    return onnx.load(os.fspath(source), load_external_data=False)
+
+
+def read_model(source) -> wire.Model:
+    """The structure of an ONNX model (a path, bytes or a ``ModelProto``), read from its protobuf bytes."""
+    if hasattr(source, "SerializeToString"):
+        data, label = source.SerializeToString(), "the model"
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data, label = source, "the bytes"
+    else:
+        path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise RFError(f"no ONNX model file at {path!r}")
+        with open(path, "rb") as fh:
+            data, label = fh.read(), repr(path)
     try:
-        model = onnx.load(path, load_external_data=False)
-    except Exception as err:  # protobuf's DecodeError and friends
-        text = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
-        raise RFError(f"{path!r} is not an ONNX model (protobuf), or it is truncated: {text}") from None
+        model = wire.parse(data)
+    except wire.WireError as err:
+        raise RFError(f"{label} is not an ONNX model (protobuf), or it is truncated: {err}") from None
     if not model.graph.node or model.ir_version < 1:
-        raise RFError(f"{path!r} is not an ONNX model, or it is truncated: it has no graph nodes")
+        raise RFError(f"{label} is not an ONNX model, or it is truncated: it has no graph nodes")
     return model
 
 
-def _opset(model) -> None:
-    for imp in model.opset_import:
-        if imp.domain in ("", "ai.onnx") and imp.version not in OPSETS:
-            raise RFError(f"the model uses ONNX opset {imp.version}; rfcalc reads opsets "
+def _opset(model: wire.Model) -> None:
+    for domain, version in model.opsets.items():
+        if domain in ("", "ai.onnx") and version not in OPSETS:
+            raise RFError(f"the model uses ONNX opset {version}; rfcalc reads opsets "
                           f"{OPSETS.start} to {OPSETS.stop - 1}")
-
-
-def _dims(value_info) -> tuple | None:
-    t = value_info.type.tensor_type
-    if not t.HasField("shape"):
-        return None
-    return tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in t.shape.dim)
 
 
 def _input(model, inits, input_shape) -> tuple[str, tuple]:
@@ -74,19 +76,20 @@ def _input(model, inits, input_shape) -> tuple[str, tuple]:
     if len(ins) != 1:
         names = ", ".join(i.name for i in ins) or "none"
         raise ShapeError(f"rfcalc analyses models with one image input; this graph has {len(ins)}: {names}")
-    dims = _dims(ins[0])
-    if dims is None or len(dims) != 4:
-        raise ShapeError(f"input '{ins[0].name}' has shape {dims}; rfcalc reads (N, C, H, W) image inputs "
-                         "(1-D and 3-D inputs need the N-d core)")
-    own = (dims[2], dims[3], dims[1])
+    dims = ins[0].dims
+    if dims is None or not 3 <= len(dims) <= 5:
+        raise ShapeError(f"input '{ins[0].name}' has shape {dims}; rfcalc reads (N, C, L) signals, (N, C, H, W) "
+                         "images and (N, C, D, H, W) volumes")
+    own = (*dims[2:], dims[1])
     if input_shape is not None:
         input_shape = tuple(int(v) for v in input_shape)
-        if len(input_shape) != 3 or any(o is not None and o != v for o, v in zip(own, input_shape)):
-            raise ShapeError(f"input '{ins[0].name}' takes (H, W, C) = {own}. Received: input_shape={input_shape}")
+        if len(input_shape) != len(own) or any(o is not None and o != v for o, v in zip(own, input_shape)):
+            raise ShapeError(f"input '{ins[0].name}' takes (spatial sizes, channels) = {own}. "
+                             f"Received: input_shape={input_shape}")
         own = input_shape
     if None in own:
-        raise ShapeError(f"input '{ins[0].name}' has dynamic sizes (H, W, C) = {own}: pass input_shape=(H, W, C), "
-                         "on the CLI --input HxWxC")
+        raise ShapeError(f"input '{ins[0].name}' has dynamic sizes {own} (spatial sizes, channels): pass "
+                         "input_shape=(H, W, C), on the CLI --input HxWxC")
     return ins[0].name, own
 
 
@@ -131,16 +134,6 @@ def display_names(nodes) -> list[str]:
     return names
 
 
-def _attrs(node) -> dict:
-    from onnx import helper
-
-    out = {}
-    for a in node.attribute:
-        v = helper.get_attribute_value(a)
-        out[a.name] = v.decode() if isinstance(v, bytes) else v
-    return out
-
-
 def _params(op, names, ins, counted: set) -> tuple[int, int]:
     """Trainable and non-trainable counts from the float initializers a node reads (each counted once)."""
     trainable = frozen = 0
@@ -157,13 +150,14 @@ def _params(op, names, ins, counted: set) -> tuple[int, int]:
 
 
 def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
-    from dataclasses import replace
-
     op = node.op_type
-    attrs = _attrs(node)
-    names = [i for i in node.input if i]
+    attrs = node.attrs
+    slots = list(node.input)
+    names = [i for i in slots if i]
 
     def read(ins):
+        it = iter(ins)  # by position again: an empty name is an optional input left out
+        ins = [next(it) if n else Folded(None) for n in slots]
         if all(isinstance(f, Folded) for f in ins):
             return fold(op, ins, attrs)
         if op == "Shape":  # of an activation: its (N, C, H, W), batch 1
@@ -171,9 +165,9 @@ def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
             return Folded((len(shape),), shape)
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
-        layer, applied = read_op(op, name, attrs, ins)
-        trainable, frozen = _params(op, names, ins, counted)
-        return layer, replace(applied, trainable=trainable, non_trainable=frozen)
+        layer, a = read_op(op, name, attrs, ins)
+        trainable, frozen = _params(op, slots, ins, counted)
+        return layer, Applied(a.field, trainable, frozen, a.macs, a.padding, a.flags)
 
     def weights():  # the identity escape hatch: the node's own float initializers, trainable
         return _params(op, names, [from_tensor(inits[n]) if n in inits else None for n in names], counted)
@@ -186,17 +180,18 @@ def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
 def from_onnx(model, input_shape=None, identity=()):
     """Analyse an ONNX model (a path or a ``ModelProto``); rows channels-last, as for Keras.
 
-    ``input_shape`` (H, W, C) fills in dynamic sizes; ``identity`` names nodes (or op types) to
-    treat as identity. Needs onnx (``pip install 'rfcalc[onnx]'``), never onnxruntime.
+    ``model`` is a path, the file's bytes or an onnx ``ModelProto``. ``input_shape`` (H, W, C) fills
+    in dynamic sizes; ``identity`` names nodes (or op types) to treat as identity. Imports neither
+    onnx nor onnxruntime.
 
     >>> from_onnx("resnet50.onnx").rf  # doctest: +SKIP
     (427, 427)
     """
     from ..dsl import parse_shape
 
-    proto = load_onnx(model)
+    proto = read_model(model)
     label = proto.graph.name or "onnx"
-    if not isinstance(model, type(proto)):
+    if isinstance(model, (str, os.PathLike)):
         label = os.path.splitext(os.path.basename(os.fspath(model)))[0]
     _opset(proto)
     identity = (identity,) if isinstance(identity, str) else tuple(identity)
@@ -205,14 +200,20 @@ def from_onnx(model, input_shape=None, identity=()):
     graph = proto.graph
     inits = {t.name: t for t in graph.initializer}
     in_name, shape = _input(proto, inits, input_shape)
-    dynamic = any(d is None for d in (_dims(graph.input[[i.name for i in graph.input].index(in_name)]) or ())[1:])
-    expect = {} if dynamic else {v.name: _dims(v) for v in (*graph.value_info, *graph.output)}
+    dynamic = any(d is None for d in next(i.dims for i in graph.input if i.name == in_name)[1:])
+    expect = {} if dynamic else {v.name: v.dims for v in (*graph.value_info, *graph.output)}
     counted: set = set()
     names = display_names(graph.node)
     nodes = [_node(n, nm, expect, counted, inits) for n, nm in zip(graph.node, names)]
     inputs = {in_name: (input_field(shape), in_name)}
     inputs.update({name: (from_tensor(t), name) for name, t in inits.items()})
-    walked = walk(nodes, inputs, shape[:2], identity, "ONNX", last=in_name)
+    try:
+        walked = walk(nodes, inputs, shape[:-1], identity, "ONNX", last=in_name)
+    except RFError:
+        raise
+    except (TypeError, KeyError, IndexError, ValueError, ZeroDivisionError, AttributeError) as err:
+        # a damaged file can decode to a graph with impossible attributes: one line, not a traceback
+        raise RFError(f"'{label}' has a malformed graph ({type(err).__name__}: {err})") from None
     missing = [n for n in identity if n not in walked.used]
     if missing:
         raise RFError(f"identity names no node of '{label}'. Received: {', '.join(missing)}")
@@ -221,10 +222,4 @@ def from_onnx(model, input_shape=None, identity=()):
     return Analysis(label, shape, tuple(walked.rows))
 
 
-def count_weights(model) -> int:
-    """All float initializer elements of a model (dims only): the parameter total a framework reports."""
-    proto = load_onnx(model)
-    return sum(prod(t.dims) for t in proto.graph.initializer if t.data_type in (1, 10, 11, 16))
-
-
-__all__ = ["from_onnx", "load_onnx", "display_names", "Field"]
+__all__ = ["from_onnx", "read_model", "load_onnx", "display_names", "Field"]

@@ -4,7 +4,7 @@ while the graph is read so that the ``Reshape`` at the end of such a chain sees 
 
 A ``Folded`` tensor makes no row. Values are flat tuples (row-major) beside their dims; a weight
 whose data was stripped (or lives in a missing external file) has dims and no value. Nothing
-here imports onnx: tensors are read through their protobuf fields.
+here imports onnx: tensors come from ``onnx_wire``.
 
 >>> fold("Concat", [Folded((1,), (1,)), Folded((1,), (-1,))], {"axis": 0}).value
 (1, -1)
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from math import prod
 
 FLOAT_TYPES = frozenset({1, 10, 11, 16})  # FLOAT, FLOAT16, DOUBLE, BFLOAT16: what counts as a weight
-SMALL = 4096  # values are read for constants up to this many elements (shape vectors, pads, scales)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,21 +34,14 @@ class Folded:
 
 
 def from_tensor(t) -> Folded:
-    """A ``TensorProto`` as ``Folded``: dims always, the value of a small tensor whose data is present."""
-    dims = tuple(int(d) for d in t.dims)
-    weight = t.data_type in FLOAT_TYPES
-    present = t.data_location != 1 and (t.raw_data or t.int64_data or t.int32_data or t.float_data or t.double_data)
-    if not present or prod(dims) > SMALL:
-        return Folded(dims, None, weight)
-    from onnx import numpy_helper  # only for the small constants that carry data
-
-    return Folded(dims, tuple(numpy_helper.to_array(t).reshape(-1).tolist()), weight)
+    """A tensor read by ``onnx_wire`` as ``Folded``: dims always, the values of a small one with data."""
+    return Folded(t.dims, t.value, t.data_type in FLOAT_TYPES)
 
 
 def constant(attrs: dict) -> Folded:
     """The output of a ``Constant`` node (never a weight: exporters write literals this way)."""
     if "value" in attrs:
-        return Folded(from_tensor(attrs["value"]).dims, from_tensor(attrs["value"]).value)
+        return Folded(attrs["value"].dims, attrs["value"].value)
     for key in ("value_int", "value_float"):
         if key in attrs:
             return Folded((), (attrs[key],))
@@ -80,7 +72,7 @@ def _arith(op, a, b):
 
 def fold(op: str, ins: list, attrs: dict) -> Folded:
     """The output of ``op`` on constant inputs; value ``None`` where rfcalc does not compute it."""
-    weight = any(f.weight for f in ins)
+    weight = any(f.weight for f in ins)  # (a left-out optional input is Folded(None))
     x = ins[0] if ins else None
     try:
         if op == "Constant":
@@ -118,7 +110,7 @@ def fold(op: str, ins: list, attrs: dict) -> Folded:
             return Folded(tuple(ins[1].value), x.value)
         if op == "ConstantOfShape":
             fill = constant({"value": attrs["value"]}).value[0] if "value" in attrs else 0.0
-            return Folded(tuple(x.value), (fill,) * prod(x.value) if prod(x.value) <= SMALL else None)
+            return Folded(tuple(x.value), (fill,) * prod(x.value) if prod(x.value) <= 4096 else None)
     except (IndexError, TypeError, ZeroDivisionError, ValueError):
         pass  # an unusual constant: keep its place, drop its value
     return Folded(None, None, weight)

@@ -1,11 +1,12 @@
 """One ONNX node in: the allow-list that maps an op on NCHW tensors to an rfcalc layer and an ``Applied``.
 
 rfcalc's fields and rows are channels-last, as Keras' are: an ONNX tensor (N, C, H, W) is the
-field shape (H, W, C), so the same network read from Keras and from ONNX gives the same rows.
-Explicit ``pads`` that equal TensorFlow's 'same' (or zero) read as 'same' ('valid'); others,
-``SAME_LOWER`` and ``ceil_mode``'s extra after-padding become zero padding in front of a 'valid'
-window, which is exact for rf, jump, start and shapes. Parameters are not computed here: the
-adapter counts them from the initializers' dims. Conventions: docs/frameworks.md.
+field shape (H, W, C), (N, C, L) is (L, C) and (N, C, D, H, W) is (D, H, W, C), so the same
+network read from Keras and from ONNX gives the same rows. Explicit ``pads`` that equal
+TensorFlow's 'same' (or zero) read as 'same' ('valid'); others, ``SAME_LOWER`` and
+``ceil_mode``'s extra after-padding stay explicit ``((before, after), ...)`` pairs. Parameters
+are not computed here: the adapter counts them from the initializers' dims. Conventions:
+docs/frameworks.md.
 
 >>> from rfcalc.propagate import input_field
 >>> layer, out = read_op("MaxPool", "pool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
@@ -21,8 +22,10 @@ from math import prod
 
 from .. import arithmetic as A
 from ..errors import ShapeError
-from ..layers import BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, ZeroPad
-from ..propagate import Applied, Field, apply_layer, merge_fields
+from ..layers import (
+    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Upsample, ZeroPad,
+)
+from ..propagate import Applied, Field, apply_layer, input_field, merge_fields
 from .graph import refuse
 from .keras_layers import elementwise_merge
 from .onnx_fold import Folded
@@ -36,51 +39,51 @@ PASS_THROUGH = frozenset({
     "LpNormalization", "Pow",
 })
 MERGES = frozenset({"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"})
-WINDOWS = frozenset({"Conv", "MaxPool", "AveragePool", "LpPool"})
+WINDOWS = frozenset({"Conv", "MaxPool", "AveragePool", "LpPool", "ConvTranspose"})
 GLOBAL = {"GlobalAveragePool": "avg", "GlobalMaxPool": "max", "GlobalLpPool": "avg",
           "ReduceMean": "avg", "ReduceMax": "max", "ReduceSum": "avg", "ReduceL2": "avg"}
 RESHAPES = frozenset({"Flatten", "Reshape", "Squeeze", "Unsqueeze"})
-NEEDS_ND = frozenset({"ConvTranspose", "Resize", "Upsample"})
 SUPPORTED = PASS_THROUGH | MERGES | WINDOWS | RESHAPES | set(GLOBAL) | {
-    "BatchNormalization", "Concat", "Pad", "Slice", "Gemm", "MatMul"}
+    "BatchNormalization", "Concat", "Pad", "Slice", "Gemm", "MatMul", "Resize", "Upsample"}
 
 
 def nchw(field: Field) -> tuple:
     """The ONNX shape (batch 1) of a tensor rfcalc holds as ``field``."""
     s = field.shape
-    return (1, s[-1], *s[:-1]) if len(s) == 3 else (1, *s)
+    return (1, s[-1], *s[:-1]) if field.spatial else (1, *s)
 
 
 def channels_last(shape) -> tuple:
-    """rfcalc's shape of an ONNX tensor: (N, C, H, W) -> (H, W, C); (N, F) -> (F,)."""
+    """rfcalc's shape of an ONNX tensor: (N, C, H, W) -> (H, W, C), (N, C, L) -> (L, C); (N, F) -> (F,)."""
     shape = tuple(shape)
-    return (*shape[2:], shape[1]) if len(shape) == 4 else shape[1:]
+    return (*shape[2:], shape[1]) if 3 <= len(shape) <= 5 else shape[1:]
 
 
 def _collapsed(shape) -> Field:
-    return Field(tuple(shape), None, None, None, None)
+    return Field(tuple(shape))
 
 
 def _spatial(name, op, field: Field) -> Field:
-    if not isinstance(field, Field) or len(field.shape) != 3:
+    if not isinstance(field, Field) or not field.spatial:
         shape = nchw(field) if isinstance(field, Field) else None
-        raise refuse(name, op, f"reads a tensor of shape {shape}; rfcalc reads this op on (N, C, H, W) images", CALL)
+        raise refuse(name, op, f"reads a tensor of shape {shape}; rfcalc reads this op on (N, C, ...) "
+                     "signals, images and volumes", CALL)
     return field
 
 
 def _pads(attrs, field: Field, k_eff, s, name, op):
     """Per axis (before, after) padding of a window from ``auto_pad`` / ``pads``."""
     auto = attrs.get("auto_pad", "NOTSET")
-    n = field.shape[:2]
+    r = len(k_eff)
     if auto == "VALID":
-        return ((0, 0), (0, 0))
+        return ((0, 0),) * r
     if auto in ("SAME_UPPER", "SAME_LOWER"):
-        pads = [A.same_padding(n[i], k_eff[i], s[i]) for i in range(2)]
+        pads = [A.same_padding(field.shape[i], k_eff[i], s[i]) for i in range(r)]
         return tuple(p[::-1] if auto == "SAME_LOWER" else p for p in pads)
     if auto != "NOTSET":
         raise refuse(name, op, f"has auto_pad={auto!r}", CALL)
-    p = list(attrs.get("pads", [0, 0, 0, 0]))
-    return ((p[0], p[2]), (p[1], p[3]))
+    p = list(attrs.get("pads", [0] * (2 * r)))
+    return tuple((p[i], p[i + r]) for i in range(r))
 
 
 def _ceil_extra(attrs, field, k_eff, s, pads):
@@ -88,8 +91,8 @@ def _ceil_extra(attrs, field, k_eff, s, pads):
     if not attrs.get("ceil_mode", 0):
         return pads
     out = []
-    for i in range(2):
-        n, (b, a) = field.shape[i], pads[i]
+    for i, (b, a) in enumerate(pads):
+        n = field.shape[i]
         size = -(-(n + b + a - k_eff[i]) // s[i]) + 1
         if (size - 1) * s[i] >= n + b:  # the last window must start inside the input or its left padding
             size -= 1
@@ -97,55 +100,103 @@ def _ceil_extra(attrs, field, k_eff, s, pads):
     return tuple(out)
 
 
-def windowed(make, pads, field: Field):
-    """``make(padding)`` applied with explicit ``pads``: 'valid' or 'same' where they match, else padding first.
-
-    >>> from rfcalc.propagate import input_field
-    >>> _, out = windowed(lambda p: Conv((7, 7), (2, 2), padding=p), ((3, 3), (3, 3)), input_field((224, 224, 3)))
-    >>> out.field.shape, out.field.start, out.padding
-    ((112, 112, 32), (Fraction(0, 1), Fraction(0, 1)), ((3, 3), (3, 3)))
-    """
-    valid = make("valid")
+def _padding(pads, field: Field, k_eff, s):
+    """'valid' or 'same' where the explicit pads are those, else the pads themselves."""
     if all(p == (0, 0) for p in pads):
-        return valid, apply_layer(valid, field)
-    same = make("same")
-    applied = apply_layer(same, field)
-    if applied.padding == tuple(pads):
-        return same, applied
-    padded = apply_layer(ZeroPad(tuple(pads)), field).field
-    return valid, replace(apply_layer(valid, padded), padding=tuple(pads))
+        return "valid"
+    if all(p == A.same_padding(field.shape[i], k_eff[i], s[i]) for i, p in enumerate(pads)):
+        return "same"
+    return tuple(pads)
+
+
+def _opt(ins, i):
+    """The folded value of optional input ``i`` (None when left out or not known)."""
+    return ins[i].value if len(ins) > i and isinstance(ins[i], Folded) else None
 
 
 def _window(op, name, attrs, field, weight):
     field = _spatial(name, op, field)
-    if op == "Conv":
-        k = tuple(weight.dims[2:]) if weight.dims else tuple(attrs["kernel_shape"])
+    r = len(field.shape) - 1
+    if op in ("Conv", "ConvTranspose"):
+        k = tuple(weight.dims[2:]) if weight is not None and weight.dims else tuple(attrs["kernel_shape"])
     else:
         k = tuple(attrs["kernel_shape"])
-    if len(k) != 2:
-        raise refuse(name, op, f"has a {len(k)}-d kernel {k}; this rfcalc reads 2-D windows", CALL)
-    s = tuple(attrs.get("strides", (1, 1)))
-    d = tuple(attrs.get("dilations", (1, 1)))
-    k_eff = tuple(A.effective_kernel(k[i], d[i]) for i in range(2))
-    pads = _ceil_extra(attrs, field, k_eff, s, _pads(attrs, field, k_eff, s, name, op))
+    if len(k) != r:
+        raise ShapeError(f"a {len(k)}-d kernel {k} on a {r}-d input {nchw(field)}")
+    s = tuple(attrs.get("strides", (1,) * r))
+    d = tuple(attrs.get("dilations", (1,) * r))
+    k_eff = tuple(A.effective_kernel(k[i], d[i]) for i in range(r))
+    if op == "ConvTranspose":
+        return _transposed(name, attrs, field, weight, k, s, d, k_eff)
+    padding = _padding(_ceil_extra(attrs, field, k_eff, s, _pads(attrs, field, k_eff, s, name, op)), field, k_eff, s)
     if op != "Conv":
-        if d != (1, 1):
+        if d != (1,) * r:
             raise refuse(name, op, f"has dilations={list(d)}; rfcalc's pooling windows are not dilated", CALL)
-        kind = "max" if op == "MaxPool" else "avg"
-        return windowed(lambda p: Pool(kind, k, s, p), pads, field)
+        layer = Pool("max" if op == "MaxPool" else "avg", k, s, padding)
+        return layer, apply_layer(layer, field)
     c_in, filters, groups = field.shape[-1], weight.dims[0], int(attrs.get("group", 1))
-    common = dict(kernel=k, stride=s, dilation=d, activation="linear")
+    common = dict(kernel=k, stride=s, dilation=d, activation="linear", padding=padding)
+    if groups == c_in and groups > 1 and filters % c_in == 0:
+        layer = DepthwiseConv(depth_multiplier=filters // c_in, **common)
+        return layer, apply_layer(layer, field)
+    layer = Conv(filters=filters, **common)
+    applied = apply_layer(layer, field)
     if groups == 1:
-        return windowed(lambda p: Conv(filters=filters, padding=p, **common), pads, field)
-    if groups == c_in and filters % c_in == 0:
-        return windowed(lambda p: DepthwiseConv(depth_multiplier=filters // c_in, padding=p, **common), pads, field)
+        return layer, applied
     if c_in % groups or filters % groups:
         raise ShapeError(f"channels must divide by groups. Received: input channels={c_in}, "
                          f"filters={filters}, group={groups}")
-    layer, applied = windowed(lambda p: Conv(filters=filters, padding=p, **common), pads, field)
-    oh, ow, _ = applied.field.shape
-    return layer, replace(applied, macs=A.conv_macs(oh, ow, *k, c_in // groups, filters),
+    positions = prod(applied.field.shape[:-1])
+    return layer, replace(applied, macs=A.conv_macs(positions, 1, prod(k), 1, c_in // groups, filters),
                           flags=applied.flags + (f"groups={groups}",))
+
+
+def _transposed(name, attrs, field, weight, k, s, d, k_eff):
+    """ConvTranspose: ``pads`` crop the full output; ``output_shape`` or SAME_* fix the size instead."""
+    r, op = len(k), "ConvTranspose"
+    groups = int(attrs.get("group", 1))
+    if groups != 1:
+        raise refuse(name, op, f"has group={groups}; rfcalc reads ungrouped transposed convolutions", CALL)
+    extra = tuple(attrs.get("output_padding", (0,) * r))
+    full = [(field.shape[i] - 1) * s[i] + k_eff[i] + extra[i] for i in range(r)]
+    auto, wanted = attrs.get("auto_pad", "NOTSET"), attrs.get("output_shape")
+    if wanted is not None or auto in ("SAME_UPPER", "SAME_LOWER"):
+        wanted = list(wanted)[-r:] if wanted is not None else [field.shape[i] * s[i] for i in range(r)]
+        totals = [full[i] - wanted[i] for i in range(r)]
+        lower = auto == "SAME_LOWER"
+        pads = tuple(((t - t // 2, t // 2) if lower else (t // 2, t - t // 2)) for t in totals)
+    elif auto == "VALID":
+        pads = ((0, 0),) * r
+    else:
+        pads = _pads(attrs, field, k_eff, s, name, op)
+    layer = ConvTranspose(kernel=k, stride=s, dilation=d, filters=weight.dims[1], padding=tuple(pads),
+                          output_padding=extra if any(extra) else None, activation="linear")
+    return layer, apply_layer(layer, field)
+
+
+def _resize(name, op, field: Field, ins, attrs):
+    """Resize / Upsample by whole factors, nearest or (half-pixel) linear: the core's Upsample."""
+    field = _spatial(name, op, field)
+    shape = nchw(field)
+    mode = attrs.get("mode", "nearest")
+    scales = attrs.get("scales") or _opt(ins, 2 if op == "Resize" else 1)
+    sizes = _opt(ins, 3) if op == "Resize" else None
+    if not scales and sizes:
+        scales = [o / n for o, n in zip(sizes, shape)]
+    if not scales:
+        raise ShapeError("its scales or sizes are computed at run time from values rfcalc cannot fold")
+    factors = list(scales)[2:]
+    if list(scales)[:2] != [1, 1] or any(not float(f).is_integer() or f < 1 for f in factors):
+        raise refuse(name, op, f"scales by {list(scales)}; rfcalc reads whole-number upsampling of the "
+                     "spatial axes", CALL)
+    coords = attrs.get("coordinate_transformation_mode", "half_pixel")
+    if mode == "linear" and coords not in ("half_pixel", "pytorch_half_pixel"):
+        raise refuse(name, op, f"interpolates with coordinate_transformation_mode={coords!r}; rfcalc reads "
+                     "the half-pixel rule", CALL)
+    if mode not in ("nearest", "linear"):
+        raise refuse(name, op, f"interpolates with mode={mode!r}; rfcalc reads nearest and linear", CALL)
+    layer = Upsample(tuple(int(f) for f in factors), "bilinear" if mode == "linear" else "nearest")
+    return layer, apply_layer(layer, field)
 
 
 def _reshaped(op, name, field: Field, target: tuple):
@@ -155,7 +206,7 @@ def _reshaped(op, name, field: Field, target: tuple):
     if len(target) == 2 and target[1] == prod(field.shape):
         return (Flatten(), apply_layer(Flatten(), field)) if field.rf is not None else (
             Identity(op), Applied(_collapsed((target[1],))))
-    if len(target) in (2, 4) and prod(target) == prod(field.shape):
+    if 2 <= len(target) <= 5 and prod(target) == prod(field.shape):
         return Identity(op), Applied(_collapsed(channels_last(target)))
     raise refuse(name, op, f"reshapes {nchw(field)} to {tuple(target)}; rfcalc follows (N, C, H, W) and "
                  "(N, features) tensors only", CALL)
@@ -175,7 +226,7 @@ def _target(op, attrs, field: Field, ins) -> tuple:
             known = prod(v for v in out if v != -1)
             out[out.index(-1)] = prod(shape) // known
         return tuple(out)
-    axes = attrs.get("axes") or (ins[1].value if len(ins) > 1 and isinstance(ins[1], Folded) else None)
+    axes = attrs.get("axes") or _opt(ins, 1)
     if op == "Squeeze":
         keep = [i for i, d in enumerate(shape) if (d != 1 if axes is None else i not in [a % len(shape) for a in axes])]
         return tuple(shape[i] for i in keep)
@@ -186,51 +237,56 @@ def _target(op, attrs, field: Field, ins) -> tuple:
 
 
 def _axis(field: Field, axis: int) -> int:
-    """An ONNX axis (batch counted) as an axis of rfcalc's channels-last shape."""
-    rank = len(field.shape) + 1
-    axis %= rank
-    if len(field.shape) == 3:
-        return {1: 2, 2: 0, 3: 1}[axis] if axis else -99
-    return axis - 1 if axis else -99
+    """An ONNX axis (batch counted) as an axis of rfcalc's channels-last shape (None: the batch axis)."""
+    axis %= len(field.shape) + 1
+    if not axis:
+        return None
+    if field.spatial:
+        return -1 if axis == 1 else axis - 2
+    return axis - 1
 
 
 def _slice(name, op, field: Field, ins, attrs):
-    starts, ends = (ins[1].value, ins[2].value) if len(ins) > 2 else (attrs.get("starts"), attrs.get("ends"))
-    axes = ins[3].value if len(ins) > 3 else attrs.get("axes", list(range(len(starts or ()))))
-    steps = ins[4].value if len(ins) > 4 else [1] * len(starts or ())
+    starts, ends = (_opt(ins, 1), _opt(ins, 2)) if len(ins) > 2 else (attrs.get("starts"), attrs.get("ends"))
+    axes = _opt(ins, 3) or attrs.get("axes") or list(range(len(starts or ())))
+    steps = _opt(ins, 4) or [1] * len(starts or ())
     if starts is None or ends is None or axes is None or steps is None:
         raise ShapeError("its starts, ends, axes or steps are computed at run time from values rfcalc cannot fold")
-    crops, shape = [[0, 0], [0, 0]], nchw(field)
-    channels = field.shape[-1]
+    shape = nchw(field)
+    crops, channels = [[0, 0] for _ in shape[2:]], field.shape[-1]
     for b, e, a, st in zip(starts, ends, axes, steps):
         a %= len(shape)
         n = shape[a]
         b, e = (max(0, min(n, v + n if v < 0 else v)) for v in (b, e))
         if st != 1:
             raise refuse(name, op, f"slices with step {st}; rfcalc reads Slice as a crop", CALL)
-        if a == 0 or len(shape) != 4:
-            raise refuse(name, op, f"slices axis {a} of a tensor of shape {shape}; rfcalc reads Slice as a crop", CALL)
+        if a == 0:
+            raise refuse(name, op, "slices the batch axis", CALL)
         if a == 1:
             channels = e - b
         else:
             crops[a - 2] = [b, n - e]
-    applied = apply_layer(Crop(tuple(tuple(c) for c in crops)), field)
+    layer = Crop(tuple(tuple(c) for c in crops))
+    applied = apply_layer(layer, field)
     out = applied.field
-    return Crop(tuple(tuple(c) for c in crops)), replace(applied, field=replace(out, shape=out.shape[:2] + (channels,)))
+    return layer, replace(applied, field=replace(out, shape=out.shape[:-1] + (channels,)))
 
 
 def _pad(name, op, field: Field, ins, attrs):
     mode = attrs.get("mode", "constant")
-    pads = ins[1].value if len(ins) > 1 else attrs.get("pads")
+    pads = _opt(ins, 1) or attrs.get("pads")
     if pads is None:
         raise ShapeError("its pads are computed at run time from values rfcalc cannot fold")
-    axes = ins[3].value if len(ins) > 3 and ins[3].value else list(range(4))
-    full = [0] * 8
+    rank = len(field.shape) + 1
+    axes = _opt(ins, 3) or list(range(rank))
+    full = [0] * (2 * rank)
     for i, a in enumerate(axes):
-        full[a % 4], full[a % 4 + 4] = pads[i], pads[i + len(axes)]
-    if full[0] or full[1] or full[4] or full[5] or min(full) < 0:
+        full[a % rank], full[a % rank + rank] = pads[i], pads[i + len(axes)]
+    if full[0] or full[1] or full[rank] or full[rank + 1] or min(full) < 0:
         raise refuse(name, op, f"pads the batch or channel axis or crops (pads={list(pads)})", CALL)
-    layer = ZeroPad(((full[2], full[6]), (full[3], full[7])))
+    if mode not in ("constant", "reflect", "edge"):
+        raise refuse(name, op, f"pads in mode {mode!r}", CALL)
+    layer = ZeroPad(tuple((full[a], full[a + rank]) for a in range(2, rank)), mode)
     applied = apply_layer(layer, field)
     return layer, applied if mode == "constant" else replace(applied, flags=applied.flags + (mode,))
 
@@ -253,8 +309,8 @@ def read_op(op: str, name: str, attrs: dict, ins: list):
     the node for an op or setting rfcalc does not read.
     """
     data = [f for f in ins if isinstance(f, Field)]
-    if len(data) == 1 and len(data[0].shape) == 3 and data[0].rf is None:
-        stand_in = [Field(f.shape) if f is data[0] else f for f in ins]
+    if len(data) == 1 and data[0].spatial and data[0].rf is None:
+        stand_in = [input_field(f.shape) if f is data[0] else f for f in ins]
         layer, applied = _read(op, name, attrs, stand_in)
         return layer, replace(applied, field=_collapsed(applied.field.shape))
     return _read(op, name, attrs, ins)
@@ -262,9 +318,6 @@ def read_op(op: str, name: str, attrs: dict, ins: list):
 
 def _read(op: str, name: str, attrs: dict, ins: list):
     data = [f for f in ins if isinstance(f, Field)]
-    if op in NEEDS_ND:
-        raise refuse(name, op, "needs rfcalc's N-d core (transposed convolution and upsampling), "
-                     "which this build does not have", CALL)
     if op not in SUPPORTED:
         raise refuse(name, op, "is not in rfcalc's list of ONNX ops", CALL)
     if op in MERGES and len(data) > 1:
@@ -273,26 +326,29 @@ def _read(op: str, name: str, attrs: dict, ins: list):
         if len(data) != len(ins):
             raise refuse(name, op, "concatenates an image with a constant", CALL)
         axis = _axis(data[0], attrs.get("axis", 1))
-        if axis == -99:
+        if axis is None:
             raise refuse(name, op, "concatenates along the batch axis", CALL)
         return Identity(op), merge_fields(data, axis)
     (field,) = data
     if op in PASS_THROUGH or op in MERGES:
         return Identity(op), Applied(field)
     if op in WINDOWS:
-        return _window(op, name, attrs, field, ins[1] if op == "Conv" else None)
+        return _window(op, name, attrs, field, ins[1] if op in ("Conv", "ConvTranspose") else None)
+    if op in ("Resize", "Upsample"):
+        return _resize(name, op, field, ins, attrs)
     if op == "BatchNormalization":
         return BatchNorm(), Applied(field)
     if op in GLOBAL:
         field = _spatial(name, op, field)
+        rank = len(field.shape) - 1
+        layer = GlobalPool(GLOBAL[op], rank)
         if op.startswith("Reduce"):
-            axes = attrs.get("axes") or (ins[1].value if len(ins) > 1 else None)
-            if sorted(a % 4 for a in axes or ()) != [2, 3]:
-                raise refuse(name, op, f"reduces axes {axes}; rfcalc reads it over (H, W) only", CALL)
+            axes = attrs.get("axes") or _opt(ins, 1)
+            if sorted(a % (rank + 2) for a in axes or ()) != list(range(2, rank + 2)):
+                raise refuse(name, op, f"reduces axes {axes}; rfcalc reads it over all spatial axes only", CALL)
             if not attrs.get("keepdims", 1):
-                return GlobalPool(GLOBAL[op]), apply_layer(GlobalPool(GLOBAL[op]), field)
-        layer = GlobalPool(GLOBAL[op])
-        return layer, Applied(_collapsed((1, 1, apply_layer(layer, field).field.shape[-1])))
+                return layer, apply_layer(layer, field)
+        return layer, Applied(_collapsed((1,) * rank + (field.shape[-1],)))
     if op in RESHAPES:
         return _reshaped(op, name, field, _target(op, attrs, field, ins))
     if op == "Slice":
@@ -300,4 +356,4 @@ def _read(op: str, name: str, attrs: dict, ins: list):
     if op == "Pad":
         return _pad(name, op, _spatial(name, op, field), ins, attrs)
     weight = ins[1] if len(ins) > 1 and isinstance(ins[1], Folded) else None
-    return _dense(name, op, field, weight, attrs, op == "Gemm" and len(ins) > 2)
+    return _dense(name, op, field, weight, attrs, op == "Gemm" and len(ins) > 2 and ins[2].dims is not None)

@@ -1,0 +1,275 @@
+"""Read an ONNX file's protobuf wire format directly: the fields rfcalc needs, nothing executed.
+
+``import onnx`` costs seconds (it loads ml_dtypes and numpy); reading a model's structure needs
+only the protobuf wire format (varints and length-delimited fields), so ``rfcalc model.onnx``
+decodes it here, in pure Python, and starts in a fraction of a second. Weights are not copied:
+a tensor's data is decoded only when it is small (a shape vector, pads, axes), big ones keep
+their dims. Field numbers are those of onnx/onnx.proto (IR version 3 to 10).
+
+>>> model = parse(bytes([0x08, 0x07]))  # ir_version 7 and nothing else
+>>> model.ir_version, model.graph.node
+(7, ())
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from math import prod
+
+from ..errors import RFError
+
+SMALL = 4096  # elements: the data of bigger tensors is never decoded
+_UNPACK = {1: "f", 6: "i", 7: "q", 11: "d", 2: "B", 3: "b", 4: "H", 5: "h", 9: "?", 12: "I", 13: "Q"}
+
+
+class WireError(RFError):
+    """The bytes are not a well-formed protobuf message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tensor:
+    name: str
+    dims: tuple
+    data_type: int
+    value: tuple | None  # flat values of a small tensor whose data is present
+    external: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    op_type: str
+    domain: str
+    input: tuple
+    output: tuple
+    attrs: dict = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ValueInfo:
+    name: str
+    dims: tuple | None  # None: no shape; an entry None: a dynamic size
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    name: str
+    node: tuple
+    initializer: tuple
+    input: tuple
+    output: tuple
+    value_info: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    ir_version: int
+    opsets: dict
+    graph: Graph
+
+
+def _fields(buf, start=0, end=None):
+    """Yield (field number, wire type, value): ints for varints/fixed, (start, end) for bytes."""
+    end = len(buf) if end is None else end
+    i = start
+    while i < end:
+        key, i = _varint(buf, i, end)
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise WireError("field number 0")
+        if wire == 0:
+            value, i = _varint(buf, i, end)
+        elif wire == 2:
+            n, i = _varint(buf, i, end)
+            if i + n > end:
+                raise WireError("a length-delimited field runs past the end (truncated?)")
+            value, i = (i, i + n), i + n
+        elif wire == 5:
+            if i + 4 > end:
+                raise WireError("truncated fixed32")
+            value, i = buf[i:i + 4], i + 4
+        elif wire == 1:
+            if i + 8 > end:
+                raise WireError("truncated fixed64")
+            value, i = buf[i:i + 8], i + 8
+        else:
+            raise WireError(f"wire type {wire}")
+        yield number, wire, value
+
+
+def _varint(buf, i, end):
+    result = shift = 0
+    while True:
+        if i >= end:
+            raise WireError("truncated varint")
+        b = buf[i]
+        i += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, i
+        shift += 7
+        if shift > 70:
+            raise WireError("varint too long")
+
+
+def _signed(v: int) -> int:
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _str(buf, span) -> str:
+    return bytes(buf[span[0]:span[1]]).decode("utf-8", "replace")
+
+
+def _ints(buf, wire, value, out: list):
+    if wire == 2:  # packed
+        i, end = value
+        while i < end:
+            v, i = _varint(buf, i, end)
+            out.append(_signed(v))
+    else:
+        out.append(_signed(value))
+
+
+def _floats(buf, wire, value, out: list, fmt="f"):
+    size = struct.calcsize(fmt)
+    raw = bytes(buf[value[0]:value[1]]) if wire == 2 else bytes(value)
+    out.extend(struct.unpack(f"<{len(raw) // size}{fmt}", raw))
+
+
+def _tensor(buf, start, end) -> Tensor:
+    dims, name, dtype, raw, typed, external = [], "", 0, None, [], False
+    for number, wire, value in _fields(buf, start, end):
+        if number == 1:
+            _ints(buf, wire, value, dims)
+        elif number == 2:
+            dtype = value
+        elif number == 8:
+            name = _str(buf, value)
+        elif number == 9:
+            raw = value
+        elif number in (5, 7) and wire in (0, 2):  # int32_data, int64_data
+            _ints(buf, wire, value, typed)
+        elif number == 4:  # float_data
+            _floats(buf, wire, value, typed, "f")
+        elif number == 10:  # double_data
+            _floats(buf, wire, value, typed, "d")
+        elif number == 14:
+            external = value == 1
+    size = prod(dims)
+    data = None
+    if size <= SMALL and not external:
+        if raw is not None and dtype in _UNPACK and raw[1] - raw[0] == size * struct.calcsize(_UNPACK[dtype]):
+            data = struct.unpack(f"<{size}{_UNPACK[dtype]}", bytes(buf[raw[0]:raw[1]]))
+        elif typed and len(typed) == size:
+            data = tuple(typed)
+    return Tensor(name, tuple(dims), dtype, data, external)
+
+
+def _attribute(buf, start, end):
+    name, kind, values = "", 0, {}
+    ints, floats, strings = [], [], []
+    for number, wire, value in _fields(buf, start, end):
+        if number == 1:
+            name = _str(buf, value)
+        elif number == 20:
+            kind = value
+        elif number == 2:
+            values[1] = struct.unpack("<f", bytes(value))[0]
+        elif number == 3:
+            values[2] = _signed(value)
+        elif number == 4:
+            values[3] = _str(buf, value)
+        elif number == 5:
+            values[4] = _tensor(buf, *value)
+        elif number == 7:
+            _floats(buf, wire, value, floats)
+        elif number == 8:
+            _ints(buf, wire, value, ints)
+        elif number == 9:
+            strings.append(_str(buf, value))
+    values.update({6: floats, 7: ints, 8: strings})
+    return name, values.get(kind)
+
+
+def _node(buf, start, end) -> Node:
+    ins, outs, name, op, domain, attrs = [], [], "", "", "", {}
+    for number, _, value in _fields(buf, start, end):
+        if number == 1:
+            ins.append(_str(buf, value))
+        elif number == 2:
+            outs.append(_str(buf, value))
+        elif number == 3:
+            name = _str(buf, value)
+        elif number == 4:
+            op = _str(buf, value)
+        elif number == 7:
+            domain = _str(buf, value)
+        elif number == 5:
+            key, v = _attribute(buf, *value)
+            if v is not None:
+                attrs[key] = v
+    return Node(name, op, domain, tuple(ins), tuple(outs), attrs)
+
+
+def _sub(buf, span, number_wanted):
+    for number, wire, value in _fields(buf, *span):
+        if number == number_wanted and wire == 2:
+            return value
+    return None
+
+
+def _value_info(buf, start, end) -> ValueInfo:
+    name, dims = "", None
+    for number, _, value in _fields(buf, start, end):
+        if number == 1:
+            name = _str(buf, value)
+        elif number == 2:
+            tensor = _sub(buf, value, 1)  # TypeProto.tensor_type
+            shape = _sub(buf, tensor, 2) if tensor else None
+            if shape is not None:
+                dims = []
+                for n, _, dim in _fields(buf, *shape):
+                    if n == 1:
+                        known = [v for k, w, v in _fields(buf, *dim) if k == 1 and w == 0]
+                        dims.append(_signed(known[0]) if known and _signed(known[0]) > 0 else None)
+                dims = tuple(dims)
+    return ValueInfo(name, dims)
+
+
+def _graph(buf, start, end) -> Graph:
+    parts = {1: [], 5: [], 11: [], 12: [], 13: []}
+    name = ""
+    read = {1: _node, 5: _tensor, 11: _value_info, 12: _value_info, 13: _value_info}
+    for number, wire, value in _fields(buf, start, end):
+        if number == 2 and wire == 2:
+            name = _str(buf, value)
+        elif number in read and wire == 2:
+            parts[number].append(read[number](buf, *value))
+    return Graph(name, tuple(parts[1]), tuple(parts[5]), tuple(parts[11]), tuple(parts[12]), tuple(parts[13]))
+
+
+def parse(data) -> Model:
+    """A ``Model`` from the bytes of a ModelProto; ``WireError`` when they are not one."""
+    try:
+        return _parse(memoryview(data))
+    except (TypeError, IndexError, ValueError, struct.error, RecursionError) as err:
+        raise WireError(f"a field has the wrong type or size ({type(err).__name__})") from None
+
+
+def _parse(buf) -> Model:
+    ir, opsets, graph = 0, {}, None
+    for number, wire, value in _fields(buf):
+        if number == 1 and wire == 0:
+            ir = value
+        elif number == 8 and wire == 2:
+            domain, version = "", 0
+            for n, w, v in _fields(buf, *value):
+                if n == 1 and w == 2:
+                    domain = _str(buf, v)
+                elif n == 2 and w == 0:
+                    version = v
+            opsets[domain] = version
+        elif number == 7 and wire == 2:
+            graph = _graph(buf, *value)
+    return Model(ir, opsets, graph or Graph("", (), (), (), (), ()))
