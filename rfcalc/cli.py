@@ -5,6 +5,7 @@
     rfcalc explain SPEC [--lang en|ja] [--at i,j]
     rfcalc compare SPEC SPEC ... [--json]
     rfcalc probe SPEC|MODEL [...]
+    rfcalc design --rf 32 [...]
 """
 
 from __future__ import annotations
@@ -171,11 +172,16 @@ def run_probe(argv) -> int:
     return probe_cli.run(args)
 
 
+def run_design(argv) -> int:
+    from . import design_cli
+    return design_cli.main(argv)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines say nothing to our users
-    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe}
+    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe, "design": run_design}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
