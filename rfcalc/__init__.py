@@ -22,6 +22,7 @@ _LAZY = {
     "closed_forms": "symbolic",
     "explain": "explain",
     "compare": "compare",
+    "design": "design_api",
 }
 
 __all__ = [
