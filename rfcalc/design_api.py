@@ -132,18 +132,17 @@ def _unreachable(grammar, shape, goal, limits, head, outcome) -> str:
     """One line: what no stack reaches, and which bound to relax to how much (found by searching again)."""
     what = f"no stack of {grammar.label!r} with at most {limits.max_depth} layers can {_describe(goal)}"
     if not outcome.proven:
-        return (f"{what} found before the search stopped at its {outcome.cuts[-1]} limit "
-                f"({limits.max_states:,} states, {limits.seconds:g} s): narrow the vocabulary or the depth")
+        stop = outcome.cuts[-1]
+        amount = f"{limits.max_states:,} states" if stop == "states" else f"{limits.seconds:g} s"
+        return (f"{what} was found before the search stopped at its {stop} limit ({amount}): raise "
+                f"{'--max-states' if stop == 'states' else '--timeout'}, or narrow the vocabulary or the depth")
     quick = dict(max_states=limits.max_states // 4 or 1, seconds=(limits.seconds or 60) / 4)
     fixes = []
     if "depth" in outcome.cuts:
-        for depth in (2 * limits.max_depth, 4 * limits.max_depth, MAX_DEPTH):
-            depth = min(depth, MAX_DEPTH)
+        for depth in sorted({min(2 * limits.max_depth, MAX_DEPTH), min(4 * limits.max_depth, MAX_DEPTH), MAX_DEPTH}):
             out = search(grammar, shape, goal, Limits(depth, limits.max_params, limits.max_macs, **quick), head)
             if out.front:
                 fixes.append(f"raise --max-depth to {min(f.depth for f in out.front)}")
-                break
-            if depth == MAX_DEPTH:
                 break
     for cut, name, field in (("params", "--max-params", "params"), ("macs", "--max-macs", "macs")):
         if cut in outcome.cuts:
@@ -153,13 +152,25 @@ def _unreachable(grammar, shape, goal, limits, head, outcome) -> str:
             if out.front:
                 fixes.append(f"raise {name} to {min(getattr(f, field) for f in out.front):,}")
     if "min-output" in outcome.cuts:
-        out = search(grammar, shape, Goal(goal.rf, goal.cover, None, goal.allow_holes),
-                     Limits(limits.max_depth, limits.max_params, limits.max_macs, **quick), head)
-        if out.front:
-            biggest = max(out.front, key=lambda f: min(f.field.shape[:-1])).field.shape[:-1]
-            fixes.append(f"lower --min-output to {'x'.join(map(str, biggest))}")
+        smaller = goal.min_output
+        while max(smaller) > 1:  # the largest minimum output that some stack still meets
+            smaller = tuple(max(1, m - 1) for m in smaller)
+            out = search(grammar, shape, Goal(goal.rf, goal.cover, smaller, goal.allow_holes),
+                         Limits(limits.max_depth, limits.max_params, limits.max_macs, **quick), head)
+            if out.front:
+                fixes.append(f"lower --min-output to {'x'.join(map(str, smaller))}")
+                break
     if fixes:
         return f"{what} within the bounds: {' or '.join(fixes)}"
+    if "params" in outcome.cuts or "macs" in outcome.cuts:  # each budget alone too tight: what one stack needs
+        out = search(grammar, shape, goal, Limits(limits.max_depth, **quick), head)
+        if out.front:
+            f = min(out.front, key=lambda f: (f.params, f.macs))
+            spec = format_spec(grammar.layers(f.path))
+            return (f"{what} within the bounds: raise --max-params to {f.params:,} and --max-macs to "
+                    f"{f.macs:,} (for {spec})")
+    if "depth" in outcome.cuts:
+        return f"{what}: even {MAX_DEPTH} layers (the most design searches) do not get there on this input"
     widest = "x".join(map(str, outcome.widest)) if outcome.widest else "1"
     return (f"{what} on a {'x'.join(map(str, shape[:-1]))} input: the widest field any stack reaches is "
             f"{widest}; relaxing one bound alone does not help (try a larger input, strides or dilations)")

@@ -101,7 +101,7 @@ def _one_layer(text: str, item: str, at: int, what: str):
     if not item:
         raise SpecError(f"empty {what} item (two commas in a row?)", text, at)
     try:
-        layers = parse(_FREE_DILATION.sub("d1", item))  # same length: carets stay in place
+        layers = parse(_FREE_DILATION.sub("  ", item))  # spaces are ignored and keep carets in place
     except SpecError as err:
         pos = at + (err.pos or 0) if err.spec is not None else at
         raise SpecError(err.reason, text, pos, max(1, at + len(item) - pos)) from None
