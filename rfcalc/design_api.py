@@ -6,7 +6,7 @@ finds which bound to relax and by how much.
 
 >>> d = design(32, layers="c3,c5,p2", max_depth=6)
 >>> d.best("params").spec, d.best("params").analysis.rf
-('c3,p2*5', (34, 34))
+('p2*5,c3', (96, 96))
 """
 
 from __future__ import annotations

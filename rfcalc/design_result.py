@@ -155,13 +155,13 @@ class Design:
         from rich.table import Table
         from rich.text import Text
 
-        t = Table(title=self.title(), title_justify="left", box=box.SIMPLE_HEAD)
+        t = Table(box=box.SIMPLE_HEAD)
         for head in self.HEADERS:
             t.add_column(head, justify="left" if head in ("Spec", "Output", "Best for") else "right")
         for row in self.shown:
             t.add_row(*self.cells(row))
         marks = [Text(line, style="bold red" if line.startswith("NOT PROVEN") else "") for line in self.notes()]
-        return Group(t, *marks)
+        return Group(Text(self.title(), style="bold"), t, *marks)
 
     def __str__(self) -> str:
         from .render import plain

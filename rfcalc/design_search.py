@@ -10,7 +10,7 @@ Pareto-optimal stack: docs/design.md.
 >>> from rfcalc.design_space import space
 >>> out = search(space("c3,c5,p2"), (32, 32, 3), Goal(rf=(8, 8)), Limits(max_depth=4))
 >>> [(f.params, f.macs, f.depth) for f in out.front][:2]
-[(2432, 2490368, 1), (896, 884736, 2)]
+[(896, 13824, 4), (896, 55296, 3)]
 """
 
 from __future__ import annotations
