@@ -129,6 +129,7 @@ def _dominated_later(front, p: int, m: int, d: int) -> bool:
 
 
 def _share(rf, target) -> Fraction:
+    """How far a field has come towards the target: its least ratio over the axes."""
     return min(Fraction(r, t) for r, t in zip(rf, target))
 
 
@@ -145,87 +146,119 @@ def _head_cost(head, field: Field, cache: dict):
     return cache[field]
 
 
+class _Steps:
+    """Fields interned as small ints, and each (field, stage, choice) step computed once with ``apply_layer``."""
+
+    def __init__(self, space, goal: Goal, target):
+        self.space, self.goal, self.target = space, goal, target
+        self.fields: list = []
+        self.ids: dict = {}
+        self.cache: dict = {}
+        self.stages = space.stages()
+        self.cuts: set = set()
+        self.widest = None
+
+    def intern(self, field: Field) -> int:
+        fid = self.ids.get(field)
+        if fid is None:
+            fid = self.ids[field] = len(self.fields)
+            self.fields.append(field)
+        return fid
+
+    def step(self, fid: int, stage: int, choice: int):
+        """``(params, macs, field id, stage)`` after one more layer, or None when it cannot be a design's prefix."""
+        key = (fid, stage, choice)
+        if key in self.cache:
+            return self.cache[key]
+        layer = self.space.layer_at(choice, stage)
+        try:
+            applied = apply_layer(layer, self.fields[fid])
+        except RFError:
+            applied = None  # the window does not fit what is left of the input
+        out = None
+        if applied is not None:
+            field = applied.field
+            if self.goal.min_output and any(a < b for a, b in zip(field.shape, self.goal.min_output)):
+                self.cuts.add("min-output")  # sizes never grow again: no stack through here ends big enough
+            else:
+                share = _share(field.rf, self.target)
+                if self.widest is None or share > self.widest[0]:
+                    self.widest = (share, field.rf)
+                nstage = min(stage + any(s > 1 for s in layer.stride), self.stages - 1)
+                out = (applied.params, applied.macs, self.intern(field), nstage)
+        self.cache[key] = out
+        return out
+
+
 def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=()) -> Outcome:
     """All Pareto-optimal stacks (params, MACs, depth) of ``space`` that reach ``goal`` within ``limits``."""
     begin = time.monotonic()
-    start = input_field(tuple(input_shape))
     sizes = tuple(input_shape[:-1])
-    rank = len(sizes)
     target = goal.rf if goal.rf is not None else sizes
-    ks, ss = _reach_bound(space, rank)
-    stages = space.stages()
-    archive: dict = {}          # (field, stage, pos) -> Pareto labels [params, macs, depth, path]
-    front: list = []            # finished stacks, as (params, macs, depth, path) labels + their Found
+    ks, ss = _reach_bound(space, len(sizes))
+    steps = _Steps(space, goal, target)
+    start = steps.intern(input_field(tuple(input_shape)))
+    archive: dict = {}          # (field id, stage, pos) -> Pareto labels (params, macs, depth, path)
+    front: list = []            # finished stacks as labels (params, macs, depth, path); details in found
     found: dict = {}
-    moves_cache: dict = {}
+    done: dict = {}             # field id -> reached(field)
     heads: dict = {}
-    cuts: set = set()
-    kept = transitions = 0
-    widest = None
+    cuts = steps.cuts
+    inserted = transitions = 0
     proven = True
     frontier = [((start, 0, 0), (0, 0, 0, ()))]
     for depth in range(limits.max_depth + 1):
         touched: dict = {}
-        for key, label in frontier:
-            field, stage, pos = key
+        for done_labels, (key, label) in enumerate(frontier):
+            fid, stage, pos = key
             p, m, d, path = label
-            if d and pos in space.accepting and reached(field, goal, sizes):
-                extra = _head_cost(head, field, heads) if head else (0, 0)
-                if extra is not None:
-                    total = (p + extra[0], m + extra[1])
-                    if limits.max_params is not None and total[0] > limits.max_params:
-                        cuts.add("params")
-                    elif limits.max_macs is not None and total[1] > limits.max_macs:
-                        cuts.add("macs")
-                    elif not _beaten(front, (*total, d, path)):
-                        found[path] = Found(path, *total, d, field)
-                if not head:
-                    continue  # without a head every longer stack costs at least as much, one layer more
+            if d and pos in space.accepting:
+                if fid not in done:
+                    done[fid] = reached(steps.fields[fid], goal, sizes)
+                if done[fid]:
+                    field = steps.fields[fid]
+                    extra = _head_cost(head, field, heads) if head else (0, 0)
+                    if extra is not None:
+                        total = (p + extra[0], m + extra[1])
+                        if limits.max_params is not None and total[0] > limits.max_params:
+                            cuts.add("params")
+                        elif limits.max_macs is not None and total[1] > limits.max_macs:
+                            cuts.add("macs")
+                        elif not _beaten(front, (*total, d, path)):
+                            found[path] = Found(path, *total, d, field)
+                    if not head:
+                        continue  # without a head every longer stack costs at least as much, one layer more
             if _dominated_later(front, p, m, d):
                 continue
-            steps = limits.max_depth - d
-            if steps < max(1, space.need[pos]) or not _can_reach(field, steps, ks, ss, target):
+            left = limits.max_depth - d
+            if left < max(1, space.need[pos]) or not _can_reach(steps.fields[fid], left, ks, ss, target):
                 if space.moves[pos]:
                     cuts.add("depth")
                 continue
             for choice, to in space.moves[pos]:
-                step = moves_cache.get((field, stage, choice))
-                if step is None:
-                    layer = space.layer_at(choice, stage)
-                    try:
-                        applied = apply_layer(layer, field)
-                        step = (applied, min(stage + any(s > 1 for s in layer.stride), stages - 1))
-                    except RFError:
-                        step = (None, stage)  # the window does not fit what is left of the input
-                    moves_cache[(field, stage, choice)] = step
                 transitions += 1
-                applied, nstage = step
-                if applied is None:
+                step = steps.step(fid, stage, choice)
+                if step is None:
                     continue
-                np_, nm = p + applied.params, m + applied.macs
+                np_, nm = p + step[0], m + step[1]
                 if limits.max_params is not None and np_ > limits.max_params:
                     cuts.add("params")
                     continue
                 if limits.max_macs is not None and nm > limits.max_macs:
                     cuts.add("macs")
                     continue
-                out = applied.field
-                if goal.min_output and any(a < b for a, b in zip(out.shape, goal.min_output)):
-                    cuts.add("min-output")  # sizes never grow again: no stack through here can end big enough
-                    continue
-                if widest is None or _share(out.rf, target) > _share(widest, target):
-                    widest = out.rf
-                nkey = (out, nstage, to)
-                labels = archive.setdefault(nkey, [])
-                before = len(labels)
+                nkey = (step[2], step[3], to)
+                labels = archive.get(nkey)
+                if labels is None:
+                    labels = archive[nkey] = []
                 if not _beaten(labels, (np_, nm, d + 1, path + (choice,))):
-                    kept += len(labels) - before
+                    inserted += 1
                     touched[nkey] = labels
-            if len(archive) + kept > limits.max_states:
+            if inserted > limits.max_states:
                 cuts.add("states")
                 proven = False
                 break
-            if limits.seconds is not None and transitions % 64 == 0 and time.monotonic() - begin > limits.seconds:
+            if limits.seconds is not None and done_labels % 32 == 0 and time.monotonic() - begin > limits.seconds:
                 cuts.add("time")
                 proven = False
                 break
@@ -237,4 +270,4 @@ def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=()) -
             break
     result = tuple(sorted((found[lab[3]] for lab in front), key=lambda f: (f.params, f.macs, f.depth, f.path)))
     return Outcome(result, proven, tuple(c for c in CUTS if c in cuts), len(archive),
-                   sum(len(v) for v in archive.values()), transitions, widest)
+                   sum(len(v) for v in archive.values()), transitions, steps.widest and steps.widest[1])
