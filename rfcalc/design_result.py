@@ -72,6 +72,7 @@ class Design:
     mode: str
     head: str | None
     proven: bool
+    goal: object                 # the design_search.Goal searched for
     cuts: tuple
     stacks: int
     states: int
@@ -94,7 +95,7 @@ class Design:
         if goal.min_output is not None:
             bounds.append(f"output >= {_dims(goal.min_output)}")
         return cls(marked, minimize, top, tuple(input_shape), f"{target} ({', '.join(bounds)})", space, mode,
-                   head, outcome.proven, outcome.cuts, stacks, outcome.states, outcome.labels,
+                   head, outcome.proven, goal, outcome.cuts, stacks, outcome.states, outcome.labels,
                    outcome.transitions, seconds)
 
     def best(self, objective: str = "params") -> DesignRow:
