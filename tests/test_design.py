@@ -66,6 +66,28 @@ def test_the_course_question_has_the_documented_answer():
     assert best.analysis.rf == (56, 56) and best.output_shape == (4, 4, 32)
 
 
+DOCS_TABLE = [  # docs/design.md, the course's question: (request, best-for-params spec, params, MACs)
+    (dict(cover=True), "p2*5,c3", 896, 864),
+    (dict(cover=True, min_output=4), "p2*3,c5,c3", 11_680, 185_856),
+    (dict(cover=True, min_output=8), "p2*2,c5,c3*5", 48_672, 3_102_720),
+    (dict(cover=True, layers="c3,c5", max_depth=40), "c5,c3*29", 270_624, 276_135_936),
+    (dict(rf=32, min_output=8), "p2*2,c5,c3*2", 20_928, 1_333_248),
+    (dict(cover=True, min_output=4, head="seed"), "p2*3,c5,c3,flat,fc20,fc10/softmax", 22_150, 196_296),
+]
+
+
+@pytest.mark.parametrize("kw, spec, params, macs", DOCS_TABLE)
+def test_the_docs_table_is_what_the_search_finds(kw, spec, params, macs):
+    kw = dict(kw)
+    best = rfcalc.design(kw.pop("rf", None), **kw).best("params")
+    assert (best.spec, best.params, best.macs) == (spec, params, macs)
+
+
+def test_fewest_layers_at_8x8_is_the_documented_one():
+    best = rfcalc.design(cover=True, min_output=8).best("depth")
+    assert (best.spec, best.params, best.macs, best.depth) == ("p2*2,c5,c3,c5*2", 62_944, 4_020_224, 6)
+
+
 def test_each_objective_has_one_winner_and_rows_sort_by_the_chosen_one():
     d = rfcalc.design(cover=True, min_output=8, max_depth=12, minimize="macs", top=None)
     assert [o for r in d.rows for o in r.wins].count("macs") == 1
