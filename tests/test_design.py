@@ -129,7 +129,7 @@ def test_like_keeps_order_and_kinds():
 
 def test_free_dilation_token_tries_powers_of_two():
     d = rfcalc.design(31, layers="c3d*", max_depth=6, top=None)
-    assert d.best("depth").stack == "c3,c3d2,c3d4,c3d8"  # field 31 without holes: the WaveNet doubling
+    assert d.best("depth").stack == "c3d1..8"  # c3,c3d2,c3d4,c3d8: field 31 without holes, the WaveNet doubling
 
 
 def test_state_limit_stops_with_a_not_proven_mark(capsys):
