@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 
 from .analysis import HEADS, analyze
 from .design_result import OBJECTIVES, Design, DesignRow
@@ -23,7 +24,7 @@ from .errors import RFError, SpecError
 
 MAX_DEPTH = 64
 MAX_STATES = 400_000
-SECONDS = 30.0
+SECONDS = 60.0
 
 
 def _sizes(value, rank: int, what: str) -> tuple:
@@ -96,18 +97,19 @@ def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=Fa
     _positive("max_states", max_states)
     if not isinstance(max_depth, int) or isinstance(max_depth, bool) or not 1 <= max_depth <= MAX_DEPTH:
         raise SpecError(f"max_depth is 1..{MAX_DEPTH}. Received: max_depth={max_depth!r}")
-    head_layers = parse(HEADS.get(head, head)) if head else ()
+    head_layers = parse(HEADS.get(head, head), rank=rank) if head else ()
     limit = max(target) if target else max(sizes)
-    grammar = (like_space(like, filters, dilations, strides) if like is not None else
-               space(layers if layers is not None else DEFAULT_VOCABULARY, filters, dilation_limit=limit))
-    ranks = {len(c.kernel) for c in grammar.choices}
-    if ranks != {rank}:
-        raise SpecError(f"the layers are {sorted(ranks)[0]}-D but the input {'x'.join(map(str, shape))} is {rank}-D")
+    grammar = (like_space(like, filters, dilations, strides, rank) if like is not None else
+               space(layers if layers is not None else DEFAULT_VOCABULARY, filters, limit, rank))
     goal = Goal(target, bool(cover), minimum, bool(allow_holes))
     limits = Limits(max_depth, max_params, max_macs, max_states, seconds)
     began = time.monotonic()
-    outcome = search(grammar, shape, goal, limits, head_layers)
+    seeds, probed = _seeds(grammar, shape, goal, limits, head_layers)
+    rest = None if seconds is None else max(0.0, seconds - (time.monotonic() - began))
+    outcome = search(grammar, shape, goal, Limits(max_depth, max_params, max_macs, max_states, rest), head_layers, seeds)
     elapsed = time.monotonic() - began
+    outcome = replace(outcome, states=outcome.states + probed[0], labels=outcome.labels + probed[1],
+                      transitions=outcome.transitions + probed[2])
     if not outcome.front:
         raise RFError(_unreachable(grammar, shape, goal, limits, head_layers, outcome))
     rows = []
@@ -120,6 +122,28 @@ def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=Fa
     return Design.build(tuple(rows), minimize=minimize, top=top, input_shape=shape, goal=goal, limits=limits,
                         space=grammar.label, mode="like" if like is not None else "layers", head=head,
                         outcome=outcome, stacks=grammar.count(max_depth), seconds=elapsed)
+
+
+def _seeds(grammar, shape, goal, limits, head) -> tuple:
+    """Finished stacks from the shallowest depth that has any (iterative deepening), and the probes' work.
+
+    They prune the full search from its first layer: without them a breadth-first search meets its
+    first finished stack only at that depth, after every shallower state (WaveNet-style spaces,
+    where every stack of one depth costs the same, have millions).
+    """
+    began = time.monotonic()
+    budget = None if limits.seconds is None else limits.seconds / 2  # half the time at most; the rest searches
+    work = [0, 0, 0]  # states, labels, layer steps of the probes, reported with the search's
+    for depth in range(1, limits.max_depth):
+        left = None if budget is None else budget - (time.monotonic() - began)
+        if left is not None and left <= 0:
+            break
+        out = search(grammar, shape, goal, Limits(depth, limits.max_params, limits.max_macs,
+                                                  max(1, limits.max_states // 2), left), head)
+        work = [work[0] + out.states, work[1] + out.labels, work[2] + out.transitions]
+        if out.front or not out.proven:
+            return out.front, work
+    return (), work
 
 
 def _describe(goal: Goal) -> str:

@@ -96,12 +96,12 @@ def _items(text: str):
         at += len(part) + 1
 
 
-def _one_layer(text: str, item: str, at: int, what: str):
+def _one_layer(text: str, item: str, at: int, what: str, rank: int):
     """Parse one item into one spatial layer; errors point into the whole ``text``."""
     if not item:
         raise SpecError(f"empty {what} item (two commas in a row?)", text, at)
     try:
-        layers = parse(_FREE_DILATION.sub("  ", item))  # spaces are ignored and keep carets in place
+        layers = parse(_FREE_DILATION.sub("  ", item), rank=rank)  # spaces are ignored: carets stay in place
     except SpecError as err:
         pos = at + (err.pos or 0) if err.spec is not None else at
         raise SpecError(err.reason, text, pos, max(1, at + len(item) - pos)) from None
@@ -134,7 +134,7 @@ def _variants(layer, dilations, strides):
     return tuple(dict.fromkeys(out))
 
 
-def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: int = 64) -> Space:
+def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: int = 64, rank: int = 2) -> Space:
     """The free space over a vocabulary such as ``"c3,c5,p2"``; ``d*`` dilations go up to ``dilation_limit``.
 
     >>> [format_layer(layer) for layer in space("c3d*", dilation_limit=4).choices]
@@ -144,7 +144,7 @@ def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: in
         raise SpecError(f"a vocabulary is a string such as \"c3,c5,p2\". Received: {type(vocabulary).__name__}")
     choices, seen = [], {}
     for item, at in _items(vocabulary):
-        layer = _one_layer(vocabulary, item, at, "vocabulary")
+        layer = _one_layer(vocabulary, item, at, "vocabulary", rank)
         free = _FREE_DILATION.search(item)
         if free and not isinstance(layer, _CONVS):
             raise SpecError("'d*' (a free dilation) needs a convolution", vocabulary, at + free.start(), 2)
@@ -164,7 +164,7 @@ def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: in
     return Space(tuple(choices), moves, frozenset({1}), (1, 0), _schedule(filters), vocabulary)
 
 
-def like(template: str, filters=None, dilations=DILATIONS, strides=STRIDES) -> Space:
+def like(template: str, filters=None, dilations=DILATIONS, strides=STRIDES, rank: int = 2) -> Space:
     """Stacks with the kinds of ``template`` in its order: counts, dilations and strides vary.
 
     Position 0 is the start; position i+1 means "inside the run of template layer i".
@@ -177,7 +177,7 @@ def like(template: str, filters=None, dilations=DILATIONS, strides=STRIDES) -> S
         raise SpecError(f"a template is a string such as \"c3,c3,p2\". Received: {type(template).__name__}")
     slots = []
     for item, at in _items(template):
-        layer = _one_layer(template, item, at, "template")
+        layer = _one_layer(template, item, at, "template", rank)
         if _FREE_DILATION.search(item):
             raise SpecError("--like varies dilations itself; write the layer without 'd*'", template, at, len(item))
         base = replace(layer, stride=(1,) * len(layer.kernel)) if isinstance(layer, _CONVS) else layer
