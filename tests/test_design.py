@@ -206,3 +206,28 @@ def test_library_errors_are_rf_errors():
         rfcalc.design(32, minimize="speed")
     with pytest.raises(RFError, match="2 positive sizes"):
         rfcalc.design((3, 4, 5))
+
+
+def test_one_d_free_dilations_design_the_wavenet_schedule():
+    d = rfcalc.design(256, input_shape=(16000, 1), layers="c2d*/causal", top=None)
+    best = d.best("params")
+    assert d.proven and best.spec == "c2d1..128/causal" and best.depth == 8
+    assert rfcalc.analyze(best.spec, input_shape=(16000, 1)).to_dict() == best.analysis.to_dict()
+
+
+def test_one_d_cli_names_the_schedule(capsys):
+    code, out, _ = run(capsys, "--input", "16000x1", "--rf", "64", "--layers", "c2d*/causal,c3/causal")
+    assert code == 0 and "c2d1..32/causal" in out and "Exact:" in out
+
+
+def test_one_d_rank_mismatch_is_a_caret_error(capsys):
+    code, _, err = run(capsys, "--input", "32x32x3", "--rf", "16", "--layers", "c2d*/causal")
+    assert code == 2 and "causal" in err and err.splitlines()[-1].strip().startswith("^")
+
+
+@pytest.mark.slow
+def test_one_second_of_audio_takes_the_full_wavenet_stack():
+    d = rfcalc.design(16000, input_shape=(16000, 1), layers="c2d*/causal", max_depth=16, seconds=600)
+    best = d.best("params")
+    assert d.proven and best.spec == "c2d1..8192/causal" and best.analysis.rf == (16384,)
+    assert (best.params, best.macs) == (27_136, 427_008_000)

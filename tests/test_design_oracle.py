@@ -21,7 +21,8 @@ from rfcalc.errors import RFError
 # token -> (is a convolution, strides: moves the filter schedule on)
 TOKENS = {
     "c3": (True, False), "c5": (True, False), "c3d2": (True, False), "c3s2": (True, True),
-    "c4s2": (True, True), "p2": (False, True), "a2": (False, True), "p3s2": (False, True), "c2": (True, False),
+    "c4s2": (True, True), "p2": (False, True),
+    "c2/causal": (True, False), "c2d2/causal": (True, False), "c2d4/causal": (True, False), "c3s2/causal": (True, True), "a2": (False, True), "p3s2": (False, True), "c2": (True, False),
 }
 VOCABS = [("c3", "c5", "p2"), ("c3", "p2", "c3s2"), ("c3", "c3d2", "a2"), ("c5", "p3s2", "c3"), ("c2", "c3s2", "p2"), ("c3", "p2", "c4s2"), ("c3", "c5", "c2")]
 HEAD = ",flat,fc20,fc10/softmax"
@@ -48,17 +49,16 @@ def meets(a, shape, rf, cover, min_output, allow_holes) -> bool:
     last = [r for r in a.layers if r.spatial][-1]
     if not allow_holes and ({"holes", "holes?"} & set(last.flags)):
         return False
-    if min_output and any(o < m for o, m in zip(last.output_shape[:2], min_output)):
+    sizes = last.output_shape[:-1]
+    if min_output and any(o < m for o, m in zip(sizes, min_output)):
         return False
     if rf and any(r < t for r, t in zip(last.rf, rf)):
         return False
     if cover:
-        h, w = last.output_shape[:2]
-        for axis, n in enumerate(shape[:2]):
-            half = Fraction(last.rf[axis] - 1, 2)
-            first = last.centre((0, 0))[axis]
-            final = last.centre((h - 1, w - 1))[axis]
-            if first + half < n - 1 or final - half > 0:
+        first = last.field_of((0,) * len(sizes))
+        final = last.field_of(tuple(n - 1 for n in sizes))
+        for axis, n in enumerate(shape[:-1]):
+            if first[axis][1] < n - 1 or final[axis][0] > 0:
                 return False
     return True
 
@@ -90,7 +90,7 @@ def brute_front(vocab, shape, depth, rf=None, cover=False, max_params=None, max_
     front = set()
     for cost, (combo, spec) in best.items():
         if not any(o != cost and all(x <= y for x, y in zip(o, cost)) for o in best):
-            front.add((*cost, rfcalc.format_spec(rfcalc.parse(spec))))
+            front.add((*cost, rfcalc.format_spec(rfcalc.parse(spec, rank=len(shape) - 1))))
     return front, count
 
 
@@ -123,6 +123,10 @@ CASES = {
     "even_kernel_cover_with_head": (VOCABS[4], (12, 12, 3), 5, dict(cover=True, head=True)),
     "cover_needs_the_last_unit_too": (VOCABS[5], (7, 7, 3), 5, dict(cover=True)),
     "even_kernels_shift_the_field": (VOCABS[6], (7, 7, 3), 5, dict(cover=True)),
+    "one_d_causal_dilations": (("c2/causal", "c2d2/causal", "c2d4/causal"), (40, 1), 6, dict(rf=(16,))),
+    "one_d_causal_dilations_holes_allowed": (("c2/causal", "c2d2/causal", "c2d4/causal"), (40, 1), 5,
+                                             dict(rf=(12,), allow_holes=True)),
+    "one_d_strided_causal_cover": (("c2/causal", "c3s2/causal", "p2"), (12, 1), 5, dict(cover=True)),
     "budgets_cut_the_front": (VOCABS[0], (32, 32, 3), 6, dict(rf=(16, 16), max_params=30_000, max_macs=3_000_000)),
 }
 
