@@ -24,6 +24,7 @@ _LAZY = {
     "closed_forms": "symbolic",
     "explain": "explain",
     "compare": "compare",
+    "design": "design_api",
 }
 
 __all__ = [

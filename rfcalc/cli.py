@@ -5,6 +5,7 @@
     rfcalc explain SPEC|MODEL [--lang en|ja] [--at i,j]
     rfcalc compare SPEC|MODEL SPEC|MODEL ... [--json]
     rfcalc probe SPEC|MODEL [...]
+    rfcalc design --rf 32 [...]
 
 A target is a spec, a Keras model (file or ``keras:Name``) or a preset of the course notebook
 (``model1``, ``model2``: rfcalc.presets). Options that would do nothing for it are refused.
@@ -223,11 +224,16 @@ def cli_words(message: str) -> str:
     return "\n".join(lines)
 
 
+def run_design(argv) -> int:
+    from . import design_cli
+    return design_cli.main(argv)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     tfquiet.install()  # TensorFlow's start-up lines say nothing to our users: held back if it loads
-    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe}
+    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe, "design": run_design}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
