@@ -5,12 +5,15 @@
 (5, 5)
 
 The Keras adapters and probes (``from_keras``, ``to_keras``, ``probe``, ``erf``) and the sympy
-closed forms (``closed_forms``) load TensorFlow or sympy only when first used.
+closed forms (``closed_forms``) load TensorFlow or sympy only when first used; ``report`` (the
+interactive HTML page) loads its module when first used.
 """
 
 from .analysis import Analysis, Row, analyze
+from .compare import compare  # bound here, so that importing the module rfcalc.compare never hides the function
 from .dsl import format_spec, parse, parse_shape
 from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError, UnsupportedLayerError
+from .explain import explain  # likewise for rfcalc.explain
 
 __version__ = "0.1.0"
 
@@ -20,12 +23,11 @@ _LAZY = {
     "probe": "probes",
     "erf": "probes",
     "closed_forms": "symbolic",
-    "explain": "explain",
-    "compare": "compare",
+    "report": "report_page",
 }
 
 __all__ = [
-    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape",
+    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape", "explain", "compare",
     "RFError", "SpecError", "ShapeError", "SymbolError", "UnsupportedLayerError", "AlignmentError",
     *_LAZY,
 ]
@@ -36,5 +38,6 @@ def __getattr__(name):
         import importlib
 
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
-        return getattr(module, name)
+        value = globals()[name] = getattr(module, name)  # cached: later look-ups skip this hook
+        return value
     raise AttributeError(f"module 'rfcalc' has no attribute {name!r}")

@@ -5,6 +5,7 @@
     rfcalc explain SPEC [--lang en|ja] [--at i,j]
     rfcalc compare SPEC SPEC ... [--json]
     rfcalc probe SPEC|MODEL [...]
+    rfcalc report SPEC|MODEL [-o report.html] [--image PATH|cifar10:N] [--erf] [--lang en|ja]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ examples:
   rfcalc compare c7 "c3*3"             same 7x7 field, 49 vs 27 weights
   rfcalc "(c3,p2)*{n}" --symbolic      closed forms
   rfcalc keras:ResNet50 --input 224x224x3
+  rfcalc report "c3,c3,p2" -o rf.html   interactive page: hover a unit, see its field
 """
 
 
@@ -53,7 +55,7 @@ def main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rfcalc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Receptive field, output shapes, parameters and MACs of a CNN, layer by layer. "
-                    "Also: rfcalc explain | compare | probe (each with --help).")
+                    "Also: rfcalc explain | compare | probe | report (each with --help).")
     p.add_argument("spec", help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:ResNet50')
     _common(p)
     p.add_argument("--json", action="store_true", help="print Analysis.to_dict() as JSON")
@@ -92,6 +94,15 @@ def probe_parser() -> argparse.ArgumentParser:
                                             "a structural probe that checks the analysis, or the "
                                             "effective receptive field (--erf).")
     probe_cli.add_arguments(p)
+    return p
+
+
+def report_parser() -> argparse.ArgumentParser:
+    from . import report_cli
+    p = argparse.ArgumentParser(prog="rfcalc report",
+                                description="One self-contained interactive HTML page (works offline): the "
+                                            "layer table, each unit's exact field on the input, rf growth.")
+    report_cli.add_arguments(p)
     return p
 
 
@@ -171,11 +182,17 @@ def run_probe(argv) -> int:
     return probe_cli.run(args)
 
 
+def run_report(argv) -> int:
+    args = report_parser().parse_args(argv)
+    from . import report_cli
+    return report_cli.run(args, _analyze)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines say nothing to our users
-    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe}
+    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe, "report": run_report}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
