@@ -183,6 +183,10 @@
   if (erfButton) erfButton.addEventListener("click", function () { choose(D.erf.layer, D.erf.unit.slice()); });
 
   window.rfReport = { choose: choose, state: state };  // for tests and the console
-  function start() { if (spatial.length) choose(spatial[spatial.length - 1].name); document.body.dataset.ready = "1"; }
+  function start() {
+    if (spatial.length) choose(spatial[spatial.length - 1].name);
+    document.body.dataset.readyMs = performance.now().toFixed(1);  // since navigation start: the bench reads it
+    document.body.dataset.ready = "1";
+  }
   if (img && !img.complete) img.addEventListener("load", start); else start();
 })();
