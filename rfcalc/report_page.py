@@ -33,7 +33,7 @@ def _asset(name: str) -> str:
     return resources.files("rfcalc").joinpath(name).read_text(encoding="utf-8")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Report:
     """The page (``html``), the analysis it shows and notes on the input (an image resized, ...)."""
 
@@ -50,8 +50,10 @@ class Report:
         return (f'<iframe srcdoc="{doc}" style="width:100%;height:1100px;border:1px solid #ccc" '
                 f'title="rfcalc report"></iframe>')
 
-    def __str__(self) -> str:
-        return f"rfcalc report of {self.analysis.spec!r}: {len(self.html):,} bytes"
+    def __repr__(self) -> str:
+        return f"Report({self.analysis.spec!r}, {len(self.html.encode()):,} bytes)"
+
+    __str__ = __repr__
 
 
 def _table(data: dict) -> str:
