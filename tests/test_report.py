@@ -222,3 +222,29 @@ def test_erf_heatmap_is_embedded(tmp_path, capsys):
     assert data["erf"]["layer"] == "conv2d_2" and data["erf"]["unit"] == [7, 7]
     assert data["erf"]["uri"].startswith("data:image/png;base64,")
     assert set(data["erf"]["sides"]) == {"50%", "90%", "99%"}
+
+
+def test_dataset_images_come_from_the_local_cache(tmp_path, monkeypatch, capsys):
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("matplotlib")
+    import gzip
+    import pickle
+    import struct
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    cifar = tmp_path / "keras" / "datasets" / "cifar-10-batches-py"
+    cifar.mkdir(parents=True)
+    x = np.zeros((3, 3072), np.uint8)
+    x[2, :1024] = 255  # image 2: a red plane
+    (cifar / "test_batch").write_bytes(pickle.dumps({b"data": x, b"labels": [0, 1, 2]}, protocol=4))
+    fashion = tmp_path / "keras" / "datasets" / "fashion-mnist"
+    fashion.mkdir()
+    imgs = np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8)
+    (fashion / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(struct.pack(">IIII", 2051, 2, 28, 28)
+                                                                      + imgs.tobytes()))
+    out = tmp_path / "r.html"
+    assert main(["report", "c3", "-o", str(out), "--image", "cifar10:2"]) == 0
+    assert 'alt="cifar10:2"' in out.read_text()
+    assert main(["report", "c3", "--input", "28x28x1", "-o", str(out), "--image", "fashion_mnist:1"]) == 0
+    assert 'alt="fashion_mnist:1"' in out.read_text() and "resized" not in capsys.readouterr().err
+    _fails(capsys, ["report", "c3", "-o", str(out), "--image", "cifar10:9"], "test images 0..2")
+    _fails(capsys, ["report", "c3", "-o", str(out), "--image", "fashion_mnist:x"], "fashion_mnist:INDEX")
