@@ -293,3 +293,16 @@ document.querySelector('#layers tr[data-layer="conv1_conv"]').click();
 c.dispatchEvent(new MouseEvent('click', {clientX: r.left + 20, clientY: r.top + 20, bubbles: true}));
 return performance.now() - t;
 """
+
+
+def test_growth_points_and_flat_rows_answer_clicks(driver, tmp_path):
+    a = analyze("c3,c3,p2", head="seed")
+    open_page(driver, tmp_path, report(a).html)
+    point = driver.find_element("css selector", '#growth circle[data-layer="conv2d"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", point)
+    point.click()
+    got = read_field(driver)
+    assert (got["layer"], pair(got["rows"])) == ("conv2d", unit_field(a.layers[0], (15, 15))[0])
+    choose_by_click(driver, "flatten")
+    assert "whole input" in driver.find_element("id", "field").text
+    assert_clean(driver)
