@@ -17,7 +17,7 @@ from .errors import RFError, SpecError, SymbolError
 from .layers import Dense, Flatten, Repeat, bind, symbols_of
 from .propagate import Applied, Field, apply_layer, input_field
 
-Pair = tuple[int, int]
+Pair = tuple[int, ...]
 
 HEADS = {"seed": "flat,fc20,fc10/softmax"}  # the notebook's Flatten, Dense(20), Dense(10, softmax)
 
@@ -45,9 +45,15 @@ class Row:
     rf_min: Pair | None
     jump: Pair | None
     start: tuple[Fraction, Fraction] | None
-    padding: tuple[Pair, Pair] | None = None
+    padding: tuple[Pair, ...] | None = None
     flags: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
+    axes: tuple | None = dc_field(default=None, repr=False, compare=False)  # phases.Axis per axis
+
+    @property
+    def rank(self) -> int:
+        """The number of spatial axes of the layer's input (1, 2 or 3)."""
+        return len(self.input_shape) - 1
 
     @property
     def params(self) -> int:
@@ -57,20 +63,37 @@ class Row:
     def spatial(self) -> bool:
         return self.rf is not None
 
-    @property
-    def span(self) -> tuple[Pair, Pair] | None:
-        """Per axis, the first and last input pixel in the field of output unit 0 (negative: padding)."""
-        if self.rf is None:
-            return None
-        return tuple((int(s - Fraction(r - 1, 2)), int(s + Fraction(r - 1, 2))) for r, s in zip(self.rf, self.start))
+    def field_of(self, unit) -> tuple[Pair, ...]:
+        """Per axis, the first and last input pixel of output unit ``unit``'s field (exact for every
+        phase after upsampling; negative or past the input: padding).
 
-    def centre(self, unit) -> tuple[Fraction, Fraction]:
-        """The input position of the centre of output unit ``(i, j)``'s field: start + unit·jump.
+        >>> analyze("c3,c3,p2").layers[2].field_of((3, 5))
+        ((4, 9), (8, 13))
+        >>> analyze("p2,up2", input_shape="8x1").layers[1].field_of((1,))
+        ((0, 1),)
+        """
+        if self.rf is None:
+            raise RFError(f"{self.name} has no spatial field (after Flatten or global pooling)")
+        if len(unit) != len(self.rf):
+            raise RFError(f"{self.name}: a unit has {len(self.rf)} coordinates here. Received: unit={tuple(unit)}")
+        if self.axes is None:  # a row built without phase tables: the affine formula is exact
+            return tuple((int(s + u * j - Fraction(r - 1, 2)), int(s + u * j + Fraction(r - 1, 2)))
+                         for s, u, j, r in zip(self.start, unit, self.jump, self.rf))
+        return tuple(a.at(u) for a, u in zip(self.axes, unit))
+
+    @property
+    def span(self) -> tuple[Pair, ...] | None:
+        """Per axis, the first and last input pixel in the field of output unit 0 (negative: padding)."""
+        return None if self.rf is None else self.field_of((0,) * len(self.rf))
+
+    def centre(self, unit) -> tuple[Fraction, ...]:
+        """The input position of the centre of output unit ``unit``'s field (start + unit·jump when
+        every unit's field has the same width).
 
         >>> analyze("c3,c3,p2").layers[2].centre((3, 5))
         (Fraction(13, 2), Fraction(21, 2))
         """
-        return tuple(s + u * j for s, u, j in zip(self.start, unit, self.jump))
+        return tuple(Fraction(lo + hi, 2) for lo, hi in self.field_of(unit))
 
     @property
     def eff_pad(self) -> Pair | None:
@@ -91,7 +114,7 @@ class Row:
             "macs": self.macs,
             "rf": pair(self.rf),
             "rf_min": pair(self.rf_min),
-            "jump": pair(self.jump),
+            "jump": [_half(j) for j in self.jump] if self.jump is not None else None,
             "start": [_half(s) for s in self.start] if self.start is not None else None,
             "padding": [list(p) for p in self.padding] if self.padding is not None else None,
             "eff_pad": pair(self.eff_pad),
@@ -105,7 +128,7 @@ class Analysis:
     """Per-layer rows and totals. ``rf``/``jump``/``start`` are those of the last spatial layer."""
 
     spec: str
-    input_shape: tuple[int, int, int]
+    input_shape: tuple[int, ...]
     layers: tuple[Row, ...]
     _last: Row | None = dc_field(default=None, repr=False, compare=False)
 
@@ -130,20 +153,25 @@ class Analysis:
         return sum(r.macs for r in self.layers)
 
     @property
+    def rank(self) -> int:
+        """Spatial axes of the input: 1 (length, channels), 2 (H, W, C) or 3 (D, H, W, C)."""
+        return len(self.input_shape) - 1
+
+    @property
     def rf(self) -> Pair:
-        return self._last.rf if self._last else (1, 1)
+        return self._last.rf if self._last else (1,) * self.rank
 
     @property
     def rf_min(self) -> Pair:
-        return self._last.rf_min if self._last else (1, 1)
+        return self._last.rf_min if self._last else (1,) * self.rank
 
     @property
     def jump(self) -> Pair:
-        return self._last.jump if self._last else (1, 1)
+        return self._last.jump if self._last else (1,) * self.rank
 
     @property
-    def start(self) -> tuple[Fraction, Fraction]:
-        return self._last.start if self._last else (Fraction(0), Fraction(0))
+    def start(self) -> tuple[Fraction, ...]:
+        return self._last.start if self._last else (Fraction(0),) * self.rank
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -151,7 +179,7 @@ class Analysis:
 
     @property
     def rf_exceeds_input(self) -> bool:
-        return any(r > n for r, n in zip(self.rf, self.input_shape[:2]))
+        return any(r > n for r, n in zip(self.rf, self.input_shape[:-1]))
 
     def row(self, name: str) -> Row:
         """The row of the layer called ``name`` (Keras name such as ``conv2d_1``)."""
@@ -172,14 +200,14 @@ class Analysis:
             "output_shape": list(self.output_shape),
             "rf": list(self.rf),
             "rf_min": list(self.rf_min),
-            "jump": list(self.jump),
+            "jump": [_half(j) for j in self.jump],
             "start": [_half(s) for s in self.start],
         }
 
     def __repr__(self) -> str:
-        h, w, c = self.input_shape
-        return (f"Analysis({self.spec!r}, input={h}x{w}x{c}, layers={len(self.layers)}, "
-                f"params={self.total_params:,}, rf={self.rf[0]}x{self.rf[1]}, jump={self.jump[0]}x{self.jump[1]})")
+        x = (lambda v: "x".join(str(e) for e in v))
+        return (f"Analysis({self.spec!r}, input={x(self.input_shape)}, layers={len(self.layers)}, "
+                f"params={self.total_params:,}, rf={x(self.rf)}, jump={x(self.jump)})")
 
     def __str__(self) -> str:
         from .render import to_text
@@ -206,7 +234,8 @@ def keras_name(class_name: str) -> str:
 
 
 def make_row(index: int, name: str, layer, before: Field, applied: Applied, input_hw, inputs=()) -> Row:
-    """A Row from one applied layer; adds the ``rf>input`` and ``holes`` flags."""
+    """A Row from one applied layer; adds the ``rf>input`` and ``holes`` flags (``input_hw``: the
+    network input's spatial sizes)."""
     out = applied.field
     flags = applied.flags
     if out.rf is not None and any(r > n for r, n in zip(out.rf, input_hw)):
@@ -217,22 +246,23 @@ def make_row(index: int, name: str, layer, before: Field, applied: Applied, inpu
         flags = flags + ("holes?",)
     return Row(index, name, layer.keras_class, format_layer(layer), layer, before.shape, out.shape,
                applied.trainable, applied.non_trainable, applied.macs, out.rf, out.rf_min, out.jump,
-               out.start, applied.padding, flags, tuple(inputs))
+               out.start, applied.padding, flags, tuple(inputs), out.axes)
 
 
-def with_head(spec, head=None) -> tuple:
+def with_head(spec, head=None, rank: int = 2) -> tuple:
     """Layers from a spec string or layer sequence, then those of ``head`` ('seed' or a spec), symbols kept.
 
     >>> len(with_head("c3,", "seed"))
     4
     """
-    layers = parse(spec) if isinstance(spec, str) else tuple(spec)
-    return layers + parse(HEADS.get(head, head)) if head else layers
+    layers = parse(spec, rank) if isinstance(spec, str) else tuple(spec)
+    return layers + parse(HEADS.get(head, head), rank) if head else layers
 
 
-def resolve(spec, head=None, symbols=None) -> tuple:
-    """Layers from a spec string or layer sequence, with an optional head and symbol bindings."""
-    layers = with_head(spec, head)
+def resolve(spec, head=None, symbols=None, rank: int = 2) -> tuple:
+    """Layers from a spec string or layer sequence (read for ``rank`` spatial axes), with an optional
+    head and symbol bindings."""
+    layers = with_head(spec, head, rank)
     if symbols:
         layers = bind(layers, dict(symbols))
     elif isinstance(spec, str) and "{" not in spec and not (head and "{" in HEADS.get(head, head)):
@@ -245,19 +275,27 @@ def resolve(spec, head=None, symbols=None) -> tuple:
 
 
 def analyze(spec, input_shape=(32, 32, 3), head=None, symbols=None) -> Analysis:
-    """Analyse a spec (string or layers) on an input ``(H, W, C)``; ``head='seed'`` adds the notebook's head.
+    """Analyse a spec (string or layers) on an input whose shape ends with the channels, as Keras'
+    ``input_shape``: ``(L, C)`` is 1-D, ``(H, W, C)`` 2-D, ``(D, H, W, C)`` 3-D; the spec's tokens
+    mean the layers of that rank. ``head='seed'`` adds the notebook's head.
 
     >>> analyze("c3,c3,p2", head="seed").total_params
     174214
     >>> analyze("c7s2-64/valid", input_shape="224x224x3").layers[0].output_shape
     (109, 109, 64)
+    >>> analyze("c2d1..512/causal*3", input_shape="16000x1").rf
+    (3070,)
     """
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
-    input_shape = tuple(int(v) for v in input_shape)
-    if len(input_shape) != 3 or min(input_shape) < 1:
-        raise SpecError(f"input_shape must be (H, W, C) with positive sizes. Received: input_shape={input_shape}")
-    layers = resolve(spec, head, symbols)
+    try:
+        input_shape = tuple(int(v) for v in input_shape)
+    except (TypeError, ValueError):
+        raise SpecError(f"input_shape must be sizes ending with the channels. Received: {input_shape!r}") from None
+    if not 2 <= len(input_shape) <= 4 or min(input_shape) < 1:
+        raise SpecError(f"input_shape must be (L, C), (H, W, C) or (D, H, W, C) with positive sizes. "
+                        f"Received: input_shape={input_shape}")
+    layers = resolve(spec, head, symbols, len(input_shape) - 1)
     field = input_field(input_shape)
     counts: dict[str, int] = {}
     rows = []
@@ -270,6 +308,6 @@ def analyze(spec, input_shape=(32, 32, 3), head=None, symbols=None) -> Analysis:
             applied = apply_layer(layer, field)
         except RFError as err:
             raise type(err)(f"layer {i + 1} '{name}' ({format_layer(layer)}): {err}") from None
-        rows.append(make_row(i, name, layer, field, applied, input_shape[:2]))
+        rows.append(make_row(i, name, layer, field, applied, input_shape[:-1]))
         field = applied.field
     return Analysis(format_spec(layers), input_shape, tuple(rows))

@@ -57,14 +57,50 @@ def same_padding(n, k_eff, s):
 
 
 def window_padding(n, k_eff, s, padding):
-    """``(before, after)`` padding a windowed layer applies: TF 'same' rule, or zeros for 'valid'.
+    """``(before, after)`` padding a windowed layer applies: TF 'same' rule, zeros for 'valid',
+    ``k_eff − 1`` before for 'causal' (Keras Conv1D), or an explicit ``(before, after)`` pair.
 
-    >>> window_padding(32, 3, 1, "same"), window_padding(32, 3, 1, "valid")
-    ((1, 1), (0, 0))
+    >>> window_padding(32, 3, 1, "same"), window_padding(32, 3, 1, "valid"), window_padding(32, 5, 1, "causal")
+    ((1, 1), (0, 0), (4, 0))
     """
     if padding == "same":
         return same_padding(n, k_eff, s)
+    if padding == "causal":
+        return k_eff - 1, 0
+    if isinstance(padding, tuple):
+        return padding
     return 0, 0
+
+
+def padded_output_size(n, k_eff, s, before, after):
+    """Output length of a window over ``n`` pixels padded by ``before`` and ``after``.
+
+    >>> padded_output_size(16000, 2, 1, 1, 0), padded_output_size(5, 3, 2, 1, 1)
+    (16000, 3)
+    """
+    return (n + before + after - k_eff) // s + 1
+
+
+def transpose_output(n, k_eff, s, padding, output_padding=None):
+    """``(size, before, after)`` of a transposed conv over ``n`` units (Keras' deconv_output_length;
+    TensorFlow's placement: ``before`` is the 'same' padding of the forward conv over the output).
+
+    Output unit ``u`` reads input ``i`` when ``i·s − before + t·d = u``; ``after`` is what the full
+    output ``(n−1)·s + k_eff`` loses at the end (negative: zeros appended).
+
+    >>> transpose_output(16, 3, 2, "same"), transpose_output(16, 3, 2, "valid"), transpose_output(4, 1, 2, "valid")
+    ((32, 0, 1), (33, 0, 0), (8, 0, -1))
+    """
+    full = (n - 1) * s + k_eff
+    if isinstance(padding, tuple):
+        before, after = padding
+        return full - before - after + (output_padding or 0), before, after - (output_padding or 0)
+    if output_padding is None:
+        size = n * s + max(k_eff - s, 0) if padding == "valid" else n * s
+    else:
+        size = full - (2 * (k_eff // 2) if padding == "same" else 0) + output_padding
+    before = same_padding(size, k_eff, s)[0] if padding == "same" else 0
+    return size, before, full - before - size
 
 
 def rf_step(rf, jump, start, k_eff, s, pad_before):

@@ -42,7 +42,7 @@ examples:
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):
-    p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
+    p.add_argument("--input", metavar="HxWxC|LxC|DxHxWxC", type=argtypes.shape, default=None,
                    help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
     if head:
         p.add_argument("--head", metavar="seed|SPEC", default=None,

@@ -116,7 +116,7 @@ def _layernorm(op, field):
 
 def _collapsed(shape, hw=()) -> Field:
     """A tensor without receptive field: flat, or an image-shaped tensor made from one (rf ``None``)."""
-    return Field(tuple(hw) + tuple(shape), None, None, None, None)
+    return Field(tuple(hw) + tuple(shape))
 
 
 def _reshape(op, field):
@@ -164,7 +164,7 @@ def elementwise_merge(cls: str, fields: list) -> Applied:
     out = tuple(out)
     full = [f for f, p in zip(fields, padded) if p == out] or fields[:1]
     rest = [f for f in fields if not any(f is g for g in full)]
-    spread = [replace(f, shape=out) if f.rf is not None and len(out) == 3 else Field(out, None, None, None, None)
+    spread = [replace(f, shape=out) if f.rf is not None and len(out) == len(f.shape) else Field(out)
               for f in full + rest]
     merged = merge_fields(spread)
     aligned = merge_fields([replace(f, shape=out) if f.rf is not None else f for f in full]) if len(full) > 1 else None
@@ -181,7 +181,7 @@ def map_layer(op, cls: str, fields: list):
     if cls not in SUPPORTED:
         raise unsupported(op.name, cls)
     if len(fields) == 1 and fields[0].spatial and fields[0].rf is None:
-        layer, applied = _map(op, cls, [Field(fields[0].shape)])  # a stand-in field for the sizes
+        layer, applied = _map(op, cls, [input_field(fields[0].shape)])  # a stand-in field for the sizes
         return layer, replace(applied, field=_collapsed(applied.field.shape))
     return _map(op, cls, fields)
 

@@ -1,8 +1,10 @@
 """One layer applied to one ``Field``: the output field plus that layer's parameters and MACs.
 
-A ``Field`` is what flows between layers: the tensor shape and, while the tensor still has
-spatial extent, the receptive field (largest and smallest over merged paths), jump and start
-per axis. ``analysis`` folds this over a chain; ``keras_io`` walks a graph with it.
+A ``Field`` is what flows between layers: the tensor shape (spatial sizes, then channels) and,
+while the tensor still has spatial extent, per axis the exact field of every output phase
+(``phases.Axis``; one phase for plain downsampling stacks). ``rf`` is the largest field over the
+output units (and merged paths), ``rf_min`` the smallest, ``start`` the centre of unit 0's field.
+``analysis`` folds this over a chain; ``keras_io`` walks a graph with it.
 
 >>> from rfcalc.layers import Conv
 >>> out = apply_layer(Conv((3, 3)), input_field((32, 32, 3)))
@@ -17,61 +19,71 @@ from fractions import Fraction
 from math import prod
 
 from . import arithmetic as A
+from . import phases as PH
 from .errors import ShapeError, SymbolError
 from .layers import (
-    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-    SeparableConv, Sym, ZeroPad,
+    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
+    SeparableConv, Sym, Upsample, ZeroPad,
 )
+from .phases import MAX_COVER_BITS, UNTRACKED  # noqa: F401 (re-exported)
 
-Pair = tuple[int, int]
+Pair = tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """Shape and receptive field of one tensor; ``rf`` etc. are ``None`` once spatial extent is gone."""
+    """Shape and per-axis phase tables of one tensor; ``axes`` is None once spatial extent is gone.
+
+    ``narrow`` holds the narrowest merged path's tables (None: the same as ``axes``), for ``rf_min``.
+    """
 
     shape: tuple[int, ...]
-    rf: Pair | None = (1, 1)
-    rf_min: Pair | None = (1, 1)
-    jump: Pair | None = (1, 1)
-    start: tuple[Fraction, Fraction] | None = (Fraction(0), Fraction(0))
-    # Per axis, which pixels of its span the field of unit 0 reads: None when all of them, else a
-    # bit mask (bit b = the b-th pixel of the span). Holes come from dilation, or from a stride
-    # that an earlier window did not cover (gridding). UNTRACKED: a field too wide to follow.
-    cover: tuple[int | None, int | None] = (None, None)
+    axes: tuple | None = None
+    narrow: tuple | None = None
 
     @property
     def spatial(self) -> bool:
-        return len(self.shape) == 3
+        return 2 <= len(self.shape) <= 4
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape) - 1
+
+    @property
+    def rf(self) -> Pair | None:
+        if self.axes is None:
+            return None
+        return tuple(max(a.widths(n)) for a, n in zip(self.axes, self.shape))
+
+    @property
+    def rf_min(self) -> Pair | None:
+        if self.axes is None:
+            return None
+        return tuple(min(a.widths(n)) for a, n in zip(self.narrow or self.axes, self.shape))
+
+    @property
+    def jump(self):
+        return None if self.axes is None else tuple(a.jump for a in self.axes)
+
+    @property
+    def start(self):
+        """Per axis, the centre of the field of output unit 0 (pixel i is centred at i)."""
+        return None if self.axes is None else tuple(Fraction(a.lo[0] + a.hi[0], 2) for a in self.axes)
+
+    def _covers(self):
+        for a, n in zip(self.axes or (), self.shape):
+            if a.cover is not None:
+                yield from a.cover[:max(1, min(a.period, n))]
 
     @property
     def holes(self) -> bool:
-        """The field of unit 0 spans pixels it does not read (known exactly)."""
-        return self.rf is not None and any(c not in (None, UNTRACKED) for c in self.cover)
+        """Some output unit's field spans pixels it does not read (known exactly)."""
+        return any(c not in (None, UNTRACKED) for c in self._covers())
 
     @property
     def holes_untracked(self) -> bool:
         """The field is too wide to follow and may have holes."""
-        return self.rf is not None and UNTRACKED in self.cover and not self.holes
-
-
-MAX_COVER_BITS = 1 << 20  # holes are followed exactly in fields up to this wide (a 128 KiB mask)
-UNTRACKED = -1  # a cover past MAX_COVER_BITS: the field may have holes; rf, jump and start stay exact
-
-
-def _spread(cover, rf: int, taps: int, spacing: int):
-    """The cover after a window of ``taps`` taps ``spacing`` pixels apart; None when contiguous."""
-    if cover is None and (taps == 1 or spacing <= rf):
-        return None  # shifted copies of a full span that overlap or touch: still full
-    if cover == UNTRACKED or rf + (taps - 1) * spacing > MAX_COVER_BITS:
-        return UNTRACKED  # strided dilated stacks double their width per layer: do not follow them
-    out = (1 << rf) - 1 if cover is None else cover
-    have = 1  # out holds `have` taps; doubling takes log2(taps) shifts of a mask that may be rf bits wide
-    while have < taps:
-        more = min(have, taps - have)
-        out |= out << (more * spacing)
-        have += more
-    return None if out & (out + 1) == 0 else out
+        return not self.holes and any(c == UNTRACKED for c in self._covers())
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +94,7 @@ class Applied:
     trainable: int = 0
     non_trainable: int = 0
     macs: int = 0
-    padding: tuple[Pair, Pair] | None = None
+    padding: tuple | None = None
     flags: tuple[str, ...] = ()
 
     @property
@@ -91,15 +103,15 @@ class Applied:
 
 
 def input_field(shape) -> Field:
-    """The field of the network input: every pixel sees itself.
+    """The field of the network input (spatial sizes, then channels): every pixel sees itself.
 
-    >>> input_field((32, 32, 3)).rf
-    (1, 1)
+    >>> input_field((32, 32, 3)).rf, input_field((16000, 1)).jump
+    ((1, 1), (1,))
     """
     shape = tuple(shape)
-    if len(shape) == 3:
-        return Field(shape)
-    return Field(shape, None, None, None, None)
+    if 2 <= len(shape) <= 4:
+        return Field(shape, (PH.UNIT,) * (len(shape) - 1))
+    return Field(shape)
 
 
 def _numbers(layer, *values):
@@ -110,100 +122,149 @@ def _numbers(layer, *values):
     return values
 
 
-def _spatial_input(layer, field: Field):
-    if not field.spatial:
-        raise ShapeError(f"{layer.keras_class} needs a spatial input (H, W, C). Received: input_shape={field.shape}")
+RANK_WORDS = {1: "1-D input (length, channels)", 2: "2-D input (height, width, channels)",
+              3: "3-D input (depth, height, width, channels)"}
+
+
+def _spatial_input(layer, field: Field, rank: int | None = None):
+    if not field.spatial or field.axes is None and field.rank not in (1, 2, 3):
+        want = RANK_WORDS.get(rank, "spatial input")
+        raise ShapeError(f"{layer.keras_class} needs a {want}. Received: input_shape={field.shape}")
+    if rank is not None and field.rank != rank:
+        raise ShapeError(f"{layer.keras_class} needs a {RANK_WORDS[rank]}. Received: input_shape={field.shape}")
     return field.shape
 
 
-def _window(layer, field: Field, k: Pair, s: Pair, d: Pair, padding: str):
+def _map_axes(field: Field, step, sizes) -> tuple:
+    """Apply ``step(axis_index, table, covers)`` to every axis of ``axes`` (and of ``narrow``)."""
+    if field.axes is None:
+        return None, None
+    try:
+        axes = tuple(step(i, a, True) for i, a in enumerate(field.axes))
+        narrow = None if field.narrow is None else tuple(step(i, a, False) for i, a in enumerate(field.narrow))
+    except OverflowError:
+        raise ShapeError(f"the output phases repeat only every more than {PH.MAX_PERIOD:,} units "
+                         f"(upsampling factors that do not cancel). Received: output sizes={tuple(sizes)}") from None
+    return axes, narrow
+
+
+def _window(layer, field: Field, k, s, d, padding):
     """Sizes, padding and field steps for a sliding window; shared by conv and pooling."""
-    h, w, _ = _spatial_input(layer, field)
-    out, pads, rf, rf_min, jump, start, cover, flags = [], [], [], [], [], [], [], []
-    for axis, n in enumerate((h, w)):
+    shape = _spatial_input(layer, field, len(k))
+    out, pads, flags = [], [], []
+    for axis, n in enumerate(shape[:-1]):
         k_eff = A.effective_kernel(k[axis], d[axis])
-        size = A.output_size(n, k_eff, s[axis], padding)
+        pad = padding[axis] if isinstance(padding, tuple) else padding
+        before, after = A.window_padding(n, k_eff, s[axis], pad)
+        size = A.output_size(n, k_eff, s[axis], pad) if pad == "same" else \
+            A.padded_output_size(n, k_eff, s[axis], before, after)
         if size < 1:
             raise ShapeError(
                 f"{layer.keras_class}: a {k_eff}-pixel window does not fit its {n}-pixel input "
-                f"with 'valid' padding. Received: input_shape={field.shape}, kernel={tuple(k)}, "
+                f"with {pad!r} padding. Received: input_shape={field.shape}, kernel={tuple(k)}, "
                 f"dilation={tuple(d)}")
-        before, after = A.window_padding(n, k_eff, s[axis], padding)
-        r, j, st = A.rf_step(field.rf[axis], field.jump[axis], field.start[axis], k_eff, s[axis], before)
-        cover.append(_spread(field.cover[axis], field.rf[axis], k[axis], d[axis] * field.jump[axis]))
         out.append(size)
         pads.append((before, after))
-        rf.append(r)
-        rf_min.append(field.rf_min[axis] + (k_eff - 1) * field.jump[axis])
-        jump.append(j)
-        start.append(st)
         if s[axis] > k_eff:
             flags.append("skips")  # stride longer than the window: some input pixels are never read
-        elif padding == "valid" and (n - k_eff) % s[axis]:
-            flags.append("drops")  # 'valid' leaves the last rows/columns unread
-    out_field = Field((out[0], out[1], 0), tuple(rf), tuple(rf_min), tuple(jump), tuple(start), tuple(cover))
-    return out, tuple(pads), out_field, tuple(dict.fromkeys(flags))
-
-
-def _with_channels(field: Field, c: int) -> Field:
-    h, w, _ = field.shape
-    return Field((h, w, c), field.rf, field.rf_min, field.jump, field.start, field.cover)
+        elif after < (n + before + after - k_eff) % s[axis]:
+            flags.append("drops")  # the last rows/columns are left unread
+    axes, narrow = _map_axes(field, lambda i, a, c: PH.window(a, k[i], s[i], d[i], pads[i][0], c), out)
+    return out, tuple(pads), axes, narrow, tuple(dict.fromkeys(flags))
 
 
 def _conv(layer, field: Field) -> Applied:
-    (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.stride, layer.dilation
-    _numbers(layer, kh, kw, sh, sw, dh, dw)
-    (oh, ow), pads, out, flags = _window(layer, field, layer.kernel, layer.stride, layer.dilation, layer.padding)
-    c_in = field.shape[-1]  # _window has checked that the input is (H, W, C)
+    _numbers(layer, *layer.kernel, *layer.stride, *layer.dilation)
+    out, pads, axes, narrow, flags = _window(layer, field, layer.kernel, layer.stride, layer.dilation, layer.padding)
+    c_in = field.shape[-1]  # _window has checked that the input is spatial
+    taps, positions = prod(layer.kernel), prod(out)
+    # the 2-D formulas are products; a kernel of any rank enters as its tap count (kh·kw·kd, 1)
     if isinstance(layer, Conv):
         (f,) = _numbers(layer, layer.filters)
-        params = A.conv_params(kh, kw, c_in, f, layer.use_bias)
-        macs = A.conv_macs(oh, ow, kh, kw, c_in, f)
+        params = A.conv_params(taps, 1, c_in, f, layer.use_bias)
+        macs = A.conv_macs(positions, 1, taps, 1, c_in, f)
     elif isinstance(layer, DepthwiseConv):
         (m,) = _numbers(layer, layer.depth_multiplier)
         f = c_in * m
-        params = A.depthwise_params(kh, kw, c_in, m, layer.use_bias)
-        macs = A.depthwise_macs(oh, ow, kh, kw, c_in, m)
+        params = A.depthwise_params(taps, 1, c_in, m, layer.use_bias)
+        macs = A.depthwise_macs(positions, 1, taps, 1, c_in, m)
     else:
         f, m = _numbers(layer, layer.filters, layer.depth_multiplier)
-        params = A.separable_params(kh, kw, c_in, f, m, layer.use_bias)
-        macs = A.separable_macs(oh, ow, kh, kw, c_in, f, m)
-    return Applied(_with_channels(out, f), params, 0, macs, pads, flags)
+        params = A.separable_params(taps, 1, c_in, f, m, layer.use_bias)
+        macs = A.separable_macs(positions, 1, taps, 1, c_in, f, m)
+    if layer.padding == "causal":
+        flags = flags + ("causal",)
+    return Applied(Field((*out, f), axes, narrow), params, 0, macs, pads, flags)
+
+
+def _transposed(layer: ConvTranspose, field: Field) -> Applied:
+    k, s, d = layer.kernel, layer.stride, layer.dilation
+    f = _numbers(layer, *k, *s, *d, layer.filters)[-1]
+    shape = _spatial_input(layer, field, len(k))
+    out, pads, flags = [], [], []
+    for axis, n in enumerate(shape[:-1]):
+        k_eff = A.effective_kernel(k[axis], d[axis])
+        pad = layer.padding[axis] if isinstance(layer.padding, tuple) else layer.padding
+        op = layer.output_padding[axis] if layer.output_padding is not None else None
+        size, before, after = A.transpose_output(n, k_eff, s[axis], pad, op)
+        if pad == "same" and size >= 1 and A.ceil_div(size, s[axis]) != n:
+            raise ShapeError(f"{layer.keras_class}: no 'same' conv maps {size} units back to {n} (TensorFlow "
+                             f"refuses this output_padding). Received: input_shape={field.shape}, kernel={k}, "
+                             f"strides={s}, output_padding={layer.output_padding}")
+        if size < 1:
+            raise ShapeError(f"{layer.keras_class}: the output shrinks to {size} units. Received: "
+                             f"input_shape={field.shape}, kernel={k}, strides={s}, padding={layer.padding!r}")
+        out.append(size)
+        pads.append((before, after))
+    axes, narrow = _map_axes(field, lambda i, a, c: PH.transposed(a, k[i], s[i], d[i], pads[i][0], c), out)
+    c_in = shape[-1]
+    taps = prod(k)
+    params = A.conv_params(taps, 1, c_in, f, layer.use_bias)
+    macs = A.conv_macs(prod(shape[:-1]), 1, taps, 1, c_in, f)  # every input unit scatters its kernel
+    out_field = Field((*out, f), axes, narrow)
+    if out_field.axes is not None and 0 in out_field.rf_min:
+        flags.append("empty")  # some output units lie between the taps of every input unit: they read nothing
+    return Applied(out_field, params, 0, macs, tuple(pads), tuple(flags))
+
+
+def _upsample(layer: Upsample, field: Field) -> Applied:
+    _numbers(layer, *layer.size)
+    shape = _spatial_input(layer, field, len(layer.size))
+    out = [n * f for n, f in zip(shape[:-1], layer.size)]
+    bilinear = layer.interpolation == "bilinear"
+    axes, narrow = _map_axes(field, lambda i, a, c: PH.upsample(a, layer.size[i], bilinear, c), out)
+    return Applied(Field((*out, shape[-1]), axes, narrow))
 
 
 def _pool(layer: Pool, field: Field) -> Applied:
     _numbers(layer, *layer.kernel, *layer.stride)
-    _, pads, out, flags = _window(layer, field, layer.kernel, layer.stride, (1, 1), layer.padding)
-    return Applied(_with_channels(out, field.shape[-1]), padding=pads, flags=flags)
+    out, pads, axes, narrow, flags = _window(layer, field, layer.kernel, layer.stride, layer.dilation, layer.padding)
+    return Applied(Field((*out, field.shape[-1]), axes, narrow), padding=pads, flags=flags)
 
 
 def _shift(layer, field: Field, pads, sign: int) -> Applied:
-    """ZeroPadding2D (sign +1) and Cropping2D (sign -1): sizes change, the field moves, rf stays."""
-    h, w, c = _spatial_input(layer, field)
-    sizes, start = [], []
-    for axis, n in enumerate((h, w)):
+    """ZeroPadding (sign +1) and Cropping (sign -1): sizes change, the field moves, rf stays."""
+    shape = _spatial_input(layer, field, len(pads))
+    sizes = []
+    for axis, n in enumerate(shape[:-1]):
         before, after = pads[axis]
         size = n + sign * (before + after)
         if size < 1:
             raise ShapeError(f"{layer.keras_class} crops {before + after} pixels from a {n}-pixel axis. "
                              f"Received: input_shape={field.shape}, cropping={pads}")
         sizes.append(size)
-        start.append(field.start[axis] - sign * before * field.jump[axis])
-    out = Field((sizes[0], sizes[1], c), field.rf, field.rf_min, field.jump, tuple(start), field.cover)
-    return Applied(out, padding=tuple(tuple(p) for p in pads) if sign > 0 else None)
+    axes, narrow = _map_axes(field, lambda i, a, c: PH.offset(a, -sign * pads[i][0]), sizes)
+    flags = (layer.mode,) if sign > 0 and layer.mode != "constant" else ()  # the border copies real pixels
+    return Applied(Field((*sizes, shape[-1]), axes, narrow), padding=tuple(pads) if sign > 0 else None, flags=flags)
 
 
 def _dense(layer: Dense, field: Field) -> Applied:
     (units,) = _numbers(layer, layer.units)
     n_in = field.shape[-1]
-    positions = field.shape[0] * field.shape[1] if field.spatial else 1
+    positions = prod(field.shape[:-1]) if field.axes is not None else 1
     params = A.dense_params(n_in, units, layer.use_bias)
-    out = Field(field.shape[:-1] + (units,), field.rf, field.rf_min, field.jump, field.start, field.cover)
+    out = Field(field.shape[:-1] + (units,), field.axes, field.narrow)
     return Applied(out, params, 0, A.dense_macs(positions, n_in, units))
-
-
-def _flat(shape) -> Field:
-    return Field(shape, None, None, None, None)
 
 
 def apply_layer(layer, field: Field) -> Applied:
@@ -218,13 +279,17 @@ def apply_layer(layer, field: Field) -> Applied:
         return _conv(layer, field)
     if isinstance(layer, Pool):
         return _pool(layer, field)
+    if isinstance(layer, ConvTranspose):
+        return _transposed(layer, field)
+    if isinstance(layer, Upsample):
+        return _upsample(layer, field)
     if isinstance(layer, BatchNorm):
         trainable, frozen = A.batchnorm_params(field.shape[-1])
         return Applied(field, trainable, frozen)
     if isinstance(layer, GlobalPool):
-        return Applied(_flat((_spatial_input(layer, field)[-1],)))
+        return Applied(Field((_spatial_input(layer, field, layer.rank)[-1],)))
     if isinstance(layer, Flatten):
-        return Applied(_flat((prod(field.shape),)))
+        return Applied(Field((prod(field.shape),)))
     if isinstance(layer, Dense):
         return _dense(layer, field)
     if isinstance(layer, ZeroPad):
@@ -239,9 +304,10 @@ def apply_layer(layer, field: Field) -> Applied:
 def merge_fields(fields, concat_axis: int | None = None) -> Applied:
     """Merge branches (Add, Multiply, Average: ``concat_axis=None``; Concatenate: the axis).
 
-    ``rf`` is the largest field over the paths and ``rf_min`` the smallest. Paths whose jump or
-    centre differ are misaligned (flag ``misaligned``): then ``rf`` and ``start`` are those of the
-    union of the fields of unit 0 (what a gradient probe measures), with the first path's jump.
+    ``rf`` is the largest field over the paths and output units, ``rf_min`` the smallest. Paths
+    whose jump or centre differ are misaligned (flag ``misaligned``): with different jumps the
+    merged fields keep the first path's jump and hold the union of the paths' fields of the units
+    of one period (for unit 0 what a gradient probe measures).
 
     >>> a = input_field((8, 8, 3))
     >>> b = apply_layer(Conv((3, 3)), a).field
@@ -265,37 +331,16 @@ def merge_fields(fields, concat_axis: int | None = None) -> Applied:
         shape = list(first.shape)
         shape[axis] = sum(f.shape[axis] for f in fields)
         shape = tuple(shape)
-    spatial = [f for f in fields if f.rf is not None]
-    if not spatial or len(shape) != 3:
-        return Applied(_flat(shape))
-    rf, start, cover = [], [], []
-    for i in range(2):  # the bounding box of all paths' fields of unit 0; for aligned paths: the largest
-        lows = [f.start[i] - Fraction(f.rf[i] - 1, 2) for f in spatial]
-        lo = min(lows)
-        hi = max(f.start[i] + Fraction(f.rf[i] - 1, 2) for f in spatial)
-        rf.append(int(hi - lo) + 1)
-        start.append((lo + hi) / 2)
-        cover.append(_union_cover(spatial, lows, lo, i, rf[-1]))
-    rf_min = tuple(min(f.rf_min[i] for f in spatial) for i in range(2))
-    aligned = all(f.jump == spatial[0].jump and f.start == spatial[0].start for f in spatial)
-    out = Field(shape, tuple(rf), rf_min, spatial[0].jump, tuple(start), tuple(cover))
-    return Applied(out, flags=() if aligned else ("misaligned",))
-
-
-def _union_cover(fields, lows, lo, i: int, width: int):
-    """The cover of the union of the fields (each starting at ``lows[k]``) on axis ``i``."""
-    if all(f.cover[i] is None for f in fields):  # full spans: a hole only where they do not touch
-        reach = None
-        for low, f in sorted(zip(lows, fields), key=lambda p: p[0]):
-            if reach is not None and low > reach + 1:
-                break
-            reach = max(reach if reach is not None else low, low + f.rf[i] - 1)
-        else:
-            return None
-    if width > MAX_COVER_BITS or any(f.cover[i] == UNTRACKED for f in fields):
-        return UNTRACKED
-    union = 0
-    for f, low in zip(fields, lows):
-        mask = (1 << f.rf[i]) - 1 if f.cover[i] is None else f.cover[i]
-        union |= mask << int(low - lo)
-    return None if union & (union + 1) == 0 else union
+    spatial = [f for f in fields if f.axes is not None and len(f.axes) == len(shape) - 1]
+    if not spatial or not 2 <= len(shape) <= 4:
+        return Applied(Field(shape))
+    axes, narrow, aligned = [], [], True
+    for i, n in enumerate(shape[:-1]):
+        table, same_jump = PH.merge([f.axes[i] for f in spatial])
+        axes.append(table)
+        aligned = aligned and same_jump
+        paths = [(f.narrow or f.axes)[i] for f in spatial]
+        narrow.append(min(paths, key=lambda a: min(a.widths(n))))
+    aligned = aligned and all(f.start == spatial[0].start for f in spatial)
+    narrow = None if all(a is b for a, b in zip(axes, narrow)) else tuple(narrow)
+    return Applied(Field(shape, tuple(axes), narrow), flags=() if aligned else ("misaligned",))

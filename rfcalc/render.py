@@ -20,7 +20,13 @@ FLAG_HELP = {
     "misaligned": "merged branches have different jumps or centres",
     "holes": "the field has holes: dilation or an earlier stride skips pixels inside it (gridding)",
     "holes?": "the field may have holes: they are followed exactly in fields up to 1,048,576 pixels wide",
+    "causal": "all padding before: each output reads only inputs at or before its own position",
+    "empty": "some output units read no input (a transposed conv whose taps miss them)",
+    "reflect": "the border is filled with mirrored real pixels (the field positions past the edge read them)",
+    "edge": "the border repeats the edge pixels (the field positions past the edge read them)",
 }
+
+AXIS_NAMES = {1: ("positions",), 2: ("rows", "columns"), 3: ("frames", "rows", "columns")}
 
 
 def fmt_int(n: int) -> str:
@@ -33,35 +39,61 @@ def fmt_int(n: int) -> str:
 
 
 def fmt_pair(pair, sep: str = "x") -> str:
-    """``5`` when both axes agree, else ``7x3``; ``-`` for no value.
+    """``5`` when every axis agrees, else ``7x3`` (or ``3x7x7``); ``-`` for no value.
 
-    >>> fmt_pair((5, 5)), fmt_pair((7, 3)), fmt_pair(None)
-    ('5', '7x3', '-')
+    >>> fmt_pair((5, 5)), fmt_pair((7, 3)), fmt_pair(None), fmt_pair((Fraction(1, 4),))
+    ('5', '7x3', '-', '1/4')
     """
     if pair is None:
         return "-"
-    a, b = (fmt_num(v) for v in pair)
-    return a if a == b else f"{a}{sep}{b}"
+    parts = [fmt_num(v) for v in pair]
+    return parts[0] if all(p == parts[0] for p in parts) else sep.join(parts)
 
 
 def fmt_field(pair) -> str:
-    """A receptive-field size, always as ``h×w``.
+    """A receptive-field size, one number per axis: ``5x5`` (2-D), ``1024`` (1-D), ``3x5x5`` (3-D).
 
-    >>> fmt_field((5, 5))
-    '5x5'
+    >>> fmt_field((5, 5)), fmt_field((1024,))
+    ('5x5', '1024')
     """
-    return "global" if pair is None else f"{pair[0]}x{pair[1]}"
+    return "global" if pair is None else "x".join(str(v) for v in pair)
 
 
 def fmt_num(v) -> str:
-    """An int or a half-integer Fraction, as a short decimal.
+    """An int, a half-integer Fraction as a short decimal, any other Fraction (a jump below 1) as ``p/q``.
 
-    >>> fmt_num(Fraction(1, 2)), fmt_num(Fraction(-3)), fmt_num(7)
-    ('0.5', '-3', '7')
+    >>> fmt_num(Fraction(1, 2)), fmt_num(Fraction(-3)), fmt_num(7), fmt_num(Fraction(1, 3))
+    ('0.5', '-3', '7', '1/3')
     """
     if isinstance(v, Fraction):
-        return str(v.numerator) if v.denominator == 1 else str(float(v))
+        if v.denominator == 1:
+            return str(v.numerator)
+        return str(float(v)) if v.denominator == 2 else f"{v.numerator}/{v.denominator}"
     return str(v)
+
+
+def fmt_jump(pair) -> str:
+    """Jumps, fractions below 1 written ``1/2`` (after upsampling).
+
+    >>> fmt_jump((Fraction(1, 2), Fraction(1, 2))), fmt_jump((2, 2))
+    ('1/2', '2')
+    """
+    if pair is None:
+        return "-"
+    parts = [f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) and v.denominator > 1 else str(v)
+             for v in pair]
+    return parts[0] if all(p == parts[0] for p in parts) else "x".join(parts)
+
+
+def input_words(shape) -> str:
+    """The title's input: ``input 32x32x3`` for images; 1-D and 3-D inputs in words.
+
+    >>> input_words((32, 32, 3)), input_words((16000, 1))
+    ('input 32x32x3', '1-D input: length 16000, 1 channel')
+    """
+    from .dsl import describe_input
+
+    return f"input {'x'.join(str(v) for v in shape)}" if len(shape) == 3 else describe_input(shape)
 
 
 def fmt_shape(shape) -> str:
@@ -93,7 +125,7 @@ def _cells(row) -> list[str]:
         fmt_int(row.params),
         fmt_int(row.macs),
         fmt_field(row.rf),
-        fmt_pair(row.jump),
+        fmt_jump(row.jump),
         fmt_pair(row.start, ", "),
         " ".join(row.flags),
     ]
@@ -104,13 +136,12 @@ HEADERS = ("Layer (type)", "Output Shape", "Param #", "MACs", "RF", "Jump", "Sta
 
 def footer_lines(a) -> list[str]:
     """The totals under the table."""
-    h, w, c = a.input_shape
     lines = [
         f"Total params: {fmt_int(a.total_params)} ({fmt_bytes(a.total_params)})",
         f"Trainable params: {fmt_int(a.trainable_params)} ({fmt_bytes(a.trainable_params)})",
         f"Non-trainable params: {fmt_int(a.non_trainable_params)} ({fmt_bytes(a.non_trainable_params)})",
         f"Total MACs: {fmt_int(a.total_macs)} per image",
-        f"Receptive field: {fmt_field(a.rf)} of the {h}x{w}x{c} input, jump {fmt_pair(a.jump)}, "
+        f"Receptive field: {fmt_field(a.rf)} of the {'x'.join(map(str, a.input_shape))} input, jump {fmt_jump(a.jump)}, "
         f"start {fmt_pair(a.start, ', ')}" + (" (larger than the input)" if a.rf_exceeds_input else ""),
     ]
     if a.rf_min != a.rf:
@@ -145,8 +176,7 @@ def table(a, max_rows: int | None = 200):
     from rich import box
     from rich.table import Table
 
-    h, w, c = a.input_shape
-    t = Table(title=f'Model: "{a.spec}"  input {h}x{w}x{c}', title_justify="left", box=box.SIMPLE_HEAD,
+    t = Table(title=f'Model: "{a.spec}"  {input_words(a.input_shape)}', title_justify="left", box=box.SIMPLE_HEAD,
               caption="\n".join(footer_lines(a)), caption_justify="left")
     notes = any(r.flags for r in a.layers)
     for head in HEADERS[:-1] + (HEADERS[-1:] if notes else ()):
@@ -197,8 +227,7 @@ def to_html(a) -> str:
     body = "".join(f'<tr><td colspan="{len(HEADERS)}">{esc(r)}</td></tr>' if isinstance(r, str) else
                    "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>" for r in visible_rows(a))
     foot = "<br>".join(esc(line) for line in footer_lines(a))
-    h, w, c = a.input_shape
-    return (f"<div><b>Model: &quot;{esc(a.spec)}&quot;</b> input {h}x{w}x{c}"
+    return (f"<div><b>Model: &quot;{esc(a.spec)}&quot;</b> {esc(input_words(a.input_shape))}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{foot}</p></div>")
 
 
@@ -215,12 +244,21 @@ def layer_text(a, row) -> str:
     if row.rf is None:
         lines.append("  no spatial extent here: every output depends on the whole input")
         return "\n".join(lines)
-    lines.append(f"  receptive field {fmt_field(row.rf)}, jump {fmt_pair(row.jump)}, start {fmt_pair(row.start, ', ')}")
+    lines.append(f"  receptive field {fmt_field(row.rf)}, jump {fmt_jump(row.jump)}, start {fmt_pair(row.start, ', ')}")
     if row.rf_min != row.rf:
         lines.append(f"  smallest field over all paths {fmt_field(row.rf_min)}")
-    spans = [f"{label} {lo}..{hi}" for label, (lo, hi) in zip(("rows", "columns"), row.span)]
-    lines.append(f"  output unit (0, 0) reads input {', '.join(spans)} (negative = padding)")
-    lines.append(f"  unit (i, j) is centred at input (start + i*jump, start + j*jump); effective padding "
-                 f"{fmt_pair(row.eff_pad)}")
+    spans = [f"{label} {lo}..{hi}" for label, (lo, hi) in zip(AXIS_NAMES[len(row.rf)], row.span)]
+    zero = "0" if len(row.rf) == 1 else "(" + ", ".join("0" * len(row.rf)) + ")"
+    lines.append(f"  output unit {zero} reads input {', '.join(spans)} (negative = padding)")
+    phased = row.axes is not None and any(ax.period > 1 for ax in row.axes)
+    if len(row.rf) == 2 and not phased:
+        lines.append(f"  unit (i, j) is centred at input (start + i*jump, start + j*jump); effective padding "
+                     f"{fmt_pair(row.eff_pad)}")
+    elif not phased:
+        lines.append(f"  unit u is centred at input start + u*jump on every axis; effective padding {fmt_pair(row.eff_pad)}")
+    else:
+        periods = fmt_pair(tuple(ax.period for ax in row.axes))
+        lines.append(f"  units of different phases read different inputs: the fields repeat every {periods} units "
+                     f"(Row.field_of gives any unit's); effective padding {fmt_pair(row.eff_pad)}")
     lines += [f"  {flag}: {FLAG_HELP[flag]}" for flag in row.flags if flag in FLAG_HELP]
     return "\n".join(lines)

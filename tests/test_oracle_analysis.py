@@ -324,9 +324,11 @@ def test_holes_in_fields_too_wide_to_follow_are_said_to_be_possible_not_guessed(
 
 
 def test_merging_huge_full_fields_needs_no_mask():
+    from rfcalc.phases import Axis
     from rfcalc.propagate import Field, merge_fields
 
-    big = Field((4, 4, 1), (2 ** 50, 2 ** 50), (2 ** 50, 2 ** 50), (2 ** 48, 2 ** 48))
-    small = Field((4, 4, 1), (3, 3), (3, 3), (2 ** 48, 2 ** 48))
+    wide = Axis(1, 2 ** 48, (-(2 ** 49),), (2 ** 49 - 1,))  # a field of 2^50 pixels centred on unit 0
+    narrow = Axis(1, 2 ** 48, (-1,), (1,))
+    big, small = Field((4, 4, 1), (wide, wide)), Field((4, 4, 1), (narrow, narrow))
     out = merge_fields([big, small]).field
-    assert out.rf == (2 ** 50, 2 ** 50) and out.cover == (None, None) and not out.holes
+    assert out.rf == (2 ** 50, 2 ** 50) and out.rf_min == (3, 3) and not out.holes and not out.holes_untracked
