@@ -3,7 +3,8 @@
 (function () {
   "use strict";
   var D = JSON.parse(document.getElementById("rfdata").textContent);
-  var T = D.T, H = D.input[0], W = D.input[1];
+  // 1-D inputs are drawn as a strip (one row), 3-D ones as the H x W slices of the chosen depth.
+  var T = D.T, R = D.input.length - 1, H = R === 1 ? 1 : D.input[R - 2], W = D.input[R - 1];
   var layers = D.layers, byName = {};
   layers.forEach(function (l, i) { l.index = i; byName[l.name] = l; });
   var spatial = layers.filter(function (l) { return l.spatial; });
@@ -13,13 +14,25 @@
   var fieldEl = document.getElementById("field");
   var rowsEl = document.querySelectorAll("#layers tbody tr");
   var state = { layer: null, unit: [0, 0], hover: null };
+  if (R === 1) { inC.height = 60; outC.height = 60; }  // a signal strip
 
   // Unit i of an axis reads lo[i % P] + (i // P) * step .. hi[i % P] + (i // P) * step (tables from the core).
   function axisField(ax, i) {
     var p = i % ax.P, k = (i - p) / ax.P;
     return [ax.lo[p] + k * ax.step, ax.hi[p] + k * ax.step];
   }
-  function fieldOf(l, u) { return [axisField(l.axes[0], u[0]), axisField(l.axes[1], u[1])]; }
+  function fieldAll(l, u) { return l.axes.map(function (ax, a) { return axisField(ax, u[a]); }); }
+  // The drawn plane: rows and columns (the last two axes; a 1-D unit's row is 0 of 1).
+  function plane(v) { return R === 1 ? [0, v[0]] : [v[R - 2], v[R - 1]]; }
+  function setPlane(u, rc) { var v = u.slice(); if (R === 1) v[0] = rc[1]; else { v[R - 2] = rc[0]; v[R - 1] = rc[1]; } return v; }
+  function outSize(l) { return R === 1 ? [1, l.out[0]] : [l.out[R - 2], l.out[R - 1]]; }
+  function fieldOf(l, u) { var f = fieldAll(l, u); return R === 1 ? [[0, 0], f[0]] : [f[R - 2], f[R - 1]]; }
+  // Per axis, the runs of field offsets unit u does not read: the table of its phase.
+  function gapsOf(l, u) {
+    if (!l.gaps) return null;
+    var g = l.gaps.map(function (phases, a) { return phases[u[a] % l.axes[a].P]; });
+    return R === 1 ? [[], g[0]] : [g[R - 2], g[R - 1]];
+  }
   function centre(l, u) { var f = fieldOf(l, u); return [(f[0][0] + f[0][1]) / 2, (f[1][0] + f[1][1]) / 2]; }
   function inside(f, n) { var a = Math.max(f[0], 0), b = Math.min(f[1], n - 1); return a > b ? null : [a, b]; }
 
@@ -47,7 +60,7 @@
         g.stroke();
       }
     }
-    if (heat && D.erf && l.name === D.erf.layer && u[0] === D.erf.unit[0] && u[1] === D.erf.unit[1]) {
+    if (heat && D.erf && l.name === D.erf.layer && u.join() === D.erf.unit.join()) {
       g.globalAlpha = 0.75; g.drawImage(heat, X(-0.5), Y(-0.5), W * s, H * s); g.globalAlpha = 1;
     }
     var fx = X(f[1][0] - 0.5), fy = Y(f[0][0] - 0.5), fw = (f[1][1] - f[1][0] + 1) * s, fh = (f[0][1] - f[0][0] + 1) * s;
@@ -57,32 +70,34 @@
     g.save(); g.beginPath(); g.rect(fx, fy, fw, fh); g.clip();
     g.beginPath(); g.rect(0, 0, inC.width, inC.height); g.rect(X(-0.5), Y(-0.5), W * s, H * s);
     g.fill("evenodd"); g.restore();
-    if (l.gaps) {  // unread rows and columns inside the field (holes)
+    var gaps = gapsOf(l, u);
+    if (gaps) {  // unread rows and columns inside the field (holes)
       g.fillStyle = "rgba(255, 255, 255, 0.55)";
-      l.gaps[0].forEach(function (run) { g.fillRect(fx, Y(f[0][0] + run[0] - 0.5), fw, (run[1] - run[0] + 1) * s); });
-      l.gaps[1].forEach(function (run) { g.fillRect(X(f[1][0] + run[0] - 0.5), fy, (run[1] - run[0] + 1) * s, fh); });
+      gaps[0].forEach(function (run) { g.fillRect(fx, Y(f[0][0] + run[0] - 0.5), fw, (run[1] - run[0] + 1) * s); });
+      gaps[1].forEach(function (run) { g.fillRect(X(f[1][0] + run[0] - 0.5), fy, (run[1] - run[0] + 1) * s, fh); });
     }
     g.strokeStyle = "#ff3b30"; g.lineWidth = 2; g.strokeRect(fx, fy, fw, fh);
     g.fillStyle = "#ffcc00";  // neighbours' centres, a jump apart
+    var p = plane(u), size = outSize(l);
     for (var di = -2; di <= 2; di++) {
       for (var dj = -2; dj <= 2; dj++) {
-        var v = [u[0] + di, u[1] + dj];
-        if (v[0] < 0 || v[1] < 0 || v[0] >= l.out[0] || v[1] >= l.out[1]) continue;
-        var m = centre(l, v);
+        var q = [p[0] + di, p[1] + dj];
+        if (q[0] < 0 || q[1] < 0 || q[0] >= size[0] || q[1] >= size[1]) continue;
+        var m = centre(l, setPlane(u, q));
         g.beginPath(); g.arc(X(m[1]), Y(m[0]), (di || dj) ? 2.5 : 4, 0, 7); g.fill();
       }
     }
     var m0 = centre(l, u);
     g.fillStyle = "#ff3b30"; g.beginPath(); g.arc(X(m0[1]), Y(m0[0]), 4, 0, 7); g.fill();
-    if (u[1] + 1 < l.out[1]) {  // the jump: from this centre to the next unit's along the row
-      var m1 = centre(l, [u[0], u[1] + 1]);
+    if (p[1] + 1 < size[1]) {  // the jump: from this centre to the next unit's along the row
+      var m1 = centre(l, setPlane(u, [p[0], p[1] + 1]));
       g.strokeStyle = "#0a58ca"; g.lineWidth = 2; g.beginPath();
       g.moveTo(X(m0[1]), Y(m0[0])); g.lineTo(X(m1[1]), Y(m1[0])); g.stroke();
     }
   }
 
   function drawOutput(l, u) {
-    var g = outC.getContext("2d"), oh = l.out[0], ow = l.out[1];
+    var g = outC.getContext("2d"), size = outSize(l), oh = size[0], ow = size[1], p = plane(u), sel = plane(state.unit);
     var s = Math.min(outC.width / ow, outC.height / oh);
     g.clearRect(0, 0, outC.width, outC.height);
     g.fillStyle = "#f4f6fa"; g.fillRect(0, 0, ow * s, oh * s);
@@ -92,19 +107,19 @@
       for (var c = 0; c <= ow; c++) { g.moveTo(c * s, 0); g.lineTo(c * s, oh * s); }
       g.stroke();
     }
-    g.fillStyle = "#ff3b30"; g.fillRect(u[1] * s, u[0] * s, Math.max(s, 2), Math.max(s, 2));
-    if (state.hover === null || state.hover[0] !== state.unit[0] || state.hover[1] !== state.unit[1]) {
+    g.fillStyle = "#ff3b30"; g.fillRect(p[1] * s, p[0] * s, Math.max(s, 2), Math.max(s, 2));
+    if (state.hover === null || state.hover.join() !== state.unit.join()) {
       g.strokeStyle = "#0a58ca"; g.lineWidth = 2;
-      g.strokeRect(state.unit[1] * s, state.unit[0] * s, Math.max(s, 2), Math.max(s, 2));
+      g.strokeRect(sel[1] * s, sel[0] * s, Math.max(s, 2), Math.max(s, 2));
     }
     outC.dataset.scale = s;
   }
 
   function span(lo, hi) { return lo + ".." + hi; }
   function describe(l, u, f) {
-    var parts = [], names = [T.rows, T.cols], sizes = [H, W];
-    parts.push("<b>" + l.name + "</b> (" + l.kind + ") " + T.unit + " (" + u[0] + ", " + u[1] + ")");
-    for (var a = 0; a < 2; a++) {
+    var parts = [], names = [[T.samples], [T.rows, T.cols], [T.slices, T.rows, T.cols]][R - 1], sizes = D.input.slice(0, R);
+    parts.push("<b>" + l.name + "</b> (" + l.kind + ") " + T.unit + " (" + u.join(", ") + ")");
+    for (var a = 0; a < R; a++) {
       var inn = inside(f[a], sizes[a]), pad = [];
       if (f[a][0] < 0) pad.push(span(f[a][0], Math.min(f[a][1], -1)));
       if (f[a][1] > sizes[a] - 1) pad.push(span(Math.max(f[a][0], sizes[a]), f[a][1]));
@@ -114,22 +129,24 @@
     parts.push(T.rf + " " + l.rf.join("x") + ", " + T.jump + " " + l.jump.join("x") + ", " + T.start + " " + l.start.join(", "));
     if (l.rf_min[0] !== l.rf[0] || l.rf_min[1] !== l.rf[1]) parts.push(T.rf_min + " " + l.rf_min.join("x"));
     if (l.flags.indexOf("misaligned") >= 0) parts.push('<span class="warn">' + T.misaligned + "</span>");
-    if (l.gaps) parts.push(T.holes + ": " + names[0] + " +" + JSON.stringify(l.gaps[0]) + ", " + names[1] + " +" + JSON.stringify(l.gaps[1]));
+    if (l.gaps) parts.push(T.holes + ": " + l.gaps.map(function (phases, a) { return names[a] + " +" + JSON.stringify(phases[u[a] % l.axes[a].P]); }).join(", "));
     return parts.join("<br>");
   }
 
   function render() {
     var t0 = performance.now(), l = state.layer, u = state.hover || state.unit;
     if (!l) return;
-    var f = fieldOf(l, u), ri = inside(f[0], H), ci = inside(f[1], W);
+    var f = fieldAll(l, u), pf = fieldOf(l, u), ri = inside(pf[0], H), ci = inside(pf[1], W);
     drawInput(l, u);
     drawOutput(l, u);
     fieldEl.dataset.layer = l.name;
     fieldEl.dataset.unit = u.join(",");
-    fieldEl.dataset.rows = f[0].join(",");
-    fieldEl.dataset.cols = f[1].join(",");
+    fieldEl.dataset.field = f.map(function (x) { return x.join(","); }).join(";");  // every axis
+    fieldEl.dataset.rows = pf[0].join(",");  // the drawn plane
+    fieldEl.dataset.cols = pf[1].join(",");
     fieldEl.dataset.rowsInside = ri ? ri.join(",") : "";
     fieldEl.dataset.colsInside = ci ? ci.join(",") : "";
+    if (R === 3) document.getElementById("out-caption").textContent = T.output + " " + l.name + " (" + l.out.join("x") + "), " + T.slices + " " + u[0];
     fieldEl.innerHTML = describe(l, u, f);
     fieldEl.dataset.ms = (performance.now() - t0).toFixed(2);
   }
@@ -140,7 +157,7 @@
     rowsEl.forEach(function (tr) { tr.classList.toggle("sel", tr.dataset.layer === name); });
     if (!l.spatial) { fieldEl.dataset.layer = name; fieldEl.textContent = name + ": " + T.no_spatial; return; }
     state.layer = l; state.hover = null;
-    state.unit = unit || [Math.floor((l.out[0] - 1) / 2), Math.floor((l.out[1] - 1) / 2)];
+    state.unit = unit || l.out.map(function (n) { return Math.floor((n - 1) / 2); });
     document.getElementById("out-caption").textContent = T.output + " " + l.name + " (" + l.out.join("x") + ")";
     var dot = document.querySelector('#growth circle[data-layer="' + name + '"]'), cur = document.getElementById("growth-cursor");
     if (dot && cur) { cur.setAttribute("x1", dot.dataset.x); cur.setAttribute("x2", dot.dataset.x); }
@@ -150,20 +167,24 @@
   function unitAt(ev) {
     var rect = outC.getBoundingClientRect(), s = Number(outC.dataset.scale) * outC.clientWidth / outC.width;
     var x = ev.clientX - rect.left - outC.clientLeft, y = ev.clientY - rect.top - outC.clientTop;  // inside the border
-    var u = [Math.floor(y / s), Math.floor(x / s)];
-    var l = state.layer;
-    return l && u[0] >= 0 && u[1] >= 0 && u[0] < l.out[0] && u[1] < l.out[1] ? u : null;
+    var q = [Math.floor(y / s), Math.floor(x / s)], l = state.layer, size = l && outSize(l);
+    return l && q[0] >= 0 && q[1] >= 0 && q[0] < size[0] && q[1] < size[1] ? setPlane(state.unit, q) : null;
   }
 
   outC.addEventListener("mousemove", function (ev) { var u = unitAt(ev); if (u) { state.hover = u; render(); } });
   outC.addEventListener("mouseleave", function () { state.hover = null; render(); });
   outC.addEventListener("click", function (ev) { var u = unitAt(ev); if (u) { state.unit = u; state.hover = null; render(); outC.focus(); } });
   outC.addEventListener("keydown", function (ev) {
+    // arrows move in the drawn plane; PageUp/PageDown change the slice of a 3-D input
     var d = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[ev.key], l = state.layer;
-    if (!d || !l) return;
+    var depth = { PageUp: -1, PageDown: 1 }[ev.key];
+    if ((!d && !(depth && R === 3)) || !l) return;
     ev.preventDefault();
     state.hover = null;
-    state.unit = [Math.min(Math.max(state.unit[0] + d[0], 0), l.out[0] - 1), Math.min(Math.max(state.unit[1] + d[1], 0), l.out[1] - 1)];
+    var v = state.unit.slice(), axes = R === 1 ? [null, 0] : [R - 2, R - 1];
+    if (d) axes.forEach(function (a, k) { if (a !== null) v[a] = Math.min(Math.max(v[a] + d[k], 0), l.out[a] - 1); });
+    else v[0] = Math.min(Math.max(v[0] + depth, 0), l.out[0] - 1);
+    state.unit = v;
     render();
   });
   document.getElementById("layers").addEventListener("click", function (ev) {

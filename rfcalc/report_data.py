@@ -26,17 +26,16 @@ def unit_field(row, unit) -> tuple:
     >>> unit_field(analyze("c3,c3,p2").layers[2], (3, 0))
     ((4, 9), (-2, 3))
     """
-    field_of = getattr(row, "field_of", None)
-    if field_of is not None:  # the core's exact field (phase dependent after upsampling)
-        return tuple(tuple(p) for p in field_of(tuple(unit)))
-    return tuple((lo + u * j, hi + u * j) for (lo, hi), u, j in zip(row.span, unit, row.jump))
+    return tuple(tuple(p) for p in row.field_of(tuple(unit)))
 
 
 def axis_table(row, axis: int) -> dict:
-    """The phase table of one axis of a spatial row, checked against ``unit_field`` for every unit.
+    """The phase table of one axis of a spatial row (the core's ``Row.axes``), checked against ``field_of``.
 
     >>> axis_table(analyze("c3s2").layers[0], 1)  # TensorFlow pads 0 before, 1 after
     {'P': 1, 'step': 2, 'lo': [0], 'hi': [2]}
+    >>> axis_table(analyze("p2,up2", input_shape="8x1").layers[1], 0)
+    {'P': 2, 'step': 2, 'lo': [0, 0], 'hi': [1, 1]}
     """
     n = row.output_shape[axis]
     rank = len(row.rf)
@@ -47,14 +46,11 @@ def axis_table(row, axis: int) -> dict:
         return unit_field(row, unit)[axis]
 
     fields = [field(i) for i in range(n)]
-    jump = Fraction(row.jump[axis])
-    period = min(jump.denominator, n)
-    step = jump * period
-    if step.denominator == 1:
-        step = int(step)
-        table = {"P": period, "step": step, "lo": [f[0] for f in fields[:period]],
-                 "hi": [f[1] for f in fields[:period]]}
-        if all(f == (table["lo"][i % period] + (i // period) * step, table["hi"][i % period] + (i // period) * step)
+    ax = row.axes[axis] if getattr(row, "axes", None) is not None else None
+    if ax is not None:
+        period = min(ax.period, n)
+        table = {"P": period, "step": ax.shift, "lo": list(ax.lo[:period]), "hi": list(ax.hi[:period])}
+        if all(f == (table["lo"][i % period] + (i // period) * ax.shift, table["hi"][i % period] + (i // period) * ax.shift)
                for i, f in enumerate(fields)):
             return table
     return {"P": n, "step": 0, "lo": [f[0] for f in fields], "hi": [f[1] for f in fields]}
@@ -82,29 +78,24 @@ def _gaps(cover, width: int):
     return runs
 
 
-def hole_runs(analysis: Analysis) -> dict:
-    """``{layer name: per axis, the unread offsets of its field's span}`` for chains with holes.
+def hole_runs(row) -> list | None:
+    """Per axis and phase, the runs of field offsets the unit does not read (the core's cover masks); None: no holes.
 
-    The masks come from ``propagate`` folded again over the layers (the core's own hole tracking);
-    graphs (rows naming their inputs) keep only the 'holes' flag.
-
-    >>> hole_runs(analyze("c3d2"))["conv2d"]
-    [[[1, 1], [3, 3]], [[1, 1], [3, 3]]]
+    >>> hole_runs(analyze("c3d2").layers[0])
+    [[[[1, 1], [3, 3]]], [[[1, 1], [3, 3]]]]
     """
-    if not any("holes" in r.flags for r in analysis.layers) or any(r.inputs for r in analysis.layers):
-        return {}
-    from .propagate import apply_layer, input_field
-    field, out = input_field(analysis.input_shape), {}
-    for row in analysis.layers:
-        field = apply_layer(row.layer, field).field
-        if "holes" in row.flags:
-            out[row.name] = [_gaps(c, r) for c, r in zip(field.cover, field.rf)]
+    axes = getattr(row, "axes", None)
+    if axes is None or "holes" not in row.flags:
+        return None
+    out = []
+    for a, n in zip(axes, row.output_shape):
+        period = min(a.period, n)
+        out.append([_gaps(a.phase_cover(p), a.hi[p] - a.lo[p] + 1) for p in range(period)])
     return out
 
 
 def layer_data(analysis: Analysis) -> list[dict]:
     """One dict per layer: table cells (as the CLI prints them), and for spatial layers the field tables."""
-    holes = hole_runs(analysis)
     out = []
     for row in analysis.layers:
         d = {"name": row.name, "kind": row.kind, "token": row.token, "cells": _cells(row),
@@ -113,7 +104,7 @@ def layer_data(analysis: Analysis) -> list[dict]:
             rank = len(row.rf)
             d.update(out=list(row.output_shape[:rank]), rf=list(row.rf), rf_min=list(row.rf_min),
                      jump=[_num(j) for j in row.jump], start=[_num(s) for s in row.start],
-                     axes=[axis_table(row, a) for a in range(rank)], gaps=holes.get(row.name))
+                     axes=[axis_table(row, a) for a in range(rank)], gaps=hole_runs(row))
         out.append(d)
     return out
 

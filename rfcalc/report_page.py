@@ -149,6 +149,8 @@ def report(analysis_or_spec, input_shape=(32, 32, 3), image=None, erf=False, lan
     notes, pic = [], None
     if image is not None:
         from .report_image import image_uri
+        if len(a.input_shape) != 3:
+            raise RFError(f"an image is drawn under a 2-D input (HxWxC). Received: input {a.input_shape}")
         uri, label, note = image_uri(image, *a.input_shape[:2])
         pic = (uri, label)
         notes += [note] if note else []

@@ -20,7 +20,7 @@ FLAG_HELP_JA = {
 _UI_EN = {
     "title": "Receptive field report", "layers": "Layers", "input": "Input", "output": "Output of",
     "pick": "Click a spatial layer in the table (or focus the table and use ↑/↓), then hover or click a unit "
-            "of its output; arrow keys move the unit.",
+            "of its output; arrow keys move the unit (PageUp/PageDown: the slice of a 3-D input).",
     "unit": "unit", "rows": "rows", "cols": "columns", "rf": "receptive field", "rf_min": "smallest field over paths",
     "jump": "jump", "start": "start", "padding": "in the padding (zeros)", "inside": "inside the image",
     "none_inside": "none inside the image", "holes": "unread pixels inside the field (holes)",
@@ -31,12 +31,13 @@ _UI_EN = {
     "erf_show": "show the ERF unit", "erf_sides": "share of the gradient mass inside a square of side",
     "no_spatial": "no spatial extent: every unit depends on the whole input", "image_note": "",
     "grid": "no image: a neutral grid of the input pixels", "layer_row": "layer", "depth": "depth (spatial layers)",
+    "samples": "samples", "slices": "slice",
 }
 
 _UI_JA = {
     "title": "受容野レポート", "layers": "層", "input": "入力", "output": "出力：",
     "pick": "表の空間層をクリック（または表にフォーカスして ↑/↓）し、出力のユニットにマウスを乗せるかクリックします。"
-            "矢印キーでユニットを動かせます。",
+            "矢印キーでユニットを動かせます（3次元の入力では PageUp/PageDown でスライスを変えます）。",
     "unit": "ユニット", "rows": "行", "cols": "列", "rf": "受容野", "rf_min": "経路の中で最小の受容野",
     "jump": "ジャンプ", "start": "start", "padding": "パディング（ゼロ）の部分", "inside": "画像の内側",
     "none_inside": "画像の内側にはない", "holes": "受容野の中で読まれないピクセル（穴）",
@@ -47,6 +48,7 @@ _UI_JA = {
     "erf_show": "ERF のユニットを表示", "erf_sides": "勾配の総量のうちこの割合が入る正方形の一辺",
     "no_spatial": "空間方向の広がりなし：各ユニットは入力全体に依存します", "image_note": "",
     "grid": "画像なし：入力ピクセルの格子", "layer_row": "層", "depth": "深さ（空間層）",
+    "samples": "サンプル", "slices": "スライス",
 }
 
 TEXT = {

@@ -306,3 +306,40 @@ def test_growth_points_and_flat_rows_answer_clicks(driver, tmp_path):
     choose_by_click(driver, "flatten")
     assert "whole input" in driver.find_element("id", "field").text
     assert_clean(driver)
+
+
+def field_all(got):
+    return tuple(pair(axis) for axis in got["field"].split(";"))
+
+
+@pytest.mark.parametrize("spec, shape", [
+    ("c2d1..8/causal,p2", (40, 1)),                       # 1-D: a signal strip
+    ("c3x1x1,c1x3x3,p1x2x2,up1x2x2", (8, 8, 8, 1)),       # 3-D: slices, PageUp/PageDown
+    ("c3,p2,c3,p2,up2,c3,up2/bilinear,c3", (24, 24, 1)),  # decoder: phase-dependent fields
+    ("c3s2,t3s2", (16, 16, 1)),                           # transposed conv
+])
+def test_nd_and_decoder_fields_answer_with_the_analysis(driver, tmp_path, spec, shape):
+    a = analyze(spec, input_shape=shape)
+    rank = len(shape) - 1
+    open_page(driver, tmp_path, report(a).html)
+    for row in [r for r in a.layers if r.spatial]:
+        choose_by_click(driver, row.name)
+        centre = tuple((n - 1) // 2 for n in row.output_shape[:rank])
+        oh, ow = (1, row.output_shape[0]) if rank == 1 else row.output_shape[rank - 2:rank]
+        for q in dict.fromkeys([(0, 0), (0, ow - 1), (oh - 1, 0), (oh - 1, ow - 1), ((oh - 1) // 2, (ow - 1) // 2)]):
+            click_unit(driver, q)
+            unit = (q[1],) if rank == 1 else centre[:rank - 2] + q
+            got = read_field(driver)
+            assert (got["layer"], pair(got["unit"])) == (row.name, unit)
+            assert field_all(got) == unit_field(row, unit), (row.name, unit)
+        press(driver, "ARROW_RIGHT")
+        if rank == 3:
+            press(driver, "PAGE_DOWN")
+            unit = (min(unit[0] + 1, row.output_shape[0] - 1),) + unit[1:]
+        else:
+            unit = unit[:-1] + (min(unit[-1] + 1, row.output_shape[rank - 1] - 1),)
+        got = read_field(driver)
+        if rank == 3:
+            unit = unit[:-1] + (min(unit[-1] + 1, row.output_shape[2] - 1),)
+        assert pair(got["unit"]) == unit and field_all(got) == unit_field(row, unit), (row.name, unit)
+    assert_clean(driver)

@@ -14,7 +14,7 @@ import pytest
 
 from rfcalc import analyze, compare, explain, format_spec
 from rfcalc.cli import main
-from rfcalc.layers import Crop, ZeroPad
+from rfcalc.layers import ConvTranspose, Crop, Upsample, ZeroPad
 from rfcalc.render import HEADERS, _cells
 from rfcalc.report_data import axis_table, hole_runs, unit_field
 from rfcalc.report_page import MARKER, report
@@ -23,15 +23,23 @@ sys.path.insert(0, str(Path(__file__).parent))
 from oracle import axis_unit_deps  # noqa: E402
 
 SPECS = ["c3,c3,p2", "(c3,p2)*3", "c3d2,c3s2,c5/valid", "c7s2,p3s2,c3", "c3s3,c3d3", "zp2,c5/valid,crop1,p2s1",
-         "c3x1,p3x2s2x1"]
+         "c3x1,p3x2s2x1", "c3,p2,c3,p2,up2,c3,up2,c3", "c3s2,t3s2", "c3,up2/bilinear,up3/bilinear,c3",
+         "c3s2/pad0:1,p3s2/pad1"]
 
 
 def axis_ops(layers, axis):
     """Per-axis oracle descriptions read off the layer values."""
     ops = []
     for layer in layers:
-        if hasattr(layer, "kernel"):
-            ops.append(("win", layer.kernel[axis], layer.stride[axis], layer.dilation[axis], layer.padding))
+        pad = getattr(layer, "padding", None)
+        pad = pad[axis] if isinstance(pad, tuple) else pad
+        if isinstance(layer, ConvTranspose):
+            out_pad = None if layer.output_padding is None else layer.output_padding[axis]
+            ops.append(("tconv", layer.kernel[axis], layer.stride[axis], layer.dilation[axis], pad, out_pad))
+        elif isinstance(layer, Upsample):
+            ops.append(("up", layer.size[axis], layer.interpolation))
+        elif hasattr(layer, "kernel"):
+            ops.append(("win", layer.kernel[axis], layer.stride[axis], layer.dilation[axis], pad))
         elif isinstance(layer, ZeroPad):
             ops.append(("pad", *layer.pads[axis]))
         elif isinstance(layer, Crop):
@@ -69,15 +77,17 @@ def test_every_unit_of_every_layer_matches_the_brute_force_oracle(spec):
 @pytest.mark.parametrize("spec", ["c3d2", "c3d2,c3s2,c5/valid", "c3s3,c3", "c1s2,c3"])
 def test_holes_are_the_oracle_s_unread_pixels(spec):
     a = analyze(spec, (24, 24, 3))
-    runs = hole_runs(a)
     layers = [r.layer for r in a.layers]
     for k, row in enumerate(a.layers):
+        runs = hole_runs(row)
         for axis in range(2):
-            deps = axis_unit_deps(axis_ops(layers[:k + 1], axis), 24, 0)
-            lo = min(deps)
-            missing = sorted(set(range(lo, max(deps) + 1)) - deps)
-            got = [lo + b for run in runs.get(row.name, [[], []])[axis] for b in range(run[0], run[1] + 1)]
-            assert got == missing, (spec, row.name, axis)
+            for unit in (0, 1, 2):
+                deps = axis_unit_deps(axis_ops(layers[:k + 1], axis), 24, unit)
+                lo = min(deps)
+                missing = sorted(set(range(lo, max(deps) + 1)) - deps)
+                phase = runs[axis][unit % len(runs[axis])] if runs else []
+                got = [lo + b for run in phase for b in range(run[0], run[1] + 1)]
+                assert got == missing, (spec, row.name, axis, unit)
 
 
 @pytest.mark.parametrize("spec", ["c3,c3,p2", "(c3,p2)*3", "c3d2,c3s2,c5/valid"])
