@@ -64,19 +64,26 @@
       g.globalAlpha = 0.75; g.drawImage(heat, X(-0.5), Y(-0.5), W * s, H * s); g.globalAlpha = 1;
     }
     var fx = X(f[1][0] - 0.5), fy = Y(f[0][0] - 0.5), fw = (f[1][1] - f[1][0] + 1) * s, fh = (f[0][1] - f[0][0] + 1) * s;
+    if (fw > 0 && fh > 0) drawField(g, s, X, Y, f, fx, fy, fw, fh, gapsOf(l, u));
+    drawCentres(g, l, u, X, Y);
+  }
+
+  function drawField(g, s, X, Y, f, fx, fy, fw, fh, gaps) {
     g.fillStyle = "rgba(255, 59, 48, 0.18)"; g.fillRect(fx, fy, fw, fh);
     // the field's padding part, darker
     g.fillStyle = "rgba(60, 60, 60, 0.35)";
     g.save(); g.beginPath(); g.rect(fx, fy, fw, fh); g.clip();
     g.beginPath(); g.rect(0, 0, inC.width, inC.height); g.rect(X(-0.5), Y(-0.5), W * s, H * s);
     g.fill("evenodd"); g.restore();
-    var gaps = gapsOf(l, u);
     if (gaps) {  // unread rows and columns inside the field (holes)
       g.fillStyle = "rgba(255, 255, 255, 0.55)";
       gaps[0].forEach(function (run) { g.fillRect(fx, Y(f[0][0] + run[0] - 0.5), fw, (run[1] - run[0] + 1) * s); });
       gaps[1].forEach(function (run) { g.fillRect(X(f[1][0] + run[0] - 0.5), fy, (run[1] - run[0] + 1) * s, fh); });
     }
     g.strokeStyle = "#ff3b30"; g.lineWidth = 2; g.strokeRect(fx, fy, fw, fh);
+  }
+
+  function drawCentres(g, l, u, X, Y) {
     g.fillStyle = "#ffcc00";  // neighbours' centres, a jump apart
     var p = plane(u), size = outSize(l);
     for (var di = -2; di <= 2; di++) {
@@ -126,6 +133,7 @@
       parts.push(names[a] + " " + span(f[a][0], f[a][1]) + " (" + (inn ? T.inside + " " + span(inn[0], inn[1]) : T.none_inside) +
                  (pad.length ? "; " + T.padding + " " + pad.join(", ") : "") + ")");
     }
+    if (f.some(function (x) { return x[0] > x[1]; })) parts.push(T.empty);
     parts.push(T.rf + " " + l.rf.join("x") + ", " + T.jump + " " + l.jump.join("x") + ", " + T.start + " " + l.start.join(", "));
     if (l.rf_min[0] !== l.rf[0] || l.rf_min[1] !== l.rf[1]) parts.push(T.rf_min + " " + l.rf_min.join("x"));
     if (l.flags.indexOf("misaligned") >= 0) parts.push('<span class="warn">' + T.misaligned + "</span>");

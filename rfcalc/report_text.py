@@ -32,6 +32,7 @@ _UI_EN = {
     "no_spatial": "no spatial extent: every unit depends on the whole input", "image_note": "",
     "grid": "no image: a neutral grid of the input pixels", "layer_row": "layer", "depth": "depth (spatial layers)",
     "samples": "samples", "slices": "slice",
+    "empty": "this unit reads no input pixel (a transposed conv whose kernel is shorter than its stride)",
 }
 
 _UI_JA = {
@@ -49,6 +50,7 @@ _UI_JA = {
     "no_spatial": "空間方向の広がりなし：各ユニットは入力全体に依存します", "image_note": "",
     "grid": "画像なし：入力ピクセルの格子", "layer_row": "層", "depth": "深さ（空間層）",
     "samples": "サンプル", "slices": "スライス",
+    "empty": "このユニットはどの入力ピクセルも読みません（カーネルがストライドより短い転置畳み込み）",
 }
 
 TEXT = {

@@ -317,6 +317,7 @@ def field_all(got):
     ("c3x1x1,c1x3x3,p1x2x2,up1x2x2", (8, 8, 8, 1)),       # 3-D: slices, PageUp/PageDown
     ("c3,p2,c3,p2,up2,c3,up2/bilinear,c3", (24, 24, 1)),  # decoder: phase-dependent fields
     ("c3s2,t3s2", (16, 16, 1)),                           # transposed conv
+    ("c3,t1s2", (8, 1)),                                  # units that read nothing
 ])
 def test_nd_and_decoder_fields_answer_with_the_analysis(driver, tmp_path, spec, shape):
     a = analyze(spec, input_shape=shape)

@@ -258,3 +258,15 @@ def test_dataset_images_come_from_the_local_cache(tmp_path, monkeypatch, capsys)
     assert 'alt="fashion_mnist:1"' in out.read_text() and "resized" not in capsys.readouterr().err
     _fails(capsys, ["report", "c3", "-o", str(out), "--image", "cifar10:9"], "test images 0..2")
     _fails(capsys, ["report", "c3", "-o", str(out), "--image", "fashion_mnist:x"], "fashion_mnist:INDEX")
+
+
+def test_misaligned_merges_and_rf_min_are_marked():
+    import dataclasses
+    from rfcalc.report_page import build_html
+    a = analyze("c3,c5")
+    rows = (a.layers[0], dataclasses.replace(a.layers[1], flags=("misaligned",), rf_min=(3, 3)))
+    html = build_html(dataclasses.replace(a, layers=rows))
+    assert '<tr data-layer="conv2d_1" data-index="1" class="spatial warn">' in html
+    data = page_data(html)
+    assert data["layers"][1]["rf_min"] == [3, 3] and data["layers"][1]["rf"] == [7, 7]
+    assert "Smallest field over all paths: 3x3" in data["footer"]
