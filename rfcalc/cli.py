@@ -133,7 +133,7 @@ def run_main(argv) -> int:
         from .symbolic import closed_forms
         if args.set:
             raise RFError("--symbolic keeps the symbols; drop --set, or drop --symbolic for numbers")
-        cf = closed_forms(with_head(args.spec, args.head), args.input)
+        cf = closed_forms(with_head(args.spec, args.head, len(args.input) - 1 if args.input else 2), args.input)
         if args.json:
             _emit_json(cf.to_dict())
         else:
