@@ -270,3 +270,21 @@ def test_misaligned_merges_and_rf_min_are_marked():
     data = page_data(html)
     assert data["layers"][1]["rf_min"] == [3, 3] and data["layers"][1]["rf"] == [7, 7]
     assert "Smallest field over all paths: 3x3" in data["footer"]
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["report", "c3,(p2"], "c3,(p2"),                                   # a bad spec: the caret line's spec
+    (["report", "c3", "--input", "16x1", "--image", "cifar10:0"], "2-D input"),
+])
+def test_bad_report_input_is_one_line(tmp_path, capsys, argv, needle):
+    code = main(argv + ["-o", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and needle in err, err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_an_oversized_image_file_is_refused(tmp_path, capsys):
+    huge = tmp_path / "huge.png"
+    with open(huge, "wb") as f:
+        f.truncate(65 << 20)  # sparse: no disk used
+    _fails(capsys, ["report", "c3", "-o", str(tmp_path / "r.html"), "--image", str(huge)], "at most")
