@@ -5,12 +5,15 @@
 (5, 5)
 
 The model adapters (``from_keras``, ``to_keras``, ``from_onnx``, ``from_torch``), the probes (``probe``,
-``erf``) and the sympy closed forms (``closed_forms``) load their framework only when first used.
+``erf``), the sympy closed forms (``closed_forms``) and the interactive HTML page (``report``) load
+their framework or module only when first used.
 """
 
 from .analysis import Analysis, Row, analyze
+from .compare import compare  # bound here, so that importing the module rfcalc.compare never hides the function
 from .dsl import format_spec, parse, parse_shape
 from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError, UnsupportedLayerError
+from .explain import explain  # likewise for rfcalc.explain
 
 __version__ = "0.1.0"
 
@@ -25,10 +28,11 @@ _LAZY = {
     "explain": "explain",
     "compare": "compare",
     "design": "design_api",
+    "report": "report_page",
 }
 
 __all__ = [
-    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape",
+    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape", "explain", "compare",
     "RFError", "SpecError", "ShapeError", "SymbolError", "UnsupportedLayerError", "AlignmentError",
     *_LAZY,
 ]
@@ -43,5 +47,6 @@ def __getattr__(name):
             tfquiet.install()  # TensorFlow's start-up noise held back (rfcalc/tfquiet.py)
 
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
-        return getattr(module, name)
+        value = globals()[name] = getattr(module, name)  # cached: later look-ups skip this hook
+        return value
     raise AttributeError(f"module 'rfcalc' has no attribute {name!r}")

@@ -6,6 +6,7 @@
     rfcalc compare SPEC|MODEL SPEC|MODEL ... [--json]
     rfcalc probe SPEC|MODEL [...]
     rfcalc design --rf 32 [...]
+    rfcalc report SPEC|MODEL [-o report.html] [--image PATH|cifar10:N] [--erf] [--lang en|ja]
 
 A target is a spec, a Keras model (file or ``keras:Name``) or a preset of the course notebook
 (``model1``, ``model2``: rfcalc.presets). Options that would do nothing for it are refused.
@@ -41,6 +42,7 @@ examples:
   rfcalc compare c7 "c3*3"             same 7x7 field, 49 vs 27 weights
   rfcalc "(c3,p2)*{n}" --symbolic      closed forms
   rfcalc keras:ResNet50 --input 224x224x3
+  rfcalc report "c3,c3,p2" -o rf.html   interactive page: hover a unit, see its field
   rfcalc model1                         a preset: the notebook's model1 (presets: %s)
 """ % ", ".join(PRESETS)
 
@@ -62,7 +64,7 @@ def main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rfcalc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Receptive field, output shapes, parameters and MACs of a CNN, layer by layer. "
-                    "Also: rfcalc explain | compare | probe (each with --help).")
+                    "Also: rfcalc explain | compare | probe | report | design (each with --help).")
     p.add_argument("spec", metavar="SPEC|MODEL", help=TARGET_HELP)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(p)
@@ -102,6 +104,15 @@ def probe_parser() -> argparse.ArgumentParser:
                                             "a structural probe that checks the analysis, or the "
                                             "effective receptive field (--erf).")
     probe_cli.add_arguments(p)
+    return p
+
+
+def report_parser() -> argparse.ArgumentParser:
+    from . import report_cli
+    p = argparse.ArgumentParser(prog="rfcalc report",
+                                description="One self-contained interactive HTML page (works offline): the "
+                                            "layer table, each unit's exact field on the input, rf growth.")
+    report_cli.add_arguments(p)
     return p
 
 
@@ -229,11 +240,17 @@ def run_design(argv) -> int:
     return design_cli.main(argv)
 
 
+def run_report(argv) -> int:
+    args = report_parser().parse_args(argv)
+    from . import report_cli
+    return report_cli.run(args, lambda a: _analyze_target(a.spec, a, getattr(a, "identity", ())))
+
+
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     tfquiet.install()  # TensorFlow's start-up lines say nothing to our users: held back if it loads
-    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe, "design": run_design}
+    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe, "design": run_design, "report": run_report}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")

@@ -71,6 +71,17 @@ class Comparison:
             })
         return {"input_shape": list(base.analysis.input_shape), "specs": out}
 
+    def _repr_html_(self) -> str:
+        """The same table as ``__rich__``, as HTML for notebooks."""
+        import html
+
+        t = self.__rich__()
+        cells = [[html.escape(str(c)) for c in col._cells] for col in t.columns]
+        head = "".join(f"<th>{html.escape(str(col.header))}</th>" for col in t.columns)
+        body = "".join("<tr>" + "".join(f"<td>{col[i]}</td>" for col in cells) + "</tr>" for i in range(t.row_count))
+        return (f"<div><b>{html.escape(str(t.title))}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+                f"</table><p>{html.escape(str(t.caption))}</p></div>")
+
     def __rich__(self):
         from rich import box
         from rich.table import Table

@@ -308,6 +308,11 @@ class Explanation:
         from rich.text import Text
         return Text(self.text)
 
+    def _repr_html_(self) -> str:
+        """The derivation in a ``<pre>`` block, for notebooks."""
+        import html
+        return f'<pre style="white-space:pre-wrap">{html.escape(self.text)}</pre>'
+
 
 def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Explanation:
     """The worked receptive-field derivation of a spec (or an ``Analysis``) in ``lang`` 'en' or 'ja';

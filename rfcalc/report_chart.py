@@ -1,0 +1,56 @@
+"""The report's receptive-field growth chart: inline SVG, rf per spatial layer, the input size as a line.
+
+Each point carries ``data-layer`` so the page can choose that layer when it is clicked; the page
+moves the ``#growth-cursor`` line to the chosen layer.
+
+>>> from rfcalc import analyze
+>>> svg = growth_svg(analyze("c3,c3,p2"), "input size")
+>>> svg.startswith("<svg") and svg.count("<circle") == 3
+True
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+W, H, LEFT, RIGHT, TOP, BOTTOM = 640, 220, 48, 12, 12, 30
+
+
+def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label: str = "rf") -> str:
+    """An SVG chart of rf (rows, and columns where they differ) over the spatial layers."""
+    rows = [r for r in analysis.layers if r.spatial]
+    if not rows:
+        return ""
+    rank = len(rows[0].rf)
+    sizes = list(analysis.input_shape[:rank])
+    top = max(max(max(r.rf) for r in rows), max(sizes)) * 1.05
+    n = len(rows)
+
+    def x(i):
+        return LEFT + (W - LEFT - RIGHT) * (i / max(n - 1, 1))
+
+    def y(v):
+        return TOP + (H - TOP - BOTTOM) * (1 - v / top)
+
+    parts = [f'<svg id="growth" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
+             f'aria-label="{escape(rf_label)}">',
+             f'<line x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}" class="axis"/>',
+             f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}" class="axis"/>']
+    for v in (0, round(top / 2), int(top)):
+        parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v}</text>')
+    for axis, size in enumerate(dict.fromkeys(sizes)):
+        parts.append(f'<line x1="{LEFT}" y1="{y(size):.1f}" x2="{W - RIGHT}" y2="{y(size):.1f}" class="inputline"/>'
+                     f'<text x="{W - RIGHT}" y="{y(size) - 3:.1f}" class="tick" text-anchor="end">'
+                     f'{escape(input_label)} {size}</text>')
+    for axis in range(rank if any(len(set(r.rf)) > 1 for r in rows) else 1):
+        pts = " ".join(f"{x(i):.1f},{y(r.rf[axis]):.1f}" for i, r in enumerate(rows))
+        parts.append(f'<polyline points="{pts}" class="rfline rf{axis}"/>')
+    parts.append(f'<line id="growth-cursor" x1="{x(0):.1f}" y1="{TOP}" x2="{x(0):.1f}" y2="{H - BOTTOM}" '
+                 f'class="cursor"/>')
+    for i, r in enumerate(rows):
+        rf = "x".join(str(v) for v in r.rf)
+        parts.append(f'<circle cx="{x(i):.1f}" cy="{y(r.rf[0]):.1f}" r="3.5" data-layer="{escape(r.name)}" '
+                     f'data-x="{x(i):.1f}"><title>{escape(r.name)}: {rf}</title></circle>')
+    parts.append(f'<text x="{(LEFT + W - RIGHT) / 2}" y="{H - 8}" class="tick" text-anchor="middle">'
+                 f'{escape(depth_label)} (1..{n})</text></svg>')
+    return "".join(parts)

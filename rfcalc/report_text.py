@@ -1,0 +1,72 @@
+"""Every word of the HTML report, in English and Japanese (``--lang en|ja``).
+
+>>> sorted(TEXT)
+['en', 'ja']
+>>> set(TEXT["en"]["ui"]) == set(TEXT["ja"]["ui"])
+True
+"""
+
+from __future__ import annotations
+
+FLAG_HELP_JA = {
+    "rf>input": "受容野が入力より大きい",
+    "skips": "ストライドが窓より長く、一度も読まれない入力ピクセルがある",
+    "drops": "'valid' のため入力の最後の行・列の一部が読まれない",
+    "misaligned": "合流する枝のジャンプまたは中心が異なる",
+    "holes": "受容野に穴がある：ダイレーションや前段のストライドで読まれないピクセルがある（グリッディング）",
+    "holes?": "受容野に穴があるかもしれない：幅 1,048,576 ピクセルまでの受容野だけを厳密に追跡する",
+}
+
+_UI_EN = {
+    "title": "Receptive field report", "layers": "Layers", "input": "Input", "output": "Output of",
+    "pick": "Click a spatial layer in the table (or focus the table and use ↑/↓), then hover or click a unit "
+            "of its output; arrow keys move the unit (PageUp/PageDown: the slice of a 3-D input).",
+    "unit": "unit", "rows": "rows", "cols": "columns", "rf": "receptive field", "rf_min": "smallest field over paths",
+    "jump": "jump", "start": "start", "padding": "in the padding (zeros)", "inside": "inside the image",
+    "none_inside": "none inside the image", "holes": "unread pixels inside the field (holes)",
+    "misaligned": "merged branches are misaligned here: the field is the union of differently centred paths",
+    "growth": "Receptive field over depth", "input_size": "input size", "legend_field": "field of the unit",
+    "legend_pad": "padding", "legend_centres": "neighbours' centres (jump apart)", "legend_erf": "ERF",
+    "erf": "Effective receptive field", "erf_for": "ERF of unit {unit} of {layer} ({source})",
+    "erf_show": "show the ERF unit", "erf_sides": "share of the gradient mass inside a square of side",
+    "no_spatial": "no spatial extent: every unit depends on the whole input", "image_note": "",
+    "grid": "no image: a neutral grid of the input pixels", "layer_row": "layer", "depth": "depth (spatial layers)",
+    "samples": "samples", "slices": "slice",
+    "empty": "this unit reads no input pixel (a transposed conv whose kernel is shorter than its stride)",
+}
+
+_UI_JA = {
+    "title": "受容野レポート", "layers": "層", "input": "入力", "output": "出力：",
+    "pick": "表の空間層をクリック（または表にフォーカスして ↑/↓）し、出力のユニットにマウスを乗せるかクリックします。"
+            "矢印キーでユニットを動かせます（3次元の入力では PageUp/PageDown でスライスを変えます）。",
+    "unit": "ユニット", "rows": "行", "cols": "列", "rf": "受容野", "rf_min": "経路の中で最小の受容野",
+    "jump": "ジャンプ", "start": "start", "padding": "パディング（ゼロ）の部分", "inside": "画像の内側",
+    "none_inside": "画像の内側にはない", "holes": "受容野の中で読まれないピクセル（穴）",
+    "misaligned": "この層で合流する枝の位置がずれています：受容野は中心の異なる経路の和です",
+    "growth": "深さと受容野", "input_size": "入力サイズ", "legend_field": "ユニットの受容野",
+    "legend_pad": "パディング", "legend_centres": "隣のユニットの中心（ジャンプ間隔）", "legend_erf": "ERF",
+    "erf": "有効受容野（ERF）", "erf_for": "{layer} のユニット {unit} の ERF（{source}）",
+    "erf_show": "ERF のユニットを表示", "erf_sides": "勾配の総量のうちこの割合が入る正方形の一辺",
+    "no_spatial": "空間方向の広がりなし：各ユニットは入力全体に依存します", "image_note": "",
+    "grid": "画像なし：入力ピクセルの格子", "layer_row": "層", "depth": "深さ（空間層）",
+    "samples": "サンプル", "slices": "スライス",
+    "empty": "このユニットはどの入力ピクセルも読みません（カーネルがストライドより短い転置畳み込み）",
+}
+
+TEXT = {
+    "en": {
+        "total": "Total params: {n} ({b})", "trainable": "Trainable params: {n} ({b})",
+        "nontrainable": "Non-trainable params: {n} ({b})", "macs": "Total MACs: {n} per image",
+        "field": "Receptive field: {rf} of the {shape} input, jump {j}, start {s}",
+        "larger": " (larger than the input)", "smallest": "Smallest field over all paths: {rf}",
+        "ui": _UI_EN,
+    },
+    "ja": {
+        "headers": ("層（型）", "出力の形", "パラメータ数", "MACs", "受容野", "ジャンプ", "start", "注記"),
+        "total": "パラメータ総数：{n}（{b}）", "trainable": "学習するパラメータ：{n}（{b}）",
+        "nontrainable": "学習しないパラメータ：{n}（{b}）", "macs": "MACs 合計：画像1枚あたり {n}",
+        "field": "受容野：入力 {shape} に対して {rf}、ジャンプ {j}、start {s}",
+        "larger": "（入力より大きい）", "smallest": "経路の中で最小の受容野：{rf}",
+        "ui": _UI_JA,
+    },
+}
