@@ -25,16 +25,14 @@ _LAZY = {
     "probe": "runs.probes",
     "erf": "runs.probes",
     "closed_forms": "symbolic",
-    "explain": "explain",
-    "compare": "compare",
     "design": "design_api",
     "report": "report_page",
 }
 
 __all__ = [
-    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape", "explain", "compare",
+    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape",
     "RFError", "SpecError", "ShapeError", "SymbolError", "UnsupportedLayerError", "AlignmentError",
-    *_LAZY,
+    "compare", "explain", *_LAZY,
 ]
 
 

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     (1, 2)
     """
     parser.add_argument("target", metavar="SPEC|MODEL",
-                        help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:Name')
+                        help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, keras:Name, or a preset (model1, model2)')
     parser.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
                         help="input shape (default: the image's size, the model's own, else 32x32x3)")
     parser.add_argument("--layer", metavar="NAME", help="the layer to report (default: the last spatial one)")
@@ -137,6 +137,10 @@ def run(args) -> int:
     if args.unit is not None and not (args.image and args.plot and not args.erf):
         raise RFError("--unit picks the output unit drawn on --image with --plot (not with --erf); "
                       "add --image PNG --plot FILE, or drop --unit")
+    from .presets import lookup
+    spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
+    if args.erf:
+        head = None  # the ERF is of a spatial layer; the notebook's dense head does not change it
     img = None
     if args.image:
         from .runs.plots import read_image
@@ -145,7 +149,7 @@ def run(args) -> int:
     if args.erf:
         from .runs.effective_rf import erf
         images = _as_batch(img, shape) if img is not None else None
-        result = erf(args.target, input_shape=shape, layer=args.layer, samples=args.samples,
+        result = erf(spec, input_shape=shape, layer=args.layer, samples=args.samples,
                      images=images, seed=args.seed)
         if args.plot:
             from .runs.plots import plot_erf
@@ -156,7 +160,7 @@ def run(args) -> int:
             show(erf_table(result))
         return 0
     from .runs.probes import probe
-    result = probe(args.target, input_shape=shape, layer=args.layer)
+    result = probe(spec, input_shape=shape, layer=args.layer, head=head)
     if args.plot:
         if img is not None:
             from .runs.plots import plot_rf_on_image

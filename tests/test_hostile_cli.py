@@ -242,3 +242,37 @@ def test_the_text_writer_matches_rich_and_is_linear():
     start = time.process_time()
     text = plain(t)
     assert time.process_time() - start < 2.0 and text.count("\n") > 20000
+
+
+def test_library_functions_stay_callable_after_their_modules_are_imported():
+    import importlib
+
+    import rfcalc
+    importlib.import_module("rfcalc.explain")
+    importlib.import_module("rfcalc.compare")
+    assert rfcalc.explain("c3,c3").text and rfcalc.compare(["c3", "c5"]).entries
+
+
+def test_huge_values_through_the_library_render_without_overflow():
+    import json
+
+    import rfcalc
+    from rfcalc.render import plain
+    a = rfcalc.analyze("c{k},p2", (10 ** 300, 10 ** 300, 3), symbols={"k": 10 ** 200})
+    assert str(a) and json.dumps(a.to_dict())
+    assert rfcalc.explain(a, at=(5, 5)).text
+    c = rfcalc.compare(["c3", a])
+    assert plain(c) and json.dumps(c.to_dict())
+
+
+@pytest.mark.parametrize("message, cli", [
+    ("rfcalc: error: model 'm' has no input shape yet: pass input_shape=(H, W, C) or build it",
+     "rfcalc: error: model 'm' has no input shape yet: pass --input HxWxC or build it"),
+    ("rfcalc: error: keras.applications.VGG16 refused input_shape=(10, 10, 3): too small",
+     "rfcalc: error: keras.applications.VGG16 refused --input 10x10x3: too small"),
+    ("rfcalc: error: layer 1 'conv2d' (c7/valid): Received: input_shape=(3, 3, 3)",
+     "rfcalc: error: layer 1 'conv2d' (c7/valid): Received: input_shape=(3, 3, 3)"),  # a layer's own input
+])
+def test_cli_messages_speak_of_the_input_option(message, cli):
+    from rfcalc.cli import cli_words
+    assert cli_words(message) == cli

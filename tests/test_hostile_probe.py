@@ -130,3 +130,10 @@ def test_erf_refuses_seeds_numpy_cannot_take(seed):
     import rfcalc
     with pytest.raises(rfcalc.RFError, match="seed must be"):
         rfcalc.erf("c3", input_shape=(8, 8, 1), samples=2, seed=seed)
+
+
+def test_probe_takes_the_notebook_presets(capsys):
+    assert main(["probe", "model1", "--input", "12x12x1", "--json"]) == 0
+    import json
+    data = json.loads(capsys.readouterr().out)
+    assert data["measured"]["rf"] == data["analytic"]["rf"] == [4, 4]
