@@ -90,7 +90,9 @@ def probe_table(result):
         t.add_column(col, justify="left" if col.startswith("Layer") else "right")
     for p in result.layers:
         mark = "[green]yes[/]" if p.agree else ("[yellow]clipped[/]" if p.clipped else "[red]NO[/]")
-        t.add_row(f"{p.name} ({p.kind})", _fmt(p.unit, ","), _fmt(p.rf), _fmt(p.analytic_rf),
+        least = (lambda lo, hi: "" if lo is None or hi is None or tuple(lo) == tuple(hi) else f" (min {_fmt(lo)})")
+        t.add_row(f"{p.name} ({p.kind})", _fmt(p.unit, ","), _fmt(p.rf) + least(p.rf_min, p.rf),
+                  _fmt(p.analytic_rf) + least(p.analytic_rf_min, p.analytic_rf),
                   f"{_fmt(p.jump)} / {_fmt(p.analytic_jump)}",
                   f"{_fmt(p.start, ',')} / {_fmt(p.analytic_start, ',')}", mark)
     grown = "" if result.probe_shape == result.input_shape else (
@@ -109,13 +111,15 @@ def erf_table(result):
     t.add_column("Quantity")
     t.add_column("Value", justify="right")
     t.add_column("/ theoretical rf", justify="right")
+    rank = len(result.sigma)
+    box, axes = {1: ("segment", "sample"), 2: ("square", "row, col"), 3: ("cube", "depth, row, col")}[rank]
     for frac, side in sorted(result.sides.items()):
         ratio = result.ratio[frac]
-        t.add_row(f"square holding {round(frac * 100)}% of |gradient|", f"{side}x{side}",
+        t.add_row(f"{box} holding {round(frac * 100)}% of |gradient|", "x".join([str(side)] * rank),
                   "-" if ratio is None else f"{ratio:.2f}")
     t.add_row("theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-")
-    t.add_row("Gaussian sigma (moments)", f"{result.sigma[0]:.2f}, {result.sigma[1]:.2f}", "")
-    t.add_row("centroid (row, col)", f"{result.centroid[0]:.2f}, {result.centroid[1]:.2f}", "")
+    t.add_row("Gaussian sigma (moments)", ", ".join(f"{v:.2f}" for v in result.sigma), "")
+    t.add_row(f"centroid ({axes})", ", ".join(f"{v:.2f}" for v in result.centroid), "")
     t.add_row("inputs", result.source, "")
     return t
 

@@ -162,3 +162,11 @@ def test_a_causal_field_wholly_left_of_its_unit_grows_the_input_enough():
 
     result = probe("c2d1..512/causal", input_shape="16x1")  # WaveNet's one stack: 1,024 samples
     assert result.selected.rf == (1024,) and result.agree and result.probe_shape[0] > 2 * 1023
+
+
+def test_cli_erf_of_a_signal_prints_segments(capsys):
+    from rfcalc.cli import main
+
+    assert main(["probe", "c3*4", "--input", "64x1", "--erf", "--samples", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "segment holding 99% of |gradient|" in out and "centroid (sample)" in out
