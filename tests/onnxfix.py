@@ -56,7 +56,7 @@ def ort_shapes(proto, tensors, shape=None):
 
 
 def channels_last(shape):
-    return (*shape[2:], shape[1]) if len(shape) == 4 else tuple(shape[1:])
+    return (*shape[2:], shape[1]) if 3 <= len(shape) <= 5 else tuple(shape[1:])
 
 
 def row_tensors(proto, analysis):

@@ -252,3 +252,53 @@ def test_cli_probe_of_an_onnx_file_agrees(tmp_path):
     out = _cli("probe", tmp_path / "res.onnx", "--json")
     assert out.returncode == 0, out.stderr
     assert '"agree": true' in out.stdout
+
+
+def _nd(rank, nodes, inits, size=16, c=3):
+    return model(nodes, inits, shape=(1, c) + (size,) * rank)
+
+
+ND_CASES = [  # (id, rank, nodes+inits builder, expected rf, jump of the last row)
+    ("conv1d_ncl", 1, lambda: ([N("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[5], pads=[2, 2], strides=[2])],
+                               [weight("w", (4, 3, 5))]), (5,), (2,)),
+    ("conv3d_ncdhw", 3, lambda: ([N("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3, 3], pads=[1] * 6)],
+                                 [weight("w", (4, 3, 3, 3, 3))]), (3, 3, 3), (1, 1, 1)),
+    ("maxpool3d_ceil", 3, lambda: ([N("MaxPool", ["x"], ["y"], name="p", kernel_shape=[3, 3, 3], strides=[2, 2, 2],
+                                      ceil_mode=1)], []), (3, 3, 3), (2, 2, 2)),
+    ("convtranspose_pads_output_padding", 2, lambda: (
+        [N("ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+           output_padding=[1, 1])], [weight("w", (3, 4, 3, 3))]), None, None),
+    ("convtranspose_output_shape", 2, lambda: (
+        [N("ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[4, 4], strides=[2, 2], output_shape=[32, 32])],
+        [weight("w", (3, 4, 4, 4))]), None, None),
+    ("resize_nearest_scales", 2, lambda: ([N("Resize", ["x", "", "sc"], ["y"], name="rs", mode="nearest")],
+                                          [weight("sc", (4,))]), None, None),
+    ("resize_linear_sizes", 2, lambda: ([N("Resize", ["x", "", "", "sz"], ["y"], name="rs", mode="linear")],
+                                        [ints("sz", [1, 3, 48, 48])]), None, None),
+]
+
+
+@pytest.mark.parametrize("case", ND_CASES, ids=[c[0] for c in ND_CASES])
+def test_nd_ops_match_onnxruntime_shapes(case):
+    _, rank, build, rf, jump = case
+    nodes, inits = build()
+    inits = [onnx.numpy_helper.from_array(__import__("numpy").array([1, 1, 2, 2], "float32"), "sc")
+             if t.name == "sc" else t for t in inits]
+    proto = _nd(rank, nodes, inits)
+    analysis = from_onnx(proto)
+    assert_shapes_match_onnxruntime(proto, analysis)
+    last = analysis.layers[-1]
+    assert len(last.output_shape) == rank + 1
+    if rf is not None:
+        assert last.rf == rf and last.jump == jump
+
+
+def test_upsampling_probe_matches_the_exact_field_of_the_probed_units():
+    nodes = [N("Conv", ["x", "w"], ["h"], name="c", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+             N("Resize", ["h", "", "sc"], ["y"], name="rs", mode="linear")]
+    inits = [weight("w", (4, 3, 3, 3)),
+             onnx.numpy_helper.from_array(__import__("numpy").array([1, 1, 2, 2], "float32"), "sc")]
+    result = probe_onnx(model(nodes, inits))
+    for p in result.layers:
+        spans = result.analysis.row(p.name).field_of(p.unit)
+        assert tuple(p.rf) == tuple(hi - lo + 1 for lo, hi in spans), p.name

@@ -26,6 +26,7 @@ LINEARISED = frozenset({  # ops replaced by Identity in the copy (input 0 passes
     "BatchNormalization",  # a per-channel affine map: Identity keeps exactly the support it would
 })
 ZERO_INPUTS = {"Conv": (2,), "Gemm": (2,), "ConvTranspose": (2,)}  # biases
+SETTINGS = frozenset({"Resize", "Upsample", "Pad", "Clip", "Dropout", "Reshape", "Slice", "Expand", "Tile"})
 BATCH = 16  # masks per onnxruntime run
 
 
@@ -58,6 +59,8 @@ def positive_copy(proto, outputs):
             continue
         op, i = role.get(t.name, ("", 0))
         dims = list(t.dims)
+        if op in SETTINGS:
+            continue
         if i in ZERO_INPUTS.get(op, ()):
             value = _fill(dims, 1) * 0
         elif len(dims) <= 1:
@@ -161,6 +164,9 @@ def probe_onnx(model, input_shape=None, layer=None):
         raise RFError(f"{analysis.spec!r} has no spatial layer to probe")
     tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
     copy = positive_copy(proto, [tensor[r.name] for r in rows])
+    if len(analysis.input_shape) != 3:
+        raise RFError(f"the onnxruntime probe measures 2-D models (N, C, H, W). Received: input shape "
+                      f"{analysis.input_shape} (channels last)")
     h, w, c = analysis.input_shape
     inp = next(i for i in copy.graph.input if i.name not in {t.name for t in copy.graph.initializer})
     for d, v in zip(inp.type.tensor_type.shape.dim, ("N", c, h, w)):
