@@ -14,7 +14,7 @@ field ``rfcalc.symbolic`` derives; the least ``n`` is the ceiling of its solutio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -109,7 +109,8 @@ def _row(family: str, stack_of, given: dict, target: int, shape) -> FamilyRow:
     cf = closed_forms(family)
     n, R = symbol("n"), sp.Symbol("R", positive=True)
     expr = cf.rf[0].subs({symbol(k): v for k, v in given.items()})
-    count = _count(cf, given, target)
+    least = _least(expr, n, R)
+    count = int(least.subs(R, target)) if least is not None else _count(cf, given, target)
     spec = params = macs = rf_value = None
     if count is not None:
         spec = stack_of(count)
@@ -120,26 +121,60 @@ def _row(family: str, stack_of, given: dict, target: int, shape) -> FamilyRow:
             spec = f"{spec} (does not fit the input)"
     if "m" in given:
         family = family.replace("*{m}", "" if given["m"] == 1 else f"*{given['m']}")
-    return FamilyRow(family, expr,
-                     _least(expr, n, R), count, spec, params, macs, rf_value)
+    return FamilyRow(family, expr, least, count, spec, params, macs, rf_value)
+
+
+def _planar(layer):
+    """The 2-D layer with the same per-axis numbers (closed forms are derived on 2-D specs; the field per
+    axis does not depend on the rank, and causal padding only moves it)."""
+    if len(layer.kernel) == 2:
+        return layer
+    pick = (lambda v: (v[0], v[0]))
+    changes = {"kernel": pick(layer.kernel), "stride": pick(layer.stride)}
+    if not isinstance(layer, Pool):
+        changes["dilation"] = pick(layer.dilation)
+    if layer.padding == "causal":
+        changes["padding"] = "same"
+    return replace(layer, **changes)
+
+
+def _doubling(c, target: int, shape) -> FamilyRow:
+    """``c`` with dilations 1, 2, 4, ... 2^(n−1) (a WaveNet stack): field 1 + (k−1)(2^n − 1)."""
+    n, R = symbol("n"), sp.Symbol("R", positive=True)
+    k = c.kernel[0]
+    rf = 1 + (k - 1) * (2**n - 1)
+    count = next((i for i in range(1, 64) if 1 + (k - 1) * (2**i - 1) >= target), None)
+    base = format_layer(replace(c, dilation=(1,) * len(c.kernel)))
+    spec = params = macs = rf_value = None
+    if count is not None:
+        spec = ",".join(format_layer(replace(c, dilation=(2**i,) * len(c.kernel))) for i in range(count))
+        a = analyze(spec, input_shape=shape)
+        spec, params, macs, rf_value = a.spec, a.total_params, a.total_macs, min(a.rf)
+    least = sp.ceiling(sp.log((R - 1) / (k - 1) + 1) / sp.log(2))
+    return FamilyRow(f"{base} at d1, d2, .., d2^(n-1)", rf, least, count, spec, params, macs, rf_value)
 
 
 def families(design) -> Families:
     """Closed forms for the vocabulary of a ``Design`` (its layers, or its template's kinds)."""
-    grammar = like_space(design.space) if design.mode == "like" else free_space(design.space)
     shape = design.input_shape
     sizes = shape[:-1]
+    rank = len(sizes)
+    grammar = like_space(design.space, rank=rank) if design.mode == "like" else free_space(design.space, rank=rank)
     target = max(design.goal.rf) if design.goal.rf is not None else max(sizes)  # cover needs rf >= the input
     rows = []
     convs = list(dict.fromkeys(_stride_one_convs(grammar.choices)))
     pools = list(dict.fromkeys(_pools(grammar.choices)))
-    for c in convs:
-        tok = format_layer(c)
-        rows.append(_row(f"{tok}*{{n}}", lambda n, tok=tok: f"{tok}*{n}", {}, target, shape))
+    plain = [c for c in convs if set(c.dilation) == {1}]
+    for c in plain:
+        if any(replace(c, dilation=(2,) * rank) == other for other in convs):  # a d* token: its doubling schedule
+            rows.append(_doubling(c, target, shape))
+    for c in plain or convs[:1]:
+        tok, flat = format_layer(c), format_layer(_planar(c))
+        rows.append(_row(f"{flat}*{{n}}", lambda n, tok=tok: f"{tok}*{n}", {}, target, shape))
         for p in pools:
-            ptok = format_layer(p)
+            ptok, pflat = format_layer(p), format_layer(_planar(p))
             for m in MS:
                 body = tok if m == 1 else f"{tok}*{m}"
-                rows.append(_row(f"({tok}*{{m}},{ptok})*{{n}}", lambda n, body=body, ptok=ptok: f"({body},{ptok})*{n}",
+                rows.append(_row(f"({flat}*{{m}},{pflat})*{{n}}", lambda n, body=body, ptok=ptok: f"({body},{ptok})*{n}",
                                  {"m": m}, target, shape))
     return Families(target, tuple(rows))

@@ -47,3 +47,13 @@ def test_plot_writes_a_png(tmp_path, capsys):
     code = main(["design", "--cover", "--min-output", "8", "--plot", str(out)])
     assert code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"plot: {out}" in capsys.readouterr().out
+
+
+def test_free_dilation_vocabulary_gets_the_doubling_schedule_form():
+    from rfcalc.design_symbolic import families
+    d = rfcalc.design(1024, input_shape=(16000, 1), layers="c2d*/causal")
+    row = families(d).rows[0]
+    n = sp.Symbol("n", integer=True, positive=True)
+    assert row.rf.subs(n, row.count) >= 1024 > row.rf.subs(n, row.count - 1)
+    assert row.count == d.best("depth").depth == 10 and row.spec == d.best("depth").spec == "c2d1..512/causal"
+    assert (row.params, row.macs) == (d.best("depth").params, d.best("depth").macs)
