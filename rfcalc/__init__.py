@@ -18,10 +18,10 @@ from .explain import explain  # likewise for rfcalc.explain
 __version__ = "0.1.0"
 
 _LAZY = {
-    "from_keras": "keras_io",
-    "to_keras": "keras_io",
-    "probe": "probes",
-    "erf": "probes",
+    "from_keras": "frameworks.keras",
+    "to_keras": "frameworks.keras",
+    "probe": "runs.probes",
+    "erf": "runs.probes",
     "closed_forms": "symbolic",
     "report": "report_page",
 }

@@ -119,7 +119,7 @@ def _analyze(args):
     from .analysis import analyze
     spec = args.spec
     if is_model_source(spec):  # a missing model file fails in analyze_source, as a file
-        from .keras_io import analyze_source  # only here: a plain spec skips the Keras adapters
+        from .frameworks.keras import analyze_source  # only here: a plain spec skips the Keras adapters
         return analyze_source(spec, input_shape=args.input, identity=tuple(args.identity))
     if args.identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")

@@ -127,30 +127,30 @@ def run(args) -> int:
     """
     img = None
     if args.image:
-        from .plots import read_image
+        from .runs.plots import read_image
         img = read_image(args.image)
     shape = _input_for_image(args, img) if img is not None else args.input
     if args.erf:
-        from .effective_rf import erf
+        from .runs.effective_rf import erf
         images = _as_batch(img, shape) if img is not None else None
         result = erf(args.target, input_shape=shape, layer=args.layer, samples=args.samples,
                      images=images, seed=args.seed)
         if args.plot:
-            from .plots import plot_erf
+            from .runs.plots import plot_erf
             plot_erf(result, args.plot)
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         else:
             show(erf_table(result))
         return 0
-    from .probes import probe
+    from .runs.probes import probe
     result = probe(args.target, input_shape=shape, layer=args.layer)
     if args.plot:
         if img is not None:
-            from .plots import plot_rf_on_image
+            from .runs.plots import plot_rf_on_image
             plot_rf_on_image(result.analysis, img, unit=args.unit, path=args.plot, layer=args.layer)
         else:
-            from .plots import plot_rf_growth
+            from .runs.plots import plot_rf_growth
             plot_rf_growth(result.analysis, args.plot)
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")

@@ -117,7 +117,7 @@ def build_html(analysis: Analysis, lang: str = "en", image=None, erf=None, notes
 
 def erf_data(source, input_shape, layer=None, samples=16) -> dict:
     """The ERF of the centre unit of ``layer`` (default: the last spatial layer), for the page (needs TensorFlow)."""
-    from .effective_rf import erf
+    from .runs.effective_rf import erf
     from .report_image import heat_uri
     r = erf(source, input_shape=input_shape, layer=layer, samples=samples)
     return {"layer": r.layer, "unit": list(r.unit), "source": r.source, "uri": heat_uri(r.heatmap),
@@ -144,7 +144,7 @@ def report(analysis_or_spec, input_shape=(32, 32, 3), image=None, erf=False, lan
             from .analysis import with_head
             source = with_head(source, head)
     else:  # a Keras model
-        from .keras_io import from_keras
+        from .frameworks.keras import from_keras
         a = from_keras(source)
     notes, pic = [], None
     if image is not None:

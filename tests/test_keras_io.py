@@ -13,7 +13,7 @@ tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
-from rfcalc.keras_io import to_keras  # noqa: E402
+from rfcalc.frameworks.keras import to_keras  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
@@ -81,7 +81,7 @@ def test_to_keras_refuses_what_cannot_be_built(spec, error, words):
 from fractions import Fraction  # noqa: E402
 
 from rfcalc.errors import ShapeError, UnsupportedLayerError  # noqa: E402
-from rfcalc.keras_io import AlignmentWarning, analyze_source, from_keras  # noqa: E402
+from rfcalc.frameworks.keras import AlignmentWarning, analyze_source, from_keras  # noqa: E402
 
 
 def _keras_layers(model):

@@ -3,14 +3,14 @@
 matplotlib is imported inside the functions and used through ``Figure`` and its Agg canvas, never
 ``pyplot``, so a notebook's backend is left alone. Each function writes ``path`` and returns it.
 
->>> import rfcalc.plots  # no matplotlib loaded yet
+>>> import rfcalc.runs.plots  # no matplotlib loaded yet
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from .errors import RFError, ShapeError
+from ..errors import RFError, ShapeError
 
 
 def _figure(width, height):
@@ -90,7 +90,7 @@ def read_image(image_or_path):
     """
     import numpy as np
     if isinstance(image_or_path, str) and image_or_path.lower().startswith("cifar10:"):
-        from .cifar import load_test_image
+        from ..cifar import load_test_image
         index = image_or_path.partition(":")[2]
         if not index.isdigit():
             raise RFError(f"write a CIFAR-10 test image as cifar10:INDEX, as in cifar10:7. Received: {image_or_path!r}")

@@ -6,9 +6,9 @@ so ``from_keras(to_keras(s))`` and ``analyze(s)`` line up row for row.
 
 from __future__ import annotations
 
-from .analysis import analyze
-from .errors import RFError
-from .layers import (
+from ..analysis import analyze
+from ..errors import RFError
+from ..layers import (
     BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
     SeparableConv, ZeroPad,
 )

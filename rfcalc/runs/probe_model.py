@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .errors import RFError, ShapeError
-from .keras_in import PASS_THROUGH
+from ..errors import RFError, ShapeError
+from ..frameworks.keras_layers import PASS_THROUGH
 
 # layers that do not move the field (the adapter's pass-through list, and those with per-channel
 # weights); as identities they cannot zero a gradient
@@ -54,7 +54,7 @@ def is_source(text) -> bool:
     >>> is_source("c3,c3"), is_source("model.keras"), is_source("keras:VGG16")
     (False, True, True)
     """
-    from .keras_io import is_model_source
+    from ..frameworks.keras import is_model_source
     return isinstance(text, str) and is_model_source(text)
 
 
@@ -80,7 +80,7 @@ class Target:
     def label(self) -> str:
         if self.model is not None:
             return self.model.name
-        from .dsl import format_spec
+        from ..dsl import format_spec
         return self.spec if isinstance(self.spec, str) else format_spec(self.spec)
 
     def analysis(self, shape):
@@ -88,10 +88,10 @@ class Target:
         shape = tuple(shape)
         if shape not in self._analyses:
             if self.model is None:
-                from .analysis import analyze
+                from ..analysis import analyze
                 self._analyses[shape] = analyze(self.spec, shape, head=self.head)
             else:
-                from .keras_io import from_keras
+                from ..frameworks.keras import from_keras
                 self._analyses[shape] = from_keras(self.build(shape), input_shape=shape)
         return self._analyses[shape]
 
@@ -99,7 +99,7 @@ class Target:
         """A Keras model on input ``shape``: the spec built, the model itself, or a same-named clone resized."""
         shape = tuple(shape)
         if self.model is None:
-            from .keras_io import to_keras
+            from ..frameworks.keras import to_keras
             return to_keras(self.spec, shape, head=self.head)
         if _fits(self.model, shape):
             return self.model
@@ -163,11 +163,11 @@ def _resized(model, shape):
 
 def resolve_target(model_or_spec, input_shape=None, head=None) -> tuple[Target, tuple]:
     """The ``Target`` and the (H, W, C) to start from (the model's own size, else 32x32x3)."""
-    from .dsl import parse_shape
+    from ..dsl import parse_shape
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
     if is_source(model_or_spec):
-        from .keras_io import load_model_source
+        from ..frameworks.keras import load_model_source
         model_or_spec = load_model_source(model_or_spec, input_shape)
     if is_model(model_or_spec):
         own = _model_shape(model_or_spec)

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 
-from .effective_rf import erf  # noqa: F401 (re-exported: rfcalc.erf, rfcalc.probes.erf)
-from .errors import RFError
+from .effective_rf import erf  # noqa: F401 (re-exported: rfcalc.erf, rfcalc.runs.probes.erf)
+from ..errors import RFError
 from .probe_model import bbox, gradient_support, resolve_target, support_model
 
 Pair = tuple[int, int]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 
-from .errors import RFError, ShapeError
+from ..errors import RFError, ShapeError
 
 FRACTIONS = (0.5, 0.9, 0.99)
 

@@ -2,7 +2,7 @@
 ``analyze_source`` loads a saved model or a ``keras.applications`` network by name.
 
 ``from_keras`` walks the graph in Keras' own topological order (``Functional._operations``, the
-order of ``model.layers`` and ``model.summary()``), one row per layer call; ``keras_in`` maps
+order of ``model.layers`` and ``model.summary()``), one row per layer call; ``keras_layers`` maps
 each call. Conventions at merges and for global pooling: docs/keras.md.
 
 Keras and TensorFlow are imported inside the functions, never when this module loads.
@@ -18,13 +18,13 @@ import os
 import warnings
 from dataclasses import replace
 
-from .analysis import Analysis, make_row
-from .errors import RFError, ShapeError, UnsupportedLayerError
-from .keras_in import ELEMENTWISE_OPS, as_identity, elementwise_merge, map_layer, unsupported
+from ..analysis import Analysis, make_row
+from ..errors import RFError, ShapeError, UnsupportedLayerError
+from .keras_layers import ELEMENTWISE_OPS, as_identity, elementwise_merge, map_layer, unsupported
 from .keras_out import to_keras
-from .layers import Identity
-from .propagate import Applied, input_field
-from .sources import MODEL_SUFFIXES, PREFIX, is_model_source
+from ..layers import Identity
+from ..propagate import Applied, input_field
+from ..sources import MODEL_SUFFIXES, PREFIX, is_model_source
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "load_model_source", "analyze_source", "AlignmentWarning"]
 
@@ -147,7 +147,7 @@ def from_keras(model, input_shape=None, identity=()):
     """
     import keras
 
-    from .dsl import parse_shape
+    from ..dsl import parse_shape
 
     if not isinstance(model, keras.Model):
         raise RFError(f"from_keras needs a keras.Model. Received: {type(model).__name__}")
@@ -263,7 +263,7 @@ def analyze_source(source: str, input_shape=None, identity=()):
     >>> analyze_source("keras:VGG16").rf  # doctest: +SKIP
     (212, 212)
     """
-    from .dsl import parse_shape
+    from ..dsl import parse_shape
 
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
