@@ -9,7 +9,7 @@
   layers.forEach(function (l, i) { l.index = i; byName[l.name] = l; });
   var spatial = layers.filter(function (l) { return l.spatial; });
   var img = document.getElementById("input-image");
-  var heat = document.getElementById("erf-image");
+  var erfs = D.erf;  // the ERF of the centre unit of some layers; images #erf-image-0, -1, ...
   var inC = document.getElementById("input-canvas"), outC = document.getElementById("output-canvas");
   var fieldEl = document.getElementById("field");
   var rowsEl = document.querySelectorAll("#layers tbody tr");
@@ -34,6 +34,10 @@
     return R === 1 ? [[], g[0]] : [g[R - 2], g[R - 1]];
   }
   function centre(l, u) { var f = fieldOf(l, u); return [(f[0][0] + f[0][1]) / 2, (f[1][0] + f[1][1]) / 2]; }
+  function erfOf(l, u) {
+    for (var i = 0; i < erfs.length; i++) if (erfs[i].layer === l.name && erfs[i].unit.join() === u.join()) return i;
+    return -1;
+  }
   function inside(f, n) { var a = Math.max(f[0], 0), b = Math.min(f[1], n - 1); return a > b ? null : [a, b]; }
 
   function drawInput(l, u) {
@@ -60,8 +64,9 @@
         g.stroke();
       }
     }
-    if (heat && D.erf && l.name === D.erf.layer && u.join() === D.erf.unit.join()) {
-      g.globalAlpha = 0.75; g.drawImage(heat, X(-0.5), Y(-0.5), W * s, H * s); g.globalAlpha = 1;
+    var e = erfOf(l, u);
+    if (e >= 0) {
+      g.globalAlpha = 0.75; g.drawImage(document.getElementById("erf-image-" + e), X(-0.5), Y(-0.5), W * s, H * s); g.globalAlpha = 1;
     }
     var fx = X(f[1][0] - 0.5), fy = Y(f[0][0] - 0.5), fw = (f[1][1] - f[1][0] + 1) * s, fh = (f[0][1] - f[0][0] + 1) * s;
     if (fw > 0 && fh > 0) drawField(g, s, X, Y, f, fx, fy, fw, fh, gapsOf(l, u));
@@ -209,7 +214,10 @@
   var growth = document.getElementById("growth");
   if (growth) growth.addEventListener("click", function (ev) { if (ev.target.dataset.layer) choose(ev.target.dataset.layer); });
   var erfButton = document.getElementById("erf-show");
-  if (erfButton) erfButton.addEventListener("click", function () { choose(D.erf.layer, D.erf.unit.slice()); });
+  if (erfButton) erfButton.addEventListener("click", function () {  // the chosen layer's ERF unit, else the last one
+    var e = erfs.filter(function (x) { return state.layer && x.layer === state.layer.name; })[0] || erfs[erfs.length - 1];
+    choose(e.layer, e.unit.slice());
+  });
 
   window.rfReport = { choose: choose, state: state };  // for tests and the console
   function start() {

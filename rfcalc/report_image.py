@@ -73,7 +73,7 @@ def _fashion_mnist(index: int):
 def read(source):
     """An image as a float array HxW or HxWx3 in [0, 1], and the words that say where it came from."""
     import numpy as np
-    from .plots import read_image
+    from .runs.plots import read_image
     if isinstance(source, str) and ":" in source and source.split(":")[0].lower() in ("cifar10", "fashion_mnist"):
         kind, _, index = source.partition(":")
         if not index.isdigit():

@@ -68,23 +68,25 @@ def _table(data: dict) -> str:
 
 
 def build_html(analysis: Analysis, lang: str = "en", image=None, erf=None, notes=()) -> str:
-    """The page's HTML: ``image`` is ``(data URI, label)`` or None, ``erf`` a dict from ``erf_data``."""
+    """The page's HTML: ``image`` is ``(data URI, label)`` or None, ``erf`` a list from ``erf_data``."""
     if lang not in TEXT:
         raise RFError(f"lang must be one of {', '.join(TEXT)}. Received: lang={lang!r}")
     esc = _html.escape
     data = payload(analysis, lang)
-    data["erf"] = erf
+    data["erf"] = [{k: v for k, v in e.items() if k != "uri"} for e in erf or ()]  # the images go in <img>
     ui = data["T"]
     shape = "x".join(str(v) for v in analysis.input_shape)
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     img = (f'<img id="input-image" alt="{esc(image[1])}" src="{image[0]}" hidden>' if image else "")
-    heat = (f'<img id="erf-image" alt="ERF" src="{erf["uri"]}" hidden>' if erf else "")
+    heat = "".join(f'<img id="erf-image-{i}" alt="ERF {esc(e["layer"])}" src="{e["uri"]}" hidden>'
+                   for i, e in enumerate(erf or ()))
     erf_section = ""
     if erf:
-        sides = ", ".join(f"{k}: {v}" for k, v in erf["sides"].items())
-        erf_section = (f'<section id="erf"><h2>{esc(ui["erf"])}</h2><p>'
-                       f'{esc(ui["erf_for"].format(unit=tuple(erf["unit"]), layer=erf["layer"], source=erf["source"]))}'
-                       f'</p><p>{esc(ui["erf_sides"])}: {esc(sides)}</p>'
+        rows = "".join(f'<tr><td>{esc(ui["erf_for"].format(unit=tuple(e["unit"]), layer=e["layer"], source=e["source"]))}'
+                       f'</td>' + "".join(f"<td>{v}</td>" for v in e["sides"].values()) + "</tr>" for e in erf)
+        head = "".join(f"<th>{esc(k)}</th>" for k in erf[0]["sides"])
+        erf_section = (f'<section id="erf"><h2>{esc(ui["erf"])}</h2><p>{esc(ui["erf_sides"])}</p>'
+                       f'<table><thead><tr><th></th>{head}</tr></thead><tbody>{rows}</tbody></table>'
                        f'<button id="erf-show" type="button">{esc(ui["erf_show"])}</button></section>')
     note = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
     return f"""<!DOCTYPE html>
@@ -115,20 +117,36 @@ def build_html(analysis: Analysis, lang: str = "en", image=None, erf=None, notes
 """
 
 
-def erf_data(source, input_shape, layer=None, samples=16) -> dict:
-    """The ERF of the centre unit of ``layer`` (default: the last spatial layer), for the page (needs TensorFlow)."""
-    from .effective_rf import erf
+def erf_layers(analysis, most: int = 8) -> list[str]:
+    """The spatial layers whose centre unit gets an ERF: all of them, or ``most`` evenly spaced ones ending with the last.
+
+    >>> erf_layers(analyze("c3*20"), most=3)
+    ['conv2d', 'conv2d_10', 'conv2d_19']
+    """
+    names = [r.name for r in analysis.layers if r.spatial]
+    if len(names) <= most:
+        return names
+    return list(dict.fromkeys(names[round(i * (len(names) - 1) / (most - 1))] for i in range(most)))
+
+
+def erf_data(source, analysis, samples=16, most: int = 8) -> list[dict]:
+    """The ERF of the centre unit of each of ``erf_layers(analysis)``, for the page (needs TensorFlow)."""
+    from .runs.effective_rf import erf
     from .report_image import heat_uri
-    r = erf(source, input_shape=input_shape, layer=layer, samples=samples)
-    return {"layer": r.layer, "unit": list(r.unit), "source": r.source, "uri": heat_uri(r.heatmap),
-            "sides": {f"{round(f * 100)}%": s for f, s in r.sides.items()}}
+    out = []
+    for name in erf_layers(analysis, most):
+        r = erf(source, input_shape=analysis.input_shape, layer=name, samples=samples)
+        out.append({"layer": r.layer, "unit": list(r.unit), "source": r.source, "uri": heat_uri(r.heatmap),
+                    "sides": {f"{round(f * 100)}%": s for f, s in r.sides.items()}})
+    return out
 
 
 def report(analysis_or_spec, input_shape=(32, 32, 3), image=None, erf=False, lang="en", head=None) -> Report:
     """The interactive report of a spec, an ``Analysis`` or a Keras model (shown inline in Jupyter).
 
     ``image``: a file, ``cifar10:N``, ``fashion_mnist:N`` or an array (resized to the input);
-    ``erf=True`` adds the effective receptive field of the last spatial layer's centre unit (TensorFlow);
+    ``erf=True`` adds the effective receptive field of the centre unit of each spatial layer (at most 8,
+    evenly spaced, ending with the last; TensorFlow);
     ``erf=model_or_spec`` probes that instead of what was analysed.
 
     >>> report("c3,c3", lang="ja").html.count('lang="ja"')
@@ -144,7 +162,7 @@ def report(analysis_or_spec, input_shape=(32, 32, 3), image=None, erf=False, lan
             from .analysis import with_head
             source = with_head(source, head)
     else:  # a Keras model
-        from .keras_io import from_keras
+        from .frameworks.keras import from_keras
         a = from_keras(source)
     notes, pic = [], None
     if image is not None:
@@ -159,7 +177,7 @@ def report(analysis_or_spec, input_shape=(32, 32, 3), image=None, erf=False, lan
         source = source if erf is True else erf
         if source is None:
             raise RFError("the ERF needs the spec or the model itself, not the analysis of a graph: pass erf=model")
-        heat = erf_data(source, a.input_shape)
+        heat = erf_data(source, a)
     return Report(build_html(a, lang, pic, heat, notes), a, tuple(notes))
 
 

@@ -344,3 +344,24 @@ def test_nd_and_decoder_fields_answer_with_the_analysis(driver, tmp_path, spec, 
             unit = unit[:-1] + (min(unit[-1] + 1, row.output_shape[2] - 1),)
         assert pair(got["unit"]) == unit and field_all(got) == unit_field(row, unit), (row.name, unit)
     assert_clean(driver)
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_erf_button_shows_the_measured_unit_with_its_heatmap(driver, tmp_path):
+    np = pytest.importorskip("numpy")
+    Image = pytest.importorskip("PIL.Image")
+    a = analyze("c3,c3,c3", input_shape=(16, 16, 1))
+    page = report(a, erf=True)
+    open_page(driver, tmp_path, page.html)
+    choose_by_click(driver, "conv2d_1")
+    click_unit(driver, (0, 0))
+    button = driver.find_element("id", "erf-show")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    got = read_field(driver)
+    assert (got["layer"], pair(got["unit"])) == ("conv2d_1", (7, 7))
+    assert (pair(got["rows"]), pair(got["cols"])) == unit_field(a.layers[1], (7, 7))
+    px = np.asarray(Image.open(io.BytesIO(driver.find_element("id", "input-canvas").screenshot_as_png)).convert("RGB"))
+    assert ((px[..., 0] > 200) & (px[..., 1] > 200) & (px[..., 2] < 120)).any(), "the heatmap's hot (yellow) centre"
+    assert_clean(driver)

@@ -228,10 +228,12 @@ def test_erf_without_tensorflow_is_one_line(tmp_path):
 def test_erf_heatmap_is_embedded(tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", "c3,c3,c3", "--input", "16x16x1", "--erf", "-o", str(out)]) == 0
-    data = page_data(out.read_text())
-    assert data["erf"]["layer"] == "conv2d_2" and data["erf"]["unit"] == [7, 7]
-    assert data["erf"]["uri"].startswith("data:image/png;base64,")
-    assert set(data["erf"]["sides"]) == {"50%", "90%", "99%"}
+    html = out.read_text()
+    data = page_data(html)
+    assert [(e["layer"], e["unit"]) for e in data["erf"]] == [("conv2d", [7, 7]), ("conv2d_1", [7, 7]),
+                                                              ("conv2d_2", [7, 7])]
+    assert [e["sides"]["99%"] for e in data["erf"]] == [3, 5, 7]  # a fresh conv's ERF fills its field
+    assert html.count('<img id="erf-image-') == 3 and "data:image/png;base64," in html
 
 
 def test_dataset_images_come_from_the_local_cache(tmp_path, monkeypatch, capsys):
