@@ -145,7 +145,8 @@ def run_main(argv) -> int:
         from .symbolic import closed_forms
         if is_model_source(args.spec):
             raise RFError(f"--symbolic reads the symbols of a spec; a model has none. Received: {args.spec}")
-        for flag, value in (("--set", args.set), ("--layer", args.layer), ("--identity", args.identity)):
+        for flag, value in (("--set", args.set), ("--layer", args.layer), ("--identity", args.identity),
+                            ("--all", args.all)):
             if value:
                 raise RFError(f"--symbolic gives the closed forms of the whole spec, with its symbols; "
                               f"drop {flag}, or drop --symbolic for numbers")
@@ -156,6 +157,9 @@ def run_main(argv) -> int:
         else:
             show(cf)
         return 0
+    if args.all and (args.json or args.layer):
+        raise RFError(f"--all shows every row of the table; {'--json' if args.json else '--layer'} prints no "
+                      "table (--json has every layer already): drop --all")
     analysis = _analyze_target(args.spec, args, args.identity)
     if args.layer:
         row = analysis.row(args.layer)

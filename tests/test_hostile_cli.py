@@ -276,3 +276,12 @@ def test_huge_values_through_the_library_render_without_overflow():
 def test_cli_messages_speak_of_the_input_option(message, cli):
     from rfcalc.cli import cli_words
     assert cli_words(message) == cli
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["c3", "--all", "--json"], "drop --all"),
+    (["c3", "--all", "--layer", "conv2d"], "drop --all"),
+    (["c{k}", "--all", "--symbolic"], "drop --all"),
+])
+def test_all_where_no_table_is_printed_is_refused(capsys, argv, needle):
+    refuse(capsys, argv, needle)
