@@ -285,3 +285,23 @@ def test_cli_messages_speak_of_the_input_option(message, cli):
 ])
 def test_all_where_no_table_is_printed_is_refused(capsys, argv, needle):
     refuse(capsys, argv, needle)
+
+
+def test_rfcalc_train_has_a_version_too(capsys):
+    from training.cli import build_parser
+
+    import rfcalc
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"rfcalc-train {rfcalc.__version__}"
+
+
+def test_one_preset_table_for_both_commands(capsys):
+    from training.models import PRESETS, resolve_spec
+
+    from rfcalc.presets import PRESETS as BOTH
+    assert set(PRESETS) == set(BOTH) and resolve_spec("model2") == "c3*2,p2"
+    for name, total in (("model1", "164,966"), ("model2", "174,214")):
+        assert main([name]) == 0 and f"Total params: {total}" in capsys.readouterr().out
+    assert main(["compare", "model1", "model2", "--json"]) == 0
+    assert [d["params"] for d in json.loads(capsys.readouterr().out)["specs"]] == [164966, 174214]
