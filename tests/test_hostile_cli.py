@@ -45,7 +45,8 @@ def usage_error(capsys, argv, needle):
     (["model.keras", "--set", "k=3"], "--set applies to specs"),
     (["c3,c3", "--set", "k=3"], "no symbol {k}"),
     (["c{k}", "--set", "k=3", "--set", "n=2"], "no symbol {n}"),
-    (["compare", "c3", "c{k}", "--set", "k=3"], "no symbol {k}"),
+    (["compare", "c3", "c5", "--set", "k=3"], "no spec has a symbol {k}"),
+    (["compare", "keras:VGG16", "keras:VGG19", "--head", "seed"], "these are all models"),
     (["c{k}*{n}", "--symbolic", "--layer", "conv2d"], "drop --layer"),
     (["c{k}*{n}", "--symbolic", "--set", "k=3"], "drop --set"),
     (["keras:VGG16", "--symbolic"], "a model has none"),
@@ -305,3 +306,8 @@ def test_one_preset_table_for_both_commands(capsys):
         assert main([name]) == 0 and f"Total params: {total}" in capsys.readouterr().out
     assert main(["compare", "model1", "model2", "--json"]) == 0
     assert [d["params"] for d in json.loads(capsys.readouterr().out)["specs"]] == [164966, 174214]
+
+
+def test_compare_binds_a_symbol_that_one_of_its_specs_has(capsys):
+    assert main(["compare", "c{k}", "c3", "--set", "k=5", "--json"]) == 0
+    assert [d["rf"] for d in json.loads(capsys.readouterr().out)["specs"]] == [[5, 5], [3, 3]]
