@@ -87,7 +87,7 @@ def probe_table(result):
     from rich.table import Table
     t = Table(title=f"probe: {result.target}", title_justify="left", header_style="bold")
     for col in ("Layer (type)", "Unit", "RF measured", "RF analytic", "Jump m / a", "Start m / a", "Agree"):
-        t.add_column(col, justify="left" if col.startswith("Layer") else "right")
+        t.add_column(col, justify="left" if col.startswith("Layer") else "right", overflow="fold")  # never cut
     for p in result.layers:
         mark = "[green]yes[/]" if p.agree else ("[yellow]clipped[/]" if p.clipped else "[red]NO[/]")
         t.add_row(f"{p.name} ({p.kind})", _fmt(p.unit, ","), _fmt(p.rf), _fmt(p.analytic_rf),
@@ -106,8 +106,8 @@ def erf_table(result):
     from rich.table import Table
     t = Table(title=f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}",
               title_justify="left", header_style="bold")
-    t.add_column("Quantity")
-    t.add_column("Value", justify="right")
+    t.add_column("Quantity", overflow="fold")
+    t.add_column("Value", justify="right", overflow="fold")
     t.add_column("/ theoretical rf", justify="right")
     for frac, side in sorted(result.sides.items()):
         ratio = result.ratio[frac]
