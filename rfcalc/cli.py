@@ -120,12 +120,16 @@ def _emit_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def _analyze_target(target: str, args, identity=()):
-    """The Analysis of one spec, preset or model, refusing options that would do nothing for it."""
+def _analyze_target(target: str, args, identity=(), alone=True):
+    """The Analysis of one spec, preset or model, refusing options that would do nothing for it.
+
+    ``alone=False`` (compare): the spec options apply to the specs among several targets and are
+    checked over all of them (``_check_spec_options``), so a model beside them just skips them.
+    """
     from .analysis import analyze
     if is_model_source(target):  # a missing model file fails in analyze_source, as a file
         for flag, value in (("--head", getattr(args, "head", None)), ("--set", args.set)):
-            if value:
+            if value and alone:
                 raise RFError(f"{flag} applies to specs; a model has its own layers and no symbols. "
                               f"Received: {flag} with {target}")
         from .sources import analyze_source  # the adapter loads only here: a plain spec skips it
@@ -134,20 +138,32 @@ def _analyze_target(target: str, args, identity=()):
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")
     spec, head = lookup(target) or (target, None)
     head = getattr(args, "head", None) or head
-    if args.set:
-        _check_bindings(spec, head, dict(args.set))
+    if args.set and alone:
+        _check_bindings([(spec, head)], dict(args.set))
     return analyze(spec, args.input or (32, 32, 3), head, dict(args.set) or None)
 
 
-def _check_bindings(spec, head, values) -> None:
-    """--set for a symbol the spec lacks would do nothing: refuse it (the library lets extra values pass)."""
+def _check_bindings(specs, values) -> None:
+    """--set for a symbol no spec has would do nothing: refuse it (the library lets extra values pass)."""
     from .analysis import with_head
     from .layers import symbols_of
-    have = symbols_of(with_head(spec, head))
+    have = [s for spec, head in specs for s in symbols_of(with_head(spec, head))]
     for name, value in values.items():
         if name not in have:
-            known = ", ".join("{" + s + "}" for s in have) or "none"
-            raise RFError(f"--set {name}={value}: the spec has no symbol {{{name}}} (its symbols: {known})")
+            known = ", ".join("{" + s + "}" for s in dict.fromkeys(have)) or "none"
+            which = "the spec has no" if len(specs) == 1 else "no spec has a"
+            raise RFError(f"--set {name}={value}: {which} symbol {{{name}}} (symbols: {known})")
+
+
+def _check_spec_options(targets, args) -> None:
+    """For several targets: --head and --set must apply to at least one spec among them."""
+    specs = [lookup(t) or (t, None) for t in targets if not is_model_source(t)]
+    if not specs:
+        for flag, value in (("--head", args.head), ("--set", args.set)):
+            if value:
+                raise RFError(f"{flag} applies to specs; these are all models. Received: {flag}")
+    if args.set:
+        _check_bindings([(spec, args.head or head) for spec, head in specs], dict(args.set))
 
 
 def run_main(argv) -> int:
@@ -157,7 +173,8 @@ def run_main(argv) -> int:
         from .symbolic import closed_forms
         if is_model_source(args.spec):
             raise RFError(f"--symbolic reads the symbols of a spec; a model has none. Received: {args.spec}")
-        for flag, value in (("--set", args.set), ("--layer", args.layer), ("--identity", args.identity)):
+        for flag, value in (("--set", args.set), ("--layer", args.layer), ("--identity", args.identity),
+                            ("--all", args.all)):
             if value:
                 raise RFError(f"--symbolic gives the closed forms of the whole spec, with its symbols; "
                               f"drop {flag}, or drop --symbolic for numbers")
@@ -168,6 +185,9 @@ def run_main(argv) -> int:
         else:
             show(cf)
         return 0
+    if args.all and (args.json or args.layer):
+        raise RFError(f"--all shows every row of the table; {'--json' if args.json else '--layer'} prints no "
+                      "table (--json has every layer already): drop --all")
     analysis = _analyze_target(args.spec, args, args.identity)
     if args.layer:
         row = analysis.row(args.layer)
@@ -196,7 +216,8 @@ def run_explain(argv) -> int:
 def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
     from .compare import compare
-    result = compare([_analyze_target(spec, args) for spec in args.specs])
+    _check_spec_options(args.specs, args)
+    result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs])
     if args.json:
         _emit_json(result.to_dict())
     else:

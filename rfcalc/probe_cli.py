@@ -40,10 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write a figure (.png, .svg or .pdf by the name): rf growth, the field on --image, or the ERF")
     parser.add_argument("--erf", action="store_true",
                         help="effective receptive field with the model's weights (Luo et al. 2016)")
-    parser.add_argument("--samples", metavar="N", type=argtypes.positive, default=32,
+    parser.add_argument("--samples", metavar="N", type=argtypes.positive, default=None,
                         help="random normal inputs averaged for --erf (default 32)")
-    parser.add_argument("--seed", metavar="N", type=argtypes.seed, default=0,
-                        help="seed for inputs and fresh weights (0 to 4294967295)")
+    parser.add_argument("--seed", metavar="N", type=argtypes.seed, default=None,
+                        help="--erf: seed for the random inputs and a spec's fresh weights (0 to 4294967295; default 0)")
     parser.add_argument("--image", metavar="PNG",
                         help="--erf: measure on this image; else with --plot: draw the field on it. "
                              "cifar10:N takes test image N of CIFAR-10 from Keras's cache")
@@ -87,7 +87,7 @@ def probe_table(result):
     from rich.table import Table
     t = Table(title=f"probe: {result.target}", title_justify="left", header_style="bold")
     for col in ("Layer (type)", "Unit", "RF measured", "RF analytic", "Jump m / a", "Start m / a", "Agree"):
-        t.add_column(col, justify="left" if col.startswith("Layer") else "right")
+        t.add_column(col, justify="left" if col.startswith("Layer") else "right", overflow="fold")  # never cut
     for p in result.layers:
         mark = "[green]yes[/]" if p.agree else ("[yellow]clipped[/]" if p.clipped else "[red]NO[/]")
         least = (lambda lo, hi: "" if lo is None or hi is None or tuple(lo) == tuple(hi) else f" (min {_fmt(lo)})")
@@ -108,8 +108,8 @@ def erf_table(result):
     from rich.table import Table
     t = Table(title=f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}",
               title_justify="left", header_style="bold")
-    t.add_column("Quantity")
-    t.add_column("Value", justify="right")
+    t.add_column("Quantity", overflow="fold")
+    t.add_column("Value", justify="right", overflow="fold")
     t.add_column("/ theoretical rf", justify="right")
     rank = len(result.sigma)
     box, axes = {1: ("segment", "sample"), 2: ("square", "row, col"), 3: ("cube", "depth, row, col")}[rank]
@@ -122,6 +122,22 @@ def erf_table(result):
     t.add_row(f"centroid ({axes})", ", ".join(f"{v:.2f}" for v in result.centroid), "")
     t.add_row("inputs", result.source, "")
     return t
+
+
+def _refuse_idle_options(args) -> None:
+    """Options that would do nothing in this combination are errors, not silently ignored."""
+    if args.unit is not None and not (args.image and args.plot and not args.erf):
+        raise RFError("--unit picks the output unit drawn on --image with --plot (not with --erf); "
+                      "add --image PNG --plot FILE, or drop --unit")
+    if not args.erf:
+        for flag, value in (("--samples", args.samples), ("--seed", args.seed)):
+            if value is not None:
+                raise RFError(f"{flag} sets up the ERF's random inputs; add --erf, or drop {flag} "
+                              "(the structural probe uses fixed weights and inputs)")
+        if args.image and not args.plot:
+            raise RFError("--image without --erf is only drawn on, with --plot FILE; add --plot or --erf")
+    elif args.image and args.samples is not None:
+        raise RFError("--erf measures on --image or on --samples random inputs, not both; drop one")
 
 
 def _wrote(path: str) -> None:
@@ -138,9 +154,7 @@ def run(args) -> int:
     if args.plot:
         from .runs.plots import figure_path
         figure_path(args.plot)  # a bad name fails now, not after the probe
-    if args.unit is not None and not (args.image and args.plot and not args.erf):
-        raise RFError("--unit picks the output unit drawn on --image with --plot (not with --erf); "
-                      "add --image PNG --plot FILE, or drop --unit")
+    _refuse_idle_options(args)
     from .presets import lookup
     spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
     if args.erf:
@@ -153,8 +167,8 @@ def run(args) -> int:
     if args.erf:
         from .runs.effective_rf import erf
         images = _as_batch(img, shape) if img is not None else None
-        result = erf(spec, input_shape=shape, layer=args.layer, samples=args.samples,
-                     images=images, seed=args.seed)
+        result = erf(spec, input_shape=shape, layer=args.layer, samples=args.samples or 32,
+                     images=images, seed=args.seed or 0)
         if args.plot:
             from .runs.plots import plot_erf
             _wrote(plot_erf(result, args.plot))

@@ -45,7 +45,8 @@ def usage_error(capsys, argv, needle):
     (["model.keras", "--set", "k=3"], "--set applies to specs"),
     (["c3,c3", "--set", "k=3"], "no symbol {k}"),
     (["c{k}", "--set", "k=3", "--set", "n=2"], "no symbol {n}"),
-    (["compare", "c3", "c{k}", "--set", "k=3"], "no symbol {k}"),
+    (["compare", "c3", "c5", "--set", "k=3"], "no spec has a symbol {k}"),
+    (["compare", "keras:VGG16", "keras:VGG19", "--head", "seed"], "these are all models"),
     (["c{k}*{n}", "--symbolic", "--layer", "conv2d"], "drop --layer"),
     (["c{k}*{n}", "--symbolic", "--set", "k=3"], "drop --set"),
     (["keras:VGG16", "--symbolic"], "a model has none"),
@@ -276,3 +277,37 @@ def test_huge_values_through_the_library_render_without_overflow():
 def test_cli_messages_speak_of_the_input_option(message, cli):
     from rfcalc.cli import cli_words
     assert cli_words(message) == cli
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["c3", "--all", "--json"], "drop --all"),
+    (["c3", "--all", "--layer", "conv2d"], "drop --all"),
+    (["c{k}", "--all", "--symbolic"], "drop --all"),
+])
+def test_all_where_no_table_is_printed_is_refused(capsys, argv, needle):
+    refuse(capsys, argv, needle)
+
+
+def test_rfcalc_train_has_a_version_too(capsys):
+    from training.cli import build_parser
+
+    import rfcalc
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"rfcalc-train {rfcalc.__version__}"
+
+
+def test_one_preset_table_for_both_commands(capsys):
+    from training.models import PRESETS, resolve_spec
+
+    from rfcalc.presets import PRESETS as BOTH
+    assert set(PRESETS) == set(BOTH) and resolve_spec("model2") == "c3*2,p2"
+    for name, total in (("model1", "164,966"), ("model2", "174,214")):
+        assert main([name]) == 0 and f"Total params: {total}" in capsys.readouterr().out
+    assert main(["compare", "model1", "model2", "--json"]) == 0
+    assert [d["params"] for d in json.loads(capsys.readouterr().out)["specs"]] == [164966, 174214]
+
+
+def test_compare_binds_a_symbol_that_one_of_its_specs_has(capsys):
+    assert main(["compare", "c{k}", "c3", "--set", "k=5", "--json"]) == 0
+    assert [d["rf"] for d in json.loads(capsys.readouterr().out)["specs"]] == [[5, 5], [3, 3]]

@@ -137,3 +137,22 @@ def test_probe_takes_the_notebook_presets(capsys):
     import json
     data = json.loads(capsys.readouterr().out)
     assert data["measured"]["rf"] == data["analytic"]["rf"] == [4, 4]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["explain", "keras:VGG16"], "212×212 region"),
+    (["compare", "keras:VGG16", "c3*13", "--input", "224x224x3"], "212x212"),
+])
+def test_explain_and_compare_take_models(capsys, argv, words):
+    assert main(argv) == 0
+    assert words in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["probe", "c3", "--samples", "8"], "--samples sets up the ERF"),
+    (["probe", "c3", "--seed", "3"], "--seed sets up the ERF"),
+    (["probe", "c3", "--image", "cifar10:1"], "--image without --erf"),
+    (["probe", "c3", "--erf", "--image", "x.png", "--samples", "4"], "not both"),
+])
+def test_probe_options_that_would_do_nothing_are_refused(capsys, argv, needle):
+    refuse(capsys, argv, needle)
