@@ -140,7 +140,7 @@ class _Parser:
 
     def dims(self, text: str, at: int, length: int, what: str) -> tuple:
         """``3`` or ``3x5`` (or ``3x1x1``): one number for every axis, or one per axis."""
-        parts = tuple(_number(v) for v in re.findall(r"\{[^{}]*\}|[^x{}]+", text))  # 'x' inside {exec} is a name
+        parts = tuple(_number(v) for v in re.findall(_NUM, text))  # not split("x"): {x} is a symbol
         if len(parts) == 1:
             return parts * self.rank
         if len(parts) != self.rank:
@@ -205,7 +205,7 @@ class _Parser:
                 opts[key] = self.dims(m.group("a"), at + i, m.end() - i, {"s": "stride", "d": "dilation",
                                                                           "m": "multiplier", "o": "output padding"}[key])
                 if key == "m":
-                    if "x" in m.group("a"):
+                    if len(re.findall(_NUM, m.group("a"))) > 1:
                         self.fail("a depth multiplier is one number", at + i, m.end() - i)
                     opts[key] = opts[key][0]
             if name in seen:

@@ -266,7 +266,8 @@ def _at(T, a: Analysis, last, at):
             lines.append(T["at_phase"].format(axis=names[axis], i=idx, unit=label, lo=lo, hi=hi,
                                               rmin=last.rf_min[axis], r=last.rf[axis]))
         else:
-            lines.append(T["at_axis"].format(axis=names[axis], var={1: "i", 2: "ij", 3: "dij"}[rank][axis], st=fmt_num(last.start[axis]), i=idx,
+            var = "ij"[axis] if rank == 2 else "i" if rank == 1 else "ijk"[axis]
+            lines.append(T["at_axis"].format(axis=names[axis], var=var, st=fmt_num(last.start[axis]), i=idx,
                                              j=fmt_num(last.jump[axis]), c=fmt_num(Fraction(lo + hi, 2)),
                                              half=fmt_num(Fraction(last.rf[axis] - 1, 2)), unit=label, lo=lo, hi=hi))
         sides = T["pad_side"][axis - rank + 2] if axis >= rank - 2 and rank >= 2 else T["pad_side"][0]

@@ -4,7 +4,7 @@ A ``Field`` is what flows between layers: the tensor shape (spatial sizes, then 
 while the tensor still has spatial extent, per axis the exact field of every output phase
 (``phases.Axis``; one phase for plain downsampling stacks). ``rf`` is the largest field over the
 output units (and merged paths), ``rf_min`` the smallest, ``start`` the centre of unit 0's field.
-``analysis`` folds this over a chain; ``frameworks.graph`` walks a graph with it.
+``analysis`` folds this over a chain; ``frameworks.keras`` walks a graph with it.
 
 >>> from rfcalc.layers import Conv
 >>> out = apply_layer(Conv((3, 3)), input_field((32, 32, 3)))

@@ -60,7 +60,8 @@ def fmt_field(pair) -> str:
 
 
 def fmt_num(v) -> str:
-    """An int or a Fraction, exactly: whole numbers as integers, halves as ``n.5``, else ``p/q``.
+    """An int or a Fraction, exactly: whole numbers as integers, halves as ``n.5``, else ``p/q`` (a jump
+    below 1 after upsampling).
 
     >>> fmt_num(Fraction(1, 2)), fmt_num(Fraction(-3)), fmt_num(7), fmt_num(Fraction(10**24 - 1, 2))
     ('0.5', '-3', '7', '499999999999999999999999.5')
