@@ -233,20 +233,28 @@ def keras_name(class_name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def _rf_min(field: Field, rf):
+    """``field.rf_min``; equal to ``rf`` on one path whose fields have a single phase (the common case)."""
+    if rf is not None and field.narrow is None and all(a.period == 1 for a in field.axes):
+        return rf
+    return field.rf_min
+
+
 def make_row(index: int, name: str, layer, before: Field, applied: Applied, input_hw, inputs=()) -> Row:
     """A Row from one applied layer; adds the ``rf>input`` and ``holes`` flags (``input_hw``: the
     network input's spatial sizes)."""
     out = applied.field
     flags = applied.flags
-    if out.rf is not None and any(r > n for r, n in zip(out.rf, input_hw)):
+    rf = out.rf
+    if rf is not None and any(r > n for r, n in zip(rf, input_hw)):
         flags = flags + ("rf>input",)
-    if out.holes:
-        flags = flags + ("holes",)
-    elif out.holes_untracked:
-        flags = flags + ("holes?",)
+    if rf is not None and any(a.cover is not None for a in out.axes):
+        if out.holes:
+            flags = flags + ("holes",)
+        elif out.holes_untracked:
+            flags = flags + ("holes?",)
     return Row(index, name, layer.keras_class, format_layer(layer), layer, before.shape, out.shape,
-               applied.trainable, applied.non_trainable, applied.macs, out.rf, out.rf_min, out.jump,
-               out.start, applied.padding, flags, tuple(inputs), out.axes)
+               applied.trainable, applied.non_trainable, applied.macs, rf, _rf_min(out, rf), out.jump, out.start, applied.padding, flags, tuple(inputs), out.axes)
 
 
 def with_head(spec, head=None, rank: int = 2) -> tuple:

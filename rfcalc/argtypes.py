@@ -2,6 +2,8 @@
 
 >>> shape("28x28x1"), pixel("3, 4"), binding("k=3"), positive("32")
 ((28, 28, 1), (3, 4), ('k', 3), 32)
+>>> shape("16000x1"), pixel("7"), pixel("1,2,3")
+((16000, 1), (7,), (1, 2, 3))
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import argparse
 from .errors import RFError
 
 
-def shape(text: str) -> tuple[int, int, int]:
-    """An input shape ``HxWxC``."""
+def shape(text: str) -> tuple[int, ...]:
+    """An input shape ending with the channels: ``LxC`` (1-D), ``HxWxC`` (2-D), ``DxHxWxC`` (3-D)."""
     from .dsl import parse_shape
     try:
         return parse_shape(text)
@@ -20,12 +22,13 @@ def shape(text: str) -> tuple[int, int, int]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def pixel(text: str) -> tuple[int, int]:
-    """An output pixel ``ROW,COL`` (non-negative)."""
+def pixel(text: str) -> tuple[int, ...]:
+    """An output unit: ``ROW,COL`` (non-negative), ``I`` for a 1-D output, ``D,ROW,COL`` for 3-D."""
     parts = text.replace(" ", "").split(",")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(f"write an output pixel as ROW,COL, as in 3,4. Received: {text!r}")
-    return int(parts[0]), int(parts[1])
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"write an output pixel as ROW,COL, as in 3,4 (I for 1-D, D,ROW,COL for "
+                                         f"3-D). Received: {text!r}")
+    return tuple(int(p) for p in parts)
 
 
 def positive(text: str) -> int:

@@ -40,7 +40,7 @@ examples:
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):
-    p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
+    p.add_argument("--input", metavar="HxWxC|LxC|DxHxWxC", type=argtypes.shape, default=None,
                    help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
     if head:
         p.add_argument("--head", metavar="seed|SPEC", default=None,
@@ -122,7 +122,7 @@ def run_main(argv) -> int:
         from .symbolic import closed_forms
         if args.set:
             raise RFError("--symbolic keeps the symbols; drop --set, or drop --symbolic for numbers")
-        cf = closed_forms(with_head(args.spec, args.head), args.input)
+        cf = closed_forms(with_head(args.spec, args.head, len(args.input) - 1 if args.input else 2), args.input)
         if args.json:
             _emit_json(cf.to_dict())
         else:

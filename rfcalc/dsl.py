@@ -408,7 +408,11 @@ def _schedule_length(layers, i: int) -> int:
     if not isinstance(first, _DILATED) or len(set(first.dilation)) != 1 or not isinstance(first.dilation[0], int):
         return 0
     d, n = first.dilation[0], 1
-    while i + n < len(layers) and layers[i + n] == with_dilation(first, d << n):
+    while i + n < len(layers):
+        nxt = layers[i + n]  # compare the dilation first: building a layer per position is slow
+        if type(nxt) is not type(first) or nxt.dilation != (d << n,) * len(first.dilation) or any(
+                getattr(nxt, f) != getattr(first, f) for f in first.__dataclass_fields__ if f != "dilation"):
+            break
         n += 1
     return n if n >= 3 else 0
 
