@@ -170,3 +170,21 @@ def test_cli_erf_of_a_signal_prints_segments(capsys):
     assert main(["probe", "c3*4", "--input", "64x1", "--erf", "--samples", "4"]) == 0
     out = capsys.readouterr().out
     assert "segment holding 99% of |gradient|" in out and "centroid (sample)" in out
+
+
+@pytest.mark.parametrize("spec, shape", [("c2d1..8/causal,up2,c3", "64x1"), ("c3,p2,c3x1x1,up2", "8x16x16x1")])
+def test_growth_plot_of_a_signal_and_a_volume(tmp_path, spec, shape):
+    pytest.importorskip("matplotlib")
+    from rfcalc import analyze
+    from rfcalc.runs.plots import plot_rf_growth
+
+    assert Path(plot_rf_growth(analyze(spec, input_shape=shape), tmp_path / "g.png")).stat().st_size > 1000
+
+
+def test_field_on_an_image_needs_a_2d_analysis(tmp_path):
+    from rfcalc import analyze
+    from rfcalc.errors import ShapeError
+    from rfcalc.runs.plots import plot_rf_on_image
+
+    with pytest.raises(ShapeError, match="2-D image"):
+        plot_rf_on_image(analyze("c3", input_shape="16x1"), [[0.0] * 16], path=tmp_path / "x.png")
