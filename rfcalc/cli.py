@@ -54,7 +54,7 @@ def main_parser() -> argparse.ArgumentParser:
         prog="rfcalc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Receptive field, output shapes, parameters and MACs of a CNN, layer by layer. "
                     "Also: rfcalc explain | compare | probe (each with --help).")
-    p.add_argument("spec", help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:ResNet50')
+    p.add_argument("spec", help='a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, or keras:ResNet50')
     _common(p)
     p.add_argument("--json", action="store_true", help="print Analysis.to_dict() as JSON")
     p.add_argument("--symbolic", action="store_true", help="sympy closed forms for RF, jump, size, params")
