@@ -2,8 +2,9 @@
 
     nice -n 10 .venv/bin/python bench/bench_onnx.py [--runs 9] [--models resnet50,densenet121]
 
-Per network, side by side in one process: parsing the file (``onnx.load``, no external data)
-and ``from_onnx`` on the parsed model, ``runs`` interleaved repetitions, medians of wall time.
+Per network, side by side in one process: reading the file's structure (``read_model``, rfcalc's
+own protobuf reader) and the whole ``from_onnx(path)`` (read + walk), ``runs`` interleaved
+repetitions, medians of wall time.
 Then, in fresh processes: ``rfcalc MODEL.onnx --json`` (import, load and analyse: what a user
 waits for) against ``python -c "import onnx"`` alone. The reference point the issue names is
 google-research/receptive_field on ResNet-50's TF graph, about 60 ms on this machine.
@@ -34,18 +35,18 @@ def _fresh(args) -> float:
 
 
 def bench(name: str, runs: int) -> dict:
-    from rfcalc.frameworks.onnx import from_onnx, load_onnx
+    from rfcalc.frameworks.onnx import from_onnx, read_model
 
     path = FIXTURES / f"{name}.onnx"
-    proto = load_onnx(path)
-    analysis = from_onnx(proto)  # warm
+    proto = read_model(path)
+    analysis = from_onnx(path)  # warm
     load, walk = [], []
     for _ in range(runs):
         t = time.perf_counter()
-        load_onnx(path)
+        read_model(path)
         load.append(time.perf_counter() - t)
         t = time.perf_counter()
-        from_onnx(proto)
+        from_onnx(path)
         walk.append(time.perf_counter() - t)
     cli, bare = [], []
     for _ in range(max(3, runs // 3)):
@@ -63,7 +64,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     print(f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print("| network | nodes | rows | onnx.load | from_onnx | fresh `rfcalc M.onnx --json` | fresh `import onnx` |")
+    print("| network | nodes | rows | read_model | from_onnx(path) | fresh `rfcalc M.onnx --json` | fresh `import onnx` |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.models.split(","):
         r = bench(name, args.runs)

@@ -47,7 +47,7 @@ examples:
 """ % ", ".join(PRESETS)
 
 
-TARGET_HELP = 'a layer spec such as "c3,c3,p2", a .keras/.h5 file, keras:ResNet50, or a preset (model1, model2)'
+TARGET_HELP = 'a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:ResNet50, or a preset (model1, model2)'
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):

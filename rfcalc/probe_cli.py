@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     (1, 2)
     """
     parser.add_argument("target", metavar="SPEC|MODEL",
-                        help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, keras:Name, or a preset (model1, model2)')
+                        help='a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:Name, or a preset (model1, model2)')
     parser.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
                         help="input shape (default: the image's size, the model's own, else 32x32x3)")
     parser.add_argument("--layer", metavar="NAME", help="the layer to report (default: the last spatial one)")

@@ -302,3 +302,10 @@ def test_upsampling_probe_matches_the_exact_field_of_the_probed_units():
     for p in result.layers:
         spans = result.analysis.row(p.name).field_of(p.unit)
         assert tuple(p.rf) == tuple(hi - lo + 1 for lo, hi in spans), p.name
+
+
+def test_public_names():
+    import rfcalc
+    from rfcalc.frameworks import torch as torch_adapter
+
+    assert rfcalc.from_onnx is from_onnx and rfcalc.from_torch is torch_adapter.from_torch

@@ -40,10 +40,16 @@ def test_torch_door_equals_onnx_door():
     assert t.trainable_params == sum(p.numel() for p in Doors().parameters())
 
 
-CASES = [  # (id, module, input, expected rf, jump of the last spatial row)
-    ("padding_same", lambda: nn.Conv2d(3, 4, 5, padding="same"), (16, 16, 3), 5, 1),
-    ("ceil_mode", lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, ceil_mode=True)), (17, 17, 3), 5, 2),
-    ("groups", lambda: nn.Conv2d(4, 8, 3, groups=2, padding=1), (8, 8, 4), 3, 1),
+CASES = [  # (id, module, input (channels last), expected rf, jump of the last spatial row)
+    ("padding_same", lambda: nn.Conv2d(3, 4, 5, padding="same"), (16, 16, 3), (5, 5), (1, 1)),
+    ("ceil_mode", lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, ceil_mode=True)), (17, 17, 3), (5, 5), (2, 2)),
+    ("groups", lambda: nn.Conv2d(4, 8, 3, groups=2, padding=1), (8, 8, 4), (3, 3), (1, 1)),
+    ("conv1d", lambda: nn.Sequential(nn.Conv1d(2, 4, 5, stride=2, padding=2), nn.Conv1d(4, 4, 3, dilation=2)),
+     (64, 2), (13,), (2,)),
+    ("conv3d", lambda: nn.Conv3d(1, 2, 3, padding=1), (8, 8, 8, 1), (3, 3, 3), (1, 1, 1)),
+    ("transposed", lambda: nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1), (8, 8, 3), None, None),
+    ("upsample_bilinear", lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Upsample(scale_factor=2, mode="bilinear")),
+     (8, 8, 3), None, None),
 ]
 
 
@@ -52,10 +58,11 @@ def test_pytorch_semantics(case):
     _, build, shape, rf, jump = case
     m = build()
     a = from_torch(m, shape)
-    out = m(torch.zeros(1, shape[2], shape[0], shape[1]))
+    out = m(torch.zeros(1, shape[-1], *shape[:-1]))
     last = [r for r in a.layers if r.spatial][-1]
     assert last.output_shape == (*out.shape[2:], out.shape[1])
-    assert last.rf == (rf, rf) and last.jump == (jump, jump)
+    if rf is not None:
+        assert last.rf == rf and last.jump == jump
     assert a.trainable_params == sum(p.numel() for p in m.parameters())
 
 

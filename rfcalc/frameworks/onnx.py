@@ -15,11 +15,12 @@ import os
 
 from ..analysis import Analysis
 from ..errors import RFError, ShapeError
-from ..propagate import Applied, Field, input_field
+from ..propagate import Applied, input_field
 from . import onnx_wire as wire
 from .graph import Node, refuse, walk
 from .onnx_fold import Folded, fold, from_tensor
-from .onnx_ops import CALL, channels_last, nchw, read_op
+from .onnx_ops import channels_last, read_op
+from .onnx_windows import CALL, nchw
 
 OPSETS = range(7, 24)  # the default-domain opsets whose attributes rfcalc reads (7 .. 23)
 NO_PARAMS = frozenset({"Clip", "Pad", "Resize", "Upsample", "Dropout"})  # float inputs that are settings
@@ -222,4 +223,4 @@ def from_onnx(model, input_shape=None, identity=()):
     return Analysis(label, shape, tuple(walked.rows))
 
 
-__all__ = ["from_onnx", "read_model", "load_onnx", "display_names", "Field"]
+__all__ = ["from_onnx", "read_model", "load_onnx", "display_names"]

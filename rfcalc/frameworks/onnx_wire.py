@@ -74,7 +74,11 @@ def _fields(buf, start=0, end=None):
     end = len(buf) if end is None else end
     i = start
     while i < end:
-        key, i = _varint(buf, i, end)
+        key = buf[i]
+        if key < 0x80:
+            i += 1
+        else:
+            key, i = _varint(buf, i, end)
         number, wire = key >> 3, key & 7
         if number == 0:
             raise WireError("field number 0")
@@ -99,6 +103,8 @@ def _fields(buf, start=0, end=None):
 
 
 def _varint(buf, i, end):
+    if i < end and buf[i] < 0x80:  # most keys and lengths fit one byte
+        return buf[i], i + 1
     result = shift = 0
     while True:
         if i >= end:
@@ -252,7 +258,7 @@ def _graph(buf, start, end) -> Graph:
 def parse(data) -> Model:
     """A ``Model`` from the bytes of a ModelProto; ``WireError`` when they are not one."""
     try:
-        return _parse(memoryview(data))
+        return _parse(bytes(data))  # bytes index faster than a memoryview; no copy when already bytes
     except (TypeError, IndexError, ValueError, struct.error, RecursionError) as err:
         raise WireError(f"a field has the wrong type or size ({type(err).__name__})") from None
 
