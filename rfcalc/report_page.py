@@ -76,7 +76,8 @@ def build_html(analysis: Analysis, lang: str = "en", image=None, erf=None, notes
     data["erf"] = [{k: v for k, v in e.items() if k != "uri"} for e in erf or ()]  # the images go in <img>
     ui = data["T"]
     shape = "x".join(str(v) for v in analysis.input_shape)
-    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    # no '<' at all inside the script element: '</script' and '<!--' in a layer name cannot end or bend it
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     img = (f'<img id="input-image" alt="{esc(image[1])}" src="{image[0]}" hidden>' if image else "")
     heat = "".join(f'<img id="erf-image-{i}" alt="ERF {esc(e["layer"])}" src="{e["uri"]}" hidden>'
                    for i, e in enumerate(erf or ()))
