@@ -123,11 +123,12 @@ def _keras_deconv_length(n, k_eff, s, padding, output_padding):
 def _tconv_axis(prev, n: int, k: int, s: int, d: int, padding, output_padding):
     """A transposed conv as the adjoint of a forward conv over its own output."""
     k_eff = d * (k - 1) + 1
-    margin = n + 24
     if isinstance(padding, tuple):  # ONNX: scatter every input, crop `before` and keep the length asked for
         before = padding[0]
         size = (n - 1) * s + k_eff - padding[0] - padding[1] + (output_padding or 0)
-        reads = {i: [i * s - before + t * d for t in range(k)] for i in range(-margin, n + margin)}
+
+        def reads(i):
+            return [i * s - before + t * d for t in range(k)]
     else:
         size = _keras_deconv_length(n, k_eff, s, padding, output_padding)
         if size < 1:
@@ -137,21 +138,16 @@ def _tconv_axis(prev, n: int, k: int, s: int, d: int, padding, output_padding):
         if fwd_size != n and padding == "same":
             raise OracleShapeError("no forward conv has this shape")
         before = pad[0]
-        reads = {i: sorted(fwd_deps(i)) for i in range(-margin, n + margin)}
+        reads = fwd_deps
     if size < 1:
         raise OracleShapeError("transposed conv output is empty")
-    readers: dict = {}
-    for i, positions in reads.items():
-        for u in positions:
-            readers.setdefault(u, set()).add(i)
-
-    safe = (-margin * s + k_eff, (n + margin) * s - k_eff)  # positions whose readers are all listed
 
     @lru_cache(maxsize=None)
     def deps(u: int) -> frozenset:
-        if not safe[0] <= u <= safe[1]:
-            raise AssertionError(f"oracle: position {u} is outside the range it listed")
-        return frozenset().union(frozenset(), *(prev(i) for i in readers.get(u, ())))
+        # the forward units whose window can reach u (a superset of candidates), kept if they read it
+        candidates = range((u + before - k_eff) // s - 1, (u + before) // s + 2)
+        readers = [i for i in candidates if u in reads(i)]
+        return frozenset().union(frozenset(), *(prev(i) for i in readers))
 
     return size, deps, (before, (n - 1) * s + k_eff - before - size)
 

@@ -133,3 +133,19 @@ def test_any_nd_layers_round_trip_through_the_canonical_spelling(case):
     text = format_spec(layers)
     assert parse(text, rank) == tuple(layers)
     assert format_spec(parse(text, rank)) == text
+
+
+def test_the_doc_rank_table_parses_at_each_inputs_rank():
+    import re
+    from pathlib import Path
+
+    from rfcalc.dsl import parse_shape
+
+    doc = (Path(__file__).parent.parent / "docs" / "dsl.md").read_text()
+    section = doc.split("## Ranks, causal convs and dilation schedules\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) >= 6
+    for row in rows:
+        spec, shape = (re.findall(r"`([^`]+)`", cell)[0] for cell in row.split("|")[1:3])
+        layers = parse(spec, len(parse_shape(shape)) - 1)
+        assert layers and format_spec(layers)

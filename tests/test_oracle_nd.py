@@ -117,7 +117,7 @@ def stacks(rank, size):
     return st.lists(layer, min_size=1, max_size=6), st.tuples(*[st.integers(1, size)] * rank, st.just(2))
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_random_1d_stacks_and_decoders_match_the_oracle_at_every_unit(data):
     layers_st, shape_st = stacks(1, 24)
@@ -128,14 +128,14 @@ def test_random_1d_stacks_and_decoders_match_the_oracle_at_every_unit(data):
         assert "phases" in str(err), err
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_random_2d_decoders_with_bilinear_match_the_oracle_at_every_unit(data):
     layers_st, shape_st = stacks(2, 12)
     check(data.draw(layers_st), data.draw(shape_st))
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_random_3d_stacks_match_the_oracle_on_every_axis(data):
     layers_st, shape_st = stacks(3, 9)

@@ -323,7 +323,7 @@ def test_cli_rejects_bad_unit_and_samples():
     from rfcalc import probe_cli
     p = argparse.ArgumentParser()
     probe_cli.add_arguments(p)
-    for argv in (["c3", "--unit", "1"], ["c3", "--samples", "0"], ["c3", "--input", "ax3"]):
+    for argv in (["c3", "--unit", "1,2,3,4"], ["c3", "--samples", "0"], ["c3", "--input", "ax3"]):
         with pytest.raises(SystemExit):
             p.parse_args(argv)
 
