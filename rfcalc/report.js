@@ -128,9 +128,10 @@
   }
 
   function span(lo, hi) { return lo + ".." + hi; }
+  function esc(t) { return String(t).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
   function describe(l, u, f) {
     var parts = [], names = [[T.samples], [T.rows, T.cols], [T.slices, T.rows, T.cols]][R - 1], sizes = D.input.slice(0, R);
-    parts.push("<b>" + l.name + "</b> (" + l.kind + ") " + T.unit + " (" + u.join(", ") + ")");
+    parts.push("<b>" + esc(l.name) + "</b> (" + esc(l.kind) + ") " + T.unit + " (" + u.join(", ") + ")");
     for (var a = 0; a < R; a++) {
       var inn = inside(f[a], sizes[a]), pad = [];
       if (f[a][0] < 0) pad.push(span(f[a][0], Math.min(f[a][1], -1)));
@@ -172,7 +173,7 @@
     state.layer = l; state.hover = null;
     state.unit = unit || l.out.map(function (n) { return Math.floor((n - 1) / 2); });
     document.getElementById("out-caption").textContent = T.output + " " + l.name + " (" + l.out.join("x") + ")";
-    var dot = document.querySelector('#growth circle[data-layer="' + name + '"]'), cur = document.getElementById("growth-cursor");
+    var dot = document.querySelector('#growth circle[data-layer="' + CSS.escape(name) + '"]'), cur = document.getElementById("growth-cursor");
     if (dot && cur) { cur.setAttribute("x1", dot.dataset.x); cur.setAttribute("x2", dot.dataset.x); }
     render();
   }

@@ -17,7 +17,15 @@ W, H, LEFT, RIGHT, TOP, BOTTOM = 640, 220, 48, 12, 12, 30
 
 
 def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label: str = "rf") -> str:
-    """An SVG chart of rf (rows, and columns where they differ) over the spatial layers."""
+    """An SVG chart of rf (rows, and columns where they differ; rf_min where paths differ) over the spatial layers.
+
+    >>> import dataclasses
+    >>> from rfcalc import analyze
+    >>> a = analyze("c3,c5")
+    >>> b = dataclasses.replace(a, layers=(a.layers[0], dataclasses.replace(a.layers[1], rf_min=(3, 3))))
+    >>> 'class="rfline rfmin"' in growth_svg(b, "input"), 'rfmin' in growth_svg(a, "input")
+    (True, False)
+    """
     rows = [r for r in analysis.layers if r.spatial]
     if not rows:
         return ""
@@ -45,6 +53,9 @@ def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label:
     for axis in range(rank if any(len(set(r.rf)) > 1 for r in rows) else 1):
         pts = " ".join(f"{x(i):.1f},{y(r.rf[axis]):.1f}" for i, r in enumerate(rows))
         parts.append(f'<polyline points="{pts}" class="rfline rf{axis}"/>')
+    if any(r.rf_min != r.rf for r in rows):  # branchy models: the narrowest path too
+        pts = " ".join(f"{x(i):.1f},{y(r.rf_min[0]):.1f}" for i, r in enumerate(rows))
+        parts.append(f'<polyline points="{pts}" class="rfline rfmin"><title>rf_min</title></polyline>')
     parts.append(f'<line id="growth-cursor" x1="{x(0):.1f}" y1="{TOP}" x2="{x(0):.1f}" y2="{H - BOTTOM}" '
                  f'class="cursor"/>')
     for i, r in enumerate(rows):

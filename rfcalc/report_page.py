@@ -76,13 +76,14 @@ def build_html(analysis: Analysis, lang: str = "en", image=None, erf=None, notes
     data["erf"] = [{k: v for k, v in e.items() if k != "uri"} for e in erf or ()]  # the images go in <img>
     ui = data["T"]
     shape = "x".join(str(v) for v in analysis.input_shape)
-    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    # no '<' at all inside the script element: '</script' and '<!--' in a layer name cannot end or bend it
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     img = (f'<img id="input-image" alt="{esc(image[1])}" src="{image[0]}" hidden>' if image else "")
     heat = "".join(f'<img id="erf-image-{i}" alt="ERF {esc(e["layer"])}" src="{e["uri"]}" hidden>'
                    for i, e in enumerate(erf or ()))
     erf_section = ""
     if erf:
-        rows = "".join(f'<tr><td>{esc(ui["erf_for"].format(unit=tuple(e["unit"]), layer=e["layer"], source=e["source"]))}'
+        rows = "".join(f'<tr><td>{esc(ui["erf_for"].format(unit=tuple(e["unit"]), layer=e["layer"], source=ui["erf_random"].format(n=e["samples"])))}'
                        f'</td>' + "".join(f"<td>{v}</td>" for v in e["sides"].values()) + "</tr>" for e in erf)
         head = "".join(f"<th>{esc(k)}</th>" for k in erf[0]["sides"])
         erf_section = (f'<section id="erf"><h2>{esc(ui["erf"])}</h2><p>{esc(ui["erf_sides"])}</p>'
@@ -136,7 +137,7 @@ def erf_data(source, analysis, samples=16, most: int = 8) -> list[dict]:
     out = []
     for name in erf_layers(analysis, most):
         r = erf(source, input_shape=analysis.input_shape, layer=name, samples=samples)
-        out.append({"layer": r.layer, "unit": list(r.unit), "source": r.source, "uri": heat_uri(r.heatmap),
+        out.append({"layer": r.layer, "unit": list(r.unit), "samples": r.samples, "uri": heat_uri(r.heatmap),
                     "sides": {f"{round(f * 100)}%": s for f, s in r.sides.items()}})
     return out
 

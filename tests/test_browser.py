@@ -365,3 +365,17 @@ def test_erf_button_shows_the_measured_unit_with_its_heatmap(driver, tmp_path):
     px = np.asarray(Image.open(io.BytesIO(driver.find_element("id", "input-canvas").screenshot_as_png)).convert("RGB"))
     assert ((px[..., 0] > 200) & (px[..., 1] > 200) & (px[..., 2] < 120)).any(), "the heatmap's hot (yellow) centre"
     assert_clean(driver)
+
+
+def test_a_hostile_layer_name_is_shown_as_text(driver, tmp_path):
+    import dataclasses
+    from rfcalc.report_page import build_html
+    a = analyze("c3,c3")
+    evil = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>'
+    a = dataclasses.replace(a, layers=(dataclasses.replace(a.layers[0], name=evil), a.layers[1]))
+    open_page(driver, tmp_path, build_html(a))
+    driver.execute_script("document.querySelectorAll('#layers tbody tr')[0].click()")
+    assert read_field(driver)["layer"] == evil
+    assert evil in driver.find_element("id", "field").text
+    assert driver.execute_script("return document.querySelectorAll('img[src=x], script').length") == 2
+    assert_clean(driver)

@@ -51,7 +51,7 @@ def axis_ops(layers, axis):
 
 def page_data(html: str) -> dict:
     blob = re.search(r'<script type="application/json" id="rfdata">(.*?)</script>', html, re.S).group(1)
-    return json.loads(blob.replace("<\\/", "</"))
+    return json.loads(blob)
 
 
 def table_field(ax, i):
@@ -290,3 +290,13 @@ def test_an_oversized_image_file_is_refused(tmp_path, capsys):
     with open(huge, "wb") as f:
         f.truncate(65 << 20)  # sparse: no disk used
     _fails(capsys, ["report", "c3", "-o", str(tmp_path / "r.html"), "--image", str(huge)], "at most")
+
+
+def test_hostile_layer_names_cannot_break_out_of_the_page():
+    import dataclasses
+    from rfcalc.report_page import build_html
+    a = analyze("c3,c3")
+    evil = '</script><script>alert(1)</script><!--'
+    html = build_html(dataclasses.replace(a, layers=(dataclasses.replace(a.layers[0], name=evil), a.layers[1])))
+    assert evil not in html and html.count("<script") == 2
+    assert page_data(html)["layers"][0]["name"] == evil
