@@ -69,7 +69,9 @@ def main_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(p)
     p.add_argument("--json", action="store_true", help="print Analysis.to_dict() as JSON")
-    p.add_argument("--symbolic", action="store_true", help="sympy closed forms for RF, jump, size, params")
+    p.add_argument("--symbolic", action="store_true",
+                   help="sympy closed forms for RF, jump, size, params (--json: as text, and as sympy.srepr that "
+                        "rfcalc.symbolic.read_back reads exactly)")
     p.add_argument("--layer", metavar="NAME", type=argtypes.nonempty, help="show one layer's field (e.g. conv2d_1)")
     p.add_argument("--all", action="store_true", help="print every layer of a long network (default: 200 at most)")
     p.add_argument("--identity", metavar="NAME", action="append", default=[],
