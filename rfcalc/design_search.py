@@ -18,10 +18,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from fractions import Fraction
+from math import prod
 
-from .arithmetic import effective_kernel
 from .errors import RFError
-from .phases import UNTRACKED
+from .design_bounds import cheapest_layer, dominated_later, layers_left, reach_bound
 from .propagate import Field, apply_layer, input_field
 
 CUTS = ("depth", "params", "macs", "min-output", "states", "time")
@@ -94,46 +94,6 @@ def reached(field: Field, goal: Goal, sizes) -> bool:
     return True
 
 
-def _reach_bound(space, rank: int):
-    """Per axis, the largest effective kernel, stride and tap count of any choice: bounds on growth."""
-    ks = [max(effective_kernel(c.kernel[a], c.dilation[a]) for c in space.choices) for a in range(rank)]
-    ss = [max(c.stride[a] for c in space.choices) for a in range(rank)]
-    taps = [max(c.kernel[a] for c in space.choices) for a in range(rank)]
-    return ks, ss, taps
-
-
-def _read(axis, rf: int) -> int:
-    """How many input pixels unit 0 reads on one axis (its field's width when there are no holes)."""
-    cover = axis.cover[0] if axis.cover is not None else None
-    return rf if cover is None or cover == UNTRACKED or axis.period != 1 else bin(cover).count("1")
-
-
-def _layers_left(field: Field, bounds, target, limit: int, holes_ok: bool) -> int:
-    """A lower bound on the layers any stack needs after ``field`` to reach ``target`` (``limit`` + 1: never).
-
-    Span: each layer widens the field by at most (K−1)·jump, and the jump grows at most S times.
-    Pixels read: a layer of k taps at most multiplies them by k, and a field without holes reads
-    every pixel of its width, so it needs width ≤ read·k^n.
-    """
-    ks, ss, taps = bounds
-    need = 0
-    for a, (r, j, k, s, kt, t) in enumerate(zip(field.rf, field.jump, ks, ss, taps, target)):
-        n, width, jump = 0, r, j
-        while width < t:
-            if n >= limit or (k == 1 and s == 1):
-                return limit + 1
-            width, jump, n = width + (k - 1) * jump, jump * s, n + 1
-        need = max(need, n)
-        if not holes_ok:
-            read, n = _read(field.axes[a], r), 0
-            while read < t:
-                if n >= limit or kt == 1:
-                    return limit + 1
-                read, n = read * kt, n + 1
-            need = max(need, n)
-    return need
-
-
 def _beaten(labels, new) -> bool:
     """Insert ``new`` (params, macs, depth, path) into a Pareto list unless a label beats or ties it first."""
     p, m, d, path = new
@@ -143,46 +103,6 @@ def _beaten(labels, new) -> bool:
     labels[:] = [e for e in labels if not (p <= e[0] and m <= e[1] and d <= e[2])]
     labels.append(new)
     return False
-
-
-def _dominated_later(front, p: int, m: int, d: int, path: tuple) -> bool:
-    """A finished stack beats every completion of a partial one with path ``path``: completions cost at least
-    (p, m) and are at least ``d`` deep (lower bounds for the layers still needed). On equal costs it wins
-    when it comes first in vocabulary order, which every completion then follows."""
-    n = len(path)
-    return any(fp <= p and fm <= m and fd <= d and (fp < p or fm < m or fd < d or fpath[:n] < path)
-               for fp, fm, fd, fpath in front)
-
-
-def _cheapest_layer(space, channels: int, rank: int):
-    """Lower bounds on the params and MACs per output pixel of any one layer after a state with ``channels``
-    channels: each choice on the thinnest input it can get (those channels, or fewer from a later layer);
-    0 when a pooling is a choice."""
-    outs = [channels]
-    for stage in range(space.stages()):
-        for c in range(len(space.choices)):
-            layer = space.layer_at(c, stage)
-            outs.append(getattr(layer, "filters", channels))
-    thin = min(outs)
-    params, macs = [], []
-    for stage in range(space.stages()):
-        for c in range(len(space.choices)):
-            layer = space.layer_at(c, stage)
-            size = tuple(effective_kernel(layer.kernel[a], layer.dilation[a]) for a in range(rank))
-            try:
-                applied = apply_layer(layer, input_field(size + (thin,)))
-            except RFError:
-                return 0, 0
-            params.append(applied.params)
-            macs.append(applied.macs // max(1, _prod(applied.field.shape[:-1])))
-    return min(params), min(macs)
-
-
-def _prod(values) -> int:
-    out = 1
-    for v in values:
-        out *= v
-    return out
 
 
 def _share(rf, target) -> Fraction:
@@ -255,7 +175,7 @@ def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=(), s
     begin = time.monotonic()
     sizes = tuple(input_shape[:-1])
     target = goal.rf if goal.rf is not None else sizes
-    bounds = _reach_bound(space, len(sizes))
+    bounds = reach_bound(space, len(sizes))
     steps = _Steps(space, goal, target)
     start = steps.intern(input_field(tuple(input_shape)))
     archive: dict = {}          # (field id, stage, pos) -> Pareto labels (params, macs, depth, path)
@@ -269,7 +189,7 @@ def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=(), s
     per_layer: dict = {}  # channels -> lower bounds on one more layer's (params, macs per output pixel)
     # the fewest output pixels any later layer can have: sizes stay when no choice strides or pads 'valid'
     keeps = all(set(c.stride) == {1} and c.padding in ("same", "causal") for c in space.choices)
-    fewest = _prod(goal.min_output) if goal.min_output else 1
+    fewest = prod(goal.min_output) if goal.min_output else 1
     for f in seeds:
         if f.depth <= limits.max_depth and not _beaten(front, (f.params, f.macs, f.depth, f.path)):
             found[f.path] = f
@@ -296,13 +216,13 @@ def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=(), s
                     if not head:
                         continue  # without a head every longer stack costs at least as much, one layer more
             left = limits.max_depth - d
-            need = max(1, space.need[pos], _layers_left(steps.fields[fid], bounds, target, left, goal.allow_holes))
+            need = max(1, space.need[pos], layers_left(steps.fields[fid], bounds, target, left, goal.allow_holes))
             channels = steps.fields[fid].shape[-1]
             if channels not in per_layer:
-                per_layer[channels] = _cheapest_layer(space, channels, len(sizes))
+                per_layer[channels] = cheapest_layer(space, channels, len(sizes))
             lp, lm = per_layer[channels]
-            pixels = _prod(steps.fields[fid].shape[:-1]) if keeps else fewest
-            if _dominated_later(front, p + need * lp, m + need * lm * pixels, d + need, path):
+            pixels = prod(steps.fields[fid].shape[:-1]) if keeps else fewest
+            if dominated_later(front, p + need * lp, m + need * lm * pixels, d + need, path):
                 continue
             if need > left:
                 if space.moves[pos]:
