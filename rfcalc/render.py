@@ -114,8 +114,8 @@ def fmt_shape(shape) -> str:
 def fmt_bytes(params: int) -> str:
     """Float32 size, as Keras' summary prints it; exact integer arithmetic at any size.
 
-    >>> fmt_bytes(174214), fmt_bytes(10**300)[-5:]
-    ('680.52 KB', '00 GB')
+    >>> fmt_bytes(174214), fmt_bytes(10144), fmt_bytes(10**300)[-5:]
+    ('680.52 KB', '39.62 KB', '00 GB')
     """
     size, unit = params * 4, "B"
     scale = 1
@@ -123,7 +123,7 @@ def fmt_bytes(params: int) -> str:
         if size < 1024 * scale or unit == "GB":
             break
         scale *= 1024
-    hundredths = (size * 100 * 2 + scale) // (2 * scale)  # rounded half up, as an int
+    hundredths = round(Fraction(size * 100, scale))  # ties to even, as Keras' f"{x:.2f}" rounds its exact float
     return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
 
 
