@@ -188,3 +188,15 @@ def test_field_on_an_image_needs_a_2d_analysis(tmp_path):
 
     with pytest.raises(ShapeError, match="2-D image"):
         plot_rf_on_image(analyze("c3", input_shape="16x1"), [[0.0] * 16], path=tmp_path / "x.png")
+
+
+@pytest.mark.parametrize("shape, layer, rf_min", [
+    ((10, 1), ("Conv1DTranspose", dict(filters=1, kernel_size=1, strides=3)), (0,)),
+    ((10, 10, 1), ("Conv2DTranspose", dict(filters=1, kernel_size=1, strides=(1, 2))), (1, 0)),
+], ids=["1-D: two of three outputs read nothing", "2-D: every other column reads nothing"])
+def test_units_that_read_nothing_are_measured_empty(shape, layer, rf_min):
+    from rfcalc import probe
+
+    result = probe(model_of(shape, layer))
+    last = result.selected
+    assert None in last.spans and last.analytic_rf_min == rf_min and result.agree
