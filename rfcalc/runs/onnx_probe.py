@@ -133,11 +133,21 @@ def _images(chunk, h: int, w: int, c: int):
     return x
 
 
+def _inside(row, shape) -> bool:
+    """The fields of the units the probe reads (the centre one and its neighbour) lie inside the input."""
+    from .probes import _units
+
+    pairs = [_units(n) for n in row.output_shape[:-1]]
+    units = [tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)]
+    return all(0 < lo and hi < n - 1 for u in units for (lo, hi), n in zip(row.field_of(u), shape))
+
+
 def probe_onnx(model, input_shape=None, layer=None):
     """Measure rf, jump and start of every spatial layer of an ONNX model with onnxruntime.
 
-    Returns the ``ProbeResult`` of ``rfcalc.probe``; it probes at the model's size (fields wider
-    than the input are ``clipped``).
+    Returns the ``ProbeResult`` of ``rfcalc.probe``; it probes at the model's size, so without
+    ``layer`` it probes the layers up to the first whose probed units' fields leave the input
+    (with ``layer``, up to that one: such fields are measured ``clipped``).
 
     >>> probe_onnx("tests/fixtures/onnx/resnet18.onnx", layer="layer1.0.conv1").agree  # doctest: +SKIP
     True
@@ -160,6 +170,10 @@ def probe_onnx(model, input_shape=None, layer=None):
             raise RFError(f"layer {layer!r} has no spatial output to probe (it is {chosen.kind}); "
                           f"pick one of: {', '.join(r.name for r in rows)}")
         rows = rows[:rows.index(chosen) + 1]
+    else:  # a field that leaves the input can only be measured clipped: stop before the first one
+        fits = [_inside(row, analysis.input_shape) for row in rows]
+        rows = rows[:fits.index(False)] if False in fits else rows
+        rows = rows or [r for r in analysis.layers if r.spatial][:1]
     if not rows:
         raise RFError(f"{analysis.spec!r} has no spatial layer to probe")
     tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
