@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from .analysis import HEADS, analyze
 from .design_result import OBJECTIVES, Design, DesignRow
+from .design_dive import dive
 from .design_search import Goal, Limits, search
 from .design_space import DEFAULT_VOCABULARY, DILATIONS, STRIDES, like as like_space, space
 from .dsl import format_spec, parse
@@ -125,13 +126,20 @@ def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=Fa
 
 
 def _seeds(grammar, shape, goal, limits, head) -> tuple:
-    """Finished stacks from the shallowest depth that has any (iterative deepening), and the probes' work.
+    """Finished stacks from the shallowest depth that has any (iterative deepening: depth-first dives, then
+    breadth-first searches), and the probes' work.
 
     They prune the full search from its first layer: without them a breadth-first search meets its
     first finished stack only at that depth, after every shallower state (WaveNet-style spaces,
     where every stack of one depth costs the same, have millions).
     """
     began = time.monotonic()
+    for depth in range(1, limits.max_depth + 1):  # depth-first dives first: cheap when the bounds are tight
+        found = dive(grammar, shape, goal, Limits(depth, limits.max_params, limits.max_macs), head)
+        if found is not None:
+            return (found,), [0, 0, 0]
+        if limits.seconds is not None and time.monotonic() - began > limits.seconds / 4:
+            break
     budget = None if limits.seconds is None else limits.seconds / 2  # half the time at most; the rest searches
     work = [0, 0, 0]  # states, labels, layer steps of the probes, reported with the search's
     for depth in range(1, limits.max_depth):
