@@ -175,6 +175,8 @@ BAD = {
     "min_output_unreachable": (["--rf", "32", "--min-output", "32", "--max-depth", "5"], "lower --min-output to 16x16", None),
     "contradictory_budgets": (["--rf", "32", "--max-params", "1k", "--max-macs", "1k", "--filters", "512"],
                               "raise --max-params to 14,336 and --max-macs to 13,824 (for p2*5,c3-512)", None),
+    "wavenet_past_the_default_depth": (["--input", "16000x1", "--rf", "16000", "--layers", "c2d*/causal"],
+                                       "raise --max-depth to 14", None),
     "depth_past_the_limit": (["--rf", "32", "--max-depth", "500"], "max_depth is 1..64", None),
     "layers_and_like": (["--rf", "32", "--layers", "c3", "--like", "c3"], "not allowed with argument", None),
     "rf_and_cover": (["--rf", "32", "--cover"], "not allowed with argument", None),
