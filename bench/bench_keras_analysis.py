@@ -37,7 +37,7 @@ def _timed(fn):
 def bench(name: str, runs: int) -> dict:
     import keras
 
-    from rfcalc.keras_io import from_keras
+    from rfcalc.frameworks.keras import from_keras
 
     side = SIZES.get(name, 224)
     model, build_cpu, build_wall = _timed(

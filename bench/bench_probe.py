@@ -40,8 +40,8 @@ def main(argv=None) -> int:
 
     import tensorflow as tf
 
-    from rfcalc import probe_model
-    from rfcalc.probes import probe
+    from rfcalc.runs import probe_model
+    from rfcalc.runs.probes import probe
 
     spec = f"c3*{args.depth}"
     rows = []

@@ -53,9 +53,9 @@ def main(argv=None) -> int:
 
     import keras
 
-    from rfcalc.keras_io import to_keras
-    from rfcalc.plots import plot_erf
-    from rfcalc.probes import erf
+    from rfcalc.frameworks.keras import to_keras
+    from rfcalc.runs.plots import plot_erf
+    from rfcalc.runs.probes import erf
 
     x, y, xt, yt = load(args.root, args.train)
     print(f"Fashion-MNIST: {len(x)} training images, {len(xt)} test images, {x.shape[1:]}")

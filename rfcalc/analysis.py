@@ -12,6 +12,7 @@ from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 from functools import lru_cache
 
+from . import checks
 from .dsl import format_layer, format_spec, parse, parse_shape
 from .errors import RFError, SpecError, SymbolError
 from .layers import Dense, Flatten, Repeat, bind, symbols_of
@@ -23,8 +24,18 @@ HEADS = {"seed": "flat,fc20,fc10/softmax"}  # the notebook's Flatten, Dense(20),
 
 
 def _half(x: Fraction):
-    """A Fraction as JSON: int when whole, else float (centres are multiples of 1/2, exact in binary)."""
-    return int(x) if x.denominator == 1 else float(x)
+    """A Fraction as JSON: int when whole, a float when a double holds it exactly, else the exact
+    decimal as a string (``"499999999999999999999999.5"``); ``Fraction(str(v))`` reads back every form."""
+    if x.denominator == 1:
+        return int(x)
+    try:
+        f = float(x)
+    except OverflowError:
+        f = None
+    if f is not None and Fraction(f) == x:
+        return f
+    from .render import fmt_num
+    return fmt_num(x)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,20 +244,28 @@ def keras_name(class_name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def _rf_min(field: Field, rf):
+    """``field.rf_min``; equal to ``rf`` on one path whose fields have a single phase (the common case)."""
+    if rf is not None and field.narrow is None and all(a.period == 1 for a in field.axes):
+        return rf
+    return field.rf_min
+
+
 def make_row(index: int, name: str, layer, before: Field, applied: Applied, input_hw, inputs=()) -> Row:
     """A Row from one applied layer; adds the ``rf>input`` and ``holes`` flags (``input_hw``: the
     network input's spatial sizes)."""
     out = applied.field
     flags = applied.flags
-    if out.rf is not None and any(r > n for r, n in zip(out.rf, input_hw)):
+    rf = out.rf
+    if rf is not None and any(r > n for r, n in zip(rf, input_hw)):
         flags = flags + ("rf>input",)
-    if out.holes:
-        flags = flags + ("holes",)
-    elif out.holes_untracked:
-        flags = flags + ("holes?",)
+    if rf is not None and any(a.cover is not None for a in out.axes):
+        if out.holes:
+            flags = flags + ("holes",)
+        elif out.holes_untracked:
+            flags = flags + ("holes?",)
     return Row(index, name, layer.keras_class, format_layer(layer), layer, before.shape, out.shape,
-               applied.trainable, applied.non_trainable, applied.macs, out.rf, out.rf_min, out.jump,
-               out.start, applied.padding, flags, tuple(inputs), out.axes)
+               applied.trainable, applied.non_trainable, applied.macs, rf, _rf_min(out, rf), out.jump, out.start, applied.padding, flags, tuple(inputs), out.axes)
 
 
 def with_head(spec, head=None, rank: int = 2) -> tuple:
@@ -286,6 +305,7 @@ def analyze(spec, input_shape=(32, 32, 3), head=None, symbols=None) -> Analysis:
     >>> analyze("c2d1..512/causal*3", input_shape="16000x1").rf
     (3070,)
     """
+    checks.arguments(spec, input_shape, head, symbols)  # wrong types: TypeError saying what was expected
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
     try:

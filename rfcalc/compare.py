@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import prod
 
 from .analysis import Analysis, analyze
-from .layers import Conv, DepthwiseConv, SeparableConv
+from .layers import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 
 
 def kernel_weights(analysis: Analysis) -> int:
@@ -22,10 +23,19 @@ def kernel_weights(analysis: Analysis) -> int:
     """
     total = 0
     for row in analysis.layers:
-        if isinstance(row.layer, (Conv, DepthwiseConv, SeparableConv)):
-            kh, kw = row.layer.kernel
-            total += kh * kw
+        if isinstance(row.layer, (Conv, DepthwiseConv, SeparableConv, ConvTranspose)):
+            total += prod(row.layer.kernel)  # k·k in 2-D, k in 1-D, k·k·k in 3-D
     return total
+
+
+def _json_ratio(v):
+    """A ratio as a float, or as the exact ``"p/q"`` string when a double cannot hold it."""
+    if v is None:
+        return None
+    try:
+        return float(v)
+    except OverflowError:
+        return f"{v.numerator}/{v.denominator}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +63,7 @@ class Comparison:
         out = []
         for e in self.entries:
             a = e.analysis
-            ratios = {k: (None if v is None else float(v)) for k, v in e.ratios(base).items()}
+            ratios = {k: _json_ratio(v) for k, v in e.ratios(base).items()}
             out.append({
                 "spec": a.spec, "rf": list(a.rf), "jump": list(a.jump), "output_shape": list(a.output_shape),
                 "params": a.total_params, "macs": a.total_macs, "kernel_weights": e.kernel_weights,
@@ -65,21 +75,24 @@ class Comparison:
         from rich import box
         from rich.table import Table
 
-        from .render import fmt_field, fmt_int, fmt_pair, fmt_shape
+        from .dsl import describe_input
+        from .render import fmt_field, fmt_int, fmt_jump, fmt_shape
 
         base = self.entries[0]
-        h, w, c = base.analysis.input_shape
-        t = Table(title=f"Compared on a {h}x{w}x{c} input (ratios to the first spec)", title_justify="left",
+        shape = base.analysis.input_shape
+        words = f"a {'x'.join(map(str, shape))} input" if len(shape) == 3 else describe_input(shape)
+        t = Table(title=f"Compared on {words} (ratios to the first spec)", title_justify="left",
                   box=box.SIMPLE_HEAD)
         for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x"):
             t.add_column(head, justify="left" if head in ("Spec", "Output Shape") else "right")
 
         def x(v):
-            return "-" if v is None else f"{float(v):.2f}"
+            v = _json_ratio(v)
+            return "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else v)
 
         for e in self.entries:
             a, r = e.analysis, e.ratios(base)
-            t.add_row(a.spec, fmt_field(a.rf), fmt_pair(a.jump), fmt_shape(a.output_shape),
+            t.add_row(a.spec, fmt_field(a.rf), fmt_jump(a.jump), fmt_shape(a.output_shape),
                       fmt_int(a.total_params), x(r["params"]), fmt_int(a.total_macs), x(r["macs"]),
                       fmt_int(e.kernel_weights), x(r["kernel_weights"]))
         t.caption = ("k·k weights: kernel weights per input/output channel pair, summed over conv layers "

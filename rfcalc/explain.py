@@ -17,8 +17,11 @@ from fractions import Fraction
 from .analysis import Analysis, analyze
 from .arithmetic import effective_kernel
 from .errors import RFError
-from .layers import SPATIAL, BatchNorm, Conv, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, ZeroPad
-from .render import fmt_num, fmt_pair
+from .dsl import describe_input
+from .layers import (
+    SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, Upsample, ZeroPad,
+)
+from .render import fmt_jump, fmt_num, fmt_pair
 
 _EN = dict(
     title='Receptive field of "{spec}" on a {shape} input',
@@ -50,31 +53,42 @@ _EN = dict(
     jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
     bigger="The region is larger than the {hw} image: its outer part lies in the padding.",
     at_title="Output pixel ({i}, {j}) of {name} ({hw}):",
-    at_axis=("  {axis}: centre = start + i·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} "
+    at_axis=("  {axis}: centre = start + {var}·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} "
              "-> {unit} {lo}..{hi}"),
     rows="rows", cols="columns", pad_side=(("top", "bottom"), ("left", "right")),
     in_pad="    {unit} {lo}..{hi} lie in the {side} padding (zeros).",
     inside="    Inside the image: {unit} {lo}..{hi}.", nothing="    None of them is inside the image.",
     all_inside="    All of them are inside the image.",
     gaps="    (With dilation or a stride longer than the window, not every pixel in this range is read.)",
+    axes_nd={1: ("length",), 3: ("depth", "height", "width")}, causal="'causal' padding ({before} before, none after)",
+    explicit="explicit padding ({before} before, {after} after)", pads_nd="padding {pads} (before:after per axis)",
+    crops_nd="cropping {pads} (before:after per axis)",
+    up="{k} upsampling ({how})", nearest="each unit copied", bilinear="bilinear, half-pixel centres",
+    tconv="{k} transposed convolution, stride {s}, {pad}",
+    decoder=("  The jump shrinks to j_{l} = {j}: output units are closer together than input pixels, and units of "
+             "different phases read different inputs, so r is now the largest field over the output units and "
+             "the fields repeat every {period} units. The first units of the first axis read:"),
+    phase="    unit {u}: input {lo}..{hi} ({w} pixels)", phase_none="    unit {u}: no input",
+    decoder_rf="  r_{l} = {r} (largest), smallest {rmin}; start_{l} = {st}",
+    at_phase="  {axis}: unit {i} reads {unit} {lo}..{hi} (its phase decides the extent: r is {rmin}..{r})",
 )
 
 _JA = dict(
     title="「{spec}」の受容野（入力 {shape}）",
     intro=("各層 l について、縦と横それぞれで次の3つの量を追います。\n"
-           "  r_l      受容野：出力の1ピクセルが見ている入力ピクセルの幅\n"
-           "  j_l      ジャンプ：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
+           "  r_l      受容野：出力の1ピクセルが見ている入力の領域の、一辺のピクセル数（縦・横それぞれ）\n"
+           "  j_l      ジャンプ（実効ストライド）：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
            "  start_l  出力ピクセル0の受容野の中心の、入力上の位置（入力ピクセル i の中心を i とします）\n"
            "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
            "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
            "ここで k_eff = d·(k - 1) + 1 はダイレーション d で広がったカーネルサイズ、s_l はストライド、"
-           "p_l は先頭側のパディングです。"),
+           "p_l は先頭側（上・左）のパディングです。"),
     input="入力（{shape}）：r_0 = 1, j_0 = 1, start_0 = 0",
     layer="第{l}層 {name}（{token}）：{what} → 出力特徴マップ {out}",
     conv="カーネル {k}、ストライド {s}、{pad}", dw="depthwise（チャンネルごとの）カーネル {k}、ストライド {s}、{pad}",
     sep="separable カーネル {k}、ストライド {s}、{pad}",
     pool="{op}プーリング {k}、ストライド {s}、{pad}", max="最大値", avg="平均値",
-    dil="ダイレーション {d}", same="パディング 'same'（前 {before}、後 {after}）", valid="パディング 'valid'（なし）",
+    dil="ダイレーション {d}", same="パディング 'same'（上・左 {before}、下・右 {after}）", valid="パディング 'valid'（なし）",
     zp="ゼロパディング（上 {t}、下 {b}、左 {l}、右 {r}）", crop="クロッピング（上 {t}、下 {b}、左 {l}、右 {r}）",
     pointwise="各ピクセルを個別に処理します", merge="{names} を合流します。r は入力の中で最大のものです", keep="  r, j, start は変わりません：r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
     axes=("縦", "横"), colon="：", comma="、",
@@ -87,12 +101,23 @@ _JA = dict(
     jump="隣り合う出力ピクセルは、入力画像上で {j} ピクセルずつずれています（ジャンプ）。",
     bigger="この領域は {hw} の入力画像より大きく、外側はパディングにかかっています。",
     at_title="{name}（{hw}）の出力ピクセル ({i}, {j}) の受容野：",
-    at_axis="  {axis}：中心 = start + i·ジャンプ = {st} + {i}·{j} = {c}、範囲 ±(r - 1)/2 = ±{half} → {unit} {lo}〜{hi}",
+    at_axis="  {axis}：中心 = start + {var}·ジャンプ = {st} + {i}·{j} = {c}、範囲 ±(r - 1)/2 = ±{half} → {unit} {lo}〜{hi}",
     rows="行", cols="列", pad_side=(("上側", "下側"), ("左側", "右側")),
     in_pad="    {unit} {lo}〜{hi} は{side}のパディング（ゼロ）です。",
-    inside="    画像の内側にあるのは {unit} {lo}〜{hi} です。", nothing="    画像の内側には1つもありません。",
+    inside="    画像の内側にあるのは{unit} {lo}〜{hi} です。", nothing="    画像の内側には1つもありません。",
     all_inside="    すべて画像の内側にあります。",
     gaps="    （ダイレーションや、窓より長いストライドがあるため、この範囲のすべてのピクセルを読むわけではありません。）",
+    axes_nd={1: ("長さ",), 3: ("奥行き", "縦", "横")}, causal="パディング 'causal'（前 {before}、後なし）",
+    explicit="明示的なパディング（前 {before}、後 {after}）", pads_nd="パディング {pads}（軸ごとに 前:後）",
+    crops_nd="クロッピング {pads}（軸ごとに 前:後）",
+    up="{k} のアップサンプリング（{how}）", nearest="各ユニットを複製", bilinear="双線形、ハーフピクセル中心",
+    tconv="転置畳み込み {k}、ストライド {s}、{pad}",
+    decoder=("  ジャンプは j_{l} = {j} に縮みます。出力ユニットは入力ピクセルより細かく並び、位相の違うユニットは"
+             "違う入力を読むので、r は出力ユニットの中で最大の受容野になり、受容野は {period} ユニットごとに"
+             "繰り返します。最初の軸の先頭のユニットが読む範囲："),
+    phase="    ユニット {u}：入力 {lo}〜{hi}（{w} ピクセル）", phase_none="    ユニット {u}：入力なし",
+    decoder_rf="  r_{l} = {r}（最大）、最小 {rmin}；start_{l} = {st}",
+    at_phase="  {axis}：ユニット {i} は {unit} {lo}〜{hi} を読みます（幅は位相で決まり、r は {rmin}〜{r}）",
 )
 
 LANGS = {"en": _EN, "ja": _JA}
@@ -105,10 +130,37 @@ def _hw(sizes) -> str:
 
 
 def _axes(T, lines) -> list[str]:
-    """One line when both axes read the same, else one per axis."""
-    if lines[0] == lines[1]:
+    """One line when every axis reads the same, else one per axis."""
+    if all(line == lines[0] for line in lines):
         return [f"  {lines[0]}"]
-    return [f"  {T['axes'][a]}{T['colon']}{lines[a]}" for a in range(2)]
+    names = T["axes"] if len(lines) == 2 else T["axes_nd"][len(lines)]
+    return [f"  {names[a]}{T['colon']}{lines[a]}" for a in range(len(lines))]
+
+
+def _pad_words(T, layer, pads) -> str:
+    before, after = fmt_pair([p[0] for p in pads], "×"), fmt_pair([p[1] for p in pads], "×")
+    if isinstance(layer.padding, tuple):
+        return T["explicit"].format(before=before, after=after)
+    if layer.padding == "valid":
+        return T["valid"]
+    return T["causal" if layer.padding == "causal" else "same"].format(before=before, after=after)
+
+
+def _decoder(T, row, l, m, prev) -> list[str]:
+    """Lines of an upsampling or transposed-conv layer: the jump shrinks and fields depend on the phase."""
+    layer = row.layer
+    if isinstance(layer, Upsample):
+        what = T["up"].format(k=_hw(layer.size), how=T[layer.interpolation])
+    else:
+        what = T["tconv"].format(k=_hw(layer.kernel), s=fmt_pair(layer.stride, "×"), pad=_pad_words(T, layer, row.padding))
+    out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
+    ax = row.axes[0]
+    out.append(T["decoder"].format(l=l, j=fmt_jump(row.jump), period=fmt_pair([a.period for a in row.axes], "×")))
+    for u in range(min(ax.period, row.output_shape[0], 4)):
+        lo, hi = ax.at(u)
+        out.append(T["phase"].format(u=u, lo=lo, hi=hi, w=hi - lo + 1) if lo <= hi else T["phase_none"].format(u=u))
+    return out + [T["decoder_rf"].format(l=l, r=_hw(row.rf), rmin=_hw(row.rf_min),
+                                         st=", ".join(fmt_num(v) for v in row.start))]
 
 
 def _window(T, row, l, m, prev) -> list[str]:
@@ -116,41 +168,54 @@ def _window(T, row, l, m, prev) -> list[str]:
     layer = row.layer
     k, s, d = layer.kernel, layer.stride, layer.dilation
     (r0, j0, st0) = prev
-    ke = [effective_kernel(k[a], d[a]) for a in range(2)]
+    axes = range(len(k))
+    ke = [effective_kernel(k[a], d[a]) for a in axes]
     pads = row.padding
-    pad = T["same"].format(before=fmt_pair([p[0] for p in pads], "×"), after=fmt_pair([p[1] for p in pads], "×")) \
-        if layer.padding == "same" else T["valid"]
+    pad = _pad_words(T, layer, pads)
     key = "pool" if isinstance(layer, Pool) else "dw" if isinstance(layer, DepthwiseConv) else \
         "sep" if isinstance(layer, SeparableConv) else "conv"
     what = T[key].format(k=_hw(k), s=fmt_pair(s, "×"), pad=pad, op=T.get(getattr(layer, "op", ""), ""))
-    if d != (1, 1):
+    dilated = any(v != 1 for v in d)
+    if dilated:
         what += T["comma"] + T["dil"].format(d=fmt_pair(d, "×"))
     out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
-    if d != (1, 1):
-        out += _axes(T, [f"k_eff = d·(k - 1) + 1 = {d[a]}·({k[a]} - 1) + 1 = {ke[a]}" for a in range(2)])
-    out += _axes(T, [f"r_{l} = r_{m} + (k_eff - 1)·j_{m} = {r0[a]} + ({ke[a]} - 1)·{j0[a]} = {row.rf[a]}"
-                     for a in range(2)])
-    out += _axes(T, [f"j_{l} = j_{m}·s_{l} = {j0[a]}·{s[a]} = {row.jump[a]}" for a in range(2)])
+    if dilated:
+        out += _axes(T, [f"k_eff = d·(k - 1) + 1 = {d[a]}·({k[a]} - 1) + 1 = {ke[a]}" for a in axes])
+    if any(r0[a] + (ke[a] - 1) * j0[a] != row.rf[a] for a in axes) or row.rf != row.rf_min:
+        # after upsampling the phases of the input read differently: the textbook step no longer holds
+        return out + [T["decoder_rf"].format(l=l, r=_hw(row.rf), rmin=_hw(row.rf_min),
+                                             st=", ".join(fmt_num(v) for v in row.start))]
+    out += _axes(T, [f"r_{l} = r_{m} + (k_eff - 1)·j_{m} = {r0[a]} + ({ke[a]} - 1)·{fmt_num(j0[a])} = {row.rf[a]}"
+                     for a in axes])
+    out += _axes(T, [f"j_{l} = j_{m}·s_{l} = {fmt_num(j0[a])}·{s[a]} = {fmt_num(row.jump[a])}" for a in axes])
     out += _axes(T, [f"start_{l} = start_{m} + ((k_eff - 1)/2 - p_{l})·j_{m} = {fmt_num(st0[a])} + (({ke[a]} - 1)/2 - "
-                     f"{pads[a][0]})·{j0[a]} = {fmt_num(row.start[a])}" for a in range(2)])
+                     f"{pads[a][0]})·{fmt_num(j0[a])} = {fmt_num(row.start[a])}" for a in axes])
     return out
 
 
 def _other(T, row, l, m, prev) -> list[str]:
     layer = row.layer
+    if isinstance(layer, (Upsample, ConvTranspose)):
+        return _decoder(T, row, l, m, prev)
     if isinstance(layer, (ZeroPad, Crop)):
         pads = layer.pads if isinstance(layer, ZeroPad) else layer.crops
-        what = T["zp" if isinstance(layer, ZeroPad) else "crop"].format(t=pads[0][0], b=pads[0][1], l=pads[1][0],
-                                                                        r=pads[1][1])
+        if len(pads) == 2:
+            what = T["zp" if isinstance(layer, ZeroPad) else "crop"].format(t=pads[0][0], b=pads[0][1], l=pads[1][0],
+                                                                            r=pads[1][1])
+        else:
+            what = T["pads_nd" if isinstance(layer, ZeroPad) else "crops_nd"].format(
+                pads="×".join(f"{b}:{e}" for b, e in pads))
         sign = "-" if isinstance(layer, ZeroPad) else "+"
         out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
-        out += _axes(T, [f"r_{l} = r_{m} = {row.rf[a]}" for a in range(2)])
-        out += _axes(T, [f"j_{l} = j_{m} = {row.jump[a]}" for a in range(2)])
+        axes = range(len(pads))
+        out += _axes(T, [f"r_{l} = r_{m} = {row.rf[a]}" for a in axes])
+        out += _axes(T, [f"j_{l} = j_{m} = {fmt_num(row.jump[a])}" for a in axes])
         return out + _axes(T, [f"start_{l} = start_{m} {sign} {pads[a][0]}·j_{m} = {fmt_num(prev[2][a])} {sign} "
-                               f"{pads[a][0]}·{prev[1][a]} = {fmt_num(row.start[a])}" for a in range(2)])
+                               f"{pads[a][0]}·{fmt_num(prev[1][a])} = {fmt_num(row.start[a])}" for a in axes])
     what = T["merge"].format(names=T["comma"].join(row.inputs)) if len(row.inputs) > 1 else T["pointwise"]
     out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
-    return out + [T["keep"].format(l=l, r=_hw(row.rf), j=_hw(row.jump), st=", ".join(fmt_num(v) for v in row.start))]
+    return out + [T["keep"].format(l=l, r=_hw(row.rf), j="×".join(fmt_num(v) for v in row.jump),
+                                   st=", ".join(fmt_num(v) for v in row.start))]
 
 
 def _phrase(T, lang, rows) -> str:
@@ -169,47 +234,59 @@ def _phrase(T, lang, rows) -> str:
 
 
 def _at(T, a: Analysis, last, at):
-    """Lines for output pixel ``at`` and its (lo, hi) rows and columns, and the part inside the image."""
+    """Lines for output unit ``at`` and its (lo, hi) input span per axis, and the part inside the input."""
+    rank = len(last.rf)
     if isinstance(at, str):
-        m = re.fullmatch(r"\s*\(?\s*(-?\d+)\s*,\s*(-?\d+)\s*\)?\s*", at)
+        m = re.fullmatch(r"\s*\(?\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\)?\s*", at)
         if not m:
             raise RFError(f"an output pixel is written i,j (row, column), as in 0,0. Received: at={at!r}")
-        at = (int(m.group(1)), int(m.group(2)))
+        at = tuple(int(v) for v in m.group(1).split(","))
     try:
-        i, j = (int(v) for v in at)
+        unit = tuple(int(v) for v in (at if isinstance(at, (tuple, list)) else (at,)))
     except (TypeError, ValueError):
         raise RFError(f"an output pixel is a pair (row, column) of integers. Received: at={at!r}") from None
-    oh, ow = last.output_shape[:2]
-    if not (0 <= i < oh and 0 <= j < ow):
-        raise RFError(f"output pixel ({i}, {j}) is outside the {oh}×{ow} output of {last.name}; rows run 0..{oh - 1} "
-                      f"and columns 0..{ow - 1}. Received: at=({i}, {j})")
-    lines = ["", T["at_title"].format(i=i, j=j, name=last.name, hw=f"{oh}×{ow}")]
+    sizes = last.output_shape[:-1]
+    if len(unit) != rank or not all(0 <= u < n for u, n in zip(unit, sizes)):
+        shown = ", ".join(map(str, unit))
+        raise RFError(f"output unit ({shown}) is outside the {'×'.join(map(str, sizes))} output of {last.name}; "
+                      f"give {rank} coordinate{'s' if rank > 1 else ''} from 0 to size - 1. Received: at=({shown})")
+    hw = "×".join(map(str, sizes))
+    title = T["at_title"].format(i=unit[0], j=unit[1], name=last.name, hw=hw) if rank == 2 else \
+        T["at_title"].replace("({i}, {j})", "({u})").format(u=", ".join(map(str, unit)), name=last.name, hw=hw)
+    lines = ["", title]
     spans, insides = [], []
-    centres = last.centre((i, j))
-    for axis, idx in enumerate((i, j)):
-        unit = T["rows" if axis == 0 else "cols"]
+    fields = last.field_of(unit)
+    phased = last.axes is not None and any(ax.period > 1 for ax in last.axes)
+    names = T["axes"] if rank == 2 else T["axes_nd"][rank]
+    for axis, idx in enumerate(unit):
+        label = T["rows" if axis == rank - 2 else "cols"] if rank >= 2 and axis >= rank - 2 else names[axis]
         n = a.input_shape[axis]
-        centre = centres[axis]
-        half = Fraction(last.rf[axis] - 1, 2)
-        lo, hi = (p + idx * last.jump[axis] for p in last.span[axis])
-        lines.append(T["at_axis"].format(axis=T["axes"][axis], st=fmt_num(last.start[axis]), i=idx, j=last.jump[axis],
-                                         c=fmt_num(centre), half=fmt_num(half), unit=unit, lo=lo, hi=hi))
+        lo, hi = fields[axis]
+        if phased:
+            lines.append(T["at_phase"].format(axis=names[axis], i=idx, unit=label, lo=lo, hi=hi,
+                                              rmin=last.rf_min[axis], r=last.rf[axis]))
+        else:
+            var = "ij"[axis] if rank == 2 else "i" if rank == 1 else "ijk"[axis]
+            lines.append(T["at_axis"].format(axis=names[axis], var=var, st=fmt_num(last.start[axis]), i=idx,
+                                             j=fmt_num(last.jump[axis]), c=fmt_num(Fraction(lo + hi, 2)),
+                                             half=fmt_num(Fraction(last.rf[axis] - 1, 2)), unit=label, lo=lo, hi=hi))
+        sides = T["pad_side"][axis - rank + 2] if axis >= rank - 2 and rank >= 2 else T["pad_side"][0]
         if lo < 0:
-            lines.append(T["in_pad"].format(unit=unit, lo=lo, hi=min(hi, -1), side=T["pad_side"][axis][0]))
+            lines.append(T["in_pad"].format(unit=label, lo=lo, hi=min(hi, -1), side=sides[0]))
         if hi > n - 1:
-            lines.append(T["in_pad"].format(unit=unit, lo=max(lo, n), hi=hi, side=T["pad_side"][axis][1]))
+            lines.append(T["in_pad"].format(unit=label, lo=max(lo, n), hi=hi, side=sides[1]))
         inside = (max(lo, 0), min(hi, n - 1))
         if inside[0] > inside[1]:
             lines.append(T["nothing"])
             inside = None
         else:
-            lines.append(T["all_inside"] if (lo, hi) == inside else T["inside"].format(unit=unit, lo=inside[0],
+            lines.append(T["all_inside"] if (lo, hi) == inside else T["inside"].format(unit=label, lo=inside[0],
                                                                                       hi=inside[1]))
         spans.append((lo, hi))
         insides.append(inside)
     if "holes" in last.flags:  # propagate's exact test of the field, not a guess from dilation and strides
         lines.append(T["gaps"])
-    return (i, j), lines, tuple(spans), tuple(insides)
+    return unit, lines, tuple(spans), tuple(insides)
 
 
 @dataclass(frozen=True)
@@ -234,7 +311,8 @@ class Explanation:
 
 
 def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Explanation:
-    """The worked receptive-field derivation of a spec (or an ``Analysis``) in ``lang`` 'en' or 'ja'.
+    """The worked receptive-field derivation of a spec (or an ``Analysis``) in ``lang`` 'en' or 'ja';
+    decoder steps (upsampling, transposed convs) list the fields of the first units of each phase.
 
     >>> print(explain("c3,c3", lang="ja").text.splitlines()[-1])
     答え：3×3の畳み込みを2層重ねると、出力の1ピクセルは入力画像の5×5の領域から計算されます。
@@ -243,9 +321,9 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
         raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
     T = LANGS[lang]
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
-    lines = [T["title"].format(spec=a.spec, shape=_hw(a.input_shape)), "", T["intro"], "",
-             T["input"].format(shape=_hw(a.input_shape))]
-    start = ((1, 1), (1, 1), (Fraction(0), Fraction(0)))
+    shape = _hw(a.input_shape) if a.rank == 2 else describe_input(a.input_shape)
+    lines = [T["title"].format(spec=a.spec, shape=shape), "", T["intro"], "", T["input"].format(shape=shape)]
+    start = ((1,) * a.rank, (1,) * a.rank, (Fraction(0),) * a.rank)
     prev, seen = start, {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
     spatial, last = [], None
     for l, row in enumerate(a.layers, start=1):
@@ -254,7 +332,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
             m, prev = seen.get(row.inputs[0], (0, start))
         lines.append("")
         if not row.spatial:
-            before = last.output_shape[:2] if last else a.input_shape[:2]
+            before = last.output_shape[:-1] if last else a.input_shape[:-1]
             lines.append(T["flat"].format(l=l, name=row.name, token=row.token, map=_hw(before)))
             rest = a.layers[l:]
             if rest:
@@ -267,10 +345,10 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
         last = row
     answer = T["answer"].format(phrase=_phrase(T, lang, spatial), region=_hw(a.rf))
     extra = []
-    if a.jump != (1, 1):
-        extra.append(T["jump"].format(j=fmt_pair(a.jump, "×")))
+    if any(j != 1 for j in a.jump):
+        extra.append(T["jump"].format(j=fmt_jump(a.jump) if a.rank == 1 else fmt_pair(a.jump, "×")))
     if a.rf_exceeds_input:
-        extra.append(T["bigger"].format(hw=_hw(a.input_shape[:2])))
+        extra.append(T["bigger"].format(hw=_hw(a.input_shape[:-1])))
     lines += [""] + extra + [answer]
     spans = insides = (None, None)
     pixel = None
@@ -279,4 +357,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
             raise RFError(f"{a.spec!r} has no spatial layer, so there is no output pixel to locate. Received: at={at!r}")
         pixel, at_lines, spans, insides = _at(T, a, last, at)
         lines += at_lines
-    return Explanation("\n".join(lines), lang, a, pixel, spans[0], spans[1], insides[0], insides[1])
+    spans, insides = tuple(spans) + (None,) * 2, tuple(insides) + (None,) * 2
+    first = 0 if a.rank < 3 else a.rank - 2  # rows and cols: the last two axes (the only one in 1-D)
+    return Explanation("\n".join(lines), lang, a, pixel, spans[first], spans[first + 1], insides[first],
+                       insides[first + 1])

@@ -56,6 +56,8 @@ class Axis:
 
     def widths(self, size: int) -> list[int]:
         """Field widths of the phases that output units ``0..size-1`` take."""
+        if self.period == 1:
+            return [max(self.hi[0] - self.lo[0] + 1, 0)]
         return [max(h - lo + 1, 0) for lo, h in zip(self.lo[:max(1, min(self.period, size))], self.hi)]
 
     def phase_cover(self, p: int):

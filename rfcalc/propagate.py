@@ -4,7 +4,7 @@ A ``Field`` is what flows between layers: the tensor shape (spatial sizes, then 
 while the tensor still has spatial extent, per axis the exact field of every output phase
 (``phases.Axis``; one phase for plain downsampling stacks). ``rf`` is the largest field over the
 output units (and merged paths), ``rf_min`` the smallest, ``start`` the centre of unit 0's field.
-``analysis`` folds this over a chain; ``keras_io`` walks a graph with it.
+``analysis`` folds this over a chain; ``frameworks.keras`` walks a graph with it.
 
 >>> from rfcalc.layers import Conv
 >>> out = apply_layer(Conv((3, 3)), input_field((32, 32, 3)))
@@ -70,20 +70,20 @@ class Field:
         """Per axis, the centre of the field of output unit 0 (pixel i is centred at i)."""
         return None if self.axes is None else tuple(Fraction(a.lo[0] + a.hi[0], 2) for a in self.axes)
 
-    def _covers(self):
-        for a, n in zip(self.axes or (), self.shape):
-            if a.cover is not None:
-                yield from a.cover[:max(1, min(a.period, n))]
+    def _covers(self) -> list:
+        return [c for a, n in zip(self.axes or (), self.shape) if a.cover is not None
+                for c in a.cover[:max(1, min(a.period, n))]]
 
     @property
     def holes(self) -> bool:
         """Some output unit's field spans pixels it does not read (known exactly)."""
-        return any(c not in (None, UNTRACKED) for c in self._covers())
+        return any(c is not None and c != UNTRACKED for c in self._covers())
 
     @property
     def holes_untracked(self) -> bool:
         """The field is too wide to follow and may have holes."""
-        return not self.holes and any(c == UNTRACKED for c in self._covers())
+        covers = self._covers()
+        return UNTRACKED in covers and all(c is None or c == UNTRACKED for c in covers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +152,16 @@ def _window(layer, field: Field, k, s, d, padding):
     """Sizes, padding and field steps for a sliding window; shared by conv and pooling."""
     shape = _spatial_input(layer, field, len(k))
     out, pads, flags = [], [], []
+    explicit = isinstance(padding, tuple)
     for axis, n in enumerate(shape[:-1]):
         k_eff = A.effective_kernel(k[axis], d[axis])
-        pad = padding[axis] if isinstance(padding, tuple) else padding
-        before, after = A.window_padding(n, k_eff, s[axis], pad)
-        size = A.output_size(n, k_eff, s[axis], pad) if pad == "same" else \
-            A.padded_output_size(n, k_eff, s[axis], before, after)
+        pad = padding[axis] if explicit else padding
+        if pad == "same":  # the common case first, without the dispatch of window_padding
+            before, after = A.same_padding(n, k_eff, s[axis])
+            size = A.ceil_div(n, s[axis])
+        else:
+            before, after = A.window_padding(n, k_eff, s[axis], pad)
+            size = A.padded_output_size(n, k_eff, s[axis], before, after)
         if size < 1:
             raise ShapeError(
                 f"{layer.keras_class}: a {k_eff}-pixel window does not fit its {n}-pixel input "
@@ -169,6 +173,9 @@ def _window(layer, field: Field, k, s, d, padding):
             flags.append("skips")  # stride longer than the window: some input pixels are never read
         elif after < (n + before + after - k_eff) % s[axis]:
             flags.append("drops")  # the last rows/columns are left unread
+    if field.narrow is None and field.axes is not None:  # one path: the common case, without the closures
+        axes = tuple(PH.window(a, k[i], s[i], d[i], pads[i][0]) for i, a in enumerate(field.axes))
+        return out, tuple(pads), axes, None, tuple(dict.fromkeys(flags)) if flags else ()
     axes, narrow = _map_axes(field, lambda i, a, c: PH.window(a, k[i], s[i], d[i], pads[i][0], c), out)
     return out, tuple(pads), axes, narrow, tuple(dict.fromkeys(flags))
 
@@ -207,6 +214,10 @@ def _transposed(layer: ConvTranspose, field: Field) -> Applied:
         pad = layer.padding[axis] if isinstance(layer.padding, tuple) else layer.padding
         op = layer.output_padding[axis] if layer.output_padding is not None else None
         size, before, after = A.transpose_output(n, k_eff, s[axis], pad, op)
+        if pad == "same" and size >= 1 and A.ceil_div(size, s[axis]) != n:
+            raise ShapeError(f"{layer.keras_class}: no 'same' conv maps {size} units back to {n} (TensorFlow "
+                             f"refuses this output_padding). Received: input_shape={field.shape}, kernel={k}, "
+                             f"strides={s}, output_padding={layer.output_padding}")
         if size < 1:
             raise ShapeError(f"{layer.keras_class}: the output shrinks to {size} units. Received: "
                              f"input_shape={field.shape}, kernel={k}, strides={s}, padding={layer.padding!r}")
@@ -257,7 +268,7 @@ def _shift(layer, field: Field, pads, sign: int) -> Applied:
 def _dense(layer: Dense, field: Field) -> Applied:
     (units,) = _numbers(layer, layer.units)
     n_in = field.shape[-1]
-    positions = prod(field.shape[:-1]) if field.axes is not None else 1
+    positions = prod(field.shape[:-1]) if field.spatial else 1  # a Dense on (..., C) works at every position
     params = A.dense_params(n_in, units, layer.use_bias)
     out = Field(field.shape[:-1] + (units,), field.axes, field.narrow)
     return Applied(out, params, 0, A.dense_macs(positions, n_in, units))

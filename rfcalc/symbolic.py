@@ -21,11 +21,13 @@ from . import arithmetic as A
 from .dsl import format_spec, parse
 from .errors import ShapeError, SpecError, SymbolError
 from .layers import (
-    SPATIAL, BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Repeat,
-    SeparableConv, Sym, ZeroPad, symbols_of,
+    SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Repeat,
+    Schedule, SeparableConv, Sym, Upsample, ZeroPad, symbols_of,
 )
 
 INPUT_NAMES = ("H", "W", "C_in")  # C_in, not C: specs often name their filters {C}
+RANK_NAMES = {1: ("L", "C_in"), 2: INPUT_NAMES, 3: ("D", "H", "W", "C_in")}
+AXIS_LETTERS = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -88,9 +90,24 @@ def _geometric(m, n):
     return sp.Piecewise((n, sp.Eq(m, 1)), ((m ** n - 1) / (m - 1), True))
 
 
+def _prod(values):
+    out = sp.Integer(1)
+    for v in values:
+        out = out * v
+    return out
+
+
+def _out_size(n, k_eff, s, padding):
+    """The output length on one axis for every padding kind (arithmetic's formulas, on sympy)."""
+    if padding == "same":
+        return A.output_size(n, k_eff, s, padding)
+    before, after = A.window_padding(n, k_eff, s, padding)
+    return A.padded_output_size(n, k_eff, s, before, after)
+
+
 @dataclass(frozen=True)
 class _State:
-    size: tuple          # (h, w) of the last spatial tensor; an entry is None when it has no closed form
+    size: tuple          # spatial sizes of the last spatial tensor; an entry is None when it has no closed form
     rf: tuple
     jump: tuple
     channels: object     # last axis (features after Flatten); None when unknown
@@ -120,19 +137,24 @@ def _windowed(layer, st: _State) -> _State:
     _need_spatial(layer, st)
     dil = layer.dilation
     size, rf, jump = [], [], []
-    for axis in range(2):
+    if len(layer.kernel) != len(st.size):
+        raise ShapeError(f"{name} needs a {len(layer.kernel)}-D input. Received: a {len(st.size)}-D input")
+    for axis in range(len(st.size)):
         k, s, d = _num(layer.kernel[axis]), _num(layer.stride[axis]), _num(dil[axis])
         k_eff = A.effective_kernel(k, d)
         n = st.size[axis]
-        out = None if n is None else _tidy(A.output_size(n, k_eff, s, layer.padding))
+        pad = layer.padding[axis] if isinstance(layer.padding, tuple) else layer.padding
+        out = None if n is None else _tidy(_out_size(n, k_eff, s, pad))
         if out is not None and out.is_number and out < 1:
             raise ShapeError(f"{name}: a {k_eff}-pixel window does not fit its {n}-pixel input with 'valid' "
                              f"padding. Received: kernel={tuple(layer.kernel)}, input size {n}")
         size.append(out)
         rf.append(st.rf[axis] + (k_eff - 1) * st.jump[axis])  # arithmetic.rf_step, without the Fraction centre
         jump.append(st.jump[axis] * s)
-    (kh, kw), (oh, ow), c = (_num(v) for v in layer.kernel), size, st.channels
-    known = c is not None and oh is not None and ow is not None
+    # the 2-D formulas are products: a kernel of any rank enters as its tap count, the output as its positions
+    kh, kw, c = _prod(_num(v) for v in layer.kernel), 1, st.channels
+    known = c is not None and None not in size
+    oh, ow = (_prod(size), 1) if None not in size else (None, None)
     if isinstance(layer, Pool):
         params, macs, c_out = sp.Integer(0), sp.Integer(0), c
     elif isinstance(layer, Conv):
@@ -154,9 +176,38 @@ def _windowed(layer, st: _State) -> _State:
                    params=_add(st.params, params), macs=_add(st.macs, macs))
 
 
+def _schedule(node: Schedule, st: _State) -> _State:
+    """Dilations 2^a .. 2^b (stride 1): the field grows by (k − 1)·(2^(b+1) − 2^a)·j on each axis."""
+    layer, token = node.layer, format_spec((node,))
+    _need_spatial(layer, st)
+    if any(v != 1 for v in layer.stride):
+        raise SpecError(f"a symbolic dilation schedule needs stride 1. Received: {token}")
+    a, b = _num(node.first), _num(node.last)
+    count, growth = b - a + 1, 2 ** (b + 1) - 2 ** a
+    size, rf = [], []
+    for axis in range(len(st.size)):
+        k_eff_sum = (_num(layer.kernel[axis]) - 1) * growth
+        rf.append(st.rf[axis] + k_eff_sum * st.jump[axis])
+        n = st.size[axis]
+        size.append(None if n is None else n if layer.padding in ("same", "causal") else n - k_eff_sum)
+    first = _windowed(layer, replace(st, params=sp.Integer(0), macs=sp.Integer(0)))
+    later = _windowed(layer, replace(st, channels=first.channels, params=sp.Integer(0), macs=sp.Integer(0)))
+    params = None if None in (first.params, later.params) else first.params + (count - 1) * later.params
+    same = layer.padding in ("same", "causal")
+    macs = first.macs + (count - 1) * later.macs if same and None not in (first.macs, later.macs) else None
+    out = st if macs is not None else _note(st, f"the MACs of {token} have no closed form ('valid' shrinks every layer)")
+    return replace(out, size=tuple(size), rf=tuple(rf), channels=later.channels,
+                   params=_add(st.params, params), macs=_add(st.macs, macs))
+
+
 def _step(layer, st: _State) -> _State:
     if isinstance(layer, Repeat):
         return _repeat(layer, st)
+    if isinstance(layer, Schedule):
+        return _schedule(layer, st)
+    if isinstance(layer, (Upsample, ConvTranspose)):
+        raise SpecError(f"--symbolic follows conv and pooling stacks; {layer.keras_class} makes the field depend on "
+                        f"the output phase, so analyse it with numbers (--set). Received: {format_spec((layer,))}")
     if isinstance(layer, SPATIAL):
         return _windowed(layer, st)
     if isinstance(layer, (ZeroPad, Crop)):
@@ -173,8 +224,7 @@ def _step(layer, st: _State) -> _State:
     if isinstance(layer, Flatten):
         if not st.spatial:
             return st
-        h, w = st.size
-        feats = None if None in (h, w, st.channels) else h * w * st.channels
+        feats = None if None in (*st.size, st.channels) else _prod(st.size) * st.channels
         return replace(st, spatial=False, channels=feats)
     if isinstance(layer, GlobalPool):
         _need_spatial(layer, st)
@@ -183,8 +233,7 @@ def _step(layer, st: _State) -> _State:
         u, c = _num(layer.units), st.channels
         params = None if c is None else A.dense_params(c, u, layer.use_bias)
         if st.spatial:
-            h, w = st.size
-            macs = None if None in (h, w, c) else A.dense_macs(h * w, c, u)
+            macs = None if None in (*st.size, c) else A.dense_macs(_prod(st.size), c, u)
         else:
             macs = None if c is None else A.dense_macs(1, c, u)
         if c is None:
@@ -228,22 +277,23 @@ def _repeat(node: Repeat, st: _State) -> _State:
         raise ShapeError(f"a symbolic repeat needs a spatial input. Received: {token} after Flatten")
     if any(isinstance(x, (Flatten, GlobalPool)) for x in node.body):
         raise SpecError(f"a symbolic repeat cannot end the spatial extent. Received: {token}")
-    xs = (sp.Dummy("x", integer=True, positive=True), sp.Dummy("y", integer=True, positive=True))
-    probe = _State(size=xs, rf=(sp.Integer(0),) * 2, jump=(sp.Integer(1),) * 2, channels=st.channels)
+    rank = len(st.size)
+    xs = tuple(sp.Dummy(f"x{a}", integer=True, positive=True) for a in range(rank))
+    probe = _State(size=xs, rf=(sp.Integer(0),) * rank, jump=(sp.Integer(1),) * rank, channels=st.channels)
     first = _fold(node.body, probe)
     later = _fold(node.body, replace(probe, channels=first.channels))
     out = st
     for text in first.notes + later.notes:
         out = _note(out, text)
     rf, jump, size, iterates = [], [], [], []
-    for axis in range(2):
+    for axis in range(rank):
         a, m = first.rf[axis], first.jump[axis]
         rf.append(st.rf[axis] + a * st.jump[axis] * _geometric(m, n))
         jump.append(st.jump[axis] * m ** n)
         form = _size_map(first.size[axis], xs[axis])
         s0 = st.size[axis]
         if form is None:
-            out = _note(out, f"the output size of {token} has no closed form in {'HW'[axis]} "
+            out = _note(out, f"the output size of {token} has no closed form in {RANK_NAMES[rank][axis]} "
                              "(its body's size map does not compose into one floor or ceiling)")
             size.append(None)
             iterates.append(None)
@@ -266,12 +316,12 @@ def _repeat(node: Repeat, st: _State) -> _State:
     if steady and None not in (first.params, later.params):
         params = first.params + (n - 1) * later.params
     if steady and None not in (first.macs, later.macs) and None not in st.size:
-        m1 = first.macs.subs({xs[0]: st.size[0], xs[1]: st.size[1]})
+        m1 = first.macs.subs({xs[a]: st.size[a] for a in range(rank)})
         if not later.macs.has(*xs):
             macs = m1 + (n - 1) * later.macs
         elif None not in iterates:
             i = sp.Dummy("i", integer=True, positive=True)
-            term = later.macs.subs({xs[a]: st.size[a] + iterates[a][1] * i for a in range(2)})
+            term = later.macs.subs({xs[a]: st.size[a] + iterates[a][1] * i for a in range(rank)})
             total = sp.summation(sp.expand(term), (i, 1, n - 1))
             macs = None if total.has(sp.Sum) else m1 + total
         if macs is None:
@@ -282,21 +332,22 @@ def _repeat(node: Repeat, st: _State) -> _State:
 
 
 def _input(input_shape):
-    """(H, W, C) as sympy values: numbers where given, the symbols H, W, C_in where None or named."""
+    """Sizes then channels as sympy values: numbers where given, the symbols (L | H, W | D, H, W) and
+    C_in where None or named."""
     if input_shape is None:
         input_shape = (None, None, 3)
     if isinstance(input_shape, str):
         parts = re.split(r"\s*[x×,]\s*", input_shape.strip().strip("()"))
-        if len(parts) == 2:
-            parts.append("3")
-        if len(parts) != 3 or not all(re.fullmatch(r"\d+|[A-Za-z_]\w*", p) for p in parts):
-            raise SpecError(f"an input shape is written HxWxC (numbers or names, as in HxWx3). Received: {input_shape!r}")
+        if not 2 <= len(parts) <= 4 or not all(re.fullmatch(r"\d+|[A-Za-z_]\w*", p) for p in parts):
+            raise SpecError(f"an input shape is sizes then channels, numbers or names: Lx1, HxWx3, DxHxWx3. "
+                            f"Received: {input_shape!r}")
         input_shape = tuple(int(p) if p.isdigit() else None for p in parts)
     shape = tuple(input_shape)
-    if len(shape) != 3:
-        raise SpecError(f"input_shape must be (H, W, C); use None for a symbolic size. Received: input_shape={shape}")
+    if not 2 <= len(shape) <= 4:
+        raise SpecError(f"input_shape must be (L, C), (H, W, C) or (D, H, W, C); use None for a symbolic size. "
+                        f"Received: input_shape={shape}")
     out = []
-    for name, v in zip(INPUT_NAMES, shape):
+    for name, v in zip(RANK_NAMES[len(shape) - 1], shape):
         if v is None:
             out.append(symbol(name))
         elif isinstance(v, int) and not isinstance(v, bool) and v >= 1:
@@ -310,23 +361,59 @@ def _text(e):
     return None if e is None else str(e)
 
 
+def _srepr(e):
+    return None if e is None else sp.srepr(e)
+
+
+def read_back(data: dict) -> dict:
+    """The sympy expressions of ``ClosedForms.to_dict()`` (its ``"sympy"`` part), for any symbol names.
+
+    >>> read_back(closed_forms("c{lambda}").to_dict())["rf"][0]
+    lambda
+    """
+    def back(v):
+        if v is None:
+            return None
+        if isinstance(v, list):
+            return [back(x) for x in v]
+        return sp.sympify(v)
+    return {key: back(v) for key, v in data["sympy"].items()}
+
+
 @dataclass(frozen=True)
 class ClosedForms:
     """Closed forms of one spec; expressions are sympy, ``None`` where no closed form was found."""
 
     spec: str
     symbols: tuple          # names: the spec's symbols, then the input's (H, W, C_in) that are symbolic
-    input: tuple            # (H, W, C) as sympy values
+    input: tuple            # sizes then channels ((H, W, C) in 2-D) as sympy values
     rf: tuple
     jump: tuple
-    output_size: tuple      # (h, w) of the last spatial layer
+    output_size: tuple      # spatial sizes of the last spatial layer
     channels: object
     params: object
     macs: object
     notes: tuple = ()
 
     def to_dict(self) -> dict:
-        """JSON-able: every formula is a string that ``sympy.sympify`` reads back."""
+        """JSON-able. Each formula twice: as text for people (``"n*(k - 1) + 1"``), and under ``"sympy"``
+        as ``sympy.srepr`` with every symbol declared, so that ``sympy.sympify`` reads it back exactly
+        whatever the symbols are called (``{E}``, ``{I}``, ``{pi}``, ``{lambda}``: names that plain
+        text would turn into constants or keywords). ``read_back`` does it.
+
+        >>> d = closed_forms("c{E}*{n}").to_dict()
+        >>> d["rf"][0], read_back(d)["rf"][0] == closed_forms("c{E}*{n}").rf[0]
+        ('n*(E - 1) + 1', True)
+        """
+        exact = {
+            "input": [sp.srepr(v) for v in self.input],
+            "rf": [_srepr(v) for v in self.rf],
+            "jump": [_srepr(v) for v in self.jump],
+            "output_size": [_srepr(v) for v in self.output_size],
+            "channels": _srepr(self.channels),
+            "params": _srepr(self.params),
+            "macs": _srepr(self.macs),
+        }
         return {
             "spec": self.spec,
             "symbols": list(self.symbols),
@@ -338,6 +425,7 @@ class ClosedForms:
             "params": _text(self.params),
             "macs": _text(self.macs),
             "notes": list(self.notes),
+            "sympy": exact,
         }
 
     def substitute(self, **values) -> dict:
@@ -373,12 +461,13 @@ class ClosedForms:
 
     def _lines(self) -> list[tuple[str, str]]:
         def pair(v):
-            a, b = (str(x) if x is not None else "no closed form" for x in v)
-            return a if a == b else f"{a} (h), {b} (w)"
+            parts = [str(x) if x is not None else "no closed form" for x in v]
+            if all(p == parts[0] for p in parts):
+                return parts[0]
+            return ", ".join(f"{p} ({axis})" for p, axis in zip(parts, AXIS_LETTERS[len(parts)]))
 
-        h, w, c = self.input
         return [
-            ("input", f"{h} x {w} x {c}"),
+            ("input", " x ".join(str(v) for v in self.input)),
             ("receptive field", pair(self.rf)),
             ("jump", pair(self.jump)),
             ("output size", pair(self.output_size)),
@@ -410,18 +499,22 @@ def closed_forms(spec, input_shape=None) -> ClosedForms:
     >>> cf = closed_forms("(c3,p2)*{n}")
     >>> cf.rf[0], cf.output_size[0]
     (3*2**n - 2, floor(H/2**n))
+    >>> closed_forms("c{k}d2^0..{m}/causal", "Lx1").rf   # m + 1 layers, dilations doubling from 1
+    ((2**(m + 1) - 1)*(k - 1) + 1,)
     """
-    layers = tuple(spec) if isinstance(spec, (tuple, list)) else parse(spec)
+    shape = _input(input_shape)
+    *sizes, c = shape
+    layers = tuple(spec) if isinstance(spec, (tuple, list)) else parse(spec, len(sizes))
     if not layers:
         raise SpecError("the spec has no layers; try \"c{k}*{n}\"")
-    h, w, c = _input(input_shape)
     named = symbols_of(layers)
-    inputs = [str(v) for v in (h, w, c) if isinstance(v, sp.Symbol)]
+    inputs = [str(v) for v in shape if isinstance(v, sp.Symbol)]
     clash = [s for s in named if s in inputs]
     if clash:
         raise SymbolError(f"the spec symbol {{{clash[0]}}} has the name of a symbolic input size; rename it. "
                           f"Received: {spec if isinstance(spec, str) else format_spec(layers)!r}")
     one, zero = sp.Integer(1), sp.Integer(0)
-    st = _fold(layers, _State(size=(h, w), rf=(one, one), jump=(one, one), channels=c, macs=zero))
-    return ClosedForms(format_spec(layers), tuple(named) + tuple(inputs), (h, w, c), st.rf, st.jump, st.size,
+    rank = len(sizes)
+    st = _fold(layers, _State(size=tuple(sizes), rf=(one,) * rank, jump=(one,) * rank, channels=c, macs=zero))
+    return ClosedForms(format_spec(layers), tuple(named) + tuple(inputs), shape, st.rf, st.jump, st.size,
                        st.channels, st.params, st.macs, st.notes)

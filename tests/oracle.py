@@ -10,8 +10,16 @@ count padding inside the field.
 
 Layer descriptions are plain tuples, one per axis:
 
-* ``("win", k, s, d, padding)``: a conv or pooling window; ``padding`` is ``"same"`` or ``"valid"``.
+* ``("win", k, s, d, padding)``: a conv or pooling window; ``padding`` is ``"same"``, ``"valid"``,
+  ``"causal"`` (``k_eff - 1`` zeros before, none after) or an explicit ``(before, after)`` pair.
   'same' pads the TensorFlow way: total ``max((ceil(n/s)-1)*s + k_eff - n, 0)``, the odd pixel after.
+* ``("up", f, interpolation)``: UpSampling by ``f``; 'nearest' copies unit ``u // f``, 'bilinear'
+  mixes the two inputs around ``(u + 1/2)/f - 1/2`` (TensorFlow's half-pixel centres), a tap whose
+  weight is zero left out. Positions past the ends continue the grid (no clamping), as padding does.
+* ``("tconv", k, s, d, padding, output_padding)``: a transposed conv, built as what it is, the
+  adjoint of a forward conv: its output (of Keras' length) is the forward conv's input, and output
+  position u depends on input i when the forward conv's unit i reads position u. ``padding`` may
+  be an explicit ``(before, after)`` pair (ONNX: the full scatter output cropped).
 * ``("pad", before, after)``: ZeroPadding2D on this axis.
 * ``("crop", before, after)``: Cropping2D on this axis.
 * ``("id",)``: anything that leaves the axis alone (BatchNorm, activations).
@@ -54,12 +62,16 @@ def _tf_same_total(n: int, k_eff: int, s: int) -> int:
     return max((out - 1) * s + k_eff - n, 0)
 
 
-def _window_axis(prev, n: int, k: int, s: int, d: int, padding: str):
+def _window_axis(prev, n: int, k: int, s: int, d: int, padding):
     """One windowed layer on one axis: returns (size, deps function, (before, after), unread)."""
     k_eff = d * (k - 1) + 1
     if padding == "same":
         total = _tf_same_total(n, k_eff, s)
         before, after = total // 2, total - total // 2
+    elif padding == "causal":
+        before, after = k_eff - 1, 0
+    elif isinstance(padding, tuple):
+        before, after = padding
     else:
         before, after = 0, 0
     padded = list(range(-before, n + after))  # the explicit padded index array
@@ -83,6 +95,61 @@ def _window_axis(prev, n: int, k: int, s: int, d: int, padding: str):
         return frozenset(out)
 
     return size, deps, (before, after), unread
+
+
+def _up_axis(prev, n: int, f: int, interpolation: str):
+    """UpSampling on one axis: nearest copies, or bilinear taps with a non-zero weight."""
+
+    @lru_cache(maxsize=None)
+    def deps(u: int) -> frozenset:
+        if interpolation == "nearest":
+            return prev(u // f)
+        x = Fraction(2 * u + 1, 2 * f) - Fraction(1, 2)  # the input coordinate of output u's centre
+        low = x.numerator // x.denominator
+        weights = {low: 1 - (x - low), low + 1: x - low}
+        return frozenset().union(*(prev(i) for i, w in weights.items() if w != 0))
+
+    return n * f, deps
+
+
+def _keras_deconv_length(n, k_eff, s, padding, output_padding):
+    """keras.src.utils.conv_utils.deconv_output_length, written out from its documentation."""
+    if output_padding is None:
+        return n * s + max(k_eff - s, 0) if padding == "valid" else n * s
+    pad = k_eff // 2 if padding == "same" else 0
+    return (n - 1) * s + k_eff - 2 * pad + output_padding
+
+
+def _tconv_axis(prev, n: int, k: int, s: int, d: int, padding, output_padding):
+    """A transposed conv as the adjoint of a forward conv over its own output."""
+    k_eff = d * (k - 1) + 1
+    if isinstance(padding, tuple):  # ONNX: scatter every input, crop `before` and keep the length asked for
+        before = padding[0]
+        size = (n - 1) * s + k_eff - padding[0] - padding[1] + (output_padding or 0)
+
+        def reads(i):
+            return [i * s - before + t * d for t in range(k)]
+    else:
+        size = _keras_deconv_length(n, k_eff, s, padding, output_padding)
+        if size < 1:
+            raise OracleShapeError("transposed conv output is empty")
+        # the forward conv whose gradient TensorFlow runs: input `size` long, the same padding
+        fwd_size, fwd_deps, pad, _ = _window_axis(lambda q: frozenset((q,)), size, k, s, d, padding)
+        if fwd_size != n and padding == "same":
+            raise OracleShapeError("no forward conv has this shape")
+        before = pad[0]
+        reads = fwd_deps
+    if size < 1:
+        raise OracleShapeError("transposed conv output is empty")
+
+    @lru_cache(maxsize=None)
+    def deps(u: int) -> frozenset:
+        # the forward units whose window can reach u (a superset of candidates), kept if they read it
+        candidates = range((u + before - k_eff) // s - 1, (u + before) // s + 2)
+        readers = [i for i in candidates if u in reads(i)]
+        return frozenset().union(frozenset(), *(prev(i) for i in readers))
+
+    return size, deps, (before, (n - 1) * s + k_eff - before - size)
 
 
 def _propagate(layers, n: int, real_only: bool = False):
@@ -116,6 +183,10 @@ def _propagate(layers, n: int, real_only: bool = False):
             if n < 1:
                 raise OracleShapeError("crop leaves nothing")
             deps = (lambda prev, b: lambda q: prev(q + b))(deps, b)
+        elif kind == "up":
+            n, deps = _up_axis(deps, n, layer[1], layer[2])
+        elif kind == "tconv":
+            n, deps, pad = _tconv_axis(deps, n, *layer[1:])
         elif kind != "id":
             raise ValueError(f"unknown oracle layer {layer!r}")
         if real_only:
@@ -212,3 +283,40 @@ def _window_2d(prev, hw, hd, wd):
         return frozenset(out)
 
     return deps, h_out, w_out
+
+
+@dataclass(frozen=True)
+class UnitFields:
+    """Every real output unit of one layer on one axis: its dependency extent, read off the sets."""
+
+    size: int
+    spans: tuple            # (min, max) of unit q's input set, for q in range(size); None: reads nothing
+    holes: bool             # some unit's set is not its whole span
+
+    @property
+    def rf(self) -> int:
+        return max((hi - lo + 1 for lo, hi in filter(None, self.spans)), default=0)
+
+    @property
+    def rf_min(self) -> int:
+        return min(0 if s is None else s[1] - s[0] + 1 for s in self.spans)
+
+
+def axis_unit_fields(layers, n: int, max_units: int = 4096) -> list[UnitFields]:
+    """For each layer, the extent of the dependency set of every output unit (the first
+    ``max_units`` of them), padding positions included."""
+    out = []
+    for size, deps, _, _ in _propagate(layers, n):
+        spans, holes = [], False
+        if size > max_units:
+            raise OracleShapeError(f"{size} units: more than this oracle lists")
+        for q in range(size):
+            d = deps(q)
+            if not d:
+                spans.append(None)
+                continue
+            lo, hi = min(d), max(d)
+            spans.append((lo, hi))
+            holes = holes or len(d) != hi - lo + 1
+        out.append(UnitFields(size, tuple(spans), holes))
+    return out

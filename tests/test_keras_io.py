@@ -13,7 +13,7 @@ tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
-from rfcalc.keras_io import to_keras  # noqa: E402
+from rfcalc.frameworks.keras import to_keras  # noqa: E402
 
 pytestmark = pytest.mark.tf
 
@@ -81,7 +81,7 @@ def test_to_keras_refuses_what_cannot_be_built(spec, error, words):
 from fractions import Fraction  # noqa: E402
 
 from rfcalc.errors import ShapeError, UnsupportedLayerError  # noqa: E402
-from rfcalc.keras_io import AlignmentWarning, analyze_source, from_keras  # noqa: E402
+from rfcalc.frameworks.keras import AlignmentWarning, analyze_source, from_keras  # noqa: E402
 
 
 def _keras_layers(model):
@@ -483,7 +483,7 @@ def test_bad_model_files_fail_with_one_clear_line(tmp_path, tiny, how):
 @pytest.mark.parametrize("source, words", [
     ("keras:ResNet51", "ResNet50"),
     ("keras:mobilenetv9", "MobileNet"),
-    ("keras:Nothing", "known:"),
+    ("keras:Nothing", "the closest:"),
 ])
 def test_unknown_application_names_list_close_matches(source, words):
     with pytest.raises(RFError, match=words):

@@ -1,4 +1,4 @@
-"""analyze() against real Keras layers, built here layer by layer (not through rfcalc.keras_io).
+"""analyze() against real Keras layers, built here layer by layer (not through rfcalc.frameworks.keras).
 
 Keras is the final judge: each random stack is run eagerly on a real tensor, and every layer's
 output shape and ``count_params()`` must equal rfcalc's row. A second test checks the oracle's

@@ -27,7 +27,7 @@ def _png(path):
 
 
 def _erf_result(np):
-    from rfcalc.effective_rf import ErfResult, moments, smallest_square
+    from rfcalc.runs.effective_rf import ErfResult, moments, smallest_square
     y, x = np.mgrid[0:15, 0:15]
     heat = np.exp(-((y - 7) ** 2 + (x - 7) ** 2) / 8.0)
     heat /= heat.sum()
@@ -40,7 +40,7 @@ def _erf_result(np):
 
 def test_plot_erf_writes_png(tmp_path):
     np = _np()
-    from rfcalc.plots import plot_erf
+    from rfcalc.runs.plots import plot_erf
     assert plot_erf(_erf_result(np), tmp_path / "erf.png") == str(tmp_path / "erf.png")
     _png(tmp_path / "erf.png")
 
@@ -56,7 +56,7 @@ IMAGES = [
 @pytest.mark.parametrize("name,make", IMAGES, ids=[i[0] for i in IMAGES])
 def test_plot_rf_on_image_array(tmp_path, name, make):
     np = _np()
-    from rfcalc.plots import plot_rf_on_image
+    from rfcalc.runs.plots import plot_rf_on_image
     a = analyze("c3,c3,p2,c3,c3,p2", (32, 32, 3))
     out = plot_rf_on_image(a, make(np), unit=(0, 7), path=tmp_path / "rf.png")
     _png(tmp_path / "rf.png")
@@ -66,7 +66,7 @@ def test_plot_rf_on_image_array(tmp_path, name, make):
 def test_plot_rf_on_image_reads_a_png_file(tmp_path):
     np = _np()
     from matplotlib import image
-    from rfcalc.plots import plot_rf_on_image
+    from rfcalc.runs.plots import plot_rf_on_image
     image.imsave(str(tmp_path / "in.png"), np.random.default_rng(0).random((20, 24, 3)))
     a = analyze("c5,p2", (20, 24, 3))
     plot_rf_on_image(a, tmp_path / "in.png", path=tmp_path / "rf.png", layer="conv2d")
@@ -75,7 +75,7 @@ def test_plot_rf_on_image_reads_a_png_file(tmp_path):
 
 def test_plot_rf_growth_writes_png(tmp_path):
     _np()
-    from rfcalc.plots import plot_rf_growth
+    from rfcalc.runs.plots import plot_rf_growth
     plot_rf_growth(analyze("c3,c3,p2,c3x1,c3,p2,c3d2,flat,fc10"), tmp_path / "g.png")
     _png(tmp_path / "g.png")
 
@@ -92,7 +92,7 @@ BAD = [
 @pytest.mark.parametrize("name,kw,error,text", BAD, ids=[b[0] for b in BAD])
 def test_plot_rf_on_image_names_bad_input(tmp_path, name, kw, error, text):
     np = _np()
-    from rfcalc.plots import plot_rf_on_image
+    from rfcalc.runs.plots import plot_rf_on_image
     a = analyze("c3,p2,flat,fc10", (32, 32, 3))
     img = np.zeros(kw.pop("image", (32, 32, 3)))
     with pytest.raises(error, match=text):
@@ -101,7 +101,7 @@ def test_plot_rf_on_image_names_bad_input(tmp_path, name, kw, error, text):
 
 def test_unreadable_image_file_is_an_rferror(tmp_path):
     _np()
-    from rfcalc.plots import plot_rf_on_image
+    from rfcalc.runs.plots import plot_rf_on_image
     (tmp_path / "bad.png").write_bytes(b"not a png")
     with pytest.raises(RFError, match="bad.png"):
         plot_rf_on_image(analyze("c3"), tmp_path / "bad.png", path=tmp_path / "x.png")
@@ -109,6 +109,6 @@ def test_unreadable_image_file_is_an_rferror(tmp_path):
 
 def test_growth_of_a_spec_without_spatial_layers_is_refused(tmp_path):
     _np()
-    from rfcalc.plots import plot_rf_growth
+    from rfcalc.runs.plots import plot_rf_growth
     with pytest.raises(RFError, match="no spatial layer"):
         plot_rf_growth(analyze("flat,fc10"), tmp_path / "g.png")

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 
-from rfcalc.effective_rf import moments, smallest_square
+from rfcalc.runs.effective_rf import moments, smallest_square
 from rfcalc.errors import RFError, ShapeError
 
 
@@ -81,7 +81,7 @@ CASES = [
 @pytest.mark.parametrize("name,spec,shape,rf,jump,start", CASES, ids=[c[0] for c in CASES])
 def test_probe_measures_hand_derived_fields(name, spec, shape, rf, jump, start):
     _tf()
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     r = probe(spec, input_shape=shape)
     last = r.layers[-1]
     assert last.rf == rf and last.jump == jump
@@ -93,7 +93,7 @@ def test_probe_measures_hand_derived_fields(name, spec, shape, rf, jump, start):
 @pytest.mark.tf
 def test_field_larger_than_input_is_probed_on_a_larger_input():
     _tf()
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     r = probe("c3-1*8", input_shape=(8, 8, 1))
     assert r.probe_shape[0] > 17 and r.rf == (17, 17) and r.agree
     assert r.input_shape == (8, 8, 1)
@@ -103,7 +103,7 @@ def test_field_larger_than_input_is_probed_on_a_larger_input():
 def test_deep_stack_support_does_not_underflow():
     # 45 layers: centre and edge of the field differ by ~16^45 in a plain float32 gradient
     _tf()
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     r = probe("c3-1*45", input_shape=(8, 8, 1))
     assert r.rf == (91, 91) and r.agree
 
@@ -111,7 +111,7 @@ def test_deep_stack_support_does_not_underflow():
 @pytest.mark.tf
 def test_named_layer_is_reported_and_later_layers_skipped():
     _tf()
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     r = probe("c3-2,p2,c3-2", input_shape=(16, 16, 1), layer="max_pooling2d")
     assert r.layer == "max_pooling2d" and [p.name for p in r.layers] == ["conv2d", "max_pooling2d"]
     assert r.measured == {"rf": [4, 4], "jump": [2, 2], "start": [0.5, 0.5]}
@@ -130,7 +130,7 @@ BAD = [
 @pytest.mark.parametrize("name,kwargs,error,text", BAD, ids=[b[0] for b in BAD])
 def test_bad_input_names_itself(name, kwargs, error, text):
     _tf()
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     with pytest.raises(error, match=text):
         probe("c3-2/valid,flat,fc2", **kwargs)
 
@@ -158,7 +158,7 @@ def test_random_stacks_probe_equals_analysis():
     from hypothesis import HealthCheck, given, settings, assume
 
     from rfcalc import analyze
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(_stacks())
@@ -202,10 +202,10 @@ def _inception(keras):
 @pytest.mark.parametrize("build", [_residual, _inception], ids=["residual_block", "inception_block"])
 def test_branching_blocks_probe_equals_from_keras(build):
     keras = _tf()
-    keras_io = pytest.importorskip("rfcalc.keras_io")
+    keras_io = pytest.importorskip("rfcalc.frameworks.keras")
     if not hasattr(keras_io, "from_keras"):
         pytest.skip("from_keras not available")
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     model, rf, jump = build(keras)
     import warnings
     with warnings.catch_warnings():
@@ -222,7 +222,7 @@ def test_fixed_size_model_with_head_is_resized_for_a_big_field():
     L = keras.layers
     model = keras.Sequential([keras.Input((6, 6, 1))] + [L.Conv2D(2, 3, padding="same") for _ in range(4)]
                              + [L.Flatten(), L.Dense(3)])
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     r = probe(model)
     assert r.probe_shape[0] > 9 and r.rf == (9, 9) and r.agree
 
@@ -232,7 +232,7 @@ def test_fixed_size_model_with_head_is_resized_for_a_big_field():
 @pytest.mark.tf
 def test_erf_of_one_equal_kernel_conv_is_its_square():
     keras = _tf()
-    from rfcalc.probes import erf
+    from rfcalc.runs.probes import erf
     model = keras.Sequential([keras.Input((9, 9, 2)),
                               keras.layers.Conv2D(1, 3, padding="same", kernel_initializer="ones")])
     r = erf(model, samples=3)
@@ -244,7 +244,7 @@ def test_erf_of_one_equal_kernel_conv_is_its_square():
 def test_erf_of_deep_linear_stack_is_gaussian_and_smaller_than_rf():
     keras = _tf()
     import numpy as np
-    from rfcalc.probes import erf
+    from rfcalc.runs.probes import erf
     n = 10
     model = keras.Sequential([keras.Input((32, 32, 1))] + [
         keras.layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer="ones") for _ in range(n)])
@@ -262,7 +262,7 @@ def test_erf_of_deep_linear_stack_is_gaussian_and_smaller_than_rf():
 @pytest.mark.tf
 def test_erf_of_fresh_relu_stack_is_inside_the_theoretical_field():
     _tf()
-    from rfcalc.probes import erf
+    from rfcalc.runs.probes import erf
     r = erf("c3-4*6", input_shape=(24, 24, 1), samples=8, seed=1)
     assert r.rf == (13, 13) and r.sides[0.5] < 13 and r.sides[0.99] <= 13
 
@@ -271,7 +271,7 @@ def test_erf_of_fresh_relu_stack_is_inside_the_theoretical_field():
 def test_erf_images_of_wrong_size_are_refused():
     _tf()
     import numpy as np
-    from rfcalc.probes import erf
+    from rfcalc.runs.probes import erf
     with pytest.raises(ShapeError, match="Received"):
         erf("c3-2", input_shape=(8, 8, 1), images=np.zeros((2, 9, 9, 1)))
 
@@ -323,7 +323,7 @@ def test_cli_rejects_bad_unit_and_samples():
     from rfcalc import probe_cli
     p = argparse.ArgumentParser()
     probe_cli.add_arguments(p)
-    for argv in (["c3", "--unit", "1"], ["c3", "--samples", "0"], ["c3", "--input", "ax3"]):
+    for argv in (["c3", "--unit", "1,2,3,4"], ["c3", "--samples", "0"], ["c3", "--input", "ax3"]):
         with pytest.raises(SystemExit):
             p.parse_args(argv)
 
@@ -336,7 +336,7 @@ def test_misaligned_add_is_flagged_and_its_union_agrees():
     L = keras.layers
     x = keras.Input((12, 12, 2))
     model = keras.Model(x, L.Add()([L.Conv2D(2, 1, strides=2)(x), L.Conv2D(2, 3, strides=2, padding="same")(x)]))
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = probe(model)
@@ -353,7 +353,7 @@ def test_resnet50_probe_measures_the_published_483():
     # Araujo et al. 2019 (Distill), table of receptive fields: ResNet-50 v1, 483 pixels
     _tf()
     import warnings
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = probe("keras:ResNet50")
@@ -363,7 +363,7 @@ def test_resnet50_probe_measures_the_published_483():
 @pytest.mark.tf
 def test_erf_of_a_model_the_analysis_cannot_read_centres_on_the_mass():
     keras = _tf()
-    from rfcalc.probes import erf
+    from rfcalc.runs.probes import erf
     L = keras.layers
     model = keras.Sequential([keras.Input((9, 9, 1)), L.Conv2D(1, 3, padding="same", kernel_initializer="ones"),
                               L.Lambda(lambda t: 2.0 * t)])
@@ -378,7 +378,7 @@ def test_fully_convolutional_model_of_free_size_is_probed_at_any_size():
     L = keras.layers
     model = keras.Sequential([keras.Input((None, None, 1)), L.Conv2D(2, 5, padding="same"), L.MaxPooling2D(2),
                               L.Conv2D(2, 3, strides=2, padding="same")])
-    from rfcalc.probes import probe
+    from rfcalc.runs.probes import probe
     for size in (9, 10):
         r = probe(model, input_shape=(size, size, 1))
         assert r.rf == (10, 10) and r.agree, [p.to_dict() for p in r.layers]

@@ -16,7 +16,7 @@ def _tf():
 @pytest.mark.tf
 def test_erf_of_a_map_made_from_a_global_pool_has_no_theoretical_field():
     keras = _tf()
-    from rfcalc.probes import erf
+    from rfcalc.runs.probes import erf
     inp = keras.Input((12, 12, 1))
     x = keras.layers.Conv2D(2, 3, padding="same", name="c1")(inp)
     x = keras.layers.GlobalAveragePooling2D(keepdims=True, name="g")(x)
@@ -29,7 +29,7 @@ def test_erf_of_a_map_made_from_a_global_pool_has_no_theoretical_field():
 @pytest.mark.tf
 def test_erf_of_a_fixed_size_model_at_another_size_keeps_its_weights():
     keras = _tf()
-    from rfcalc.probes import erf
+    from rfcalc.runs.probes import erf
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, padding="same", name="c")])
     for w in model.weights:
         w.assign(keras.ops.zeros(w.shape))
@@ -40,7 +40,7 @@ def test_erf_of_a_fixed_size_model_at_another_size_keeps_its_weights():
 @pytest.mark.tf
 def test_erf_refuses_a_size_its_weights_do_not_fit():
     keras = _tf()
-    from rfcalc.probes import erf
+    from rfcalc.runs.probes import erf
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="c"),
                               keras.layers.Flatten(), keras.layers.Dense(3)])
     with pytest.raises(ShapeError, match=r"weights do not fit another size.*input_shape=\(12, 12, 1\)"):

@@ -215,7 +215,7 @@ def test_text_and_rich_show_the_formulas():
     (lambda: closed_forms("q{k}"), SpecError, "unknown layer"),
     (lambda: closed_forms("c{H}", None), SymbolError, "{H}"),
     (lambda: closed_forms("c3", (32, 0, 3)), SpecError, "Received"),
-    (lambda: closed_forms("c3", (32, 32)), SpecError, "Received"),
+    (lambda: closed_forms("c3", (32, 32, 32, 32, 3)), SpecError, "Received"),
     (lambda: closed_forms("c3", "32xfoo!x3"), SpecError, "Received"),
     (lambda: closed_forms("(c3,flat)*{n}"), SpecError, "Received"),
     (lambda: closed_forms("gap,c3"), ShapeError, "Received"),
@@ -234,3 +234,31 @@ def test_nonsense_raises_an_rferror_naming_it(call, error, words):
 def test_input_shape_string_may_name_symbols():
     cf = closed_forms("c3s2", "Hx32x3")
     assert str(cf.output_size[0]) == "ceiling(H/2)" and cf.output_size[1] == 16
+
+
+def test_a_doubling_dilation_schedule_has_the_textbook_field():
+    """n layers of kernel k with dilations 1, 2, ..., 2^(n-1): field (k-1)(2^n - 1) + 1."""
+    k, m = sp.Symbol("k", integer=True, positive=True), sp.Symbol("m", integer=True, positive=True)
+    n = m + 1  # d2^0..{m} has m + 1 layers
+    cf = closed_forms("c{k}d2^0..{m}/causal", "16000x1")
+    assert sp.simplify(cf.rf[0] - ((k - 1) * (2 ** n - 1) + 1)) == 0 and cf.output_size == (16000,)
+    numbers = cf.substitute(k=2, m=9)
+    wavenet = analyze("c2d1..512/causal", input_shape="16000x1")
+    assert numbers["rf"] == wavenet.rf == (1024,) and numbers["params"] == wavenet.total_params
+    assert numbers["macs"] == wavenet.total_macs
+
+
+@pytest.mark.parametrize("spec, shape", [("(c3,p2)*{n}", "64x1"), ("c3s2*{n},c{k}", "32x32x32x1"),
+                                         ("c{k}d2^1..{m}", "100x1")])
+def test_symbolic_forms_of_1d_and_3d_stacks_equal_the_numbers(spec, shape):
+    cf = closed_forms(spec, shape)
+    values = {name: 2 for name in cf.symbols}
+    got = cf.substitute(**values)
+    a = analyze(spec, input_shape=shape, symbols=values)
+    assert got["rf"] == a.rf and got["jump"] == a.jump and got["params"] == a.total_params
+    assert got["output_size"] == a.output_shape[:-1] and got["macs"] in (None, a.total_macs)
+
+
+def test_symbolic_refuses_decoders_with_a_reason():
+    with pytest.raises(SpecError, match="depend on the output phase"):
+        closed_forms("c3,up2,c{k}", "32x32x1")

@@ -1,7 +1,7 @@
 """One Keras layer call in: the allow-list that maps it to an rfcalc layer value and an ``Applied``.
 
 Every layer goes through ``propagate.apply_layer`` / ``merge_fields`` so the formulas live in one
-place; ``keras_io.from_keras`` walks the graph and calls ``map_layer`` once per layer call.
+place; ``frameworks.keras.from_keras`` walks the graph and calls ``map_layer`` once per layer call.
 Nothing here imports Keras: layers are read through their attributes. Conventions: docs/keras.md.
 
 >>> from types import SimpleNamespace as Op
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import arithmetic as A
-from .errors import ShapeError, UnsupportedLayerError
-from .layers import (
+from .. import arithmetic as A
+from ..errors import ShapeError, UnsupportedLayerError
+from ..layers import (
     BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
     SeparableConv, ZeroPad,
 )
-from .propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
+from ..propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
 
 MERGES = frozenset({"Add", "Multiply", "Average", "Subtract", "Maximum", "Minimum"})
 PASS_THROUGH = frozenset({  # leave shape and field alone, no weights

@@ -11,11 +11,11 @@ Method: docs/probes.md.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
-from .errors import RFError, ShapeError
-from .keras_in import PASS_THROUGH
+from ..errors import RFError, ShapeError
+from ..frameworks.keras_layers import PASS_THROUGH
+from .probe_limits import check_bytes, sample_bytes
 
 # layers that do not move the field (the adapter's pass-through list, and those with per-channel
 # weights); as identities they cannot zero a gradient
@@ -27,7 +27,8 @@ _MEMORY = 256 * 2 ** 20  # bytes of activations per gradient pass before the bat
 
 
 def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .. import tfquiet
+    tfquiet.install()  # TensorFlow's start-up noise held back
     try:
         import keras
         import tensorflow as tf
@@ -54,7 +55,7 @@ def is_source(text) -> bool:
     >>> is_source("c3,c3"), is_source("model.keras"), is_source("keras:VGG16")
     (False, True, True)
     """
-    from .keras_io import is_model_source
+    from ..frameworks.keras import is_model_source
     return isinstance(text, str) and is_model_source(text)
 
 
@@ -80,7 +81,7 @@ class Target:
     def label(self) -> str:
         if self.model is not None:
             return self.model.name
-        from .dsl import format_spec
+        from ..dsl import format_spec
         return self.spec if isinstance(self.spec, str) else format_spec(self.spec)
 
     def analysis(self, shape):
@@ -88,10 +89,10 @@ class Target:
         shape = tuple(shape)
         if shape not in self._analyses:
             if self.model is None:
-                from .analysis import analyze
+                from ..analysis import analyze
                 self._analyses[shape] = analyze(self.spec, shape, head=self.head)
             else:
-                from .keras_io import from_keras
+                from ..frameworks.keras import from_keras
                 self._analyses[shape] = from_keras(self.build(shape), input_shape=shape)
         return self._analyses[shape]
 
@@ -99,8 +100,12 @@ class Target:
         """A Keras model on input ``shape``: the spec built, the model itself, or a same-named clone resized."""
         shape = tuple(shape)
         if self.model is None:
-            from .keras_io import to_keras
-            return to_keras(self.spec, shape, head=self.head)
+            from ..frameworks.keras import to_keras
+            try:
+                return to_keras(self.spec, shape, head=self.head)
+            except RecursionError:
+                raise RFError(f"{self.label!r} is too deep for Keras to build (it recursed past Python's limit); "
+                              "probe a shorter chain") from None
         if _fits(self.model, shape):
             return self.model
         if shape not in self._sized:
@@ -163,11 +168,11 @@ def _resized(model, shape):
 
 def resolve_target(model_or_spec, input_shape=None, head=None) -> tuple[Target, tuple]:
     """The ``Target`` and the (H, W, C) to start from (the model's own size, else 32x32x3)."""
-    from .dsl import parse_shape
+    from ..dsl import parse_shape
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
     if is_source(model_or_spec):
-        from .keras_io import load_model_source
+        from ..frameworks.keras import load_model_source
         model_or_spec = load_model_source(model_or_spec, input_shape)
     if is_model(model_or_spec):
         own = _model_shape(model_or_spec)
@@ -304,7 +309,8 @@ def gradient_support(model, shape, picks, compiled=True):
     _, tf = _keras()
     h, w, c = shape
     out_shapes = [tuple(o.shape[1:]) for o in model.outputs]
-    per_sample = 4 * (h * w * c + sum(int(np.prod(s)) for s in out_shapes)) * 3
+    per_sample = sample_bytes(shape, out_shapes)
+    check_bytes(per_sample, f"probing on {h}x{w}x{c}")  # before anything is allocated
     chunk = max(1, min(len(picks), _MEMORY // per_sample))
 
     def step(x, masks):
@@ -331,6 +337,8 @@ def gradient_support(model, shape, picks, compiled=True):
         logger.setLevel("ERROR")  # each probe traces its own model; TF would warn about "retracing"
         try:
             grads = fn(x, [tf.constant(m) for m in masks])
+        except tf.errors.ResourceExhaustedError:
+            raise RFError(f"TensorFlow ran out of memory probing on {h}x{w}x{c}; try a smaller --input") from None
         finally:
             logger.setLevel(level)
         result.extend(np.abs(grads.numpy()).sum(axis=-1)[:n] > 0)
