@@ -230,9 +230,8 @@ def test_one_d_rank_mismatch_is_a_caret_error(capsys):
     assert code == 2 and "causal" in err and err.splitlines()[-1].strip().startswith("^")
 
 
-@pytest.mark.slow
 def test_one_second_of_audio_takes_the_full_wavenet_stack():
-    d = rfcalc.design(16000, input_shape=(16000, 1), layers="c2d*/causal", max_depth=16, seconds=600)
+    d = rfcalc.design(16000, input_shape=(16000, 1), layers="c2d*/causal", max_depth=16)
     best = d.best("params")
     assert d.proven and best.spec == "c2d1..8192/causal" and best.analysis.rf == (16384,)
     assert (best.params, best.macs) == (27_136, 427_008_000)
