@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from .analysis import HEADS, analyze
 from .design_result import OBJECTIVES, Design, DesignRow
+from .design_dive import dive
 from .design_search import Goal, Limits, search
 from .design_space import DEFAULT_VOCABULARY, DILATIONS, STRIDES, like as like_space, space
 from .dsl import format_spec, parse
@@ -104,12 +105,8 @@ def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=Fa
     goal = Goal(target, bool(cover), minimum, bool(allow_holes))
     limits = Limits(max_depth, max_params, max_macs, max_states, seconds)
     began = time.monotonic()
-    seeds, probed = _seeds(grammar, shape, goal, limits, head_layers)
-    rest = None if seconds is None else max(0.0, seconds - (time.monotonic() - began))
-    outcome = search(grammar, shape, goal, Limits(max_depth, max_params, max_macs, max_states, rest), head_layers, seeds)
+    outcome = _solve(grammar, shape, goal, limits, head_layers)
     elapsed = time.monotonic() - began
-    outcome = replace(outcome, states=outcome.states + probed[0], labels=outcome.labels + probed[1],
-                      transitions=outcome.transitions + probed[2])
     if not outcome.front:
         raise RFError(_unreachable(grammar, shape, goal, limits, head_layers, outcome))
     rows = []
@@ -125,13 +122,20 @@ def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=Fa
 
 
 def _seeds(grammar, shape, goal, limits, head) -> tuple:
-    """Finished stacks from the shallowest depth that has any (iterative deepening), and the probes' work.
+    """Finished stacks from the shallowest depth that has any (iterative deepening: depth-first dives, then
+    breadth-first searches), and the probes' work.
 
     They prune the full search from its first layer: without them a breadth-first search meets its
     first finished stack only at that depth, after every shallower state (WaveNet-style spaces,
     where every stack of one depth costs the same, have millions).
     """
     began = time.monotonic()
+    for depth in range(1, limits.max_depth + 1):  # depth-first dives first: cheap when the bounds are tight
+        found = dive(grammar, shape, goal, Limits(depth, limits.max_params, limits.max_macs), head)
+        if found is not None:
+            return (found,), [0, 0, 0]
+        if limits.seconds is not None and time.monotonic() - began > limits.seconds / 4:
+            break
     budget = None if limits.seconds is None else limits.seconds / 2  # half the time at most; the rest searches
     work = [0, 0, 0]  # states, labels, layer steps of the probes, reported with the search's
     for depth in range(1, limits.max_depth):
@@ -144,6 +148,16 @@ def _seeds(grammar, shape, goal, limits, head) -> tuple:
         if out.front or not out.proven:
             return out.front, work
     return (), work
+
+
+def _solve(grammar, shape, goal, limits, head):
+    """Seeds, then the exact search in the time left; the outcome counts the probes' work too."""
+    began = time.monotonic()
+    seeds, probed = _seeds(grammar, shape, goal, limits, head)
+    rest = None if limits.seconds is None else max(0.0, limits.seconds - (time.monotonic() - began))
+    outcome = search(grammar, shape, goal, replace(limits, seconds=rest), head, seeds)
+    return replace(outcome, states=outcome.states + probed[0], labels=outcome.labels + probed[1],
+                   transitions=outcome.transitions + probed[2])
 
 
 def _describe(goal: Goal) -> str:
@@ -162,24 +176,26 @@ def _unreachable(grammar, shape, goal, limits, head, outcome) -> str:
                 f"{'--max-states' if stop == 'states' else '--timeout'}, or narrow the vocabulary or the depth")
     quick = dict(max_states=limits.max_states // 4 or 1, seconds=(limits.seconds or 60) / 4)
     fixes = []
+    deepest_proven = True
     if "depth" in outcome.cuts:
         for depth in sorted({min(2 * limits.max_depth, MAX_DEPTH), min(4 * limits.max_depth, MAX_DEPTH), MAX_DEPTH}):
-            out = search(grammar, shape, goal, Limits(depth, limits.max_params, limits.max_macs, **quick), head)
+            out = _solve(grammar, shape, goal, Limits(depth, limits.max_params, limits.max_macs, **quick), head)
             if out.front:
                 fixes.append(f"raise --max-depth to {min(f.depth for f in out.front)}")
                 break
+            deepest_proven = out.proven
     for cut, name, field in (("params", "--max-params", "params"), ("macs", "--max-macs", "macs")):
         if cut in outcome.cuts:
             relaxed = Limits(limits.max_depth, None if cut == "params" else limits.max_params,
                              None if cut == "macs" else limits.max_macs, **quick)
-            out = search(grammar, shape, goal, relaxed, head)
+            out = _solve(grammar, shape, goal, relaxed, head)
             if out.front:
                 fixes.append(f"raise {name} to {min(getattr(f, field) for f in out.front):,}")
     if "min-output" in outcome.cuts:
         smaller = goal.min_output
         while max(smaller) > 1:  # the largest minimum output that some stack still meets
             smaller = tuple(max(1, m - 1) for m in smaller)
-            out = search(grammar, shape, Goal(goal.rf, goal.cover, smaller, goal.allow_holes),
+            out = _solve(grammar, shape, Goal(goal.rf, goal.cover, smaller, goal.allow_holes),
                          Limits(limits.max_depth, limits.max_params, limits.max_macs, **quick), head)
             if out.front:
                 fixes.append(f"lower --min-output to {'x'.join(map(str, smaller))}")
@@ -187,14 +203,17 @@ def _unreachable(grammar, shape, goal, limits, head, outcome) -> str:
     if fixes:
         return f"{what} within the bounds: {' or '.join(fixes)}"
     if "params" in outcome.cuts or "macs" in outcome.cuts:  # each budget alone too tight: what one stack needs
-        out = search(grammar, shape, goal, Limits(limits.max_depth, **quick), head)
+        out = _solve(grammar, shape, goal, Limits(limits.max_depth, **quick), head)
         if out.front:
             f = min(out.front, key=lambda f: (f.params, f.macs))
             spec = format_spec(grammar.layers(f.path))
             return (f"{what} within the bounds: raise --max-params to {f.params:,} and --max-macs to "
                     f"{f.macs:,} (for {spec})")
-    if "depth" in outcome.cuts:
+    if "depth" in outcome.cuts and deepest_proven:
         return f"{what}: even {MAX_DEPTH} layers (the most design searches) do not get there on this input"
+    if "depth" in outcome.cuts:
+        return (f"{what}, and searches with more layers found none in their time: raise --max-depth "
+                f"and --timeout, or narrow the vocabulary")
     widest = "x".join(map(str, outcome.widest)) if outcome.widest else "1"
     return (f"{what} on a {'x'.join(map(str, shape[:-1]))} input: the widest field any stack reaches is "
             f"{widest}; relaxing one bound alone does not help (try a larger input, strides or dilations)")

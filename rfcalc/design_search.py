@@ -110,7 +110,7 @@ def _share(rf, target) -> Fraction:
     return min(Fraction(r, t) for r, t in zip(rf, target))
 
 
-def _head_cost(head, field: Field, cache: dict):
+def head_cost(head, field: Field, cache: dict):
     if field not in cache:
         p = m = 0
         try:
@@ -204,7 +204,7 @@ def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=(), s
                     done[fid] = reached(steps.fields[fid], goal, sizes)
                 if done[fid]:
                     field = steps.fields[fid]
-                    extra = _head_cost(head, field, heads) if head else (0, 0)
+                    extra = head_cost(head, field, heads) if head else (0, 0)
                     if extra is not None:
                         total = (p + extra[0], m + extra[1])
                         if limits.max_params is not None and total[0] > limits.max_params:
