@@ -1,0 +1,100 @@
+"""Hostile inputs to the features merged for issues 7-10 (N-d specs, design, report, ONNX): every bad
+input ends in exit 2 with one ``error:`` line and no traceback; library calls raise RFError or a clear
+TypeError. One test per class found in review; TensorFlow-free.
+"""
+
+import contextlib
+import io
+import time
+
+import pytest
+
+import rfcalc
+from rfcalc.cli import main
+from rfcalc.design_api import design
+from rfcalc.errors import RFError
+
+
+def run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def refused(argv):
+    code, out, err = run(argv)
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in err, (argv, code, err)
+    return errors[0]
+
+
+@pytest.mark.parametrize("spec", ["up9999*50", "up300,up300", "t3s999999*3"])
+def test_upsampling_past_the_phase_limit_is_refused_at_once(spec):
+    began = time.monotonic()
+    assert "phases repeat" in refused([spec, "--input", "8x8x3"])
+    assert time.monotonic() - began < 5  # the tables are never built
+
+
+@pytest.mark.parametrize("spec, input_, word", [("c3x1", "100x3", "(1 axis)"), ("c3x1x1", "8x8x3", "(2 axes)"),
+                                                 ("up2x2", "4x4x4x1", "(3 axes)")])
+def test_the_axis_count_is_plural_english(spec, input_, word):
+    assert word in refused([spec, "--input", input_])
+
+
+@pytest.mark.parametrize("option", ["--layers", "--like"])
+@pytest.mark.parametrize("item", ["c{k}", "c3d{d}", "c3*{n}", "p{k}"])
+def test_design_refuses_symbols_in_its_vocabulary(option, item):
+    assert "symbol" in refused(["design", "--rf", "16", option, item])
+
+
+@pytest.mark.parametrize("item, word", [("up2", "an UpSampling2D"), ("t3s2", "a Conv2DTranspose")])
+def test_design_names_a_refused_kind_without_a_dense_hint(item, word):
+    line = refused(["design", "--rf", "16", "--layers", item])
+    assert word in line and "--head" not in line
+
+
+@pytest.mark.parametrize("name", ["p.txt", "", "nowhere/x.png", "file.png/x.png", "."])
+def test_design_plot_path_is_checked_before_the_search(tmp_path, name):
+    (tmp_path / "file.png").write_text("not a folder")
+    path = str(tmp_path / name) if name else ""
+    refused(["design", "--rf", "16", "--plot", path])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.png"]  # nothing written, no DIR.png
+
+
+def test_design_plot_writes_where_asked_by_extension(tmp_path):
+    path = tmp_path / "front.svg"
+    code, out, _ = run(["design", "--rf", "16", "--plot", str(path)])
+    assert code == 0 and path.read_text().lstrip().startswith("<?xml") and str(path) in out
+
+
+@pytest.mark.parametrize("argv", [["design", "--rf", "16", "--head", ""], ["design", "--rf", "16", "--head", " "],
+                                  ["report", "c3", "--head", ""]])
+def test_an_empty_head_is_an_error_not_a_no_op(argv):
+    refused(argv)
+
+
+@pytest.mark.parametrize("rf", ["３２", "٣٢", "1e9", "32x", "-5", "nan"])
+def test_design_target_is_ascii_digits(rf):
+    refused(["design", "--rf", rf])
+
+
+@pytest.mark.parametrize("kwargs", [dict(rf=32.5), dict(rf=True), dict(rf=b"32"), dict(rf="３２"), dict(rf=None),
+                                    dict(rf=16, min_output=0.5), dict(rf=16, input_shape=None),
+                                    dict(rf=16, input_shape=32), dict(rf=16, filters=32.0),
+                                    dict(rf=16, seconds="x"), dict(rf=16, seconds=-1), dict(rf=16, seconds=float("nan")),
+                                    dict(rf=16, head=""), dict(rf=16, head=3),
+                                    dict(rf=16, like="c3", strides="x"), dict(rf=16, like="c3", dilations=None),
+                                    dict(rf=16, like="c3", dilations=(True,)), dict(rf=16, layers="c{k}")])
+def test_design_library_arguments_of_the_wrong_kind_raise_rferror(kwargs):
+    with pytest.raises(RFError):
+        design(**kwargs)
+
+
+@pytest.mark.parametrize("source", [None, 3, 2.5, ["x.onnx"]])
+def test_from_onnx_of_a_non_path_is_a_clear_type_error(source):
+    with pytest.raises(TypeError, match="an ONNX model is a path, bytes or an onnx.ModelProto"):
+        rfcalc.from_onnx(source)
