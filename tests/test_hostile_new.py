@@ -98,3 +98,31 @@ def test_design_library_arguments_of_the_wrong_kind_raise_rferror(kwargs):
 def test_from_onnx_of_a_non_path_is_a_clear_type_error(source):
     with pytest.raises(TypeError, match="an ONNX model is a path, bytes or an onnx.ModelProto"):
         rfcalc.from_onnx(source)
+
+
+FIXTURES = "tests/fixtures/onnx"
+
+
+@pytest.fixture
+def bad_onnx(tmp_path):
+    """Files named .onnx that are not models: empty, random bytes, a truncated real one, text, a folder."""
+    import random
+    real = open(f"{FIXTURES}/resnet18.onnx", "rb").read()
+    files = {"empty.onnx": b"", "random.onnx": random.Random(0).randbytes(5000), "truncated.onnx": real[:3000],
+             "text.onnx": b"hello\n"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "dir.onnx").mkdir()
+    return sorted(str(tmp_path / n) for n in [*files, "dir.onnx"])
+
+
+@pytest.mark.parametrize("command", [[], ["explain"], ["report"], ["probe"]])
+def test_files_named_onnx_that_are_not_models_are_refused_in_one_line(bad_onnx, command, tmp_path):
+    for path in bad_onnx:
+        line = refused([*command, path] + (["-o", str(tmp_path / "r.html")] if command == ["report"] else []))
+        assert "ONNX" in line, line
+
+
+@pytest.mark.parametrize("options", [["--input", "224x3"], ["--input", "8x224x224x3"], ["--layer", "nope"]])
+def test_probe_of_an_onnx_model_checks_its_options(options):
+    refused(["probe", f"{FIXTURES}/resnet18.onnx", *options])  # was an ImportError (_units) after the merge
