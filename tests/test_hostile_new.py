@@ -126,3 +126,11 @@ def test_files_named_onnx_that_are_not_models_are_refused_in_one_line(bad_onnx, 
 @pytest.mark.parametrize("options", [["--input", "224x3"], ["--input", "8x224x224x3"], ["--layer", "nope"]])
 def test_probe_of_an_onnx_model_checks_its_options(options):
     refused(["probe", f"{FIXTURES}/resnet18.onnx", *options])  # was an ImportError (_units) after the merge
+
+
+@pytest.mark.parametrize("shape", ["999999999999x999999999999x3", "999999999999x1", "99999x99999x99999x1"])
+def test_report_on_a_huge_input_is_quick(tmp_path, shape):
+    began = time.monotonic()
+    code, _, err = run(["report", "c3,p2,up2,t3s2", "--input", shape, "-o", str(tmp_path / "r.html")])
+    assert code == 0, err
+    assert time.monotonic() - began < 10  # the phase tables are checked on two periods, not on every unit
