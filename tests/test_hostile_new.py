@@ -134,3 +134,19 @@ def test_report_on_a_huge_input_is_quick(tmp_path, shape):
     code, _, err = run(["report", "c3,p2,up2,t3s2", "--input", shape, "-o", str(tmp_path / "r.html")])
     assert code == 0, err
     assert time.monotonic() - began < 10  # the phase tables are checked on two periods, not on every unit
+
+
+@pytest.mark.parametrize("side", [6000, 20000])  # 36 M pixels (over the cap), 400 M (PIL's bomb guard)
+def test_an_image_of_too_many_pixels_is_refused_before_decoding(tmp_path, side):
+    from PIL import Image
+    path = tmp_path / "big.png"
+    Image.new("1", (side, side)).save(path)  # a small file that decodes to gigabytes
+    began = time.monotonic()
+    assert "pixels" in refused(["report", "c3", "--image", str(path), "-o", str(tmp_path / "r.html")])
+    assert time.monotonic() - began < 5
+
+
+@pytest.mark.parametrize("name, data", [("bad.png", b"notimg"), ("empty.png", b"")])
+def test_report_image_that_is_not_an_image(tmp_path, name, data):
+    (tmp_path / name).write_bytes(data)
+    refused(["report", "c3", "--image", str(tmp_path / name), "-o", str(tmp_path / "r.html")])
