@@ -5,6 +5,7 @@ TypeError. One test per class found in review; TensorFlow-free.
 
 import contextlib
 import io
+import random
 import time
 
 import pytest
@@ -150,3 +151,63 @@ def test_an_image_of_too_many_pixels_is_refused_before_decoding(tmp_path, side):
 def test_report_image_that_is_not_an_image(tmp_path, name, data):
     (tmp_path / name).write_bytes(data)
     refused(["report", "c3", "--image", str(tmp_path / name), "-o", str(tmp_path / "r.html")])
+
+
+# A seeded fuzz over the new subcommands and N-d specs, as tests/test_hostile_fuzz.py does for the older
+# ones; TMP is replaced by a folder holding a bad PNG, a good one, a non-report HTML and files named .onnx.
+SPECS = ["c3", "c3x1x1", "c3/causal", "c2d1..512/causal", "c2d1..513", "c2d512..1", "t3s2", "t3s2o5", "t3s2o1", "up0", "up2",
+         "up2/bilinear", "c3/pad1", "c3/pad1:2", "c3/pad1:2x3:4", "c3/pad", "c3/pad-1", "t3s2/same", "up2x3", "c3d1..8",
+         "c{k}d1..{n}", "t{k}s2", "up{s}", "c3,up2,t3s2o1", "(c3,p2)*3,up2*3", "model1", "ｃ３", "c3d1..８", "up2*20", "t2s2*20",
+         "tests/fixtures/onnx/resnet18.onnx", "TMP/rand.onnx", "TMP/empty.onnx", "TMP/dir.onnx", "", "c3,gap,fc10",
+         "dw3s2x1", "sep3/causal", "p2/causal", "c3/valid/pad1"]
+OPTS = [["--input", "100x3"], ["--input", "8x8x8x3"], ["--input", "0x1"], ["--input", "1e9x1e9x1e9x3"], ["--input", "1x2x3x4x5"],
+        ["--input", "16000x1"], ["--input", "32x32x3"], ["--input", "999999999999x1"], ["--input", "3x3"], ["--set", "k=3"], ["--set", "n=2"],
+        ["--set", "s=2"], ["--head", "seed"], ["--head", ""], ["--json"], ["--symbolic"], ["--all"], ["--layer", "conv1d"], ["--at", "1"],
+        ["--at", "1,2"], ["--at", "1,2,3"], ["--lang", "ja"], ["--lang", "xx"], ["--identity", "x"]]
+DOPTS = [["--rf", "32"], ["--rf", "0"], ["--rf", "３２"], ["--rf", "1e9"], ["--rf", "999999999999"], ["--rf", "8x8x8"], ["--cover"],
+         ["--input", "100x1"], ["--input", "8x8x8x1"], ["--input", "1x1"], ["--layers", "c3,c3"], ["--layers", "c2/causal"],
+         ["--layers", "c{k}"], ["--layers", "t3s2"], ["--layers", "c3d*"], ["--layers", "c3x1x1"], ["--like", "c3,p2"],
+         ["--like", "c2d1..8/causal"], ["--like", "c3*{n}"], ["--like", "up2"], ["--max-params", "1"], ["--max-params", "0"],
+         ["--max-macs", "1k"], ["--max-depth", "64"], ["--max-depth", "65"], ["--min-output", "4"], ["--min-output", "4x4x4"],
+         ["--filters", "8"], ["--filters", "8,16,32,64"], ["--head", "seed"], ["--head", "fc10"], ["--head", ""], ["--top", "1"],
+         ["--dilations", "1,2"], ["--strides", "2"], ["--max-states", "100"], ["--timeout", "1"], ["--json"], ["--symbolic"],
+         ["--allow-holes"], ["--plot", "TMP/out/x.png"], ["--plot", "TMP/out"], ["--plot", "TMP/out/x.txt"]]
+ROPTS = [["-o", "TMP/out/r.html"], ["-o", "TMP/out"], ["-o", "TMP/existing.html"], ["-o", ""], ["--force"],
+         ["--image", "TMP/ok.png"], ["--image", "TMP/bad.png"], ["--image", "cifar10:x"], ["--lang", "ja"]] + OPTS[:14]
+
+def argvs(seed, n):
+    rnd = random.Random(seed)
+    for _ in range(n):
+        cmd = rnd.choice(["", "explain", "compare", "design", "report", "report"])
+        if cmd == "design":
+            yield ["design"] + [x for _ in range(rnd.randint(1, 4)) for x in rnd.choice(DOPTS)] + ["--timeout", "3"]
+        elif cmd == "report":
+            yield ["report", rnd.choice(SPECS)] + [x for _ in range(rnd.randint(0, 3)) for x in rnd.choice(ROPTS)] + ["-o", "TMP/out/z.html", "--force"]
+        else:
+            k = rnd.choice([1, 2]) if cmd == "compare" else 1
+            yield ([cmd] if cmd else []) + [rnd.choice(SPECS) for _ in range(k)] + [x for _ in range(rnd.randint(0, 3)) for x in rnd.choice(OPTS)]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_odd_argvs_of_the_new_features_never_end_in_a_traceback(tmp_path, seed):
+    from PIL import Image
+    (tmp_path / "out").mkdir()
+    Image.new("RGB", (32, 32)).save(tmp_path / "ok.png")
+    (tmp_path / "bad.png").write_bytes(b"notimg")
+    (tmp_path / "existing.html").write_text("<html>mine</html>")
+    (tmp_path / "rand.onnx").write_bytes(random.Random(1).randbytes(3000))
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    (tmp_path / "dir.onnx").mkdir()
+    failures = []
+    for argv in argvs(seed, 120):
+        argv = [a.replace("TMP", str(tmp_path)) for a in argv]
+        try:
+            code, _, err = run(argv)
+        except BaseException as exc:  # noqa: BLE001 - this is what the test looks for
+            failures.append((argv, f"{type(exc).__name__}: {exc}"[:200]))
+            continue
+        errors = [line for line in err.splitlines() if "error:" in line]
+        if code not in (0, 1, 2) or "Traceback" in err or (code == 2 and len(errors) != 1):
+            failures.append((argv, err[:200]))
+    assert not failures, failures[:5]
+    assert (tmp_path / "existing.html").read_text() == "<html>mine</html>"
