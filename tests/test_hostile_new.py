@@ -211,3 +211,15 @@ def test_odd_argvs_of_the_new_features_never_end_in_a_traceback(tmp_path, seed):
             failures.append((argv, err[:200]))
     assert not failures, failures[:5]
     assert (tmp_path / "existing.html").read_text() == "<html>mine</html>"
+
+
+@pytest.mark.parametrize("spec, shape, at", [("c3", "8x8x8x3", "1,2"), ("c3", "100x3", "1,2"), ("c3", "8x8x3", "1"),
+                                              ("c3", "8x8x3", "1,2,3")])
+def test_explain_at_of_the_wrong_arity_says_the_rank(spec, shape, at):
+    line = refused(["explain", spec, "--input", shape, "--at", at])
+    assert "-D): give" in line and "outside" not in line
+
+
+@pytest.mark.parametrize("path", ["", " "])
+def test_report_to_an_empty_path_is_refused(path):
+    assert "file name" in refused(["report", "c3", "-o", path])
