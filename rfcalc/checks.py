@@ -44,6 +44,9 @@ def arguments(spec, input_shape, head, symbols) -> None:
                             f"'32x32x3'. Received: {_show(input_shape)}")
     if head is not None and not isinstance(head, str):
         raise TypeError(f"head is 'seed' or a spec string. Received: {_show(head)}")
+    if head is not None and not head.strip():
+        from .errors import SpecError
+        raise SpecError("head is empty: give 'seed' or a spec such as \"flat,fc10\", or leave it out (None)")
     if symbols is not None and not isinstance(symbols, Mapping):
         try:
             symbols = dict(symbols)  # pairs, as dict() reads them

@@ -194,6 +194,8 @@ def is_report(path) -> bool:
 def check_target(path, force: bool = False) -> str:
     """Refuse, before any work, a path that cannot take the report: a folder, a missing or read-only folder,
     or an existing file that is not an rfcalc report (unless ``force``). Returns the folder."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"a report path is a str or os.PathLike. Received: {type(path).__name__}")
     path = os.fspath(path)
     if not isinstance(path, str) or not path.strip():
         raise RFError(f"a report path is a file name such as report.html. Received: {path!r}")
@@ -211,8 +213,8 @@ def check_target(path, force: bool = False) -> str:
 
 def write(path, text: str, force: bool = False) -> str:
     """Write ``text`` to ``path`` through a temporary file and a rename; never replaces a non-report unless ``force``."""
-    path = os.fspath(path)
     folder = check_target(path, force)
+    path = os.fspath(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".rfcalc-report-", suffix=".tmp", dir=folder)
     except OSError as err:

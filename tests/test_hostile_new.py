@@ -223,3 +223,19 @@ def test_explain_at_of_the_wrong_arity_says_the_rank(spec, shape, at):
 @pytest.mark.parametrize("path", ["", " "])
 def test_report_to_an_empty_path_is_refused(path):
     assert "file name" in refused(["report", "c3", "-o", path])
+
+
+@pytest.mark.parametrize("call", [lambda: rfcalc.report("c3", head=""), lambda: rfcalc.analyze("c3", head=" "),
+                                  lambda: rfcalc.report("c3", image=[[1, 2], [3]]),
+                                  lambda: rfcalc.report("c3", image=[["a", "b"], ["c", "d"]])])
+def test_library_values_that_would_do_nothing_or_break_deep_inside_raise_rferror(call):
+    with pytest.raises(RFError):
+        call()
+
+
+@pytest.mark.parametrize("call, words", [(lambda: rfcalc.report("c3").save(None), "a report path"),
+                                         (lambda: rfcalc.report("c3").save(3), "a report path"),
+                                         (lambda: rfcalc.from_onnx(f"{FIXTURES}/resnet18.onnx", identity=3), "identity is")])
+def test_library_arguments_of_the_wrong_type_say_what_was_expected(call, words):
+    with pytest.raises(TypeError, match=words):
+        call()

@@ -197,6 +197,8 @@ def from_onnx(model, input_shape=None, identity=()):
     if isinstance(model, (str, os.PathLike)):
         label = os.path.splitext(os.path.basename(os.fspath(model)))[0]
     _opset(proto)
+    if not isinstance(identity, (str, tuple, list, set, frozenset)):
+        raise TypeError(f"identity is a node name or op type, or a sequence of them. Received: {type(identity).__name__}")
     identity = (identity,) if isinstance(identity, str) else tuple(identity)
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)

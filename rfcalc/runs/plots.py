@@ -186,7 +186,12 @@ def read_image(image_or_path):
         except (OSError, ValueError, SyntaxError) as err:
             raise RFError(f"cannot read the image {image_or_path}: {err}") from None
     else:
-        img = np.asarray(image_or_path)
+        try:
+            img = np.asarray(image_or_path)
+        except (TypeError, ValueError) as err:
+            raise ShapeError(f"an image is an array of numbers, HxW or HxWx3. Received: {err}") from None
+        if img.dtype.kind not in "biuf":
+            raise ShapeError(f"an image is an array of numbers, HxW or HxWx3. Received: dtype {img.dtype}")
     if img.ndim == 3 and img.shape[2] == 4:
         img = img[..., :3]
     if img.ndim == 3 and img.shape[2] == 1:
