@@ -127,7 +127,6 @@ def main(argv) -> int:
             show(forms)
     if args.plot is not None:
         from .design_plot import plot_front
-        plot_front(result, args.plot)
-        if not args.json:
-            sys.stdout.write(f"plot: {args.plot}\n")
+        written = plot_front(result, args.plot)
+        (sys.stderr if args.json else sys.stdout).write(f"plot: {written}\n")  # stdout stays pure JSON
     return 0

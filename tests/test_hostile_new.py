@@ -239,3 +239,10 @@ def test_library_values_that_would_do_nothing_or_break_deep_inside_raise_rferror
 def test_library_arguments_of_the_wrong_type_say_what_was_expected(call, words):
     with pytest.raises(TypeError, match=words):
         call()
+
+
+def test_design_json_with_plot_keeps_stdout_json_and_says_where_the_plot_went(tmp_path):
+    import json
+    path = tmp_path / "front.png"
+    code, out, err = run(["design", "--rf", "16", "--json", "--plot", str(path)])
+    assert code == 0 and json.loads(out) and path.exists() and f"plot: {path}" in err
