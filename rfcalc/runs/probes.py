@@ -79,14 +79,21 @@ class LayerProbe:
         if self.complete:
             same &= tuple(self.rf) == tuple(self.analytic_rf)
             if self.compare_min and self.rf_min is not None and self.analytic_rf_min is not None:
-                empty = any(m is None for m in self.spans)
-                same &= all(m == a or (a == 0 and empty) for m, a in zip(self.rf_min, self.analytic_rf_min))
+                same &= all(m == a or self._empty_explains(k, a) for k, (m, a) in
+                            enumerate(zip(self.rf_min, self.analytic_rf_min)))
         for axis in range(len(self.rf)):
             if self.jump[axis] is not None:
                 same &= Fraction(self.jump[axis]) == Fraction(self.analytic_jump[axis])
             if self.start[axis] is not None:
                 same &= Fraction(self.start[axis]) == Fraction(self.analytic_start[axis])
         return bool(same)
+
+    def _empty_explains(self, axis: int, analytic_min: int) -> bool:
+        """In 2-D/3-D a unit that reads nothing hides its other axes' widths from the measured rf_min;
+        its span agreed (empty), so the analysis' rf_min on ``axis`` is checked against the spans."""
+        if all(m is not None for m in self.spans):
+            return False
+        return analytic_min == min(max(0, s[axis][1] - s[axis][0] + 1) for s in self.analytic_spans)
 
     def to_dict(self) -> dict:
         spans = (lambda v: None if v is None else [list(p) for p in v])
@@ -172,9 +179,9 @@ def phases(analysis, name) -> tuple:
     """
     period = [1] * (len(analysis.input_shape) - 1)
     for row in analysis.layers:
-        layer = row.layer
-        factors = layer.size if isinstance(layer, Upsample) else layer.stride if isinstance(layer, ConvTranspose) else ()
-        period = [p * int(f) for p, f in zip(period, factors)] or period
+        if isinstance(row.layer, (Upsample, ConvTranspose)):
+            factors = row.layer.size if isinstance(row.layer, Upsample) else row.layer.stride
+            period = [p * int(f) for p, f in zip(period, factors)]
         if row.name == name:
             break
     return tuple(period)
@@ -348,7 +355,7 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
         at += len(units)
         row = panalysis.row(name)
         size = tuple(row.output_shape[:-1]) + (analysis.row(name).output_shape[-1],)  # widths as given
-        complete = all(first[a] + min(p, MAX_PHASES) < size[a] for a, p in enumerate(period)) and max(period) <= MAX_PHASES
+        complete = max(period) <= MAX_PHASES and all(f + p < n for f, p, n in zip(first, period, size))
         probes.append(LayerProbe(name, row.kind, size, first, rf, jump, start, row.rf, row.jump, row.start,
                                  clipped, row.flags, rf_min, row.rf_min, units, spans,
                                  tuple(row.field_of(u) for u in units), period, complete,
