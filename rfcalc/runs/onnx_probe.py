@@ -114,62 +114,33 @@ def _prune(graph, outputs) -> None:
     graph.initializer.extend(live)
 
 
-def _masks(h: int, w: int) -> list:
-    """The 2H + 2W cumulative masks as (axis, 'lo' | 'hi', r): rows (axis 0) or columns <= r ('lo') or >= r."""
-    return [(axis, side, r) for axis, n in ((0, h), (1, w)) for r in range(n) for side in ("lo", "hi")]
+def _masks(sizes) -> list:
+    """The 2·sum(sizes) cumulative masks as (axis, 'lo' | 'hi', r): positions <= r ('lo') or >= r on one axis.
+
+    >>> _masks((2,))
+    [(0, 'lo', 0), (0, 'hi', 0), (0, 'lo', 1), (0, 'hi', 1)]
+    """
+    return [(axis, side, r) for axis, n in enumerate(sizes) for r in range(n) for side in ("lo", "hi")]
 
 
-def _images(chunk, h: int, w: int, c: int):
+def _images(chunk, sizes, c: int):
+    """A batch (N, C, *sizes) of the masks in ``chunk``: 1 on the mask, 0 elsewhere."""
     import numpy as np
 
-    x = np.zeros((len(chunk), c, h, w), np.float32)
+    x = np.zeros((len(chunk), c) + tuple(sizes), np.float32)
     for b, (axis, side, r) in enumerate(chunk):
-        n = (h, w)[axis]
-        sl = slice(0, r + 1) if side == "lo" else slice(r, n)
-        if axis == 0:
-            x[b, :, sl, :] = 1
-        else:
-            x[b, :, :, sl] = 1
+        index = [b, slice(None)] + [slice(None)] * len(sizes)
+        index[2 + axis] = slice(0, r + 1) if side == "lo" else slice(r, sizes[axis])
+        x[tuple(index)] = 1
     return x
 
 
-def probe_onnx(model, input_shape=None, layer=None):
-    """Measure rf, jump and start of every spatial layer of an ONNX model with onnxruntime.
+def _session(copy, sizes, c: int):
+    """An onnxruntime session of ``copy`` with its image input fixed to (N, c, *sizes), and that input's name."""
+    import onnxruntime as ort
 
-    Returns the ``ProbeResult`` of ``rfcalc.probe``; it probes at the model's size (fields wider
-    than the input are ``clipped``).
-
-    >>> probe_onnx("tests/fixtures/onnx/resnet18.onnx", layer="layer1.0.conv1").agree  # doctest: +SKIP
-    True
-    """
-    try:
-        import numpy as np
-        import onnxruntime as ort
-    except ImportError as err:
-        raise RFError(f"ONNX probes need onnxruntime: pip install 'rfcalc[onnx]'. Received: {err}") from None
-    from ..frameworks.onnx import display_names, from_onnx, load_onnx
-    from .probes import LayerProbe, ProbeResult, _measure_boxes, _units
-
-    t0 = time.perf_counter()
-    proto = load_onnx(model)
-    analysis = from_onnx(model, input_shape)
-    rows = [r for r in analysis.layers if r.spatial]
-    if layer is not None:
-        chosen = analysis.row(layer)
-        if not chosen.spatial:
-            raise RFError(f"layer {layer!r} has no spatial output to probe (it is {chosen.kind}); "
-                          f"pick one of: {', '.join(r.name for r in rows)}")
-        rows = rows[:rows.index(chosen) + 1]
-    if not rows:
-        raise RFError(f"{analysis.spec!r} has no spatial layer to probe")
-    tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
-    copy = positive_copy(proto, [tensor[r.name] for r in rows])
-    if len(analysis.input_shape) != 3:
-        raise RFError(f"the onnxruntime probe measures 2-D models (N, C, H, W). Received: input shape "
-                      f"{analysis.input_shape} (channels last)")
-    h, w, c = analysis.input_shape
     inp = next(i for i in copy.graph.input if i.name not in {t.name for t in copy.graph.initializer})
-    for d, v in zip(inp.type.tensor_type.shape.dim, ("N", c, h, w)):
+    for d, v in zip(inp.type.tensor_type.shape.dim, ("N", c) + tuple(sizes)):
         d.Clear()
         if isinstance(v, str):
             d.dim_param = v
@@ -178,32 +149,76 @@ def probe_onnx(model, input_shape=None, layer=None):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     options.log_severity_level = 3  # the BatchNorm weights the copy no longer reads are not news
-    session = ort.InferenceSession(copy.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    units = [(_units(r.output_shape[0]), _units(r.output_shape[1])) for r in rows]
-    picks = [((ui, uj), (vi, vj)) for (ui, vi), (uj, vj) in units]
-    reach = [[{"lo": {}, "hi": {}}, {"lo": {}, "hi": {}}] for _ in rows]  # per layer, axis, side: unit -> r
-    masks, passes = _masks(h, w), 0
+    return ort.InferenceSession(copy.SerializeToString(), options, providers=["CPUExecutionProvider"]), inp.name
+
+
+def measure_spans(session, name, sizes, c: int, picks) -> tuple:
+    """Per probed output ``k``, per unit in ``picks[k]``: its field's (first, last) input pixel per axis, or None.
+
+    Runs the 2·sum(sizes) cumulative masks through ``session``: the smallest r whose mask
+    'positions <= r' reaches a unit is its field's first pixel on that axis, the largest r whose
+    'positions >= r' reaches it the last. Returns (spans, passes).
+    """
+    import numpy as np
+
+    rank = len(sizes)
+    lo = [np.full((len(u), rank), np.iinfo(np.int64).max) for u in picks]
+    hi = [np.full((len(u), rank), -1) for u in picks]
+    index = [tuple(np.array([u[a] for u in units]) for a in range(rank)) for units in picks]
+    masks, passes = _masks(sizes), 0
     for b in range(0, len(masks), BATCH):
         chunk = masks[b:b + BATCH]
-        outs = session.run(None, {inp.name: _images(chunk, h, w, c)})
+        outs = session.run(None, {name: _images(chunk, sizes, c)})
         passes += 1
         for k, out in enumerate(outs):
-            seen = np.asarray(out).sum(axis=1) > 0  # (batch, H', W')
+            seen = np.asarray(out).sum(axis=1) > 0  # (batch, *spatial)
             for (axis, side, r), hit in zip(chunk, seen):
-                got = reach[k][axis][side]
-                for unit in picks[k]:
-                    if hit[unit]:
-                        got[unit] = min(got.get(unit, r), r) if side == "lo" else max(got.get(unit, r), r)
-    probes = []
-    for k, row in enumerate(rows):
-        u, v = picks[k]
-        boxes = []
-        for unit in (u, v):
-            box = tuple((reach[k][a]["lo"].get(unit), reach[k][a]["hi"].get(unit)) for a in (0, 1))
-            boxes.append(None if any(lo is None or hi is None for lo, hi in box) else box)
-        rf, jump, start, clipped = _measure_boxes(boxes[0], boxes[1], u, v, (h, w))
-        probes.append(LayerProbe(row.name, row.kind, row.output_shape, u, rf, jump, start,
-                                 row.rf, row.jump, row.start, clipped, row.flags))
+                reached = hit[index[k]]  # one bool per unit
+                if side == "lo":
+                    lo[k][reached, axis] = np.minimum(lo[k][reached, axis], r)
+                else:
+                    hi[k][reached, axis] = np.maximum(hi[k][reached, axis], r)
+    spans = []
+    for k, units in enumerate(picks):
+        spans.append(tuple(None if hi[k][i].min() < 0 else tuple((int(lo[k][i, a]), int(hi[k][i, a])) for a in range(rank))
+                           for i in range(len(units))))
+    return tuple(spans), passes
+
+
+def probe_onnx(model, input_shape=None, layer=None):
+    """Measure rf, rf_min, jump and start of every spatial layer of an ONNX model with onnxruntime.
+
+    Rank 1, 2 and 3 (NCL, NCHW, NCDHW). The units probed, the measurement and the ``ProbeResult``
+    are those of ``rfcalc.probe``: after upsampling or a transposed conv every output phase is
+    probed and each unit's field is compared with ``Row.field_of``. It probes at the model's size
+    (or ``input_shape``): a field that reaches the input border is ``clipped``.
+
+    >>> probe_onnx("tests/fixtures/onnx/resnet18.onnx", layer="layer1.0.conv1").agree  # doctest: +SKIP
+    True
+    """
+    try:
+        import numpy  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as err:
+        raise RFError(f"ONNX probes need onnxruntime: pip install 'rfcalc[onnx]'. Received: {err}") from None
+    from ..frameworks.onnx import display_names, from_onnx, load_onnx
+    from .probes import ProbeResult, _plan, layer_probe, phases, probed_names
+
+    t0 = time.perf_counter()
+    proto = load_onnx(model)
+    analysis = from_onnx(model, input_shape)
+    names = probed_names(analysis, layer, analysis.spec)
+    tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
+    copy = positive_copy(proto, [tensor[n] for n in names])
+    shape = tuple(analysis.input_shape)
+    sizes, c = shape[:-1], shape[-1]
+    session, name = _session(copy, sizes, c)
+    plans = []
+    for n in names:
+        period = phases(analysis, n)
+        plans.append((*_plan(analysis.row(n).output_shape[:-1], period), period))
+    spans, passes = measure_spans(session, name, sizes, c, [units for _, units, _ in plans])
+    probes = tuple(layer_probe(n, analysis, analysis, first, units, period, s, shape)
+                   for n, (first, units, period), s in zip(names, plans, spans))
     top = layer if layer is not None else probes[-1].name
-    return ProbeResult(analysis.spec, (h, w, c), (h, w, c), tuple(probes), top, passes,
-                       time.perf_counter() - t0, analysis)
+    return ProbeResult(analysis.spec, shape, shape, probes, top, passes, time.perf_counter() - t0, analysis)
