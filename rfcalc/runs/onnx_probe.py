@@ -55,9 +55,13 @@ def positive_copy(proto, outputs):
         for i, name in enumerate(node.input):
             role.setdefault(name, (node.op_type, i))
     for t in graph.initializer:
+        op, i = role.get(t.name, ("", 0))
+        if (op, i) == ("Resize", 3) and t.data_type == onnx.TensorProto.INT64:  # sizes pin the batch: make it BATCH
+            sizes = numpy_helper.to_array(t).copy()
+            sizes[0] = BATCH
+            t.CopyFrom(numpy_helper.from_array(sizes, t.name))
         if t.data_type not in (1, 10, 11, 16):
             continue
-        op, i = role.get(t.name, ("", 0))
         dims = list(t.dims)
         if op in SETTINGS:
             continue
@@ -124,10 +128,10 @@ def _masks(sizes) -> list:
 
 
 def _images(chunk, sizes, c: int):
-    """A batch (N, C, *sizes) of the masks in ``chunk``: 1 on the mask, 0 elsewhere."""
+    """A batch (BATCH, C, *sizes) of the masks in ``chunk``: 1 on the mask, 0 elsewhere (and in the images after)."""
     import numpy as np
 
-    x = np.zeros((len(chunk), c) + tuple(sizes), np.float32)
+    x = np.zeros((BATCH, c) + tuple(sizes), np.float32)
     for b, (axis, side, r) in enumerate(chunk):
         index = [b, slice(None)] + [slice(None)] * len(sizes)
         index[2 + axis] = slice(0, r + 1) if side == "lo" else slice(r, sizes[axis])
