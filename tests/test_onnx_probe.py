@@ -111,3 +111,18 @@ def test_cli_probe_table_of_a_1d_decoder(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "up" in out.stdout and "Traceback" not in out.stderr
+
+
+@pytest.mark.tf
+def test_onnxruntime_and_gradient_probes_measure_one_decoder_alike():
+    from rfcalc.runs.probes import probe
+
+    nodes = [N("Conv", ["x", "w"], ["h"], name="c", kernel_shape=[5], pads=[2, 2], strides=[2]),
+             N("ConvTranspose", ["h", "wt"], ["t"], name="t", kernel_shape=[3], strides=[2], pads=[1, 0]),
+             N("Resize", ["t", "", "sc"], ["y"], name="rs", mode="nearest")]
+    ours = probe_onnx(_nd(1, nodes, [weight("w", (4, 3, 5)), weight("wt", (4, 4, 3)), scales(1, 1, 2)], size=24))
+    theirs = probe("c5s2,t3s2,up2", input_shape=(24, 3))
+    a, b = ours.layers[-1], theirs.layers[-1]
+    assert (a.rf, a.rf_min, a.jump, a.phases) == (b.rf, b.rf_min, b.jump, b.phases) == ((7,), (5,), (Fraction(1, 2),), (4,))
+    assert a.to_dict().keys() == b.to_dict().keys() and ours.to_dict().keys() == theirs.to_dict().keys()
+    assert ours.agree and theirs.agree
