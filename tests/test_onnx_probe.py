@@ -126,3 +126,11 @@ def test_onnxruntime_and_gradient_probes_measure_one_decoder_alike():
     assert (a.rf, a.rf_min, a.jump, a.phases) == (b.rf, b.rf_min, b.jump, b.phases) == ((7,), (5,), (Fraction(1, 2),), (4,))
     assert a.to_dict().keys() == b.to_dict().keys() and ours.to_dict().keys() == theirs.to_dict().keys()
     assert ours.agree and theirs.agree
+
+
+def test_resize_sizes_from_a_constant_node_run_at_the_probe_batch():
+    sizes = helper.make_tensor("v", onnx.TensorProto.INT64, [4], [1, 3, 32, 32])
+    nodes = [N("Constant", [], ["sz"], name="k", value=sizes),
+             N("Resize", ["x", "", "", "sz"], ["y"], name="rs", mode="nearest")]
+    p = probe_onnx(model(nodes, [], shape=(1, 3, 16, 16))).layers[-1]
+    assert p.name == "rs" and (p.rf, p.rf_min) == ((1, 1), (1, 1)) and p.agree

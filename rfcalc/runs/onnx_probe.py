@@ -5,9 +5,12 @@ neither vanish nor overflow through ~60 layers), biases, BatchNorm shifts and me
 every op that could cancel a positive value or make one from nothing replaced (activations and
 normalisations by Identity, ``Sub`` by ``Add``). Max pooling stays: on inputs >= 0 the max is
 positive exactly when one of its inputs is. A unit of the copy is then positive exactly when its
-field holds a positive input pixel, and the field's bounding box follows from ``2H + 2W`` inputs,
-cumulative masks (rows <= r, rows >= r, the same for columns): the first mask that reaches a unit
-is its field's edge. The analysis is not consulted; it only lists the layers to probe.
+field holds a positive input pixel, and the field's bounding box follows from ``2·sum(sizes)``
+inputs (rank 1, 2 or 3), cumulative masks (positions <= r, positions >= r, on one axis at a time):
+the first mask that reaches a unit is its field's edge. The units probed and what is made of their
+boxes (rf, rf_min over every output phase, jump, start, each unit against ``Row.field_of``) are
+those of the gradient probe (``probes._plan``, ``probes.layer_probe``). The analysis is not
+consulted for the measurement; it lists the layers and plans the units.
 
 onnx, onnxruntime and numpy are imported inside the functions.
 """
@@ -57,9 +60,7 @@ def positive_copy(proto, outputs):
     for t in graph.initializer:
         op, i = role.get(t.name, ("", 0))
         if (op, i) == ("Resize", 3) and t.data_type == onnx.TensorProto.INT64:  # sizes pin the batch: make it BATCH
-            sizes = numpy_helper.to_array(t).copy()
-            sizes[0] = BATCH
-            t.CopyFrom(numpy_helper.from_array(sizes, t.name))
+            t.CopyFrom(_batch_sizes(t))
         if t.data_type not in (1, 10, 11, 16):
             continue
         dims = list(t.dims)
@@ -74,6 +75,10 @@ def positive_copy(proto, outputs):
             value = _fill(dims, math.prod(dims[1:]) // max(k, 1))
         t.CopyFrom(numpy_helper.from_array(value.astype(helper.tensor_dtype_to_np_dtype(t.data_type)), t.name))
     for node in graph.node:
+        if node.op_type == "Constant" and role.get(node.output[0]) == ("Resize", 3):
+            for a in node.attribute:
+                if a.name == "value" and a.t.data_type == onnx.TensorProto.INT64:
+                    a.t.CopyFrom(_batch_sizes(a.t))
         if node.op_type in LINEARISED:
             keep, out = node.input[0], node.output[0]
             del node.input[:], node.output[:], node.attribute[:]
@@ -86,6 +91,15 @@ def positive_copy(proto, outputs):
     del graph.output[:]
     graph.output.extend(helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in outputs)
     return model
+
+
+def _batch_sizes(t):
+    """A Resize ``sizes`` tensor with its batch entry set to the probe's ``BATCH``."""
+    from onnx import numpy_helper
+
+    sizes = numpy_helper.to_array(t).copy()
+    sizes[0] = BATCH
+    return numpy_helper.from_array(sizes, t.name)
 
 
 def _prune(graph, outputs) -> None:
@@ -172,7 +186,11 @@ def measure_spans(session, name, sizes, c: int, picks) -> tuple:
     masks, passes = _masks(sizes), 0
     for b in range(0, len(masks), BATCH):
         chunk = masks[b:b + BATCH]
-        outs = session.run(None, {name: _images(chunk, sizes, c)})
+        try:
+            outs = session.run(None, {name: _images(chunk, sizes, c)})
+        except Exception as err:  # onnxruntime's own failures have no common base class of ours
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RFError(f"onnxruntime cannot run the probe's copy of the model: {first}") from None
         passes += 1
         for k, out in enumerate(outs):
             seen = np.asarray(out).sum(axis=1) > 0  # (batch, *spatial)
