@@ -12,6 +12,7 @@ from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 from functools import lru_cache
 
+from . import checks
 from .dsl import format_layer, format_spec, parse, parse_shape
 from .errors import RFError, SpecError, SymbolError
 from .layers import Dense, Flatten, Repeat, bind, symbols_of
@@ -23,8 +24,18 @@ HEADS = {"seed": "flat,fc20,fc10/softmax"}  # the notebook's Flatten, Dense(20),
 
 
 def _half(x: Fraction):
-    """A Fraction as JSON: int when whole, else float (centres are multiples of 1/2, exact in binary)."""
-    return int(x) if x.denominator == 1 else float(x)
+    """A Fraction as JSON: int when whole, a float when a double holds it exactly, else the exact
+    decimal as a string (``"499999999999999999999999.5"``); ``Fraction(str(v))`` reads back every form."""
+    if x.denominator == 1:
+        return int(x)
+    try:
+        f = float(x)
+    except OverflowError:
+        f = None
+    if f is not None and Fraction(f) == x:
+        return f
+    from .render import fmt_num
+    return fmt_num(x)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +305,7 @@ def analyze(spec, input_shape=(32, 32, 3), head=None, symbols=None) -> Analysis:
     >>> analyze("c2d1..512/causal*3", input_shape="16000x1").rf
     (3070,)
     """
+    checks.arguments(spec, input_shape, head, symbols)  # wrong types: TypeError saying what was expected
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
     try:

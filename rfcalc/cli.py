@@ -1,24 +1,28 @@
 """The ``rfcalc`` command: thin argument parsing over the library; bad input -> one message, exit 2.
 
     rfcalc "c3,c3,p2" [--input 32x32x3] [--head seed] [--json] [--symbolic] [--set k=3]
-    rfcalc model.keras | keras:ResNet50 [--layer NAME] [--identity NAME]
-    rfcalc explain SPEC [--lang en|ja] [--at i,j]
-    rfcalc compare SPEC SPEC ... [--json]
+    rfcalc model.keras | keras:ResNet50 | model2 [--layer NAME] [--identity NAME]
+    rfcalc explain SPEC|MODEL [--lang en|ja] [--at i,j]
+    rfcalc compare SPEC|MODEL SPEC|MODEL ... [--json]
     rfcalc probe SPEC|MODEL [...]
+
+A target is a spec, a Keras model (file or ``keras:Name``) or a preset of the course notebook
+(``model1``, ``model2``: rfcalc.presets). Options that would do nothing for it are refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import re
 import sys
 import warnings
 
-from . import argtypes
+from . import __version__, argtypes, tfquiet
+from .errors import RFError, error_lines
+from .presets import PRESETS, lookup
 from .render import show
 from .sources import is_model_source
-from .errors import RFError, error_lines
 
 # optional packages and the extra that installs each
 EXTRAS = {"tensorflow": "tf", "keras": "tf", "numpy": "tf", "matplotlib": "tf", "PIL": "tf", "h5py": "tf"}
@@ -36,14 +40,18 @@ examples:
   rfcalc compare c7 "c3*3"             same 7x7 field, 49 vs 27 weights
   rfcalc "(c3,p2)*{n}" --symbolic      closed forms
   rfcalc keras:ResNet50 --input 224x224x3
-"""
+  rfcalc model1                         a preset: the notebook's model1 (presets: %s)
+""" % ", ".join(PRESETS)
+
+
+TARGET_HELP = 'a layer spec such as "c3,c3,p2", a .keras/.h5 file, keras:ResNet50, or a preset (model1, model2)'
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):
     p.add_argument("--input", metavar="HxWxC|LxC|DxHxWxC", type=argtypes.shape, default=None,
                    help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
     if head:
-        p.add_argument("--head", metavar="seed|SPEC", default=None,
+        p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, default=None,
                        help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)")
     p.add_argument("--set", metavar="NAME=N", type=argtypes.binding, action="append", default=[],
                    help="bind a symbol of the spec, as in --set k=3 (repeatable)")
@@ -54,11 +62,12 @@ def main_parser() -> argparse.ArgumentParser:
         prog="rfcalc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Receptive field, output shapes, parameters and MACs of a CNN, layer by layer. "
                     "Also: rfcalc explain | compare | probe (each with --help).")
-    p.add_argument("spec", help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:ResNet50')
+    p.add_argument("spec", metavar="SPEC|MODEL", help=TARGET_HELP)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(p)
     p.add_argument("--json", action="store_true", help="print Analysis.to_dict() as JSON")
     p.add_argument("--symbolic", action="store_true", help="sympy closed forms for RF, jump, size, params")
-    p.add_argument("--layer", metavar="NAME", help="show one layer's field (e.g. conv2d_1)")
+    p.add_argument("--layer", metavar="NAME", type=argtypes.nonempty, help="show one layer's field (e.g. conv2d_1)")
     p.add_argument("--all", action="store_true", help="print every layer of a long network (default: 200 at most)")
     p.add_argument("--identity", metavar="NAME", action="append", default=[],
                    help="(models) treat this unknown layer as identity (repeatable)")
@@ -68,7 +77,7 @@ def main_parser() -> argparse.ArgumentParser:
 def explain_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rfcalc explain",
                                 description="The worked receptive-field derivation, layer by layer (B2-2-2).")
-    p.add_argument("spec")
+    p.add_argument("spec", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
     p.add_argument("--lang", choices=("en", "ja"), default="en", help="language (ja: 日本語)")
     p.add_argument("--at", metavar="ROW,COL", type=argtypes.pixel, help="the input rows and columns of this output pixel")
@@ -79,7 +88,7 @@ def compare_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rfcalc compare",
                                 description="Specs side by side: RF, jump, output shape, params, MACs, "
                                             "with ratios to the first.")
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("specs", nargs="+", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
     p.add_argument("--json", action="store_true")
     return p
@@ -99,20 +108,34 @@ def _emit_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def _spec_options(args) -> tuple:
-    """``(input_shape, head, symbols)`` for analysing a spec: CIFAR-10's 32x32x3 unless --input says."""
-    return args.input or (32, 32, 3), args.head, dict(args.set) or None
-
-
-def _analyze(args):
+def _analyze_target(target: str, args, identity=()):
+    """The Analysis of one spec, preset or model, refusing options that would do nothing for it."""
     from .analysis import analyze
-    spec = args.spec
-    if is_model_source(spec):  # a missing model file fails in analyze_source, as a file
+    if is_model_source(target):  # a missing model file fails in analyze_source, as a file
+        for flag, value in (("--head", getattr(args, "head", None)), ("--set", args.set)):
+            if value:
+                raise RFError(f"{flag} applies to specs; a model has its own layers and no symbols. "
+                              f"Received: {flag} with {target}")
         from .frameworks.keras import analyze_source  # only here: a plain spec skips the Keras adapters
-        return analyze_source(spec, input_shape=args.input, identity=tuple(args.identity))
-    if args.identity:
+        return analyze_source(target, input_shape=args.input, identity=tuple(identity))
+    if identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")
-    return analyze(spec, *_spec_options(args))
+    spec, head = lookup(target) or (target, None)
+    head = getattr(args, "head", None) or head
+    if args.set:
+        _check_bindings(spec, head, dict(args.set))
+    return analyze(spec, args.input or (32, 32, 3), head, dict(args.set) or None)
+
+
+def _check_bindings(spec, head, values) -> None:
+    """--set for a symbol the spec lacks would do nothing: refuse it (the library lets extra values pass)."""
+    from .analysis import with_head
+    from .layers import symbols_of
+    have = symbols_of(with_head(spec, head))
+    for name, value in values.items():
+        if name not in have:
+            known = ", ".join("{" + s + "}" for s in have) or "none"
+            raise RFError(f"--set {name}={value}: the spec has no symbol {{{name}}} (its symbols: {known})")
 
 
 def run_main(argv) -> int:
@@ -120,15 +143,20 @@ def run_main(argv) -> int:
     if args.symbolic:
         from .analysis import with_head
         from .symbolic import closed_forms
-        if args.set:
-            raise RFError("--symbolic keeps the symbols; drop --set, or drop --symbolic for numbers")
-        cf = closed_forms(with_head(args.spec, args.head, len(args.input) - 1 if args.input else 2), args.input)
+        if is_model_source(args.spec):
+            raise RFError(f"--symbolic reads the symbols of a spec; a model has none. Received: {args.spec}")
+        for flag, value in (("--set", args.set), ("--layer", args.layer), ("--identity", args.identity)):
+            if value:
+                raise RFError(f"--symbolic gives the closed forms of the whole spec, with its symbols; "
+                              f"drop {flag}, or drop --symbolic for numbers")
+        spec, head = lookup(args.spec) or (args.spec, None)
+        cf = closed_forms(with_head(spec, args.head or head, len(args.input) - 1 if args.input else 2), args.input)
         if args.json:
             _emit_json(cf.to_dict())
         else:
             show(cf)
         return 0
-    analysis = _analyze(args)
+    analysis = _analyze_target(args.spec, args, args.identity)
     if args.layer:
         row = analysis.row(args.layer)
         if args.json:
@@ -147,9 +175,8 @@ def run_main(argv) -> int:
 
 def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
-    from .analysis import analyze
     from .explain import explain
-    analysis = analyze(args.spec, *_spec_options(args))
+    analysis = _analyze_target(args.spec, args)
     print(str(explain(analysis, lang=args.lang, at=args.at)))
     return 0
 
@@ -157,7 +184,7 @@ def run_explain(argv) -> int:
 def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
     from .compare import compare
-    result = compare(args.specs, *_spec_options(args))
+    result = compare([_analyze_target(spec, args) for spec in args.specs])
     if args.json:
         _emit_json(result.to_dict())
     else:
@@ -171,10 +198,35 @@ def run_probe(argv) -> int:
     return probe_cli.run(args)
 
 
+_CLI_WORDS = (  # the library speaks Python (input_shape=...); the command line has --input HxWxC
+    (re.compile(r"input_shape=\(H, W, C\)"), "--input HxWxC"),
+    (re.compile(r"input_shape must be \(H, W, C\)"), "--input must be HxWxC"),
+    (re.compile(r"leave input_shape out"), "leave --input out"),
+    (re.compile(r"Received: input_shape=\((\d+), (\d+), (\d+)\)$"), r"Received: --input \1x\2x\3"),
+    (re.compile(r"refused input_shape=\((\d+), (\d+), (\d+)\)"), r"refused --input \1x\2x\3"),
+)
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: ``--input HxWxC`` where it says ``input_shape=(H, W, C)``.
+
+    Only messages about the whole input change; a layer's own input shape stays as the library says it.
+
+    >>> cli_words("pass input_shape=(H, W, C) or build it")
+    'pass --input HxWxC or build it'
+    """
+    if message.startswith("rfcalc: error: layer "):
+        return message
+    lines = message.split("\n")
+    for pattern, words in _CLI_WORDS:
+        lines[0] = pattern.sub(words, lines[0])
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines say nothing to our users
+    tfquiet.install()  # TensorFlow's start-up lines say nothing to our users: held back if it loads
     runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe}
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -188,7 +240,7 @@ def main(argv=None) -> int:
                 sys.stderr.write(f"rfcalc: warning: {w.message}\n")
         return code
     except RFError as err:
-        sys.stderr.write(error_lines("rfcalc", err))
+        sys.stderr.write(cli_words(error_lines("rfcalc", err)))
         return 2
     except ModuleNotFoundError as err:
         extra = EXTRAS.get((err.name or "").partition(".")[0])

@@ -28,6 +28,16 @@ def kernel_weights(analysis: Analysis) -> int:
     return total
 
 
+def _json_ratio(v):
+    """A ratio as a float, or as the exact ``"p/q"`` string when a double cannot hold it."""
+    if v is None:
+        return None
+    try:
+        return float(v)
+    except OverflowError:
+        return f"{v.numerator}/{v.denominator}"
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     analysis: Analysis
@@ -53,7 +63,7 @@ class Comparison:
         out = []
         for e in self.entries:
             a = e.analysis
-            ratios = {k: (None if v is None else float(v)) for k, v in e.ratios(base).items()}
+            ratios = {k: _json_ratio(v) for k, v in e.ratios(base).items()}
             out.append({
                 "spec": a.spec, "rf": list(a.rf), "jump": list(a.jump), "output_shape": list(a.output_shape),
                 "params": a.total_params, "macs": a.total_macs, "kernel_weights": e.kernel_weights,
@@ -77,7 +87,8 @@ class Comparison:
             t.add_column(head, justify="left" if head in ("Spec", "Output Shape") else "right")
 
         def x(v):
-            return "-" if v is None else f"{float(v):.2f}"
+            v = _json_ratio(v)
+            return "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else v)
 
         for e in self.entries:
             a, r = e.analysis, e.ratios(base)

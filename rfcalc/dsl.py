@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from . import ascii_input
 from .errors import SpecError
 from .layers import (
     ACTIVATIONS, MAX_LAYERS, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool,
@@ -139,7 +140,7 @@ class _Parser:
 
     def dims(self, text: str, at: int, length: int, what: str) -> tuple:
         """``3`` or ``3x5`` (or ``3x1x1``): one number for every axis, or one per axis."""
-        parts = tuple(_number(v) for v in text.split("x"))
+        parts = tuple(_number(v) for v in re.findall(_NUM, text))  # not split("x"): {x} is a symbol
         if len(parts) == 1:
             return parts * self.rank
         if len(parts) != self.rank:
@@ -204,7 +205,7 @@ class _Parser:
                 opts[key] = self.dims(m.group("a"), at + i, m.end() - i, {"s": "stride", "d": "dilation",
                                                                           "m": "multiplier", "o": "output padding"}[key])
                 if key == "m":
-                    if "x" in m.group("a"):
+                    if len(re.findall(_NUM, m.group("a"))) > 1:
                         self.fail("a depth multiplier is one number", at + i, m.end() - i)
                     opts[key] = opts[key][0]
             if name in seen:
@@ -278,6 +279,7 @@ class _Parser:
 def _parse(spec: str, rank: int) -> tuple:
     if len(spec) > MAX_SPEC_CHARS:
         raise SpecError(f"the spec is {len(spec):,} characters long; rfcalc reads at most {MAX_SPEC_CHARS:,}")
+    ascii_input.check(spec)  # c３ and c٣ are not c3: one rule, docs/dsl.md
     p = _Parser(spec, rank)
     if not p.text:
         raise SpecError("the spec is empty; try \"c3,c3,p2\"")
@@ -464,6 +466,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     >>> parse_shape("224x224x3"), parse_shape("16000x1"), parse_shape("16x112x112x3")
     ((224, 224, 3), (16000, 1), (16, 112, 112, 3))
     """
+    ascii_input.check(text.replace("×", "x"), "input shape")  # × is the one non-ASCII sign read
     m = _SHAPE.fullmatch(text.strip())
     if not m:
         raise SpecError(f"an input shape is sizes then channels: 16000x1 (1-D), 32x32x3 (2-D) or 16x112x112x3 "

@@ -53,7 +53,7 @@ _EN = dict(
     jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
     bigger="The region is larger than the {hw} image: its outer part lies in the padding.",
     at_title="Output pixel ({i}, {j}) of {name} ({hw}):",
-    at_axis=("  {axis}: centre = start + i·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} "
+    at_axis=("  {axis}: centre = start + {var}·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} "
              "-> {unit} {lo}..{hi}"),
     rows="rows", cols="columns", pad_side=(("top", "bottom"), ("left", "right")),
     in_pad="    {unit} {lo}..{hi} lie in the {side} padding (zeros).",
@@ -76,19 +76,19 @@ _EN = dict(
 _JA = dict(
     title="「{spec}」の受容野（入力 {shape}）",
     intro=("各層 l について、縦と横それぞれで次の3つの量を追います。\n"
-           "  r_l      受容野：出力の1ピクセルが見ている入力ピクセルの幅\n"
-           "  j_l      ジャンプ：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
+           "  r_l      受容野：出力の1ピクセルが見ている入力の領域の、一辺のピクセル数（縦・横それぞれ）\n"
+           "  j_l      ジャンプ（実効ストライド）：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
            "  start_l  出力ピクセル0の受容野の中心の、入力上の位置（入力ピクセル i の中心を i とします）\n"
            "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
            "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
            "ここで k_eff = d·(k - 1) + 1 はダイレーション d で広がったカーネルサイズ、s_l はストライド、"
-           "p_l は先頭側のパディングです。"),
+           "p_l は先頭側（上・左）のパディングです。"),
     input="入力（{shape}）：r_0 = 1, j_0 = 1, start_0 = 0",
     layer="第{l}層 {name}（{token}）：{what} → 出力特徴マップ {out}",
     conv="カーネル {k}、ストライド {s}、{pad}", dw="depthwise（チャンネルごとの）カーネル {k}、ストライド {s}、{pad}",
     sep="separable カーネル {k}、ストライド {s}、{pad}",
     pool="{op}プーリング {k}、ストライド {s}、{pad}", max="最大値", avg="平均値",
-    dil="ダイレーション {d}", same="パディング 'same'（前 {before}、後 {after}）", valid="パディング 'valid'（なし）",
+    dil="ダイレーション {d}", same="パディング 'same'（上・左 {before}、下・右 {after}）", valid="パディング 'valid'（なし）",
     zp="ゼロパディング（上 {t}、下 {b}、左 {l}、右 {r}）", crop="クロッピング（上 {t}、下 {b}、左 {l}、右 {r}）",
     pointwise="各ピクセルを個別に処理します", merge="{names} を合流します。r は入力の中で最大のものです", keep="  r, j, start は変わりません：r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
     axes=("縦", "横"), colon="：", comma="、",
@@ -101,10 +101,10 @@ _JA = dict(
     jump="隣り合う出力ピクセルは、入力画像上で {j} ピクセルずつずれています（ジャンプ）。",
     bigger="この領域は {hw} の入力画像より大きく、外側はパディングにかかっています。",
     at_title="{name}（{hw}）の出力ピクセル ({i}, {j}) の受容野：",
-    at_axis="  {axis}：中心 = start + i·ジャンプ = {st} + {i}·{j} = {c}、範囲 ±(r - 1)/2 = ±{half} → {unit} {lo}〜{hi}",
+    at_axis="  {axis}：中心 = start + {var}·ジャンプ = {st} + {i}·{j} = {c}、範囲 ±(r - 1)/2 = ±{half} → {unit} {lo}〜{hi}",
     rows="行", cols="列", pad_side=(("上側", "下側"), ("左側", "右側")),
     in_pad="    {unit} {lo}〜{hi} は{side}のパディング（ゼロ）です。",
-    inside="    画像の内側にあるのは {unit} {lo}〜{hi} です。", nothing="    画像の内側には1つもありません。",
+    inside="    画像の内側にあるのは{unit} {lo}〜{hi} です。", nothing="    画像の内側には1つもありません。",
     all_inside="    すべて画像の内側にあります。",
     gaps="    （ダイレーションや、窓より長いストライドがあるため、この範囲のすべてのピクセルを読むわけではありません。）",
     axes_nd={1: ("長さ",), 3: ("奥行き", "縦", "横")}, causal="パディング 'causal'（前 {before}、後なし）",
@@ -266,7 +266,8 @@ def _at(T, a: Analysis, last, at):
             lines.append(T["at_phase"].format(axis=names[axis], i=idx, unit=label, lo=lo, hi=hi,
                                               rmin=last.rf_min[axis], r=last.rf[axis]))
         else:
-            lines.append(T["at_axis"].format(axis=names[axis], st=fmt_num(last.start[axis]), i=idx,
+            var = "ij"[axis] if rank == 2 else "i" if rank == 1 else "ijk"[axis]
+            lines.append(T["at_axis"].format(axis=names[axis], var=var, st=fmt_num(last.start[axis]), i=idx,
                                              j=fmt_num(last.jump[axis]), c=fmt_num(Fraction(lo + hi, 2)),
                                              half=fmt_num(Fraction(last.rf[axis] - 1, 2)), unit=label, lo=lo, hi=hi))
         sides = T["pad_side"][axis - rank + 2] if axis >= rank - 2 and rank >= 2 else T["pad_side"][0]

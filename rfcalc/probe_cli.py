@@ -31,17 +31,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     (1, 2)
     """
     parser.add_argument("target", metavar="SPEC|MODEL",
-                        help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:Name')
+                        help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, keras:Name, or a preset (model1, model2)')
     parser.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
                         help="input shape (default: the image's size, the model's own, else 32x32x3)")
     parser.add_argument("--layer", metavar="NAME", help="the layer to report (default: the last spatial one)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--plot", metavar="FILE", help="write a PNG: rf growth, the field on --image, or the ERF")
+    parser.add_argument("--plot", metavar="FILE",
+                        help="write a figure (.png, .svg or .pdf by the name): rf growth, the field on --image, or the ERF")
     parser.add_argument("--erf", action="store_true",
                         help="effective receptive field with the model's weights (Luo et al. 2016)")
     parser.add_argument("--samples", metavar="N", type=argtypes.positive, default=32,
                         help="random normal inputs averaged for --erf (default 32)")
-    parser.add_argument("--seed", metavar="N", type=int, default=0, help="seed for inputs and fresh weights")
+    parser.add_argument("--seed", metavar="N", type=argtypes.seed, default=0,
+                        help="seed for inputs and fresh weights (0 to 4294967295)")
     parser.add_argument("--image", metavar="PNG",
                         help="--erf: measure on this image; else with --plot: draw the field on it. "
                              "cifar10:N takes test image N of CIFAR-10 from Keras's cache")
@@ -94,7 +96,7 @@ def probe_table(result):
                   f"{_fmt(p.jump)} / {_fmt(p.analytic_jump)}",
                   f"{_fmt(p.start, ',')} / {_fmt(p.analytic_start, ',')}", mark)
     grown = "" if result.probe_shape == result.input_shape else (
-        f" (the field needs more than the {_fmt(result.input_shape[:2])} input; analytic values at the probing size)")
+        f" (the field needs more than the {_fmt(result.input_shape[:-1])} input; analytic values at the probing size)")
     t.caption = (f"probed on {_fmt(result.probe_shape)}{grown}; {result.passes} gradient pass(es), "
                  f"{result.seconds:.2f} s; " + ("all layers agree" if result.agree else "DISAGREEMENT"))
     t.caption_justify = "left"
@@ -122,6 +124,10 @@ def erf_table(result):
     return t
 
 
+def _wrote(path: str) -> None:
+    sys.stderr.write(f"rfcalc: wrote {path}\n")  # stderr: stdout may be JSON
+
+
 def run(args) -> int:
     """Run ``rfcalc probe`` for parsed ``args``; 0 on success, 1 when the probe disagrees with the analysis.
 
@@ -129,6 +135,16 @@ def run(args) -> int:
     >>> run(p.parse_args(["c3-2", "--input", "8x8x1", "--json"]))  # doctest: +SKIP
     0
     """
+    if args.plot:
+        from .runs.plots import figure_path
+        figure_path(args.plot)  # a bad name fails now, not after the probe
+    if args.unit is not None and not (args.image and args.plot and not args.erf):
+        raise RFError("--unit picks the output unit drawn on --image with --plot (not with --erf); "
+                      "add --image PNG --plot FILE, or drop --unit")
+    from .presets import lookup
+    spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
+    if args.erf:
+        head = None  # the ERF is of a spatial layer; the notebook's dense head does not change it
     img = None
     if args.image:
         from .runs.plots import read_image
@@ -137,25 +153,25 @@ def run(args) -> int:
     if args.erf:
         from .runs.effective_rf import erf
         images = _as_batch(img, shape) if img is not None else None
-        result = erf(args.target, input_shape=shape, layer=args.layer, samples=args.samples,
+        result = erf(spec, input_shape=shape, layer=args.layer, samples=args.samples,
                      images=images, seed=args.seed)
         if args.plot:
             from .runs.plots import plot_erf
-            plot_erf(result, args.plot)
+            _wrote(plot_erf(result, args.plot))
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         else:
             show(erf_table(result))
         return 0
     from .runs.probes import probe
-    result = probe(args.target, input_shape=shape, layer=args.layer)
+    result = probe(spec, input_shape=shape, layer=args.layer, head=head)
     if args.plot:
         if img is not None:
             from .runs.plots import plot_rf_on_image
-            plot_rf_on_image(result.analysis, img, unit=args.unit, path=args.plot, layer=args.layer)
+            _wrote(plot_rf_on_image(result.analysis, img, unit=args.unit, path=args.plot, layer=args.layer))
         else:
             from .runs.plots import plot_rf_growth
-            plot_rf_growth(result.analysis, args.plot)
+            _wrote(plot_rf_growth(result.analysis, args.plot))
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:

@@ -268,7 +268,7 @@ def _shift(layer, field: Field, pads, sign: int) -> Applied:
 def _dense(layer: Dense, field: Field) -> Applied:
     (units,) = _numbers(layer, layer.units)
     n_in = field.shape[-1]
-    positions = prod(field.shape[:-1]) if field.axes is not None else 1
+    positions = prod(field.shape[:-1]) if field.spatial else 1  # a Dense on (..., C) works at every position
     params = A.dense_params(n_in, units, layer.use_bias)
     out = Field(field.shape[:-1] + (units,), field.axes, field.narrow)
     return Applied(out, params, 0, A.dense_macs(positions, n_in, units))

@@ -60,15 +60,21 @@ def fmt_field(pair) -> str:
 
 
 def fmt_num(v) -> str:
-    """An int, a half-integer Fraction as a short decimal, any other Fraction (a jump below 1) as ``p/q``.
+    """An int or a Fraction, exactly: whole numbers as integers, halves as ``n.5``, else ``p/q`` (a jump
+    below 1 after upsampling).
 
-    >>> fmt_num(Fraction(1, 2)), fmt_num(Fraction(-3)), fmt_num(7), fmt_num(Fraction(1, 3))
-    ('0.5', '-3', '7', '1/3')
+    >>> fmt_num(Fraction(1, 2)), fmt_num(Fraction(-3)), fmt_num(7), fmt_num(Fraction(10**24 - 1, 2))
+    ('0.5', '-3', '7', '499999999999999999999999.5')
+    >>> fmt_num(Fraction(1, 3))
+    '1/3'
     """
     if isinstance(v, Fraction):
         if v.denominator == 1:
             return str(v.numerator)
-        return str(float(v)) if v.denominator == 2 else f"{v.numerator}/{v.denominator}"
+        if v.denominator == 2:
+            sign = "-" if v < 0 else ""
+            return f"{sign}{abs(v.numerator) // 2}.5"
+        return f"{v.numerator}/{v.denominator}"
     return str(v)
 
 
@@ -106,16 +112,19 @@ def fmt_shape(shape) -> str:
 
 
 def fmt_bytes(params: int) -> str:
-    """Float32 size, as Keras' summary prints it.
+    """Float32 size, as Keras' summary prints it; exact integer arithmetic at any size.
 
-    >>> fmt_bytes(174214)
-    '680.52 KB'
+    >>> fmt_bytes(174214), fmt_bytes(10**300)[-5:]
+    ('680.52 KB', '00 GB')
     """
-    size = params * 4.0
+    size, unit = params * 4, "B"
+    scale = 1
     for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.2f} {unit}"
-        size /= 1024
+        if size < 1024 * scale or unit == "GB":
+            break
+        scale *= 1024
+    hundredths = (size * 100 * 2 + scale) // (2 * scale)  # rounded half up, as an int
+    return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
 
 
 def _cells(row) -> list[str]:
@@ -181,7 +190,8 @@ def table(a, max_rows: int | None = 200):
     notes = any(r.flags for r in a.layers)
     for head in HEADERS[:-1] + (HEADERS[-1:] if notes else ()):
         numeric = head in ("Param #", "MACs", "RF", "Jump", "Start")
-        t.add_column(head, justify="right" if numeric else "left", no_wrap=head != "Note")
+        t.add_column(head, justify="right" if numeric else "left", no_wrap=head != "Note",
+                     overflow="fold" if head == "Note" else "ellipsis")  # plain text folds Note, never cuts it
     for row in visible_rows(a, max_rows):
         if isinstance(row, str):
             t.add_row(row, style="dim")
@@ -190,29 +200,62 @@ def table(a, max_rows: int | None = 200):
     return t
 
 
-def plain(renderable, width: int = 120) -> str:
+def width_from_env(default: int | None = 120) -> int | None:
+    """The width for text that goes to a pipe or file: ``COLUMNS`` when set, else ``default``."""
+    import os
+
+    cols = os.environ.get("COLUMNS", "").strip()
+    return int(cols) if cols.isdigit() and int(cols) > 0 else default
+
+
+def _table_of(renderable):
+    """What rich would draw for an object that renders itself (``__rich__``), else the object."""
+    rich = getattr(renderable, "__rich__", None)
+    return rich() if callable(rich) and not isinstance(renderable, type) else renderable
+
+
+def plain(renderable, width: int | None = 120) -> str:
     """Any rich renderable as plain text (no colour, no trailing blanks), ``width`` columns.
+
+    Simple tables (the layer tables) are written directly, in linear time, and never cut: past
+    ``width`` their Note column folds under each row.
 
     >>> plain("a  ")
     'a'
     """
     from rich.console import Console
+    from rich.table import Table
 
+    from . import textable
+
+    renderable = _table_of(renderable)
+    if isinstance(renderable, Table) and textable.fits(renderable):
+        return textable.text(renderable, width)
     out = io.StringIO()
-    Console(file=out, width=width, color_system=None, legacy_windows=False, soft_wrap=False).print(renderable)
+    Console(file=out, width=width or 120, color_system=None, legacy_windows=False,
+            soft_wrap=False).print(renderable)
     return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
 
 
 def show(renderable) -> None:
-    """Print to the terminal at its width; into a pipe or file, as ``plain`` text 120 columns wide."""
+    """Print to the terminal at its width; into a pipe or file as ``plain`` text, ``COLUMNS`` (else 120) wide."""
     import sys
+
+    from rich.table import Table
+
+    from . import textable
 
     if sys.stdout.isatty():
         from rich.console import Console
 
-        Console(soft_wrap=False).print(renderable)
+        console = Console(soft_wrap=False)
+        renderable = _table_of(renderable)
+        if isinstance(renderable, Table) and textable.fits(renderable):
+            sys.stdout.write(textable.text(renderable, console.width) + "\n")
+        else:
+            console.print(renderable)
     else:
-        sys.stdout.write(plain(renderable) + "\n")
+        sys.stdout.write(plain(renderable, width_from_env()) + "\n")
 
 
 def to_text(a, width: int = 120) -> str:

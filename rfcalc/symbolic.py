@@ -361,6 +361,25 @@ def _text(e):
     return None if e is None else str(e)
 
 
+def _srepr(e):
+    return None if e is None else sp.srepr(e)
+
+
+def read_back(data: dict) -> dict:
+    """The sympy expressions of ``ClosedForms.to_dict()`` (its ``"sympy"`` part), for any symbol names.
+
+    >>> read_back(closed_forms("c{lambda}").to_dict())["rf"][0]
+    lambda
+    """
+    def back(v):
+        if v is None:
+            return None
+        if isinstance(v, list):
+            return [back(x) for x in v]
+        return sp.sympify(v)
+    return {key: back(v) for key, v in data["sympy"].items()}
+
+
 @dataclass(frozen=True)
 class ClosedForms:
     """Closed forms of one spec; expressions are sympy, ``None`` where no closed form was found."""
@@ -377,7 +396,24 @@ class ClosedForms:
     notes: tuple = ()
 
     def to_dict(self) -> dict:
-        """JSON-able: every formula is a string that ``sympy.sympify`` reads back."""
+        """JSON-able. Each formula twice: as text for people (``"n*(k - 1) + 1"``), and under ``"sympy"``
+        as ``sympy.srepr`` with every symbol declared, so that ``sympy.sympify`` reads it back exactly
+        whatever the symbols are called (``{E}``, ``{I}``, ``{pi}``, ``{lambda}``: names that plain
+        text would turn into constants or keywords). ``read_back`` does it.
+
+        >>> d = closed_forms("c{E}*{n}").to_dict()
+        >>> d["rf"][0], read_back(d)["rf"][0] == closed_forms("c{E}*{n}").rf[0]
+        ('n*(E - 1) + 1', True)
+        """
+        exact = {
+            "input": [sp.srepr(v) for v in self.input],
+            "rf": [_srepr(v) for v in self.rf],
+            "jump": [_srepr(v) for v in self.jump],
+            "output_size": [_srepr(v) for v in self.output_size],
+            "channels": _srepr(self.channels),
+            "params": _srepr(self.params),
+            "macs": _srepr(self.macs),
+        }
         return {
             "spec": self.spec,
             "symbols": list(self.symbols),
@@ -389,6 +425,7 @@ class ClosedForms:
             "params": _text(self.params),
             "macs": _text(self.macs),
             "notes": list(self.notes),
+            "sympy": exact,
         }
 
     def substitute(self, **values) -> dict:

@@ -149,3 +149,9 @@ def test_the_doc_rank_table_parses_at_each_inputs_rank():
         spec, shape = (re.findall(r"`([^`]+)`", cell)[0] for cell in row.split("|")[1:3])
         layers = parse(spec, len(parse_shape(shape)) - 1)
         assert layers and format_spec(layers)
+
+
+def test_symbol_names_with_an_x_are_not_split_as_axes():
+    (layer,) = parse("c{x}s{ex}-{max}", 1)
+    assert layer.kernel == (Sym("x"),) and layer.stride == (Sym("ex"),) and layer.filters == Sym("max")
+    assert parse("c{x}x3", 2)[0].kernel == (Sym("x"), 3)

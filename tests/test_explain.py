@@ -191,7 +191,7 @@ def test_random_stacks_locate_any_output_pixel_like_the_oracle(tokens, h, w, fi,
                     "Inside the image: rows 0..2"]),
     ("en", (31, 31), ["rows 29..33", "rows 32..33 lie in the bottom padding", "columns 32..33 lie in the right"]),
     ("en", (10, 20), ["rows 8..12", "columns 18..22", "All of them are inside the image."]),
-    ("ja", (0, 0), ["行 -2〜2", "行 -2〜-1 は上側のパディング", "列 -2〜-1 は左側のパディング", "画像の内側にあるのは 行 0〜2"]),
+    ("ja", (0, 0), ["行 -2〜2", "行 -2〜-1 は上側のパディング", "列 -2〜-1 は左側のパディング", "画像の内側にあるのは行 0〜2"]),
     ("ja", "31,31", ["行 32〜33 は下側のパディング", "列 32〜33 は右側のパディング"]),
 ])
 def test_output_pixel_at_the_border_reaches_into_the_padding(lang, at, words):

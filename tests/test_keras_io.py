@@ -483,7 +483,7 @@ def test_bad_model_files_fail_with_one_clear_line(tmp_path, tiny, how):
 @pytest.mark.parametrize("source, words", [
     ("keras:ResNet51", "ResNet50"),
     ("keras:mobilenetv9", "MobileNet"),
-    ("keras:Nothing", "known:"),
+    ("keras:Nothing", "the closest:"),
 ])
 def test_unknown_application_names_list_close_matches(source, words):
     with pytest.raises(RFError, match=words):

@@ -210,3 +210,37 @@ def test_cli_bad_nd_input_exits_2_with_one_line(capsys):
         assert main([spec, "--input", shape]) == 2
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err
+
+
+MERGES = {  # two paths from the same input to outputs of one shape: a U-Net skip, a decoder vs a conv
+    "U-Net skip: conv vs pool-conv-up": ("c3", "p2,c3,up2", (16, 1)),
+    "transposed vs conv": ("c5", "c3s2,t3s2", (16, 1)),
+    "two decoders of different periods": ("p2,up2", "p4,c3,up4", (32, 1)),
+    "bilinear skip in 2-D": ("c3,c3", "p2,c3,up2/bilinear", (12, 12, 1)),
+}
+
+
+@pytest.mark.parametrize("a, b, shape", MERGES.values(), ids=MERGES.keys())
+def test_merged_paths_read_the_union_of_their_fields_at_every_unit(a, b, shape):
+    from rfcalc.propagate import apply_layer, input_field, merge_fields
+
+    rank = len(shape) - 1
+    paths = []
+    for spec in (a, b):
+        field = input_field(shape)
+        for layer in parse(spec, rank):
+            field = apply_layer(layer, field).field
+        paths.append((parse(spec, rank), field))
+    merged = merge_fields([f for _, f in paths], concat_axis=-1).field  # Concatenate, as a U-Net
+    for axis in range(rank):
+        per_path = [axis_unit_fields([to_axis(layer, axis) for layer in layers], shape[axis])[-1]
+                    for layers, _ in paths]
+        size = per_path[0].size
+        widths = []
+        for q in range(size):
+            lo = min(p.spans[q][0] for p in per_path)
+            hi = max(p.spans[q][1] for p in per_path)
+            assert merged.axes[axis].at(q) == (lo, hi), (a, b, axis, q)
+            widths.append(hi - lo + 1)
+        assert merged.rf[axis] == max(widths)
+        assert merged.rf_min[axis] == min(p.rf_min for p in per_path)  # the narrowest path's smallest field

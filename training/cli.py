@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 
+from rfcalc import __version__
 from rfcalc.errors import RFError, error_lines
 
 PROG = "rfcalc-train"
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Train CNN specs with the B2-2 notebook's head "
                                 "(Flatten, Dense(20), Dense(10, softmax)) and report accuracy against "
                                 "parameters and receptive field. See docs/training.md.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("specs", nargs="*", metavar="SPEC",
                    help=f"layer specs such as 'c3,c3,p2', or presets: {', '.join(PRESETS)}")
     p.add_argument("--sweep", choices=sorted(SWEEPS), help="a built-in sweep (b2-2-1: depth, pooling, 5x5)")
@@ -123,6 +125,7 @@ def run(argv=None) -> int:
 
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc-train`` console script."""
+    __import__("rfcalc.tfquiet").tfquiet.install()  # TensorFlow's start-up lines are held back (rfcalc/tfquiet.py)
     try:
         code = run(argv)
     except RFError as err:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .errors import TrainError, check_choice
 
 # The notebook's two models, exactly (its head is added by head="seed").
-PRESETS = {"model1": "c3,p2", "model2": "c3,c3,p2"}
+from rfcalc.presets import SPECS as PRESETS  # one table for rfcalc and rfcalc-train
 OPTIMIZERS = ("adam", "sgd")
 # --precision: Keras dtype policies. bf16 computes in bfloat16 with float32 weights (no loss scaling is
 # needed for bfloat16); on CPUs with AMX it trains model2 about 2.5x faster (docs/baselines.md).

@@ -14,6 +14,7 @@ Keras and TensorFlow are imported inside the functions, never when this module l
 from __future__ import annotations
 
 import difflib
+import re
 import os
 import warnings
 from dataclasses import replace
@@ -214,7 +215,40 @@ def _load_file(path: str):
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # a corrupt or truncated archive surfaces as many different errors
-        raise RFError(f"cannot load the Keras model {path!r}: {type(err).__name__}: {_first_line(err)}") from None
+        raise RFError(_load_error(path, err)) from None
+
+
+_OBJECT = re.compile(r"'class_name': '([^']+)', 'config': \{'name': '([^']+)'")
+
+
+def _load_error(path: str, err: Exception) -> str:
+    """One line for a failed ``load_model``: Keras' deserialisation errors (thousands of characters, configs
+    nested in configs) become the failing layer's name and class and the root cause.
+
+    >>> _load_error("m.keras", TypeError("<class 'X'> could not be deserialized properly. config={}. "
+    ...     "Exception encountered: Could not locate class 'Twice'. Make sure ... Full object config: "
+    ...     "{'module': None, 'class_name': 'Twice', 'config': {'name': 'twice_me'}}"))
+    "cannot load the Keras model 'm.keras': layer 'twice_me' is of class 'Twice', which Keras does not know here: import the module that defines it (registered with @keras.saving.register_keras_serializable) before loading"
+    """
+    text = str(err)
+    if "could not be deserialized properly" not in text and "Exception encountered:" not in text:
+        return f"cannot load the Keras model {path!r}: {type(err).__name__}: {_first_line(err)}"
+    pieces = text.split("Exception encountered:")
+    cause = pieces[-1].strip()
+    found = _OBJECT.search(cause)
+    if found is None and len(pieces) > 1:
+        own = pieces[-2].rpartition("config=")[2]
+        found = _OBJECT.search(own)
+    cls, name = found.groups() if found else (None, None)
+    missing = re.match(r"Could not locate class '([^']+)'", cause)
+    if missing:
+        cls = missing.group(1)
+        where = f"layer '{name}' is of class '{cls}'" if name else f"class '{cls}'"
+        return (f"cannot load the Keras model {path!r}: {where}, which Keras does not know here: import the "
+                f"module that defines it (registered with @keras.saving.register_keras_serializable) before loading")
+    where = f"layer '{name}' ({cls})" if name else "a layer"
+    reason = cause.split(". Full object config")[0].splitlines()[0][:200] if cause else type(err).__name__
+    return f"cannot load the Keras model {path!r}: {where} could not be rebuilt from its config: {reason}"
 
 
 def application_names() -> list[str]:
@@ -231,8 +265,9 @@ def _build_application(name: str, input_shape):
     by_lower = {n.lower(): n for n in names}
     real = by_lower.get(name.lower())
     if real is None:
-        close = difflib.get_close_matches(name.lower(), list(by_lower), n=4, cutoff=0.5)
-        hint = f"; did you mean {', '.join(by_lower[c] for c in close)}?" if close else f"; known: {', '.join(names)}"
+        close = (difflib.get_close_matches(name.lower(), list(by_lower), n=4, cutoff=0.5)
+                 or difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.0))
+        hint = f"; the closest: {', '.join(by_lower[c] for c in close)} ({len(names)} in all: dir(keras.applications))"
         raise RFError(f"keras.applications has no network {name!r}{hint}")
     kwargs = {"weights": None, "include_top": True}  # the published network, classifier included
     if input_shape is not None:

@@ -99,6 +99,7 @@ def to_keras(spec, input_shape=(32, 32, 3), head=None, name=None):
     164966
     """
     analysis = analyze(spec, input_shape=input_shape, head=head)  # validates symbols and shapes first
+    check_depthwise_strides([row.layer for row in analysis.layers])  # TensorFlow would build it but never run it
     import keras
 
     for row in analysis.layers:  # every refusal before any layer is built
@@ -113,3 +114,20 @@ def to_keras(spec, input_shape=(32, 32, 3), head=None, name=None):
         return keras.Sequential(built, name=name)
     except (ValueError, TypeError) as err:
         raise RFError(f"Keras could not build the model for {analysis.spec!r}: {err}") from None
+
+
+def check_depthwise_strides(layers) -> None:
+    """TensorFlow's CPU kernels refuse depthwise convolutions with unequal strides (``dw3s2x1``); say so first.
+
+    >>> from rfcalc import parse
+    >>> check_depthwise_strides(parse("dw3s2,sep3"))
+    >>> check_depthwise_strides(parse("c3,dw3s2x1"))
+    Traceback (most recent call last):
+    rfcalc.errors.RFError: layer 2 (dw3s2x1): TensorFlow's CPU kernels run depthwise and separable convolutions only with equal strides on both axes; rfcalc analyses it, but cannot build and run it. Received: strides=(2, 1)
+    """
+    from ..dsl import format_layer
+    for i, layer in enumerate(layers):
+        if isinstance(layer, (DepthwiseConv, SeparableConv)) and len(set(layer.stride)) > 1:
+            raise RFError(f"layer {i + 1} ({format_layer(layer)}): TensorFlow's CPU kernels run depthwise and "
+                          f"separable convolutions only with equal strides on both axes; rfcalc analyses it, "
+                          f"but cannot build and run it. Received: strides={tuple(layer.stride)}")

@@ -18,8 +18,10 @@ from fractions import Fraction
 from math import prod
 
 from ..errors import RFError, ShapeError
+from .probe_limits import check_analysis, check_depthwise_strides, check_inputs, check_model, sample_bytes
 
 FRACTIONS = (0.5, 0.9, 0.99)
+_BATCH_BYTES = 512 * 2 ** 20  # activations of one gradient pass; fewer than 64 samples when they are large
 
 
 def smallest_square(heatmap, centre, fraction) -> int:
@@ -152,8 +154,15 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     import numpy as np
     from .probe_model import _keras, resolve_target, with_weights
     keras, tf = _keras()
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 32:
+        raise RFError(f"seed must be an integer from 0 to 2**32 - 1. Received: seed={seed!r}")
     target, shape = resolve_target(model_or_spec, input_shape)
-    if target.model is None:
+    if images is None and isinstance(samples, int) and samples > 0:
+        check_inputs(samples, shape)  # random inputs are made at once: bound them first
+    if target.model is None:  # a spec: refuse what cannot be built or run before building it
+        built = target.analysis(shape)
+        check_depthwise_strides([r.layer for r in built.layers])
+        check_analysis(built)
         keras.utils.set_random_seed(seed)
         model = target.build(shape)
     else:
@@ -178,6 +187,9 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     if len(out.shape) != len(shape) + 1:
         raise RFError(f"layer {name!r} has no spatial output (shape {tuple(out.shape)}); pick a conv or pooling layer")
     sub = keras.Model(model.inputs, out)
+    check_model(sub, shape)  # activations of one sample, before any is allocated
+    per_sample = sample_bytes(shape, [tuple(lay.output.shape)[1:] for lay in sub.layers
+                                      if _rank(lay) == len(shape) + 1])
     unit = tuple((int(n) - 1) // 2 for n in out.shape[1:-1])
     x, source = _inputs(images, samples, shape, seed)
 
@@ -189,8 +201,13 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
         return tape.gradient(loss, batch)
 
     heat = np.zeros(shape[:-1], dtype=np.float64)
-    for lo in range(0, len(x), 64):
-        g = grads(tf.constant(x[lo:lo + 64])).numpy()
+    batch = max(1, min(64, _BATCH_BYTES // max(1, per_sample)))  # bounded memory per gradient pass
+    for lo in range(0, len(x), batch):
+        try:
+            g = grads(tf.constant(x[lo:lo + batch])).numpy()
+        except tf.errors.ResourceExhaustedError:
+            raise RFError(f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; "
+                          f"try a smaller --input") from None
         heat += np.abs(g).sum(axis=-1).sum(axis=0)
     heat /= len(x)
     total = heat.sum()

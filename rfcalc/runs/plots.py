@@ -1,4 +1,4 @@
-"""Figures as PNG files: the ERF heatmap, a unit's receptive field on an image, rf growth per layer.
+"""Figures as PNG, SVG or PDF files (by the name's extension): the ERF heatmap, a unit's receptive field on an image, rf growth per layer.
 
 matplotlib is imported inside the functions and used through ``Figure`` and its Agg canvas, never
 ``pyplot``, so a notebook's backend is left alone. Each function writes ``path`` and returns it.
@@ -24,11 +24,36 @@ def _figure(width, height):
     return fig
 
 
+FORMATS = ("png", "svg", "pdf")
+
+
+def figure_path(path) -> str:
+    """``path`` as a string when a figure can be written there: a file name ending in .png, .svg or .pdf
+    in a folder that exists; else ``RFError`` (checked before any work, so nothing is computed in vain).
+
+    >>> figure_path("rf.svg")
+    'rf.svg'
+    """
+    import os
+    text = os.fspath(path) if hasattr(path, "__fspath__") else path
+    if not isinstance(text, str) or not text.strip():
+        raise RFError(f"a figure path is a file name such as rf.png. Received: {path!r}")
+    ext = os.path.splitext(text)[1].lower().lstrip(".")
+    if os.path.isdir(text) or text.endswith(("/", os.sep)):
+        raise RFError(f"{text} is a folder; name the figure file, as in {os.path.join(text, 'rf.png')}")
+    if ext not in FORMATS:
+        raise RFError(f"figures are written as .png, .svg or .pdf files; name one of those. Received: {text!r}")
+    parent = os.path.dirname(text)
+    if parent and not os.path.isdir(parent):
+        raise RFError(f"cannot write the figure to {text}: the folder {parent} does not exist")
+    return text
+
+
 def _save(fig, path) -> str:
-    path = str(path)
+    path = figure_path(path)
     try:
-        fig.savefig(path, bbox_inches="tight")
-    except OSError as err:
+        fig.savefig(path, bbox_inches="tight", format=path.rsplit(".", 1)[1].lower())
+    except (OSError, ValueError) as err:
         raise RFError(f"cannot write the figure to {path}: {err}") from None
     return path
 

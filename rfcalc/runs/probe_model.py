@@ -11,11 +11,11 @@ Method: docs/probes.md.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from ..errors import RFError, ShapeError
 from ..frameworks.keras_layers import PASS_THROUGH
+from .probe_limits import check_bytes, sample_bytes
 
 # layers that do not move the field (the adapter's pass-through list, and those with per-channel
 # weights); as identities they cannot zero a gradient
@@ -27,7 +27,8 @@ _MEMORY = 256 * 2 ** 20  # bytes of activations per gradient pass before the bat
 
 
 def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .. import tfquiet
+    tfquiet.install()  # TensorFlow's start-up noise held back
     try:
         import keras
         import tensorflow as tf
@@ -101,7 +102,11 @@ class Target:
         shape = tuple(shape)
         if self.model is None:
             from ..frameworks.keras import to_keras
-            return to_keras(self.spec, shape, head=self.head)
+            try:
+                return to_keras(self.spec, shape, head=self.head)
+            except RecursionError:
+                raise RFError(f"{self.label!r} is too deep for Keras to build (it recursed past Python's limit); "
+                              "probe a shorter chain") from None
         if _fits(self.model, shape):
             return self.model
         if shape not in self._sized:
@@ -313,7 +318,8 @@ def gradient_support(model, shape, picks, compiled=True):
     import numpy as np
     _, tf = _keras()
     out_shapes = [tuple(o.shape[1:]) for o in model.outputs]
-    per_sample = 4 * (int(np.prod(shape)) + sum(int(np.prod(s)) for s in out_shapes)) * 3
+    per_sample = sample_bytes(shape, out_shapes)
+    check_bytes(per_sample, f"probing on {'x'.join(map(str, shape))}")  # before anything is allocated
     chunk = max(1, min(len(picks), _MEMORY // per_sample))
 
     def step(x, masks):
@@ -340,6 +346,8 @@ def gradient_support(model, shape, picks, compiled=True):
         logger.setLevel("ERROR")  # each probe traces its own model; TF would warn about "retracing"
         try:
             grads = fn(x, [tf.constant(m) for m in masks])
+        except tf.errors.ResourceExhaustedError:
+            raise RFError(f"TensorFlow ran out of memory probing on {h}x{w}x{c}; try a smaller --input") from None
         finally:
             logger.setLevel(level)
         result.extend(np.abs(grads.numpy()).sum(axis=-1)[:n] > 0)

@@ -21,6 +21,7 @@ from math import ceil
 from .effective_rf import erf  # noqa: F401 (re-exported: rfcalc.erf, rfcalc.runs.probes.erf)
 from ..errors import RFError
 from ..layers import ConvTranspose, Upsample
+from .probe_limits import check_analysis, check_depthwise_strides
 from .probe_model import bbox, gradient_support, resolve_target, support_model
 
 MAX_PROBE_SIDE = 4096  # a field that needs a bigger input than this is not probed
@@ -287,6 +288,9 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     t0 = time.perf_counter()
     target, shape = resolve_target(model_or_spec, input_shape, head)
     analysis = target.analysis(shape)
+    if target.model is None:  # a spec is built here: refuse what Keras or TensorFlow cannot run, first
+        check_depthwise_strides([r.layer for r in analysis.layers])
+        check_analysis(analysis)
     rows = [r for r in analysis.layers if r.spatial]
     if layer is not None:
         chosen = analysis.row(layer)  # RFError naming the layers when unknown
