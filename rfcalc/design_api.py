@@ -29,14 +29,16 @@ SECONDS = 60.0
 
 
 def _sizes(value, rank: int, what: str) -> tuple:
-    """``32``, ``"32"``, ``"32x24"`` or ``(32, 24)`` as one positive size per axis."""
+    """``32``, ``"32"``, ``"32x24"`` or ``(32, 24)`` as one positive size per axis (ASCII digits only)."""
     if isinstance(value, str):
         parts = re.split(r"\s*[x×,]\s*", value.strip().lower())
-        if not all(p.isdigit() for p in parts):
-            raise SpecError(f"{what} is N or HxW, as in 32 or 32x32. Received: {value!r}")
+        if not all(p.isascii() and p.isdigit() for p in parts):
+            raise SpecError(f"{what} is N or HxW in ASCII digits, as in 32 or 32x32. Received: {value!r}")
         value = tuple(int(p) for p in parts)
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,) * rank
+    if not isinstance(value, (tuple, list)):
+        raise SpecError(f"{what} is N or HxW, as in 32 or \"32x32\" or (32, 32). Received: {value!r}")
     value = tuple(value)
     if len(value) == 1:
         value *= rank
@@ -49,6 +51,8 @@ def _input(input_shape) -> tuple:
     if isinstance(input_shape, str):
         from .dsl import parse_shape
         input_shape = parse_shape(input_shape)
+    if not isinstance(input_shape, (tuple, list)):
+        raise SpecError(f"input_shape is sizes then channels, as in (32, 32, 3). Received: input_shape={input_shape!r}")
     shape = tuple(input_shape)
     if len(shape) < 2 or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in shape):
         raise SpecError(f"input_shape is sizes then channels, as in (32, 32, 3). Received: input_shape={shape!r}")
@@ -96,9 +100,18 @@ def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=Fa
     _positive("max_macs", max_macs)
     _positive("top", top)
     _positive("max_states", max_states)
+    if seconds is not None and (not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
+                                or not 0 <= seconds < float("inf")):
+        raise SpecError(f"seconds is a number of seconds, 0 or more (or None: no time limit). Received: seconds={seconds!r}")
+    if head is not None and (not isinstance(head, str) or not head.strip()):
+        raise SpecError(f"head is 'seed' or a spec such as \"flat,fc10\" (or None). Received: head={head!r}")
+    for name, values in (("dilations", dilations), ("strides", strides)):
+        if (not isinstance(values, (tuple, list)) or not values
+                or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values)):
+            raise SpecError(f"{name} are positive integers, as in (1, 2, 4). Received: {name}={values!r}")
     if not isinstance(max_depth, int) or isinstance(max_depth, bool) or not 1 <= max_depth <= MAX_DEPTH:
         raise SpecError(f"max_depth is 1..{MAX_DEPTH}. Received: max_depth={max_depth!r}")
-    head_layers = parse(HEADS.get(head, head), rank=rank) if head else ()
+    head_layers = parse(HEADS.get(head, head), rank=rank) if head is not None else ()
     limit = max(target) if target else max(sizes)
     grammar = (like_space(like, filters, dilations, strides, rank) if like is not None else
                space(layers if layers is not None else DEFAULT_VOCABULARY, filters, limit, rank))

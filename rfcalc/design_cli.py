@@ -73,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--min-output", metavar="N|HxW", help="smallest output size the stack may end with")
     p.add_argument("--filters", metavar="F|F1,F2,..", type=filters,
                    help="conv width: one for all, or one per stage (each stride > 1 starts the next)")
-    p.add_argument("--head", metavar="seed|SPEC", help="append a head (seed = the notebook's flat,fc20,fc10)")
+    p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, help="append a head (seed = the notebook's flat,fc20,fc10)")
     p.add_argument("--minimize", choices=("params", "macs", "depth"), default="params", help="sort the front by")
     p.add_argument("--top", metavar="N", type=argtypes.positive, default=10, help="rows to show (default 10)")
     p.add_argument("--allow-holes", action="store_true", help="accept fields with holes (dilation gridding)")
@@ -108,6 +108,9 @@ def main(argv) -> int:
     args = parser().parse_args(argv)
     if (args.dilations or args.strides) and not args.like:
         raise RFError("--dilations and --strides shape the --like search; with --layers write them in the tokens (c3d2, c3s2)")
+    if args.plot is not None:
+        from .runs.plots import figure_path
+        figure_path(args.plot)  # a bad name fails now, not after the search
     result = design(**request(args))
     forms = None
     if args.symbolic:
@@ -122,7 +125,7 @@ def main(argv) -> int:
         show(result)
         if forms is not None:
             show(forms)
-    if args.plot:
+    if args.plot is not None:
         from .design_plot import plot_front
         plot_front(result, args.plot)
         if not args.json:

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 
 def plot_front(design, path: str) -> str:
-    """Save the front of ``design`` (every row, not only the shown ones) to ``path``; returns the path."""
+    """Save the front of ``design`` (every row, not only the shown ones) to ``path`` (.png, .svg or .pdf);
+    returns the path."""
+    from .errors import RFError
+    from .runs.plots import figure_path
+
+    path = figure_path(path)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,6 +39,10 @@ def plot_front(design, path: str) -> str:
     ax.set_title(design.title(), fontsize=9)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        fig.savefig(path, format=path.rsplit(".", 1)[1].lower())
+    except (OSError, ValueError) as err:
+        raise RFError(f"cannot write the figure to {path}: {err}") from None
+    finally:
+        plt.close(fig)
     return path

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from .dsl import format_layer, parse
 from .errors import SpecError
-from .layers import Conv, DepthwiseConv, Pool, SeparableConv
+from .layers import Conv, DepthwiseConv, Pool, SeparableConv, symbols_of
 
 DEFAULT_VOCABULARY = "c3,c5,p2"  # the course notebook's layers
 DILATIONS = (1, 2, 4, 8)
@@ -105,12 +105,18 @@ def _one_layer(text: str, item: str, at: int, what: str, rank: int):
     except SpecError as err:
         pos = at + (err.pos or 0) if err.spec is not None else at
         raise SpecError(err.reason, text, pos, max(1, at + len(item) - pos)) from None
+    names = symbols_of(layers)
+    if names:
+        raise SpecError(f"design chooses the numbers itself; {item!r} has the symbol {names[0]} (write a number, "
+                        f"as in c3)", text, at, len(item))
     if len(layers) != 1:
         raise SpecError(f"each {what} item is one layer; {item!r} is {len(layers)}", text, at, len(item))
     layer = layers[0]
     if not isinstance(layer, (*_CONVS, Pool)):
-        raise SpecError(f"design stacks convolutions and pooling; {item!r} is a {layer.keras_class} "
-                        f"(put Flatten/Dense in --head)", text, at, len(item))
+        kind = layer.keras_class
+        hint = " (put Flatten/Dense in --head)" if kind.startswith(("Dense", "Flatten", "Global")) else ""
+        raise SpecError(f"design stacks convolutions and pooling; {item!r} is a{'n' * (kind[0] in 'AEIOU')} {kind}"
+                        f"{hint}", text, at, len(item))
     return layer
 
 
@@ -205,6 +211,8 @@ def _schedule(filters):
         return None
     if isinstance(filters, int):
         filters = (filters,)
+    if not isinstance(filters, (tuple, list)):
+        raise SpecError(f"filters are positive integers, one for all convs or one per stage. Received: filters={filters!r}")
     filters = tuple(filters)
     if not filters or any(not isinstance(f, int) or isinstance(f, bool) or f < 1 for f in filters):
         raise SpecError(f"filters are positive integers, one for all convs or one per stage. Received: filters={filters!r}")

@@ -145,7 +145,7 @@ class _Parser:
             return parts * self.rank
         if len(parts) != self.rank:
             self.fail(f"{what} {text!r} spells {len(parts)} axes, but the input is {RANK_NAMES[self.rank]} "
-                      f"({self.rank} axis{'es' if self.rank > 1 else ''}): write one number or {self.rank}",
+                      f"({self.rank} ax{'es' if self.rank > 1 else 'is'}): write one number or {self.rank}",
                       at, length)
         return parts
 

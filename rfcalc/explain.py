@@ -246,7 +246,10 @@ def _at(T, a: Analysis, last, at):
     except (TypeError, ValueError):
         raise RFError(f"an output pixel is a pair (row, column) of integers. Received: at={at!r}") from None
     sizes = last.output_shape[:-1]
-    if len(unit) != rank or not all(0 <= u < n for u, n in zip(unit, sizes)):
+    if len(unit) != rank:
+        raise RFError(f"the output of {last.name} is {'×'.join(map(str, sizes))} ({rank}-D): give {rank} "
+                      f"coordinate{'s' if rank > 1 else ''} from 0 to size - 1. Received: at={at!r}")
+    if not all(0 <= u < n for u, n in zip(unit, sizes)):
         shown = ", ".join(map(str, unit))
         raise RFError(f"output unit ({shown}) is outside the {'×'.join(map(str, sizes))} output of {last.name}; "
                       f"give {rank} coordinate{'s' if rank > 1 else ''} from 0 to size - 1. Received: at=({shown})")

@@ -135,6 +135,13 @@ def _prime_factors(n: int):
         yield n
 
 
+def _bounded(period: int) -> int:
+    """``period``, refused (as ``_reduce`` would) before a table of that many phases is built."""
+    if period > MAX_PERIOD:
+        raise OverflowError(period)
+    return period
+
+
 def _reduce(period, shift, lo, hi, cover) -> Axis:
     """The same fields written with the shortest period."""
     if period > MAX_PERIOD:
@@ -175,7 +182,7 @@ def offset(ax: Axis, c: int) -> Axis:
 def upsample(ax: Axis, f: int, bilinear: bool = False, covers: bool = True) -> Axis:
     """UpSampling by ``f``: 'nearest' reads ``⌊v/f⌋``; 'bilinear' (half-pixel) the inputs around
     ``(v + 1/2)/f − 1/2`` (one when that is whole, as its other weight is zero)."""
-    period = ax.period * f
+    period = _bounded(ax.period * f)
     taps = []
     for v in range(period):
         if bilinear:
@@ -188,7 +195,7 @@ def upsample(ax: Axis, f: int, bilinear: bool = False, covers: bool = True) -> A
 
 def transposed(ax: Axis, k: int, s: int, d: int, pb: int, covers: bool = True) -> Axis:
     """A transposed conv: output ``v`` reads the inputs ``i`` with ``i·s − pb + t·d = v`` (``t < k``)."""
-    period = ax.period * s
+    period = _bounded(ax.period * s)
     taps = [[(ax, (v + pb - t * d) // s) for t in range(k) if (v + pb - t * d) % s == 0] for v in range(period)]
     return gather(period, ax.shift, taps, covers)
 

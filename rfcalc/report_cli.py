@@ -20,7 +20,7 @@ def add_arguments(p) -> None:
     p.add_argument("-o", "--output", metavar="PATH", default="report.html", help="where to write the page")
     p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
                    help="input shape (default 32x32x3; for a model, its own input)")
-    p.add_argument("--head", metavar="seed|SPEC", default=None, help="append a head (see rfcalc --help)")
+    p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, default=None, help="append a head (see rfcalc --help)")
     p.add_argument("--set", metavar="NAME=N", type=argtypes.binding, action="append", default=[],
                    help="bind a symbol of the spec (repeatable)")
     p.add_argument("--identity", metavar="NAME", action="append", default=[],

@@ -195,6 +195,8 @@ def check_target(path, force: bool = False) -> str:
     """Refuse, before any work, a path that cannot take the report: a folder, a missing or read-only folder,
     or an existing file that is not an rfcalc report (unless ``force``). Returns the folder."""
     path = os.fspath(path)
+    if not isinstance(path, str) or not path.strip():
+        raise RFError(f"a report path is a file name such as report.html. Received: {path!r}")
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise RFError(f"cannot write the report to {path}: it is a directory")

@@ -50,6 +50,8 @@ def read_model(source) -> wire.Model:
     elif isinstance(source, (bytes, bytearray, memoryview)):
         data, label = source, "the bytes"
     else:
+        if not isinstance(source, (str, os.PathLike)):
+            raise TypeError(f"an ONNX model is a path, bytes or an onnx.ModelProto. Received: {type(source).__name__}")
         path = os.fspath(source)
         if not os.path.isfile(path):
             raise RFError(f"no ONNX model file at {path!r}")

@@ -141,6 +141,30 @@ def _plot_erf_curve(result, heat, path) -> str:
     return _save(fig, path)
 
 
+MAX_PIXELS = 1 << 25  # 33.5 million pixels (5792x5792): decoded as floats that is 400 MB already
+
+
+def _check_pixels(path) -> None:
+    """Refuse an image file whose header declares more than ``MAX_PIXELS`` pixels, before decoding it."""
+    import warnings
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - matplotlib needs Pillow
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                w, h = im.size
+    except Image.DecompressionBombError as err:
+        raise ShapeError(f"the image {path} has more than {MAX_PIXELS:,} pixels (shrink it first). Received: {err}") from None
+    except (OSError, ValueError, SyntaxError) as err:
+        raise RFError(f"cannot read the image {path}: {err}") from None
+    if w * h > MAX_PIXELS:
+        raise ShapeError(f"the image {path} has {w * h:,} pixels; at most {MAX_PIXELS:,} are read "
+                         f"(shrink it first). Received: {w}x{h}")
+
+
 def read_image(image_or_path):
     """An image as HxW or HxWx3 (floats scaled into [0, 1]): a file, ``cifar10:N``, or an array.
 
@@ -156,6 +180,7 @@ def read_image(image_or_path):
         return load_test_image(int(index))[0]
     if isinstance(image_or_path, (str, bytes)) or hasattr(image_or_path, "__fspath__"):
         from matplotlib import image as mpimg
+        _check_pixels(image_or_path)
         try:
             img = mpimg.imread(image_or_path)
         except (OSError, ValueError, SyntaxError) as err:
