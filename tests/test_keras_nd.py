@@ -176,6 +176,8 @@ def layer_values(draw, rank):
     padding = draw(st.sampled_from(["same", "valid"] + (["causal"] if rank == 1 and kind == "conv" else [])))
     if kind == "conv":
         return Conv(k, stride, dilation, draw(st.integers(1, 3)), padding, use_bias=draw(st.booleans()))
+    if kind in ("dw", "sep"):  # TensorFlow runs depthwise convs with equal strides only (check_depthwise_strides)
+        stride = (stride[0],) * rank
     if kind == "dw":
         return DepthwiseConv(k, stride, dilation, draw(st.integers(1, 2)), padding)
     if kind == "sep":

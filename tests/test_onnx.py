@@ -299,9 +299,10 @@ def test_upsampling_probe_matches_the_exact_field_of_the_probed_units():
     inits = [weight("w", (4, 3, 3, 3)),
              onnx.numpy_helper.from_array(__import__("numpy").array([1, 1, 2, 2], "float32"), "sc")]
     result = probe_onnx(model(nodes, inits))
-    for p in result.layers:
-        spans = result.analysis.row(p.name).field_of(p.unit)
-        assert tuple(p.rf) == tuple(hi - lo + 1 for lo, hi in spans), p.name
+    for p in result.layers:  # every phase of the x2 resize: its units' fields, rf and rf_min
+        assert len(p.units) == max(p.phases) + 1, p.name
+        assert list(p.spans) == [tuple(s) for s in p.analytic_spans], p.name
+    assert result.agree
 
 
 def test_public_names():

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 sys.path.insert(0, str(Path(__file__).parent))
 import keras_stacks as ks  # noqa: E402
 
-from rfcalc.errors import RFError  # noqa: E402
+from rfcalc.errors import RFError, ShapeError  # noqa: E402
 
 pytestmark = [pytest.mark.tf]
 
@@ -137,7 +137,11 @@ def test_random_decoders_probe_equals_analysis(rank):
         if model is None or not any(type(layer).__name__.startswith(("UpSampling", "Conv1DT", "Conv2DT", "Conv3DT"))
                                     for layer in model.layers):
             return
-        result = probe(model)
+        try:
+            result = probe(model)
+        except ShapeError as err:  # a 'same' transposed conv TensorFlow cannot run (test_keras_nd)
+            assert "TensorFlow refuses" in str(err)
+            return
         bad = [p.to_dict() for p in result.layers if not p.agree]
         assert not bad, bad
     check()
@@ -193,7 +197,9 @@ def test_field_on_an_image_needs_a_2d_analysis(tmp_path):
 @pytest.mark.parametrize("shape, layer, rf_min", [
     ((10, 1), ("Conv1DTranspose", dict(filters=1, kernel_size=1, strides=3)), (0,)),
     ((10, 10, 1), ("Conv2DTranspose", dict(filters=1, kernel_size=1, strides=(1, 2))), (1, 0)),
-], ids=["1-D: two of three outputs read nothing", "2-D: every other column reads nothing"])
+    ((10, 10, 1), ("Conv2DTranspose", dict(filters=1, kernel_size=(1, 4), strides=3)), (0, 1)),
+], ids=["1-D: two of three outputs read nothing", "2-D: every other column reads nothing",
+        "2-D: an empty row hides the narrowest columns"])
 def test_units_that_read_nothing_are_measured_empty(shape, layer, rf_min):
     from rfcalc import probe
 

@@ -188,7 +188,8 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
         raise RFError(f"layer {name!r} has no spatial output (shape {tuple(out.shape)}); pick a conv or pooling layer")
     sub = keras.Model(model.inputs, out)
     check_model(sub, shape)  # activations of one sample, before any is allocated
-    per_sample = sample_bytes(shape, [tuple(lay.output.shape)[1:] for lay in sub.layers if _rank(lay) == len(shape) + 1])
+    per_sample = sample_bytes(shape, [tuple(lay.output.shape)[1:] for lay in sub.layers
+                                      if _rank(lay) == len(shape) + 1])
     unit = tuple((int(n) - 1) // 2 for n in out.shape[1:-1])
     x, source = _inputs(images, samples, shape, seed)
 

@@ -5,9 +5,12 @@ neither vanish nor overflow through ~60 layers), biases, BatchNorm shifts and me
 every op that could cancel a positive value or make one from nothing replaced (activations and
 normalisations by Identity, ``Sub`` by ``Add``). Max pooling stays: on inputs >= 0 the max is
 positive exactly when one of its inputs is. A unit of the copy is then positive exactly when its
-field holds a positive input pixel, and the field's bounding box follows from ``2H + 2W`` inputs,
-cumulative masks (rows <= r, rows >= r, the same for columns): the first mask that reaches a unit
-is its field's edge. The analysis is not consulted; it only lists the layers to probe.
+field holds a positive input pixel, and the field's bounding box follows from ``2·sum(sizes)``
+inputs (rank 1, 2 or 3), cumulative masks (positions <= r, positions >= r, on one axis at a time):
+the first mask that reaches a unit is its field's edge. The units probed and what is made of their
+boxes (rf, rf_min over every output phase, jump, start, each unit against ``Row.field_of``) are
+those of the gradient probe (``probes._plan``, ``probes.layer_probe``). The analysis is not
+consulted for the measurement; it lists the layers and plans the units.
 
 onnx, onnxruntime and numpy are imported inside the functions.
 """
@@ -55,9 +58,11 @@ def positive_copy(proto, outputs):
         for i, name in enumerate(node.input):
             role.setdefault(name, (node.op_type, i))
     for t in graph.initializer:
+        op, i = role.get(t.name, ("", 0))
+        if (op, i) == ("Resize", 3) and t.data_type == onnx.TensorProto.INT64:  # sizes pin the batch: make it BATCH
+            t.CopyFrom(_batch_sizes(t))
         if t.data_type not in (1, 10, 11, 16):
             continue
-        op, i = role.get(t.name, ("", 0))
         dims = list(t.dims)
         if op in SETTINGS:
             continue
@@ -70,6 +75,10 @@ def positive_copy(proto, outputs):
             value = _fill(dims, math.prod(dims[1:]) // max(k, 1))
         t.CopyFrom(numpy_helper.from_array(value.astype(helper.tensor_dtype_to_np_dtype(t.data_type)), t.name))
     for node in graph.node:
+        if node.op_type == "Constant" and role.get(node.output[0]) == ("Resize", 3):
+            for a in node.attribute:
+                if a.name == "value" and a.t.data_type == onnx.TensorProto.INT64:
+                    a.t.CopyFrom(_batch_sizes(a.t))
         if node.op_type in LINEARISED:
             keep, out = node.input[0], node.output[0]
             del node.input[:], node.output[:], node.attribute[:]
@@ -82,6 +91,15 @@ def positive_copy(proto, outputs):
     del graph.output[:]
     graph.output.extend(helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in outputs)
     return model
+
+
+def _batch_sizes(t):
+    """A Resize ``sizes`` tensor with its batch entry set to the probe's ``BATCH``."""
+    from onnx import numpy_helper
+
+    sizes = numpy_helper.to_array(t).copy()
+    sizes[0] = BATCH
+    return numpy_helper.from_array(sizes, t.name)
 
 
 def _prune(graph, outputs) -> None:
@@ -114,76 +132,33 @@ def _prune(graph, outputs) -> None:
     graph.initializer.extend(live)
 
 
-def _masks(h: int, w: int) -> list:
-    """The 2H + 2W cumulative masks as (axis, 'lo' | 'hi', r): rows (axis 0) or columns <= r ('lo') or >= r."""
-    return [(axis, side, r) for axis, n in ((0, h), (1, w)) for r in range(n) for side in ("lo", "hi")]
+def _masks(sizes) -> list:
+    """The 2·sum(sizes) cumulative masks as (axis, 'lo' | 'hi', r): positions <= r ('lo') or >= r on one axis.
+
+    >>> _masks((2,))
+    [(0, 'lo', 0), (0, 'hi', 0), (0, 'lo', 1), (0, 'hi', 1)]
+    """
+    return [(axis, side, r) for axis, n in enumerate(sizes) for r in range(n) for side in ("lo", "hi")]
 
 
-def _images(chunk, h: int, w: int, c: int):
+def _images(chunk, sizes, c: int):
+    """A batch (BATCH, C, *sizes) of the masks in ``chunk``: 1 on the mask, 0 elsewhere (and in the images after)."""
     import numpy as np
 
-    x = np.zeros((len(chunk), c, h, w), np.float32)
+    x = np.zeros((BATCH, c) + tuple(sizes), np.float32)
     for b, (axis, side, r) in enumerate(chunk):
-        n = (h, w)[axis]
-        sl = slice(0, r + 1) if side == "lo" else slice(r, n)
-        if axis == 0:
-            x[b, :, sl, :] = 1
-        else:
-            x[b, :, :, sl] = 1
+        index = [b, slice(None)] + [slice(None)] * len(sizes)
+        index[2 + axis] = slice(0, r + 1) if side == "lo" else slice(r, sizes[axis])
+        x[tuple(index)] = 1
     return x
 
 
-def _inside(row, shape) -> bool:
-    """The fields of the units the probe reads (the centre one and its neighbour) lie inside the input."""
-    from .probes import _units
+def _session(copy, sizes, c: int):
+    """An onnxruntime session of ``copy`` with its image input fixed to (N, c, *sizes), and that input's name."""
+    import onnxruntime as ort
 
-    pairs = [_units(n) for n in row.output_shape[:-1]]
-    units = [tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)]
-    return all(0 < lo and hi < n - 1 for u in units for (lo, hi), n in zip(row.field_of(u), shape))
-
-
-def probe_onnx(model, input_shape=None, layer=None):
-    """Measure rf, jump and start of every spatial layer of an ONNX model with onnxruntime.
-
-    Returns the ``ProbeResult`` of ``rfcalc.probe``; it probes at the model's size, so without
-    ``layer`` it probes the layers up to the first whose probed units' fields leave the input
-    (with ``layer``, up to that one: such fields are measured ``clipped``).
-
-    >>> probe_onnx("tests/fixtures/onnx/resnet18.onnx", layer="layer1.0.conv1").agree  # doctest: +SKIP
-    True
-    """
-    try:
-        import numpy as np
-        import onnxruntime as ort
-    except ImportError as err:
-        raise RFError(f"ONNX probes need onnxruntime: pip install 'rfcalc[onnx]'. Received: {err}") from None
-    from ..frameworks.onnx import display_names, from_onnx, load_onnx
-    from .probes import LayerProbe, ProbeResult, _measure_boxes, _units
-
-    t0 = time.perf_counter()
-    proto = load_onnx(model)
-    analysis = from_onnx(model, input_shape)
-    rows = [r for r in analysis.layers if r.spatial]
-    if layer is not None:
-        chosen = analysis.row(layer)
-        if not chosen.spatial:
-            raise RFError(f"layer {layer!r} has no spatial output to probe (it is {chosen.kind}); "
-                          f"pick one of: {', '.join(r.name for r in rows)}")
-        rows = rows[:rows.index(chosen) + 1]
-    else:  # a field that leaves the input can only be measured clipped: stop before the first one
-        fits = [_inside(row, analysis.input_shape) for row in rows]
-        rows = rows[:fits.index(False)] if False in fits else rows
-        rows = rows or [r for r in analysis.layers if r.spatial][:1]
-    if not rows:
-        raise RFError(f"{analysis.spec!r} has no spatial layer to probe")
-    tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
-    copy = positive_copy(proto, [tensor[r.name] for r in rows])
-    if len(analysis.input_shape) != 3:
-        raise RFError(f"the onnxruntime probe measures 2-D models (N, C, H, W). Received: input shape "
-                      f"{analysis.input_shape} (channels last)")
-    h, w, c = analysis.input_shape
     inp = next(i for i in copy.graph.input if i.name not in {t.name for t in copy.graph.initializer})
-    for d, v in zip(inp.type.tensor_type.shape.dim, ("N", c, h, w)):
+    for d, v in zip(inp.type.tensor_type.shape.dim, ("N", c) + tuple(sizes)):
         d.Clear()
         if isinstance(v, str):
             d.dim_param = v
@@ -192,32 +167,97 @@ def probe_onnx(model, input_shape=None, layer=None):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     options.log_severity_level = 3  # the BatchNorm weights the copy no longer reads are not news
-    session = ort.InferenceSession(copy.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    units = [(_units(r.output_shape[0]), _units(r.output_shape[1])) for r in rows]
-    picks = [((ui, uj), (vi, vj)) for (ui, vi), (uj, vj) in units]
-    reach = [[{"lo": {}, "hi": {}}, {"lo": {}, "hi": {}}] for _ in rows]  # per layer, axis, side: unit -> r
-    masks, passes = _masks(h, w), 0
+    return ort.InferenceSession(copy.SerializeToString(), options, providers=["CPUExecutionProvider"]), inp.name
+
+
+def measure_spans(session, name, sizes, c: int, picks) -> tuple:
+    """Per probed output ``k``, per unit in ``picks[k]``: its field's (first, last) input pixel per axis, or None.
+
+    Runs the 2·sum(sizes) cumulative masks through ``session``: the smallest r whose mask
+    'positions <= r' reaches a unit is its field's first pixel on that axis, the largest r whose
+    'positions >= r' reaches it the last. Returns (spans, passes).
+    """
+    import numpy as np
+
+    rank = len(sizes)
+    lo = [np.full((len(u), rank), np.iinfo(np.int64).max) for u in picks]
+    hi = [np.full((len(u), rank), -1) for u in picks]
+    index = [tuple(np.array([u[a] for u in units]) for a in range(rank)) for units in picks]
+    masks, passes = _masks(sizes), 0
     for b in range(0, len(masks), BATCH):
         chunk = masks[b:b + BATCH]
-        outs = session.run(None, {inp.name: _images(chunk, h, w, c)})
+        try:
+            outs = session.run(None, {name: _images(chunk, sizes, c)})
+        except Exception as err:  # onnxruntime's own failures have no common base class of ours
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RFError(f"onnxruntime cannot run the probe's copy of the model: {first}") from None
         passes += 1
         for k, out in enumerate(outs):
-            seen = np.asarray(out).sum(axis=1) > 0  # (batch, H', W')
+            seen = np.asarray(out).sum(axis=1) > 0  # (batch, *spatial)
             for (axis, side, r), hit in zip(chunk, seen):
-                got = reach[k][axis][side]
-                for unit in picks[k]:
-                    if hit[unit]:
-                        got[unit] = min(got.get(unit, r), r) if side == "lo" else max(got.get(unit, r), r)
-    probes = []
-    for k, row in enumerate(rows):
-        u, v = picks[k]
-        boxes = []
-        for unit in (u, v):
-            box = tuple((reach[k][a]["lo"].get(unit), reach[k][a]["hi"].get(unit)) for a in (0, 1))
-            boxes.append(None if any(lo is None or hi is None for lo, hi in box) else box)
-        rf, jump, start, clipped = _measure_boxes(boxes[0], boxes[1], u, v, (h, w))
-        probes.append(LayerProbe(row.name, row.kind, row.output_shape, u, rf, jump, start,
-                                 row.rf, row.jump, row.start, clipped, row.flags))
+                reached = hit[index[k]]  # one bool per unit
+                if side == "lo":
+                    lo[k][reached, axis] = np.minimum(lo[k][reached, axis], r)
+                else:
+                    hi[k][reached, axis] = np.maximum(hi[k][reached, axis], r)
+    spans = []
+    for k, units in enumerate(picks):
+        spans.append(tuple(None if hi[k][i].min() < 0 else tuple((int(lo[k][i, a]), int(hi[k][i, a])) for a in range(rank))
+                           for i in range(len(units))))
+    return tuple(spans), passes
+
+
+def _inside_prefix(analysis, names, sizes) -> tuple:
+    """The leading ``names`` whose probed units' fields lie inside the input (the probe runs at its size)."""
+    from .probes import _plan, phases
+
+    keep = []
+    for n in names:
+        row = analysis.row(n)
+        _, units = _plan(row.output_shape[:-1], phases(analysis, n))
+        if not all(0 < lo and hi < size - 1 for u in units for (lo, hi), size in zip(row.field_of(u), sizes)):
+            break
+        keep.append(n)
+    return tuple(keep)
+
+
+def probe_onnx(model, input_shape=None, layer=None):
+    """Measure rf, rf_min, jump and start of every spatial layer of an ONNX model with onnxruntime.
+
+    Rank 1, 2 and 3 (NCL, NCHW, NCDHW). The units probed, the measurement and the ``ProbeResult``
+    are those of ``rfcalc.probe``: after upsampling or a transposed conv every output phase is
+    probed and each unit's field is compared with ``Row.field_of``. It probes at the model's size
+    (or ``input_shape``), so without ``layer`` it probes the layers up to the first whose probed
+    units' fields leave the input; with ``layer``, such fields are measured ``clipped``.
+
+    >>> probe_onnx("tests/fixtures/onnx/resnet18.onnx", layer="layer1.0.conv1").agree  # doctest: +SKIP
+    True
+    """
+    try:
+        import numpy  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as err:
+        raise RFError(f"ONNX probes need onnxruntime: pip install 'rfcalc[onnx]'. Received: {err}") from None
+    from ..frameworks.onnx import display_names, from_onnx, load_onnx
+    from .probes import ProbeResult, _plan, layer_probe, phases, probed_names
+
+    t0 = time.perf_counter()
+    proto = load_onnx(model)
+    analysis = from_onnx(model, input_shape)
+    names = probed_names(analysis, layer, analysis.spec)
+    shape = tuple(analysis.input_shape)
+    if layer is None:  # a field that leaves the input is only measured clipped: stop before the first one
+        names = _inside_prefix(analysis, names, shape[:-1]) or names[:1]
+    tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
+    copy = positive_copy(proto, [tensor[n] for n in names])
+    sizes, c = shape[:-1], shape[-1]
+    session, name = _session(copy, sizes, c)
+    plans = []
+    for n in names:
+        period = phases(analysis, n)
+        plans.append((*_plan(analysis.row(n).output_shape[:-1], period), period))
+    spans, passes = measure_spans(session, name, sizes, c, [units for _, units, _ in plans])
+    probes = tuple(layer_probe(n, analysis, analysis, first, units, period, s, shape)
+                   for n, (first, units, period), s in zip(names, plans, spans))
     top = layer if layer is not None else probes[-1].name
-    return ProbeResult(analysis.spec, (h, w, c), (h, w, c), tuple(probes), top, passes,
-                       time.perf_counter() - t0, analysis)
+    return ProbeResult(analysis.spec, shape, shape, probes, top, passes, time.perf_counter() - t0, analysis)

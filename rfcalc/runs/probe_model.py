@@ -319,7 +319,7 @@ def gradient_support(model, shape, picks, compiled=True):
     _, tf = _keras()
     out_shapes = [tuple(o.shape[1:]) for o in model.outputs]
     per_sample = sample_bytes(shape, out_shapes)
-    check_bytes(per_sample, f"probing on {'x'.join(str(n) for n in shape)}")  # before anything is allocated
+    check_bytes(per_sample, f"probing on {'x'.join(map(str, shape))}")  # before anything is allocated
     chunk = max(1, min(len(picks), _MEMORY // per_sample))
 
     def step(x, masks):

@@ -79,14 +79,21 @@ class LayerProbe:
         if self.complete:
             same &= tuple(self.rf) == tuple(self.analytic_rf)
             if self.compare_min and self.rf_min is not None and self.analytic_rf_min is not None:
-                empty = any(m is None for m in self.spans)
-                same &= all(m == a or (a == 0 and empty) for m, a in zip(self.rf_min, self.analytic_rf_min))
+                same &= all(m == a or self._empty_explains(k, a) for k, (m, a) in
+                            enumerate(zip(self.rf_min, self.analytic_rf_min)))
         for axis in range(len(self.rf)):
             if self.jump[axis] is not None:
                 same &= Fraction(self.jump[axis]) == Fraction(self.analytic_jump[axis])
             if self.start[axis] is not None:
                 same &= Fraction(self.start[axis]) == Fraction(self.analytic_start[axis])
         return bool(same)
+
+    def _empty_explains(self, axis: int, analytic_min: int) -> bool:
+        """In 2-D/3-D a unit that reads nothing hides its other axes' widths from the measured rf_min;
+        its span agreed (empty), so the analysis' rf_min on ``axis`` is checked against the spans."""
+        if all(m is not None for m in self.spans):
+            return False
+        return analytic_min == min(max(0, s[axis][1] - s[axis][0] + 1) for s in self.analytic_spans)
 
     def to_dict(self) -> dict:
         spans = (lambda v: None if v is None else [list(p) for p in v])
@@ -172,9 +179,9 @@ def phases(analysis, name) -> tuple:
     """
     period = [1] * (len(analysis.input_shape) - 1)
     for row in analysis.layers:
-        layer = row.layer
-        factors = layer.size if isinstance(layer, Upsample) else layer.stride if isinstance(layer, ConvTranspose) else ()
-        period = [p * int(f) for p, f in zip(period, factors)] or period
+        if isinstance(row.layer, (Upsample, ConvTranspose)):
+            factors = row.layer.size if isinstance(row.layer, Upsample) else row.layer.stride
+            period = [p * int(f) for p, f in zip(period, factors)]
         if row.name == name:
             break
     return tuple(period)
@@ -241,35 +248,15 @@ def probe_size(target, shape, names=None):
                   f"Received: input_shape={tuple(shape)}")
 
 
-def _measure_boxes(box_u, box_v, unit, neighbour, shape):
-    """rf, jump, start and clipping from the fields' bounding boxes of a unit and its neighbour (onnx_probe)."""
-    rank = len(shape)
-    if box_u is None:
-        return None, (None,) * rank, (None,) * rank, False
-    rf, jump, start, clipped = [], [], [], False
-    for axis in range(rank):
-        (lo, hi), n = box_u[axis], shape[axis]
-        clipped |= lo == 0 or hi == n - 1
-        rf.append(hi - lo + 1)
-        centre = Fraction(lo + hi, 2)
-        j = None
-        if neighbour[axis] != unit[axis] and box_v is not None:
-            lo_v, hi_v = box_v[axis]
-            clipped |= lo_v == 0 or hi_v == n - 1
-            step = Fraction(lo_v + hi_v, 2) - centre
-            j = int(step) if step.denominator == 1 else step
-        jump.append(j)
-        start.append(centre - unit[axis] * j if j is not None else (centre if unit[axis] == 0 else None))
-    return tuple(rf), tuple(jump), tuple(start), clipped
+def _measure(spans, first, units, period, shape):
+    """rf, rf_min, jump, start, per-unit spans and clipping from the measured fields of ``units``.
 
-
-def _measure(masks, first, units, period, shape):
-    """rf, rf_min, jump, start, per-unit spans and clipping from the support masks of ``units``.
-
-    A unit whose gradient is zero everywhere reads no input pixel (a transposed conv whose stride
-    is longer than its kernel): its span is None and ``rf_min`` is 0.
+    ``spans`` are per unit the (first, last) input pixel per axis its field reads, measured by
+    gradients (``bbox`` of the support) or by onnxruntime (``onnx_probe``). A unit that reads no
+    input pixel (a transposed conv whose stride is longer than its kernel) has the span None and
+    makes ``rf_min`` 0.
     """
-    spans = [bbox(m) for m in masks]
+    spans = list(spans)
     rank = len(first)
     found = [s for s in spans if s is not None]
     if not found:
@@ -291,6 +278,41 @@ def _measure(masks, first, units, period, shape):
         jump.append(j)
         start.append(c0 - first[a] * j if j is not None else (c0 if first[a] == 0 else None))
     return rf, rf_min, tuple(jump), tuple(start), tuple(spans), clipped
+
+
+def probed_names(analysis, layer, label) -> tuple:
+    """The spatial layers to probe: all of them, or those up to ``layer`` (an RFError when it has none).
+
+    >>> from rfcalc import analyze
+    >>> probed_names(analyze("c3,p2,c3"), "max_pooling2d", "c3,p2,c3")
+    ('conv2d', 'max_pooling2d')
+    """
+    rows = [r for r in analysis.layers if r.spatial]
+    if layer is not None:
+        chosen = analysis.row(layer)  # RFError naming the layers when unknown
+        if not chosen.spatial:
+            raise RFError(f"layer {layer!r} has no spatial output to probe (it is {chosen.kind}); "
+                          f"pick one of: {', '.join(r.name for r in rows)}")
+        rows = rows[:rows.index(chosen) + 1]
+    if not rows:
+        raise RFError(f"{label!r} has no spatial layer to probe")
+    return tuple(r.name for r in rows)
+
+
+def layer_probe(name, analysis, panalysis, first, units, period, spans, pshape) -> LayerProbe:
+    """The ``LayerProbe`` of layer ``name`` from the measured ``spans`` of ``units`` (planned by ``_plan``).
+
+    ``panalysis`` is the analysis at the probed input ``pshape``, ``analysis`` the one at the size
+    asked for (its channel count is reported).
+    """
+    rf, rf_min, jump, start, spans, clipped = _measure(spans, first, units, period, pshape[:-1])
+    row = panalysis.row(name)
+    size = tuple(row.output_shape[:-1]) + (analysis.row(name).output_shape[-1],)  # widths as given
+    complete = all(first[a] + min(p, MAX_PHASES) < size[a] for a, p in enumerate(period)) and max(period) <= MAX_PHASES
+    return LayerProbe(name, row.kind, size, first, rf, jump, start, row.rf, row.jump, row.start,
+                      clipped, row.flags, rf_min, row.rf_min, units, spans,
+                      tuple(row.field_of(u) for u in units), period, complete,
+                      not _merged_before(panalysis, name))
 
 
 def _is_onnx(obj) -> bool:
@@ -321,16 +343,7 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     if target.model is None:  # a spec is built here: refuse what Keras or TensorFlow cannot run, first
         check_depthwise_strides([r.layer for r in analysis.layers])
         check_analysis(analysis)
-    rows = [r for r in analysis.layers if r.spatial]
-    if layer is not None:
-        chosen = analysis.row(layer)  # RFError naming the layers when unknown
-        if not chosen.spatial:
-            raise RFError(f"layer {layer!r} has no spatial output to probe (it is {chosen.kind}); "
-                          f"pick one of: {', '.join(r.name for r in rows)}")
-        rows = rows[:rows.index(chosen) + 1]
-    if not rows:
-        raise RFError(f"{target.label!r} has no spatial layer to probe")
-    names = tuple(r.name for r in rows)
+    names = probed_names(analysis, layer, target.label)
     try:
         pshape, panalysis = probe_size(target, shape, names)
         smodel, kept = support_model(target.build(pshape), pshape, names)
@@ -349,16 +362,9 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     masks, passes = gradient_support(smodel, pshape, picks, compiled=compiled)
     probes, at = [], 0
     for name, (first, units, period) in zip(kept, plans):
-        rf, rf_min, jump, start, spans, clipped = _measure(masks[at:at + len(units)], first, units, period,
-                                                           pshape[:-1])
+        spans = [bbox(m) for m in masks[at:at + len(units)]]
         at += len(units)
-        row = panalysis.row(name)
-        size = tuple(row.output_shape[:-1]) + (analysis.row(name).output_shape[-1],)  # widths as given
-        complete = all(first[a] + min(p, MAX_PHASES) < size[a] for a, p in enumerate(period)) and max(period) <= MAX_PHASES
-        probes.append(LayerProbe(name, row.kind, size, first, rf, jump, start, row.rf, row.jump, row.start,
-                                 clipped, row.flags, rf_min, row.rf_min, units, spans,
-                                 tuple(row.field_of(u) for u in units), period, complete,
-                                 not _merged_before(panalysis, name)))
+        probes.append(layer_probe(name, analysis, panalysis, first, units, period, spans, pshape))
     top = layer if layer in kept else probes[-1].name
     return ProbeResult(target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes,
                        time.perf_counter() - t0, analysis)
