@@ -204,12 +204,6 @@ def _merged_before(analysis, name) -> bool:
     return False
 
 
-def _units(size: int) -> tuple[int, int]:
-    """The centre unit and its next neighbour on one axis (the same unit when the axis has one); the ONNX probe's."""
-    u = (size - 1) // 2
-    return u, min(u + 1, size - 1)
-
-
 def probe_size(target, shape, names=None):
     """The smallest input (grown from ``shape``) on which the probed units' fields lie inside, with a margin.
 
