@@ -72,7 +72,8 @@ def test_linear_stack_equals_the_exact_composed_kernel():
 @pytest.mark.parametrize("relu", [True, False], ids=["relu_stack", "linear_stack"])
 def test_support_lies_inside_the_theoretical_field(relu):
     m = stack(relu=relu)
-    r = erf_onnx(m, samples=3)
+    r = erf_onnx(m, samples=3, field_only=False)  # every input element perturbed
+    assert np.array_equal(r.heatmap, erf_onnx(m, samples=3).heatmap)  # the default perturbs only the field
     (r0, r1), (c0, c1) = from_onnx(m).row(r.layer).field_of(r.unit)
     outside = r.heatmap.copy()
     outside[max(r0, 0):r1 + 1, max(c0, 0):c1 + 1] = 0
@@ -96,21 +97,25 @@ def _stripped():
     return m
 
 
-@pytest.mark.parametrize("build, kwargs, message", [
-    ("too_large", dict(input_shape=(64, 64, 3), samples=32), "try a smaller --input or fewer samples"),
+BAD = [
+    ("too_large", dict(input_shape=(64, 64, 3), samples=32, field_only=False), "try fewer samples, a smaller --input"),
+    ("too_many_samples_in_the_field", dict(input_shape=(64, 64, 3), samples=1000), "needs 1,014,000 forward runs"),
     ("no_weights", {}, "carries no weights"),
     ("flatten_layer", dict(layer="f"), "has no spatial output"),
     ("unknown_layer", dict(layer="nope"), "no layer named 'nope'"),
     ("zero_samples", dict(samples=0), "samples must be a positive integer"),
     ("bad_seed", dict(seed=-1), "seed must be an integer"),
-], ids=lambda v: v if isinstance(v, str) and " " not in v else "")
+]
+
+
+@pytest.mark.parametrize("build, kwargs, message", BAD, ids=[case[0] for case in BAD])
 def test_bad_input_is_one_line(build, kwargs, message):
     if build == "no_weights":
         m = _stripped()
     elif build == "flatten_layer":
         m = model([conv("x", "a", "c"), N("Flatten", ["a"], ["y"], name="f")], [w("c.w", (2, 3, 3, 3)), w("c.b", (2,))],
                   shape=(1, 3, 8, 8))
-    elif build == "too_large":
+    elif build.startswith("too_"):
         m = stack()
         m.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "H"
         m.graph.input[0].type.tensor_type.shape.dim[3].dim_param = "W"
@@ -172,3 +177,15 @@ def test_cli_erf_of_an_onnx_model_runs_without_tensorflow(tmp_path, argv):
     else:
         data = json.loads(proc.stdout)
         assert data["layer"] == "c3" and data["rf"] == [13, 13] and data["samples"] == 2
+
+
+@pytest.mark.parametrize("rank", [1, 3], ids=["signal_1d", "volume_3d"])
+def test_other_ranks_one_linear_conv_is_its_weights(rank):
+    kernel = RNG.standard_normal((2, 2) + (3,) * rank).astype(np.float32)
+    node = N("Conv", ["x", "c.w"], ["y"], name="c", kernel_shape=[3] * rank, pads=[1] * 2 * rank)
+    m = model([node], [numpy_helper.from_array(kernel, "c.w")], shape=(1, 2) + (5,) * rank)
+    r = erf_onnx(m, samples=1)
+    expect = np.zeros((5,) * rank)
+    expect[(slice(1, 4),) * rank] = np.abs(kernel.sum(axis=0)).sum(axis=0)
+    assert r.unit == (2,) * rank and r.rf == (3,) * rank and r.sides[0.99] == 3
+    np.testing.assert_allclose(r.heatmap, expect / expect.sum(), rtol=1e-4, atol=1e-6)

@@ -10,6 +10,9 @@ has no float64 kernel. The step ``h`` is ``2**-7`` times the inputs' RMS: in flo
 error of the quotient is about ``1e-7·|y| / h`` and the truncation error of a smooth net ``h²``,
 balanced near ``h ≈ 1e-7 ** (1/3)``; a ReLU whose input lies within ``h`` of zero is averaged over its kink.
 
+Only the input elements inside the unit's theoretical field (``Row.field_of``, clipped to the
+input) are perturbed by default: outside it the derivative is zero by construction, which the
+analysis states exactly (``field_only=False`` perturbs every element; the tests compare the two).
 The cost, ``samples × positions × channels × 2`` forward rows, is bounded before anything runs
 (``MAX_ROWS`` rows, ``MAX_WORK`` activation elements); the rows run in batches of at most
 ``_BATCH_BYTES`` of activations. The result is the ``ErfResult`` of the TensorFlow ERF.
@@ -33,13 +36,13 @@ _BATCH_BYTES = 256 * 2 ** 20
 STEP = 2.0 ** -7            # finite-difference step, times the inputs' RMS
 
 
-def cost_rows(input_shape, samples: int) -> int:
-    """Forward rows a finite-difference ERF runs: two per input element (channels-last ``input_shape``) and sample.
+def cost_rows(box, samples: int) -> int:
+    """Forward rows a finite-difference ERF runs: two per perturbed element (``box``: sizes then channels) and sample.
 
     >>> cost_rows((32, 32, 3), 16)
     98304
     """
-    return 2 * prod(input_shape) * samples
+    return 2 * prod(box) * samples
 
 
 def _no_data(t) -> bool:
@@ -91,11 +94,21 @@ def _run(session, name, x):
         raise RFError(f"onnxruntime cannot run the model for the ERF: {first}") from None
 
 
-def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=0):
+def _box(span, sizes) -> tuple:
+    """Per axis, the input positions of the field ``span`` that lie inside the input (a range).
+
+    >>> _box(((-1, 1), (3, 9)), (8, 8))
+    (range(0, 2), range(3, 8))
+    """
+    return tuple(range(max(0, lo), min(n - 1, hi) + 1) for (lo, hi), n in zip(span, sizes))
+
+
+def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=0, field_only=True):
     """Effective receptive field of the centre unit of ``layer`` (default: the last spatial layer) of an ONNX model.
 
     ``model``: an .onnx path or a ``ModelProto`` with its weights. Inputs and the ``ErfResult`` are
     those of ``rfcalc.erf`` (random normal inputs from ``seed``, or ``images`` channels-last).
+    ``field_only``: perturb only the input inside the unit's theoretical field (the rest has zero effect).
 
     >>> erf_onnx("model.onnx", input_shape=(16, 16, 3), samples=4).sides  # doctest: +SKIP
     {0.5: 3, 0.9: 5, 0.99: 5}
@@ -117,12 +130,15 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     n = samples if images is None else (len(images) if np.ndim(images) == len(shape) + 1 else 1)
     if images is None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
         raise RFError(f"samples must be a positive integer. Received: samples={samples!r}")
-    rows = cost_rows(shape, n)
+    unit = tuple((int(s) - 1) // 2 for s in row.output_shape[:-1])
+    span = row.field_of(unit)
+    box = _box(span, shape[:-1]) if field_only else tuple(range(s) for s in shape[:-1])
+    rows = cost_rows(tuple(len(b) for b in box) + shape[-1:], n)
     upto = analysis.layers[:analysis.layers.index(row) + 1]
     per_row = prod(shape) + sum(prod(r.output_shape) for r in upto)
     if rows > MAX_ROWS or rows * per_row > MAX_WORK:
-        raise RFError(f"the finite-difference ERF of {shape} needs {rows:,} forward runs of {per_row:,} activations "
-                      f"each (at most {MAX_ROWS:,} runs, {MAX_WORK:,} in all); try a smaller --input or fewer samples")
+        raise RFError(f"the finite-difference ERF of {shape} at {row.name!r} needs {rows:,} forward runs of {per_row:,} activations "
+                      f"each (at most {MAX_ROWS:,} runs, {MAX_WORK:,} in all); try fewer samples, a smaller --input or an earlier layer")
     proto = load_onnx(model)
     tensor = {nm: node.output[0] for nm, node in zip(display_names(proto.graph.node), proto.graph.node)}
     session, name = _session(_copy(proto, tensor[row.name], analysis.spec), shape[:-1], shape[-1])
@@ -130,15 +146,16 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     x = np.moveaxis(x, -1, 1).astype(np.float32)  # channels first, as the model reads it
     rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
     h = STEP * (rms if rms > 0 else 1.0)
-    unit = tuple((int(s) - 1) // 2 for s in row.output_shape[:-1])
     where = (slice(None), slice(None)) + unit
     size = x[0].size
+    grid = np.meshgrid(range(shape[-1]), *box, indexing="ij")  # channels first, then the field's box
+    elements = np.ravel_multi_index(tuple(g.reshape(-1) for g in grid), x.shape[1:])
     batch = max(2, min(1024, _BATCH_BYTES // (4 * per_row)) // 2 * 2)
     heat = np.zeros(size, np.float64)
     for base in x:
         flat = base.reshape(-1)
-        for lo in range(0, size, batch // 2):
-            idx = np.arange(lo, min(size, lo + batch // 2))
+        for lo in range(0, len(elements), batch // 2):
+            idx = elements[lo:lo + batch // 2]
             xs = np.repeat(flat[None], 2 * len(idx), axis=0)
             xs[2 * np.arange(len(idx)), idx] += h
             xs[2 * np.arange(len(idx)) + 1, idx] -= h
@@ -155,7 +172,6 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
                       f"try other images or another layer")
     heat /= total
     centroid, sigma = moments(heat)
-    span = row.field_of(unit)
     rf = tuple(b - a + 1 for a, b in span)
     centre = tuple(Fraction(a + b, 2) for a, b in span)
     sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}
