@@ -130,6 +130,9 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     n = samples if images is None else (len(images) if np.ndim(images) == len(shape) + 1 else 1)
     if images is None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
         raise RFError(f"samples must be a positive integer. Received: samples={samples!r}")
+    proto = load_onnx(model)
+    tensor = {nm: node.output[0] for nm, node in zip(display_names(proto.graph.node), proto.graph.node)}
+    copy = _copy(proto, tensor[row.name], analysis.spec)  # no weights: said before the cost
     unit = tuple((int(s) - 1) // 2 for s in row.output_shape[:-1])
     span = row.field_of(unit)
     box = _box(span, shape[:-1]) if field_only else tuple(range(s) for s in shape[:-1])
@@ -139,9 +142,7 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     if rows > MAX_ROWS or rows * per_row > MAX_WORK:
         raise RFError(f"the finite-difference ERF of {shape} at {row.name!r} needs {rows:,} forward runs of {per_row:,} activations "
                       f"each (at most {MAX_ROWS:,} runs, {MAX_WORK:,} in all); try fewer samples, a smaller --input or an earlier layer")
-    proto = load_onnx(model)
-    tensor = {nm: node.output[0] for nm, node in zip(display_names(proto.graph.node), proto.graph.node)}
-    session, name = _session(_copy(proto, tensor[row.name], analysis.spec), shape[:-1], shape[-1])
+    session, name = _session(copy, shape[:-1], shape[-1])
     x, source = _inputs(images, samples, shape, seed)
     x = np.moveaxis(x, -1, 1).astype(np.float32)  # channels first, as the model reads it
     rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
