@@ -28,7 +28,7 @@ def add_arguments(p) -> None:
     p.add_argument("--image", metavar="PATH|cifar10:N|fashion_mnist:N",
                    help="draw the fields on this image (resized to the input); default a neutral grid")
     p.add_argument("--erf", action="store_true",
-                   help="add the effective receptive field of the last spatial layer's centre unit (TensorFlow)")
+                   help="add the effective receptive field of the last spatial layer's centre unit (TensorFlow; an .onnx model: onnxruntime)")
     p.add_argument("--lang", choices=("en", "ja"), default="en", help="language of the page (ja: 日本語)")
     p.add_argument("--force", action="store_true", help="overwrite PATH even if it is not an rfcalc report")
 
@@ -38,7 +38,8 @@ def run(args, analyze_args) -> int:
     from .report_page import check_target, report, write
     out = args.output
     check_target(out, args.force)  # before any work: an unwritable -o fails at once
-    if args.erf and not _installed("tensorflow"):
+    from .sources import is_onnx_source
+    if args.erf and not is_onnx_source(args.spec) and not _installed("tensorflow"):  # ONNX: onnxruntime
         raise RFError("--erf needs TensorFlow, which is not installed: pip install 'rfcalc[tf]'")
     analysis = analyze_args(args)
     erf = False

@@ -131,7 +131,7 @@ def erf_layers(analysis, most: int = 8) -> list[str]:
 
 
 def erf_data(source, analysis, samples=16, most: int = 8) -> list[dict]:
-    """The ERF of the centre unit of each of ``erf_layers(analysis)``, for the page (needs TensorFlow)."""
+    """The ERF of the centre unit of each of ``erf_layers(analysis)``, for the page (TensorFlow; an ONNX model: onnxruntime)."""
     from .runs.effective_rf import erf
     from .report_image import heat_uri
     out = []
@@ -147,7 +147,7 @@ def report(analysis_or_spec, input_shape=(32, 32, 3), image=None, erf=False, lan
 
     ``image``: a file, ``cifar10:N``, ``fashion_mnist:N`` or an array (resized to the input);
     ``erf=True`` adds the effective receptive field of the centre unit of each spatial layer (at most 8,
-    evenly spaced, ending with the last; TensorFlow);
+    evenly spaced, ending with the last; TensorFlow, or onnxruntime for an ONNX model);
     ``erf=model_or_spec`` probes that instead of what was analysed.
 
     >>> report("c3,c3", lang="ja").html.count('lang="ja"')

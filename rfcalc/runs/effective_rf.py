@@ -145,12 +145,17 @@ def _rank(layer) -> int:
 def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, seed=0) -> ErfResult:
     """Effective receptive field of the centre unit of ``layer`` (default: the last spatial layer).
 
-    A spec is built with fresh Glorot weights (``seed``); a Keras model keeps its weights.
+    A spec is built with fresh Glorot weights (``seed``); a Keras model keeps its weights. An .onnx
+    path or ``ModelProto`` is measured with onnxruntime by finite differences (``onnx_erf``), no TensorFlow.
 
     >>> r = erf("c3,c3", input_shape="16x16x1", samples=4)  # doctest: +SKIP
     >>> r.sides[0.99], r.rf  # doctest: +SKIP
     (5, (5, 5))
     """
+    from ..sources import is_onnx_source
+    if is_onnx_source(model_or_spec) or type(model_or_spec).__name__ == "ModelProto":
+        from .onnx_erf import erf_onnx
+        return erf_onnx(model_or_spec, input_shape, layer, samples, images, seed)
     import numpy as np
     from .probe_model import _keras, resolve_target, with_weights
     keras, tf = _keras()
