@@ -97,7 +97,7 @@ def probe_table(result):
                   f"{_fmt(p.start, ',')} / {_fmt(p.analytic_start, ',')}", mark)
     grown = "" if result.probe_shape == result.input_shape else (
         f" (the field needs more than the {_fmt(result.input_shape[:-1])} input; analytic values at the probing size)")
-    t.caption = (f"probed on {_fmt(result.probe_shape)}{grown}; {result.passes} gradient pass(es), "
+    t.caption = (f"probed on {_fmt(result.probe_shape)}{grown}; {result.passes} {result.runs}, "
                  f"{result.seconds:.2f} s; " + ("all layers agree" if result.agree else "DISAGREEMENT"))
     t.caption_justify = "left"
     return t

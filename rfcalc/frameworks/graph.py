@@ -139,7 +139,8 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
     if node.expect is not None:
         _check_shape(node, applied.field.shape, node.expect, bool(chosen), framework)
     if "misaligned" in applied.flags:
-        paths = ", ".join(f"{n} (jump {f.jump}, start {tuple(str(s) for s in f.start)})"
+        from ..render import fmt_jump, fmt_pair
+        paths = ", ".join(f"{n} (jump {fmt_jump(f.jump)}, start {fmt_pair(f.start, ', ')})"
                           for n, f in zip(in_names, fields) if f.rf is not None)
         warnings.warn(f"merge layer '{node.name}' ({node.kind}) joins misaligned paths: {paths}; its field is "
                       "the union of theirs (rf and start of the bounding box), its jump the first path's",

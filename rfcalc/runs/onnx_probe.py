@@ -260,4 +260,5 @@ def probe_onnx(model, input_shape=None, layer=None):
     probes = tuple(layer_probe(n, analysis, analysis, first, units, period, s, shape)
                    for n, (first, units, period), s in zip(names, plans, spans))
     top = layer if layer is not None else probes[-1].name
-    return ProbeResult(analysis.spec, shape, shape, probes, top, passes, time.perf_counter() - t0, analysis)
+    return ProbeResult(analysis.spec, shape, shape, probes, top, passes, time.perf_counter() - t0, analysis,
+                       runs="onnxruntime run(s)")

@@ -128,6 +128,7 @@ class ProbeResult:
     passes: int
     seconds: float
     analysis: object = dc_field(default=None, repr=False, compare=False)
+    runs: str = "gradient pass(es)"  # what one of ``passes`` is: an onnxruntime probe counts runs
 
     @property
     def selected(self) -> LayerProbe:
