@@ -29,6 +29,15 @@ def is_onnx_source(arg) -> bool:
     return isinstance(arg, str) and arg.strip().lower().endswith(ONNX_SUFFIXES)
 
 
+def is_onnx_model(obj) -> bool:
+    """True for an .onnx path or an ``onnx.ModelProto`` (told by its type's name: onnx is not imported).
+
+    >>> is_onnx_model("unet.onnx"), is_onnx_model("c3,c3")
+    (True, False)
+    """
+    return is_onnx_source(obj) or type(obj).__name__ == "ModelProto"
+
+
 def analyze_source(source: str, input_shape=None, identity=()):
     """Analyse a model source: an .onnx file with ``from_onnx``, anything else with the Keras adapter.
 

@@ -118,6 +118,34 @@ class ErfResult:
         return out
 
 
+def check_seed(seed) -> None:
+    """Raise ``RFError`` unless ``seed`` is an integer numpy accepts as a seed (0 to 2**32 - 1)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 32:
+        raise RFError(f"seed must be an integer from 0 to 2**32 - 1. Received: seed={seed!r}")
+
+
+def summarise(label, name, shape, unit, samples, source, heat, span, dead: str) -> ErfResult:
+    """The ``ErfResult`` of a heat map summed over ``samples`` inputs: normalised, with moments and squares.
+
+    ``span`` is the unit's field (``Row.field_of``) to centre the squares on, or None to centre them
+    on the centroid; ``dead`` is the message when the map is zero everywhere. Shared by the gradient
+    ERF and the onnxruntime one (``onnx_erf``).
+    """
+    heat = heat / samples
+    total = heat.sum()
+    if not total > 0:
+        raise RFError(dead)
+    heat /= total
+    centroid, sigma = moments(heat)
+    if span is None:  # no analysis: centre on the centroid, to the nearest half pixel
+        rf, centre = None, tuple(Fraction(round(2 * c), 2) for c in centroid)
+    else:
+        rf = tuple(hi - lo + 1 for lo, hi in span)
+        centre = tuple(Fraction(lo + hi, 2) for lo, hi in span)
+    sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}
+    return ErfResult(label, name, tuple(shape), unit, samples, source, rf, centre, sides, centroid, sigma, heat)
+
+
 def _inputs(images, samples, shape, seed):
     import numpy as np
     if images is None:
@@ -152,15 +180,14 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     >>> r.sides[0.99], r.rf  # doctest: +SKIP
     (5, (5, 5))
     """
-    from ..sources import is_onnx_source
-    if is_onnx_source(model_or_spec) or type(model_or_spec).__name__ == "ModelProto":
+    from ..sources import is_onnx_model
+    if is_onnx_model(model_or_spec):
         from .onnx_erf import erf_onnx
         return erf_onnx(model_or_spec, input_shape, layer, samples, images, seed)
     import numpy as np
     from .probe_model import _keras, resolve_target, with_weights
     keras, tf = _keras()
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 32:
-        raise RFError(f"seed must be an integer from 0 to 2**32 - 1. Received: seed={seed!r}")
+    check_seed(seed)
     target, shape = resolve_target(model_or_spec, input_shape)
     if images is None and isinstance(samples, int) and samples > 0:
         check_inputs(samples, shape)  # random inputs are made at once: bound them first
@@ -214,14 +241,7 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             raise RFError(f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; "
                           f"try a smaller --input") from None
         heat += np.abs(g).sum(axis=-1).sum(axis=0)
-    heat /= len(x)
-    total = heat.sum()
-    if not total > 0:
-        raise RFError(f"the gradient of unit {unit} of {name!r} is zero for every input (dead units?); "
-                      f"try other images or another layer")
-    heat /= total
-    centroid, sigma = moments(heat)
-    rf, centre = None, None
+    span = None
     if analysis is not None:
         try:
             row = analysis.row(name)
@@ -229,10 +249,6 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             row = None
         if row is not None and row.spatial:  # a map made from a global pool has no field to centre on
             span = row.field_of(unit)  # exact after upsampling, where fields depend on the phase
-            rf = tuple(hi - lo + 1 for lo, hi in span)
-            centre = tuple(Fraction(lo + hi, 2) for lo, hi in span)
-    if centre is None:  # no analysis: centre on the centroid, to the nearest half pixel
-        centre = tuple(Fraction(round(2 * c), 2) for c in centroid)
-    sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}
-    return ErfResult(target.label, name, tuple(shape), unit, len(x), source, rf, centre, sides,
-                     centroid, sigma, heat)
+    return summarise(target.label, name, shape, unit, len(x), source, heat, span,
+                     f"the gradient of unit {unit} of {name!r} is zero for every input (dead units?); "
+                     f"try other images or another layer")

@@ -25,7 +25,6 @@ onnx, onnxruntime and numpy are imported inside the functions.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import prod
 
 from ..errors import RFError
@@ -119,11 +118,10 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     except ImportError as err:
         raise RFError(f"the ONNX ERF needs onnxruntime: pip install 'rfcalc[onnx]'. Received: {err}") from None
     from ..frameworks.onnx import display_names, from_onnx, load_onnx
-    from .effective_rf import FRACTIONS, ErfResult, _inputs, moments, smallest_square
+    from .effective_rf import _inputs, check_seed, summarise
     from .onnx_probe import _session
 
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 32:
-        raise RFError(f"seed must be an integer from 0 to 2**32 - 1. Received: seed={seed!r}")
+    check_seed(seed)
     analysis = from_onnx(model, input_shape)
     shape = tuple(analysis.input_shape)
     row = _pick(analysis, layer)
@@ -166,15 +164,7 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
                               f"{tuple(row.output_shape[:-1])}; the ERF's unit would be misplaced")
             y = y[where].astype(np.float64).sum(axis=1)
             heat[idx] += np.abs(y[0::2] - y[1::2]) / (2 * h)
-    heat = heat.reshape(x.shape[1:]).sum(axis=0) / len(x)
-    total = heat.sum()
-    if not total > 0:
-        raise RFError(f"unit {unit} of {row.name!r} does not change with any input (dead units?); "
-                      f"try other images or another layer")
-    heat /= total
-    centroid, sigma = moments(heat)
-    rf = tuple(b - a + 1 for a, b in span)
-    centre = tuple(Fraction(a + b, 2) for a, b in span)
-    sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}
     source = f"{source}; central differences, step {h:.3g} (onnxruntime, float32)"
-    return ErfResult(analysis.spec, row.name, shape, unit, len(x), source, rf, centre, sides, centroid, sigma, heat)
+    return summarise(analysis.spec, row.name, shape, unit, len(x), source, heat.reshape(x.shape[1:]).sum(axis=0),
+                     span, f"unit {unit} of {row.name!r} does not change with any input (dead units?); "
+                           f"try other images or another layer")

@@ -310,11 +310,6 @@ def layer_probe(name, analysis, panalysis, first, units, period, spans, pshape) 
                       not _merged_before(panalysis, name))
 
 
-def _is_onnx(obj) -> bool:
-    from ..sources import is_onnx_source
-    return is_onnx_source(obj) or type(obj).__name__ == "ModelProto"
-
-
 def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True) -> ProbeResult:
     """Measure rf, rf_min, jump and start of every spatial layer with gradients; compare with the analysis.
 
@@ -329,7 +324,8 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     >>> r.measured["rf"], r.analytic["rf"], r.agree  # doctest: +SKIP
     ([10, 10], [10, 10], True)
     """
-    if _is_onnx(model_or_spec):  # measured with onnxruntime, no TensorFlow
+    from ..sources import is_onnx_model
+    if is_onnx_model(model_or_spec):  # measured with onnxruntime, no TensorFlow
         from .onnx_probe import probe_onnx
         return probe_onnx(model_or_spec, input_shape, layer)
     t0 = time.perf_counter()
