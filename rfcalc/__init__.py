@@ -25,7 +25,7 @@ _LAZY = {
     "probe": "runs.probes",
     "erf": "runs.probes",
     "closed_forms": "symbolic",
-    "design": "design_api",
+    "design": "designer.api",
     "report": "report_page",
 }
 

@@ -259,7 +259,7 @@ def cli_words(message: str) -> str:
 
 
 def run_design(argv) -> int:
-    from . import design_cli
+    from .designer import cli as design_cli
     return design_cli.main(argv)
 
 
