@@ -26,7 +26,7 @@ _LAZY = {
     "erf": "runs.probes",
     "closed_forms": "symbolic",
     "design": "designer.api",
-    "report": "report_page",
+    "report": "htmlreport.page",
 }
 
 __all__ = [

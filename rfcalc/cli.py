@@ -110,7 +110,7 @@ def probe_parser() -> argparse.ArgumentParser:
 
 
 def report_parser() -> argparse.ArgumentParser:
-    from . import report_cli
+    from .htmlreport import cli as report_cli
     p = argparse.ArgumentParser(prog="rfcalc report",
                                 description="One self-contained interactive HTML page (works offline): the "
                                             "layer table, each unit's exact field on the input, rf growth.")
@@ -265,7 +265,7 @@ def run_design(argv) -> int:
 
 def run_report(argv) -> int:
     args = report_parser().parse_args(argv)
-    from . import report_cli
+    from .htmlreport import cli as report_cli
     return report_cli.run(args, lambda a: _analyze_target(a.spec, a, getattr(a, "identity", ())))
 
 
