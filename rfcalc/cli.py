@@ -209,7 +209,7 @@ def run_main(argv) -> int:
 
 def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
-    from .explain import explain
+    from .explanation import explain
     analysis = _analyze_target(args.spec, args)
     print(str(explain(analysis, lang=args.lang, at=args.at)))
     return 0
@@ -217,7 +217,7 @@ def run_explain(argv) -> int:
 
 def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
-    from .compare import compare
+    from .comparison import compare
     _check_spec_options(args.specs, args)
     result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs])
     if args.json:

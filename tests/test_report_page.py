@@ -142,7 +142,7 @@ def test_notebook_objects_render_html():
 
 
 def test_explain_and_compare_stay_callable_after_their_modules_are_imported():
-    code = ("import rfcalc, rfcalc.explain, rfcalc.compare, rfcalc.htmlreport.page; "
+    code = ("import rfcalc, rfcalc.explanation, rfcalc.comparison, rfcalc.htmlreport.page; "
             "print(callable(rfcalc.explain), callable(rfcalc.compare), callable(rfcalc.report), "
             "rfcalc.explain('c3,c3').text.endswith('region of the input image.'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
