@@ -100,7 +100,7 @@ def compare_parser() -> argparse.ArgumentParser:
 
 
 def probe_parser() -> argparse.ArgumentParser:
-    from . import probe_cli
+    from .runs import cli as probe_cli
     p = argparse.ArgumentParser(prog="rfcalc probe",
                                 description="Measure receptive fields with gradients (needs TensorFlow): "
                                             "a structural probe that checks the analysis, or the "
@@ -229,7 +229,7 @@ def run_compare(argv) -> int:
 
 def run_probe(argv) -> int:
     args = probe_parser().parse_args(argv)
-    from . import probe_cli
+    from .runs import cli as probe_cli
     return probe_cli.run(args)
 
 
