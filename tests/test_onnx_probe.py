@@ -18,7 +18,7 @@ from onnx import helper, numpy_helper  # noqa: E402
 from onnxfix import ints, model, weight  # noqa: E402
 from rfcalc.errors import RFError  # noqa: E402
 from rfcalc.runs.onnx_probe import probe_onnx  # noqa: E402
-from rfcalc.runs.probes import LayerProbe, ProbeResult  # noqa: E402
+from rfcalc.runs.probe_result import LayerProbe, ProbeResult  # noqa: E402
 
 N = helper.make_node
 

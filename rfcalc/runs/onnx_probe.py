@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 
 from ..errors import RFError
+from .probe_result import ProbeResult, _plan, layer_probe, phases, probed_names
 
 LINEARISED = frozenset({  # ops replaced by Identity in the copy (input 0 passes through)
     "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Softplus",
@@ -209,8 +210,6 @@ def measure_spans(session, name, sizes, c: int, picks) -> tuple:
 
 def _inside_prefix(analysis, names, sizes) -> tuple:
     """The leading ``names`` whose probed units' fields lie inside the input (the probe runs at its size)."""
-    from .probes import _plan, phases
-
     keep = []
     for n in names:
         row = analysis.row(n)
@@ -239,7 +238,6 @@ def probe_onnx(model, input_shape=None, layer=None):
     except ImportError as err:
         raise RFError(f"ONNX probes need onnxruntime: pip install 'rfcalc[onnx]'. Received: {err}") from None
     from ..frameworks.onnx import display_names, from_onnx, load_onnx
-    from .probes import ProbeResult, _plan, layer_probe, phases, probed_names
 
     t0 = time.perf_counter()
     proto = load_onnx(model)
