@@ -15,7 +15,8 @@ from onnxfix import model  # noqa: E402
 from rfcalc import from_onnx  # noqa: E402
 from rfcalc.errors import RFError  # noqa: E402
 from rfcalc.runs import onnx_erf  # noqa: E402
-from rfcalc.runs.effective_rf import ErfResult, erf  # noqa: E402
+from rfcalc.runs.effective_rf import erf  # noqa: E402
+from rfcalc.runs.erf_result import ErfResult  # noqa: E402
 from rfcalc.runs.onnx_erf import erf_onnx  # noqa: E402
 
 N = helper.make_node

@@ -27,7 +27,7 @@ def _png(path):
 
 
 def _erf_result(np):
-    from rfcalc.runs.effective_rf import ErfResult, moments, smallest_square
+    from rfcalc.runs.erf_result import ErfResult, moments, smallest_square
     y, x = np.mgrid[0:15, 0:15]
     heat = np.exp(-((y - 7) ** 2 + (x - 7) ** 2) / 8.0)
     heat /= heat.sum()

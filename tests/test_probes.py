@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 
-from rfcalc.runs.effective_rf import moments, smallest_square
+from rfcalc.runs.erf_result import moments, smallest_square
 from rfcalc.errors import RFError, ShapeError
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import RFError
+from .erf_result import _inputs, check_seed, summarise
 
 MAX_ROWS = 2 ** 18          # forward rows (perturbed copies of one input) of one ERF
 MAX_WORK = 2 ** 33          # rows x activation elements of one row
@@ -118,7 +119,6 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     except ImportError as err:
         raise RFError(f"the ONNX ERF needs onnxruntime: pip install 'rfcalc[onnx]'. Received: {err}") from None
     from ..frameworks.onnx import display_names, from_onnx, load_onnx
-    from .effective_rf import _inputs, check_seed, summarise
     from .onnx_probe import _session
 
     check_seed(seed)
