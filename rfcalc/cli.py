@@ -134,7 +134,7 @@ def _analyze_target(target: str, args, identity=(), alone=True):
             if value and alone:
                 raise RFError(f"{flag} applies to specs; a model has its own layers and no symbols. "
                               f"Received: {flag} with {target}")
-        from .sources import analyze_source  # the adapter loads only here: a plain spec skips it
+        from .frameworks.dispatch import analyze_source  # the adapter loads only here: a plain spec skips it
         return analyze_source(target, input_shape=args.input, identity=tuple(identity))
     if identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")

@@ -1,5 +1,7 @@
-"""Tell a model source from a layer spec, and analyse a source with the adapter its suffix names,
-without importing any adapter until one is needed.
+"""Tell a model source from a layer spec by its name alone (no adapter is imported here).
+
+The adapters (``frameworks/keras.py``) and the runners read these names; ``frameworks/dispatch.py``
+analyses a source with the adapter its suffix names.
 
 >>> is_model_source("model.keras"), is_model_source("keras:MobileNetV2"), is_model_source("c3*3")
 (True, True, False)
@@ -36,16 +38,3 @@ def is_onnx_model(obj) -> bool:
     (True, False)
     """
     return is_onnx_source(obj) or type(obj).__name__ == "ModelProto"
-
-
-def analyze_source(source: str, input_shape=None, identity=()):
-    """Analyse a model source: an .onnx file with ``from_onnx``, anything else with the Keras adapter.
-
-    >>> analyze_source("tests/fixtures/onnx/resnet18.onnx").rf  # doctest: +SKIP
-    (435, 435)
-    """
-    if is_onnx_source(source):
-        from .frameworks.onnx import from_onnx
-        return from_onnx(source.strip(), input_shape=input_shape, identity=identity)
-    from .frameworks.keras import analyze_source as keras_source
-    return keras_source(source, input_shape=input_shape, identity=identity)
