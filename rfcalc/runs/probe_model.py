@@ -285,7 +285,7 @@ def support_model(model, shape, names, shrink=True):
         try:
             inp = keras.Input(shape=tuple(shape))
             clone = keras.models.clone_model(model, input_tensors=inp, recursive=True,
-                                             clone_function=lambda layer: _clone_layer(layer, attempt, support))
+                                             clone_function=lambda layer, attempt=attempt: _clone_layer(layer, attempt, support))
             break
         except RFError:
             raise
@@ -347,7 +347,8 @@ def gradient_support(model, shape, picks, compiled=True):
         try:
             grads = fn(x, [tf.constant(m) for m in masks])
         except tf.errors.ResourceExhaustedError:
-            raise RFError(f"TensorFlow ran out of memory probing on {h}x{w}x{c}; try a smaller --input") from None
+            raise RFError(f"TensorFlow ran out of memory probing on {'x'.join(map(str, shape))}; "
+                          f"try a smaller --input") from None
         finally:
             logger.setLevel(level)
         result.extend(np.abs(grads.numpy()).sum(axis=-1)[:n] > 0)
