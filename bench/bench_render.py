@@ -44,11 +44,11 @@ def main() -> None:
     print("| rows | analyze s | build Table s | plain text (rfcalc) s | rich Console s | rich / rfcalc |")
     print("|---:|---:|---:|---:|---:|---:|")
     for n in (int(s) for s in args.sizes.split(",")):
-        t_an, a = best(lambda: analyze(f"c1*{n}"), 1)
-        t_tab, tab = best(lambda: table(a, max_rows=None), args.runs)
-        t_txt, _ = best(lambda: plain(tab, 120), args.runs)
+        t_an, a = best(lambda n=n: analyze(f"c1*{n}"), 1)
+        t_tab, tab = best(lambda a=a: table(a, max_rows=None), args.runs)
+        t_txt, _ = best(lambda tab=tab: plain(tab, 120), args.runs)
         if n <= args.rich_max:
-            def via_rich():
+            def via_rich(tab=tab):
                 out = io.StringIO()
                 Console(file=out, width=120, color_system=None, soft_wrap=False).print(tab)
                 return out.getvalue()

@@ -80,7 +80,7 @@ def main():
                 rows.append((label, len(a.layers), len(html.encode()), build, opens, clicks))
     finally:
         driver.quit()
-    print(f"| model | layers | file KB | build s | open ms (best / median) | click ms (best / median) |")
+    print("| model | layers | file KB | build s | open ms (best / median) | click ms (best / median) |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, n, size, build, opens, clicks in rows:
         print(f"| {label} | {n} | {size / 1024:.0f} | {build:.2f} | {min(opens):.0f} / {statistics.median(opens):.0f} "

@@ -13,9 +13,8 @@ framework or module only when first used. No module or package is named like one
 
 from .analysis import Analysis, Row, analyze
 from .dsl import format_spec, parse, parse_shape
+from ._version import __version__ as __version__
 from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError, UnsupportedLayerError
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "from_keras": "frameworks.keras",

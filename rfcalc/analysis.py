@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 from . import checks
 from .dsl import format_layer, format_spec, parse, parse_shape
 from .errors import RFError, SpecError, SymbolError
-from .layers import Dense, Flatten, Repeat, bind, symbols_of
+from .layers import bind, symbols_of
 from .propagate import Applied, Field, apply_layer, input_field
 
 Pair = tuple[int, ...]
@@ -233,7 +233,7 @@ class Analysis:
         return to_html(self)
 
 
-@lru_cache(maxsize=None)
+@cache
 def keras_name(class_name: str) -> str:
     """Keras' default layer-name stem for a class.
 

@@ -43,7 +43,7 @@ class Entry:
     analysis: Analysis
     kernel_weights: int
 
-    def ratios(self, base: "Entry") -> dict:
+    def ratios(self, base: Entry) -> dict:
         """Params, MACs and kernel weights as exact fractions of the first spec's."""
         def ratio(a, b):
             return Fraction(a, b) if b else None

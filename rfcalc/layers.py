@@ -13,7 +13,6 @@ pads), and ``keras_class`` follows it (``Conv1D``, ``Conv2D``, ``Conv3D``). A va
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Union
 
 from .errors import SpecError
 from .symbols import MAX_LAYERS, Dim, Repeat, Schedule, Sym, bind, symbols_of  # noqa: F401 (the layer vocabulary)
@@ -42,7 +41,7 @@ def _check_choice(owner: str, field: str, value, choices) -> None:
 def _check_rank(owner: str, rank: int, **values) -> None:
     if not 1 <= rank <= 3:
         raise SpecError(f"{owner}: rfcalc knows 1-D, 2-D and 3-D layers. Received: {_received(values)}")
-    for name, value in values.items():
+    for value in values.values():
         if value is not None and len(value) != rank:
             raise SpecError(f"{owner}: every per-axis setting needs {rank} entries. Received: {_received(values)}")
 
@@ -354,9 +353,9 @@ class Identity:
         return self.label
 
 
-Layer = Union[Conv, DepthwiseConv, SeparableConv, ConvTranspose, Pool, Upsample, BatchNorm, GlobalPool, Flatten,
-              Dense, ZeroPad, Crop, Identity]
-Node = Union[Layer, Repeat, Schedule]
+Layer = (Conv | DepthwiseConv | SeparableConv | ConvTranspose | Pool | Upsample | BatchNorm | GlobalPool | Flatten
+         | Dense | ZeroPad | Crop | Identity)
+Node = Layer | Repeat | Schedule
 
 SPATIAL = (Conv, DepthwiseConv, SeparableConv, Pool)  # sliding windows
 CONVS = (Conv, DepthwiseConv, SeparableConv, ConvTranspose)

@@ -22,7 +22,7 @@ from .dsl import format_spec, parse
 from .errors import ShapeError, SpecError, SymbolError
 from .layers import (
     SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Repeat,
-    Schedule, SeparableConv, Sym, Upsample, ZeroPad, symbols_of,
+    Schedule, Sym, Upsample, ZeroPad, symbols_of,
 )
 
 INPUT_NAMES = ("H", "W", "C_in")  # C_in, not C: specs often name their filters {C}

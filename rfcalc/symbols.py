@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Union
 
 from .errors import SpecError, SymbolError
 
@@ -23,7 +22,7 @@ class Sym:
         return "{" + self.name + "}"
 
 
-Dim = Union[int, Sym]
+Dim = int | Sym
 
 
 @dataclass(frozen=True, slots=True)

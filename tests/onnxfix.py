@@ -32,7 +32,7 @@ def filled(proto):
     """A copy whose float initializers without data get random values (onnxruntime needs data)."""
     out = onnx.ModelProto()
     out.CopyFrom(proto)
-    for i, t in enumerate(out.graph.initializer):
+    for t in out.graph.initializer:
         if t.data_type == TensorProto.FLOAT and not t.raw_data and not t.float_data:
             value = np.abs(RNG.standard_normal(tuple(t.dims))).astype(np.float32) * 0.1 + 0.5
             t.CopyFrom(numpy_helper.from_array(value, t.name))

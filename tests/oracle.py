@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from itertools import product
 
 
@@ -84,7 +84,7 @@ def _window_axis(prev, n: int, k: int, s: int, d: int, padding):
     read = {padded[q * s + t] for q in range(size) for t in taps} & set(range(n))
     unread = frozenset(set(range(n)) - read)
 
-    @lru_cache(maxsize=None)
+    @cache
     def deps(q: int) -> frozenset:
         out: set = set()
         for t in taps:
@@ -100,7 +100,7 @@ def _window_axis(prev, n: int, k: int, s: int, d: int, padding):
 def _up_axis(prev, n: int, f: int, interpolation: str):
     """UpSampling on one axis: nearest copies, or bilinear taps with a non-zero weight."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def deps(u: int) -> frozenset:
         if interpolation == "nearest":
             return prev(u // f)
@@ -142,7 +142,7 @@ def _tconv_axis(prev, n: int, k: int, s: int, d: int, padding, output_padding):
     if size < 1:
         raise OracleShapeError("transposed conv output is empty")
 
-    @lru_cache(maxsize=None)
+    @cache
     def deps(u: int) -> frozenset:
         # the forward units whose window can reach u (a superset of candidates), kept if they read it
         candidates = range((u + before - k_eff) // s - 1, (u + before) // s + 2)
@@ -176,13 +176,13 @@ def _propagate(layers, n: int, real_only: bool = False):
         elif kind == "pad":
             b, a = layer[1], layer[2]
             n, pad = n + b + a, (b, a)
-            deps = (lambda prev, b: lambda q: prev(q - b))(deps, b)
+            deps = (lambda prev, b: lambda q: prev(q - b))(deps, b)  # noqa: B023 (bound by the outer lambda)
         elif kind == "crop":
             b, a = layer[1], layer[2]
             n = n - b - a
             if n < 1:
                 raise OracleShapeError("crop leaves nothing")
-            deps = (lambda prev, b: lambda q: prev(q + b))(deps, b)
+            deps = (lambda prev, b: lambda q: prev(q + b))(deps, b)  # noqa: B023 (bound by the outer lambda)
         elif kind == "up":
             n, deps = _up_axis(deps, n, layer[1], layer[2])
         elif kind == "tconv":
@@ -223,7 +223,7 @@ def axis_oracle(layers, n: int) -> list[AxisResult]:
 def axis_unit_deps(layers, n: int, q: int, real_only: bool = False) -> frozenset:
     """The input set of output unit ``q`` of the last layer on one axis (``real_only``: no padding)."""
     deps = None
-    for _, deps, _, _ in _propagate(layers, n, real_only):
+    for _, deps, _, _ in _propagate(layers, n, real_only):  # noqa: B007 (the last one is wanted)
         pass
     return deps(q) if deps is not None else frozenset((q,))
 
@@ -252,7 +252,7 @@ def mask_oracle(layers_2d, shape: tuple[int, int], unit: tuple[int, int] = (0, 0
             sign = 1 if kind == "pad" else -1
             bh, bw = hd[1], wd[1]
             h, w = h + sign * (hd[1] + hd[2]), w + sign * (wd[1] + wd[2])
-            deps = (lambda prev, bh, bw, sign: lambda p: prev((p[0] - sign * bh, p[1] - sign * bw)))(deps, bh, bw, sign)
+            deps = (lambda prev, bh, bw, sign: lambda p: prev((p[0] - sign * bh, p[1] - sign * bw)))(deps, bh, bw, sign)  # noqa: B023
     return deps(unit)
 
 
@@ -272,7 +272,7 @@ def _window_2d(prev, hw, hd, wd):
     # the explicit padded grid: cell (a, b) holds the input position it stands for
     grid = [[(a - bh, b - bw) for b in range(hw[1] + 2 * bw + kw * dw + sw)] for a in range(hw[0] + 2 * bh + kh * dh + sh)]
 
-    @lru_cache(maxsize=None)
+    @cache
     def deps(p) -> frozenset:
         qh, qw = p
         out: set = set()

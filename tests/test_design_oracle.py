@@ -9,7 +9,6 @@ front keeps the first in vocabulary order (the lexicographically least token seq
 from __future__ import annotations
 
 import itertools
-from fractions import Fraction
 from functools import lru_cache
 
 import pytest
@@ -88,7 +87,7 @@ def brute_front(vocab, shape, depth, rf=None, cover=False, max_params=None, max_
         if cost not in best or combo < best[cost][0]:
             best[cost] = (combo, spec)
     front = set()
-    for cost, (combo, spec) in best.items():
+    for cost, (_combo, spec) in best.items():
         if not any(o != cost and all(x <= y for x, y in zip(o, cost)) for o in best):
             front.add((*cost, rfcalc.format_spec(rfcalc.parse(spec, rank=len(shape) - 1))))
     return front, count

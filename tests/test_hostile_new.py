@@ -7,6 +7,7 @@ import contextlib
 import io
 import random
 import time
+from pathlib import Path
 
 import pytest
 
@@ -108,7 +109,7 @@ FIXTURES = "tests/fixtures/onnx"
 def bad_onnx(tmp_path):
     """Files named .onnx that are not models: empty, random bytes, a truncated real one, text, a folder."""
     import random
-    real = open(f"{FIXTURES}/resnet18.onnx", "rb").read()
+    real = Path(f"{FIXTURES}/resnet18.onnx").read_bytes()
     files = {"empty.onnx": b"", "random.onnx": random.Random(0).randbytes(5000), "truncated.onnx": real[:3000],
              "text.onnx": b"hello\n"}
     for name, data in files.items():

@@ -13,7 +13,6 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from onnxfix import assert_shapes_match_onnxruntime  # noqa: E402
-from rfcalc.errors import UnsupportedLayerError  # noqa: E402
 from rfcalc.frameworks.onnx import from_onnx, load_onnx  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent / "fixtures" / "onnx"

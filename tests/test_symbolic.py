@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 import pytest
 import sympy as sp
@@ -164,7 +164,7 @@ def test_random_specs_substitute_to_the_numeric_analysis(items, wrap, head, valu
     _agree(cf, spec, shape, values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached(spec):
     return closed_forms(spec, (None, None, None))
 

@@ -60,7 +60,7 @@ class Checkpoint:
         self.folder = Path(folder)
 
     @classmethod
-    def of_run(cls, out_dir, config) -> "Checkpoint":
+    def of_run(cls, out_dir, config) -> Checkpoint:
         """The checkpoint of ``config``'s run in an output folder: ``out_dir/<slug>/checkpoint``."""
         return cls(Path(out_dir) / config.slug / "checkpoint")
 

@@ -79,7 +79,7 @@ def locate(name: str, data_dir=None) -> Path:
     if name == "cifar10":
         raise DataError(f"no CIFAR-10 in {where}; put {ARCHIVE} there or in --data-dir DIR (docs/training.md "
                         f"says where to get it), pass --download, or train offline with --dataset fashion_mnist")
-    what = (f"put the four IDX files (train-images-idx3-ubyte.gz, ...) in --data-dir DIR"
+    what = ("put the four IDX files (train-images-idx3-ubyte.gz, ...) in --data-dir DIR"
             + (" or apt-get install dataset-fashion-mnist" if name == "fashion_mnist" else ""))
     raise DataError(f"no {name} data in {where}; {what} (docs/training.md), or pass --download")
 

@@ -8,8 +8,12 @@ import math
 import struct
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import DataError
+
+if TYPE_CHECKING:  # numpy loads inside the functions
+    import numpy as np
 
 _UBYTE = 0x08
 MAX_BYTES = 512 << 20
@@ -41,7 +45,7 @@ def parse_idx(data: bytes, where: str = "IDX data"):
     return np.frombuffer(data, np.uint8, offset=offset).reshape(dims)
 
 
-def read_idx(path) -> "np.ndarray":
+def read_idx(path) -> np.ndarray:
     """A uint8 array from an IDX file on disk; ``.gz`` (or gzip magic) is decompressed."""
     path = Path(path)
     try:

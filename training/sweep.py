@@ -157,7 +157,7 @@ class Sweep:
         return (f"{len(self.runs)} runs finished in {self.results_path}; {self.current.label} has "
                 f"{done}/{self.current.epochs} epochs checkpointed and resumes from epoch {done + 1}")
 
-    def run(self, configs, data, progress=None, log=print, callbacks=()) -> "Sweep":
+    def run(self, configs, data, progress=None, log=print, callbacks=()) -> Sweep:
         """Train each config in turn (skipping finished ones), updating results.json and report.md after each.
 
         ``current`` names the run in progress, so an interrupted sweep can say where it stands. A run whose

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..dsl import format_layer, parse
+from ..dsl import format_layer, parse  # noqa: F401 (format_layer: the doctests)
 from ..errors import SpecError
 from ..layers import Conv, DepthwiseConv, Pool, SeparableConv, symbols_of
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field as dc_field, replace
-from typing import Callable
+from collections.abc import Callable
 
 from ..analysis import make_row
 from ..errors import RFError, ShapeError, UnsupportedLayerError

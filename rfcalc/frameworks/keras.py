@@ -25,7 +25,7 @@ from ..propagate import Applied, input_field
 from .graph import AlignmentWarning, Node, walk
 from .keras_layers import ELEMENTWISE_OPS, elementwise_merge, map_layer, unsupported
 from .keras_out import to_keras
-from ..sources import MODEL_SUFFIXES, PREFIX, is_model_source
+from ..sources import PREFIX, is_model_source
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "load_model_source", "analyze_source", "AlignmentWarning"]
 

@@ -46,7 +46,7 @@ def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label:
              f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}" class="axis"/>']
     for v in (0, round(top / 2), int(top)):
         parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v}</text>')
-    for axis, size in enumerate(dict.fromkeys(sizes)):
+    for size in dict.fromkeys(sizes):
         parts.append(f'<line x1="{LEFT}" y1="{y(size):.1f}" x2="{W - RIGHT}" y2="{y(size):.1f}" class="inputline"/>'
                      f'<text x="{W - RIGHT}" y="{y(size) - 3:.1f}" class="tick" text-anchor="end">'
                      f'{escape(input_label)} {size}</text>')

@@ -214,7 +214,7 @@ def _inside_prefix(analysis, names, sizes) -> tuple:
     for n in names:
         row = analysis.row(n)
         _, units = _plan(row.output_shape[:-1], phases(analysis, n))
-        if not all(0 < lo and hi < size - 1 for u in units for (lo, hi), size in zip(row.field_of(u), sizes)):
+        if not all(lo > 0 and hi < size - 1 for u in units for (lo, hi), size in zip(row.field_of(u), sizes)):
             break
         keep.append(n)
     return tuple(keep)

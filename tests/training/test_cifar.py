@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import pickle
-import tarfile
 
 import numpy as np
 import pytest

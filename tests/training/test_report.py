@@ -51,10 +51,9 @@ def test_learning_curves_png(tmp_path):
 
 def test_a_failed_write_leaves_the_old_file(tmp_path):
     write_json(tmp_path / "r.json", [1])
-    with pytest.raises(RuntimeError):
-        with replacing(tmp_path / "r.json") as tmp:
-            tmp.write_text("[1, 2")  # half-written
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), replacing(tmp_path / "r.json") as tmp:
+        tmp.write_text("[1, 2")  # half-written
+        raise RuntimeError("killed")
     assert read_json(tmp_path / "r.json") == [1]
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
