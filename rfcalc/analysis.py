@@ -23,7 +23,7 @@ Pair = tuple[int, ...]
 HEADS = {"seed": "flat,fc20,fc10/softmax"}  # the notebook's Flatten, Dense(20), Dense(10, softmax)
 
 
-def _half(x: Fraction):
+def _half(x: Fraction | int):
     """A Fraction as JSON: int when whole, a float when a double holds it exactly, else the exact
     decimal as a string (``"499999999999999999999999.5"``); ``Fraction(str(v))`` reads back every form."""
     if x.denominator == 1:
@@ -55,7 +55,7 @@ class Row:
     rf: Pair | None
     rf_min: Pair | None
     jump: Pair | None
-    start: tuple[Fraction, Fraction] | None
+    start: tuple[Fraction, ...] | None
     padding: tuple[Pair, ...] | None = None
     flags: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
@@ -88,8 +88,9 @@ class Row:
         if len(unit) != len(self.rf):
             raise RFError(f"{self.name}: a unit has {len(self.rf)} coordinates here. Received: unit={tuple(unit)}")
         if self.axes is None:  # a row built without phase tables: the affine formula is exact
+            start, jump = self.start or (), self.jump or ()  # both set wherever rf is
             return tuple((int(s + u * j - Fraction(r - 1, 2)), int(s + u * j + Fraction(r - 1, 2)))
-                         for s, u, j, r in zip(self.start, unit, self.jump, self.rf))
+                         for s, u, j, r in zip(start, unit, jump, self.rf))
         return tuple(a.at(u) for a, u in zip(self.axes, unit))
 
     @property
@@ -109,7 +110,8 @@ class Row:
     @property
     def eff_pad(self) -> Pair | None:
         """Effective padding: how far the field of output unit 0 reaches before input pixel 0."""
-        return None if self.rf is None else tuple(-lo for lo, _ in self.span)
+        span = self.span
+        return None if span is None else tuple(-lo for lo, _ in span)
 
     def to_dict(self) -> dict:
         pair = (lambda v: list(v) if v is not None else None)
@@ -170,19 +172,23 @@ class Analysis:
 
     @property
     def rf(self) -> Pair:
-        return self._last.rf if self._last else (1,) * self.rank
+        value = self._last.rf if self._last else None  # the last spatial row has every field
+        return value if value is not None else (1,) * self.rank
 
     @property
     def rf_min(self) -> Pair:
-        return self._last.rf_min if self._last else (1,) * self.rank
+        value = self._last.rf_min if self._last else None  # the last spatial row has every field
+        return value if value is not None else (1,) * self.rank
 
     @property
     def jump(self) -> Pair:
-        return self._last.jump if self._last else (1,) * self.rank
+        value = self._last.jump if self._last else None  # the last spatial row has every field
+        return value if value is not None else (1,) * self.rank
 
     @property
     def start(self) -> tuple[Fraction, ...]:
-        return self._last.start if self._last else (Fraction(0),) * self.rank
+        value = self._last.start if self._last else None  # the last spatial row has every field
+        return value if value is not None else (Fraction(0),) * self.rank
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -246,7 +252,7 @@ def keras_name(class_name: str) -> str:
 
 def _rf_min(field: Field, rf):
     """``field.rf_min``; equal to ``rf`` on one path whose fields have a single phase (the common case)."""
-    if rf is not None and field.narrow is None and all(a.period == 1 for a in field.axes):
+    if rf is not None and field.narrow is None and all(a.period == 1 for a in field.axes or ()):
         return rf
     return field.rf_min
 
@@ -259,7 +265,7 @@ def make_row(index: int, name: str, layer, before: Field, applied: Applied, inpu
     rf = out.rf
     if rf is not None and any(r > n for r, n in zip(rf, input_hw)):
         flags = flags + ("rf>input",)
-    if rf is not None and any(a.cover is not None for a in out.axes):
+    if rf is not None and any(a.cover is not None for a in out.axes or ()):
         if out.holes:
             flags = flags + ("holes",)
         elif out.holes_untracked:

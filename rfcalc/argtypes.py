@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from .errors import RFError
+from .errors import RFError, SpecError
 
 MAX_DIGITS = 12
 
@@ -22,7 +22,7 @@ def _fail(text: str, message: str):
     from . import ascii_input
     try:
         ascii_input.check(text.replace("×", "x"))
-    except RFError as err:
+    except SpecError as err:  # what ascii_input.check raises: its reason names the character
         raise argparse.ArgumentTypeError(err.reason) from None
     raise argparse.ArgumentTypeError(f"{message}. Received: {text!r}")
 

@@ -115,7 +115,10 @@ def _archive_members(path: Path, names=ALL_BATCHES) -> dict[str, bytes]:
                     continue
                 if member.size > MAX_MEMBER_BYTES:
                     raise DataError(f"{path}: member {member.name} declares {member.size} bytes; refusing it")
-                out[name] = tar.extractfile(member).read()
+                data = tar.extractfile(member)
+                if data is None:  # a regular file always has its data; anything else is refused, not guessed
+                    raise DataError(f"{path}: member {member.name} cannot be read")
+                out[name] = data.read()
                 if len(out) == len(wanted):  # the rest of the archive need not be decompressed
                     break
     except DataError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
+from typing import cast
 
 from .analysis import Analysis, analyze
 from .layers import Conv, ConvTranspose, DepthwiseConv, SeparableConv
@@ -24,7 +25,8 @@ def kernel_weights(analysis: Analysis) -> int:
     total = 0
     for row in analysis.layers:
         if isinstance(row.layer, (Conv, DepthwiseConv, SeparableConv, ConvTranspose)):
-            total += prod(row.layer.kernel)  # k·k in 2-D, k in 1-D, k·k·k in 3-D
+            kernel = cast("tuple[int, ...]", row.layer.kernel)  # analysed: every symbol is bound to a number
+            total += prod(kernel)  # k·k in 2-D, k in 1-D, k·k·k in 3-D
     return total
 
 

@@ -11,6 +11,7 @@ symbol (``(c3,p2)*{n}``) stay as ``Repeat`` nodes for ``symbolic``.
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 from functools import lru_cache
 
 from . import ascii_input
@@ -59,7 +60,7 @@ class _Parser:
         self.text = "".join(part if k % 2 else part.lower() for k, part in enumerate(parts))
         self.i = 0
 
-    def fail(self, message: str, at: int, length: int = 1):
+    def fail(self, message: str, at: int, length: int = 1) -> NoReturn:
         start = self.pos[at] if at < len(self.pos) else len(self.spec)
         end = self.pos[min(at + length, len(self.pos)) - 1] + 1 if at < len(self.pos) else start + 1
         raise SpecError(message, self.spec, start, max(1, end - start))
@@ -166,9 +167,11 @@ class _Parser:
         i = 0
         while i < len(rest):
             m = _OPTION.match(rest, i)
-            key = m and ("g" if m.group("g1") or m.group("e1") else m.group("key") or
-                         ("-" if m.group("f") else "P" if m.group("pads") else "/"))
-            if not m or key not in allowed:
+            if not m:
+                self.fail(f"unknown option {rest[i:]!r}", at + i, len(rest) - i)
+            key = "g" if m.group("g1") or m.group("e1") else m.group("key") or (
+                "-" if m.group("f") else "P" if m.group("pads") else "/")
+            if key not in allowed:
                 self.fail(f"unknown option {rest[i:]!r}", at + i, len(rest) - i)
             name = key
             if key == "/":
@@ -243,7 +246,7 @@ class _Parser:
                 k = "2"  # VGG's maxpool: 2x2, stride 2
             size = self.dims(k, at + len(op), len(k), "pool size")
             opts = self.options(rest, rest_at, "sP/p")
-            return [Pool(kind, size, opts.get("s"), opts.get("padding", "valid"))]
+            return [Pool(kind, size, opts.get("s", size), opts.get("padding", "valid"))]  # stride: the size
         kernel = self.dims(k, at + len(op), len(k), "size" if op == "up" else "kernel")
         if op == "up":
             return [Upsample(kernel, **self.options(rest, rest_at, "/i"))]
@@ -253,6 +256,7 @@ class _Parser:
         if schedule and "d" in opts:
             self.fail("give either a dilation or a dilation schedule", at, len(token))
         common = dict(stride=opts.pop("s", None), dilation=opts.pop("d", None))
+        layer: Conv | DepthwiseConv | ConvTranspose | SeparableConv
         if op in ("c", "conv"):
             layer = Conv(kernel, filters=opts.pop("-", 32), **common, **opts)
         elif op == "dw":

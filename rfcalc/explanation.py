@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from .analysis import Analysis, analyze
 from .arithmetic import effective_kernel
@@ -120,7 +121,7 @@ _JA = dict(
     at_phase="  {axis}：ユニット {i} は {unit} {lo}〜{hi} を読みます（幅は位相で決まり、r は {rmin}〜{r}）",
 )
 
-LANGS = {"en": _EN, "ja": _JA}
+LANGS: dict[str, dict[str, Any]] = {"en": _EN, "ja": _JA}  # message templates, word lists, pairs of words
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -278,13 +279,13 @@ def _at(T, a: Analysis, last, at):
             lines.append(T["in_pad"].format(unit=label, lo=lo, hi=min(hi, -1), side=sides[0]))
         if hi > n - 1:
             lines.append(T["in_pad"].format(unit=label, lo=max(lo, n), hi=hi, side=sides[1]))
-        inside = (max(lo, 0), min(hi, n - 1))
-        if inside[0] > inside[1]:
+        inside: tuple[int, int] | None = (max(lo, 0), min(hi, n - 1))
+        if max(lo, 0) > min(hi, n - 1):
             lines.append(T["nothing"])
             inside = None
         else:
-            lines.append(T["all_inside"] if (lo, hi) == inside else T["inside"].format(unit=label, lo=inside[0],
-                                                                                      hi=inside[1]))
+            lines.append(T["all_inside"] if (lo, hi) == inside else T["inside"].format(unit=label, lo=max(lo, 0),
+                                                                                      hi=min(hi, n - 1)))
         spans.append((lo, hi))
         insides.append(inside)
     if "holes" in last.flags:  # propagate's exact test of the field, not a guess from dilation and strides
@@ -331,8 +332,9 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
     shape = _hw(a.input_shape) if a.rank == 2 else describe_input(a.input_shape)
     lines = [T["title"].format(spec=a.spec, shape=shape), "", T["intro"], "", T["input"].format(shape=shape)]
-    start = ((1,) * a.rank, (1,) * a.rank, (Fraction(0),) * a.rank)
-    prev, seen = start, {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
+    start: tuple = ((1,) * a.rank, (1,) * a.rank, (Fraction(0),) * a.rank)
+    prev = start
+    seen: dict[str, tuple] = {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
     spatial, last = [], None
     for l, row in enumerate(a.layers, start=1):
         m = l - 1
@@ -358,7 +360,8 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     if a.rf_exceeds_input:
         extra.append(T["bigger"].format(hw=_hw(a.input_shape[:-1])))
     lines += [""] + extra + [answer]
-    spans = insides = (None, None)
+    spans: tuple = (None, None)
+    insides: tuple = (None, None)
     pixel = None
     if at is not None:
         if last is None:

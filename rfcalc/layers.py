@@ -110,8 +110,8 @@ class Conv:
     """
 
     kernel: Pair
-    stride: Pair | None = None
-    dilation: Pair | None = None
+    stride: Pair = None  # type: ignore[assignment]  # None: ones, filled in by __post_init__
+    dilation: Pair = None  # type: ignore[assignment]  # None: ones, filled in by __post_init__
     filters: Dim = 32
     padding: str | Pads = "same"
     activation: str = "relu"
@@ -130,8 +130,8 @@ class DepthwiseConv:
     """DepthwiseConv1D/2D: one kernel per input channel (times ``depth_multiplier``)."""
 
     kernel: Pair
-    stride: Pair | None = None
-    dilation: Pair | None = None
+    stride: Pair = None  # type: ignore[assignment]  # None: ones, filled in by __post_init__
+    dilation: Pair = None  # type: ignore[assignment]  # None: ones, filled in by __post_init__
     depth_multiplier: Dim = 1
     padding: str | Pads = "same"
     activation: str = "relu"
@@ -150,8 +150,8 @@ class SeparableConv:
     """SeparableConv1D/2D: a depthwise conv followed by a pointwise (1x1) conv to ``filters``."""
 
     kernel: Pair
-    stride: Pair | None = None
-    dilation: Pair | None = None
+    stride: Pair = None  # type: ignore[assignment]  # None: ones, filled in by __post_init__
+    dilation: Pair = None  # type: ignore[assignment]  # None: ones, filled in by __post_init__
     filters: Dim = 32
     depth_multiplier: Dim = 1
     padding: str | Pads = "same"
@@ -178,8 +178,8 @@ class ConvTranspose:
     """
 
     kernel: Pair
-    stride: Pair | None = None
-    dilation: Pair | None = None
+    stride: Pair = None  # type: ignore[assignment]  # None: ones, filled in by __post_init__
+    dilation: Pair = None  # type: ignore[assignment]  # None: ones, filled in by __post_init__
     filters: Dim = 32
     padding: str | Pads = "same"
     output_padding: Pair | None = None
@@ -207,7 +207,7 @@ class Pool:
 
     op: str
     kernel: Pair
-    stride: Pair | None = None
+    stride: Pair = None  # type: ignore[assignment]  # None: the pool size, filled in by __post_init__
     padding: str | Pads = "valid"
 
     def __post_init__(self):

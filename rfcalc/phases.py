@@ -102,7 +102,9 @@ def _union(spans, lo: int, hi: int):
 
 def gather(period: int, shift: int, taps, covers: bool = True) -> Axis:
     """The table whose unit ``v < period`` reads the units ``taps[v]`` (pairs ``(table, unit)``)."""
-    los, his, covs = [], [], []
+    los: list[int] = []
+    his: list[int] = []
+    covs: list[int | None] = []
     for v in range(period):
         spans = []
         for tab, u in taps[v]:

@@ -114,12 +114,15 @@ def input_field(shape) -> Field:
     return Field(shape)
 
 
-def _numbers(layer, *values):
+def _numbers(layer, *values: int | Sym) -> tuple[int, ...]:
+    """``values``, once none of them is a symbol (a ``SymbolError`` naming the first one that is)."""
+    ints = []
     for v in values:
         if isinstance(v, Sym):
             raise SymbolError(f"{layer.keras_class} has the symbol {v}; bind it to a number "
                               f"(--set {v.name}=3) or use --symbolic")
-    return values
+        ints.append(v)
+    return tuple(ints)
 
 
 RANK_WORDS = {1: "1-D input (length, channels)", 2: "2-D input (height, width, channels)",
@@ -128,7 +131,7 @@ RANK_WORDS = {1: "1-D input (length, channels)", 2: "2-D input (height, width, c
 
 def _spatial_input(layer, field: Field, rank: int | None = None):
     if not field.spatial or field.axes is None and field.rank not in (1, 2, 3):
-        want = RANK_WORDS.get(rank, "spatial input")
+        want = "spatial input" if rank is None else RANK_WORDS.get(rank, "spatial input")
         raise ShapeError(f"{layer.keras_class} needs a {want}. Received: input_shape={field.shape}")
     if rank is not None and field.rank != rank:
         raise ShapeError(f"{layer.keras_class} needs a {RANK_WORDS[rank]}. Received: input_shape={field.shape}")
@@ -205,8 +208,9 @@ def _conv(layer, field: Field) -> Applied:
 
 
 def _transposed(layer: ConvTranspose, field: Field) -> Applied:
-    k, s, d = layer.kernel, layer.stride, layer.dilation
-    f = _numbers(layer, *k, *s, *d, layer.filters)[-1]
+    r = len(layer.kernel)
+    numbers = _numbers(layer, *layer.kernel, *layer.stride, *layer.dilation, layer.filters)
+    k, s, d, f = numbers[:r], numbers[r:2 * r], numbers[2 * r:3 * r], numbers[-1]
     shape = _spatial_input(layer, field, len(k))
     out, pads, flags = [], [], []
     for axis, n in enumerate(shape[:-1]):
@@ -229,17 +233,18 @@ def _transposed(layer: ConvTranspose, field: Field) -> Applied:
     params = A.conv_params(taps, 1, c_in, f, layer.use_bias)
     macs = A.conv_macs(prod(shape[:-1]), 1, taps, 1, c_in, f)  # every input unit scatters its kernel
     out_field = Field((*out, f), axes, narrow)
-    if out_field.axes is not None and 0 in out_field.rf_min:
+    rf_min = out_field.rf_min
+    if rf_min is not None and 0 in rf_min:
         flags.append("empty")  # some output units lie between the taps of every input unit: they read nothing
     return Applied(out_field, params, 0, macs, tuple(pads), tuple(flags))
 
 
 def _upsample(layer: Upsample, field: Field) -> Applied:
-    _numbers(layer, *layer.size)
-    shape = _spatial_input(layer, field, len(layer.size))
-    out = [n * f for n, f in zip(shape[:-1], layer.size)]
+    size = _numbers(layer, *layer.size)
+    shape = _spatial_input(layer, field, len(size))
+    out = [n * f for n, f in zip(shape[:-1], size)]
     bilinear = layer.interpolation == "bilinear"
-    axes, narrow = _map_axes(field, lambda i, a, c: PH.upsample(a, layer.size[i], bilinear, c), out)
+    axes, narrow = _map_axes(field, lambda i, a, c: PH.upsample(a, size[i], bilinear, c), out)
     return Applied(Field((*out, shape[-1]), axes, narrow))
 
 
@@ -341,13 +346,15 @@ def merge_fields(fields, concat_axis: int | None = None) -> Applied:
     spatial = [f for f in fields if f.axes is not None and len(f.axes) == len(shape) - 1]
     if not spatial or not 2 <= len(shape) <= 4:
         return Applied(Field(shape))
-    axes, narrow, aligned = [], [], True
+    axes: list = []
+    paths_min: list = []
+    aligned = True
     for i, n in enumerate(shape[:-1]):
         table, same_jump = PH.merge([f.axes[i] for f in spatial])
         axes.append(table)
         aligned = aligned and same_jump
         paths = [(f.narrow or f.axes)[i] for f in spatial]
-        narrow.append(min(paths, key=lambda a: min(a.widths(n))))
+        paths_min.append(min(paths, key=lambda a: min(a.widths(n))))
     aligned = aligned and all(f.start == spatial[0].start for f in spatial)
-    narrow = None if all(a is b for a, b in zip(axes, narrow)) else tuple(narrow)
+    narrow = None if all(a is b for a, b in zip(axes, paths_min)) else tuple(paths_min)
     return Applied(Field(shape, tuple(axes), narrow), flags=() if aligned else ("misaligned",))

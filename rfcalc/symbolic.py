@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sympy as sp
 
@@ -110,10 +111,10 @@ class _State:
     size: tuple          # spatial sizes of the last spatial tensor; an entry is None when it has no closed form
     rf: tuple
     jump: tuple
-    channels: object     # last axis (features after Flatten); None when unknown
+    channels: Any        # last axis (features after Flatten), a sympy expression; None when unknown
     spatial: bool = True
-    params: object = sp.Integer(0)
-    macs: object = sp.Integer(0)
+    params: Any = sp.Integer(0)  # sympy expressions; None when there is no closed form
+    macs: Any = sp.Integer(0)
     notes: tuple = ()
 
 
@@ -178,7 +179,8 @@ def _windowed(layer, st: _State) -> _State:
 
 def _schedule(node: Schedule, st: _State) -> _State:
     """Dilations 2^a .. 2^b (stride 1): the field grows by (k − 1)·(2^(b+1) − 2^a)·j on each axis."""
-    layer, token = node.layer, format_spec((node,))
+    layer: Any = node.layer  # a conv: symbols.Schedule cannot name the classes of layers.py
+    token = format_spec((node,))
     _need_spatial(layer, st)
     if any(v != 1 for v in layer.stride):
         raise SpecError(f"a symbolic dilation schedule needs stride 1. Received: {token}")
@@ -213,7 +215,7 @@ def _step(layer, st: _State) -> _State:
     if isinstance(layer, (ZeroPad, Crop)):
         _need_spatial(layer, st)
         sign = 1 if isinstance(layer, ZeroPad) else -1
-        pads = layer.pads if sign > 0 else layer.crops
+        pads = layer.pads if isinstance(layer, ZeroPad) else layer.crops
         size = tuple(None if n is None else n + sign * (p[0] + p[1]) for n, p in zip(st.size, pads))
         return replace(st, size=size)
     if isinstance(layer, BatchNorm):
@@ -285,7 +287,9 @@ def _repeat(node: Repeat, st: _State) -> _State:
     out = st
     for text in first.notes + later.notes:
         out = _note(out, text)
-    rf, jump, size, iterates = [], [], [], []
+    rf, jump = [], []
+    size: list = []
+    iterates: list = []
     for axis in range(rank):
         a, m = first.rf[axis], first.jump[axis]
         rf.append(st.rf[axis] + a * st.jump[axis] * _geometric(m, n))

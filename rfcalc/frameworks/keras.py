@@ -226,7 +226,7 @@ def _build_application(name: str, input_shape):
                  or difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.0))
         hint = f"; the closest: {', '.join(by_lower[c] for c in close)} ({len(names)} in all: dir(keras.applications))"
         raise RFError(f"keras.applications has no network {name!r}{hint}")
-    kwargs = {"weights": None, "include_top": True}  # the published network, classifier included
+    kwargs: dict[str, object] = {"weights": None, "include_top": True}  # the published network, classifier included
     if input_shape is not None:
         kwargs["input_shape"] = tuple(int(v) for v in input_shape)
     try:

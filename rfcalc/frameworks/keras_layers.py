@@ -187,13 +187,13 @@ def elementwise_merge(cls: str, fields: list) -> Applied:
         return merge_fields(fields)
     rank = max(len(s) for s in shapes)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
-    out = []
+    broadcast: list[int] = []
     for dims in zip(*padded):
         sizes = set(dims) - {1}
         if len(sizes) > 1:
             raise ShapeError(f"{cls} cannot broadcast its inputs together. Received: shapes={shapes}")
-        out.append(sizes.pop() if sizes else 1)
-    out = tuple(out)
+        broadcast.append(sizes.pop() if sizes else 1)
+    out = tuple(broadcast)
     full = [f for f, p in zip(fields, padded) if p == out] or fields[:1]
     rest = [f for f in fields if not any(f is g for g in full)]
     spread = [replace(f, shape=out) if f.rf is not None and len(out) == len(f.shape) else Field(out)

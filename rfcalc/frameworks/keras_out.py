@@ -6,6 +6,8 @@ so ``from_keras(to_keras(s))`` and ``analyze(s)`` line up row for row.
 
 from __future__ import annotations
 
+from typing import cast
+
 from ..analysis import analyze
 from ..errors import RFError
 from ..layers import (
@@ -85,7 +87,7 @@ def _keras_constraints(layer, name: str, token: str) -> None:
         refuse(f"Keras {layer.keras_class} repeats values (nearest) only. Received: "
                f"interpolation={layer.interpolation!r}")
     if isinstance(layer, ConvTranspose) and layer.output_padding is not None and any(
-            p >= s for p, s in zip(layer.output_padding, layer.stride)):
+            p >= s for p, s in zip(cast("tuple[int, ...]", layer.output_padding), cast("tuple[int, ...]", layer.stride))):  # bound
         refuse(f"Keras {layer.keras_class} needs output_padding < strides. Received: "
                f"output_padding={tuple(layer.output_padding)}, strides={tuple(layer.stride)}")
 

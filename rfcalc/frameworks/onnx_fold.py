@@ -85,14 +85,16 @@ def fold(op: str, ins: list, attrs: dict) -> Folded:
             return Folded(ins[1].dims, tuple(x.value[i] for i in ins[1].value))
         if op == "Unsqueeze":
             axes = attrs.get("axes") or (ins[1].value if len(ins) > 1 else None)
+            if axes is None:  # no axes given (or not constant): unknown, as the except clause below says
+                return Folded(None, None, weight)
             dims = list(x.dims)
             for a in sorted(a % (len(dims) + len(axes)) for a in axes):
                 dims.insert(a, 1)
             return Folded(tuple(dims), x.value)
         if op == "Squeeze":
             axes = _axes(attrs, ins, len(x.dims))
-            dims = tuple(d for i, d in enumerate(x.dims) if (d != 1 if axes is None else i not in axes))
-            return Folded(dims, x.value)
+            kept = tuple(d for i, d in enumerate(x.dims) if (d != 1 if axes is None else i not in axes))
+            return Folded(kept, x.value)
         if op == "Concat" and all(f.value is not None and len(f.dims) <= 1 for f in ins):
             value = tuple(v for f in ins for v in f.value)
             return Folded((len(value),), value)
@@ -109,7 +111,10 @@ def fold(op: str, ins: list, attrs: dict) -> Folded:
         if op == "Reshape" and ins[1].value is not None and -1 not in ins[1].value and 0 not in ins[1].value:
             return Folded(tuple(ins[1].value), x.value)
         if op == "ConstantOfShape":
-            fill = constant({"value": attrs["value"]}).value[0] if "value" in attrs else 0.0
+            given = constant({"value": attrs["value"]}).value if "value" in attrs else (0.0,)
+            if not given:  # a value that is not readable: unknown, as the except clause below says
+                return Folded(None, None, weight)
+            fill = given[0]
             return Folded(tuple(x.value), (fill,) * prod(x.value) if prod(x.value) <= 4096 else None)
     except (IndexError, TypeError, ZeroDivisionError, ValueError):
         pass  # an unusual constant: keep its place, drop its value

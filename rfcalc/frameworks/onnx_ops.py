@@ -118,7 +118,7 @@ def _target(op, attrs, field: Field, ins) -> tuple:
     return tuple(out)
 
 
-def _axis(field: Field, axis: int) -> int:
+def _axis(field: Field, axis: int) -> int | None:
     """An ONNX axis (batch counted) as an axis of rfcalc's channels-last shape (None: the batch axis)."""
     axis %= len(field.shape) + 1
     if not axis:
@@ -148,7 +148,7 @@ def _slice(name, op, field: Field, ins, attrs):
             channels = e - b
         else:
             crops[a - 2] = [b, n - e]
-    layer = Crop(tuple(tuple(c) for c in crops))
+    layer = Crop(tuple((before, after) for before, after in crops))
     applied = apply_layer(layer, field)
     out = applied.field
     return layer, replace(applied, field=replace(out, shape=out.shape[:-1] + (channels,)))
@@ -173,7 +173,7 @@ def _pad(name, op, field: Field, ins, attrs):
     return layer, applied if mode == "constant" else replace(applied, flags=applied.flags + (mode,))
 
 
-def _dense(name, op, field: Field, weight: Folded, attrs, bias: bool):
+def _dense(name, op, field: Field, weight: Folded | None, attrs, bias: bool):
     if field.rf is not None:
         raise refuse(name, op, f"multiplies a (N, C, H, W) tensor; rfcalc reads {op} after Flatten", CALL)
     if weight is None or weight.dims is None or len(weight.dims) != 2 or attrs.get("transA", 0):

@@ -144,7 +144,9 @@ def _floats(buf, wire, value, out: list, fmt="f"):
 
 
 def _tensor(buf, start, end) -> Tensor:
-    dims, name, dtype, raw, typed, external = [], "", 0, None, [], False
+    dims: list[int] = []
+    typed: list = []  # int32/int64/float/double data, as read
+    name, dtype, raw, external = "", 0, None, False
     for number, wire, value in _fields(buf, start, end):
         if number == 1:
             _ints(buf, wire, value, dims)
@@ -227,6 +229,7 @@ def _sub(buf, span, number_wanted):
 
 def _value_info(buf, start, end) -> ValueInfo:
     name, dims = "", None
+    sizes: list[int | None] = []
     for number, _, value in _fields(buf, start, end):
         if number == 1:
             name = _str(buf, value)
@@ -234,17 +237,17 @@ def _value_info(buf, start, end) -> ValueInfo:
             tensor = _sub(buf, value, 1)  # TypeProto.tensor_type
             shape = _sub(buf, tensor, 2) if tensor else None
             if shape is not None:
-                dims = []
+                sizes = []
                 for n, _, dim in _fields(buf, *shape):
                     if n == 1:
                         known = [v for k, w, v in _fields(buf, *dim) if k == 1 and w == 0]
-                        dims.append(_signed(known[0]) if known and _signed(known[0]) > 0 else None)
-                dims = tuple(dims)
+                        sizes.append(_signed(known[0]) if known and _signed(known[0]) > 0 else None)
+                dims = tuple(sizes)
     return ValueInfo(name, dims)
 
 
 def _graph(buf, start, end) -> Graph:
-    parts = {1: [], 5: [], 11: [], 12: [], 13: []}
+    parts: dict[int, list] = {1: [], 5: [], 11: [], 12: [], 13: []}
     name = ""
     read = {1: _node, 5: _tensor, 11: _value_info, 12: _value_info, 13: _value_info}
     for number, wire, value in _fields(buf, start, end):
