@@ -23,6 +23,8 @@ FLAG_HELP = {
     "causal": "all padding before: each output reads only inputs at or before its own position",
     "empty": "some output units read no input (a transposed conv whose taps miss them)",
     "reflect": "the border is filled with mirrored real pixels (the field positions past the edge read them)",
+    "ties": "some units sample within float32 rounding of a tie (nearest) or a whole position (linear, "
+            "cubic): onnxruntime reads a neighbouring pixel more or less there",
     "edge": "the border repeats the edge pixels (the field positions past the edge read them)",
 }
 

@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 
-from math import ceil
+from math import ceil, gcd
 
 from .effective_rf import erf  # noqa: F401 (re-exported: rfcalc.erf, rfcalc.runs.probes.erf)
 from ..errors import RFError
-from ..layers import ConvTranspose, Upsample
+from ..layers import ConvTranspose, Resize, Upsample
 from .probe_limits import check_analysis, check_depthwise_strides
 from .probe_model import bbox, gradient_support, resolve_target, support_model
 
@@ -183,6 +183,8 @@ def phases(analysis, name) -> tuple:
         if isinstance(row.layer, (Upsample, ConvTranspose)):
             factors = row.layer.size if isinstance(row.layer, Upsample) else row.layer.stride
             period = [p * int(f) for p, f in zip(period, factors)]
+        elif isinstance(row.layer, Resize) and row.axes is not None:  # its own table's period holds every phase
+            period = [p * a.period // gcd(p, a.period) for p, a in zip(period, row.axes)]
         if row.name == name:
             break
     return tuple(period)
