@@ -243,7 +243,10 @@ def _elementwise(op, ins, attrs):
         out_type = dtype
     if any(f.value is None for f in present):
         return dims, None, out_type
-    integer = dtype in I.INTS or dtype == 9
+    integer = dtype in I.INTS or dtype == 9 or (  # a Shape of an activation may come without its type
+        dtype == 0 and all(isinstance(v, int) for f in present for v in f.value))
+    if integer and out_type == 0:
+        out_type = 7
     if op == "Where":
         fn = lambda c, a, b: a if c else b
     elif op in I.COMPARE:
