@@ -172,6 +172,8 @@ def _ties(layer: Resize, inputs, scales, limit: int = 1 << 16) -> bool:
     within float32 rounding of) a rounding tie, or a whole position where one weight vanishes."""
     for m, n, exact, given in zip(layer.size, inputs, layer.scale, scales):
         s32 = float(_f32(exact if given is None else Fraction(given)))
+        if Fraction(s32) == exact and max(exact.numerator, exact.denominator, n, m) < 1 << 9:
+            continue  # x has a denominator below 2^10 and |x| < 2^9: float32 lands on the same side of every tie
         for v in range(min(m, limit)):
             x = source(v, n, m, exact, layer.transform)
             ours = taps(x, layer.mode, layer.nearest_mode, layer.cubic_a, exact < 1)
