@@ -245,3 +245,11 @@ def test_no_stored_line_when_every_layer_has_its_own_tensors():
     a = from_onnx(model([N("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3])], [weight("w", (4, 3, 3, 3))]))
     assert a.stored_params == a.total_params == 108
     assert "stored_params" not in a.to_dict() and "Stored params" not in to_text(a)
+
+
+def test_a_conv_whose_weight_is_an_activation_is_refused_by_name():
+    nodes = [N("Conv", ["x", "w"], ["h"], name="c1", kernel_shape=[1, 1]),
+             N("Reshape", ["h", "t"], ["k"], name="as_kernel"),
+             N("Conv", ["x", "k"], ["y"], name="dyn", kernel_shape=[3, 3])]
+    with pytest.raises(UnsupportedLayerError, match="'dyn'.*dynamic"):
+        from_onnx(model(nodes, [weight("w", (27, 3, 1, 1)), ints("t", [3, 3, 3, 3])], shape=(1, 3, 1, 3)))

@@ -182,9 +182,10 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict) -> No
             return Folded((len(shape),), shape)
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
-        if op in ("Conv", "ConvTranspose") and len(ins) > 1 and isinstance(ins[1], Folded) and ins[1].dims is None:
-            raise refuse(name, op, "reads a weight computed at run time whose shape rfcalc cannot infer (and the "
-                         "file records none)", CALL)
+        if op in ("Conv", "ConvTranspose") and len(ins) > 1 and not (isinstance(ins[1], Folded) and ins[1].dims):
+            why = ("reads a weight computed at run time whose shape rfcalc cannot infer (and the file records none)"
+                   if isinstance(ins[1], Folded) else "takes its weight from an activation (a dynamic convolution)")
+            raise refuse(name, op, why, CALL)
         layer, a = read_op(op, name, attrs, ins)
         trainable, frozen = _params(op, ins, stored)
         return layer, Applied(a.field, trainable, frozen, a.macs, a.padding, a.flags)
