@@ -122,6 +122,11 @@ def elementwise(fn, tensors) -> tuple:
 
 
 def divide(a, b, integer: bool):
+    """ONNX Div of two values: integers truncate toward zero (as onnxruntime), floats are exact.
+
+    >>> divide(-7, 2, True), divide(7, 2, False)
+    (-3, Fraction(7, 2))
+    """
     if b == 0:
         raise ShapeError("an integer side computation divides by zero") if integer else ZeroDivisionError
     if integer:
@@ -131,6 +136,11 @@ def divide(a, b, integer: bool):
 
 
 def modulo(a, b, fmod: bool, integer: bool):
+    """ONNX Mod: the sign of the divisor (``fmod=0``) or of the dividend (``fmod=1``).
+
+    >>> modulo(-7, 3, False, True), modulo(-7, 3, True, True)
+    (2, -1)
+    """
     if b == 0:
         raise ShapeError("an integer side computation takes a modulo by zero")
     if fmod:  # C's fmod: the sign of the dividend
@@ -148,13 +158,22 @@ COMPARE = {"Equal": lambda a, b: int(a == b), "Less": lambda a, b: int(a < b), "
 
 
 def axis_of(axis: int, rank: int, what: str = "axis") -> int:
+    """``axis`` (negative counts from the end) checked against ``rank``.
+
+    >>> axis_of(-1, 4)
+    3
+    """
     if not -rank <= axis < max(rank, 1):
         raise ShapeError(f"{what} {axis} is outside a tensor of rank {rank}")
     return axis % max(rank, 1)
 
 
 def gather(t, index, axis: int) -> tuple:
-    """ONNX Gather along ``axis`` with the index tensor ``index = (dims, values)``."""
+    """ONNX Gather along ``axis`` with the index tensor ``index = (dims, values)``.
+
+    >>> gather(((4,), (1, 64, 7, 9)), ((2,), (2, -1)), 0)
+    ((2,), (7, 9))
+    """
     dims, values = t
     axis = axis_of(axis, len(dims))
     n = dims[axis]
@@ -174,7 +193,11 @@ def gather(t, index, axis: int) -> tuple:
 
 
 def slice_range(n: int, start: int, end: int, step: int) -> range:
-    """The indices ONNX Slice takes from an axis of ``n`` (starts/ends clamped as the spec says)."""
+    """The indices ONNX Slice takes from an axis of ``n`` (starts/ends clamped as the spec says).
+
+    >>> list(slice_range(4, -2, 2 ** 63 - 1, 1)), list(slice_range(5, 3, 0, -2))
+    ([2, 3], [3, 1])
+    """
     if step == 0:
         raise ShapeError("Slice with step 0")
     if start < 0:
@@ -232,7 +255,11 @@ def transpose(t, perm) -> tuple:
 
 
 def reshape_dims(dims, target, allowzero: bool = False) -> tuple:
-    """ONNX Reshape's output dims: 0 copies the input dim (unless ``allowzero``), one -1 is inferred."""
+    """ONNX Reshape's output dims: 0 copies the input dim (unless ``allowzero``), one -1 is inferred.
+
+    >>> reshape_dims((1, 64, 7, 7), (0, -1))
+    (1, 3136)
+    """
     out = [dims[i] if v == 0 and not allowzero and i < len(dims) else v for i, v in enumerate(target)]
     if out.count(-1) > 1 or any(v < -1 for v in out):
         raise ShapeError(f"Reshape of dims {tuple(dims)} to {tuple(target)}: at most one -1 and no other negative")
@@ -266,6 +293,11 @@ def reduce(t, axes, keepdims: bool, fn) -> tuple:
 
 
 def arange(start, limit, delta) -> tuple:
+    """ONNX Range: ``max(⌈(limit − start)/delta⌉, 0)`` values, refused past ``MAX_ELEMENTS``.
+
+    >>> arange(10, 1, -4)
+    ((3,), (10, 6, 2))
+    """
     if delta == 0:
         raise ShapeError("Range with delta 0")
     n = max(ceil(Fraction(exact(limit) - exact(start)) / exact(delta)), 0)
