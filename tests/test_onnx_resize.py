@@ -235,3 +235,21 @@ def test_shape_error_type_for_wrong_count():
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
     with pytest.raises(ShapeError, match="rank-4"):
         from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 19)]))
+
+
+@pytest.mark.parametrize("first,second", [((2.0, "nearest", "asymmetric"), (1.5, "linear", "align_corners")),
+                                          ((3.0, "linear", "half_pixel"), (0.6, "nearest", "half_pixel")),
+                                          ((2.5, "linear", "pytorch_half_pixel"), (1.25, "linear", "half_pixel"))])
+def test_a_resize_of_a_resized_axis_composes_the_phase_tables(first, second):
+    """The second Resize reads a table with several phases: its period takes whole input periods."""
+    nodes, inits = [], []
+    for i, (s, mode, t) in enumerate((first, second)):
+        inits.append(numpy_helper.from_array(np.array([1, 1, s], np.float32), f"s{i}"))
+        nodes.append(helper.make_node("Resize", ["x" if i == 0 else "r0", "", f"s{i}"], [f"r{i}"], name=f"rs{i}",
+                                      mode=mode, coordinate_transformation_mode=t))
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 9])],
+                              [helper.make_tensor_value_info("r1", TensorProto.FLOAT, None)], inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    m.ir_version = 8
+    row = _check(m, [9])
+    assert row.axes[0].period > 1
