@@ -253,3 +253,21 @@ def test_a_conv_whose_weight_is_an_activation_is_refused_by_name():
              N("Conv", ["x", "k"], ["y"], name="dyn", kernel_shape=[3, 3])]
     with pytest.raises(UnsupportedLayerError, match="'dyn'.*dynamic"):
         from_onnx(model(nodes, [weight("w", (27, 3, 1, 1)), ints("t", [3, 3, 3, 3])], shape=(1, 3, 1, 3)))
+
+
+def test_legacy_weight_standardisation_counts_the_weight_once_not_its_statistics():
+    """PyTorch's dynamo=False export of timm's ScaledStdConv2d: BatchNormalization over the reshaped
+    weight, whose mean and variance are ReduceMeans of a second stored copy of the same weight."""
+    nodes = [N("ReduceMean", ["w_copy"], ["mu"], axes=[0, 1], keepdims=0),
+             N("Sub", ["w_copy", "mu1"], ["d"]), N("ReduceMean", ["w_copy"], ["mu1"], axes=[0, 1], keepdims=1),
+             N("Mul", ["d", "d"], ["d2"]), N("ReduceMean", ["d2"], ["var"], axes=[0, 1], keepdims=0),
+             N("Constant", [], ["zeros"], value=numpy_helper.from_array(np.zeros(16, np.float32))),
+             N("BatchNormalization", ["w_flat", "gain", "zeros", "mu", "var"], ["ws"], epsilon=1e-5),
+             N("Reshape", ["ws", "shape"], ["wk"]),
+             N("Conv", ["x", "wk", "b"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+    inits = [weight("w_flat", (1, 16, 27)), weight("w_copy", (1, 27, 16)), weight("gain", (16,)), weight("b", (16,)),
+             ints("shape", [16, 3, 3, 3])]
+    a = from_onnx(model(nodes, inits, shape=(1, 3, 8, 8)))
+    conv = a.row("conv")
+    assert conv.output_shape == (8, 8, 16) and conv.rf == (3, 3)
+    assert conv.params == 16 * 27 + 16 + 16  # the weight, the gain, the bias: as torch's parameters() counts
