@@ -253,3 +253,14 @@ def test_a_resize_of_a_resized_axis_composes_the_phase_tables(first, second):
     m.ir_version = 8
     row = _check(m, [9])
     assert row.axes[0].period > 1
+
+
+def test_the_onnxruntime_probe_measures_non_integer_resizes_and_refuses_cubic():
+    from rfcalc.runs.onnx_probe import probe_onnx
+
+    m, _ = _graph(24, 2, "scale", 1.5, conv=3, mode="linear", coordinate_transformation_mode="half_pixel")
+    result = probe_onnx(m)
+    assert result.agree and [p.phases for p in result.layers] == [(3, 3), (3, 3)]
+    m, _ = _graph(20, 2, "scale", 2.5, conv=3, mode="cubic")
+    with pytest.raises(RFError, match="'rs'.*cubic"):
+        probe_onnx(m)
