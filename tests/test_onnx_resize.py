@@ -264,3 +264,11 @@ def test_the_onnxruntime_probe_measures_non_integer_resizes_and_refuses_cubic():
     m, _ = _graph(20, 2, "scale", 2.5, conv=3, mode="cubic")
     with pytest.raises(RFError, match="'rs'.*cubic"):
         probe_onnx(m)
+
+
+def test_scales_whose_data_the_file_lacks_name_the_initializer():
+    m, _ = _graph(8, 2, "scale", 2.0, mode="nearest")
+    m.graph.initializer[0].ClearField("float_data")
+    m.graph.initializer[0].ClearField("raw_data")
+    with pytest.raises(ShapeError, match="'rs'.*initializer 'sc'.*does not hold"):
+        from_onnx(m)

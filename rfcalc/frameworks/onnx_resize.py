@@ -80,6 +80,11 @@ def _settings(name, op, attrs, ins):
 def _known(name, op, ins, i):
     value = _value(ins, i)
     if value is None:
+        f = ins[i]
+        if f.sources:  # a float initializer (or one computed from it) whose data the file does not hold
+            held = ", ".join(repr(n) for n, _ in sorted(f.sources))
+            raise ShapeError(f"its scales come from the initializer {held}, whose data the file does not hold (its "
+                             "data stripped or in a missing external file); rfcalc needs their values")
         raise ShapeError("its scales or sizes are computed at run time from values rfcalc cannot fold")
     return list(value)
 
