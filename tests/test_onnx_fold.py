@@ -271,3 +271,17 @@ def test_legacy_weight_standardisation_counts_the_weight_once_not_its_statistics
     conv = a.row("conv")
     assert conv.output_shape == (8, 8, 16) and conv.rf == (3, 3)
     assert conv.params == 16 * 27 + 16 + 16  # the weight, the gain, the bias: as torch's parameters() counts
+
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "onnx_fold"
+
+
+def test_pytorch_legacy_pads_computed_at_run_time():
+    """F.pad exported with dynamo=False (make_pads.py): causal 1-D padding with a dynamic length, reflect 2-D."""
+    causal = from_onnx(str(FIXTURES / "causal_pad_legacy.onnx"), input_shape=(32, 2))
+    assert [(r.kind, r.padding) for r in causal.layers] == [("Pad", ((4, 0),)), ("Conv", ((0, 0),))]
+    assert causal.rf == (5,) and causal.start == (-2,) and causal.output_shape == (32, 4)
+    reflect = from_onnx(str(FIXTURES / "reflect_pad_legacy.onnx"))
+    pad = reflect.layers[0]
+    assert pad.padding == ((1, 1), (2, 0)) and "reflect" in pad.flags and reflect.output_shape == (16, 16, 4)
+    assert_shapes_match_onnxruntime(onnx.load(str(FIXTURES / "reflect_pad_legacy.onnx")), reflect)
