@@ -138,11 +138,18 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """Per-layer rows and totals. ``rf``/``jump``/``start`` are those of the last spatial layer."""
+    """Per-layer rows and totals. ``rf``/``jump``/``start`` are those of the last spatial layer.
+
+    ``total_params`` counts every layer's weights as the network has them, per reading layer
+    (the number a framework's summary gives). ``stored_params``, from a model file, counts each
+    distinct stored tensor once: fewer where layers read one stored tensor (an exporter's
+    deduplicated equal tensors, or weights the model truly shares); None when not known.
+    """
 
     spec: str
     input_shape: tuple[int, ...]
     layers: tuple[Row, ...]
+    stored_params: int | None = None
     _last: Row | None = dc_field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
@@ -160,6 +167,11 @@ class Analysis:
     @property
     def non_trainable_params(self) -> int:
         return sum(r.non_trainable_params for r in self.layers)
+
+    @property
+    def shares_params(self) -> bool:
+        """Layers read some stored tensor more than once: ``stored_params`` is below ``total_params``."""
+        return self.stored_params is not None and self.stored_params < self.total_params
 
     @property
     def total_macs(self) -> int:
@@ -213,6 +225,7 @@ class Analysis:
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
+            **({"stored_params": self.stored_params} if self.shares_params else {}),
             "total_macs": self.total_macs,
             "output_shape": list(self.output_shape),
             "rf": list(self.rf),

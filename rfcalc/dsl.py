@@ -18,7 +18,7 @@ from . import ascii_input
 from .errors import SpecError
 from .layers import (
     ACTIVATIONS, MAX_LAYERS, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool,
-    Identity, Pool, Repeat, Schedule, SeparableConv, Sym, Upsample, ZeroPad, with_dilation,
+    Identity, Pool, Repeat, Resize, Schedule, SeparableConv, Sym, Upsample, ZeroPad, with_dilation,
 )
 
 MAX_SPEC_CHARS = 100_000
@@ -381,6 +381,8 @@ def format_layer(layer) -> str:
         return f"{'p' if layer.op == 'max' else 'a'}{_dims(layer.kernel)}{stride}{_padding(layer, 'valid')}"
     if isinstance(layer, Upsample):
         return f"up{_dims(layer.size)}{'' if layer.interpolation == 'nearest' else '/' + layer.interpolation}"
+    if isinstance(layer, Resize):  # read from ONNX files only: a token for the tables, not for the language
+        return f"resize{_dims(layer.size)}/{layer.mode}/{layer.transform}"
     if isinstance(layer, Dense):
         act = "" if layer.activation == "linear" else f"/{layer.activation}"
         return f"fc{layer.units}{act}{'' if layer.use_bias else '/nobias'}"

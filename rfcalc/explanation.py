@@ -20,7 +20,8 @@ from .arithmetic import effective_kernel
 from .errors import RFError
 from .dsl import describe_input
 from .layers import (
-    SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, Upsample, ZeroPad,
+    SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, Resize, SeparableConv, Upsample,
+    ZeroPad,
 )
 from .render import fmt_jump, fmt_num, fmt_pair
 
@@ -152,6 +153,8 @@ def _decoder(T, row, l, m, prev) -> list[str]:
     layer = row.layer
     if isinstance(layer, Upsample):
         what = T["up"].format(k=_hw(layer.size), how=T[layer.interpolation])
+    elif isinstance(layer, Resize):  # an ONNX Resize to layer.size units: its mode and coordinate transform
+        what = T["up"].format(k=_hw(layer.size), how=f"{layer.mode}, {layer.transform}")
     else:
         what = T["tconv"].format(k=_hw(layer.kernel), s=fmt_pair(layer.stride, "×"), pad=_pad_words(T, layer, row.padding))
     out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
@@ -196,7 +199,7 @@ def _window(T, row, l, m, prev) -> list[str]:
 
 def _other(T, row, l, m, prev) -> list[str]:
     layer = row.layer
-    if isinstance(layer, (Upsample, ConvTranspose)):
+    if isinstance(layer, (Upsample, ConvTranspose, Resize)):
         return _decoder(T, row, l, m, prev)
     if isinstance(layer, (ZeroPad, Crop)):
         pads = layer.pads if isinstance(layer, ZeroPad) else layer.crops

@@ -13,6 +13,7 @@ pads), and ``keras_class`` follows it (``Conv1D``, ``Conv2D``, ``Conv3D``). A va
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from .errors import SpecError
 from .symbols import MAX_LAYERS, Dim, Repeat, Schedule, Sym, bind, symbols_of  # noqa: F401 (the layer vocabulary)
@@ -25,6 +26,10 @@ PADDINGS = ("same", "valid")
 ACTIVATIONS = ("linear", "relu", "softmax", "sigmoid", "tanh", "gelu", "swish", "elu", "relu6", "selu")
 PAD_MODES = ("constant", "reflect", "edge")
 INTERPOLATIONS = ("nearest", "bilinear")
+RESIZE_MODES = ("nearest", "linear", "cubic")  # ONNX Resize (rfcalc.resample)
+TRANSFORMS = ("half_pixel", "pytorch_half_pixel", "half_pixel_symmetric", "align_corners", "asymmetric",
+              "tf_half_pixel_for_nn")
+NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil", "simple")
 
 
 def _check_positive(owner: str, field: str, values) -> None:
@@ -343,6 +348,41 @@ class Crop:
 
 
 @dataclass(frozen=True, slots=True)
+class Resize:
+    """Resize to ``size`` units per axis by ONNX's rules (``rfcalc.resample``): ``mode`` nearest,
+    linear or cubic; ``transform`` the coordinate transformation; ``scale`` per axis the scale the
+    transform divides by (None: output size / input size, as when sizes are given).
+
+    >>> Resize((48, 48), "linear", "align_corners").keras_class
+    'Resize'
+    """
+
+    size: Pair
+    mode: str = "nearest"
+    transform: str = "half_pixel"
+    scale: tuple | None = None
+    nearest_mode: str = "round_prefer_floor"
+    cubic_a: Fraction = Fraction(-3, 4)
+
+    def __post_init__(self):
+        object.__setattr__(self, "size", tuple(self.size))
+        _check_rank("Resize", len(self.size), size=self.size, scale=self.scale)
+        _check_positive("Resize", "size", self.size)
+        _check_choice("Resize", "mode", self.mode, RESIZE_MODES)
+        _check_choice("Resize", "transform", self.transform, TRANSFORMS)
+        _check_choice("Resize", "nearest_mode", self.nearest_mode, NEAREST_MODES)
+        if self.scale is not None:
+            object.__setattr__(self, "scale", tuple(Fraction(v) for v in self.scale))
+            if any(v <= 0 for v in self.scale):
+                raise SpecError(f"Resize: scales must be positive. Received: scale={self.scale}")
+        object.__setattr__(self, "cubic_a", Fraction(self.cubic_a))
+
+    @property
+    def keras_class(self) -> str:
+        return "Resize"
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     """A layer that leaves shape and field alone (activation, dropout, rescaling, ...)."""
 
@@ -353,8 +393,8 @@ class Identity:
         return self.label
 
 
-Layer = (Conv | DepthwiseConv | SeparableConv | ConvTranspose | Pool | Upsample | BatchNorm | GlobalPool | Flatten
-         | Dense | ZeroPad | Crop | Identity)
+Layer = (Conv | DepthwiseConv | SeparableConv | ConvTranspose | Pool | Upsample | Resize | BatchNorm | GlobalPool
+         | Flatten | Dense | ZeroPad | Crop | Identity)
 Node = Layer | Repeat | Schedule
 
 SPATIAL = (Conv, DepthwiseConv, SeparableConv, Pool)  # sliding windows

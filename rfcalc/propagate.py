@@ -20,9 +20,10 @@ from math import prod
 
 from . import arithmetic as A
 from . import phases as PH
+from . import resample as RS
 from .errors import ShapeError, SymbolError
 from .layers import (
-    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
+    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Resize,
     SeparableConv, Sym, Upsample, ZeroPad,
 )
 from .phases import MAX_COVER_BITS, UNTRACKED  # noqa: F401 (re-exported)
@@ -248,6 +249,17 @@ def _upsample(layer: Upsample, field: Field) -> Applied:
     return Applied(Field((*out, shape[-1]), axes, narrow))
 
 
+def _resize(layer: Resize, field: Field) -> Applied:
+    """Resize by ONNX's rules: per axis the exact taps of every output unit (``resample.table``)."""
+    shape = _spatial_input(layer, field, len(layer.size))
+    sizes = shape[:-1]
+    scales = layer.scale or tuple(Fraction(m, n) for m, n in zip(layer.size, sizes))
+    step = (lambda i, a, c: RS.table(a, sizes[i], layer.size[i], scales[i], layer.transform, layer.mode,
+                                     layer.nearest_mode, layer.cubic_a, c))
+    axes, narrow = _map_axes(field, step, layer.size)
+    return Applied(Field((*layer.size, shape[-1]), axes, narrow))
+
+
 def _pool(layer: Pool, field: Field) -> Applied:
     _numbers(layer, *layer.kernel, *layer.stride)
     out, pads, axes, narrow, flags = _window(layer, field, layer.kernel, layer.stride, layer.dilation, layer.padding)
@@ -295,6 +307,8 @@ def apply_layer(layer, field: Field) -> Applied:
         return _transposed(layer, field)
     if isinstance(layer, Upsample):
         return _upsample(layer, field)
+    if isinstance(layer, Resize):
+        return _resize(layer, field)
     if isinstance(layer, BatchNorm):
         trainable, frozen = A.batchnorm_params(field.shape[-1])
         return Applied(field, trainable, frozen)

@@ -23,6 +23,8 @@ FLAG_HELP = {
     "causal": "all padding before: each output reads only inputs at or before its own position",
     "empty": "some output units read no input (a transposed conv whose taps miss them)",
     "reflect": "the border is filled with mirrored real pixels (the field positions past the edge read them)",
+    "ties": "some units sample within float32 rounding of a tie (nearest) or a whole position (linear, "
+            "cubic): onnxruntime reads a neighbouring pixel more or less there",
     "edge": "the border repeats the edge pixels (the field positions past the edge read them)",
 }
 
@@ -149,6 +151,8 @@ def footer_lines(a) -> list[str]:
         f"Total params: {fmt_int(a.total_params)} ({fmt_bytes(a.total_params)})",
         f"Trainable params: {fmt_int(a.trainable_params)} ({fmt_bytes(a.trainable_params)})",
         f"Non-trainable params: {fmt_int(a.non_trainable_params)} ({fmt_bytes(a.non_trainable_params)})",
+        *([f"Stored params: {fmt_int(a.stored_params)} ({fmt_bytes(a.stored_params)}): distinct tensors in the "
+           "file; layers read some of them more than once"] if getattr(a, "shares_params", False) else []),
         f"Total MACs: {fmt_int(a.total_macs)} per image",
         f"Receptive field: {fmt_field(a.rf)} of the {'x'.join(map(str, a.input_shape))} input, jump {fmt_jump(a.jump)}, "
         f"start {fmt_pair(a.start, ', ')}" + (" (larger than the input)" if a.rf_exceeds_input else ""),

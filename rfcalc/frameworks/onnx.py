@@ -12,6 +12,7 @@ Analysing imports nothing outside the standard library; ``load_onnx`` (for probe
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from ..analysis import Analysis
 from ..errors import RFError, ShapeError
@@ -137,22 +138,31 @@ def display_names(nodes) -> list[str]:
     return names
 
 
-def _params(op, names, ins, counted: set) -> tuple[int, int]:
-    """Trainable and non-trainable counts from the float initializers a node reads (each counted once)."""
+def _params(op, ins, stored: dict) -> tuple[int, int]:
+    """Trainable and non-trainable counts of one reading layer: every weight input it reads, as the
+    network has it. A weight input is a stored float initializer, an Identity alias of one, or a
+    tensor computed from them (weight standardisation): it counts the initializers behind it,
+    each once per input slot. So two convs that read one stored tensor (an exporter's
+    deduplicated zero bias behind Identity aliases, or a head truly shared by every level) both
+    count it; ``stored`` collects each distinct initializer once (``Analysis.stored_params``).
+    """
     trainable = frozen = 0
     if op in NO_PARAMS:
         return 0, 0
-    for i, (n, f) in enumerate(zip(names, ins)):
-        if isinstance(f, Folded) and f.weight and f.dims is not None and n not in counted:
-            counted.add(n)
+    for i, f in enumerate(ins):
+        if isinstance(f, Folded) and f.weight:
+            size = 0
+            for name, n in f.sources:
+                stored[name] = n
+                size += n
             if op == "BatchNormalization" and i >= 3:  # running mean and variance
-                frozen += f.size
+                frozen += size
             else:
-                trainable += f.size
+                trainable += size
     return trainable, frozen
 
 
-def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
+def _node(node, name: str, expect, stored: dict, inits: dict, known: dict) -> Node:
     op = node.op_type
     attrs = node.attrs
     slots = list(node.input)
@@ -162,18 +172,26 @@ def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
         it = iter(ins)  # by position again: an empty name is an optional input left out
         ins = [next(it) if n else Folded(None) for n in slots]
         if all(isinstance(f, Folded) for f in ins):
-            return fold(op, ins, attrs)
+            out = fold(op, ins, attrs)
+            dims = known.get(node.output[0])
+            if out.dims is None and dims is not None:  # a chain rfcalc does not infer: the file's own shape
+                out = replace(out, dims=dims)
+            return out
         if op == "Shape":  # of an activation: its (N, C, H, W), batch 1
             shape = nchw(ins[0])[attrs.get("start", 0):attrs.get("end")]
             return Folded((len(shape),), shape)
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
+        if op in ("Conv", "ConvTranspose") and len(ins) > 1 and not (isinstance(ins[1], Folded) and ins[1].dims):
+            why = ("reads a weight computed at run time whose shape rfcalc cannot infer (and the file records none)"
+                   if isinstance(ins[1], Folded) else "takes its weight from an activation (a dynamic convolution)")
+            raise refuse(name, op, why, CALL)
         layer, a = read_op(op, name, attrs, ins)
-        trainable, frozen = _params(op, slots, ins, counted)
+        trainable, frozen = _params(op, ins, stored)
         return layer, Applied(a.field, trainable, frozen, a.macs, a.padding, a.flags)
 
     def weights():  # the identity escape hatch: the node's own float initializers, trainable
-        return _params(op, names, [from_tensor(inits[n]) if n in inits else None for n in names], counted)
+        return _params(op, [from_tensor(inits[n]) for n in names if n in inits], stored)
 
     shape = expect.get(node.output[0])
     return Node(name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights,
@@ -207,9 +225,10 @@ def from_onnx(model, input_shape=None, identity=()):
     in_name, shape = _input(proto, inits, input_shape)
     dynamic = any(d is None for d in next(i.dims for i in graph.input if i.name == in_name)[1:])
     expect = {} if dynamic else {v.name: v.dims for v in (*graph.value_info, *graph.output)}
-    counted: set = set()
+    known = {v.name: v.dims for v in graph.value_info if v.dims is not None and None not in v.dims}
+    stored: dict = {}
     names = display_names(graph.node)
-    nodes = [_node(n, nm, expect, counted, inits) for n, nm in zip(graph.node, names)]
+    nodes = [_node(n, nm, expect, stored, inits, known) for n, nm in zip(graph.node, names)]
     inputs = {in_name: (input_field(shape), in_name)}
     inputs.update({name: (from_tensor(t), name) for name, t in inits.items()})
     try:
@@ -224,7 +243,7 @@ def from_onnx(model, input_shape=None, identity=()):
         raise RFError(f"identity names no node of '{label}'. Received: {', '.join(missing)}")
     if not walked.rows:
         raise RFError(f"'{label}' has no node that reads its input")
-    return Analysis(label, shape, tuple(walked.rows))
+    return Analysis(label, shape, tuple(walked.rows), stored_params=sum(stored.values()))
 
 
 __all__ = ["from_onnx", "read_model", "load_onnx", "display_names"]

@@ -18,11 +18,12 @@ from dataclasses import replace
 from math import prod
 
 from ..errors import ShapeError
-from ..layers import BatchNorm, Crop, Dense, Flatten, GlobalPool, Identity, Upsample, ZeroPad
+from ..layers import BatchNorm, Crop, Dense, Flatten, GlobalPool, Identity, ZeroPad
 from ..propagate import Applied, Field, apply_layer, input_field, merge_fields
 from .graph import refuse
 from .keras_layers import elementwise_merge
 from .onnx_fold import Folded
+from .onnx_resize import resize
 from .onnx_windows import CALL, nchw, spatial as _spatial, window
 
 PASS_THROUGH = frozenset({
@@ -57,28 +58,8 @@ def _opt(ins, i):
 
 
 def _resize(name, op, field: Field, ins, attrs):
-    """Resize / Upsample by whole factors, nearest or (half-pixel) linear: the core's Upsample."""
-    field = _spatial(name, op, field)
-    shape = nchw(field)
-    mode = attrs.get("mode", "nearest")
-    scales = attrs.get("scales") or _opt(ins, 2 if op == "Resize" else 1)
-    sizes = _opt(ins, 3) if op == "Resize" else None
-    if not scales and sizes:
-        scales = [o / n for o, n in zip(sizes, shape)]
-    if not scales:
-        raise ShapeError("its scales or sizes are computed at run time from values rfcalc cannot fold")
-    factors = list(scales)[2:]
-    if list(scales)[:2] != [1, 1] or any(not float(f).is_integer() or f < 1 for f in factors):
-        raise refuse(name, op, f"scales by {list(scales)}; rfcalc reads whole-number upsampling of the "
-                     "spatial axes", CALL)
-    coords = attrs.get("coordinate_transformation_mode", "half_pixel")
-    if mode == "linear" and coords not in ("half_pixel", "pytorch_half_pixel"):
-        raise refuse(name, op, f"interpolates with coordinate_transformation_mode={coords!r}; rfcalc reads "
-                     "the half-pixel rule", CALL)
-    if mode not in ("nearest", "linear"):
-        raise refuse(name, op, f"interpolates with mode={mode!r}; rfcalc reads nearest and linear", CALL)
-    layer = Upsample(tuple(int(f) for f in factors), "bilinear" if mode == "linear" else "nearest")
-    return layer, apply_layer(layer, field)
+    """Resize / Upsample in every mode, by ONNX's rules: ``onnx_resize``."""
+    return resize(name, op, field, ins, attrs)
 
 
 def _reshaped(op, name, field: Field, target: tuple):

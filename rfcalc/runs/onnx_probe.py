@@ -54,6 +54,11 @@ def positive_copy(proto, outputs):
     model.CopyFrom(proto)
     graph = model.graph
     _prune(graph, outputs)
+    for node in graph.node:  # Keys' cubic kernel has negative lobes: no positive copy reads the same taps
+        if node.op_type == "Resize" and any(a.name == "mode" and a.s == b"cubic" for a in node.attribute):
+            raise RFError(f"the probe cannot measure layer '{node.name or node.output[0]}' (Resize, mode 'cubic'): "
+                          "its negative weights cancel in a positive copy; probe a layer before it "
+                          "(layer=...) or compare with onnxruntime by differences (rfcalc erf)")
     role = {}  # initializer name -> (op, input index) of its first consumer
     for node in graph.node:
         for i, name in enumerate(node.input):

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
+from math import gcd
 
 from ..errors import RFError
-from ..layers import ConvTranspose, Upsample
+from ..layers import ConvTranspose, Resize, Upsample
 
 
 def _num(x):
@@ -173,6 +174,8 @@ def phases(analysis, name) -> tuple:
         if isinstance(row.layer, (Upsample, ConvTranspose)):
             factors = row.layer.size if isinstance(row.layer, Upsample) else row.layer.stride
             period = [p * int(f) for p, f in zip(period, factors)]
+        elif isinstance(row.layer, Resize) and row.axes is not None:  # its own table's period holds every phase
+            period = [p * a.period // gcd(p, a.period) for p, a in zip(period, row.axes)]
         if row.name == name:
             break
     return tuple(period)
