@@ -37,7 +37,7 @@ def test_import_rfcalc_loads_only_the_plain_analysis():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert set(out.split()) <= {"rfcalc", "rfcalc._version", "rfcalc.analysis", "rfcalc.arithmetic", "rfcalc.ascii_input",
                                 "rfcalc.checks", "rfcalc.dsl", "rfcalc.errors", "rfcalc.layers",
-                                "rfcalc.phases", "rfcalc.propagate", "rfcalc.symbols"}
+                                "rfcalc.phases", "rfcalc.propagate", "rfcalc.resample", "rfcalc.symbols"}
 
 
 def test_public_functions_stay_functions_after_every_submodule_is_imported():
