@@ -88,10 +88,11 @@ class Comparison:
 
         from .dsl import describe_input
         from .render import fmt_field, fmt_int, fmt_jump, fmt_shape
+        from .words import with_article
 
         base = self.entries[0]
         shape = base.analysis.input_shape
-        words = f"a {'x'.join(map(str, shape))} input" if len(shape) == 3 else describe_input(shape)
+        words = with_article(f"{'x'.join(map(str, shape))} input") if len(shape) == 3 else describe_input(shape)
         t = Table(title=f"Compared on {words} (ratios to the first spec)", title_justify="left",
                   box=box.SIMPLE_HEAD)
         for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x"):

@@ -22,9 +22,10 @@ from .layers import (
     SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, Upsample, ZeroPad,
 )
 from .render import fmt_jump, fmt_num, fmt_pair
+from .words import with_article
 
 _EN = dict(
-    title='Receptive field of "{spec}" on a {shape} input',
+    title='Receptive field of "{spec}" on {a_shape} input',
     intro=("For each layer l we follow three numbers along each axis:\n"
            "  r_l      receptive field: how many input pixels one output pixel sees\n"
            "  j_l      jump: how far apart, in input pixels, two neighbouring output pixels are\n"
@@ -48,7 +49,7 @@ _EN = dict(
     rest="The remaining layers ({tokens}) have no spatial extent.",
     stack="stacking {count} {k} convolutions", single="with a single {k} convolution",
     these="after these {count} layers ({tokens})", none="with no layer that looks at neighbours",
-    answer=("Answer: {phrase}, one pixel of the output feature map is computed from a {region} region of the "
+    answer=("Answer: {phrase}, one pixel of the output feature map is computed from {a_region} region of the "
             "input image."),
     jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
     bigger="The region is larger than the {hw} image: its outer part lies in the padding.",
@@ -330,7 +331,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     T = LANGS[lang]
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
     shape = _hw(a.input_shape) if a.rank == 2 else describe_input(a.input_shape)
-    lines = [T["title"].format(spec=a.spec, shape=shape), "", T["intro"], "", T["input"].format(shape=shape)]
+    lines = [T["title"].format(spec=a.spec, shape=shape, a_shape=with_article(shape)), "", T["intro"], "", T["input"].format(shape=shape)]
     start = ((1,) * a.rank, (1,) * a.rank, (Fraction(0),) * a.rank)
     prev, seen = start, {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
     spatial, last = [], None
@@ -351,7 +352,8 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
         seen[row.name] = (l, prev)
         spatial.append(row)
         last = row
-    answer = T["answer"].format(phrase=_phrase(T, lang, spatial), region=_hw(a.rf))
+    answer = T["answer"].format(phrase=_phrase(T, lang, spatial), region=_hw(a.rf),
+                               a_region=with_article(_hw(a.rf)))
     extra = []
     if any(j != 1 for j in a.jump):
         extra.append(T["jump"].format(j=fmt_jump(a.jump) if a.rank == 1 else fmt_pair(a.jump, "×")))

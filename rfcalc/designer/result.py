@@ -13,6 +13,7 @@ import html
 from dataclasses import dataclass
 
 from ..analysis import Analysis
+from ..words import with_article
 
 OBJECTIVES = ("params", "macs", "depth")
 
@@ -86,7 +87,7 @@ class Design:
         marked = tuple(DesignRow(r.analysis, r.depth, r.stack, tuple(o for o in OBJECTIVES if winners[o] is r))
                        for r in rows)
         marked = tuple(sorted(marked, key=lambda r: r.cost(minimize)))
-        target = "cover the whole input" if goal.cover else f"reach a {_dims(goal.rf)} field"
+        target = "cover the whole input" if goal.cover else f"reach {with_article(_dims(goal.rf))} field"
         bounds = [f"depth <= {limits.max_depth}"]
         if limits.max_params is not None:
             bounds.append(f"params <= {limits.max_params:,}")
@@ -130,7 +131,7 @@ class Design:
 
     def title(self) -> str:
         what = "stacks like" if self.mode == "like" else "stacks of"
-        return f"Cheapest {what} {self.space!r} that {self.target.split(' (')[0]} on a {_dims(self.input_shape)} input"
+        return f"Cheapest {what} {self.space!r} that {self.target.split(' (')[0]} on {with_article(_dims(self.input_shape))} input"
 
     def cells(self, row: DesignRow) -> list[str]:
         a = row.analysis
