@@ -165,6 +165,15 @@ class Design:
         marks = [Text(line, style="bold red" if line.startswith("NOT PROVEN") else "") for line in self.notes()]
         return Group(Text(self.title(), style="bold"), t, *marks)
 
+    def __grid__(self, lang: str = "en"):
+        """The front as a ``textable.Grid`` (title, one row per stack, the notes under it), in ``lang``."""
+        from ..tablewords import translate
+        from ..textable import Column, Grid
+        columns = tuple(Column(h, "left" if h in ("Spec", "Output", "Best for") else "right") for h in self.HEADERS)
+        grid = Grid(self.title(), columns, tuple(tuple(self.cells(r)) for r in self.shown), tuple(self.notes()))
+        return translate(grid, lang, (("drop", "Best for"), ("drop", "Depth"), ("drop", "MACs"), ("wrap", "Spec"),
+                                      ("drop", "Output")))
+
     def __str__(self) -> str:
         from ..render import plain
         return plain(self, width=140)
