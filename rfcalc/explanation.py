@@ -22,6 +22,7 @@ from .layers import (
     SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, Upsample, ZeroPad,
 )
 from .render import fmt_jump, fmt_num, fmt_pair
+from .stages import stages
 from .words import with_article
 
 _EN = dict(
@@ -49,6 +50,17 @@ _EN = dict(
     rest="The remaining layers ({tokens}) have no spatial extent.",
     stack="stacking {count} {k} convolutions", single="with a single {k} convolution",
     these="after these {count} layers ({tokens})", none="with no layer that looks at neighbours",
+    these_many="after these {count} layers ({first} ... {last})",
+    summary="In short: {n} spatial layers in {k} stages; the field grows to {rf}, the jump to {j}.",
+    stage_item="  - {name}: layers {a}-{b}, field {r0} -> {r1}, jump {j0} -> {j1}{holes}",
+    stage_head="Stage {i}, {name} (layers {a}-{b}): the field grows from {r0} to {r1}, {jumps}.",
+    jump_grows="the jump from {j0} to {j1}", jump_stays="the jump stays {j1}",
+    jump_stage="jump {j}", with_holes=", with holes",
+    holes_here=("  From here the field has holes: dilation, or a jump wider than the kernel's reach, leaves input "
+                "pixels inside the {rf} square unread (gridding)."),
+    holes=("The {rf} region has holes: not every pixel inside it is read (dilation with gaps, or a jump wider "
+           "than the kernel's reach)."),
+    holes_maybe="The {rf} region may have holes: they are followed exactly only in fields up to 1,048,576 pixels wide.",
     answer=("Answer: {phrase}, one pixel of the output feature map is computed from {a_region} region of the "
             "input image."),
     jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
@@ -98,6 +110,17 @@ _JA = dict(
     rest="残りの層（{tokens}）には空間方向の広がりはありません。",
     stack="{k}の畳み込みを{count}層重ねると", single="{k}の畳み込み1層では", these="この{count}層（{tokens}）を通ると",
     none="近くのピクセルを見る層がないので",
+    these_many="この{count}層（{first} 〜 {last}）を通ると",
+    summary="まとめ：空間方向の層 {n} 層が {k} 段に分かれ、受容野は {rf}、ジャンプは {j} になります。",
+    stage_item="  - {name}：第{a}〜{b}層、受容野 {r0} → {r1}、ジャンプ {j0} → {j1}{holes}",
+    stage_head="段 {i}「{name}」（第{a}〜{b}層）：受容野は {r0} から {r1} に広がり、{jumps}。",
+    jump_grows="ジャンプは {j0} から {j1} になります", jump_stays="ジャンプは {j1} のままです",
+    jump_stage="ジャンプ {j}", with_holes="、穴あり",
+    holes_here=("  ここから受容野に穴があります：ダイレーションや、カーネルの届く範囲より広いジャンプのため、"
+                "{rf} の領域の中に読まれない入力ピクセルがあります（グリッディング）。"),
+    holes=("この {rf} の領域には穴があります：中のすべてのピクセルが読まれるわけではありません"
+           "（ダイレーションのすき間や、カーネルの届く範囲より広いジャンプ）。"),
+    holes_maybe="この {rf} の領域には穴があるかもしれません：穴を厳密に追うのは幅 1,048,576 ピクセルまでの受容野だけです。",
     answer="答え：{phrase}、出力の1ピクセルは入力画像の{region}の領域から計算されます。",
     jump="隣り合う出力ピクセルは、入力画像上で {j} ピクセルずつずれています（ジャンプ）。",
     bigger="この領域は {hw} の入力画像より大きく、外側はパディングにかかっています。",
@@ -122,6 +145,8 @@ _JA = dict(
 )
 
 LANGS = {"en": _EN, "ja": _JA}
+MAX_TOKENS = 8     # past this many layers the answer names the first and last, not every token
+STAGED = 12        # past this many spatial layers the derivation is told stage by stage, after a summary
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -231,6 +256,8 @@ def _phrase(T, lang, rows) -> str:
         count = len(windows)
         words = _WORDS[count] if lang == "en" and count < len(_WORDS) else str(count)
         return T["stack"].format(count=words, k=_hw(windows[0].kernel))
+    if len(rows) > MAX_TOKENS:  # a long network: its first and last layers, not every token
+        return T["these_many"].format(count=len(rows), first=rows[0].name, last=rows[-1].name)
     return T["these"].format(count=len(rows), tokens=T["comma"].join(r.token for r in rows))
 
 
@@ -293,6 +320,35 @@ def _at(T, a: Analysis, last, at):
     return unit, lines, tuple(spans), tuple(insides)
 
 
+def _stage_lines(T, a: Analysis, lines: list) -> dict:
+    """For a long network: a summary with one line per stage appended to ``lines``, and the heading
+    line of each stage keyed by the number of its first layer (empty for short ones)."""
+    spatial = []
+    for r in a.layers:
+        if not r.spatial:
+            break
+        spatial.append(r)
+    groups = stages(spatial)
+    if len(spatial) <= STAGED or len(groups) < 2:
+        return {}
+    number = {r.name: i for i, r in enumerate(a.layers, start=1)}
+    before = {r.name: (a.layers[i - 1] if i else None) for i, r in enumerate(a.layers)}
+    one = (1,) * a.rank
+    lines += ["", T["summary"].format(n=len(spatial), k=len(groups), rf=_hw(a.rf), j=fmt_pair(a.jump, "×"))]
+    heads = {}
+    for i, (name, rows) in enumerate(groups, start=1):
+        first, last = rows[0], rows[-1]
+        prev = before[first.name]
+        r0, j0 = (prev.rf, prev.jump) if prev is not None and prev.spatial else (one, one)
+        words = dict(name=name or T["jump_stage"].format(j=fmt_pair(last.jump, "×")), a=number[first.name],
+                     b=number[last.name], r0=_hw(r0), r1=_hw(last.rf), j0=fmt_pair(j0, "×"), j1=fmt_pair(last.jump, "×"))
+        holes = T["with_holes"] if any("holes" in r.flags for r in rows) else ""
+        lines.append(T["stage_item"].format(holes=holes, **words))
+        jumps = T["jump_stays" if words["j0"] == words["j1"] else "jump_grows"].format(**words)
+        heads[number[first.name]] = T["stage_head"].format(i=i, jumps=jumps, **words)
+    return heads
+
+
 @dataclass(frozen=True)
 class Explanation:
     """The derivation text; with ``at``, the output pixel's input ``rows``/``cols`` (lo, hi) and their in-image part."""
@@ -335,11 +391,15 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     start = ((1,) * a.rank, (1,) * a.rank, (Fraction(0),) * a.rank)
     prev, seen = start, {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
     spatial, last = [], None
+    heads = _stage_lines(T, a, lines)
+    holed = False
     for l, row in enumerate(a.layers, start=1):
         m = l - 1
         if row.inputs:
             m, prev = seen.get(row.inputs[0], (0, start))
         lines.append("")
+        if l in heads:
+            lines += [heads[l], ""]
         if not row.spatial:
             before = last.output_shape[:-1] if last else a.input_shape[:-1]
             lines.append(T["flat"].format(l=l, name=row.name, token=row.token, map=_hw(before)))
@@ -348,6 +408,9 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
                 lines.append(T["rest"].format(tokens=T["comma"].join(r.token for r in rest)))
             break
         lines += (_window if isinstance(row.layer, SPATIAL) else _other)(T, row, l, m, prev)
+        if "holes" in row.flags and not holed:  # propagate's exact test, not a guess from dilation and strides
+            lines.append(T["holes_here"].format(rf=_hw(row.rf)))
+        holed = "holes" in row.flags
         prev = (row.rf, row.jump, row.start)
         seen[row.name] = (l, prev)
         spatial.append(row)
@@ -359,6 +422,10 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
         extra.append(T["jump"].format(j=fmt_jump(a.jump) if a.rank == 1 else fmt_pair(a.jump, "×")))
     if a.rf_exceeds_input:
         extra.append(T["bigger"].format(hw=_hw(a.input_shape[:-1])))
+    if last is not None and "holes" in last.flags:
+        extra.append(T["holes"].format(rf=_hw(a.rf)))
+    elif last is not None and "holes?" in last.flags:
+        extra.append(T["holes_maybe"].format(rf=_hw(a.rf)))
     lines += [""] + extra + [answer]
     spans = insides = (None, None)
     pixel = None
