@@ -17,6 +17,7 @@ from fractions import Fraction
 from .analysis import Analysis, analyze
 from .arithmetic import effective_kernel
 from .errors import RFError
+from .lang import language_code
 from .dsl import describe_input
 from .layers import (
     SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, Upsample, ZeroPad,
@@ -382,8 +383,11 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     >>> print(explain("c3,c3", lang="ja").text.splitlines()[-1])
     答え：3×3の畳み込みを2層重ねると、出力の1ピクセルは入力画像の5×5の領域から計算されます。
     """
-    if lang not in LANGS:
-        raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
+    if lang not in LANGS:  # "JA", "ja_JP.UTF-8" name Japanese too (rfcalc.lang.pick)
+        code = language_code(lang) if isinstance(lang, str) else None
+        if code is None:
+            raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
+        lang = code
     T = LANGS[lang]
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
     shape = _hw(a.input_shape) if a.rank == 2 else describe_input(a.input_shape)

@@ -23,8 +23,12 @@ LANGS = ("en", "ja")
 _ALIASES = {"jp": "ja", "jpn": "ja", "japanese": "ja", "eng": "en", "english": "en", "c": "en", "posix": "en"}
 
 
-def _code(value: str) -> str | None:
-    """``ja`` for ``ja_JP.UTF-8``, ``en`` for ``EN``; None when it names no language rfcalc knows."""
+def language_code(value: str) -> str | None:
+    """``ja`` for ``ja_JP.UTF-8``, ``en`` for ``EN``; None when it names no language rfcalc knows.
+
+    >>> language_code("ja_JP.UTF-8"), language_code("EN"), language_code("fr")
+    ('ja', 'en', None)
+    """
     base = re.split(r"[_.@-]", value.strip().lower(), maxsplit=1)[0]
     base = _ALIASES.get(base, base)
     return base if base in LANGS else None
@@ -33,7 +37,7 @@ def _code(value: str) -> str | None:
 def pick(lang: str | None = None, environ=None) -> str:
     """The language for ``lang`` (a ``--lang`` value), or from the locale variables when it is None."""
     if lang is not None:
-        code = _code(str(lang))
+        code = language_code(str(lang))
         if code is None:
             raise RFError(f"--lang takes en or ja (also JA, jp, ja_JP, ja_JP.UTF-8). Received: --lang {lang}")
         return code
@@ -41,7 +45,7 @@ def pick(lang: str | None = None, environ=None) -> str:
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(var, "").strip()
         if value:  # the first one set decides, as gettext does
-            return _code(value) or "en"
+            return language_code(value) or "en"
     return "en"
 
 

@@ -128,3 +128,57 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.torch
+def test_memory_matches_torchinfo_on_a_torch_model():
+    """The oracle itself, where torch is installed: torchinfo.summary on a module, from_torch on the same."""
+    torch = pytest.importorskip("torch")
+    torchinfo = pytest.importorskip("torchinfo")
+    import rfcalc
+    from torch import nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 16, 3, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(16 * 7 * 7, 10)).eval()
+    a = rfcalc.from_torch(model, (32, 32, 3))
+    for batch in (1, 3):
+        s = torchinfo.summary(model, input_size=(batch, 3, 32, 32), verbose=0, device="cpu")
+        m = memory(a, batch)
+        assert m.forward_backward == s.total_output_bytes
+        assert m.input == s.total_input - PY_OBJECT_HEADER
+        assert m.params == s.total_param_bytes + 4 * 16  # BatchNorm2d(8): 8 running means, 8 variances
+    g = a.__grid__(depth=0)
+    assert sum(int(r[2].replace(",", "")) for r in g.rows) == a.total_params
+
+
+@pytest.mark.tf
+def test_param_bytes_are_keras_summary_s():
+    """Keras' model.summary() prints 'Total params: N (B)': the same N and B as the table's first line."""
+    keras = pytest.importorskip("keras")
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Conv2D(32, 3, padding="same")(x)
+    model = keras.Model(inputs, keras.layers.MaxPooling2D()(x))
+    lines = []
+    model.summary(print_fn=lambda line, **_: lines.append(line))
+    keras_total = next(line for line in " \n".join(lines).splitlines() if "Total params" in line).strip()
+    from rfcalc.frameworks.keras import from_keras
+    ours = next(line for line in str(from_keras(model)).splitlines() if line.startswith("Total params"))
+    assert keras_total.replace("\x1b[1m", "").replace("\x1b[0m", "").endswith(ours.split(": ", 1)[1])
+
+
+@pytest.mark.tf
+def test_depth_folds_a_nested_keras_model():
+    keras = pytest.importorskip("keras")
+    from rfcalc.frameworks.keras import from_keras
+    inner = keras.Sequential([keras.Input((16, 16, 8)), keras.layers.Conv2D(8, 3, padding="same", name="c1"),
+                              keras.layers.Conv2D(8, 3, padding="same", name="c2")], name="block")
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    model = keras.Model(inputs, keras.layers.MaxPooling2D(name="pool")(inner(x)))
+    a = from_keras(model)
+    assert [r.name for r in a.layers] == ["stem", "block/c1", "block/c2", "pool"]
+    rows = a.__grid__(depth=1).rows
+    assert [r[0] for r in rows] == ["stem (Conv2D)", "block (2 layers)", "pool (MaxPooling2D)"]
+    assert rows[1][2] == f"{model.get_layer('block').count_params():,}" and rows[1][4] == "7x7"  # the module's output field

@@ -203,3 +203,16 @@ def test_the_probe_table_speaks_japanese():
     from rfcalc.runs.cli import probe_table
     text = plain(probe_table(_fake_probe(), "ja"), 200)
     assert "一致" in text and "プローブ：c3,c3,p2" in text and "すべての層が一致" in text
+
+
+def test_the_library_reads_the_same_language_names():
+    from rfcalc import explain
+    assert explain("c3,c3", lang="JA").lang == "ja" and explain("c3,c3", lang="ja_JP.UTF-8").text.endswith("計算されます。")
+
+
+def test_report_takes_the_same_lang_values(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "r.html"
+    code, _, err = _run(capsys, monkeypatch, "report", "c3,c3", "-o", str(out), "--lang", "ja_JP.UTF-8")
+    assert code == 0 and '"lang": "ja"' in out.read_text(encoding="utf-8").replace('"lang":"ja"', '"lang": "ja"')
+    code, _, err = _run(capsys, monkeypatch, "report", "c3,c3", "-o", str(tmp_path / "s.html"), "--lang", "xx")
+    assert code == 2 and "--lang takes en or ja" in err
