@@ -262,6 +262,8 @@ def run_compare(argv) -> int:
     from .comparison import compare
     _check_spec_options(args.specs, args)
     language = lang.pick(args.lang)
+    if args.json and args.wide:
+        raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
     result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs])
     if args.json:
         _emit_json(result.to_dict())

@@ -182,3 +182,10 @@ def test_depth_folds_a_nested_keras_model():
     rows = a.__grid__(depth=1).rows
     assert [r[0] for r in rows] == ["stem (Conv2D)", "block (2 layers)", "pool (MaxPooling2D)"]
     assert rows[1][2] == f"{model.get_layer('block').count_params():,}" and rows[1][4] == "7x7"  # the module's output field
+
+
+@pytest.mark.parametrize("argv", [["compare", "c3", "c5", "--json", "--wide"], ["design", "--rf", "8", "--json", "--wide"],
+                                  ["probe", "c3", "--json", "--wide"]])
+def test_wide_with_json_is_refused(capsys, argv):
+    assert main(argv) == 2
+    assert "--json prints no table: drop --wide" in capsys.readouterr().err

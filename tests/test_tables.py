@@ -216,3 +216,14 @@ def test_report_takes_the_same_lang_values(tmp_path, capsys, monkeypatch):
     assert code == 0 and '"lang": "ja"' in out.read_text(encoding="utf-8").replace('"lang":"ja"', '"lang": "ja"')
     code, _, err = _run(capsys, monkeypatch, "report", "c3,c3", "-o", str(tmp_path / "s.html"), "--lang", "xx")
     assert code == 2 and "--lang takes en or ja" in err
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_erf_tables_fit(width):
+    from rfcalc.runs.cli import erf_table
+    erf = SimpleNamespace(target="c3,c3", layer="conv2d_1", unit=(7, 7), sigma=(1.14, 1.29), centroid=(6.81, 7.0),
+                          sides={0.5: 3, 0.9: 5, 0.99: 5}, ratio={0.5: 0.6, 0.9: 1.0, 0.99: 1.0}, rf=(5, 5),
+                          source="32 random normal inputs")
+    for lang in ("en", "ja"):
+        text = plain(erf_table(erf, lang), width)
+        assert _width_of(text) <= width and ("勾配" in text) == (lang == "ja")

@@ -110,6 +110,8 @@ def main(argv) -> int:
 
     args = parser().parse_args(argv)
     language = lang.pick(args.lang)
+    if args.json and args.wide:
+        raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
     if (args.dilations or args.strides) and not args.like:
         raise RFError("--dilations and --strides shape the --like search; with --layers write them in the tokens (c3d2, c3s2)")
     if args.plot is not None:

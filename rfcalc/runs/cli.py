@@ -114,18 +114,23 @@ def erf_table(result, lang: str = "en"):
     from ..textable import Column, Grid
     rank = len(result.sigma)
     box, axes = {1: ("segment", "sample"), 2: ("square", "row, col"), 3: ("cube", "depth, row, col")}[rank]
+    ja = lang == "ja"
+    if ja:
+        box = {"segment": "区間", "square": "正方形", "cube": "立方体"}[box]
+        axes = {"sample": "サンプル", "row, col": "行, 列", "depth, row, col": "奥行き, 行, 列"}[axes]
     rows = []
     for frac, side in sorted(result.sides.items()):
         ratio = result.ratio[frac]
-        rows.append((f"{box} holding {round(frac * 100)}% of |gradient|", "x".join([str(side)] * rank),
-                     "-" if ratio is None else f"{ratio:.2f}"))
-    rows.append(("theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-"))
-    rows.append(("Gaussian sigma (moments)", ", ".join(f"{v:.2f}" for v in result.sigma), ""))
-    rows.append((f"centroid ({axes})", ", ".join(f"{v:.2f}" for v in result.centroid), ""))
-    rows.append(("inputs", result.source, ""))
+        what = f"|勾配| の {round(frac * 100)}% が入る{box}" if ja else f"{box} holding {round(frac * 100)}% of |gradient|"
+        rows.append((what, "x".join([str(side)] * rank), "-" if ratio is None else f"{ratio:.2f}"))
+    rows.append(("理論上の受容野" if ja else "theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-"))
+    rows.append(("ガウスの σ（モーメント）" if ja else "Gaussian sigma (moments)",
+                 ", ".join(f"{v:.2f}" for v in result.sigma), ""))
+    rows.append(((f"重心（{axes}）" if ja else f"centroid ({axes})"), ", ".join(f"{v:.2f}" for v in result.centroid), ""))
+    rows.append(("入力" if ja else "inputs", result.source, ""))
     columns = (Column("Quantity", wrap=True), Column("Value", "right"), Column("/ theoretical rf", "right"))
     title = f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}"
-    return translate(Grid(title, columns, tuple(rows)), lang, (("wrap", "Quantity"), ("drop", "/ theoretical rf")))
+    return translate(Grid(title, columns, tuple(rows)), lang, (("drop", "/ theoretical rf"), ("wrap", "Quantity")))
 
 
 def _refuse_idle_options(args) -> None:
@@ -160,6 +165,8 @@ def run(args) -> int:
         figure_path(args.plot)  # a bad name fails now, not after the probe
     _refuse_idle_options(args)
     language = lang.pick(args.lang)
+    if args.json and args.wide:
+        raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
     from ..presets import lookup
     spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
     if args.erf:
