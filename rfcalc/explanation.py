@@ -23,7 +23,7 @@ from .layers import (
     SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, Upsample, ZeroPad,
 )
 from .render import fmt_jump, fmt_num, fmt_pair
-from .stages import stages
+from .stages import stage_lines
 from .words import with_article
 
 _EN = dict(
@@ -321,35 +321,6 @@ def _at(T, a: Analysis, last, at):
     return unit, lines, tuple(spans), tuple(insides)
 
 
-def _stage_lines(T, a: Analysis, lines: list) -> dict:
-    """For a long network: a summary with one line per stage appended to ``lines``, and the heading
-    line of each stage keyed by the number of its first layer (empty for short ones)."""
-    spatial = []
-    for r in a.layers:
-        if not r.spatial:
-            break
-        spatial.append(r)
-    groups = stages(spatial)
-    if len(spatial) <= STAGED or len(groups) < 2:
-        return {}
-    number = {r.name: i for i, r in enumerate(a.layers, start=1)}
-    before = {r.name: (a.layers[i - 1] if i else None) for i, r in enumerate(a.layers)}
-    one = (1,) * a.rank
-    lines += ["", T["summary"].format(n=len(spatial), k=len(groups), rf=_hw(a.rf), j=fmt_pair(a.jump, "×"))]
-    heads = {}
-    for i, (name, rows) in enumerate(groups, start=1):
-        first, last = rows[0], rows[-1]
-        prev = before[first.name]
-        r0, j0 = (prev.rf, prev.jump) if prev is not None and prev.spatial else (one, one)
-        words = dict(name=name or T["jump_stage"].format(j=fmt_pair(last.jump, "×")), a=number[first.name],
-                     b=number[last.name], r0=_hw(r0), r1=_hw(last.rf), j0=fmt_pair(j0, "×"), j1=fmt_pair(last.jump, "×"))
-        holes = T["with_holes"] if any("holes" in r.flags for r in rows) else ""
-        lines.append(T["stage_item"].format(holes=holes, **words))
-        jumps = T["jump_stays" if words["j0"] == words["j1"] else "jump_grows"].format(**words)
-        heads[number[first.name]] = T["stage_head"].format(i=i, jumps=jumps, **words)
-    return heads
-
-
 @dataclass(frozen=True)
 class Explanation:
     """The derivation text; with ``at``, the output pixel's input ``rows``/``cols`` (lo, hi) and their in-image part."""
@@ -395,7 +366,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     start = ((1,) * a.rank, (1,) * a.rank, (Fraction(0),) * a.rank)
     prev, seen = start, {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
     spatial, last = [], None
-    heads = _stage_lines(T, a, lines)
+    heads = stage_lines(T, a, lines, STAGED)
     holed = False
     for l, row in enumerate(a.layers, start=1):
         m = l - 1
