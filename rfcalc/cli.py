@@ -2,12 +2,14 @@
 
     rfcalc "c3,c3,p2" [--input 32x32x3] [--head seed] [--json] [--symbolic] [--set k=3]
     rfcalc model.keras | keras:ResNet50 | model2 [--layer NAME] [--identity NAME]
+    rfcalc SPEC|MODEL [--wide] [--format table|md|csv] [--rows GLOB|I:J] [--depth N] [--batch-size N] [--lang ja]
     rfcalc explain SPEC|MODEL [--lang en|ja] [--at i,j]
-    rfcalc compare SPEC|MODEL SPEC|MODEL ... [--json]
+    rfcalc compare SPEC|MODEL SPEC|MODEL ... [--json] [--wide] [--lang ja]
     rfcalc probe SPEC|MODEL [...]
     rfcalc design --rf 32 [...]
     rfcalc report SPEC|MODEL [-o report.html] [--image PATH|cifar10:N] [--erf] [--lang en|ja]
 
+Tables fit COLUMNS, else the terminal, else 80 columns (docs/summary.md); --lang defaults to the locale.
 A target is a spec, a Keras model (file or ``keras:Name``) or a preset of the course notebook
 (``model1``, ``model2``: rfcalc.presets). Options that would do nothing for it are refused.
 """

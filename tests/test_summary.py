@@ -113,10 +113,14 @@ def test_rows_filter_by_glob_and_range(capsys):
     (["c3", "--format", "csv", "--depth", "2"], "--format csv writes every row's own numbers"),
     (["c3", "--format", "md", "--wide"], "--format md has every column already"),
     (["c3", "--rows", "zz*"], "picks no row"),
+    (["c3", "--rows", "10:3"], "picks no row"), (["c3", "--rows", "::"], "picks no row"),
+    (["c3", "--rows", "["], "picks no row"), (["c3", "--rows=-1:"], "picks no row"),
+    (["c3", "--depth", "9" * 20], "at most 12"), (["c3", "--format", "xml"], "invalid choice"),
     (["c3", "--batch-size", "0"], "expected a positive integer"),
 ])
 def test_table_options_that_would_do_nothing_are_refused(capsys, argv, words):
-    with pytest.raises(SystemExit) if "positive" in words else _nothing():
+    with pytest.raises(SystemExit) if words in ("expected a positive integer", "at most 12", "invalid choice") \
+            else _nothing():
         code = main(argv)
         assert code == 2
     assert words in capsys.readouterr().err
