@@ -193,3 +193,12 @@ def test_depth_folds_a_nested_keras_model():
 def test_wide_with_json_is_refused(capsys, argv):
     assert main(argv) == 2
     assert "--json prints no table: drop --wide" in capsys.readouterr().err
+
+
+@pytest.mark.tf
+def test_connected_to_in_a_keras_functional_model(capsys):
+    assert main(["keras:ResNet50", "--input", "224x224x3", "--wide", "--rows", "conv2_block1_*"]) == 0
+    out = capsys.readouterr().out
+    add = next(line for line in out.splitlines() if "conv2_block1_add (Add)" in line)
+    assert add.rstrip().endswith("conv2_block1_0_bn, conv2_block1_3_bn")  # what Keras' summary lists for the Add
+    assert "Rows shown: 12 of 176" in out
