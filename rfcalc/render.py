@@ -9,7 +9,6 @@ Model: "c3*2"  input 32x32x3
 
 from __future__ import annotations
 
-import html
 import io
 from fractions import Fraction
 

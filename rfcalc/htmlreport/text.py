@@ -8,7 +8,7 @@ True
 
 from __future__ import annotations
 
-from ..tablewords import FLAG_HELP_JA, WORDS  # the terminal's table words: one source for both
+from ..tablewords import FLAG_HELP_JA, WORDS  # noqa: F401 (FLAG_HELP_JA: read from here by data.py); one source of words
 
 _UI_EN = {
     "title": "Receptive field report", "layers": "Layers", "input": "Input", "output": "Output of",
