@@ -247,6 +247,29 @@ class Analysis:
         from .render import table
         return table(self)
 
+    def __grid__(self, **options):
+        """The layer table as a ``textable.Grid`` (``options``: see ``summary.grid``)."""
+        from .summary import grid
+        return grid(self, **options)
+
+    def to_markdown(self, **options) -> str:
+        """The table as GitHub Markdown, every column (``options``: see ``summary.grid``).
+
+        >>> print(analyze("c3").to_markdown().splitlines()[4])
+        | conv2d (Conv2D) | (None, 32, 32, 32) | 896 | 884,736 | 3x3 | 1 | 0 |
+        """
+        from .summary import to_markdown
+        return to_markdown(self, **options)
+
+    def to_csv(self, rows: str | None = None) -> str:
+        """Every row as CSV with plain numbers (``rows``: a name glob or an index range such as ``3:10``).
+
+        >>> print(analyze("c3,p2").to_csv().splitlines()[0])
+        index,name,type,output_shape,params,macs,rf,jump,start,flags,inputs
+        """
+        from .summary import to_csv
+        return to_csv(self, rows)
+
     def _repr_html_(self) -> str:
         from .render import to_html
         return to_html(self)

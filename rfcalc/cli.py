@@ -2,12 +2,14 @@
 
     rfcalc "c3,c3,p2" [--input 32x32x3] [--head seed] [--json] [--symbolic] [--set k=3]
     rfcalc model.keras | keras:ResNet50 | model2 [--layer NAME] [--identity NAME]
+    rfcalc SPEC|MODEL [--wide] [--format table|md|csv] [--rows GLOB|I:J] [--depth N] [--batch-size N] [--lang ja]
     rfcalc explain SPEC|MODEL [--lang en|ja] [--at i,j]
-    rfcalc compare SPEC|MODEL SPEC|MODEL ... [--json]
+    rfcalc compare SPEC|MODEL SPEC|MODEL ... [--json] [--wide] [--lang ja]
     rfcalc probe SPEC|MODEL [...]
     rfcalc design --rf 32 [...]
     rfcalc report SPEC|MODEL [-o report.html] [--image PATH|cifar10:N] [--erf] [--lang en|ja]
 
+Tables fit COLUMNS, else the terminal, else 80 columns (docs/summary.md); --lang defaults to the locale.
 A target is a spec, a Keras model (file or ``keras:Name``) or a preset of the course notebook
 (``model1``, ``model2``: rfcalc.presets). Options that would do nothing for it are refused.
 """
@@ -20,7 +22,7 @@ import re
 import sys
 import warnings
 
-from . import __version__, argtypes, tfquiet
+from . import __version__, argtypes, lang, tfquiet
 from .errors import RFError, error_lines
 from .presets import PRESETS, lookup
 from .render import show
@@ -60,6 +62,11 @@ def _common(p: argparse.ArgumentParser, head: bool = True):
                    help="bind a symbol of the spec, as in --set k=3 (repeatable)")
 
 
+def _wide(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wide", action="store_true",
+                   help="every column at full width (default: fit the terminal, COLUMNS, else 80 columns)")
+
+
 def main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rfcalc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
@@ -74,6 +81,16 @@ def main_parser() -> argparse.ArgumentParser:
                         "rfcalc.symbolic.read_back reads exactly)")
     p.add_argument("--layer", metavar="NAME", type=argtypes.nonempty, help="show one layer's field (e.g. conv2d_1)")
     p.add_argument("--all", action="store_true", help="print every layer of a long network (default: 200 at most)")
+    p.add_argument("--format", choices=("table", "md", "csv"), default="table",
+                   help="table (fitted to the terminal), md (GitHub Markdown, every column) or csv (plain numbers)")
+    p.add_argument("--rows", metavar="PATTERN|I:J", type=argtypes.nonempty, default=None,
+                   help="show only these rows: a name glob ('conv*', 'layer1.*') or an index range (3:10)")
+    p.add_argument("--depth", metavar="N", type=argtypes.positive, default=None,
+                   help="sum rows nested deeper than N (Keras outer/inner, torch layer1.0.conv1) into their module")
+    p.add_argument("--batch-size", metavar="N", type=argtypes.positive, default=1,
+                   help="batch size of the memory estimate under the table (default 1)")
+    _wide(p)
+    lang.add_argument(p)
     p.add_argument("--identity", metavar="NAME", action="append", default=[],
                    help="(models) treat this unknown layer as identity (repeatable)")
     return p
@@ -84,7 +101,7 @@ def explain_parser() -> argparse.ArgumentParser:
                                 description="The worked receptive-field derivation, layer by layer (B2-2-2).")
     p.add_argument("spec", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
-    p.add_argument("--lang", choices=("en", "ja"), default="en", help="language (ja: 日本語)")
+    lang.add_argument(p)
     p.add_argument("--at", metavar="ROW,COL", type=argtypes.pixel, help="the input rows and columns of this output pixel")
     return p
 
@@ -96,6 +113,8 @@ def compare_parser() -> argparse.ArgumentParser:
     p.add_argument("specs", nargs="+", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
     p.add_argument("--json", action="store_true")
+    _wide(p)
+    lang.add_argument(p)
     return p
 
 
@@ -171,6 +190,7 @@ def _check_spec_options(targets, args) -> None:
 def run_main(argv) -> int:
     args = main_parser().parse_args(argv)
     if args.symbolic:
+        _refuse_table_options(args)
         from .analysis import with_head
         from .symbolic import closed_forms
         if is_model_source(args.spec):
@@ -190,6 +210,8 @@ def run_main(argv) -> int:
     if args.all and (args.json or args.layer):
         raise RFError(f"--all shows every row of the table; {'--json' if args.json else '--layer'} prints no "
                       "table (--json has every layer already): drop --all")
+    _refuse_table_options(args)
+    language = lang.pick(args.lang)
     analysis = _analyze_target(args.spec, args, args.identity)
     if args.layer:
         row = analysis.row(args.layer)
@@ -201,17 +223,39 @@ def run_main(argv) -> int:
         return 0
     if args.json:
         _emit_json(analysis.to_dict())
+    elif args.format == "csv":
+        sys.stdout.write(analysis.to_csv(rows=args.rows))
     else:
-        from .render import table
-        show(table(analysis, max_rows=None if args.all else 200))
+        options = dict(lang=language, rows=args.rows, depth=args.depth, batch=args.batch_size,
+                       max_rows=None if args.all or args.format == "md" else 200)
+        if args.format == "md":
+            sys.stdout.write(analysis.to_markdown(**options) + "\n")
+        else:
+            show(analysis.__grid__(**options), wide=args.wide)
     return 0
+
+
+def _refuse_table_options(args) -> None:
+    """Options of the table that --json, --layer or --symbolic would ignore are refused, never dropped."""
+    other = "--json" if args.json else "--layer" if args.layer else "--symbolic" if args.symbolic else None
+    given = [(flag, v) for flag, v in (("--format", args.format != "table"), ("--rows", args.rows),
+                                       ("--depth", args.depth), ("--batch-size", args.batch_size != 1),
+                                       ("--wide", args.wide)) if v]
+    if other and given:
+        raise RFError(f"{given[0][0]} shapes the table; {other} prints no table: drop {given[0][0]}")
+    if args.format == "csv":
+        for flag, v in (("--depth", args.depth), ("--batch-size", args.batch_size != 1), ("--wide", args.wide)):
+            if v:
+                raise RFError(f"{flag} shapes the printed table; --format csv writes every row's own numbers: drop {flag}")
+    if args.format == "md" and args.wide:
+        raise RFError("--format md has every column already: drop --wide")
 
 
 def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
     from .explanation import explain
     analysis = _analyze_target(args.spec, args)
-    print(str(explain(analysis, lang=args.lang, at=args.at)))
+    print(str(explain(analysis, lang=lang.pick(args.lang), at=args.at)))
     return 0
 
 
@@ -219,11 +263,14 @@ def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
     from .comparison import compare
     _check_spec_options(args.specs, args)
+    language = lang.pick(args.lang)
+    if args.json and args.wide:
+        raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
     result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs])
     if args.json:
         _emit_json(result.to_dict())
     else:
-        show(result)
+        show(result.__grid__(lang=language), wide=args.wide)
     return 0
 
 

@@ -84,16 +84,24 @@ class Comparison:
         return (f"<div><b>{html.escape(str(t.title))}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
                 f"</table><p>{html.escape(str(t.caption))}</p></div>")
 
+    def __grid__(self, lang: str = "en"):
+        """The table as a ``textable.Grid`` that fits a width (the same rows as ``__rich__``), in ``lang``."""
+        from .render import grid_of
+        from .tablewords import translate
+
+        return translate(grid_of(self.__rich__()), lang, COMPARE_STEPS)
+
     def __rich__(self):
         from rich import box
         from rich.table import Table
 
         from .dsl import describe_input
         from .render import fmt_field, fmt_int, fmt_jump, fmt_shape
+        from .words import with_article
 
         base = self.entries[0]
         shape = base.analysis.input_shape
-        words = f"a {'x'.join(map(str, shape))} input" if len(shape) == 3 else describe_input(shape)
+        words = with_article(f"{'x'.join(map(str, shape))} input") if len(shape) == 3 else describe_input(shape)
         t = Table(title=f"Compared on {words} (ratios to the first spec)", title_justify="left",
                   box=box.SIMPLE_HEAD)
         for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x"):
@@ -112,6 +120,10 @@ class Comparison:
                      "(c7: 49; c3*3: 27 for the same 7x7 field)")
         t.caption_justify = "left"
         return t
+
+
+COMPARE_STEPS = (("short", "Output Shape"), ("drop", "Jump"), ("drop", "MACs x"), ("drop", "MACs"),
+                 ("wrap", "Spec"), ("drop", "Output Shape"))
 
 
 def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None) -> Comparison:

@@ -18,15 +18,18 @@ from typing import Any
 from .analysis import Analysis, analyze
 from .arithmetic import effective_kernel
 from .errors import RFError
+from .lang import language_code
 from .dsl import describe_input
 from .layers import (
     SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, Resize, SeparableConv, Upsample,
     ZeroPad,
 )
 from .render import fmt_jump, fmt_num, fmt_pair
+from .stages import stage_lines
+from .words import with_article
 
 _EN = dict(
-    title='Receptive field of "{spec}" on a {shape} input',
+    title='Receptive field of "{spec}" on {a_shape} input',
     intro=("For each layer l we follow three numbers along each axis:\n"
            "  r_l      receptive field: how many input pixels one output pixel sees\n"
            "  j_l      jump: how far apart, in input pixels, two neighbouring output pixels are\n"
@@ -50,7 +53,18 @@ _EN = dict(
     rest="The remaining layers ({tokens}) have no spatial extent.",
     stack="stacking {count} {k} convolutions", single="with a single {k} convolution",
     these="after these {count} layers ({tokens})", none="with no layer that looks at neighbours",
-    answer=("Answer: {phrase}, one pixel of the output feature map is computed from a {region} region of the "
+    these_many="after these {count} layers ({first} ... {last})",
+    summary="In short: {n} spatial layers in {k} stages; the field grows to {rf}, the jump to {j}.",
+    stage_item="  - {name}: layers {a}-{b}, field {r0} -> {r1}, jump {j0} -> {j1}{holes}",
+    stage_head="Stage {i}, {name} (layers {a}-{b}): the field grows from {r0} to {r1}, {jumps}.",
+    jump_grows="the jump from {j0} to {j1}", jump_stays="the jump stays {j1}",
+    jump_stage="jump {j}", with_holes=", with holes",
+    holes_here=("  From here the field has holes: dilation, or a jump wider than the kernel's reach, leaves input "
+                "pixels inside the {rf} square unread (gridding)."),
+    holes=("The {rf} region has holes: not every pixel inside it is read (dilation with gaps, or a jump wider "
+           "than the kernel's reach)."),
+    holes_maybe="The {rf} region may have holes: they are followed exactly only in fields up to 1,048,576 pixels wide.",
+    answer=("Answer: {phrase}, one pixel of the output feature map is computed from {a_region} region of the "
             "input image."),
     jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
     bigger="The region is larger than the {hw} image: its outer part lies in the padding.",
@@ -99,6 +113,17 @@ _JA = dict(
     rest="残りの層（{tokens}）には空間方向の広がりはありません。",
     stack="{k}の畳み込みを{count}層重ねると", single="{k}の畳み込み1層では", these="この{count}層（{tokens}）を通ると",
     none="近くのピクセルを見る層がないので",
+    these_many="この{count}層（{first} 〜 {last}）を通ると",
+    summary="まとめ：空間方向の層 {n} 層が {k} 段に分かれ、受容野は {rf}、ジャンプは {j} になります。",
+    stage_item="  - {name}：第{a}〜{b}層、受容野 {r0} → {r1}、ジャンプ {j0} → {j1}{holes}",
+    stage_head="段 {i}「{name}」（第{a}〜{b}層）：受容野は {r0} から {r1} に広がり、{jumps}。",
+    jump_grows="ジャンプは {j0} から {j1} になります", jump_stays="ジャンプは {j1} のままです",
+    jump_stage="ジャンプ {j}", with_holes="、穴あり",
+    holes_here=("  ここから受容野に穴があります：ダイレーションや、カーネルの届く範囲より広いジャンプのため、"
+                "{rf} の領域の中に読まれない入力ピクセルがあります（グリッディング）。"),
+    holes=("この {rf} の領域には穴があります：中のすべてのピクセルが読まれるわけではありません"
+           "（ダイレーションのすき間や、カーネルの届く範囲より広いジャンプ）。"),
+    holes_maybe="この {rf} の領域には穴があるかもしれません：穴を厳密に追うのは幅 1,048,576 ピクセルまでの受容野だけです。",
     answer="答え：{phrase}、出力の1ピクセルは入力画像の{region}の領域から計算されます。",
     jump="隣り合う出力ピクセルは、入力画像上で {j} ピクセルずつずれています（ジャンプ）。",
     bigger="この領域は {hw} の入力画像より大きく、外側はパディングにかかっています。",
@@ -123,6 +148,8 @@ _JA = dict(
 )
 
 LANGS: dict[str, dict[str, Any]] = {"en": _EN, "ja": _JA}  # message templates, word lists, pairs of words
+MAX_TOKENS = 8     # past this many layers the answer names the first and last, not every token
+STAGED = 12        # past this many spatial layers the derivation is told stage by stage, after a summary
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -234,6 +261,8 @@ def _phrase(T, lang, rows) -> str:
         count = len(windows)
         words = _WORDS[count] if lang == "en" and count < len(_WORDS) else str(count)
         return T["stack"].format(count=words, k=_hw(windows[0].kernel))
+    if len(rows) > MAX_TOKENS:  # a long network: its first and last layers, not every token
+        return T["these_many"].format(count=len(rows), first=rows[0].name, last=rows[-1].name)
     return T["these"].format(count=len(rows), tokens=T["comma"].join(r.token for r in rows))
 
 
@@ -329,21 +358,28 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     >>> print(explain("c3,c3", lang="ja").text.splitlines()[-1])
     答え：3×3の畳み込みを2層重ねると、出力の1ピクセルは入力画像の5×5の領域から計算されます。
     """
-    if lang not in LANGS:
-        raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
+    if lang not in LANGS:  # "JA", "ja_JP.UTF-8" name Japanese too (rfcalc.lang.pick)
+        code = language_code(lang) if isinstance(lang, str) else None
+        if code is None:
+            raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
+        lang = code
     T = LANGS[lang]
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
     shape = _hw(a.input_shape) if a.rank == 2 else describe_input(a.input_shape)
-    lines = [T["title"].format(spec=a.spec, shape=shape), "", T["intro"], "", T["input"].format(shape=shape)]
+    lines = [T["title"].format(spec=a.spec, shape=shape, a_shape=with_article(shape)), "", T["intro"], "", T["input"].format(shape=shape)]
     start: tuple = ((1,) * a.rank, (1,) * a.rank, (Fraction(0),) * a.rank)
-    prev = start
-    seen: dict[str, tuple] = {}  # seen: layer name -> (number, field), for graphs whose rows name their inputs
+    seen: dict[str, tuple] = {}
+    prev = start  # seen: layer name -> (number, field), for graphs whose rows name their inputs
     spatial, last = [], None
+    heads = stage_lines(T, a, lines, STAGED)
+    holed = False
     for l, row in enumerate(a.layers, start=1):
         m = l - 1
         if row.inputs:
             m, prev = seen.get(row.inputs[0], (0, start))
         lines.append("")
+        if l in heads:
+            lines += [heads[l], ""]
         if not row.spatial:
             before = last.output_shape[:-1] if last else a.input_shape[:-1]
             lines.append(T["flat"].format(l=l, name=row.name, token=row.token, map=_hw(before)))
@@ -352,16 +388,24 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
                 lines.append(T["rest"].format(tokens=T["comma"].join(r.token for r in rest)))
             break
         lines += (_window if isinstance(row.layer, SPATIAL) else _other)(T, row, l, m, prev)
+        if "holes" in row.flags and not holed:  # propagate's exact test, not a guess from dilation and strides
+            lines.append(T["holes_here"].format(rf=_hw(row.rf)))
+        holed = "holes" in row.flags
         prev = (row.rf, row.jump, row.start)
         seen[row.name] = (l, prev)
         spatial.append(row)
         last = row
-    answer = T["answer"].format(phrase=_phrase(T, lang, spatial), region=_hw(a.rf))
+    answer = T["answer"].format(phrase=_phrase(T, lang, spatial), region=_hw(a.rf),
+                               a_region=with_article(_hw(a.rf)))
     extra = []
     if any(j != 1 for j in a.jump):
         extra.append(T["jump"].format(j=fmt_jump(a.jump) if a.rank == 1 else fmt_pair(a.jump, "×")))
     if a.rf_exceeds_input:
         extra.append(T["bigger"].format(hw=_hw(a.input_shape[:-1])))
+    if last is not None and "holes" in last.flags:
+        extra.append(T["holes"].format(rf=_hw(a.rf)))
+    elif last is not None and "holes?" in last.flags:
+        extra.append(T["holes_maybe"].format(rf=_hw(a.rf)))
     lines += [""] + extra + [answer]
     spans: tuple = (None, None)
     insides: tuple = (None, None)

@@ -9,7 +9,6 @@ Model: "c3*2"  input 32x32x3
 
 from __future__ import annotations
 
-import html
 import io
 from fractions import Fraction
 
@@ -145,25 +144,6 @@ def _cells(row) -> list[str]:
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "MACs", "RF", "Jump", "Start", "Note")
 
 
-def footer_lines(a) -> list[str]:
-    """The totals under the table."""
-    lines = [
-        f"Total params: {fmt_int(a.total_params)} ({fmt_bytes(a.total_params)})",
-        f"Trainable params: {fmt_int(a.trainable_params)} ({fmt_bytes(a.trainable_params)})",
-        f"Non-trainable params: {fmt_int(a.non_trainable_params)} ({fmt_bytes(a.non_trainable_params)})",
-        *([f"Stored params: {fmt_int(a.stored_params)} ({fmt_bytes(a.stored_params)}): distinct tensors in the "
-           "file; layers read some of them more than once"] if getattr(a, "shares_params", False) else []),
-        f"Total MACs: {fmt_int(a.total_macs)} per image",
-        f"Receptive field: {fmt_field(a.rf)} of the {'x'.join(map(str, a.input_shape))} input, jump {fmt_jump(a.jump)}, "
-        f"start {fmt_pair(a.start, ', ')}" + (" (larger than the input)" if a.rf_exceeds_input else ""),
-    ]
-    if a.rf_min != a.rf:
-        lines.append(f"Smallest field over all paths: {fmt_field(a.rf_min)}")
-    used = {f for r in a.layers for f in r.flags}
-    lines += [f"{flag}: {FLAG_HELP[flag]}" for flag in FLAG_HELP if flag in used]
-    return lines
-
-
 def visible_rows(a, max_rows: int | None = 200) -> tuple:
     """The rows to show: all of them, or the first and last halves of ``max_rows`` with a note between.
 
@@ -181,101 +161,118 @@ def visible_rows(a, max_rows: int | None = 200) -> tuple:
 
 
 def table(a, max_rows: int | None = 200):
-    """A ``rich.table.Table`` of the analysis, totals in the caption.
+    """A ``rich.table.Table`` of the analysis (every column), totals in the caption.
 
     Past ``max_rows`` layers only the first and last halves are shown, with a row that says how
     many are left out (``None`` shows all).
     """
-    from rich import box
-    from rich.table import Table
+    from . import textable
 
-    t = Table(title=f'Model: "{a.spec}"  {input_words(a.input_shape)}', title_justify="left", box=box.SIMPLE_HEAD,
-              caption="\n".join(footer_lines(a)), caption_justify="left")
-    notes = any(r.flags for r in a.layers)
-    for head in HEADERS[:-1] + (HEADERS[-1:] if notes else ()):
-        numeric = head in ("Param #", "MACs", "RF", "Jump", "Start")
-        t.add_column(head, justify="right" if numeric else "left", no_wrap=head != "Note",
-                     overflow="fold" if head == "Note" else "ellipsis")  # plain text folds Note, never cuts it
-    for row in visible_rows(a, max_rows):
-        if isinstance(row, str):
-            t.add_row(row, style="dim")
-        else:
-            t.add_row(*_cells(row)[: len(t.columns)])
-    return t
+    return textable.to_rich(a.__grid__(max_rows=max_rows))
 
 
 def width_from_env(default: int | None = 120) -> int | None:
-    """The width for text that goes to a pipe or file: ``COLUMNS`` when set, else ``default``."""
+    """``COLUMNS`` when it is set to a positive number, else ``default``."""
     import os
 
     cols = os.environ.get("COLUMNS", "").strip()
     return int(cols) if cols.isdigit() and int(cols) > 0 else default
 
 
-def _table_of(renderable):
-    """What rich would draw for an object that renders itself (``__rich__``), else the object."""
+def terminal_width() -> int:
+    """The width tables fit when printed: ``COLUMNS`` when set; else the size of the terminal that
+    stdout, or else stderr, is (so ``rfcalc ... | less`` fits the terminal); else 80.
+
+    >>> import os; os.environ["COLUMNS"] = "100"; terminal_width()
+    100
+    >>> del os.environ["COLUMNS"]
+    """
+    import os
+    import sys
+
+    cols = width_from_env(None)
+    if cols is not None:
+        return cols
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns or 80
+        except (AttributeError, OSError, ValueError):
+            continue
+    return 80
+
+
+def grid_of(renderable):
+    """The ``textable.Grid`` an object draws as (a Grid, an object with ``__grid__``, or a simple rich
+    Table), else None."""
+    from . import textable
+
+    if isinstance(renderable, textable.Grid):
+        return renderable
+    method = getattr(renderable, "__grid__", None)
+    if callable(method) and not isinstance(renderable, type):
+        return method()
+    from rich.table import Table
+
     rich = getattr(renderable, "__rich__", None)
-    return rich() if callable(rich) and not isinstance(renderable, type) else renderable
+    if callable(rich) and not isinstance(renderable, type):
+        renderable = rich()
+    return textable.from_rich(renderable) if isinstance(renderable, Table) else None
 
 
 def plain(renderable, width: int | None = 120) -> str:
-    """Any rich renderable as plain text (no colour, no trailing blanks), ``width`` columns.
+    """Any table or rich renderable as plain text (no colour, no trailing blanks), fitting ``width``
+    columns (``None``: every column at its full width).
 
-    Simple tables (the layer tables) are written directly, in linear time, and never cut: past
-    ``width`` their Note column folds under each row.
+    Tables (``textable.Grid``) are written directly, in linear time: past ``width`` they abbreviate,
+    fold and drop columns as their steps say, and name what they left out.
 
     >>> plain("a  ")
     'a'
     """
     from rich.console import Console
-    from rich.table import Table
 
     from . import textable
 
-    renderable = _table_of(renderable)
-    if isinstance(renderable, Table) and textable.fits(renderable):
-        return textable.text(renderable, width)
+    grid = grid_of(renderable)
+    if grid is not None:
+        return textable.text(grid, width)
     out = io.StringIO()
     Console(file=out, width=width or 120, color_system=None, legacy_windows=False,
             soft_wrap=False).print(renderable)
     return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
 
 
-def show(renderable) -> None:
-    """Print to the terminal at its width; into a pipe or file as ``plain`` text, ``COLUMNS`` (else 120) wide."""
+def show(renderable, wide: bool = False) -> None:
+    """Print a table fitted to ``terminal_width()`` (``wide``: every column, however wide); other
+    renderables through rich on a terminal, as ``plain`` text into a pipe or file."""
     import sys
-
-    from rich.table import Table
 
     from . import textable
 
-    if sys.stdout.isatty():
+    grid = grid_of(renderable)
+    if grid is not None:
+        sys.stdout.write(textable.text(grid, None if wide else terminal_width()) + "\n")
+    elif sys.stdout.isatty():
         from rich.console import Console
 
-        console = Console(soft_wrap=False)
-        renderable = _table_of(renderable)
-        if isinstance(renderable, Table) and textable.fits(renderable):
-            sys.stdout.write(textable.text(renderable, console.width) + "\n")
-        else:
-            console.print(renderable)
+        Console(soft_wrap=False).print(renderable)
     else:
         sys.stdout.write(plain(renderable, width_from_env()) + "\n")
 
 
-def to_text(a, width: int = 120) -> str:
-    """Plain text of the table, as ``str(analysis)`` shows it."""
-    return plain(table(a), width)
+def to_text(a, width: int | None = 120, **options) -> str:
+    """Plain text of the table, as ``str(analysis)`` shows it (``options`` as ``summary.grid``'s:
+    ``lang``, ``rows``, ``depth``, ``batch``, ``max_rows``)."""
+    from . import textable
+
+    return textable.text(a.__grid__(**options), width)
 
 
 def to_html(a) -> str:
-    """An HTML table for Jupyter (``Analysis._repr_html_``)."""
-    esc = html.escape
-    head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
-    body = "".join(f'<tr><td colspan="{len(HEADERS)}">{esc(r)}</td></tr>' if isinstance(r, str) else
-                   "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>" for r in visible_rows(a))
-    foot = "<br>".join(esc(line) for line in footer_lines(a))
-    return (f"<div><b>Model: &quot;{esc(a.spec)}&quot;</b> {esc(input_words(a.input_shape))}"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{foot}</p></div>")
+    """An HTML table for Jupyter (``Analysis._repr_html_``): the layer table, every column."""
+    from . import textable
+
+    return textable.html(a.__grid__())
 
 
 def layer_text(a, row) -> str:

@@ -16,7 +16,7 @@ def run(capsys, *argv):
 
 
 def test_plain_spec_prints_keras_columns_and_field(capsys):
-    code, out, err = run(capsys, "c3,c3,p2")
+    code, out, err = run(capsys, "c3,c3,p2", "--wide")
     assert code == 0 and err == ""
     for text in ("Layer (type)", "Output Shape", "Param #", "RF", "Jump", "Start",
                  "conv2d_1 (Conv2D)", "(None, 16, 16, 32)", "6x6", "Total params: 10,144"):

@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from rfcalc import __version__
+from rfcalc import __version__, lang
 from rfcalc.errors import RFError, error_lines
 
 PROG = "rfcalc-train"
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", choices=STRATEGIES, metavar="NAME",
                    help=f"tf.distribute strategy: {', '.join(STRATEGIES)} (default: none)")
     p.add_argument("--report", action="store_true", help="only rewrite report.md and its figures from --out's results.json")
+    lang.add_argument(p)
     p.add_argument("--dry-run", action="store_true", help="check specs and data, print what would run, train nothing")
     return p
 
@@ -105,12 +106,12 @@ def run(argv=None) -> int:
         from .report import write_report
         from .sweep import Sweep, check_out_dir
 
-        sweep = Sweep(args.out)  # refuses a results.json with anything but run records, before writing
+        sweep = Sweep(args.out, lang.pick(args.lang))  # refuses a results.json with anything but run records
         if not sweep.runs:
             raise RFError(f"no finished runs in {sweep.results_path}")
         check_out_dir(args.out, create=True)
         with locked(sweep.lock_path):  # another process may be recording a run right now
-            print(write_report(sweep.refresh(), sweep.out_dir))
+            print(write_report(sweep.refresh(), sweep.out_dir, sweep.lang))
         return 0
 
     configs = _configs(args)
@@ -120,7 +121,7 @@ def run(argv=None) -> int:
         source = "found or downloaded at load time"
     from .sweep import Sweep, check_out_dir
 
-    sweep = Sweep(args.out)  # an unreadable results.json stops us here, before TensorFlow loads
+    sweep = Sweep(args.out, lang.pick(args.lang))  # an unreadable results.json stops us here, before TensorFlow loads
     if args.dry_run:
         print(f"data: {dataset_name(args.dataset)} from {source}")
         for c in configs:

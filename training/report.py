@@ -85,8 +85,43 @@ def label(run: dict) -> str:
     return run.get("label") or run["spec"]
 
 
-def _rho(v) -> str:
-    return "undefined (fewer than two runs, or a constant series)" if v is None else f"{v:+.3f}"
+WORDS = {  # report.md in English and Japanese (rfcalc-train --lang); figures' axis labels stay English
+    "en": dict(
+        title="# Sweep report",
+        intro=("Test accuracy after training each spec with the notebook's head (Flatten, Dense(20), "
+               "Dense(10, softmax)). params and MACs (per image, forward) come from rfcalc.analyze and equal "
+               "Keras's count_params(); RF is the receptive field of the last spatial layer (height x width)."),
+        first="first {n} training images", all="all training images",
+        heading="## {dataset}, {epochs}, {size}, seed {seed}, {precision}, {optimizer} lr {lr}, batch {batch}",
+        table="| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
+        spearman="Spearman rank correlation ({caveat}):", vs_params="- test accuracy vs parameters: {rho}",
+        vs_rf="- test accuracy vs receptive field (height): {rho}", vs_macs="- test accuracy vs MACs: {rho}",
+        undefined="undefined (fewer than two runs, or a constant series)",
+        few="n = {runs}: too few for rho to mean anything (even |rho| = 1 needs n >= {min} to be significant at 5 %)",
+        n="n = {runs}",
+        curves=("Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
+                "every number above is in results.json."),
+    ),
+    "ja": dict(
+        title="# スイープのレポート",
+        intro=("ノートブックのヘッド（Flatten、Dense(20)、Dense(10, softmax)）をつけて各スペックを学習した後のテスト精度です。"
+               "パラメータ数と MACs（画像1枚あたり、順伝播）は rfcalc.analyze によるもので、Keras の count_params() と"
+               "一致します。RF は最後の空間層の受容野（高さ x 幅）です。"),
+        first="訓練画像の先頭 {n} 枚", all="訓練画像すべて",
+        heading="## {dataset}、{epochs}、{size}、シード {seed}、{precision}、{optimizer} 学習率 {lr}、バッチ {batch}",
+        table="| スペック | パラメータ数 | MACs | RF | ジャンプ | テスト精度 | テスト損失 | 学習 s | 画像/s |",
+        spearman="スピアマンの順位相関（{caveat}）：", vs_params="- テスト精度とパラメータ数：{rho}",
+        vs_rf="- テスト精度と受容野（高さ）：{rho}", vs_macs="- テスト精度と MACs：{rho}",
+        undefined="定義されない（実行が2回未満、または値が一定）",
+        few="n = {runs}：少なすぎて rho に意味はありません（|rho| = 1 でも 5 % で有意になるには n >= {min} が必要）",
+        n="n = {runs}",
+        curves="学習曲線（訓練と検証の精度と損失）は各実行のフォルダの curves.png にあります。上の数字はすべて results.json にあります。",
+    ),
+}
+
+
+def _rho(v, lang: str = "en") -> str:
+    return WORDS[lang]["undefined"] if v is None else f"{v:+.3f}"
 
 
 def plural(n: int, word: str) -> str:
@@ -98,16 +133,14 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def rho_caveat(n: int) -> str:
+def rho_caveat(n: int, lang: str = "en") -> str:
     """What a Spearman rho over ``n`` runs can tell, in a few words.
 
     >>> rho_caveat(2)
     'n = 2 runs: too few for rho to mean anything (even |rho| = 1 needs n >= 5 to be significant at 5 %)'
     """
-    if n < MIN_RHO_N:
-        return (f"n = {plural(n, 'run')}: too few for rho to mean anything "
-                f"(even |rho| = 1 needs n >= {MIN_RHO_N} to be significant at 5 %)")
-    return f"n = {plural(n, 'run')}"
+    runs = plural(n, "run") if lang == "en" else f"{n} 回"
+    return WORDS[lang]["few" if n < MIN_RHO_N else "n"].format(runs=runs, min=MIN_RHO_N)
 
 
 GROUP_FIELDS = ("dataset", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
@@ -119,11 +152,13 @@ def group_key(run: dict) -> tuple:
     return tuple(run.get(f, "float32" if f == "precision" else None) for f in GROUP_FIELDS)
 
 
-def _heading(key: tuple) -> str:
+def _heading(key: tuple, lang: str = "en") -> str:
     g = dict(zip(GROUP_FIELDS, key))
-    size = f"first {g['data_size']} training images" if g["data_size"] else "all training images"
-    return (f"## {g['dataset']}, {plural(g['epochs'], 'epoch')}, {size}, seed {g['seed']}, {g['precision']}, "
-            f"{g['optimizer']} lr {g['lr']}, batch {g['batch_size']}")
+    W = WORDS[lang]
+    size = W["first"].format(n=g["data_size"]) if g["data_size"] else W["all"]
+    epochs = plural(g["epochs"], "epoch") if lang == "en" else f"{g['epochs']} エポック"
+    return W["heading"].format(dataset=g["dataset"], epochs=epochs, size=size, seed=g["seed"], precision=g["precision"],
+                               optimizer=g["optimizer"], lr=g["lr"], batch=g["batch_size"])
 
 
 def _spec_cell(run: dict) -> str:
@@ -132,16 +167,15 @@ def _spec_cell(run: dict) -> str:
     return f"`{typed}`" if typed == run["spec"] else f"`{typed}` (`{run['spec']}`)"
 
 
-def write_report(runs: list[dict], out_dir) -> Path:
-    """Write report.md and the accuracy-vs-parameters / -receptive-field PNGs for ``runs``; return report.md."""
+def write_report(runs: list[dict], out_dir, lang: str = "en") -> Path:
+    """Write report.md (in ``lang``, en or ja) and the accuracy-vs-parameters / -receptive-field PNGs for
+    ``runs``; return report.md."""
+    W = WORDS[lang]
     out_dir = Path(out_dir)
     groups: dict[tuple, list[dict]] = {}
     for r in runs:
         groups.setdefault(group_key(r), []).append(r)
-    lines = ["# Sweep report", "",
-             "Test accuracy after training each spec with the notebook's head (Flatten, Dense(20), "
-             "Dense(10, softmax)). params and MACs (per image, forward) come from rfcalc.analyze and equal "
-             "Keras's count_params(); RF is the receptive field of the last spatial layer (height x width).", ""]
+    lines = [W["title"], "", W["intro"], ""]
     for n, (key, group) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
         group = sorted(group, key=lambda r: r["params"])
         suffix = "" if len(groups) == 1 else f"-{n + 1}"
@@ -149,20 +183,18 @@ def write_report(runs: list[dict], out_dir) -> Path:
         rho_params = _scatter(group, lambda r: r["params"], "Parameters (log scale)", out_dir / p_png, log=True)
         rho_rf = _scatter(group, lambda r: r["rf"][0], "Receptive field height (pixels)", out_dir / rf_png, log=False)
         rho_macs = spearman([r["macs"] for r in group], [r["test_accuracy"] for r in group])
-        lines += [_heading(key), "",
-                  "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
+        lines += [_heading(key, lang), "", W["table"],
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in group:
             lines.append(f"| {_spec_cell(r)} | {fmt_int(r['params'])} | {fmt_int(r['macs'])} | {fmt_field(r['rf'])} | "
                          f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
                          f"{_fmt(r.get('train_seconds'), '{:.0f}')} | {_fmt(r.get('images_per_second'), '{:,.0f}')} |")
-        lines += ["", f"Spearman rank correlation ({rho_caveat(len(group))}):", "",
-                  f"- test accuracy vs parameters: {_rho(rho_params)}",
-                  f"- test accuracy vs receptive field (height): {_rho(rho_rf)}",
-                  f"- test accuracy vs MACs: {_rho(rho_macs)}", "",
+        lines += ["", W["spearman"].format(caveat=rho_caveat(len(group), lang)), "",
+                  W["vs_params"].format(rho=_rho(rho_params, lang)),
+                  W["vs_rf"].format(rho=_rho(rho_rf, lang)),
+                  W["vs_macs"].format(rho=_rho(rho_macs, lang)), "",
                   f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})", ""]
-    lines += ["Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
-              "every number above is in results.json.", ""]
+    lines += [W["curves"], ""]
     path = out_dir / "report.md"
     with replacing(path) as tmp:
         tmp.write_text("\n".join(lines))

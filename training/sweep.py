@@ -100,8 +100,9 @@ def check_out_dir(out_dir, create: bool) -> Path:
 class Sweep:
     """The state of an output folder: finished runs by key, and the run in progress (for messages)."""
 
-    def __init__(self, out_dir):
+    def __init__(self, out_dir, lang: str = "en"):
         self.out_dir = check_out_dir(out_dir, create=False)
+        self.lang = lang  # of report.md
         self.results_path = self.out_dir / "results.json"
         self.lock_path = self.out_dir / ".results.lock"
         self.current = None
@@ -127,7 +128,7 @@ class Sweep:
             runs = load_runs(self.results_path)
             self.runs = [r for r in runs if r.get("key") != config.key] + [result]
             write_json(self.results_path, self.runs)
-            write_report(self.runs, self.out_dir)
+            write_report(self.runs, self.out_dir, self.lang)
         Checkpoint.of_run(self.out_dir, config).remove()
 
     @contextmanager
@@ -190,7 +191,7 @@ class Sweep:
                 f"{result['train_seconds']:.0f} s, {result['images_per_second'] or 0:,.0f} images/s")
         if self.runs and not trained:  # a rerun with nothing new still refreshes the report
             with locked(self.lock_path):
-                write_report(self.refresh(), self.out_dir)
+                write_report(self.refresh(), self.out_dir, self.lang)
         return self
 
 

@@ -22,6 +22,7 @@ from .search import Goal, Limits, search
 from .space import DEFAULT_VOCABULARY, DILATIONS, STRIDES, like as like_space, space
 from ..dsl import format_spec, parse
 from ..errors import RFError, SpecError
+from ..words import with_article
 
 MAX_DEPTH = 64
 MAX_STATES = 400_000
@@ -176,7 +177,7 @@ def _solve(grammar, shape, goal, limits, head):
 def _describe(goal: Goal) -> str:
     if goal.cover:
         return "cover the whole input"
-    return f"reach a {'x'.join(map(str, goal.rf))} field"
+    return f"reach {with_article('x'.join(map(str, goal.rf)))} field"
 
 
 def _unreachable(grammar, shape, goal, limits, head, outcome) -> str:
@@ -228,5 +229,5 @@ def _unreachable(grammar, shape, goal, limits, head, outcome) -> str:
         return (f"{what}, and searches with more layers found none in their time: raise --max-depth "
                 f"and --timeout, or narrow the vocabulary")
     widest = "x".join(map(str, outcome.widest)) if outcome.widest else "1"
-    return (f"{what} on a {'x'.join(map(str, shape[:-1]))} input: the widest field any stack reaches is "
+    return (f"{what} on {with_article('x'.join(map(str, shape[:-1])))} input: the widest field any stack reaches is "
             f"{widest}; relaxing one bound alone does not help (try a larger input, strides or dilations)")

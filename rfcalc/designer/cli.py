@@ -17,7 +17,7 @@ import re
 import sys
 from fractions import Fraction
 
-from .. import argtypes
+from .. import argtypes, lang
 
 _SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
 _BUDGET = re.compile(r"(\d[\d,_]*(?:\.\d+)?)\s*([kmg]?)", re.IGNORECASE)
@@ -84,6 +84,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the front as Analysis.to_dict() summaries plus search stats")
     p.add_argument("--plot", metavar="FILE", help="plot the front: params against field, coloured by depth")
     p.add_argument("--symbolic", action="store_true", help="closed forms for the vocabulary's families (sympy)")
+    p.add_argument("--wide", action="store_true",
+                   help="every column at full width (default: fit the terminal, COLUMNS, else 80 columns)")
+    lang.add_argument(p)
     return p
 
 
@@ -106,6 +109,9 @@ def main(argv) -> int:
     from ..render import show
 
     args = parser().parse_args(argv)
+    language = lang.pick(args.lang)
+    if args.json and args.wide:
+        raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
     if (args.dilations or args.strides) and not args.like:
         raise RFError("--dilations and --strides shape the --like search; with --layers write them in the tokens (c3d2, c3s2)")
     if args.plot is not None:
@@ -122,7 +128,7 @@ def main(argv) -> int:
             data["symbolic"] = forms.to_dict()
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
-        show(result)
+        show(result.__grid__(language), wide=args.wide)
         if forms is not None:
             show(forms)
     if args.plot is not None:

@@ -13,6 +13,7 @@ import html
 from dataclasses import dataclass
 
 from ..analysis import Analysis
+from ..words import with_article
 
 OBJECTIVES = ("params", "macs", "depth")
 
@@ -86,7 +87,7 @@ class Design:
         marked = tuple(DesignRow(r.analysis, r.depth, r.stack, tuple(o for o in OBJECTIVES if winners[o] is r))
                        for r in rows)
         marked = tuple(sorted(marked, key=lambda r: r.cost(minimize)))
-        target = "cover the whole input" if goal.cover else f"reach a {_dims(goal.rf)} field"
+        target = "cover the whole input" if goal.cover else f"reach {with_article(_dims(goal.rf))} field"
         bounds = [f"depth <= {limits.max_depth}"]
         if limits.max_params is not None:
             bounds.append(f"params <= {limits.max_params:,}")
@@ -130,7 +131,7 @@ class Design:
 
     def title(self) -> str:
         what = "stacks like" if self.mode == "like" else "stacks of"
-        return f"Cheapest {what} {self.space!r} that {self.target.split(' (')[0]} on a {_dims(self.input_shape)} input"
+        return f"Cheapest {what} {self.space!r} that {self.target.split(' (')[0]} on {with_article(_dims(self.input_shape))} input"
 
     def cells(self, row: DesignRow) -> list[str]:
         a = row.analysis
@@ -163,6 +164,15 @@ class Design:
             t.add_row(*self.cells(row))
         marks = [Text(line, style="bold red" if line.startswith("NOT PROVEN") else "") for line in self.notes()]
         return Group(Text(self.title(), style="bold"), t, *marks)
+
+    def __grid__(self, lang: str = "en"):
+        """The front as a ``textable.Grid`` (title, one row per stack, the notes under it), in ``lang``."""
+        from ..tablewords import translate
+        from ..textable import Column, Grid
+        columns = tuple(Column(h, "left" if h in ("Spec", "Output", "Best for") else "right") for h in self.HEADERS)
+        grid = Grid(self.title(), columns, tuple(tuple(self.cells(r)) for r in self.shown), tuple(self.notes()))
+        return translate(grid, lang, (("drop", "Best for"), ("drop", "Depth"), ("drop", "MACs"), ("wrap", "Spec"),
+                                      ("drop", "Output")))
 
     def __str__(self) -> str:
         from ..render import plain

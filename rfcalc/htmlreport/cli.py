@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+from .. import lang
 from ..errors import RFError
 
 
@@ -29,7 +30,7 @@ def add_arguments(p) -> None:
                    help="draw the fields on this image (resized to the input); default a neutral grid")
     p.add_argument("--erf", action="store_true",
                    help="add the effective receptive field of the last spatial layer's centre unit (TensorFlow; an .onnx model: onnxruntime)")
-    p.add_argument("--lang", choices=("en", "ja"), default="en", help="language of the page (ja: 日本語)")
+    lang.add_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite PATH even if it is not an rfcalc report")
 
 
@@ -38,6 +39,7 @@ def run(args, analyze_args) -> int:
     from .page import check_target, report, write
     out = args.output
     check_target(out, args.force)  # before any work: an unwritable -o fails at once
+    lang.pick(args.lang)  # and an unknown --lang
     from ..sources import is_onnx_source
     if args.erf and not is_onnx_source(args.spec) and not _installed("tensorflow"):  # ONNX: onnxruntime
         raise RFError("--erf needs TensorFlow, which is not installed: pip install 'rfcalc[tf]'")
@@ -49,7 +51,7 @@ def run(args, analyze_args) -> int:
         if not is_model_source(erf):
             from ..analysis import resolve
             erf = resolve(erf, args.head, dict(args.set) or None)
-    page = report(analysis, image=args.image, lang=args.lang, erf=erf)
+    page = report(analysis, image=args.image, lang=lang.pick(args.lang), erf=erf)
     for note in page.notes:
         sys.stderr.write(f"rfcalc: note: {note}\n")
     write(out, page.html, force=args.force)

@@ -8,14 +8,7 @@ True
 
 from __future__ import annotations
 
-FLAG_HELP_JA = {
-    "rf>input": "受容野が入力より大きい",
-    "skips": "ストライドが窓より長く、一度も読まれない入力ピクセルがある",
-    "drops": "'valid' のため入力の最後の行・列の一部が読まれない",
-    "misaligned": "合流する枝のジャンプまたは中心が異なる",
-    "holes": "受容野に穴がある：ダイレーションや前段のストライドで読まれないピクセルがある（グリッディング）",
-    "holes?": "受容野に穴があるかもしれない：幅 1,048,576 ピクセルまでの受容野だけを厳密に追跡する",
-}
+from ..tablewords import FLAG_HELP_JA, WORDS  # noqa: F401 (FLAG_HELP_JA: read from here by data.py); one source of words
 
 _UI_EN = {
     "title": "Receptive field report", "layers": "Layers", "input": "Input", "output": "Output of",
@@ -55,20 +48,9 @@ _UI_JA = {
     "empty": "このユニットはどの入力ピクセルも読みません（カーネルがストライドより短い転置畳み込み）",
 }
 
+_KEYS = ("total", "trainable", "nontrainable", "macs", "field", "larger", "smallest")
+
 TEXT = {
-    "en": {
-        "total": "Total params: {n} ({b})", "trainable": "Trainable params: {n} ({b})",
-        "nontrainable": "Non-trainable params: {n} ({b})", "macs": "Total MACs: {n} per image",
-        "field": "Receptive field: {rf} of the {shape} input, jump {j}, start {s}",
-        "larger": " (larger than the input)", "smallest": "Smallest field over all paths: {rf}",
-        "ui": _UI_EN,
-    },
-    "ja": {
-        "headers": ("層（型）", "出力の形", "パラメータ数", "MACs", "受容野", "ジャンプ", "start", "注記"),
-        "total": "パラメータ総数：{n}（{b}）", "trainable": "学習するパラメータ：{n}（{b}）",
-        "nontrainable": "学習しないパラメータ：{n}（{b}）", "macs": "MACs 合計：画像1枚あたり {n}",
-        "field": "受容野：入力 {shape} に対して {rf}、ジャンプ {j}、start {s}",
-        "larger": "（入力より大きい）", "smallest": "経路の中で最小の受容野：{rf}",
-        "ui": _UI_JA,
-    },
+    "en": {**{k: WORDS["en"][k] for k in _KEYS}, "ui": _UI_EN},
+    "ja": {"headers": WORDS["ja"]["headers"], **{k: WORDS["ja"][k] for k in _KEYS}, "ui": _UI_JA},
 }

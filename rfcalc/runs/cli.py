@@ -19,7 +19,7 @@ import argparse
 import json
 import sys
 
-from .. import argtypes
+from .. import argtypes, lang
 from ..render import show
 from ..errors import RFError, ShapeError
 
@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "cifar10:N takes test image N of CIFAR-10 from Keras's cache")
     parser.add_argument("--unit", metavar="ROW,COL", type=argtypes.pixel, default=None,
                         help="output unit drawn with --image --plot (default: the centre one)")
+    parser.add_argument("--wide", action="store_true",
+                        help="every column at full width (default: fit the terminal, COLUMNS, else 80 columns)")
+    lang.add_argument(parser)
 
 
 def _input_for_image(args, img):
@@ -82,46 +85,52 @@ def _fmt(pair, sep="x"):
     return sep.join("-" if v is None else fmt_num(v) for v in pair)
 
 
-def probe_table(result):
-    """A rich Table of a ProbeResult: measured vs analytic per layer."""
-    from rich.table import Table
-    t = Table(title=f"probe: {result.target}", title_justify="left", header_style="bold")
-    for col in ("Layer (type)", "Unit", "RF measured", "RF analytic", "Jump m / a", "Start m / a", "Agree"):
-        t.add_column(col, justify="left" if col.startswith("Layer") else "right", overflow="fold")  # never cut
+def probe_table(result, lang: str = "en"):
+    """A ``textable.Grid`` of a ProbeResult: measured vs analytic per layer (drawn as every rfcalc table)."""
+    from ..tablewords import translate
+    from ..textable import Column, Grid
+    rows = []
     for p in result.layers:
-        mark = "[green]yes[/]" if p.agree else ("[yellow]clipped[/]" if p.clipped else "[red]NO[/]")
+        mark = "yes" if p.agree else ("clipped" if p.clipped else "NO")
         least = (lambda lo, hi: "" if lo is None or hi is None or tuple(lo) == tuple(hi) else f" (min {_fmt(lo)})")
-        t.add_row(f"{p.name} ({p.kind})", _fmt(p.unit, ","), _fmt(p.rf) + least(p.rf_min, p.rf),
-                  _fmt(p.analytic_rf) + least(p.analytic_rf_min, p.analytic_rf),
-                  f"{_fmt(p.jump)} / {_fmt(p.analytic_jump)}",
-                  f"{_fmt(p.start, ',')} / {_fmt(p.analytic_start, ',')}", mark)
+        rows.append((f"{p.name} ({p.kind})", _fmt(p.unit, ","), _fmt(p.rf) + least(p.rf_min, p.rf),
+                     _fmt(p.analytic_rf) + least(p.analytic_rf_min, p.analytic_rf),
+                     f"{_fmt(p.jump)} / {_fmt(p.analytic_jump)}",
+                     f"{_fmt(p.start, ',')} / {_fmt(p.analytic_start, ',')}", mark))
     grown = "" if result.probe_shape == result.input_shape else (
         f" (the field needs more than the {_fmt(result.input_shape[:-1])} input; analytic values at the probing size)")
-    t.caption = (f"probed on {_fmt(result.probe_shape)}{grown}; {result.passes} {result.runs}, "
-                 f"{result.seconds:.2f} s; " + ("all layers agree" if result.agree else "DISAGREEMENT"))
-    t.caption_justify = "left"
-    return t
+    caption = (f"probed on {_fmt(result.probe_shape)}{grown}; {result.passes} {result.runs}, "
+               f"{result.seconds:.2f} s; " + ("all layers agree" if result.agree else "DISAGREEMENT"))
+    columns = tuple(Column(h, "left" if h.startswith("Layer") else "right")
+                    for h in ("Layer (type)", "Unit", "RF measured", "RF analytic", "Jump m / a", "Start m / a", "Agree"))
+    grid = Grid(f"probe: {result.target}", columns, tuple(rows), (caption,))
+    return translate(grid, lang, (("drop", "Start m / a"), ("drop", "Unit"), ("drop", "Jump m / a"),
+                                  ("wrap", "Layer (type)")))
 
 
-def erf_table(result):
-    """A rich Table of an ErfResult: squares holding 50/90/99% of the gradient, ratio to the rf, sigma."""
-    from rich.table import Table
-    t = Table(title=f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}",
-              title_justify="left", header_style="bold")
-    t.add_column("Quantity", overflow="fold")
-    t.add_column("Value", justify="right", overflow="fold")
-    t.add_column("/ theoretical rf", justify="right")
+def erf_table(result, lang: str = "en"):
+    """A ``textable.Grid`` of an ErfResult: squares holding 50/90/99% of the gradient, ratio to the rf, sigma."""
+    from ..tablewords import translate
+    from ..textable import Column, Grid
     rank = len(result.sigma)
     box, axes = {1: ("segment", "sample"), 2: ("square", "row, col"), 3: ("cube", "depth, row, col")}[rank]
+    ja = lang == "ja"
+    if ja:
+        box = {"segment": "区間", "square": "正方形", "cube": "立方体"}[box]
+        axes = {"sample": "サンプル", "row, col": "行, 列", "depth, row, col": "奥行き, 行, 列"}[axes]
+    rows = []
     for frac, side in sorted(result.sides.items()):
         ratio = result.ratio[frac]
-        t.add_row(f"{box} holding {round(frac * 100)}% of |gradient|", "x".join([str(side)] * rank),
-                  "-" if ratio is None else f"{ratio:.2f}")
-    t.add_row("theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-")
-    t.add_row("Gaussian sigma (moments)", ", ".join(f"{v:.2f}" for v in result.sigma), "")
-    t.add_row(f"centroid ({axes})", ", ".join(f"{v:.2f}" for v in result.centroid), "")
-    t.add_row("inputs", result.source, "")
-    return t
+        what = f"|勾配| の {round(frac * 100)}% が入る{box}" if ja else f"{box} holding {round(frac * 100)}% of |gradient|"
+        rows.append((what, "x".join([str(side)] * rank), "-" if ratio is None else f"{ratio:.2f}"))
+    rows.append(("理論上の受容野" if ja else "theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-"))
+    rows.append(("ガウスの σ（モーメント）" if ja else "Gaussian sigma (moments)",
+                 ", ".join(f"{v:.2f}" for v in result.sigma), ""))
+    rows.append(((f"重心（{axes}）" if ja else f"centroid ({axes})"), ", ".join(f"{v:.2f}" for v in result.centroid), ""))
+    rows.append(("入力" if ja else "inputs", result.source, ""))
+    columns = (Column("Quantity", wrap=True), Column("Value", "right"), Column("/ theoretical rf", "right"))
+    title = f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}"
+    return translate(Grid(title, columns, tuple(rows)), lang, (("drop", "/ theoretical rf"), ("wrap", "Quantity")))
 
 
 def _refuse_idle_options(args) -> None:
@@ -155,6 +164,9 @@ def run(args) -> int:
         from .plots import figure_path
         figure_path(args.plot)  # a bad name fails now, not after the probe
     _refuse_idle_options(args)
+    language = lang.pick(args.lang)
+    if args.json and args.wide:
+        raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
     from ..presets import lookup
     spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
     if args.erf:
@@ -175,7 +187,7 @@ def run(args) -> int:
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         else:
-            show(erf_table(result))
+            show(erf_table(result, language), wide=args.wide)
         return 0
     from .probes import probe
     result = probe(spec, input_shape=shape, layer=args.layer, head=head)
@@ -189,5 +201,5 @@ def run(args) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
-        show(probe_table(result))
+        show(probe_table(result, language), wide=args.wide)
     return 0 if result.agree else 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import RFError, ShapeError
+from ..words import with_article
 
 
 def _figure(width, height):
@@ -265,7 +266,7 @@ def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=No
     ax.set_xlim(min(-0.5, float(centre[1]) - pad_x), max(w - 0.5, float(centre[1]) + pad_x))
     ax.set_ylim(max(h - 0.5, float(centre[0]) + pad_y), min(-0.5, float(centre[0]) - pad_y))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=1)
-    ax.set_title(f"{row.name} ({row.kind}) on a {h}x{w} input\n(grey: zero padding outside the image)",
+    ax.set_title(f"{row.name} ({row.kind}) on {with_article(f'{h}x{w}')} input\n(grey: zero padding outside the image)",
                  fontsize=10)
     return _save(fig, path)
 

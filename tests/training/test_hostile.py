@@ -232,7 +232,7 @@ def test_a_stale_sweep_merges_instead_of_overwriting(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sweep_mod, "Checkpoint", type("C", (), {"of_run": staticmethod(
         lambda out, c: type("R", (), {"remove": lambda self: None})())}))
-    monkeypatch.setattr("training.report.write_report", lambda runs, out: None)
+    monkeypatch.setattr("training.report.write_report", lambda runs, out, lang="en": None)
     dead = tmp_path / ".results.json.partial-999999999-0badf00d"  # left by a process killed mid-write
     live = tmp_path / f".report.md.partial-{os.getpid()}-0badf00d"  # being written right now
     dead.write_text("[{")

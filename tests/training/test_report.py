@@ -80,3 +80,25 @@ def test_epoch_ticks_are_whole_numbers(tmp_path, monkeypatch):
     for ax in figs[0].axes:
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_report_in_japanese(tmp_path):
+    """rfcalc-train --lang ja (issue 18, point 16): report.md's words in Japanese, the numbers the same."""
+    text = write_report(RUNS, tmp_path, "ja").read_text(encoding="utf-8")
+    assert text.startswith("# スイープのレポート")
+    assert "## cifar10、10 エポック、訓練画像すべて、シード 0、float32" in text
+    assert "| スペック | パラメータ数 | MACs | RF |" in text and "| `c3,c3,p2` | 174,214 |" in text
+    assert "- テスト精度とパラメータ数：-0.200" in text and "n = 4 回：少なすぎて" in text
+    assert "Sweep report" not in text and "test accuracy" not in text
+
+
+def test_train_cli_reads_lang_and_the_locale(tmp_path, monkeypatch, capsys):
+    from training.cli import run as train
+    write_json(tmp_path / "results.json", [dict(r, key=r["spec"], history={}) for r in RUNS])
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    assert train(["--report", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("# スイープのレポート")
+    assert train(["--report", "--out", str(tmp_path), "--lang", "EN"]) == 0
+    assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("# Sweep report")
