@@ -9,7 +9,7 @@ import re
 import pytest
 
 from rfcalc import analyze, explain
-from rfcalc.sources import analyze_source
+from rfcalc.frameworks.dispatch import analyze_source
 
 RESNET50 = os.path.join(os.path.dirname(__file__), "fixtures", "onnx", "resnet50.onnx")
 

@@ -13,7 +13,7 @@ import pytest
 from rfcalc import analyze
 from rfcalc.cli import main
 from rfcalc.errors import RFError
-from rfcalc.sources import analyze_source
+from rfcalc.frameworks.dispatch import analyze_source
 from rfcalc.summary import memory, megabytes
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "onnx")

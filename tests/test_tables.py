@@ -19,7 +19,7 @@ from rfcalc import analyze, compare, design, textable
 from rfcalc.cli import main
 from rfcalc.lang import pick
 from rfcalc.render import grid_of, plain
-from rfcalc.sources import analyze_source
+from rfcalc.frameworks.dispatch import analyze_source
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "onnx")
 WIDTHS = (60, 80, 100, 200)
