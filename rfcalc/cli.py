@@ -21,13 +21,11 @@ import sys
 import warnings
 
 from . import __version__, argtypes, tfquiet
-from .errors import RFError, error_lines
+from .errors import RFError, error_lines, missing_extra
 from .presets import PRESETS, lookup
 from .render import show
 from .sources import is_model_source
 
-# optional packages and the extra that installs each
-EXTRAS = {"tensorflow": "tf", "keras": "tf", "numpy": "tf", "matplotlib": "tf", "PIL": "tf", "h5py": "tf"}
 
 EPILOG = """\
 spec language (docs/dsl.md):
@@ -289,11 +287,10 @@ def main(argv=None) -> int:
         sys.stderr.write(cli_words(error_lines("rfcalc", err)))
         return 2
     except ModuleNotFoundError as err:
-        extra = EXTRAS.get((err.name or "").partition(".")[0])
-        if extra is None:
+        line = missing_extra(err, "rfcalc")
+        if line is None:
             raise
-        sys.stderr.write(f"rfcalc: error: this needs {err.name}, which is not installed: "
-                         f"pip install 'rfcalc[{extra}]'\n")
+        sys.stderr.write(line)
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("rfcalc: interrupted\n")

@@ -1,0 +1,72 @@
+"""Issue 18, a newcomer's second hour at the command line: each test here failed before its fix.
+
+Subprocess tests run the commands as a user does; a core-only install is simulated by a meta path
+finder that makes the optional packages unimportable (nothing is uninstalled).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rfcalc.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+_BLOCKER = textwrap.dedent("""
+    import importlib, importlib.abc, sys
+    BLOCK = set(sys.argv[1].split(","))
+    class Blocker(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] in BLOCK:
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    sys.meta_path.insert(0, Blocker())
+    for name in list(sys.modules):
+        if name.partition(".")[0] in BLOCK:
+            del sys.modules[name]
+    module, sys.argv = sys.argv[2], [sys.argv[2]] + sys.argv[3:]
+    sys.exit(importlib.import_module(module).main())
+""")
+
+
+def run_without(blocked, module, *argv, env=None, cwd=None):
+    """Run ``module.main()`` with ``argv`` in a fresh interpreter where ``blocked`` packages cannot be imported."""
+    environ = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    return subprocess.run([sys.executable, "-c", _BLOCKER, ",".join(blocked), module, *argv],
+                          capture_output=True, text=True, env=environ, timeout=300, cwd=cwd)
+
+
+def refused(capsys, argv, *needles, code=2):
+    assert main(list(argv)) == code
+    captured = capsys.readouterr()
+    err = captured.err
+    assert "Traceback" not in err and err.startswith("rfcalc: error: "), err
+    assert len(err.strip().splitlines()) <= 3, err
+    for needle in needles:
+        assert needle in err, (needle, err)
+    return err
+
+
+# --- 2: a core-only install and rfcalc-train -------------------------------------------------
+
+CORE_ONLY = ("numpy", "tensorflow", "keras", "matplotlib", "h5py", "PIL")
+
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist to get past the data check")
+def test_train_on_a_core_only_install_names_the_extra(tmp_path):
+    r = run_without(CORE_ONLY, "training.cli", "c3,c3", "--dataset", "fashion_mnist", "--epochs", "1",
+                    "--out", str(tmp_path / "runs"))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == "rfcalc-train: error: this needs numpy, which is not installed: pip install 'rfcalc[tf]'\n"
+
+
+def test_train_report_on_a_core_only_install_names_the_extra(tmp_path):
+    r = run_without(CORE_ONLY, "training.cli", "--report", "--out", str(tmp_path))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "pip install 'rfcalc[tf]'" in r.stderr and "Traceback" not in r.stderr
