@@ -232,7 +232,7 @@ def run_probe(argv) -> int:
 
 
 _CLI_WORDS = (  # the library speaks Python (input_shape=...); the command line has --input HxWxC
-    (re.compile(r"input_shape=\(H, W, C\)"), "--input HxWxC"),
+    (re.compile(r"input_shape=\(([A-Z](?:, [A-Z])*)\)"), lambda m: "--input " + m.group(1).replace(", ", "x")),
     (re.compile(r"input_shape must be \(H, W, C\)"), "--input must be HxWxC"),
     (re.compile(r"leave input_shape out"), "leave --input out"),
     (re.compile(r"Received: input_shape=\((\d+), (\d+), (\d+)\)$"), r"Received: --input \1x\2x\3"),

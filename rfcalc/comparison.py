@@ -71,6 +71,16 @@ class Comparison:
             })
         return {"input_shape": list(base.analysis.input_shape), "specs": out}
 
+    def __repr__(self) -> str:
+        specs = ", ".join(repr(e.analysis.spec[:30]) for e in self.entries[:6])
+        more = f", ... {len(self.entries) - 6} more" if len(self.entries) > 6 else ""
+        return f"Comparison([{specs}{more}], input={'x'.join(map(str, self.entries[0].analysis.input_shape))})"
+
+    def __str__(self) -> str:
+        """The table, as ``print(analysis)`` prints an analysis."""
+        from .render import plain
+        return plain(self)
+
     def _repr_html_(self) -> str:
         """The same table as ``__rich__``, as HTML for notebooks."""
         import html

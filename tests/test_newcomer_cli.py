@@ -70,3 +70,37 @@ def test_train_report_on_a_core_only_install_names_the_extra(tmp_path):
     r = run_without(CORE_ONLY, "training.cli", "--report", "--out", str(tmp_path))
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert "pip install 'rfcalc[tf]'" in r.stderr and "Traceback" not in r.stderr
+
+
+# --- 13: the dynamic-ONNX message -----------------------------------------------------------
+
+def test_dynamic_onnx_message_says_the_input_option_once(tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, "H", "W"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    w = helper.make_tensor("w", TensorProto.FLOAT, [8, 3, 3, 3], [0.0] * 216)
+    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3])],
+                              "g", [x], [y], [w])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "d.onnx")
+    err = refused(capsys, [str(tmp_path / "d.onnx")], "dynamic sizes")
+    assert err.count("--input") == 1 and "input_shape" not in err, err
+    from rfcalc import from_onnx
+    from rfcalc.errors import ShapeError
+    with pytest.raises(ShapeError) as info:
+        from_onnx(str(tmp_path / "d.onnx"))
+    assert str(info.value).count("input_shape=(H, W, C)") == 1 and "--input" not in str(info.value)
+
+
+# --- 12: print(rfcalc.compare(...)) ---------------------------------------------------------
+
+def test_a_comparison_prints_its_table_as_an_analysis_does():
+    import rfcalc
+    from rfcalc.render import plain
+    c = rfcalc.compare(["c7", "c3*3"])
+    text = str(c)
+    assert "Entry(" not in text and "Comparison(" not in text
+    assert text == plain(c) and "c3*3" in text and "49" in text
+    assert repr(c).startswith("Comparison(") and len(repr(c)) < 200 and "c7" in repr(c)
+    html = c._repr_html_()
+    assert "c3*3" in html and "<table>" in html
