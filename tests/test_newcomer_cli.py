@@ -104,3 +104,22 @@ def test_a_comparison_prints_its_table_as_an_analysis_does():
     assert repr(c).startswith("Comparison(") and len(repr(c)) < 200 and "c7" in repr(c)
     html = c._repr_html_()
     assert "c3*3" in html and "<table>" in html
+
+
+# --- 7: --data-size too small to train ------------------------------------------------------
+
+@pytest.mark.parametrize("argv, least", [
+    (["--data-size", "5"], "--data-size 143"),                                   # smaller than a batch
+    (["--data-size", "130"], "--data-size 143"),                                 # a batch, but not after the split
+    (["--data-size", "20", "--batch-size", "20"], "--data-size 23"),             # no validation image left
+    (["--data-size", "3", "--batch-size", "1", "--validation-split", "0"], None),  # trains: 3 batches of 1
+])
+def test_data_size_that_cannot_train_is_refused_with_the_smallest_that_can(capsys, argv, least):
+    from training.cli import main as train_main
+    code = train_main(["c3", "--dataset", "fashion_mnist", "--data-dir", str(ROOT), "--dry-run", *argv])
+    err = capsys.readouterr().err
+    if least is None:
+        assert "cannot train" not in err
+        return
+    assert code == 2 and err.startswith("rfcalc-train: error: --data-size") and least in err, err
+    assert err.count("\n") == 1
