@@ -24,7 +24,7 @@ from . import __version__, argtypes, tfquiet
 from .errors import RFError, error_lines, missing_extra
 from .presets import PRESETS, lookup
 from .render import show
-from .sources import is_model_source
+from .sources import check_source, is_model_source
 
 
 EPILOG = """\
@@ -127,6 +127,7 @@ def _analyze_target(target: str, args, identity=(), alone=True):
     checked over all of them (``_check_spec_options``), so a model beside them just skips them.
     """
     from .analysis import analyze
+    check_source(target)  # a JPEG, a .pt, a folder: say so, rather than parse it as a spec
     if is_model_source(target):  # a missing model file fails in analyze_source, as a file
         for flag, value in (("--head", getattr(args, "head", None)), ("--set", args.set)):
             if value and alone:

@@ -18,6 +18,7 @@ class SpecError(RFError):
         self.reason = message
         self.spec = spec
         self.pos = pos
+        self.length = length
         if spec is not None and pos is not None:
             message = f"{message}\n{caret(spec, pos, length)}"
         super().__init__(message)

@@ -123,3 +123,86 @@ def test_data_size_that_cannot_train_is_refused_with_the_smallest_that_can(capsy
         return
     assert code == 2 and err.startswith("rfcalc-train: error: --data-size") and least in err, err
     assert err.count("\n") == 1
+
+
+# --- 5: a path that is not a model --------------------------------------------------------
+
+def _not_models(tmp_path):
+    (tmp_path / "cat.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 64)
+    (tmp_path / "net.pt").write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    (tmp_path / "notes.txt").write_text("c3,c3,p2\n")
+    (tmp_path / "folder").mkdir()
+    return {
+        "jpeg": (tmp_path / "cat.jpg", "an image"),
+        "pt": (tmp_path / "net.pt", "rfcalc.from_torch"),
+        "pth_missing": (tmp_path / "gone" / "weights.pth", "rfcalc.from_torch"),
+        "directory": (tmp_path / "folder", "a directory"),
+        "text": (tmp_path / "notes.txt", "not a model rfcalc reads"),
+        "missing_path": (tmp_path / "nope" / "model", "no such file"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "pt", "pth_missing", "directory", "text", "missing_path"])
+@pytest.mark.parametrize("command", [[], ["explain"], ["compare", "c3"], ["report"], ["probe"]])
+def test_a_path_that_is_not_a_model_is_not_read_as_a_spec(capsys, tmp_path, kind, command):
+    path, words = _not_models(tmp_path)[kind]
+    argv = [*command, str(path)] if command[:1] != ["compare"] else ["compare", "c3", str(path)]
+    if command == ["report"]:
+        argv += ["-o", str(tmp_path / "r.html")]
+    err = refused(capsys, argv, words)
+    assert "unknown layer" not in err
+    assert ".keras" in err and ".onnx" in err  # what it does read
+
+
+def test_a_spec_with_slashes_is_still_a_spec(capsys):
+    assert main(["c7s2-64/valid,p2/same", "--json"]) == 0
+    capsys.readouterr()
+
+
+# --- 15: typo hints -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec, fixed", [("c3 c3", "c3,c3"), ("c3;c3", "c3,c3"), ("c3; c3 p2", "c3,c3,p2"),
+                                         ("c3-64 c3-64, p2", "c3-64,c3-64,p2")])
+def test_spaces_and_semicolons_between_layers_suggest_commas(capsys, spec, fixed):
+    err = refused(capsys, [spec], "comma", repr(fixed))
+
+
+def test_a_bad_spec_that_commas_do_not_fix_gets_no_comma_hint(capsys):
+    err = refused(capsys, ["c3 q9"])
+    assert "comma" not in err
+
+
+@pytest.mark.parametrize("name, hint", [("keras:ResNet", "ResNet50"), ("keras:resnet5", "ResNet50")])
+def test_keras_names_get_the_closest_right_names(capsys, name, hint):
+    pytest.importorskip("keras")
+    refused(capsys, [name], hint)
+
+
+@pytest.mark.tf
+def test_unknown_layers_are_named_at_once_and_their_class_names_work(capsys):
+    keras = pytest.importorskip("keras")
+    from rfcalc import from_keras
+    from rfcalc.errors import UnsupportedLayerError
+
+    class Scale(keras.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    class Shift(keras.layers.Layer):
+        def call(self, x):
+            return x + 1.0
+
+    x = keras.Input((16, 16, 3))
+    h = keras.layers.Conv2D(4, 3, padding="same")(x)
+    h = Scale(name="s1")(h)
+    h = keras.layers.Conv2D(4, 3, padding="same")(h)
+    h = Scale(name="s2")(h)
+    h = Shift(name="t1")(h)
+    model = keras.Model(x, h)
+    with pytest.raises(UnsupportedLayerError) as info:
+        from_keras(model)
+    text = str(info.value)
+    assert "'s1', 's2' (Scale)" in text and "'t1' (Shift)" in text and "3 layers" in text, text
+    assert "--identity Scale --identity Shift" in text
+    a = from_keras(model, identity=("Scale", "Shift"))
+    assert a.rf == (5, 5) and [r.kind for r in a.layers].count("Scale") == 2

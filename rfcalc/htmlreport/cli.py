@@ -35,6 +35,8 @@ def add_arguments(p) -> None:
 
 def run(args, analyze_args) -> int:
     """Build and write the report; ``analyze_args`` is the CLI's own spec-or-model analysis of ``args``."""
+    from ..sources import check_source
+    check_source(args.spec)  # a JPEG, a .pt, a folder: say so, rather than parse it as a spec
     from .page import check_target, report, write
     out = args.output
     check_target(out, args.force)  # before any work: an unwritable -o fails at once

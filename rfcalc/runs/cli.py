@@ -155,6 +155,8 @@ def run(args) -> int:
         from .plots import figure_path
         figure_path(args.plot)  # a bad name fails now, not after the probe
     _refuse_idle_options(args)
+    from ..sources import check_source
+    check_source(args.target)  # a JPEG, a .pt, a folder: say so, rather than parse it as a spec
     from ..presets import lookup
     spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
     if args.erf:
