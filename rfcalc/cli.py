@@ -49,8 +49,8 @@ TARGET_HELP = 'a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:R
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):
-    p.add_argument("--input", metavar="HxWxC|LxC|DxHxWxC", type=argtypes.shape, default=None,
-                   help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
+    argtypes.add_input(p, "input shape, channels last (default 32x32x3, CIFAR-10; for a model, its own input)",
+                       "HxWxC|LxC|DxHxWxC")
     if head:
         p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, default=None,
                        help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)")
@@ -93,6 +93,9 @@ def compare_parser() -> argparse.ArgumentParser:
                                             "with ratios to the first.")
     p.add_argument("specs", nargs="+", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
+    p.add_argument("--first-layer", action="store_true",
+                   help="compare as the first layer on the image (3 channels in); default: inside a network, "
+                        "every conv reads as many channels as the first spec's first conv writes (C->C)")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -137,7 +140,11 @@ def _analyze_target(target: str, args, identity=(), alone=True):
         return analyze_source(target, input_shape=args.input, identity=tuple(identity))
     if identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")
-    spec, head = lookup(target) or (target, None)
+    preset = lookup(target)
+    if preset and getattr(args, "head", None):
+        raise RFError(f"{target.strip()} is a preset with the notebook's head ({preset[1]}) already; --head would "
+                      f"replace it: give the layers as a spec instead, as in rfcalc \"{preset[0]}\" --head {args.head}")
+    spec, head = preset or (target, None)
     head = getattr(args, "head", None) or head
     if args.set and alone:
         _check_bindings([(spec, head)], dict(args.set))
@@ -169,6 +176,7 @@ def _check_spec_options(targets, args) -> None:
 
 def run_main(argv) -> int:
     args = main_parser().parse_args(argv)
+    argtypes.settle_input(args)
     if args.symbolic:
         from .analysis import with_head
         from .symbolic import closed_forms
@@ -208,6 +216,7 @@ def run_main(argv) -> int:
 
 def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
+    argtypes.settle_input(args)
     from .explanation import explain
     analysis = _analyze_target(args.spec, args)
     print(str(explain(analysis, lang=args.lang, at=args.at)))
@@ -216,9 +225,11 @@ def run_explain(argv) -> int:
 
 def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
+    argtypes.settle_input(args)
     from .comparison import compare
     _check_spec_options(args.specs, args)
-    result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs])
+    mode = _compare_mode(args)
+    result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs], mode=mode)
     if args.json:
         _emit_json(result.to_dict())
     else:
@@ -226,8 +237,32 @@ def run_compare(argv) -> int:
     return 0
 
 
+def _compare_mode(args) -> str:
+    """Plain specs without --input or --head compare inside a network (C->C): ``args.input`` becomes
+    32x32xC, C the first conv's filters; --first-layer keeps the image's 3 channels. Whole networks
+    (presets, models, a --head) and a given --input are compared on that input as it is."""
+    specs_only = not any(is_model_source(t) or lookup(t) for t in args.specs) and not args.head
+    if args.first_layer:
+        if args.input is not None or not specs_only:
+            raise RFError("--first-layer reads the specs as first layers on a 32x32x3 image; "
+                          + ("--input already gives the input: drop one" if args.input is not None else
+                             "presets, models and --head are whole networks, compared on their input: drop it"))
+        return "first-layer"
+    if args.input is not None or not specs_only:
+        return "input"
+    from .analysis import analyze
+    from .layers import Conv
+    first = analyze(args.specs[0], (32, 32, 3), None, dict(args.set) or None)
+    convs = [r for r in first.layers if isinstance(r.layer, Conv)]
+    if not convs:
+        return "input"
+    args.input = (32, 32, convs[0].output_shape[-1])
+    return "inside"
+
+
 def run_probe(argv) -> int:
     args = probe_parser().parse_args(argv)
+    argtypes.settle_input(args)
     from .runs import cli as probe_cli
     return probe_cli.run(args)
 
@@ -264,6 +299,7 @@ def run_design(argv) -> int:
 
 def run_report(argv) -> int:
     args = report_parser().parse_args(argv)
+    argtypes.settle_input(args)
     from .htmlreport import cli as report_cli
     return report_cli.run(args, lambda a: _analyze_target(a.spec, a, getattr(a, "identity", ())))
 

@@ -206,3 +206,107 @@ def test_unknown_layers_are_named_at_once_and_their_class_names_work(capsys):
     assert "--identity Scale --identity Shift" in text
     a = from_keras(model, identity=("Scale", "Shift"))
     assert a.rf == (5, 5) and [r.kind for r in a.layers].count("Scale") == 2
+
+
+# --- 6: presets never ignore an option; every command takes every source --------------------
+
+@pytest.mark.parametrize("argv", [["model2", "--head", "fc5"], ["explain", "model1", "--head", "fc5"],
+                                  ["compare", "model1", "c3", "--head", "seed"]])
+def test_a_preset_refuses_a_head_it_would_replace(capsys, argv):
+    refused(capsys, argv, "preset", '"c3,')
+
+
+@pytest.mark.tf
+def test_report_erf_takes_a_preset(capsys, tmp_path):
+    out = tmp_path / "r.html"
+    assert main(["report", "model2", "--erf", "-o", str(out)]) == 0, capsys.readouterr().err
+    assert out.stat().st_size > 10_000
+
+
+def test_design_like_takes_a_preset_visibly(capsys):
+    assert main(["design", "--rf", "7", "--like", "model2", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "'c3,c3,p2'" in captured.err and "note" in captured.err
+    assert main(["design", "--rf", "7", "--like", "c3,c3,p2", "--json"]) == 0
+    import json
+    def stacks(text):
+        return [c["spec"] if isinstance(c, dict) and "spec" in c else c for c in json.loads(text).get("front", [])]
+    assert stacks(capsys.readouterr().out) == stacks(captured.out) != []
+
+
+@pytest.mark.parametrize("model", ["keras:VGG16", "tests/fixtures/onnx/resnet18.onnx", "m.keras"])
+def test_design_like_refuses_a_model_naming_what_it_reads(capsys, model):
+    refused(capsys, ["design", "--rf", "40", "--like", model], "--like takes", "preset")
+
+
+# --- 4: --input in either convention, never silently misread --------------------------------
+
+@pytest.mark.parametrize("command", [[], ["explain"], ["compare", "c3"], ["probe"], ["report"]])
+@pytest.mark.parametrize("shape, written", [("3x32x32", "--input 32x32x3"), ("1x28x28", "--input 28x28x1"),
+                                            ("1x32x32x3", "--input 32x32x3"), ("1x3x32x32", "--input 32x32x3")])
+def test_a_shape_that_looks_channels_first_or_batched_is_refused_naming_both_readings(capsys, tmp_path, command,
+                                                                                          shape, written):
+    argv = [*command, "c3", "--input", shape] + (["-o", str(tmp_path / "r.html")] if command == ["report"] else [])
+    refused(capsys, argv, written, "--channels-last")
+
+
+def test_channels_first_is_read_and_said(capsys):
+    assert main(["c3", "--input", "3x32x32", "--channels-first", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert '"input_shape": [\n    32,\n    32,\n    3\n  ]' in captured.out
+    assert "read as HxW 32x32 with 3 channels" in captured.err
+    assert main(["design", "--rf", "7", "--input", "3x32x32", "--channels-first", "--json"]) == 0
+    assert "32x32 with 3 channels" in capsys.readouterr().err
+
+
+def test_channels_last_keeps_the_literal_reading(capsys):
+    assert main(["c3", "--input", "3x32x32", "--channels-last", "--json"]) == 0
+    assert '"input_shape": [\n    3,\n    32,\n    32\n  ]' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("shape, header", [("16000x1", "1-D input: length 16000, 1 channel"),
+                                           ("16x112x112x3", "3-D input: 16x112x112 voxels, 3 channels"),
+                                           ("28x28", "1-D input: length 28, 28 channels"),
+                                           ("32x32x3", "input 32x32x3"), ("1x1x1", "input 1x1x1"),
+                                           ("3x3x3", "input 3x3x3")])
+def test_todays_correct_readings_stay(capsys, shape, header):
+    assert main(["c1", "--input", shape]) == 0
+    captured = capsys.readouterr()
+    assert header in captured.out.splitlines()[0] and captured.err == ""
+
+
+def test_a_channel_flag_without_input_is_refused(capsys):
+    refused(capsys, ["c3", "--channels-first"], "--channels-first", "--input")
+
+
+# --- 20: compare leads with the lesson, inside a network --------------------------------------
+
+def test_compare_defaults_to_layers_inside_a_network_and_leads_with_the_lesson(capsys):
+    import json
+    assert main(["compare", "c7", "c3*3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["input_shape"] == [32, 32, 32] and data["comparison"] == "inside"
+    c7, c3 = data["specs"]
+    # oracle: a CxC conv has k*k*C*C + C weights; C = 32
+    assert c7["params"] == 49 * 32 * 32 + 32 and c3["params"] == 3 * (9 * 32 * 32 + 32)
+    assert c3["ratio_to_first"]["params"] < 0.6
+    assert main(["compare", "c7", "c3*3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "49C²" in lines[0] and "27C²" in lines[0], lines[0]
+    assert "inside a network" in lines[1].lower() and "--first-layer" in lines[1], lines[1]
+
+
+def test_compare_keeps_the_first_layer_case_as_an_option(capsys):
+    import json
+    assert main(["compare", "c7", "c3*3", "--first-layer", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["input_shape"] == [32, 32, 3] and data["comparison"] == "first-layer"
+    assert data["specs"][0]["params"] == 49 * 3 * 32 + 32
+    assert main(["compare", "c7", "c3*3", "--first-layer"]) == 0
+    assert "first layer" in capsys.readouterr().out.splitlines()[1].lower()
+
+
+def test_compare_of_whole_networks_says_it_reads_their_input(capsys):
+    assert main(["compare", "model1", "model2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "32x32x3" in "\n".join(out[:2])
