@@ -310,3 +310,92 @@ def test_compare_of_whole_networks_says_it_reads_their_input(capsys):
     assert main(["compare", "model1", "model2"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "32x32x3" in "\n".join(out[:2])
+
+
+# --- 9: no TensorFlow, absl or oneDNN lines on a normal run -------------------------------
+
+TF_NOISE = ("absl::", "oneDNN", "port.cc", "cuda", "TensorFlow binary", "I0000", "W0000", "E0000")
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [["report", "c3,c3", "--input", "16x16x3", "--erf"],
+                                  ["probe", "c3,c3", "--input", "8x8x1"],
+                                  ["probe", "c3", "--input", "8x8x1", "--erf", "--samples", "2"],
+                                  ["c3,p2", "--input", "8x8x1"]])
+def test_no_tensorflow_lines_on_stderr(tmp_path, argv):
+    if argv[0] == "report":
+        argv = [*argv, "-o", str(tmp_path / "r.html")]
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = str(ROOT)
+    r = subprocess.run([sys.executable, "-m", "rfcalc.cli", *argv], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    noise = [line for line in r.stderr.splitlines() if any(n in line for n in TF_NOISE)]
+    assert not noise, r.stderr
+
+
+def test_asking_whether_tensorflow_is_installed_keeps_its_import_quiet():
+    code = textwrap.dedent("""
+        import importlib.util, sys
+        from rfcalc import tfquiet
+        tfquiet.install()
+        importlib.util.find_spec("tensorflow")
+        print(sum(isinstance(f, tfquiet._QuietFinder) for f in sys.meta_path))
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    assert r.stdout.strip() == "1", r.stderr
+
+
+# --- 3: every probe and ERF knows its cost before it runs -------------------------------------
+
+@pytest.mark.parametrize("argv", [["probe", "c2001"], ["probe", "c2001", "--erf"], ["report", "c2001", "--erf"],
+                                  ["probe", "c3-256*20", "--input", "128x128x3"]])
+def test_a_probe_too_long_is_refused_before_it_runs(capsys, tmp_path, argv):
+    pytest.importorskip("tensorflow")
+    import time
+    if argv[0] == "report":
+        argv = [*argv, "-o", str(tmp_path / "r.html")]
+    t0 = time.perf_counter()
+    err = refused(capsys, argv, "would take about", "the limit is 600 s", "RFCALC_MAX_SECONDS=")
+    assert time.perf_counter() - t0 < 60 and err.count("\n") == 1
+
+
+def _tiny_onnx(path):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.1] * 108)
+    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3],
+                                                pads=[1, 1, 1, 1])], "g", [x], [y], [w])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return str(path)
+
+
+@pytest.mark.parametrize("extra", [[], ["--erf", "--samples", "2"]])
+def test_onnxruntime_probes_know_their_cost_and_the_limit_lifts(capsys, tmp_path, monkeypatch, extra):
+    path = _tiny_onnx(tmp_path / "t.onnx")
+    monkeypatch.setenv("RFCALC_MAX_SECONDS", "0.000001")
+    refused(capsys, ["probe", path, *extra], "would take about", "the limit is 1e-06 s", "RFCALC_MAX_SECONDS=1")
+    monkeypatch.setenv("RFCALC_MAX_SECONDS", "60")
+    assert main(["probe", path, *extra, "--json"]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_the_time_estimate_errs_long():
+    """The estimate is above the measured time of a real gradient run (after TensorFlow's start)."""
+    import time
+    from rfcalc import analyze
+    from rfcalc.runs.effective_rf import erf
+    from rfcalc.runs.probe_limits import run_cost
+    erf("c3", input_shape=(8, 8, 1), samples=1)  # TensorFlow's start-up is not the run's
+    spec, shape = "c3-32*4", (64, 64, 32)
+    t0 = time.perf_counter()
+    erf(spec, input_shape=shape, samples=32)
+    measured = time.perf_counter() - t0
+    assert run_cost(analyze(spec, shape), 32)[1] > measured
