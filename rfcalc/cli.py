@@ -23,13 +23,11 @@ import sys
 import warnings
 
 from . import __version__, argtypes, lang, tfquiet
-from .errors import RFError, error_lines
+from .errors import RFError, error_lines, missing_extra
 from .presets import PRESETS, lookup
 from .render import show
-from .sources import is_model_source
+from .sources import check_source, is_model_source
 
-# optional packages and the extra that installs each
-EXTRAS = {"tensorflow": "tf", "keras": "tf", "numpy": "tf", "matplotlib": "tf", "PIL": "tf", "h5py": "tf"}
 
 EPILOG = """\
 spec language (docs/dsl.md):
@@ -53,8 +51,8 @@ TARGET_HELP = 'a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:R
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):
-    p.add_argument("--input", metavar="HxWxC|LxC|DxHxWxC", type=argtypes.shape, default=None,
-                   help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
+    argtypes.add_input(p, "input shape, channels last (default 32x32x3, CIFAR-10; for a model, its own input)",
+                       "HxWxC|LxC|DxHxWxC")
     if head:
         p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, default=None,
                        help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)")
@@ -112,6 +110,9 @@ def compare_parser() -> argparse.ArgumentParser:
                                             "with ratios to the first.")
     p.add_argument("specs", nargs="+", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
+    p.add_argument("--first-layer", action="store_true",
+                   help="compare as the first layer on the image (3 channels in); default: inside a network, "
+                        "every conv reads as many channels as the first spec's first conv writes (C->C)")
     p.add_argument("--json", action="store_true")
     _wide(p)
     lang.add_argument(p)
@@ -148,6 +149,7 @@ def _analyze_target(target: str, args, identity=(), alone=True):
     checked over all of them (``_check_spec_options``), so a model beside them just skips them.
     """
     from .analysis import analyze
+    check_source(target)  # a JPEG, a .pt, a folder: say so, rather than parse it as a spec
     if is_model_source(target):  # a missing model file fails in analyze_source, as a file
         for flag, value in (("--head", getattr(args, "head", None)), ("--set", args.set)):
             if value and alone:
@@ -157,7 +159,11 @@ def _analyze_target(target: str, args, identity=(), alone=True):
         return analyze_source(target, input_shape=args.input, identity=tuple(identity))
     if identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")
-    spec, head = lookup(target) or (target, None)
+    preset = lookup(target)
+    if preset and getattr(args, "head", None):
+        raise RFError(f"{target.strip()} is a preset with the notebook's head ({preset[1]}) already; --head would "
+                      f"replace it: give the layers as a spec instead, as in rfcalc \"{preset[0]}\" --head {args.head}")
+    spec, head = preset or (target, None)
     head = getattr(args, "head", None) or head
     if args.set and alone:
         _check_bindings([(spec, head)], dict(args.set))
@@ -189,6 +195,7 @@ def _check_spec_options(targets, args) -> None:
 
 def run_main(argv) -> int:
     args = main_parser().parse_args(argv)
+    argtypes.settle_input(args)
     if args.symbolic:
         _refuse_table_options(args)
         from .analysis import with_head
@@ -253,6 +260,7 @@ def _refuse_table_options(args) -> None:
 
 def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
+    argtypes.settle_input(args)
     from .explanation import explain
     analysis = _analyze_target(args.spec, args)
     print(str(explain(analysis, lang=lang.pick(args.lang), at=args.at)))
@@ -261,12 +269,14 @@ def run_explain(argv) -> int:
 
 def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
+    argtypes.settle_input(args)
     from .comparison import compare
     _check_spec_options(args.specs, args)
     language = lang.pick(args.lang)
     if args.json and args.wide:
         raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
-    result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs])
+    mode = _compare_mode(args)
+    result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs], mode=mode)
     if args.json:
         _emit_json(result.to_dict())
     else:
@@ -274,14 +284,38 @@ def run_compare(argv) -> int:
     return 0
 
 
+def _compare_mode(args) -> str:
+    """Plain specs without --input or --head compare inside a network (C->C): ``args.input`` becomes
+    32x32xC, C the first conv's filters; --first-layer keeps the image's 3 channels. Whole networks
+    (presets, models, a --head) and a given --input are compared on that input as it is."""
+    specs_only = not any(is_model_source(t) or lookup(t) for t in args.specs) and not args.head
+    if args.first_layer:
+        if args.input is not None or not specs_only:
+            raise RFError("--first-layer reads the specs as first layers on a 32x32x3 image; "
+                          + ("--input already gives the input: drop one" if args.input is not None else
+                             "presets, models and --head are whole networks, compared on their input: drop it"))
+        return "first-layer"
+    if args.input is not None or not specs_only:
+        return "input"
+    from .analysis import analyze
+    from .layers import Conv
+    first = analyze(args.specs[0], (32, 32, 3), None, dict(args.set) or None)
+    convs = [r for r in first.layers if isinstance(r.layer, Conv)]
+    if not convs:
+        return "input"
+    args.input = (32, 32, convs[0].output_shape[-1])
+    return "inside"
+
+
 def run_probe(argv) -> int:
     args = probe_parser().parse_args(argv)
+    argtypes.settle_input(args)
     from .runs import cli as probe_cli
     return probe_cli.run(args)
 
 
 _CLI_WORDS = (  # the library speaks Python (input_shape=...); the command line has --input HxWxC
-    (re.compile(r"input_shape=\(H, W, C\)"), "--input HxWxC"),
+    (re.compile(r"input_shape=\(([A-Z](?:, [A-Z])*)\)"), lambda m: "--input " + m.group(1).replace(", ", "x")),
     (re.compile(r"input_shape must be \(H, W, C\)"), "--input must be HxWxC"),
     (re.compile(r"leave input_shape out"), "leave --input out"),
     (re.compile(r"Received: input_shape=\((\d+), (\d+), (\d+)\)$"), r"Received: --input \1x\2x\3"),
@@ -312,6 +346,7 @@ def run_design(argv) -> int:
 
 def run_report(argv) -> int:
     args = report_parser().parse_args(argv)
+    argtypes.settle_input(args)
     from .htmlreport import cli as report_cli
     return report_cli.run(args, lambda a: _analyze_target(a.spec, a, getattr(a, "identity", ())))
 
@@ -336,11 +371,10 @@ def main(argv=None) -> int:
         sys.stderr.write(cli_words(error_lines("rfcalc", err)))
         return 2
     except ModuleNotFoundError as err:
-        extra = EXTRAS.get((err.name or "").partition(".")[0])
-        if extra is None:
+        line = missing_extra(err, "rfcalc")
+        if line is None:
             raise
-        sys.stderr.write(f"rfcalc: error: this needs {err.name}, which is not installed: "
-                         f"pip install 'rfcalc[{extra}]'\n")
+        sys.stderr.write(line)
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("rfcalc: interrupted\n")

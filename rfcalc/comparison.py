@@ -40,6 +40,11 @@ def _json_ratio(v):
         return f"{v.numerator}/{v.denominator}"
 
 
+def _text_ratio(v) -> str:
+    v = _json_ratio(v)
+    return f"{v:.2f}" if isinstance(v, float) else v
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     analysis: Analysis
@@ -58,7 +63,45 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
+    """Specs lined up on one input; ``mode`` says which comparison that is: ``"inside"`` (every conv
+    reads as many channels as it writes, C->C, as inside a network), ``"first-layer"`` (the first conv
+    reads the image's channels) or ``"input"`` (an input given as it is)."""
+
     entries: tuple[Entry, ...]
+    mode: str = "input"
+
+    def lesson(self) -> str:
+        """The line that leads: kernel weights per channel pair (``49C²`` against ``27C²``), and the fields.
+
+        >>> compare(["c7", "c3*3"]).lesson()
+        'kernel weights per channel pair: c7 49, c3*3 27 (0.55x); with C channels in and out, 49C² vs 27C² for the same 7x7 field'
+        """
+        from .render import fmt_field
+        base = self.entries[0]
+        if any(e.kernel_weights == 0 for e in self.entries):
+            return "parameters and MACs with ratios to the first spec"
+        parts = [f"{e.analysis.spec[:30]} {e.kernel_weights}"
+                 + ("" if e is base else f" ({_text_ratio(Fraction(e.kernel_weights, base.kernel_weights))}x)")
+                 for e in self.entries]
+        same = len({e.analysis.rf for e in self.entries}) == 1
+        field = f" for the same {fmt_field(base.analysis.rf)} field" if same else ""
+        costs = " vs ".join(f"{e.kernel_weights}C²" for e in self.entries)
+        return f"kernel weights per channel pair: {', '.join(parts)}; with C channels in and out, {costs}{field}"
+
+    def shown(self) -> str:
+        """One line: which comparison the table shows."""
+        shape = self.entries[0].analysis.input_shape
+        x = "x".join(map(str, shape))
+        if self.mode == "inside":
+            return (f"inside a network: every conv reads {shape[-1]} channels and writes its filters "
+                    f"(C->C on a {x} input); ratios to the first spec; --first-layer: on the image's 3 channels")
+        if self.mode == "first-layer":
+            return (f"as the first layer: the first conv reads the image's {shape[-1]} channels ({x} input), the "
+                    f"convs after it their filters, so the params ratio is not C->C's; drop --first-layer for that")
+        from .dsl import describe_input
+        from .words import with_article
+        words = with_article(f"{x} input") if len(shape) == 3 else describe_input(shape)
+        return f"compared on {words} (ratios to the first spec)"
 
     def to_dict(self) -> dict:
         base = self.entries[0]
@@ -71,7 +114,17 @@ class Comparison:
                 "params": a.total_params, "macs": a.total_macs, "kernel_weights": e.kernel_weights,
                 "ratio_to_first": ratios,
             })
-        return {"input_shape": list(base.analysis.input_shape), "specs": out}
+        return {"input_shape": list(base.analysis.input_shape), "comparison": self.mode, "specs": out}
+
+    def __repr__(self) -> str:
+        specs = ", ".join(repr(e.analysis.spec[:30]) for e in self.entries[:6])
+        more = f", ... {len(self.entries) - 6} more" if len(self.entries) > 6 else ""
+        return f"Comparison([{specs}{more}], input={'x'.join(map(str, self.entries[0].analysis.input_shape))})"
+
+    def __str__(self) -> str:
+        """The table, as ``print(analysis)`` prints an analysis."""
+        from .render import plain
+        return plain(self)
 
     def _repr_html_(self) -> str:
         """The same table as ``__rich__``, as HTML for notebooks."""
@@ -95,15 +148,12 @@ class Comparison:
         from rich import box
         from rich.table import Table
 
-        from .dsl import describe_input
         from .render import fmt_field, fmt_int, fmt_jump, fmt_shape
         from .words import with_article
 
         base = self.entries[0]
-        shape = base.analysis.input_shape
-        words = with_article(f"{'x'.join(map(str, shape))} input") if len(shape) == 3 else describe_input(shape)
-        t = Table(title=f"Compared on {words} (ratios to the first spec)", title_justify="left",
-                  box=box.SIMPLE_HEAD)
+        shown = self.shown()
+        t = Table(title=f"{self.lesson()}\n{shown[0].upper()}{shown[1:]}", title_justify="left", box=box.SIMPLE_HEAD)
         for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x"):
             t.add_column(head, justify="left" if head in ("Spec", "Output Shape") else "right")
 
@@ -126,7 +176,7 @@ COMPARE_STEPS = (("short", "Output Shape"), ("drop", "Jump"), ("drop", "MACs x")
                  ("wrap", "Spec"), ("drop", "Output Shape"))
 
 
-def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None) -> Comparison:
+def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None, mode="input") -> Comparison:
     """Analyse each spec on the same input and line them up.
 
     >>> compare(["c5", "c3*2"]).to_dict()["specs"][1]["ratio_to_first"]["kernel_weights"]
@@ -140,4 +190,4 @@ def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None) -> Comparis
     for spec in specs:
         a = spec if isinstance(spec, Analysis) else analyze(spec, input_shape, head, symbols)
         entries.append(Entry(a, kernel_weights(a)))
-    return Comparison(tuple(entries))
+    return Comparison(tuple(entries), mode)

@@ -311,7 +311,35 @@ def parse(spec: str, rank: int = 2) -> tuple:
         raise SpecError(f"a spec must be a string such as \"c3,c3,p2\". Received: {type(spec).__name__}")
     if rank not in (1, 2, 3):
         raise SpecError(f"rfcalc reads specs for 1-D, 2-D and 3-D inputs. Received: rank={rank!r}")
-    return _parse(spec, rank)
+    try:
+        return _parse(spec, rank)
+    except SpecError as err:
+        fixed = comma_fix(spec, rank)
+        if fixed is None:
+            raise
+        raise SpecError(f"{err.reason}; layers are separated by commas: did you mean {fixed!r}?",
+                        err.spec, err.pos, err.length) from None
+
+
+_NOT_COMMAS = re.compile(r"\s*;\s*|(?<=[\w}\)])\s+(?=[\w({])")
+
+
+def comma_fix(spec: str, rank: int = 2):
+    """``spec`` with the spaces or semicolons between its layers made commas, when that parses (else None).
+
+    >>> comma_fix("c3 c3;p2"), comma_fix("c3,c3"), comma_fix("c3 q9")
+    ('c3,c3,p2', None, None)
+    """
+    if not isinstance(spec, str) or len(spec) > MAX_SPEC_CHARS:
+        return None
+    if not _NOT_COMMAS.search(spec.strip()):
+        return None
+    fixed = re.sub(r"\s*,\s*", ",", _NOT_COMMAS.sub(",", spec.strip()))
+    try:
+        _parse(fixed, rank)
+    except SpecError:
+        return None
+    return fixed
 
 
 def _dims(values) -> str:

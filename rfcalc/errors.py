@@ -18,6 +18,7 @@ class SpecError(RFError):
         self.reason = message
         self.spec = spec
         self.pos = pos
+        self.length = length
         if spec is not None and pos is not None:
             message = f"{message}\n{caret(spec, pos, length)}"
         super().__init__(message)
@@ -70,3 +71,37 @@ def caret(spec: str, pos: int, length: int = 1) -> str:
     suffix = "..." if hi < len(spec) else ""
     marks = "^" * max(1, min(length, hi - pos))
     return f"  {prefix}{shown}{suffix}\n  {' ' * (len(prefix) + pos - lo)}{marks}"
+
+
+# optional packages and the extra of pyproject.toml that installs each
+EXTRAS = {"tensorflow": "tf", "keras": "tf", "numpy": "tf", "matplotlib": "tf", "PIL": "tf", "h5py": "tf",
+          "onnx": "onnx", "onnxruntime": "onnx"}
+
+
+def missing_extra(err: ModuleNotFoundError, prog: str = "rfcalc"):
+    """The one line for an optional package that is not installed, or None when it is not one of ours.
+
+    >>> print(missing_extra(ModuleNotFoundError("No module named 'numpy'", name="numpy"), "rfcalc-train"), end="")
+    rfcalc-train: error: this needs numpy, which is not installed: pip install 'rfcalc[tf]'
+    """
+    top = (err.name or "").partition(".")[0]
+    extra = EXTRAS.get(top)
+    if extra is None:
+        return None
+    return f"{prog}: error: this needs {top}, which is not installed: pip install 'rfcalc[{extra}]'\n"
+
+
+def require(modules, what: str) -> None:
+    """Raise ``ModuleNotFoundError`` (read by ``missing_extra``) for the first of ``modules`` not installed,
+    before any work starts.
+
+    >>> require(["fractions"], "exact sums")
+    """
+    import importlib.util
+    for name in modules:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ModuleNotFoundError(f"{what} needs {name}", name=name)

@@ -66,18 +66,28 @@ class _QuietLoader(importlib.abc.Loader):
         return self.loader.create_module(spec)
 
     def exec_module(self, module):
+        uninstall()  # the import is happening: once is enough
         with filtered_stderr():
             self.loader.exec_module(module)
 
 
 class _QuietFinder(importlib.abc.MetaPathFinder):
-    """Wraps the loader of ``tensorflow`` (once) so that its import runs under ``filtered_stderr``."""
+    """Wraps the loader of ``tensorflow`` so that its import runs under ``filtered_stderr``.
+
+    It stays on ``sys.meta_path`` until TensorFlow is really imported (the loader removes it then):
+    asking ``importlib.util.find_spec("tensorflow")`` whether it is installed must not disarm it.
+    """
+
+    busy = False
 
     def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
+        if name != "tensorflow" or self.busy:
             return None
-        uninstall()
-        spec = importlib.util.find_spec(name)
+        self.busy = True  # the finders after this one answer the question below
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.busy = False
         if spec is None or spec.loader is None:
             return spec
         spec.loader = _QuietLoader(spec.loader)

@@ -10,7 +10,7 @@ import os
 import sys
 
 from rfcalc import __version__, lang
-from rfcalc.errors import RFError, error_lines
+from rfcalc.errors import RFError, error_lines, missing_extra, require
 
 PROG = "rfcalc-train"
 EXAMPLES = """examples:
@@ -102,6 +102,7 @@ def run(argv=None) -> int:
     from .data import dataset_name, locate
 
     if args.report:
+        require(["matplotlib"], "the report's figures")
         from .atomic import locked
         from .report import write_report
         from .sweep import Sweep, check_out_dir
@@ -127,6 +128,7 @@ def run(argv=None) -> int:
         for c in configs:
             print(f"{'skip' if sweep.done(c) else 'train'} {c.label} -> {os.path.join(args.out, c.slug)}")
         return 0
+    require(["numpy", "tensorflow"], "training")  # a core-only install: one line naming the extra
     check_out_dir(args.out, create=True)  # a read-only --out stops us before training, not after it
     if any(c.precision == "bf16" for c in configs):
         from .cpu import bf16_warning
@@ -169,6 +171,12 @@ def main(argv=None) -> int:
     except OSError as err:  # a disk that fills up or a folder made read-only while we run
         where = f"{err.filename}: " if err.filename else ""
         sys.stderr.write(f"{PROG}: error: {where}{err.strerror or type(err).__name__}\n")
+        code = 2
+    except ModuleNotFoundError as err:  # a core-only install: numpy, TensorFlow come with rfcalc[tf]
+        line = missing_extra(err, PROG)
+        if line is None:
+            raise
+        sys.stderr.write(line)
         code = 2
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted before training started; nothing written\n")

@@ -26,6 +26,38 @@ def split_at(n: int, validation_split: float) -> int:
     return int(math.floor(n * (1.0 - validation_split)))
 
 
+def smallest_data_size(batch_size: int, validation_split: float) -> int:
+    """The fewest training images that fill one batch after the split and leave at least one for validation.
+
+    >>> smallest_data_size(128, 0.1), smallest_data_size(20, 0.0), smallest_data_size(1, 0.5)
+    (143, 20, 2)
+    """
+    n = max(batch_size, int(batch_size / (1.0 - validation_split)) - 2)
+    while split_at(n, validation_split) < batch_size or (validation_split > 0 and n == split_at(n, validation_split)):
+        n += 1
+    return n
+
+
+def check_data_size(data_size, batch_size: int, validation_split: float) -> None:
+    """Refuse a ``--data-size`` that cannot train: less than one batch after the validation split, or no
+    validation image while a split is asked for.
+
+    >>> check_data_size(5, 128, 0.1)
+    Traceback (most recent call last):
+    ...
+    training.errors.TrainError: --data-size 5 cannot train: it leaves 4 training images for a batch of 128 and 1 for validation (--validation-split 0.1); the smallest that can is --data-size 143 (or a smaller --batch-size)
+    """
+    if data_size is None:
+        return
+    least = smallest_data_size(batch_size, validation_split)
+    if data_size < least:
+        from .errors import TrainError
+        cut = split_at(data_size, validation_split) if data_size > 0 else 0
+        raise TrainError(f"--data-size {data_size} cannot train: it leaves {max(cut, 0)} training images for a "
+                         f"batch of {batch_size} and {max(data_size - cut, 0)} for validation (--validation-split "
+                         f"{validation_split:g}); the smallest that can is --data-size {least} (or a smaller --batch-size)")
+
+
 def _options():
     import tensorflow as tf
 

@@ -15,6 +15,7 @@ from .atomic import PARTIAL
 from .checkpoint import Checkpoint, make_callback, save_model
 from .errors import DivergedError, TrainError, check_choice
 from .models import OPTIMIZERS, PRECISIONS, build_model, check_params
+from .pipeline import check_data_size
 
 STRATEGIES = ("mirrored", "multiworker")
 MAX_SEED = 2**32 - 1  # numpy's and Keras's seeds are unsigned 32-bit
@@ -46,6 +47,7 @@ class RunConfig:
         if not 0.0 <= self.validation_split < 1.0 or not (self.lr > 0 and math.isfinite(self.lr)):
             raise TrainError(f"need 0 <= validation_split < 1 and a finite lr > 0. Received: "
                              f"validation_split={self.validation_split}, lr={self.lr}")
+        check_data_size(self.data_size, self.batch_size, self.validation_split)
         if not 0 <= self.seed <= MAX_SEED:
             raise TrainError(f"--seed must lie in 0..{MAX_SEED}. Received: {self.seed}")
         check_choice("optimizer", self.optimizer, OPTIMIZERS)

@@ -63,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--rf", metavar="N|HxW", help="the least field per axis, as in 32 or 32x16")
     target.add_argument("--cover", action="store_true", help="every output unit sees the whole input")
-    p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None, help="input shape (default 32x32x3)")
+    argtypes.add_input(p, "input shape, channels last (default 32x32x3)")
     space = p.add_mutually_exclusive_group()
     space.add_argument("--layers", metavar="VOCAB", help="layers to choose from (default c3,c5,p2); d* = free dilation")
     space.add_argument("--like", metavar="SPEC", help="keep this stack's kinds and order; vary counts, dilations, strides")
@@ -102,13 +102,35 @@ def request(args) -> dict:
         max_states=args.max_states or MAX_STATES, seconds=float(args.timeout or SECONDS))
 
 
+def _template(like: str) -> str:
+    """``--like``'s template: a spec, or a preset's spec (its head is not part of a design: ``--head``);
+    a model or a file is refused, naming what --like reads.
+
+    >>> _template("Model2"), _template("c3,p2")
+    ('c3,c3,p2', 'c3,p2')
+    """
+    from ..errors import RFError
+    from ..presets import lookup
+    from ..sources import check_source, is_model_source
+    check_source(like)
+    if is_model_source(like):
+        raise RFError(f"--like takes a chain of layers as a spec or a preset (model1, model2); a model is not a "
+                      f"template: write the stack you want to vary as a spec. Received: --like {like}")
+    preset = lookup(like)
+    if preset is None:
+        return like
+    sys.stderr.write(f"rfcalc: note: --like {like.strip()} reads the preset's layers {preset[0]!r} "
+                     f"(its head '{preset[1]}' is not varied: add --head {preset[1]} to count it)\n")
+    return preset[0]
+
+
 def main(argv) -> int:
     """Run ``rfcalc design`` with ``argv``; errors propagate as ``RFError`` for ``rfcalc.cli`` to print."""
     from .api import design
     from ..errors import RFError
     from ..render import show
 
-    args = parser().parse_args(argv)
+    args = argtypes.settle_input(parser().parse_args(argv))
     language = lang.pick(args.lang)
     if args.json and args.wide:
         raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
@@ -117,6 +139,8 @@ def main(argv) -> int:
     if args.plot is not None:
         from ..runs.plots import figure_path
         figure_path(args.plot)  # a bad name fails now, not after the search
+    if args.like is not None:
+        args.like = _template(args.like)
     result = design(**request(args))
     forms = None
     if args.symbolic:

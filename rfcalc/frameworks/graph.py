@@ -70,9 +70,33 @@ def refuse(name: str, cls: str, why: str, call: str = "from_keras(model") -> Uns
     >>> print(refuse("up", "Resize", "is not in rfcalc's list of ONNX ops", "from_onnx(path"))  # doctest: +ELLIPSIS
     layer 'up' (Resize) is not in rfcalc's list of ONNX ops. If it ... --identity up on the CLI
     """
-    return UnsupportedLayerError(
+    err = UnsupportedLayerError(
         f"layer '{name}' ({cls}) {why}. If it leaves the shape and the receptive field unchanged, "
         f"treat it as identity: {call}, identity=({name!r},)) in Python, --identity {name} on the CLI")
+    err.refused = (name, cls, why, call)  # the walk gathers these, to name every such layer at once
+    return err
+
+
+def refuse_all(refused) -> UnsupportedLayerError:
+    """One error naming every layer the walk could not analyse, with the class names for ``identity``.
+
+    >>> print(refuse_all([("a", "LayerScale", "is unknown", "f(m"), ("b", "LayerScale", "is unknown", "f(m")]))
+    2 layers are unknown: 'a', 'b' (LayerScale). If they leave the shape and the receptive field unchanged, treat them as identity by class: --identity LayerScale on the CLI, f(m, identity=('LayerScale',)) in Python
+    """
+    if len(refused) == 1:
+        return refuse(*refused[0])
+    by_class: dict = {}
+    for name, cls, _, _ in refused:
+        by_class.setdefault(cls, []).append(name)
+    why, call = refused[0][2], refused[0][3]
+    groups = "; ".join(f"{', '.join(repr(n) for n in names[:3])}{f' and {len(names) - 3} more' if len(names) > 3 else ''}"
+                       f" ({cls})" for cls, names in by_class.items())
+    classes = tuple(by_class)
+    err = UnsupportedLayerError(
+        f"{len(refused)} layers are {why.removeprefix('is ')}: {groups}. If they leave the shape and the receptive field "
+        f"unchanged, treat them as identity by class: {' '.join('--identity ' + c for c in classes)} on the CLI, "
+        f"{call}, identity={classes!r}) in Python")
+    return err
 
 
 def as_identity(fields: list, trainable: int = 0, frozen: int = 0) -> Applied:
@@ -94,6 +118,7 @@ def walk(nodes, inputs: dict, input_hw, identity=(), framework: str = "Keras", l
     """
     state = Walked([], set())
     identity = set(identity)
+    refused: list = []  # layers rfcalc does not know, passed as identity until the end, then named together
     for key, (f, n) in inputs.items():
         state.fields[key], state.names[key] = f, n
     previous = last if last is not None else next(iter(inputs.values()))[1]
@@ -102,16 +127,23 @@ def walk(nodes, inputs: dict, input_hw, identity=(), framework: str = "Keras", l
         rest = []
         for node in todo:
             if all(k in state.fields for k in node.inputs):
-                previous = _visit(state, node, identity, input_hw, framework, previous)
+                try:
+                    previous = _visit(state, node, identity, input_hw, framework, previous, refused)
+                except RFError:
+                    if refused:  # perhaps a consequence of passing an unknown layer: name those first
+                        raise refuse_all(refused) from None
+                    raise
             else:
                 rest.append(node)
         if len(rest) == len(todo):
             raise RFError(f"the graph is disconnected at layer '{rest[0].name}': its inputs are never computed")
         todo = rest
+    if refused:
+        raise refuse_all(refused)
     return state
 
 
-def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, previous):
+def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, previous, refused=None):
     given = [state.fields[k] for k in node.inputs]
     if node.read is None:  # an alias: no row of its own
         state.fields[node.output], state.names[node.output] = given[0], state.names[node.inputs[0]]
@@ -130,8 +162,13 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
             if layer is None:  # a constant computed from constants
                 state.fields[node.output], state.names[node.output] = applied, node.name
                 return previous
-    except UnsupportedLayerError:
-        raise
+    except UnsupportedLayerError as err:
+        if refused is None or not fields or getattr(err, "refused", None) is None:
+            raise
+        refused.append(err.refused)  # go on as identity, to find the others; walk() raises at the end
+        chosen = {node.kind}
+        layer = Identity(node.kind)
+        applied = as_identity(fields, *(node.weights() if node.weights else (0, 0)))
     except RFError as err:
         raise type(err)(f"layer '{node.name}' ({node.kind}): {err}") from None
     if node.frozen:  # a frozen layer's weights count as non-trainable

@@ -92,8 +92,9 @@ def _input(model, inits, input_shape) -> tuple[str, tuple]:
                              f"Received: input_shape={input_shape}")
         own = input_shape
     if None in own:
+        letters = {2: "L, C", 3: "H, W, C", 4: "D, H, W, C"}.get(len(own), "H, W, C")
         raise ShapeError(f"input '{ins[0].name}' has dynamic sizes {own} (spatial sizes, channels): pass "
-                         "input_shape=(H, W, C), on the CLI --input HxWxC")
+                         f"input_shape=({letters})")
     return ins[0].name, own
 
 

@@ -19,8 +19,7 @@ def add_arguments(p) -> None:
     from .. import argtypes
     p.add_argument("spec", help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:ResNet50')
     p.add_argument("-o", "--output", metavar="PATH", default="report.html", help="where to write the page")
-    p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
-                   help="input shape (default 32x32x3; for a model, its own input)")
+    argtypes.add_input(p, "input shape, channels last (default 32x32x3; for a model, its own input)")
     p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, default=None, help="append a head (see rfcalc --help)")
     p.add_argument("--set", metavar="NAME=N", type=argtypes.binding, action="append", default=[],
                    help="bind a symbol of the spec (repeatable)")
@@ -36,6 +35,8 @@ def add_arguments(p) -> None:
 
 def run(args, analyze_args) -> int:
     """Build and write the report; ``analyze_args`` is the CLI's own spec-or-model analysis of ``args``."""
+    from ..sources import check_source
+    check_source(args.spec)  # a JPEG, a .pt, a folder: say so, rather than parse it as a spec
     from .page import check_target, report, write
     out = args.output
     check_target(out, args.force)  # before any work: an unwritable -o fails at once
@@ -50,7 +51,9 @@ def run(args, analyze_args) -> int:
         erf = args.spec
         if not is_model_source(erf):
             from ..analysis import resolve
-            erf = resolve(erf, args.head, dict(args.set) or None)
+            from ..presets import lookup
+            spec, head = lookup(erf) or (erf, args.head)  # a preset: its layers and head (--head is refused)
+            erf = resolve(spec, head, dict(args.set) or None)
     page = report(analysis, image=args.image, lang=lang.pick(args.lang), erf=erf)
     for note in page.notes:
         sys.stderr.write(f"rfcalc: note: {note}\n")

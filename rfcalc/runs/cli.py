@@ -32,8 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument("target", metavar="SPEC|MODEL",
                         help='a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:Name, or a preset (model1, model2)')
-    parser.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
-                        help="input shape (default: the image's size, the model's own, else 32x32x3)")
+    argtypes.add_input(parser, "input shape, channels last (default: the image's size, the model's own, else 32x32x3)")
     parser.add_argument("--layer", metavar="NAME", help="the layer to report (default: the last spatial one)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--plot", metavar="FILE",
@@ -167,6 +166,8 @@ def run(args) -> int:
     language = lang.pick(args.lang)
     if args.json and args.wide:
         raise RFError("--wide shapes the printed table; --json prints no table: drop --wide")
+    from ..sources import check_source
+    check_source(args.target)  # a JPEG, a .pt, a folder: say so, rather than parse it as a spec
     from ..presets import lookup
     spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
     if args.erf:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..errors import RFError
 from .erf_result import FRACTIONS, ErfResult, _inputs, check_seed, moments, smallest_square, summarise
-from .probe_limits import check_analysis, check_depthwise_strides, check_inputs, check_model, sample_bytes
+from .probe_limits import check_analysis, check_cost, check_depthwise_strides, check_inputs, check_model, sample_bytes
 
 __all__ = ["erf", "ErfResult", "FRACTIONS", "check_seed", "moments", "smallest_square", "summarise"]
 
@@ -52,6 +52,9 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
         built = target.analysis(shape)
         check_depthwise_strides([r.layer for r in built.layers])
         check_analysis(built)
+        rows = samples if images is None else (len(images) if np.ndim(images) == len(shape) + 1 else 1)
+        check_cost(built, max(1, int(rows)), f"the ERF of {target.label[:40]!r} on {'x'.join(map(str, shape))} "
+                   f"({rows} inputs, gradients)")  # before the spec is built: its weights alone may be huge
         keras.utils.set_random_seed(seed)
         model = target.build(shape)
     else:
@@ -77,6 +80,10 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
         raise RFError(f"layer {name!r} has no spatial output (shape {tuple(out.shape)}); pick a conv or pooling layer")
     sub = keras.Model(model.inputs, out)
     check_model(sub, shape)  # activations of one sample, before any is allocated
+    if analysis is not None:  # time and weights, before any gradient runs
+        rows = samples if images is None else (len(images) if np.ndim(images) == len(shape) + 1 else 1)
+        check_cost(analysis, max(1, int(rows)), f"the ERF of {target.label[:40]!r} on "
+                   f"{'x'.join(map(str, shape))} ({rows} inputs, gradients)", upto=name)
     per_sample = sample_bytes(shape, [tuple(lay.output.shape)[1:] for lay in sub.layers
                                       if _rank(lay) == len(shape) + 1])
     unit = tuple((int(n) - 1) // 2 for n in out.shape[1:-1])

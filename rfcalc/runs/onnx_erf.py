@@ -140,6 +140,9 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     if rows > MAX_ROWS or rows * per_row > MAX_WORK:
         raise RFError(f"the finite-difference ERF of {shape} at {row.name!r} needs {rows:,} forward runs of {per_row:,} activations "
                       f"each (at most {MAX_ROWS:,} runs, {MAX_WORK:,} in all); try fewer samples, a smaller --input or an earlier layer")
+    from .probe_limits import check_cost
+    check_cost(analysis, rows, f"the finite-difference ERF of {analysis.spec[:40]!r} at {row.name!r} "
+               f"({rows:,} onnxruntime runs)", factor=1, upto=row.name)
     session, name = _session(copy, shape[:-1], shape[-1])
     x, source = _inputs(images, samples, shape, seed)
     x = np.moveaxis(x, -1, 1).astype(np.float32)  # channels first, as the model reads it

@@ -252,6 +252,9 @@ def probe_onnx(model, input_shape=None, layer=None):
     if layer is None:  # a field that leaves the input is only measured clipped: stop before the first one
         names = _inside_prefix(analysis, names, shape[:-1]) or names[:1]
     tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
+    from .probe_limits import check_cost
+    check_cost(analysis, len(_masks(shape[:-1])), f"probing {analysis.spec[:40]!r} on {'x'.join(map(str, shape))} "
+               f"with onnxruntime ({len(_masks(shape[:-1]))} runs)", factor=1, upto=names[-1])
     copy = positive_copy(proto, [tensor[n] for n in names])
     sizes, c = shape[:-1], shape[-1]
     session, name = _session(copy, sizes, c)

@@ -75,3 +75,70 @@ def check_model(model, shape) -> None:
         if all(isinstance(d, int) for d in s):
             outs.append(s)
     check_bytes(sample_bytes(shape, outs), f"model {model.name!r} on {'x'.join(map(str, shape))}")
+
+
+# Time, estimated before anything runs: multiply-adds of the layers that run, times the batch rows,
+# times 3 for a gradient pass (forward, and the backward's two products), over a rate measured on the
+# project's 2-core CI machine under load 15 (TF gradient passes of c3-64*6 on 64x64x64, c5-32*4 on
+# 96x96x16 and a small VGG on 128x128x3: 5.5 to 13 GMAC/s with start-up; bench/ has the script). The
+# rate used is below all of them, so the estimate errs long: a run refused could have finished.
+MACS_PER_SECOND = 4 * 10 ** 9
+MAX_SECONDS = 600                     # RFCALC_MAX_SECONDS lifts it
+MAX_WEIGHT_BYTES = 2 * 2 ** 30        # float32 weights of the network built to run
+
+
+def max_seconds() -> float:
+    """The time limit: ``RFCALC_MAX_SECONDS`` when set to a positive number, else ``MAX_SECONDS``."""
+    import os
+    text = os.environ.get("RFCALC_MAX_SECONDS", "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return MAX_SECONDS
+    return value if value > 0 else MAX_SECONDS
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:,.0f} s"
+
+
+def run_cost(analysis, rows: int, factor: int = 3, upto=None) -> tuple:
+    """``(multiply-adds, seconds, weight bytes)`` of running ``rows`` inputs through ``analysis``'s
+    layers (up to the layer named ``upto``); ``factor`` 3 for a gradient pass, 1 for a forward run.
+
+    >>> from rfcalc import analyze
+    >>> run_cost(analyze("c3-8", (8, 8, 1)), 2)[0]
+    27648
+    """
+    macs, params = 0, 0
+    for row in analysis.layers:
+        macs += row.macs
+        params += row.params
+        if row.name == upto:
+            break
+    work = factor * macs * rows
+    return work, work / MACS_PER_SECOND, 4 * params
+
+
+def check_cost(analysis, rows: int, what: str, factor: int = 3, upto=None) -> None:
+    """Refuse, before building or running anything, a run whose estimated time passes ``max_seconds()``
+    or whose weights pass ``MAX_WEIGHT_BYTES``; the message gives the estimate, the limit and the way out.
+
+    >>> from rfcalc import analyze
+    >>> check_cost(analyze("c2001", (2009, 2009, 3)), 2, "probing 'c2001'")
+    Traceback (most recent call last):
+    rfcalc.errors.RFError: probing 'c2001' would take about 27 days (9.31e+15 multiply-adds at 4 GMAC/s, estimated before running) and 1.4 GiB of weights; the limit is 600 s: set RFCALC_MAX_SECONDS=2327109 to lift it, or use a smaller --input or kernel, an earlier --layer, fewer --samples
+    """
+    work, seconds, weights = run_cost(analysis, rows, factor, upto)
+    if weights > MAX_WEIGHT_BYTES:
+        raise RFError(f"{what} needs {_gib(weights)} of float32 weights; rfcalc builds at most "
+                      f"{_gib(MAX_WEIGHT_BYTES)} (fewer filters or a smaller kernel fit)")
+    limit = max_seconds()
+    if seconds > limit:
+        raise RFError(f"{what} would take about {_duration(seconds)} ({work:.3g} multiply-adds at "
+                      f"{MACS_PER_SECOND / 1e9:g} GMAC/s, estimated before running) and {_gib(weights)} of weights; "
+                      f"the limit is {limit:g} s: set RFCALC_MAX_SECONDS={int(seconds) + 1} to lift it, or use a "
+                      f"smaller --input or kernel, an earlier --layer, fewer --samples")

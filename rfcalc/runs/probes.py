@@ -20,7 +20,7 @@ from math import ceil
 
 from .effective_rf import erf  # re-exported: rfcalc.erf, rfcalc.runs.probes.erf
 from ..errors import RFError
-from .probe_limits import check_analysis, check_depthwise_strides
+from .probe_limits import check_analysis, check_cost, check_depthwise_strides
 from .probe_model import bbox, gradient_support, resolve_target, support_model
 from .probe_result import LayerProbe, MAX_PHASES, ProbeResult, _plan, layer_probe, phases, probed_names
 
@@ -67,6 +67,19 @@ def probe_size(target, shape, names=None):
                   f"Received: input_shape={tuple(shape)}")
 
 
+def _check_probe_cost(analysis, names, label) -> None:
+    """The probe's time and weights, estimated before it builds anything: one batch row per probed unit."""
+    rows = sum(len(_plan(r.output_shape[:-1], phases(analysis, r.name))[1]) for r in analysis.layers
+               if r.name in names)
+    shape = "x".join(map(str, analysis.input_shape))
+    try:
+        check_cost(analysis, max(1, rows), f"probing {label[:40]!r} on {shape} ({rows} units, gradients)",
+                   upto=names[-1] if names else None)
+    except RFError as err:
+        err.cost = True  # not a size problem a model could escape by probing at its own size
+        raise
+
+
 def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True) -> ProbeResult:
     """Measure rf, rf_min, jump and start of every spatial layer with gradients; compare with the analysis.
 
@@ -94,11 +107,13 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     names = probed_names(analysis, layer, target.label)
     try:
         pshape, panalysis = probe_size(target, shape, names)
+        _check_probe_cost(panalysis, names, target.label)
         smodel, kept = support_model(target.build(pshape), pshape, names)
-    except RFError:
-        if target.model is None:
+    except RFError as err:
+        if target.model is None or getattr(err, "cost", False):
             raise
         pshape, panalysis = shape, analysis  # a model that cannot grow: probe at its size, flag clipping
+        _check_probe_cost(panalysis, names, target.label)
         smodel, kept = support_model(target.build(pshape), pshape, names)
     picks, plans = [], []
     for k, (out, name) in enumerate(zip(smodel.outputs, kept)):
