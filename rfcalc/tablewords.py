@@ -70,6 +70,19 @@ _JA_LINES = (  # (English pattern, Japanese template) for titles and lines under
     (r"k·k weights: kernel weights per input/output channel pair, summed over conv layers \(c7: 49; c3\*3: 27 for "
      r"the same 7x7 field\)", "k·k 重み：入力・出力チャンネルの組ごとのカーネルの重みの数を畳み込み層について合計したもの"
      "（c7 は 49、c3*3 は同じ 7x7 の受容野で 27）"),
+    (r"kernel weights per channel pair: (.+); with C channels in and out, (.+?) for the same (\S+) field",
+     r"チャンネルの組ごとのカーネルの重み：\1。入力・出力が C チャンネルなら \2（受容野は同じ \3）"),
+    (r"kernel weights per channel pair: (.+); with C channels in and out, (.+)",
+     r"チャンネルの組ごとのカーネルの重み：\1。入力・出力が C チャンネルなら \2"),
+    (r"parameters and MACs with ratios to the first spec", "パラメータ数と MACs（比は最初のスペックに対して）"),
+    (r"Inside a network: every conv reads (\d+) channels and writes its filters \(C->C on an? (\S+) input\); ratios "
+     r"to the first spec; --first-layer: on the image's 3 channels",
+     r"ネットワークの内部として比較：どの畳み込みも \1 チャンネルを読み、フィルタの数だけ書きます（入力 \2 で C→C）。"
+     r"比は最初のスペックに対して。--first-layer で画像の 3 チャンネルから読む場合"),
+    (r"As the first layer: the first conv reads the image's (\d+) channels \((\S+) input\), the convs after it their "
+     r"filters, so the params ratio is not C->C's; drop --first-layer for that",
+     r"最初の層として比較：最初の畳み込みは画像の \1 チャンネルを読み（入力 \2）、後の畳み込みは前のフィルタを読むので、"
+     r"パラメータ数の比は C→C の比ではありません（C→C は --first-layer なしで）"),
     (r"probe: (.+)", r"プローブ：\1"),
     (r"probed on (\S+)(.*?); (.+), ([0-9.]+) s; all layers agree", r"\1 で測定\2；\3、\4 秒；すべての層が一致"),
     (r"probed on (\S+)(.*?); (.+), ([0-9.]+) s; DISAGREEMENT", r"\1 で測定\2；\3、\4 秒；不一致あり"),
@@ -124,6 +137,8 @@ def translate(grid, lang: str, steps=()):
     def line(text: str) -> str:
         if lang != "ja":
             return text
+        if "\n" in text:  # a title of several lines: each its own sentence
+            return "\n".join(line(part) for part in text.split("\n"))
         for pattern, template in _JA_LINES:
             if re.fullmatch(pattern, text):
                 return re.sub(pattern, template, text)

@@ -215,7 +215,7 @@ def text(grid: Grid, width: int | None = None) -> str:
         return cols[i].shorten(r[i]) if i in short else r[i]
 
     heads = [(cols[i].short or cols[i].header) if i in short else cols[i].header for i in kept]
-    out = wrap(grid.title, width) + [""] if grid.title else [""]
+    out = [w for part in grid.title.split("\n") for w in wrap(part, width)] + [""] if grid.title else [""]
     out.append(_line([_take(h, ws[k]) if cells(h) > ws[k] else h for k, h in enumerate(heads)], ws, justs))
     out.append(" " + RULE * (_total(ws) - 2))
     for r in grid.rows:
