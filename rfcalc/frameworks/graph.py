@@ -40,7 +40,8 @@ class Node:
     input, e.g. the border of a nested model). ``aliases``: further names ``identity`` may use
     (a class name, the framework's own name). ``weights() -> (trainable, frozen)`` counts the
     framework's weights for the identity escape hatch. ``expect``: the framework's own output
-    shape (channels last, no batch; ``None`` entries unknown), checked when given.
+    shape (channels last, no batch; ``None`` entries unknown), checked when given. ``outputs``: the
+    names of further outputs (an ONNX Split), whose values ``read`` returns as a third item.
     """
 
     name: str
@@ -52,6 +53,7 @@ class Node:
     weights: Callable | None = None
     expect: tuple | None = None
     frozen: bool = False
+    outputs: tuple = ()
 
 
 @dataclass(slots=True)
@@ -126,7 +128,9 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
             layer = Identity(node.kind)
             applied = as_identity(fields, *(node.weights() if node.weights else (0, 0)))
         else:
-            layer, applied = _split(node.read(given))
+            layer, applied, more = _split(node.read(given))
+            for k, v in zip(node.outputs, more):
+                state.fields[k], state.names[k] = v, node.name
             if layer is None:  # a constant computed from constants
                 state.fields[node.output], state.names[node.output] = applied, node.name
                 return previous
@@ -153,7 +157,9 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
 
 
 def _split(result):
-    return result if isinstance(result, tuple) else (None, result)
+    if not isinstance(result, tuple):
+        return None, result, ()
+    return result if len(result) == 3 else (*result, ())
 
 
 def _check_shape(node: Node, ours, theirs, as_identity: bool, framework: str):

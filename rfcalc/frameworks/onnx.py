@@ -12,17 +12,19 @@ Analysing imports nothing outside the standard library; ``load_onnx`` (for probe
 from __future__ import annotations
 
 import os
+from math import prod
 
 from ..analysis import Analysis
 from ..errors import RFError, ShapeError
 from ..propagate import Applied, input_field
 from . import onnx_wire as wire
 from .graph import Node, refuse, walk
+from .axes_fields import onnx_shape
 from .onnx_fold import Folded, fold, from_tensor
-from .onnx_ops import channels_last, read_op
-from .onnx_windows import CALL, nchw
+from .onnx_ops import read_op
+from .onnx_windows import CALL
 
-OPSETS = range(7, 24)  # the default-domain opsets whose attributes rfcalc reads (7 .. 23)
+LATEST = 23  # the opset a file that names none is read as (any opset is read: ops differ by name)
 NO_PARAMS = frozenset({"Clip", "Pad", "Resize", "Upsample", "Dropout"})  # float inputs that are settings
 
 
@@ -66,11 +68,12 @@ def read_model(source) -> wire.Model:
     return model
 
 
-def _opset(model: wire.Model) -> None:
-    for domain, version in model.opsets.items():
-        if domain in ("", "ai.onnx") and version not in OPSETS:
-            raise RFError(f"the model uses ONNX opset {version}; rfcalc reads opsets "
-                          f"{OPSETS.start} to {OPSETS.stop - 1}")
+def _opset(model: wire.Model) -> int:
+    """The default domain's opset (attributes that became inputs are read in either form)."""
+    for domain in ("", "ai.onnx"):
+        if domain in model.opsets:
+            return model.opsets[domain]
+    return LATEST
 
 
 def _input(model, inits, input_shape) -> tuple[str, tuple]:
@@ -152,32 +155,49 @@ def _params(op, names, ins, counted: set) -> tuple[int, int]:
     return trainable, frozen
 
 
-def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
+def _check(name, op, out, theirs) -> None:
+    """rfcalc's ONNX shape of an output (its current layout, batch 1) against the file's own."""
+    if theirs is None:
+        return
+    ours = onnx_shape(out)
+    if len(ours) != len(theirs) or any(t is not None and t != o for o, t in zip(ours[1:], theirs[1:])):
+        raise ShapeError(f"layer '{name}' ({op}): rfcalc computes the ONNX shape {ours} but the file has "
+                         f"{tuple(theirs)}; rfcalc does not understand this layer's settings")
+
+
+def _node(node, name: str, expect, counted: set, inits: dict, opset: int) -> Node:
     op = node.op_type
     attrs = node.attrs
     slots = list(node.input)
     names = [i for i in slots if i]
+    more = tuple(node.output[1:])
 
     def read(ins):
         it = iter(ins)  # by position again: an empty name is an optional input left out
         ins = [next(it) if n else Folded(None) for n in slots]
         if all(isinstance(f, Folded) for f in ins):
-            return fold(op, ins, attrs)
-        if op == "Shape":  # of an activation: its (N, C, H, W), batch 1
-            shape = nchw(ins[0])[attrs.get("start", 0):attrs.get("end")]
+            value = fold(op, ins, attrs)
+            return (None, value, (Folded(None),) * len(more)) if more else value
+        if op in ("Shape", "Size"):  # of an activation: its ONNX shape in its current layout, batch 1
+            shape = onnx_shape(next(f for f in ins if not isinstance(f, Folded)))
+            if op == "Size":
+                return Folded((), (prod(shape),))
+            shape = shape[attrs.get("start", 0):attrs.get("end")]
             return Folded((len(shape),), shape)
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
-        layer, a = read_op(op, name, attrs, ins)
+        layer, a, *rest = read_op(op, name, attrs, ins, opset, len(node.output))
+        _check(name, op, a.field, expect.get(node.output[0]))
+        for k, f in zip(more, rest[0] if rest else ()):
+            _check(name, op, f, expect.get(k))
         trainable, frozen = _params(op, slots, ins, counted)
-        return layer, Applied(a.field, trainable, frozen, a.macs, a.padding, a.flags)
+        applied = Applied(a.field, trainable, frozen, a.macs, a.padding, a.flags)
+        return (layer, applied, rest[0]) if rest else (layer, applied)
 
     def weights():  # the identity escape hatch: the node's own float initializers, trainable
         return _params(op, names, [from_tensor(inits[n]) if n in inits else None for n in names], counted)
 
-    shape = expect.get(node.output[0])
-    return Node(name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights,
-                channels_last(shape) if shape and len(shape) > 1 else None)
+    return Node(name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights, outputs=more)
 
 
 def from_onnx(model, input_shape=None, identity=()):
@@ -196,7 +216,7 @@ def from_onnx(model, input_shape=None, identity=()):
     label = proto.graph.name or "onnx"
     if isinstance(model, (str, os.PathLike)):
         label = os.path.splitext(os.path.basename(os.fspath(model)))[0]
-    _opset(proto)
+    opset = _opset(proto)
     if not isinstance(identity, (str, tuple, list, set, frozenset)):
         raise TypeError(f"identity is a node name or op type, or a sequence of them. Received: {type(identity).__name__}")
     identity = (identity,) if isinstance(identity, str) else tuple(identity)
@@ -209,7 +229,7 @@ def from_onnx(model, input_shape=None, identity=()):
     expect = {} if dynamic else {v.name: v.dims for v in (*graph.value_info, *graph.output)}
     counted: set = set()
     names = display_names(graph.node)
-    nodes = [_node(n, nm, expect, counted, inits) for n, nm in zip(graph.node, names)]
+    nodes = [_node(n, nm, expect, counted, inits, opset) for n, nm in zip(graph.node, names)]
     inputs = {in_name: (input_field(shape), in_name)}
     inputs.update({name: (from_tensor(t), name) for name, t in inits.items()})
     try:

@@ -1,0 +1,398 @@
+"""ONNX ops that move axes or work along them, read through axis roles (``axes``, ``axes_fields``).
+
+Layout ops (Transpose, Reshape, Flatten, Squeeze, Unsqueeze, DepthToSpace, SpaceToDepth, Expand,
+Tile) rewrite roles only; Split / Slice / Gather / Concat act on the pieces of the axis they name;
+Softmax, Reduce*, ArgMax and MatMul mix along their axes: channel pieces keep the field, spatial
+pieces widen it (``axes_fields.mix``). Every handler returns ``(layer, Applied)`` (Split: and its
+other outputs); what cannot be proven is refused naming the node, the op and the axes.
+
+>>> from rfcalc.propagate import input_field
+>>> from rfcalc.frameworks.axes_fields import tensor
+>>> layer, out = read_layout("Transpose", "t", {"perm": [0, 2, 3, 1]}, [tensor(input_field((4, 4, 3)))], 17, 1)
+>>> out.field.shape, out.field.layout.shape
+((4, 4, 3), (1, 4, 4, 3))
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..errors import ShapeError
+from ..layers import Dense, Flatten, GlobalPool, Identity
+from ..propagate import Applied, Field, merge_fields
+from . import axes as X
+from . import axes_fields as F
+from .graph import refuse
+from .onnx_fold import Folded
+
+CALL = "from_onnx(path"
+LAYOUT = frozenset({"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DepthToSpace", "SpaceToDepth",
+                    "Expand", "Tile", "Split", "Slice", "Gather", "Concat", "Softmax", "LogSoftmax", "Hardmax",
+                    "ArgMax", "ArgMin", "MatMul", "Gemm", "Size"})
+REDUCE = frozenset({"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceL1", "ReduceL2", "ReduceProd",
+                    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"})
+POOL_KIND = {"ReduceMax": "max", "ReduceMin": "max"}
+
+
+def _value(ins, i):
+    return ins[i].value if len(ins) > i and isinstance(ins[i], Folded) else None
+
+
+def _ints_of(name, op, ins, i, attrs, key, opset_input: bool):
+    """A list of ints given as attribute ``key`` or as input ``i`` (whichever the file uses)."""
+    v = attrs.get(key)
+    if v is None and len(ins) > i and not isinstance(ins[i], Folded):
+        raise refuse(name, op, f"takes its {key} from an activation", CALL)
+    if v is None:
+        v = _value(ins, i)
+        if v is None and len(ins) > i and isinstance(ins[i], Folded) and ins[i].dims is not None:
+            raise ShapeError(f"its {key} are computed at run time from values rfcalc cannot fold")
+    return None if v is None else [int(a) for a in v]
+
+
+def _unfollowed(name, op, err):
+    return refuse(name, op, f"cannot be followed: {err}", CALL)
+
+
+def _data(ins):
+    return [f for f in ins if isinstance(f, Field)]
+
+
+def read_layout(op, name, attrs, ins, opset: int, n_out: int):
+    """``(layer, Applied[, more outputs])`` for one layout or mixing op (``LAYOUT``, ``REDUCE``)."""
+    try:
+        return _read(op, name, attrs, ins, opset, n_out)
+    except X.Unfollowed as err:
+        raise _unfollowed(name, op, err) from None
+
+
+def _read(op, name, attrs, ins, opset, n_out):
+    data = _data(ins)
+    if op == "Concat":
+        return _concat(name, op, attrs, ins)
+    if op == "MatMul" and len(data) == 2:
+        return _matmul2(name, op, data)
+    t = F.tensor(data[0], F.layout_of(data[0]))
+    lay = t.layout
+    if op == "Transpose":
+        perm = attrs.get("perm") or list(range(lay.rank))[::-1]
+        return Identity(op), Applied(F.on(t, X.transpose(lay, perm)))
+    if op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze"):
+        return _reshape(name, op, attrs, ins, t, opset)
+    if op in ("DepthToSpace", "SpaceToDepth"):
+        return _depth(name, op, attrs, t)
+    if op in ("Expand", "Tile"):
+        return _copies(name, op, ins, t)
+    if op == "Split":
+        return _split(name, op, attrs, ins, t, opset, n_out)
+    if op == "Slice":
+        return _slice(name, op, attrs, ins, t, opset)
+    if op == "Gather":
+        return _gather(name, op, attrs, ins, t)
+    if op in ("Softmax", "LogSoftmax", "Hardmax"):
+        axis = attrs.get("axis", 1 if opset < 13 else -1)
+        a = X.axis_index(axis, lay.rank)
+        mixed = list(range(a, lay.rank)) if opset < 13 else [a]
+        return Identity(op), Applied(F.mix(t, mixed))
+    if op in REDUCE or op in ("ArgMax", "ArgMin"):
+        return _reduce(name, op, attrs, ins, t, opset)
+    if op in ("MatMul", "Gemm"):
+        return _dense(name, op, attrs, ins, t)
+    raise refuse(name, op, "is not in rfcalc's list of ONNX ops", CALL)
+
+
+def _reshape(name, op, attrs, ins, t, opset):
+    lay = t.layout
+    shape = lay.shape
+    if op == "Reshape":
+        spec = _value(ins, 1)
+        if spec is None:
+            raise ShapeError("its target shape is computed at run time from values rfcalc cannot fold")
+        target = X.reshape_target(shape, spec, attrs.get("allowzero", 0))
+    elif op == "Flatten":
+        axis = attrs.get("axis", 1)
+        axis = axis + len(shape) if axis < 0 else axis
+        if not 0 <= axis <= len(shape):
+            raise ShapeError(f"axis {attrs.get('axis')} is outside a {len(shape)}-d tensor")
+        target = (prod(shape[:axis]), prod(shape[axis:]))
+    else:
+        axes = _ints_of(name, op, ins, 1, attrs, "axes", opset >= 13)
+        if op == "Squeeze":
+            new = X.squeeze(lay, axes)
+        else:
+            if axes is None:
+                raise ShapeError("Unsqueeze names no axes")
+            new = X.unsqueeze(lay, axes)
+        return Identity(op), Applied(F.on(t, new))
+    if t.axes is None:  # no field to follow: only the shape matters
+        try:
+            new = X.reshape(lay, target)
+        except X.Unfollowed:
+            new = X.flat(target, lay.sizes)
+        return Identity(op), Applied(F.on(t, new))
+    new = X.reshape(lay, target)
+    if len(target) <= 2:  # (N, features): a Flatten, as Keras has it (the field ends here)
+        return Flatten(), Applied(F.Tensor(F._collapsed_shape(new.shape), None, None, new))
+    return Identity(op), Applied(F.on(t, new))
+
+
+def _depth(name, op, attrs, t):
+    b = int(attrs["blocksize"])
+    n, c, *hw = t.layout.shape
+    if len(hw) != 2:
+        raise refuse(name, op, f"moves blocks of a {len(hw)}-d tensor; ONNX defines it for (N, C, H, W)", CALL)
+    h, w = hw
+    lay = t.layout
+    if op == "SpaceToDepth":
+        if h % b or w % b:
+            raise ShapeError(f"blocks of {b} do not tile {h}x{w}")
+        lay = X.reshape(lay, (n, c, h // b, b, w // b, b))
+        lay = X.reshape(X.transpose(lay, (0, 3, 5, 1, 2, 4)), (n, c * b * b, h // b, w // b))
+    else:
+        if c % (b * b):
+            raise ShapeError(f"{c} channels do not divide into blocks of {b}x{b}")
+        if attrs.get("mode", "DCR") == "DCR":
+            lay = X.transpose(X.reshape(lay, (n, b, b, c // (b * b), h, w)), (0, 3, 4, 1, 5, 2))
+        else:
+            lay = X.transpose(X.reshape(lay, (n, c // (b * b), b, b, h, w)), (0, 1, 4, 2, 5, 3))
+        lay = X.reshape(lay, (n, c // (b * b), h * b, w * b))
+    return Identity(op), Applied(F.on(t, lay))
+
+
+def _copies(name, op, ins, t):
+    """Expand / Tile: the new coordinates are copies, so they are channel pieces (one field per position)."""
+    lay = t.layout
+    spec = _value(ins, 1)
+    if spec is None:
+        raise ShapeError(f"its {'shape' if op == 'Expand' else 'repeats'} are computed at run time from values "
+                         "rfcalc cannot fold")
+    spec = [int(v) for v in spec]
+    if op == "Expand":
+        rank = max(lay.rank, len(spec))
+        axes = [()] * (rank - lay.rank) + list(lay.axes)
+        spec = [1] * (rank - len(spec)) + spec
+        out = []
+        for a, want in zip(axes, spec):
+            have = X.extent(a)
+            if want in (1, have):
+                out.append(a)
+            elif have == 1:
+                out.append(((X.Piece(X.CHANNEL, want)),) + tuple(a))
+            else:
+                raise ShapeError(f"Expand cannot broadcast size {have} to {want}")
+    else:
+        if len(spec) != lay.rank:
+            raise ShapeError(f"Tile needs one repeat per axis ({lay.rank}). Received: {spec}")
+        out = [((X.Piece(X.CHANNEL, r)),) + tuple(a) if r != 1 else a for a, r in zip(lay.axes, spec)]
+    X.check_size([X.extent(a) for a in out], f"the {op} output")
+    return Identity(op), Applied(F.on(t, X.Layout(tuple(X._norm(a) for a in out), lay.sizes)))
+
+
+def _split(name, op, attrs, ins, t, opset, n_out):
+    lay = t.layout
+    a = X.axis_index(attrs.get("axis", 0), lay.rank)
+    n = lay.shape[a]
+    sizes = attrs.get("split")
+    if sizes is None and len(ins) > 1 and isinstance(ins[1], Folded) and ins[1].dims is not None:
+        sizes = _value(ins, 1)
+        if sizes is None:
+            raise ShapeError("its split sizes are computed at run time from values rfcalc cannot fold")
+    if sizes is None:
+        parts = int(attrs.get("num_outputs", n_out))
+        chunk = -(-n // parts)
+        sizes = [chunk] * (parts - 1) + [n - chunk * (parts - 1)]
+        if "num_outputs" not in attrs and n % parts:
+            raise ShapeError(f"{n} does not split into {parts} equal parts")
+    sizes = [int(s) for s in sizes]
+    if sum(sizes) != n or any(s < 0 for s in sizes) or len(sizes) != n_out:
+        raise ShapeError(f"splits axis {a} of size {n} into {sizes} for {n_out} outputs")
+    outs, at = [], 0
+    for s in sizes:
+        outs.append(F.pick(t, a, range(at, at + s)))
+        at += s
+    return Identity(op), Applied(outs[0]), tuple(outs[1:])
+
+
+def _slice(name, op, attrs, ins, t, opset):
+    lay = t.layout
+    if opset < 10 or "starts" in attrs:
+        starts, ends, axes, steps = attrs.get("starts"), attrs.get("ends"), attrs.get("axes"), None
+    else:
+        starts, ends, axes, steps = (_value(ins, i) for i in (1, 2, 3, 4))
+        if starts is None or ends is None or (len(ins) > 3 and isinstance(ins[3], Folded) and ins[3].dims is not None
+                                              and axes is None) or (len(ins) > 4 and isinstance(ins[4], Folded)
+                                                                    and ins[4].dims is not None and steps is None):
+            raise ShapeError("its starts, ends, axes or steps are computed at run time from values rfcalc cannot fold")
+    axes = list(axes) if axes is not None else list(range(len(starts)))
+    steps = list(steps) if steps is not None else [1] * len(starts)
+    out = t
+    for b, e, ax, st in zip(starts, ends, axes, steps):
+        ax = X.axis_index(ax, lay.rank)
+        if st == 0:
+            raise ShapeError("a Slice step of 0")
+        coords = list(range(*slice(int(b), int(e), int(st)).indices(lay.shape[ax])))
+        if not coords:
+            raise ShapeError(f"the Slice leaves nothing of axis {ax} (size {lay.shape[ax]})")
+        if coords == list(range(lay.shape[ax])):
+            continue
+        if any(p.dim == X.BATCH for p in lay.axes[ax]) and len(lay.axes[ax]) == 1:
+            continue
+        out = F.pick(out, ax, coords)
+    return Identity(op), Applied(out)
+
+
+def _gather(name, op, attrs, ins, t):
+    lay = t.layout
+    a = X.axis_index(attrs.get("axis", 0), lay.rank)
+    idx = ins[1] if len(ins) > 1 and isinstance(ins[1], Folded) else None
+    if idx is None or idx.value is None or idx.dims is None:
+        raise refuse(name, op, "gathers with indices computed at run time", CALL)
+    n = lay.shape[a]
+    coords = [int(v) + n if int(v) < 0 else int(v) for v in idx.value]
+    if any(not 0 <= c < n for c in coords):
+        raise ShapeError(f"an index is outside axis {a} of size {n}. Received: {list(idx.value)}")
+    if len(idx.dims) > 1:
+        raise refuse(name, op, f"gathers with {len(idx.dims)}-d indices along {X.words(lay, a)}", CALL)
+    out = F.pick(t, a, coords)
+    if len(idx.dims) == 0:  # a scalar index drops the axis
+        out = F.on(out, X.replace_axis(out.layout, a, None))
+    return Identity(op), Applied(out)
+
+
+def _reduce(name, op, attrs, ins, t, opset):
+    lay = t.layout
+    if op in ("ArgMax", "ArgMin"):
+        axes = [attrs.get("axis", 0)]
+    else:
+        axes = _ints_of(name, op, ins, 1, attrs, "axes", True)
+    if not axes:
+        if attrs.get("noop_with_empty_axes", 0):
+            return Identity(op), Applied(t)
+        axes = list(range(lay.rank))
+    axes = sorted({X.axis_index(a, lay.rank) for a in axes})
+    keep = attrs.get("keepdims", 1)
+    spatial = {p for i in axes for p in lay.axes[i] if p.spatial}
+    everything = t.axes is not None and spatial and all(
+        {p for _, p in lay.pieces(k)} <= spatial for k in range(len(lay.sizes)))
+    new = X.Layout(tuple(() if i in axes and keep else a for i, a in enumerate(lay.axes) if keep or i not in axes),
+                   lay.sizes)
+    if everything:  # a global pool: the field is the whole input (rfcalc's GlobalPool: no field left)
+        out_layout = X.Layout(new.axes, ())
+        out = F.Tensor(F._collapsed_shape(new.shape), None, None, out_layout)
+        return GlobalPool(POOL_KIND.get(op, "avg"), len(lay.sizes)), Applied(out)
+    mixed = F.mix(t, axes)
+    return Identity(op), Applied(F.settle(mixed, new))
+
+
+def _dense(name, op, attrs, ins, t):
+    """MatMul / Gemm by a constant weight along the last axis (a Linear over channels keeps the field)."""
+    lay = t.layout
+    weight = ins[1] if len(ins) > 1 and isinstance(ins[1], Folded) else None
+    if op == "Gemm" and (attrs.get("transA", 0) or lay.rank != 2):
+        raise refuse(name, op, "multiplies a transposed or non-2-d A", CALL)
+    if weight is None or weight.dims is None or len(weight.dims) != 2:
+        raise refuse(name, op, "does not multiply by a constant 2-d weight", CALL)
+    k_dim, units = (weight.dims[::-1] if attrs.get("transB", 0) else weight.dims)
+    if lay.shape[-1] != k_dim:
+        raise ShapeError(f"multiplies a last axis of {lay.shape[-1]} by a ({weight.dims[0]}, {weight.dims[1]}) weight")
+    mixed = F.mix(t, [lay.rank - 1])
+    new = X.replace_axis(lay, lay.rank - 1, (X.Piece(X.CHANNEL, units),))
+    out = F.settle(mixed, new)
+    bias = op == "Gemm" and len(ins) > 2 and isinstance(ins[2], Folded) and ins[2].dims is not None
+    macs = prod(new.shape) * k_dim
+    return Dense(units, "linear", bias), Applied(out, macs=macs)
+
+
+def _concat(name, op, attrs, ins):
+    data = _data(ins)
+    lays = [F.layout_of(f) for f in data]
+    rank = lays[0].rank
+    a = X.axis_index(attrs.get("axis", 1), rank)
+    first = lays[0]
+    if any(lay.rank != rank for lay in lays) or any(
+            lay.axes[:a] + lay.axes[a + 1:] != first.axes[:a] + first.axes[a + 1:] for lay in lays):
+        raise X.Unfollowed(f"joins tensors whose other axes differ: {', '.join(X.roles(lay) for lay in lays)}")
+    flags = ()
+    pieces = [p for lay in lays for p in lay.axes[a] if p.dim != X.BATCH]
+    if any(p.dim == X.BATCH for lay in lays for p in lay.axes[a]) and len(data) > 1 and not pieces:
+        raise refuse(name, op, "concatenates along the batch axis", CALL)
+    spatial = [p for p in pieces if p.spatial]
+    whole = [tuple(p for p in lay.axes[a] if p.dim != X.BATCH) for lay in lays]
+    ks = {p.dim for p in spatial}
+    if spatial and len(data) == len(ins) and len(ks) == 1 and all(
+            len(w) == 1 and w[0].spatial and w[0].stride == 1 and w[0].extent == lay.sizes[w[0].dim]
+            for w, lay in zip(whole, lays)) and all(f.axes is not None for f in data):
+        k = next(iter(ks))
+        if any(lay.sizes[:k] + lay.sizes[k + 1:] != first.sizes[:k] + first.sizes[k + 1:] for lay in lays):
+            raise X.Unfollowed("joins tensors of different sizes along the other spatial axes")
+        sizes = list(first.sizes)
+        sizes[k] = sum(lay.sizes[k] for lay in lays)
+        new = X.Layout(X.replace_axis(first, a, (X.Piece(k, sizes[k], 1),)).axes, tuple(sizes))
+        out, flags = F.concat_spatial(data, k, new)
+        return Identity(op), Applied(out, flags=flags)
+    if spatial:  # a constant (a class token) joins the positions: one position for all of them
+        data = [_collapse(f, lay, ks) for f, lay in zip(data, lays)]
+        lays = [f.layout for f in data]
+        flags = ("tokens",)
+    ext = sum(X.extent(lay.axes[a]) for lay in lays)
+    ext += sum(_const_extent(f, a, rank) for f in ins if isinstance(f, Folded))
+    new = X.replace_axis(lays[0], a, (X.Piece(X.CHANNEL, ext),))
+    shape = F._shape(new, data[0]) if data[0].axes is not None else F._collapsed_shape(new.shape)
+    parts = [Field(f.shape[:-1] + (prod(f.layout.shape) // max(1, prod(f.layout.sizes)) if f.axes is not None
+                                   else f.shape[-1],), f.axes, f.narrow) for f in data]
+    merged = merge_fields(parts, -1) if len(parts) > 1 else Applied(parts[0])
+    field = merged.field
+    out = F.Tensor(shape, field.axes if data[0].axes is not None else None, field.narrow, new)
+    return Identity(op), Applied(out, flags=merged.flags + flags)
+
+
+def _const_extent(f: Folded, a, rank):
+    if f.dims is None or len(f.dims) != rank:
+        raise ShapeError("joins a constant of unknown shape")
+    return f.dims[a]
+
+
+def _collapse(t, lay, ks) -> F.Tensor:
+    """Every canonical axis in ``ks`` mixed whole and its pieces turned into channels (size 1)."""
+    t = F.tensor(t, lay)
+    holders = sorted({i for k in ks for i, _ in lay.pieces(k)})
+    mixed = F.mix(t, holders)
+    axes = tuple(tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial and p.dim in ks else p for p in a) for a in lay.axes)
+    return F.settle(mixed, X.Layout(tuple(X._norm(a) for a in axes), lay.sizes))
+
+
+def _matmul2(name, op, data):
+    """A @ B of two activations (attention): contracted spatial pieces mix; B's columns that repeat A's
+    positions (keys) become channels, and their pieces mix."""
+    a, b = (F.tensor(f, F.layout_of(f)) for f in data)
+    la, lb = a.layout, b.layout
+    if la.rank < 2 or lb.rank < 2 or la.rank != lb.rank:
+        raise X.Unfollowed(f"multiplies {X.roles(la)} by {X.roles(lb)}")
+    if la.sizes != lb.sizes:
+        raise X.Unfollowed(f"multiplies tensors on different spatial sizes {la.sizes} and {lb.sizes}")
+    batch = []
+    for i in range(la.rank - 2):
+        ea, eb = X.extent(la.axes[i]), X.extent(lb.axes[i])
+        if la.axes[i] == lb.axes[i] or eb == 1:
+            batch.append(la.axes[i])
+        elif ea == 1 and not any(p.spatial for p in la.axes[i]):
+            batch.append(lb.axes[i])
+        else:
+            raise X.Unfollowed(f"multiplies {X.roles(la)} by {X.roles(lb)}: their batch axes differ")
+    if X.extent(la.axes[-1]) != X.extent(lb.axes[-2]):
+        raise ShapeError(f"MatMul of {la.shape} and {lb.shape}")
+    rows, cols = la.axes[-2], lb.axes[-1]
+    placed = {p for ax in (*batch, rows) for p in ax if p.spatial}
+    keys = tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial and p in placed else p for p in cols)
+    out_axes = (*batch, rows, keys)
+    ma = F.mix(a, [la.rank - 1])
+    mb = F.mix(b, [lb.rank - 2, lb.rank - 1] if keys != cols else [lb.rank - 2])
+    new = X.Layout(tuple(X._norm(ax) for ax in out_axes), la.sizes)
+    if a.axes is None or b.axes is None:
+        return Identity(op), Applied(F.Tensor(F._collapsed_shape(new.shape), None, None, new))
+    per = prod(new.shape) // max(1, prod(la.sizes))
+    merged = merge_fields([Field(ma.shape[:-1] + (per,), ma.axes, ma.narrow),
+                           Field(mb.shape[:-1] + (per,), mb.axes, mb.narrow)])
+    out = F.settle(F.Tensor(merged.field.shape, merged.field.axes, merged.field.narrow, la), new)
+    macs = prod(new.shape) * X.extent(la.axes[-1])
+    return Identity(op), Applied(out, macs=macs, flags=merged.flags)
