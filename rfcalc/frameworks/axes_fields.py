@@ -34,9 +34,11 @@ from . import axes as X
 
 @dataclass(frozen=True, slots=True)
 class Tensor(Field):
-    """A ``Field`` with the roles of its tensor's axes (``layout``: an ``axes.Layout``)."""
+    """A ``Field`` with the roles of its tensor's axes (``layout``: an ``axes.Layout``); ``bound``: the
+    field is an upper bound (an earlier op could only be bounded)."""
 
     layout: object = None
+    bound: bool = False
 
 
 def tensor(field: Field, layout=None) -> Tensor:
@@ -243,8 +245,9 @@ def _brief(coords) -> str:
     return str(coords) if len(coords) <= 6 else f"[{coords[0]}, {coords[1]}, ..., {coords[-1]}] ({len(coords)})"
 
 
-def to_image(t: Tensor, what: str) -> Tensor:
-    """The (N, C, spatial...) field a window op reads (Conv, pooling, Pad, Resize).
+def to_image(t: Tensor, what: str) -> tuple:
+    """The (N, C, spatial...) field a window op reads (Conv, pooling, Pad, Resize), and whether it is an
+    upper bound (every position had been merged into one).
 
     Tensor axis ``2 + k`` must hold pieces of canonical axis ``k`` (with channel pieces among them:
     depth-to-space), and ``k``'s other pieces may sit only in the channel axis (space-to-depth):
@@ -255,9 +258,15 @@ def to_image(t: Tensor, what: str) -> Tensor:
     layout = layout_of(t)
     r = len(layout.sizes)
     if layout.canonical or t.axes is None:
-        return t
+        return t, False
     if layout.rank != r + 2 or any(p.dim != X.BATCH for p in layout.axes[0]):
         raise X.Unfollowed(f"{what} reads (N, C, spatial...) tensors; this one is {X.roles(layout)}")
+    if all(n == 1 for n in layout.sizes) and not any(p.spatial for a in layout.axes for p in a):
+        # every position merged into one (after a class token or maps of other sizes were joined): each
+        # unit of the view reads at most the field of all of them
+        sizes = layout.shape[2:]
+        axes_ = tuple(remap(a, 1, 0, lambda v: [0]) for a in t.axes)
+        return Tensor((*sizes, layout.shape[1]), axes_, None, X.image(sizes, layout.shape[1])), True
     plans = []
     for k in range(r):
         ps = [p for p in layout.axes[2 + k] if p.dim != X.BATCH]
@@ -289,7 +298,18 @@ def to_image(t: Tensor, what: str) -> Tensor:
             return [base + c for c in combos]
         return remap(ax, period, jump, taps)
     axes_, narrow = _fields(t, step)
-    return Tensor((*sizes, channels), axes_, narrow, X.image(sizes, channels))
+    return Tensor((*sizes, channels), axes_, narrow, X.image(sizes, channels)), False
+
+
+def view(t: Field) -> Field:
+    """What a row shows: the (N, C, spatial...) image view where the tensor has one (a space-to-depth
+    output as its blocks, with their window), else the field on the canonical axes."""
+    if not isinstance(t, Tensor) or t.axes is None or t.layout is None or t.layout.canonical:
+        return t
+    try:
+        return to_image(t, "a row")[0]
+    except X.Unfollowed:
+        return t
 
 
 def broadcast_to(t: Tensor, sizes) -> Field:
@@ -301,6 +321,38 @@ def broadcast_to(t: Tensor, sizes) -> Field:
         return ax if t.shape[k] == sizes[k] else remap(ax, 1, 0, lambda v: [0])
     axes_, narrow = _fields(t, step)
     return Field((*sizes, t.shape[-1]), axes_, narrow)
+
+
+def union(fields, shape) -> tuple:
+    """The exact union of several fields on the same canonical sizes (every unit reads what any reads),
+    and whether their jumps agreed. Tables of different jumps are listed unit by unit.
+
+    >>> a = Field((4, 1), (PH.UNIT,))
+    >>> b = Field((4, 1), (remap(PH.UNIT, 1, 0, lambda v: [0, 1, 2, 3]),))
+    >>> f, same = union([a, b], (4, 1))
+    >>> [f.axes[0].at(u) for u in range(4)], same
+    ([(0, 3), (0, 3), (0, 3), (0, 3)], False)
+    """
+    fields = [f for f in fields if f.axes is not None]
+    if not fields:
+        return Field(tuple(shape)), True
+    axes_, narrow, same = [], [], True
+    for k, n in enumerate(shape[:-1]):
+        tables = [f.axes[k] for f in fields]
+        if all(t.shift * tables[0].period == tables[0].shift * t.period for t in tables):
+            axes_.append(PH.merge(tables)[0])
+        else:
+            same = False
+            first = tables[0]
+            step = first.shift * n // first.period if first.shift * n % first.period == 0 else 0
+            table = PH.gather(n, step, [[(t, u) for t in tables] for u in range(n)])
+            if len(set(zip(table.lo, table.hi))) == 1 and table.cover is None:  # every unit reads the same
+                table = PH.Axis(1, 0, table.lo[:1], table.hi[:1])
+            axes_.append(table)
+        paths = [(f.narrow or f.axes)[k] for f in fields]
+        narrow.append(min(paths, key=lambda a: min(a.widths(n))))
+    narrow = None if all(a is b for a, b in zip(axes_, narrow)) else tuple(narrow)
+    return Field(tuple(shape), tuple(axes_), narrow), same
 
 
 def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
@@ -324,8 +376,8 @@ def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
         else:
             tables = [p.axes[a] for p in parts]
             if any(tb != tables[0] for tb in tables):
-                table, _ = PH.merge(tables)
-                flags = ("bound",)
+                table = union([Field(p.shape, p.axes) for p in parts], parts[0].shape)[0].axes[a]
+                flags = ("bound",)  # each part's units read their own part's field: the union is an upper bound
             else:
                 table = tables[0]
             axes_.append(table)
@@ -337,4 +389,4 @@ def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
 
 
 __all__ = ["Tensor", "tensor", "layout_of", "onnx_shape", "remap", "mix", "settle", "on", "pick", "to_image",
-           "broadcast_to", "concat_spatial"]
+           "view", "broadcast_to", "union", "concat_spatial"]

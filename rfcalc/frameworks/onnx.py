@@ -12,6 +12,7 @@ Analysing imports nothing outside the standard library; ``load_onnx`` (for probe
 from __future__ import annotations
 
 import os
+from dataclasses import replace as dc_replace
 from math import prod
 
 from ..analysis import Analysis
@@ -19,7 +20,7 @@ from ..errors import RFError, ShapeError
 from ..propagate import Applied, input_field
 from . import onnx_wire as wire
 from .graph import Node, refuse, walk
-from .axes_fields import onnx_shape
+from .axes_fields import onnx_shape, view
 from .onnx_fold import Folded, fold, from_tensor
 from .onnx_ops import read_op
 from .onnx_windows import CALL
@@ -165,6 +166,10 @@ def _check(name, op, out, theirs) -> None:
                          f"{tuple(theirs)}; rfcalc does not understand this layer's settings")
 
 
+def _bounded(t):
+    return dc_replace(t, bound=True) if hasattr(t, "bound") and t.axes is not None else t
+
+
 def _node(node, name: str, expect, counted: set, inits: dict, opset: int) -> Node:
     op = node.op_type
     attrs = node.attrs
@@ -187,17 +192,22 @@ def _node(node, name: str, expect, counted: set, inits: dict, opset: int) -> Nod
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
         layer, a, *rest = read_op(op, name, attrs, ins, opset, len(node.output))
+        if "bound" in a.flags or any(getattr(f, "bound", False) for f in ins):  # an upper bound stays one
+            a = dc_replace(a, field=_bounded(a.field), flags=tuple(dict.fromkeys(a.flags + ("bound",))))
+            rest = [tuple(_bounded(f) for f in rest[0])] if rest else rest
         _check(name, op, a.field, expect.get(node.output[0]))
         for k, f in zip(more, rest[0] if rest else ()):
             _check(name, op, f, expect.get(k))
         trainable, frozen = _params(op, slots, ins, counted)
-        applied = Applied(a.field, trainable, frozen, a.macs, a.padding, a.flags)
-        return (layer, applied, rest[0]) if rest else (layer, applied)
+        shown = view(a.field)  # the row shows the image view; the walk passes the tensor on
+        applied = Applied(shown, trainable, frozen, a.macs, a.padding, a.flags)
+        return layer, applied, (a.field, *(rest[0] if rest else ()))
 
     def weights():  # the identity escape hatch: the node's own float initializers, trainable
         return _params(op, names, [from_tensor(inits[n]) if n in inits else None for n in names], counted)
 
-    return Node(name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights, outputs=more)
+    return Node(name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights,
+                outputs=(node.output[0], *more))
 
 
 def from_onnx(model, input_shape=None, identity=()):

@@ -251,6 +251,9 @@ def _gather(name, op, attrs, ins, t):
     coords = [int(v) + n if int(v) < 0 else int(v) for v in idx.value]
     if any(not 0 <= c < n for c in coords):
         raise ShapeError(f"an index is outside axis {a} of size {n}. Received: {list(idx.value)}")
+    if t.axes is None:  # no field to follow: only the shape matters
+        shape = lay.shape[:a] + tuple(idx.dims) + lay.shape[a + 1:]
+        return Identity(op), Applied(F.on(t, X.flat(shape, lay.sizes)))
     if len(idx.dims) > 1:
         raise refuse(name, op, f"gathers with {len(idx.dims)}-d indices along {X.words(lay, a)}", CALL)
     out = F.pick(t, a, coords)
@@ -391,8 +394,8 @@ def _matmul2(name, op, data):
     if a.axes is None or b.axes is None:
         return Identity(op), Applied(F.Tensor(F._collapsed_shape(new.shape), None, None, new))
     per = prod(new.shape) // max(1, prod(la.sizes))
-    merged = merge_fields([Field(ma.shape[:-1] + (per,), ma.axes, ma.narrow),
-                           Field(mb.shape[:-1] + (per,), mb.axes, mb.narrow)])
-    out = F.settle(F.Tensor(merged.field.shape, merged.field.axes, merged.field.narrow, la), new)
+    shape = ma.shape[:-1] + (per,)
+    field, _ = F.union([Field(shape, ma.axes, ma.narrow), Field(shape, mb.axes, mb.narrow)], shape)
+    out = F.settle(F.Tensor(field.shape, field.axes, field.narrow, la), new)
     macs = prod(new.shape) * X.extent(la.axes[-1])
-    return Identity(op), Applied(out, macs=macs, flags=merged.flags)
+    return Identity(op), Applied(out, macs=macs)

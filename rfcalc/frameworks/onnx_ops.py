@@ -101,6 +101,40 @@ def _pad(name, op, field: Field, ins, attrs):
     return layer, applied if mode == "constant" else replace(applied, flags=applied.flags + (mode,))
 
 
+def _pad_roles(name, op, t: F.Tensor, ins, attrs):
+    """Pad on a tensor in another layout (NHWC before a window partition): each padded axis must hold
+    one whole spatial axis; the canonical field is padded there."""
+    lay = t.layout
+    pads = _opt(ins, 1) or attrs.get("pads")
+    if pads is None:
+        raise ShapeError("its pads are computed at run time from values rfcalc cannot fold")
+    rank = lay.rank
+    axes = _opt(ins, 3) or list(range(rank))
+    per = [[0, 0] for _ in lay.sizes]
+    pieces = list(lay.axes)
+    for i, a in enumerate(axes):
+        a = X.axis_index(a, rank)
+        b, e = pads[i], pads[i + len(axes)]
+        if not b and not e:
+            continue
+        own = [p for p in lay.axes[a] if p.dim != X.BATCH]
+        if len(own) != 1 or not own[0].spatial or own[0].extent != lay.sizes[own[0].dim] or min(b, e) < 0:
+            raise refuse(name, op, f"pads {X.words(lay, a)} by ({b}, {e}) in a tensor of axes {X.roles(lay)}; "
+                         "rfcalc pads whole spatial axes", CALL)
+        k = own[0].dim
+        per[k] = [b, e]
+        pieces[a] = (X.Piece(k, lay.sizes[k] + b + e, 1),)
+    mode = attrs.get("mode", "constant")
+    if mode not in ("constant", "reflect", "edge"):
+        raise refuse(name, op, f"pads in mode {mode!r}", CALL)
+    layer = ZeroPad(tuple(tuple(p) for p in per), mode)
+    applied = apply_layer(layer, Field(t.shape, t.axes, t.narrow))
+    out = applied.field
+    new = X.Layout(tuple(pieces), out.shape[:-1])
+    flags = applied.flags + ((mode,) if mode != "constant" else ())
+    return layer, replace(applied, field=F.Tensor(out.shape, out.axes, out.narrow, new), flags=flags)
+
+
 def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: int = 1):
     """``(layer, Applied)`` for one allow-listed ONNX node; ``ins`` holds ``Field`` and ``Folded`` inputs.
 
@@ -115,17 +149,18 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
     ins = [F.tensor(f) if isinstance(f, Field) else f for f in ins]
     data = [f for f in ins if isinstance(f, Field)]
     if op in LAYOUT or op in REDUCE:
-        return read_layout(op, name, attrs, ins, opset, n_out)
+        layer, applied, *more = read_layout(op, name, attrs, ins, opset, n_out)
+        applied = replace(applied, field=_features(applied.field))
+        return (layer, applied, tuple(_features(f) for f in more[0])) if more else (layer, applied)
     if op in MERGES and len(data) > 1:
         return Identity(op), _merge(op, name, data)
     (t,) = data
     if op in PASS_THROUGH or op in MERGES or op == "BatchNormalization":
         return (BatchNorm() if op == "BatchNormalization" else Identity(op)), Applied(t)
-    if op == "Pad" and not t.layout.canonical:
-        raise refuse(name, op, f"pads a tensor of axes {X.roles(t.layout)}; rfcalc pads (N, C, spatial...) "
-                     "tensors", CALL)
+    if op == "Pad" and not t.layout.canonical and t.axes is not None:
+        return _pad_roles(name, op, t, ins, attrs)
     try:
-        img = F.to_image(t, op)
+        img, bound = F.to_image(t, op)
     except X.Unfollowed as err:
         raise refuse(name, op, f"cannot be followed: {err}", CALL) from None
     if img.spatial and img.rf is None:
@@ -133,7 +168,14 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
         layer, applied = _read(op, name, attrs, stand_in)
         return layer, replace(applied, field=_image(_collapsed(applied.field.shape)))
     layer, applied = _read(op, name, attrs, [img if f is t else f for f in ins])
-    return layer, replace(applied, field=_image(applied.field))
+    return layer, replace(applied, field=_image(applied.field), flags=applied.flags + (("bound",) if bound else ()))
+
+
+def _features(t: F.Tensor) -> F.Tensor:
+    """A (N, features) or smaller tensor has no field (as after Keras' Flatten): its units are not positions."""
+    if t.axes is None or t.layout.rank > 2:
+        return t
+    return F.Tensor(F._collapsed_shape(t.layout.shape), None, None, t.layout)
 
 
 def _image(field: Field) -> F.Tensor:
@@ -159,12 +201,16 @@ def _merge(op, name, data):
             raise refuse(name, op, "joins tensors whose axis roles differ: " +
                          ", ".join(X.roles(lay) for lay in lays), CALL)
         out.append(full.pop() if full else padded[0][i])
-    sizes = max((lay.sizes for lay in lays), key=lambda s: prod(s) if s else 0)
+    sizes = max((lay.sizes for lay in lays if lay.sizes), key=len, default=())
     layout = X.Layout(tuple(out), sizes)
-    fields = [F.broadcast_to(f, sizes) if f.axes is not None and len(f.shape) == len(sizes) + 1 else f for f in data]
-    applied = elementwise_merge(op, fields)
-    shape = F._shape(layout, applied.field) if applied.field.axes is not None else F._collapsed_shape(layout.shape)
-    return replace(applied, field=F.Tensor(shape, applied.field.axes, applied.field.narrow, layout))
+    fielded = [f for f in data if f.axes is not None]
+    if fielded and any(len(f.shape) != len(sizes) + 1 for f in fielded):
+        raise refuse(name, op, "joins tensors on different spatial axes: " + ", ".join(X.roles(lay) for lay in lays),
+                     CALL)
+    shape = F._shape(layout, fielded[0]) if fielded else F._collapsed_shape(layout.shape)
+    field, same = F.union([Field(shape, b.axes, b.narrow) for b in (F.broadcast_to(f, sizes) for f in fielded)], shape)
+    flags = ("broadcast",)  # the union is exact, unit by unit, whatever the jumps
+    return Applied(F.Tensor(shape, field.axes, field.narrow, layout), flags=flags)
 
 
 def _read(op: str, name: str, attrs: dict, ins: list):
