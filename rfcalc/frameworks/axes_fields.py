@@ -175,7 +175,8 @@ def settle(t: Tensor, layout: X.Layout) -> Tensor:
 def _shape(layout: X.Layout, t: Field) -> tuple:
     """The channels-last shape of a tensor on ``layout``: canonical sizes, then the elements per position."""
     total = prod(layout.shape)
-    if t.axes is None or not layout.sizes:
+    if t.axes is None or not layout.sizes or all(n == 1 for n in layout.sizes) and not any(
+            p.spatial for a in layout.axes for p in a):  # no positions left: the tensor's own shape
         return _collapsed_shape(layout.shape)
     per = total // prod(layout.sizes)
     return (*layout.sizes, per)
@@ -301,6 +302,15 @@ def to_image(t: Tensor, what: str) -> tuple:
     return Tensor((*sizes, channels), axes_, narrow, X.image(sizes, channels)), False
 
 
+def merged(t: Tensor) -> Tensor:
+    """Every position merged into one: each canonical axis of size 1 reads the union of all its units,
+    and the tensor's spatial pieces become channels (nothing tells its positions apart any more)."""
+    layout = layout_of(t)
+    axes = tuple(tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial else p for p in a) for a in layout.axes)
+    mixed = mix(t, range(layout.rank))
+    return settle(mixed, X.Layout(tuple(X._norm(a) for a in axes), layout.sizes))
+
+
 def view(t: Field) -> Field:
     """What a row shows: the (N, C, spatial...) image view where the tensor has one (a space-to-depth
     output as its blocks, with their window), else the field on the canonical axes."""
@@ -389,4 +399,4 @@ def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
 
 
 __all__ = ["Tensor", "tensor", "layout_of", "onnx_shape", "remap", "mix", "settle", "on", "pick", "to_image",
-           "view", "broadcast_to", "union", "concat_spatial"]
+           "merged", "view", "broadcast_to", "union", "concat_spatial"]

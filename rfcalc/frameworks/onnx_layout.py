@@ -19,7 +19,7 @@ from math import prod
 
 from ..errors import ShapeError
 from ..layers import Dense, Flatten, GlobalPool, Identity
-from ..propagate import Applied, Field, merge_fields
+from ..propagate import Applied, Field
 from . import axes as X
 from . import axes_fields as F
 from .graph import refuse
@@ -340,13 +340,19 @@ def _concat(name, op, attrs, ins):
     ext = sum(X.extent(lay.axes[a]) for lay in lays)
     ext += sum(_const_extent(f, a, rank) for f in ins if isinstance(f, Folded))
     new = X.replace_axis(lays[0], a, (X.Piece(X.CHANNEL, ext),))
-    shape = F._shape(new, data[0]) if data[0].axes is not None else F._collapsed_shape(new.shape)
-    parts = [Field(f.shape[:-1] + (prod(f.layout.shape) // max(1, prod(f.layout.sizes)) if f.axes is not None
-                                   else f.shape[-1],), f.axes, f.narrow) for f in data]
-    merged = merge_fields(parts, -1) if len(parts) > 1 else Applied(parts[0])
-    field = merged.field
-    out = F.Tensor(shape, field.axes if data[0].axes is not None else None, field.narrow, new)
-    return Identity(op), Applied(out, flags=merged.flags + flags)
+    fielded = [f for f in data if f.axes is not None]
+    if any(f.layout.sizes != lays[0].sizes for f in fielded):
+        raise X.Unfollowed("joins tensors of different spatial sizes: " + ", ".join(X.roles(lay) for lay in lays))
+    if not fielded:
+        return Identity(op), Applied(F.Tensor(F._collapsed_shape(new.shape), None, None, new), flags=flags)
+    frame = (*lays[0].sizes, 1)
+    field, same = F.union([Field(frame, f.axes, f.narrow) for f in fielded], frame)
+    out = F.Tensor(F._shape(new, field), field.axes, field.narrow, new)
+    return Identity(op), Applied(out, flags=flags + (() if same and _centred(fielded) else ("misaligned",)))
+
+
+def _centred(fields) -> bool:
+    return all(f.start == fields[0].start for f in fields)
 
 
 def _const_extent(f: Folded, a, rank):

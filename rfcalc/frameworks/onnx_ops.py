@@ -168,7 +168,9 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
         layer, applied = _read(op, name, attrs, stand_in)
         return layer, replace(applied, field=_image(_collapsed(applied.field.shape)))
     layer, applied = _read(op, name, attrs, [img if f is t else f for f in ins])
-    return layer, replace(applied, field=_image(applied.field), flags=applied.flags + (("bound",) if bound else ()))
+    if bound:  # its input had every position merged into one: so has its output, an upper bound
+        return layer, replace(applied, field=F.merged(_image(applied.field)), flags=applied.flags + ("bound",))
+    return layer, replace(applied, field=_image(applied.field))
 
 
 def _features(t: F.Tensor) -> F.Tensor:
