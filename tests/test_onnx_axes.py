@@ -332,3 +332,13 @@ def test_row_names_of_the_cases_are_the_node_names():
     n0, i0 = conv("a", "x", "y", 3, 4, 3)
     proto = model(n0, i0)
     assert display_names(proto.graph.node) == ["a"]
+
+
+def test_the_onnxruntime_probe_measures_only_rows_of_image_tensors():
+    from rfcalc.runs.onnx_probe import probe_onnx
+
+    n0, i0 = conv("dw", "x", "h", 3, 3, 7, pads=[3, 3, 3, 3], group=3)
+    nodes = n0 + [nhwc("h", "t", "to_nhwc"), N("MatMul", ["t", "fc"], ["f"], name="fc"),
+                  nchw("f", "back", "to_nchw"), N("Add", ["back", "back"], ["y"], name="add")]
+    result = probe_onnx(model(nodes, i0 + [w("fc", (3, 8))], shape=(1, 3, 32, 32)))
+    assert [p.name for p in result.layers] == ["dw", "to_nchw", "add"] and result.agree
