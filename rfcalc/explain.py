@@ -21,7 +21,8 @@ from .dsl import describe_input
 from .layers import (
     SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, Upsample, ZeroPad,
 )
-from .render import fmt_jump, fmt_num, fmt_pair
+from .render import FLAG_HELP, fmt_jump, fmt_num, fmt_pair
+from .report_text import FLAG_HELP_JA
 
 _EN = dict(
     title='Receptive field of "{spec}" on a {shape} input',
@@ -328,6 +329,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     if lang not in LANGS:
         raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
     T = LANGS[lang]
+    helps = FLAG_HELP_JA if lang == "ja" else FLAG_HELP
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
     shape = _hw(a.input_shape) if a.rank == 2 else describe_input(a.input_shape)
     lines = [T["title"].format(spec=a.spec, shape=shape), "", T["intro"], "", T["input"].format(shape=shape)]
@@ -347,6 +349,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
                 lines.append(T["rest"].format(tokens=T["comma"].join(r.token for r in rest)))
             break
         lines += (_window if isinstance(row.layer, SPATIAL) else _other)(T, row, l, m, prev)
+        lines += [f"  {flag}: {helps[flag]}" for flag in ("bound", "tokens") if flag in row.flags]
         prev = (row.rf, row.jump, row.start)
         seen[row.name] = (l, prev)
         spatial.append(row)

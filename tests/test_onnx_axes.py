@@ -342,3 +342,23 @@ def test_the_onnxruntime_probe_measures_only_rows_of_image_tensors():
                   nchw("f", "back", "to_nchw"), N("Add", ["back", "back"], ["y"], name="add")]
     result = probe_onnx(model(nodes, i0 + [w("fc", (3, 8))], shape=(1, 3, 32, 32)))
     assert [p.name for p in result.layers] == ["dw", "to_nchw", "add"] and result.agree
+
+
+def test_maps_of_other_sizes_joined_then_a_conv_is_a_flagged_upper_bound_yolo_head():
+    import json
+
+    from rfcalc.explain import explain
+    from rfcalc.render import to_text
+
+    n0, i0 = conv("p3", "x", "a", 3, 4, 3, pads=[1, 1, 1, 1])
+    n1, i1 = conv("p4", "x", "b", 3, 4, 3, pads=[1, 1, 1, 1], strides=[2, 2])
+    nodes = n0 + n1 + [N("Reshape", ["a", "fa"], ["ta"], name="flat3"), N("Reshape", ["b", "fb"], ["tb"], name="flat4"),
+                       N("Concat", ["ta", "tb"], ["t"], name="levels", axis=2),
+                       N("Reshape", ["t", "four"], ["r"], name="dfl_view"),
+                       N("Conv", ["r", "dfl.w"], ["y"], name="dfl", kernel_shape=[1, 1])]
+    inits = i0 + i1 + [ints("fa", [1, 4, 256]), ints("fb", [1, 4, 64]), ints("four", [1, 4, 4, 80]), w("dfl.w", (1, 4, 1, 1))]
+    a = check(nodes, inits, exact=False)
+    assert "tokens" in a.row("levels").flags and "bound" in a.row("dfl").flags
+    assert a.row("dfl").output_shape == (4, 80, 1) and a.row("dfl").rf == (18, 18)
+    assert "bound" in json.dumps(a.to_dict()["layers"][-1]["flags"])
+    assert "bound: an upper bound" in to_text(a, width=200) and "bound: an upper bound" in explain(a).text
