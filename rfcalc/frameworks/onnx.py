@@ -20,7 +20,8 @@ from ..errors import RFError, ShapeError
 from ..propagate import Applied, input_field
 from . import onnx_wire as wire
 from .graph import Node, refuse, walk
-from .axes_fields import onnx_shape, view
+from .axes_fields import onnx_shape
+from .axes_views import view
 from .onnx_fold import Folded, fold, from_tensor
 from .onnx_ops import read_op
 from .onnx_windows import CALL

@@ -1,10 +1,10 @@
-"""ONNX ops that move axes or work along them, read through axis roles (``axes``, ``axes_fields``).
+"""ONNX ops that move axes, read through axis roles (``axes``, ``axes_fields``, ``axes_views``).
 
 Layout ops (Transpose, Reshape, Flatten, Squeeze, Unsqueeze, DepthToSpace, SpaceToDepth, Expand,
-Tile) rewrite roles only; Split / Slice / Gather / Concat act on the pieces of the axis they name;
-Softmax, Reduce*, ArgMax and MatMul mix along their axes: channel pieces keep the field, spatial
-pieces widen it (``axes_fields.mix``). Every handler returns ``(layer, Applied)`` (Split: and its
-other outputs); what cannot be proven is refused naming the node, the op and the axes.
+Tile) rewrite roles only; Split / Slice / Gather / Concat act on the pieces of the axis they name.
+Ops that mix along axes (Softmax, Reduce*, MatMul) are in ``onnx_mixing``. Every handler returns
+``(layer, Applied)`` (Split: and its other outputs); what cannot be proven is refused naming the
+node, the op and the axes.
 
 >>> from rfcalc.propagate import input_field
 >>> from rfcalc.frameworks.axes_fields import tensor
@@ -18,36 +18,18 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import ShapeError
-from ..layers import Dense, Flatten, GlobalPool, Identity
+from ..layers import Flatten, Identity
 from ..propagate import Applied, Field
 from . import axes as X
 from . import axes_fields as F
+from . import axes_views as V
 from .graph import refuse
+from .onnx_windows import CALL
 from .onnx_fold import Folded
+from .onnx_mixing import MIXING, REDUCE, ints_of as _ints_of, read_mixing, value as _value
 
-CALL = "from_onnx(path"
 LAYOUT = frozenset({"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DepthToSpace", "SpaceToDepth",
-                    "Expand", "Tile", "Split", "Slice", "Gather", "Concat", "Softmax", "LogSoftmax", "Hardmax",
-                    "ArgMax", "ArgMin", "MatMul", "Gemm", "Size"})
-REDUCE = frozenset({"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceL1", "ReduceL2", "ReduceProd",
-                    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"})
-POOL_KIND = {"ReduceMax": "max", "ReduceMin": "max"}
-
-
-def _value(ins, i):
-    return ins[i].value if len(ins) > i and isinstance(ins[i], Folded) else None
-
-
-def _ints_of(name, op, ins, i, attrs, key, opset_input: bool):
-    """A list of ints given as attribute ``key`` or as input ``i`` (whichever the file uses)."""
-    v = attrs.get(key)
-    if v is None and len(ins) > i and not isinstance(ins[i], Folded):
-        raise refuse(name, op, f"takes its {key} from an activation", CALL)
-    if v is None:
-        v = _value(ins, i)
-        if v is None and len(ins) > i and isinstance(ins[i], Folded) and ins[i].dims is not None:
-            raise ShapeError(f"its {key} are computed at run time from values rfcalc cannot fold")
-    return None if v is None else [int(a) for a in v]
+                    "Expand", "Tile", "Split", "Slice", "Gather", "Concat", "Size"}) | MIXING
 
 
 def _unfollowed(name, op, err):
@@ -70,8 +52,8 @@ def _read(op, name, attrs, ins, opset, n_out):
     data = _data(ins)
     if op == "Concat":
         return _concat(name, op, attrs, ins)
-    if op == "MatMul" and len(data) == 2:
-        return _matmul2(name, op, data)
+    if op in MIXING or op in REDUCE:
+        return read_mixing(op, name, attrs, ins, opset)
     t = F.tensor(data[0], F.layout_of(data[0]))
     lay = t.layout
     if op == "Transpose":
@@ -89,15 +71,6 @@ def _read(op, name, attrs, ins, opset, n_out):
         return _slice(name, op, attrs, ins, t, opset)
     if op == "Gather":
         return _gather(name, op, attrs, ins, t)
-    if op in ("Softmax", "LogSoftmax", "Hardmax"):
-        axis = attrs.get("axis", 1 if opset < 13 else -1)
-        a = X.axis_index(axis, lay.rank)
-        mixed = list(range(a, lay.rank)) if opset < 13 else [a]
-        return Identity(op), Applied(F.mix(t, mixed))
-    if op in REDUCE or op in ("ArgMax", "ArgMin"):
-        return _reduce(name, op, attrs, ins, t, opset)
-    if op in ("MatMul", "Gemm"):
-        return _dense(name, op, attrs, ins, t)
     raise refuse(name, op, "is not in rfcalc's list of ONNX ops", CALL)
 
 
@@ -132,7 +105,7 @@ def _reshape(name, op, attrs, ins, t, opset):
         return Identity(op), Applied(F.on(t, new))
     new = X.reshape(lay, target)
     if len(target) <= 2:  # (N, features): a Flatten, as Keras has it (the field ends here)
-        return Flatten(), Applied(F.Tensor(F._collapsed_shape(new.shape), None, None, new))
+        return Flatten(), Applied(F.Tensor(F.collapsed_shape(new.shape), None, None, new))
     return Identity(op), Applied(F.on(t, new))
 
 
@@ -262,50 +235,6 @@ def _gather(name, op, attrs, ins, t):
     return Identity(op), Applied(out)
 
 
-def _reduce(name, op, attrs, ins, t, opset):
-    lay = t.layout
-    if op in ("ArgMax", "ArgMin"):
-        axes = [attrs.get("axis", 0)]
-    else:
-        axes = _ints_of(name, op, ins, 1, attrs, "axes", True)
-    if not axes:
-        if attrs.get("noop_with_empty_axes", 0):
-            return Identity(op), Applied(t)
-        axes = list(range(lay.rank))
-    axes = sorted({X.axis_index(a, lay.rank) for a in axes})
-    keep = attrs.get("keepdims", 1)
-    spatial = {p for i in axes for p in lay.axes[i] if p.spatial}
-    everything = t.axes is not None and spatial and all(
-        {p for _, p in lay.pieces(k)} <= spatial for k in range(len(lay.sizes)))
-    new = X.Layout(tuple(() if i in axes and keep else a for i, a in enumerate(lay.axes) if keep or i not in axes),
-                   lay.sizes)
-    if everything:  # a global pool: the field is the whole input (rfcalc's GlobalPool: no field left)
-        out_layout = X.Layout(new.axes, ())
-        out = F.Tensor(F._collapsed_shape(new.shape), None, None, out_layout)
-        return GlobalPool(POOL_KIND.get(op, "avg"), len(lay.sizes)), Applied(out)
-    mixed = F.mix(t, axes)
-    return Identity(op), Applied(F.settle(mixed, new))
-
-
-def _dense(name, op, attrs, ins, t):
-    """MatMul / Gemm by a constant weight along the last axis (a Linear over channels keeps the field)."""
-    lay = t.layout
-    weight = ins[1] if len(ins) > 1 and isinstance(ins[1], Folded) else None
-    if op == "Gemm" and (attrs.get("transA", 0) or lay.rank != 2):
-        raise refuse(name, op, "multiplies a transposed or non-2-d A", CALL)
-    if weight is None or weight.dims is None or len(weight.dims) != 2:
-        raise refuse(name, op, "does not multiply by a constant 2-d weight", CALL)
-    k_dim, units = (weight.dims[::-1] if attrs.get("transB", 0) else weight.dims)
-    if lay.shape[-1] != k_dim:
-        raise ShapeError(f"multiplies a last axis of {lay.shape[-1]} by a ({weight.dims[0]}, {weight.dims[1]}) weight")
-    mixed = F.mix(t, [lay.rank - 1])
-    new = X.replace_axis(lay, lay.rank - 1, (X.Piece(X.CHANNEL, units),))
-    out = F.settle(mixed, new)
-    bias = op == "Gemm" and len(ins) > 2 and isinstance(ins[2], Folded) and ins[2].dims is not None
-    macs = prod(new.shape) * k_dim
-    return Dense(units, "linear", bias), Applied(out, macs=macs)
-
-
 def _concat(name, op, attrs, ins):
     data = _data(ins)
     lays = [F.layout_of(f) for f in data]
@@ -331,7 +260,7 @@ def _concat(name, op, attrs, ins):
         sizes = list(first.sizes)
         sizes[k] = sum(lay.sizes[k] for lay in lays)
         new = X.Layout(X.replace_axis(first, a, (X.Piece(k, sizes[k], 1),)).axes, tuple(sizes))
-        out, flags = F.concat_spatial(data, k, new)
+        out, flags = V.concat_spatial(data, k, new)
         return Identity(op), Applied(out, flags=flags)
     if spatial:  # a constant (a class token) joins the positions: one position for all of them
         data = [_collapse(f, lay, ks) for f, lay in zip(data, lays)]
@@ -344,10 +273,10 @@ def _concat(name, op, attrs, ins):
     if any(f.layout.sizes != lays[0].sizes for f in fielded):
         raise X.Unfollowed("joins tensors of different spatial sizes: " + ", ".join(X.roles(lay) for lay in lays))
     if not fielded:
-        return Identity(op), Applied(F.Tensor(F._collapsed_shape(new.shape), None, None, new), flags=flags)
+        return Identity(op), Applied(F.Tensor(F.collapsed_shape(new.shape), None, None, new), flags=flags)
     frame = (*lays[0].sizes, 1)
-    field, same = F.union([Field(frame, f.axes, f.narrow) for f in fielded], frame)
-    out = F.Tensor(F._shape(new, field), field.axes, field.narrow, new)
+    field, same = V.union([Field(frame, f.axes, f.narrow) for f in fielded], frame)
+    out = F.Tensor(F.shape_of(new, field), field.axes, field.narrow, new)
     return Identity(op), Applied(out, flags=flags + (() if same and _centred(fielded) else ("misaligned",)))
 
 
@@ -370,38 +299,3 @@ def _collapse(t, lay, ks) -> F.Tensor:
     return F.settle(mixed, X.Layout(tuple(X._norm(a) for a in axes), lay.sizes))
 
 
-def _matmul2(name, op, data):
-    """A @ B of two activations (attention): contracted spatial pieces mix; B's columns that repeat A's
-    positions (keys) become channels, and their pieces mix."""
-    a, b = (F.tensor(f, F.layout_of(f)) for f in data)
-    la, lb = a.layout, b.layout
-    if la.rank < 2 or lb.rank < 2 or la.rank != lb.rank:
-        raise X.Unfollowed(f"multiplies {X.roles(la)} by {X.roles(lb)}")
-    if la.sizes != lb.sizes:
-        raise X.Unfollowed(f"multiplies tensors on different spatial sizes {la.sizes} and {lb.sizes}")
-    batch = []
-    for i in range(la.rank - 2):
-        ea, eb = X.extent(la.axes[i]), X.extent(lb.axes[i])
-        if la.axes[i] == lb.axes[i] or eb == 1:
-            batch.append(la.axes[i])
-        elif ea == 1 and not any(p.spatial for p in la.axes[i]):
-            batch.append(lb.axes[i])
-        else:
-            raise X.Unfollowed(f"multiplies {X.roles(la)} by {X.roles(lb)}: their batch axes differ")
-    if X.extent(la.axes[-1]) != X.extent(lb.axes[-2]):
-        raise ShapeError(f"MatMul of {la.shape} and {lb.shape}")
-    rows, cols = la.axes[-2], lb.axes[-1]
-    placed = {p for ax in (*batch, rows) for p in ax if p.spatial}
-    keys = tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial and p in placed else p for p in cols)
-    out_axes = (*batch, rows, keys)
-    ma = F.mix(a, [la.rank - 1])
-    mb = F.mix(b, [lb.rank - 2, lb.rank - 1] if keys != cols else [lb.rank - 2])
-    new = X.Layout(tuple(X._norm(ax) for ax in out_axes), la.sizes)
-    if a.axes is None or b.axes is None:
-        return Identity(op), Applied(F.Tensor(F._collapsed_shape(new.shape), None, None, new))
-    per = prod(new.shape) // max(1, prod(la.sizes))
-    shape = ma.shape[:-1] + (per,)
-    field, _ = F.union([Field(shape, ma.axes, ma.narrow), Field(shape, mb.axes, mb.narrow)], shape)
-    out = F.settle(F.Tensor(field.shape, field.axes, field.narrow, la), new)
-    macs = prod(new.shape) * X.extent(la.axes[-1])
-    return Identity(op), Applied(out, macs=macs)

@@ -15,13 +15,13 @@ from the initializers' dims. Conventions: docs/frameworks.md.
 from __future__ import annotations
 
 from dataclasses import replace
-from math import prod
 
 from ..errors import ShapeError
 from ..layers import BatchNorm, GlobalPool, Identity, Upsample, ZeroPad
 from ..propagate import Applied, Field, apply_layer, input_field
 from . import axes as X
 from . import axes_fields as F
+from . import axes_views as V
 from .graph import refuse
 from .keras_layers import elementwise_merge
 from .onnx_fold import Folded
@@ -160,7 +160,7 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
     if op == "Pad" and not t.layout.canonical and t.axes is not None:
         return _pad_roles(name, op, t, ins, attrs)
     try:
-        img, bound = F.to_image(t, op)
+        img, bound = V.to_image(t, op)
     except X.Unfollowed as err:
         raise refuse(name, op, f"cannot be followed: {err}", CALL) from None
     if img.spatial and img.rf is None:
@@ -169,7 +169,7 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
         return layer, replace(applied, field=_image(_collapsed(applied.field.shape)))
     layer, applied = _read(op, name, attrs, [img if f is t else f for f in ins])
     if bound:  # its input had every position merged into one: so has its output, an upper bound
-        return layer, replace(applied, field=F.merged(_image(applied.field)), flags=applied.flags + ("bound",))
+        return layer, replace(applied, field=V.merged(_image(applied.field)), flags=applied.flags + ("bound",))
     return layer, replace(applied, field=_image(applied.field))
 
 
@@ -177,7 +177,7 @@ def _features(t: F.Tensor) -> F.Tensor:
     """A (N, features) or smaller tensor has no field (as after Keras' Flatten): its units are not positions."""
     if t.axes is None or t.layout.rank > 2:
         return t
-    return F.Tensor(F._collapsed_shape(t.layout.shape), None, None, t.layout)
+    return F.Tensor(F.collapsed_shape(t.layout.shape), None, None, t.layout)
 
 
 def _image(field: Field) -> F.Tensor:
@@ -209,8 +209,8 @@ def _merge(op, name, data):
     if fielded and any(len(f.shape) != len(sizes) + 1 for f in fielded):
         raise refuse(name, op, "joins tensors on different spatial axes: " + ", ".join(X.roles(lay) for lay in lays),
                      CALL)
-    shape = F._shape(layout, fielded[0]) if fielded else F._collapsed_shape(layout.shape)
-    field, same = F.union([Field(shape, b.axes, b.narrow) for b in (F.broadcast_to(f, sizes) for f in fielded)], shape)
+    shape = F.shape_of(layout, fielded[0]) if fielded else F.collapsed_shape(layout.shape)
+    field, same = V.union([Field(shape, b.axes, b.narrow) for b in (V.broadcast_to(f, sizes) for f in fielded)], shape)
     flags = ("broadcast",)  # the union is exact, unit by unit, whatever the jumps
     return Applied(F.Tensor(shape, field.axes, field.narrow, layout), flags=flags)
 
