@@ -240,6 +240,11 @@ def _concat(name, op, attrs, ins):
     lays = [F.layout_of(f) for f in data]
     rank = lays[0].rank
     a = X.axis_index(attrs.get("axis", 1), rank)
+    if any(f.axes is None for f in data) and any(f.axes is not None for f in data):
+        # a tensor without a field (an image-pooling branch) has no roles to match: only its shape
+        keep = next(f for f in data if f.axes is not None)
+        data = [f if f.axes is not None else F.on(f, _like(F.layout_of(keep), F.layout_of(f), a)) for f in data]
+        lays = [F.layout_of(f) for f in data]
     first = lays[0]
     if any(lay.rank != rank for lay in lays) or any(
             lay.axes[:a] + lay.axes[a + 1:] != first.axes[:a] + first.axes[a + 1:] for lay in lays):
@@ -278,6 +283,16 @@ def _concat(name, op, attrs, ins):
     field, same = V.union([Field(frame, f.axes, f.narrow) for f in fielded], frame)
     out = F.Tensor(F.shape_of(new, field), field.axes, field.narrow, new)
     return Identity(op), Applied(out, flags=flags + (() if same and _centred(fielded) else ("misaligned",)))
+
+
+def _like(model: X.Layout, lay: X.Layout, a: int) -> X.Layout:
+    """``model``'s roles on every axis but ``a`` (where ``lay``'s extent stays): a field-less tensor of the
+    same shape joined to one with roles."""
+    if model.shape[:a] + model.shape[a + 1:] != lay.shape[:a] + lay.shape[a + 1:]:
+        raise X.Unfollowed(f"joins tensors of shapes {model.shape} and {lay.shape}")
+    axes = list(model.axes)
+    axes[a] = (X.Piece(X.CHANNEL, lay.shape[a]),)
+    return X.Layout(tuple(X._norm(x) for x in axes), model.sizes)
 
 
 def _centred(fields) -> bool:

@@ -197,12 +197,15 @@ def _merge(op, name, data):
     rank = max(lay.rank for lay in lays)
     padded = [((),) * (rank - lay.rank) + lay.axes for lay in lays]
     out = []
+    roled = [a for a, f in zip(padded, data) if f.axes is not None] or padded  # field-less: shapes only
     for i in range(rank):
-        full = {a[i] for a in padded if X.extent(a[i]) != 1}
+        full = {a[i] for a in roled if X.extent(a[i]) != 1}
+        if any(X.extent(a[i]) not in (1, X.extent(next(iter(full)))) for a in padded) if full else False:
+            raise refuse(name, op, "cannot broadcast shapes " + ", ".join(str(lay.shape) for lay in lays), CALL)
         if len(full) > 1:
             raise refuse(name, op, "joins tensors whose axis roles differ: " +
                          ", ".join(X.roles(lay) for lay in lays), CALL)
-        out.append(full.pop() if full else padded[0][i])
+        out.append(full.pop() if full else roled[0][i])
     sizes = max((lay.sizes for lay in lays if lay.sizes), key=len, default=())
     layout = X.Layout(tuple(out), sizes)
     fielded = [f for f in data if f.axes is not None]
