@@ -270,15 +270,36 @@ def test_roll_as_slice_and_concat_is_exact_shifted_windows():
     assert a.layers[-1].field_of((0, 0))[0] == (12, 14)
 
 
-def test_class_token_joins_the_positions_as_one():
-    c = 4
+def _vit(c, attention: bool):
     n0, i0 = conv("patch", "x", "h", 3, c, 4, strides=[4, 4])
     tn, ti = _tokens("h", c, 4)
     nodes = n0 + tn + [N("Concat", ["cls", "tokens"], ["t"], name="cls", axis=1),
-                       N("Gather", ["t", "zero"], ["y"], name="take_cls", axis=1)]
-    proto = model(nodes, i0 + ti + [w("cls", (1, 1, c)), ints("zero", 0)], shape=(1, 3, 16, 16))
-    a = from_onnx(_with_all_shapes(proto))
-    assert "tokens" in a.row("cls").flags and a.row("cls").rf == (16, 16)
+                       N("Add", ["t", "pos"], ["tp"], name="pos_embed")]
+    inits = i0 + ti + [w("cls", (1, 1, c)), w("pos", (1, 17, c)), ints("one", [1]), ints("big", [17]), ints("ax1", [1]),
+                       ints("img", [1, c, 4, 4])]
+    last = "tp"
+    if attention:
+        an, ai = _attention("tp", "o", c, "att")
+        nodes, inits, last = nodes + an + [N("Add", ["o", "tp"], ["res"], name="residual")], inits + ai, "res"
+    nodes += [N("Slice", [last, "one", "big", "ax1"], ["pos_only"], name="drop_cls"),
+              N("Transpose", ["pos_only"], ["ct"], name="untokens", perm=[0, 2, 1]),
+              N("Reshape", ["ct", "img"], ["y"], name="image")]
+    return nodes, inits
+
+
+def test_a_class_token_is_an_extra_entry_the_positions_keep_their_fields():
+    a = check(*_vit(4, attention=False))
+    assert "tokens" in a.row("cls").flags and a.row("cls").rf == (4, 4) and a.row("cls").output_shape == (4, 4, 4)
+    assert a.layers[-1].rf == (4, 4)
+
+
+def test_attention_with_a_class_token_reads_everything_and_the_token_reads_it_too():
+    a = check(*_vit(4, attention=True))
+    assert a.row("att.softmax").rf == (16, 16) and a.layers[-1].rf == (16, 16)
+    nodes, inits = _vit(4, attention=True)
+    nodes = nodes[:-3] + [N("Gather", ["res", "zero"], ["y"], name="take_cls", axis=1)]
+    row = from_onnx(_with_all_shapes(model(nodes, inits + [ints("zero", 0)], shape=(1, 3, 16, 16)))).layers[-1]
+    assert row.output_shape == (4,) and row.rf is None  # the class token: no position, every pixel behind it
 
 
 HOSTILE = [
@@ -344,12 +365,7 @@ def test_the_onnxruntime_probe_measures_only_rows_of_image_tensors():
     assert [p.name for p in result.layers] == ["dw", "to_nchw", "add"] and result.agree
 
 
-def test_maps_of_other_sizes_joined_then_a_conv_is_a_flagged_upper_bound_yolo_head():
-    import json
-
-    from rfcalc.explain import explain
-    from rfcalc.render import to_text
-
+def test_maps_of_other_sizes_joined_lose_their_positions_yolo_head():
     n0, i0 = conv("p3", "x", "a", 3, 4, 3, pads=[1, 1, 1, 1])
     n1, i1 = conv("p4", "x", "b", 3, 4, 3, pads=[1, 1, 1, 1], strides=[2, 2])
     nodes = n0 + n1 + [N("Reshape", ["a", "fa"], ["ta"], name="flat3"), N("Reshape", ["b", "fb"], ["tb"], name="flat4"),
@@ -357,8 +373,25 @@ def test_maps_of_other_sizes_joined_then_a_conv_is_a_flagged_upper_bound_yolo_he
                        N("Reshape", ["t", "four"], ["r"], name="dfl_view"),
                        N("Conv", ["r", "dfl.w"], ["y"], name="dfl", kernel_shape=[1, 1])]
     inits = i0 + i1 + [ints("fa", [1, 4, 256]), ints("fb", [1, 4, 64]), ints("four", [1, 4, 4, 80]), w("dfl.w", (1, 4, 1, 1))]
+    a = from_onnx(_with_all_shapes(model(nodes, inits, shape=(1, 3, 16, 16))))
+    assert "tokens" in a.row("levels").flags and a.row("levels").rf is None
+    assert a.row("dfl").output_shape == (4, 80, 1) and a.row("dfl").rf is None
+
+
+def test_parts_with_other_fields_joined_along_a_spatial_axis_are_a_flagged_upper_bound():
+    import json
+
+    from rfcalc.explain import explain
+    from rfcalc.render import to_text
+
+    n0, i0 = conv("a", "top", "ca", 3, 4, 3, pads=[1, 1, 1, 1])
+    n1, i1 = conv("b", "bottom", "cb", 3, 4, 5, pads=[2, 2, 2, 2])
+    nodes = [N("Slice", ["x", "s0", "e0", "ax"], ["top"], name="top"),
+             N("Slice", ["x", "s1", "e1", "ax"], ["bottom"], name="bottom")] + n0 + n1 + [
+        N("Concat", ["ca", "cb"], ["j"], name="join", axis=2), N("Relu", ["j"], ["y"], name="after")]
+    inits = i0 + i1 + [ints("s0", [0]), ints("e0", [8]), ints("s1", [8]), ints("e1", [16]), ints("ax", [2])]
     a = check(nodes, inits, exact=False)
-    assert "tokens" in a.row("levels").flags and "bound" in a.row("dfl").flags
-    assert a.row("dfl").output_shape == (4, 80, 1) and a.row("dfl").rf == (18, 18)
+    assert "bound" in a.row("join").flags and "bound" in a.row("after").flags  # carried downstream
+    assert a.row("join").rf == (5, 5)
     assert "bound" in json.dumps(a.to_dict()["layers"][-1]["flags"])
     assert "bound: an upper bound" in to_text(a, width=200) and "bound: an upper bound" in explain(a).text

@@ -34,7 +34,7 @@ from math import prod
 
 from ..errors import RFError, ShapeError
 
-BATCH, CHANNEL = "n", "c"
+BATCH, CHANNEL, EXTRA = "n", "c", "x"
 NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 MAX_ELEMENTS = 1 << 40  # a shape past this is refused before anything is computed from it
 
@@ -58,6 +58,22 @@ class Piece:
     @property
     def spatial(self) -> bool:
         return isinstance(self.dim, int)
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """``extent`` entries that are no position, first on an axis of positions (a class token joined to
+    the tokens); ``field``: per spatial axis, the one span they read (``None``: nothing, a constant).
+
+    >>> extent((Extra(1), Piece(0, 4, 1), Piece(1, 4, 1)))
+    17
+    """
+
+    extent: int
+    field: tuple | None = None
+    dim = EXTRA
+    stride = 1
+    spatial = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +110,23 @@ class Layout:
 
 
 def extent(axis) -> int:
-    """The size of a tensor axis: the product of its pieces' extents."""
-    return prod(p.extent for p in axis)
+    """The size of a tensor axis: the product of its pieces' extents (plus its extra entries)."""
+    extra = sum(p.extent for p in axis if p.dim == EXTRA)
+    return prod(p.extent for p in axis if p.dim != EXTRA) + extra if extra else prod(p.extent for p in axis)
+
+
+def extra_of(layout) -> tuple:
+    """``(axis index, Extra)`` of the axis holding extra entries, or ``(None, None)``."""
+    for i, a in enumerate(layout.axes):
+        if a and a[0].dim == EXTRA:
+            return i, a[0]
+    return None, None
+
+
+def plain(layout):
+    """``layout`` with the extra entries' fields left out (to compare roles)."""
+    i, e = extra_of(layout)
+    return layout if e is None or e.field is None else replace_axis(layout, i, (Extra(e.extent), *layout.axes[i][1:]))
 
 
 def image(sizes, channels: int) -> Layout:
@@ -124,6 +155,9 @@ def _norm(pieces) -> tuple:
     """Drop unit pieces (the batch marker stays when alone), merge neighbours that continue each other."""
     out: list = []
     for p in pieces:
+        if p.dim == EXTRA:
+            out.append(p)
+            continue
         if p.extent == 1 and p.dim != BATCH:
             continue
         if out and out[-1].dim == BATCH and out[-1].extent == 1:
@@ -166,6 +200,9 @@ def words(layout: Layout, i: int) -> str:
     axis = layout.axes[i]
     if not axis:
         return "a unit axis"
+    if axis[0].dim == EXTRA:
+        rest = Layout(layout.axes[:i] + (axis[1:],) + layout.axes[i + 1:], layout.sizes)
+        return f"{axis[0].extent} extra + {words(rest, i)}"
     if all(p.dim == BATCH for p in axis):
         return "batch"
     if all(p.dim in (CHANNEL, BATCH) for p in axis):
@@ -254,8 +291,11 @@ def reshape(layout: Layout, target) -> Layout:
                          f"{layout.shape} has {prod(layout.shape):,}")
     stream: list = []
     for a in layout.axes:  # the element order: axes in turn, each piece outer to inner
+        if a and a[0].dim == EXTRA:  # an axis with extra entries moves whole, never split or merged
+            stream.append(a)
+            continue
         for p in a:
-            if stream and p.dim == CHANNEL and stream[-1].dim == CHANNEL:
+            if stream and p.dim == CHANNEL and isinstance(stream[-1], Piece) and stream[-1].dim == CHANNEL:
                 stream[-1] = Piece(CHANNEL, stream[-1].extent * p.extent)  # interchangeable: one run
             else:
                 stream.append(p)
@@ -264,9 +304,15 @@ def reshape(layout: Layout, target) -> Layout:
     for d in target:
         taken: list = []
         need = d
-        while stream and (need > 1 or stream[-1].extent == 1):
+        while stream and (need > 1 or not isinstance(stream[-1], tuple) and stream[-1].extent == 1):
             p = stream.pop()
-            if p.extent == 1:
+            if isinstance(p, tuple):
+                if need != extent(p) or taken:
+                    raise Unfollowed(f"reshaping {roles(layout)} of shape {layout.shape} to {target}: the axis with "
+                                     "extra entries (a class token) would be split or merged")
+                taken.extend(p)
+                need = 1
+            elif p.extent == 1:
                 taken.append(p)
             elif need % p.extent == 0:
                 taken.append(p)
@@ -365,4 +411,4 @@ def with_sizes(layout: Layout, sizes) -> Layout:
 
 
 __all__ = ["Piece", "Layout", "Unfollowed", "image", "flat", "transpose", "reshape", "reshape_target", "squeeze",
-           "unsqueeze", "flatten", "words", "roles", "axis_index", "check_size", "extent"]
+           "unsqueeze", "flatten", "words", "Extra", "extra_of", "plain", "roles", "axis_index", "check_size", "extent"]

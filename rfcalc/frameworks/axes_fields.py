@@ -118,6 +118,7 @@ def mix(t: Tensor, axes) -> Tensor:
     whole span (jump 0); along pieces of it, the span of the block they number.
     """
     layout = layout_of(t)
+    axes = list(axes)
     mixed_pieces = {p for i in axes for p in layout.axes[i] if p.spatial}
     if not mixed_pieces or t.axes is None:
         return t
@@ -126,7 +127,38 @@ def mix(t: Tensor, axes) -> Tensor:
         pieces = [p for _, p in layout.pieces(k)]
         return _mix_table(ax, layout.sizes[k], pieces, {p for p in pieces if p in mixed_pieces})
     axes_, narrow = each_table(t, step)
+    i, extra = X.extra_of(layout)
+    if extra is not None and i in axes:  # the extra entries are mixed in: every entry reads what all do
+        every = add_extra(axes_, extra.field)
+        layout = X.replace_axis(layout, i, (X.Extra(extra.extent, every), *layout.axes[i][1:]))
+        axes_, narrow = every, None
     return Tensor(t.shape, axes_, narrow, layout)
+
+
+def spans(tables) -> tuple:
+    """Per axis the one span all units of ``tables`` read together (period 1, jump 0)."""
+    return tuple(PH.Axis(1, 0, (min(a.lo),), (max(a.hi),)) if a.period == 1 and a.shift == 0 else None
+                 for a in tables)
+
+
+def with_extras(layout: X.Layout, layouts) -> X.Layout:
+    """``layout`` whose extra entries read what those of every one of ``layouts`` read (a merge)."""
+    i, extra = X.extra_of(layout)
+    if extra is None:
+        return layout
+    field = None
+    for lay in layouts:
+        _, e = X.extra_of(lay)
+        if e is not None and e.field is not None:
+            field = e.field if field is None else add_extra(field, e.field)
+    return X.replace_axis(layout, i, (X.Extra(extra.extent, field), *layout.axes[i][1:]))
+
+
+def add_extra(tables, extra) -> tuple:
+    """``tables`` (each every unit reading one span: a whole-axis mix) joined with an extra entry's spans."""
+    if extra is None:
+        return tuple(tables)
+    return tuple(PH.merge([a, e])[0] for a, e in zip(tables, extra))
 
 
 def settle(t: Tensor, layout: X.Layout) -> Tensor:
@@ -172,11 +204,10 @@ def settle(t: Tensor, layout: X.Layout) -> Tensor:
 
 def shape_of(layout: X.Layout, t: Field) -> tuple:
     """The channels-last shape of a tensor on ``layout``: canonical sizes, then the elements per position."""
-    total = prod(layout.shape)
     if t.axes is None or not layout.sizes or all(n == 1 for n in layout.sizes) and not any(
             p.spatial for a in layout.axes for p in a):  # no positions left: the tensor's own shape
         return collapsed_shape(layout.shape)
-    per = total // prod(layout.sizes)
+    per = prod(p.extent for a in layout.axes for p in a if p.dim in (X.CHANNEL, X.BATCH))
     return (*layout.sizes, per)
 
 
@@ -194,8 +225,10 @@ def on(t: Field, layout: X.Layout) -> Tensor:
 def pick(t: Tensor, i: int, coords) -> Tensor:
     """Keep the coordinates ``coords`` (a list) of tensor axis ``i`` (a Slice, Gather or Split part)."""
     layout = layout_of(t)
-    axis = [p for p in layout.axes[i] if p.dim != X.BATCH]
     coords = list(coords)
+    if layout.axes[i] and layout.axes[i][0].dim == X.EXTRA:
+        return _pick_extra(t, layout, i, coords)
+    axis = [p for p in layout.axes[i] if p.dim != X.BATCH]
     n = X.extent(layout.axes[i])
     if not axis or all(p.dim == X.CHANNEL for p in axis):
         return on(t, X.replace_axis(layout, i, (X.Piece(X.CHANNEL, len(coords)),)))
@@ -240,9 +273,23 @@ def pick(t: Tensor, i: int, coords) -> Tensor:
     return Tensor(shape_of(new_layout, t), axes_, narrow, new_layout)
 
 
+def _pick_extra(t, layout, i, coords):
+    """A pick along an axis with extra entries: positions only (the extras dropped), or one extra entry."""
+    extra = layout.axes[i][0]
+    if all(c >= extra.extent for c in coords):
+        plain = X.replace_axis(layout, i, layout.axes[i][1:])
+        return pick(on(t, plain), i, [c - extra.extent for c in coords])
+    if len(coords) == 1:  # one extra entry (the class token): what it reads, on no position
+        gone = X.Layout(tuple(tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial else p for p in a) if j != i else ()
+                              for j, a in enumerate(layout.axes)), layout.sizes)
+        new = X.Layout(tuple(X._norm(a) for a in gone.axes), tuple(1 for _ in layout.sizes))
+        return Tensor(collapsed_shape(new.shape), None, None, new)  # no position: no field (as a pooled vector)
+    raise X.Unfollowed(f"picking {_brief(coords)} from {X.words(layout, i)}: rfcalc picks positions, or one extra entry")
+
+
 def _brief(coords) -> str:
     return str(coords) if len(coords) <= 6 else f"[{coords[0]}, {coords[1]}, ..., {coords[-1]}] ({len(coords)})"
 
 
-__all__ = ["Tensor", "tensor", "layout_of", "onnx_shape", "remap", "mix", "settle", "on", "pick", "each_table", "shape_of",
+__all__ = ["Tensor", "tensor", "layout_of", "onnx_shape", "remap", "mix", "settle", "on", "pick", "spans", "add_extra", "with_extras", "each_table", "shape_of",
            "collapsed_shape"]

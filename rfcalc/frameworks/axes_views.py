@@ -24,7 +24,7 @@ from .axes_fields import Tensor, each_table, layout_of, mix, on, remap, settle, 
 
 def to_image(t: Tensor, what: str) -> tuple:
     """The (N, C, spatial...) field a window op reads (Conv, pooling, Pad, Resize), and whether it is an
-    upper bound (every position had been merged into one).
+    upper bound (never, so far: kept for views that could only be bounded).
 
     Tensor axis ``2 + k`` must hold pieces of canonical axis ``k`` (with channel pieces among them:
     depth-to-space), and ``k``'s other pieces may sit only in the channel axis (space-to-depth):
@@ -39,11 +39,11 @@ def to_image(t: Tensor, what: str) -> tuple:
     if layout.rank != r + 2 or any(p.dim != X.BATCH for p in layout.axes[0]):
         raise X.Unfollowed(f"{what} reads (N, C, spatial...) tensors; this one is {X.roles(layout)}")
     if all(n == 1 for n in layout.sizes) and not any(p.spatial for a in layout.axes for p in a):
-        # every position merged into one (after a class token or maps of other sizes were joined): each
-        # unit of the view reads at most the field of all of them
+        # no position left to tell units apart: the window op's input is read as one without a field
         sizes = layout.shape[2:]
-        axes_ = tuple(remap(a, 1, 0, lambda v: [0]) for a in t.axes)
-        return Tensor((*sizes, layout.shape[1]), axes_, None, X.image(sizes, layout.shape[1])), True
+        return Tensor((*sizes, layout.shape[1]), None, None, X.image(sizes, layout.shape[1])), False
+    if X.extra_of(layout)[1] is not None:
+        raise X.Unfollowed(f"{what} reads (N, C, spatial...) tensors; this one has extra entries: {X.roles(layout)}")
     plans = []
     for k in range(r):
         ps = [p for p in layout.axes[2 + k] if p.dim != X.BATCH]
@@ -76,15 +76,6 @@ def to_image(t: Tensor, what: str) -> tuple:
         return remap(ax, period, jump, taps)
     axes_, narrow = each_table(t, step)
     return Tensor((*sizes, channels), axes_, narrow, X.image(sizes, channels)), False
-
-
-def merged(t: Tensor) -> Tensor:
-    """Every position merged into one: each canonical axis of size 1 reads the union of all its units,
-    and the tensor's spatial pieces become channels (nothing tells its positions apart any more)."""
-    layout = layout_of(t)
-    axes = tuple(tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial else p for p in a) for a in layout.axes)
-    mixed = mix(t, range(layout.rank))
-    return settle(mixed, X.Layout(tuple(X._norm(a) for a in axes), layout.sizes))
 
 
 def view(t: Field) -> Field:
@@ -174,4 +165,4 @@ def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
     return out, flags
 
 
-__all__ = ["to_image", "merged", "view", "broadcast_to", "union", "concat_spatial"]
+__all__ = ["to_image", "view", "broadcast_to", "union", "concat_spatial"]

@@ -245,9 +245,9 @@ def _concat(name, op, attrs, ins):
         keep = next(f for f in data if f.axes is not None)
         data = [f if f.axes is not None else F.on(f, _like(F.layout_of(keep), F.layout_of(f), a)) for f in data]
         lays = [F.layout_of(f) for f in data]
-    first = lays[0]
+    first = X.plain(lays[0])
     if any(lay.rank != rank for lay in lays) or any(
-            lay.axes[:a] + lay.axes[a + 1:] != first.axes[:a] + first.axes[a + 1:] for lay in lays):
+            X.plain(lay).axes[:a] + X.plain(lay).axes[a + 1:] != first.axes[:a] + first.axes[a + 1:] for lay in lays):
         raise X.Unfollowed(f"joins tensors whose other axes differ: {', '.join(X.roles(lay) for lay in lays)}")
     flags = ()
     pieces = [p for lay in lays for p in lay.axes[a] if p.dim != X.BATCH]
@@ -267,13 +267,26 @@ def _concat(name, op, attrs, ins):
         new = X.Layout(X.replace_axis(first, a, (X.Piece(k, sizes[k], 1),)).axes, tuple(sizes))
         out, flags = V.concat_spatial(data, k, new)
         return Identity(op), Applied(out, flags=flags)
-    if spatial:  # a constant (a class token) joins the positions: one position for all of them
+    if spatial and len(data) == 1 and data[0].axes is not None:
+        at = next(i for i, f in enumerate(ins) if f is data[0])
+        held = {p for p in lays[0].axes[a] if p.spatial}
+        if at == len(ins) - 1 and held == {p for k in range(len(first.sizes)) for _, p in lays[0].pieces(k)}:
+            # constants before the positions (class and distillation tokens): extra entries, read nothing
+            count = sum(_const_extent(f, a, rank) for f in ins[:at])
+            rest = lays[0].axes[a]
+            if rest and rest[0].dim == X.EXTRA:
+                count, field, rest = count + rest[0].extent, rest[0].field, rest[1:]
+            else:
+                field = None
+            new = X.replace_axis(lays[0], a, (X.Extra(count, field), *rest))
+            return Identity(op), Applied(F.on(data[0], new), flags=("tokens",))
+    if spatial:  # maps of other sizes (or tokens after constants) join: no position tells them apart
         data = [_collapse(f, lay, ks) for f, lay in zip(data, lays)]
         lays = [f.layout for f in data]
         flags = ("tokens",)
     ext = sum(X.extent(lay.axes[a]) for lay in lays)
     ext += sum(_const_extent(f, a, rank) for f in ins if isinstance(f, Folded))
-    new = X.replace_axis(lays[0], a, (X.Piece(X.CHANNEL, ext),))
+    new = F.with_extras(X.replace_axis(lays[0], a, (X.Piece(X.CHANNEL, ext),)), lays)
     fielded = [f for f in data if f.axes is not None]
     if any(f.layout.sizes != lays[0].sizes for f in fielded):
         raise X.Unfollowed("joins tensors of different spatial sizes: " + ", ".join(X.roles(lay) for lay in lays))
@@ -306,11 +319,8 @@ def _const_extent(f: Folded, a, rank):
 
 
 def _collapse(t, lay, ks) -> F.Tensor:
-    """Every canonical axis in ``ks`` mixed whole and its pieces turned into channels (size 1)."""
-    t = F.tensor(t, lay)
-    holders = sorted({i for k in ks for i, _ in lay.pieces(k)})
-    mixed = F.mix(t, holders)
+    """The pieces of the canonical axes ``ks`` turned into channels: positions that cannot be told apart
+    any more, so the tensor has no field (flag ``tokens``; as after a global pool)."""
     axes = tuple(tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial and p.dim in ks else p for p in a) for a in lay.axes)
-    return F.settle(mixed, X.Layout(tuple(X._norm(a) for a in axes), lay.sizes))
-
-
+    new = X.Layout(tuple(X._norm(a) for a in axes), lay.sizes)
+    return F.Tensor(F.collapsed_shape(new.shape), None, None, new)

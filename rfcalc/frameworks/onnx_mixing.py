@@ -115,17 +115,19 @@ def _dense(name, op, attrs, ins, t):
 
 def _matmul2(name, op, data):
     """A @ B of two activations (attention): contracted spatial pieces mix; B's columns that repeat A's
-    positions (keys) become channels, and their pieces mix."""
+    positions (keys) become channels, and their pieces mix. Extra entries (a class token) on A's rows
+    read what their own row reads and all that B's mixed columns read."""
     a, b = (F.tensor(f, F.layout_of(f)) for f in data)
     la, lb = a.layout, b.layout
     if la.rank < 2 or lb.rank < 2 or la.rank != lb.rank:
         raise X.Unfollowed(f"multiplies {X.roles(la)} by {X.roles(lb)}")
     if la.sizes != lb.sizes:
         raise X.Unfollowed(f"multiplies tensors on different spatial sizes {la.sizes} and {lb.sizes}")
+    pa, pb = X.plain(la), X.plain(lb)
     batch = []
     for i in range(la.rank - 2):
         ea, eb = X.extent(la.axes[i]), X.extent(lb.axes[i])
-        if la.axes[i] == lb.axes[i] or eb == 1:
+        if pa.axes[i] == pb.axes[i] or eb == 1:
             batch.append(la.axes[i])
         elif ea == 1 and not any(p.spatial for p in la.axes[i]):
             batch.append(lb.axes[i])
@@ -135,15 +137,21 @@ def _matmul2(name, op, data):
         raise ShapeError(f"MatMul of {la.shape} and {lb.shape}")
     rows, cols = la.axes[-2], lb.axes[-1]
     placed = {p for ax in (*batch, rows) for p in ax if p.spatial}
-    keys = tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial and p in placed else p for p in cols)
-    out_axes = (*batch, rows, keys)
+    dup = any(p.spatial and p in placed for p in cols)
+    keys = (X.Piece(X.CHANNEL, X.extent(cols)),) if dup else cols
     ma = F.mix(a, [la.rank - 1])
-    mb = F.mix(b, [lb.rank - 2, lb.rank - 1] if keys != cols else [lb.rank - 2])
-    new = X.Layout(tuple(X._norm(ax) for ax in out_axes), la.sizes)
+    mb = F.mix(b, [lb.rank - 2, lb.rank - 1] if dup else [lb.rank - 2])
+    if rows and rows[0].dim == X.EXTRA and a.axes is not None and b.axes is not None:
+        uniform = F.spans(mb.axes)
+        if None in uniform:
+            raise X.Unfollowed(f"multiplies {X.roles(la)} by {X.roles(lb)}: the extra entries' rows read "
+                               "positions rfcalc cannot tell")
+        field = uniform if rows[0].field is None else F.add_extra(uniform, rows[0].field)
+        rows = (X.Extra(rows[0].extent, field), *rows[1:])
+    new = X.Layout(tuple(X._norm(ax) for ax in (*batch, rows, keys)), la.sizes)
     if a.axes is None or b.axes is None:
         return Identity(op), Applied(F.Tensor(F.collapsed_shape(new.shape), None, None, new))
-    per = prod(new.shape) // max(1, prod(la.sizes))
-    shape = ma.shape[:-1] + (per,)
+    shape = F.shape_of(new, ma)
     field, _ = V.union([Field(shape, ma.axes, ma.narrow), Field(shape, mb.axes, mb.narrow)], shape)
     out = F.settle(F.Tensor(field.shape, field.axes, field.narrow, la), new)
     macs = prod(new.shape) * X.extent(la.axes[-1])

@@ -168,8 +168,8 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
         layer, applied = _read(op, name, attrs, stand_in)
         return layer, replace(applied, field=_image(_collapsed(applied.field.shape)))
     layer, applied = _read(op, name, attrs, [img if f is t else f for f in ins])
-    if bound:  # its input had every position merged into one: so has its output, an upper bound
-        return layer, replace(applied, field=V.merged(_image(applied.field)), flags=applied.flags + ("bound",))
+    if bound:
+        return layer, replace(applied, field=_image(applied.field), flags=applied.flags + ("bound",))
     return layer, replace(applied, field=_image(applied.field))
 
 
@@ -191,15 +191,20 @@ def _image(field: Field) -> F.Tensor:
 def _merge(op, name, data):
     """An elementwise op on several activations: numpy broadcasting of axes that hold the same roles."""
     lays = [F.layout_of(f) for f in data]
-    if all(lay == lays[0] for lay in lays):
+    if all(X.plain(lay) == X.plain(lays[0]) for lay in lays):
         applied = elementwise_merge(op, data)
-        return replace(applied, field=F.Tensor(applied.field.shape, applied.field.axes, applied.field.narrow, lays[0]))
+        fielded = [f for f in data if f.axes is not None]
+        if len({f.jump for f in fielded}) > 1:  # a residual around attention: the union unit by unit
+            field, _ = V.union([Field(applied.field.shape, f.axes, f.narrow) for f in fielded], applied.field.shape)
+            applied = replace(applied, field=field)
+        layout = F.with_extras(lays[0], lays)
+        return replace(applied, field=F.Tensor(applied.field.shape, applied.field.axes, applied.field.narrow, layout))
     rank = max(lay.rank for lay in lays)
     padded = [((),) * (rank - lay.rank) + lay.axes for lay in lays]
     out = []
     roled = [a for a, f in zip(padded, data) if f.axes is not None] or padded  # field-less: shapes only
     for i in range(rank):
-        full = {a[i] for a in roled if X.extent(a[i]) != 1}
+        full = {X.plain(X.Layout((a[i],), ())).axes[0] for a in roled if X.extent(a[i]) != 1}
         if any(X.extent(a[i]) not in (1, X.extent(next(iter(full)))) for a in padded) if full else False:
             raise refuse(name, op, "cannot broadcast shapes " + ", ".join(str(lay.shape) for lay in lays), CALL)
         if len(full) > 1:
@@ -207,7 +212,7 @@ def _merge(op, name, data):
                          ", ".join(X.roles(lay) for lay in lays), CALL)
         out.append(full.pop() if full else roled[0][i])
     sizes = max((lay.sizes for lay in lays if lay.sizes), key=len, default=())
-    layout = X.Layout(tuple(out), sizes)
+    layout = F.with_extras(X.Layout(tuple(out), sizes), lays)
     fielded = [f for f in data if f.axes is not None]
     if fielded and any(len(f.shape) != len(sizes) + 1 for f in fielded):
         raise refuse(name, op, "joins tensors on different spatial axes: " + ", ".join(X.roles(lay) for lay in lays),
