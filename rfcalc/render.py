@@ -24,9 +24,9 @@ FLAG_HELP = {
     "empty": "some output units read no input (a transposed conv whose taps miss them)",
     "reflect": "the border is filled with mirrored real pixels (the field positions past the edge read them)",
     "edge": "the border repeats the edge pixels (the field positions past the edge read them)",
-    "bound": "an upper bound: every position had been merged into one before, so each unit may read less",
-    "tokens": "positions joined with a class token or with maps of other sizes: one position for all, "
-              "whose field is theirs together",
+    "bound": "an upper bound: parts with other fields were joined along a spatial axis, so a unit may read less",
+    "tokens": "constants joined the tokens (a class token: extra entries that attention mixes in), or maps of "
+              "other sizes were joined (their positions cannot be told apart: no field from there on)",
 }
 
 AXIS_NAMES = {1: ("positions",), 2: ("rows", "columns"), 3: ("frames", "rows", "columns")}
