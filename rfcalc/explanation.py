@@ -24,9 +24,10 @@ from .layers import (
     SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, Resize, SeparableConv, Upsample,
     ZeroPad,
 )
-from .render import fmt_jump, fmt_num, fmt_pair
+from .render import FLAG_HELP, fmt_jump, fmt_num, fmt_pair
 from .stages import stage_lines
 from .words import with_article
+from .tablewords import FLAG_HELP_JA
 
 _EN = dict(
     title='Receptive field of "{spec}" on {a_shape} input',
@@ -364,6 +365,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
             raise RFError(f"lang must be one of {', '.join(LANGS)}. Received: lang={lang!r}")
         lang = code
     T = LANGS[lang]
+    helps = FLAG_HELP_JA if lang == "ja" else FLAG_HELP
     a = spec_or_analysis if isinstance(spec_or_analysis, Analysis) else analyze(spec_or_analysis, input_shape)
     shape = _hw(a.input_shape) if a.rank == 2 else describe_input(a.input_shape)
     lines = [T["title"].format(spec=a.spec, shape=shape, a_shape=with_article(shape)), "", T["intro"], "", T["input"].format(shape=shape)]
@@ -391,6 +393,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
         if "holes" in row.flags and not holed:  # propagate's exact test, not a guess from dilation and strides
             lines.append(T["holes_here"].format(rf=_hw(row.rf)))
         holed = "holes" in row.flags
+        lines += [f"  {flag}: {helps[flag]}" for flag in ("bound", "tokens") if flag in row.flags]
         prev = (row.rf, row.jump, row.start)
         seen[row.name] = (l, prev)
         spatial.append(row)

@@ -25,6 +25,9 @@ FLAG_HELP = {
     "ties": "some units sample within float32 rounding of a tie (nearest) or a whole position (linear, "
             "cubic): onnxruntime reads a neighbouring pixel more or less there",
     "edge": "the border repeats the edge pixels (the field positions past the edge read them)",
+    "bound": "an upper bound: parts with other fields were joined along a spatial axis, so a unit may read less",
+    "tokens": "constants joined the tokens (a class token: extra entries that attention mixes in), or maps of "
+              "other sizes were joined (their positions cannot be told apart: no field from there on)",
 }
 
 AXIS_NAMES = {1: ("positions",), 2: ("rows", "columns"), 3: ("frames", "rows", "columns")}

@@ -208,7 +208,6 @@ HOSTILE = [
         model(*conv("c", "x", "y", 3, 64, 7)).SerializeToString()[:900]), "ONNX model"),
     ("empty_file", lambda p: p.write_bytes(b""), "not an ONNX model"),
     ("dynamic_spatial_dims", lambda p: onnx.save(_dynamic(), p), "--input HxWxC"),
-    ("unknown_opset", lambda p: onnx.save(_opset_99(), p), "opset 99"),
     ("unknown_op", lambda p: onnx.save(_unknown_op(), p), "'odd' (Swizzle)"),
     ("two_image_inputs", lambda p: onnx.save(_two_inputs(), p), "one image input"),
 ]
@@ -223,6 +222,12 @@ def test_bad_onnx_files_fail_in_one_line(tmp_path, case):
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert words in out.stderr
+
+
+def test_any_opset_reads_and_ops_are_refused_by_name():
+    assert from_onnx(_opset_99()).layers[-1].rf == (3, 3)  # opsets are not refused by number
+    with pytest.raises(UnsupportedLayerError, match=r"'odd' \(Swizzle\)"):
+        from_onnx(model([N("Swizzle", ["x"], ["y"], name="odd")], opset=99))
 
 
 def test_missing_file_fails_in_one_line(tmp_path):

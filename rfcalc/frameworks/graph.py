@@ -40,7 +40,9 @@ class Node:
     input, e.g. the border of a nested model). ``aliases``: further names ``identity`` may use
     (a class name, the framework's own name). ``weights() -> (trainable, frozen)`` counts the
     framework's weights for the identity escape hatch. ``expect``: the framework's own output
-    shape (channels last, no batch; ``None`` entries unknown), checked when given.
+    shape (channels last, no batch; ``None`` entries unknown), checked when given. ``outputs``: names
+    whose values ``read`` returns as a third item, stored after the row (an ONNX Split's other
+    outputs; ``output`` itself when the value the walk passes on differs from the row's field).
     """
 
     name: str
@@ -52,6 +54,7 @@ class Node:
     weights: Callable | None = None
     expect: tuple | None = None
     frozen: bool = False
+    outputs: tuple = ()
 
 
 @dataclass(slots=True)
@@ -155,12 +158,14 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
     state.used.update(chosen)
     try:
         if chosen:
-            layer = Identity(node.kind)
+            layer, more = Identity(node.kind), ()
             applied = as_identity(fields, *(node.weights() if node.weights else (0, 0)))
         else:
-            layer, applied = _split(node.read(given))
+            layer, applied, more = _split(node.read(given))
             if layer is None:  # a constant computed from constants
                 state.fields[node.output], state.names[node.output] = applied, node.name
+                for k, v in zip(node.outputs, more):
+                    state.fields[k], state.names[k] = v, node.name
                 return previous
     except UnsupportedLayerError as err:
         if refused is None or not fields or getattr(err, "refused", None) is None:
@@ -186,11 +191,15 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
     row = make_row(len(state.rows), node.name, layer, fields[0], applied, input_hw, inputs)
     state.rows.append(replace(row, kind=node.kind))
     state.fields[node.output], state.names[node.output] = applied.field, node.name
+    for k, v in zip(node.outputs, more):  # after the row: they may replace its value
+        state.fields[k], state.names[k] = v, node.name
     return node.name
 
 
 def _split(result):
-    return result if isinstance(result, tuple) else (None, result)
+    if not isinstance(result, tuple):
+        return None, result, ()
+    return result if len(result) == 3 else (*result, ())
 
 
 def _check_shape(node: Node, ours, theirs, as_identity: bool, framework: str):

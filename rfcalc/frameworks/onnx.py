@@ -12,18 +12,21 @@ Analysing imports nothing outside the standard library; ``load_onnx`` (for probe
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import replace as dc_replace
+from math import prod
 
 from ..analysis import Analysis
 from ..errors import RFError, ShapeError
 from ..propagate import Applied, input_field
 from . import onnx_wire as wire
 from .graph import Node, refuse, walk
+from .axes_fields import onnx_shape
+from .axes_views import view
 from .onnx_fold import Folded, fold, from_tensor
-from .onnx_ops import channels_last, read_op
-from .onnx_windows import CALL, nchw
+from .onnx_ops import read_op
+from .onnx_windows import CALL
 
-OPSETS = range(7, 24)  # the default-domain opsets whose attributes rfcalc reads (7 .. 23)
+LATEST = 23  # the opset a file that names none is read as (any opset is read: ops differ by name)
 NO_PARAMS = frozenset({"Clip", "Pad", "Resize", "Upsample", "Dropout"})  # float inputs that are settings
 
 
@@ -67,11 +70,12 @@ def read_model(source) -> wire.Model:
     return model
 
 
-def _opset(model: wire.Model) -> None:
-    for domain, version in model.opsets.items():
-        if domain in ("", "ai.onnx") and version not in OPSETS:
-            raise RFError(f"the model uses ONNX opset {version}; rfcalc reads opsets "
-                          f"{OPSETS.start} to {OPSETS.stop - 1}")
+def _opset(model: wire.Model) -> int:
+    """The default domain's opset (attributes that became inputs are read in either form)."""
+    for domain in ("", "ai.onnx"):
+        if domain in model.opsets:
+            return model.opsets[domain]
+    return LATEST
 
 
 def _input(model, inits, input_shape) -> tuple[str, tuple]:
@@ -163,23 +167,41 @@ def _params(op, ins, stored: dict) -> tuple[int, int]:
     return trainable, frozen
 
 
-def _node(node, name: str, expect, stored: dict, inits: dict, known: dict) -> Node:
+def _check(name, op, out, theirs) -> None:
+    """rfcalc's ONNX shape of an output (its current layout, batch 1) against the file's own."""
+    if theirs is None:
+        return
+    ours = onnx_shape(out)
+    if len(ours) != len(theirs) or any(t is not None and t != o for o, t in zip(ours[1:], theirs[1:])):
+        raise ShapeError(f"layer '{name}' ({op}): rfcalc computes the ONNX shape {ours} but the file has "
+                         f"{tuple(theirs)}; rfcalc does not understand this layer's settings")
+
+
+def _bounded(t):
+    return dc_replace(t, bound=True) if hasattr(t, "bound") and t.axes is not None else t
+
+
+def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset: int) -> Node:
     op = node.op_type
     attrs = node.attrs
     slots = list(node.input)
     names = [i for i in slots if i]
+    more = tuple(node.output[1:])
 
     def read(ins):
         it = iter(ins)  # by position again: an empty name is an optional input left out
         ins = [next(it) if n else Folded(None) for n in slots]
         if all(isinstance(f, Folded) for f in ins):
-            out = fold(op, ins, attrs)
+            value = fold(op, ins, attrs)
             dims = known.get(node.output[0])
-            if out.dims is None and dims is not None:  # a chain rfcalc does not infer: the file's own shape
-                out = replace(out, dims=dims)
-            return out
-        if op == "Shape":  # of an activation: its (N, C, H, W), batch 1
-            shape = nchw(ins[0])[attrs.get("start", 0):attrs.get("end")]
+            if value.dims is None and dims is not None:  # a chain rfcalc does not infer: the file's own shape
+                value = dc_replace(value, dims=dims)
+            return (None, value, (Folded(None),) * len(more)) if more else value
+        if op in ("Shape", "Size"):  # of an activation: its ONNX shape in its current layout, batch 1
+            shape = onnx_shape(next(f for f in ins if not isinstance(f, Folded)))
+            if op == "Size":
+                return Folded((), (prod(shape),))
+            shape = shape[attrs.get("start", 0):attrs.get("end")]
             return Folded((len(shape),), shape)
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
@@ -187,16 +209,23 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict) -> No
             why = ("reads a weight computed at run time whose shape rfcalc cannot infer (and the file records none)"
                    if isinstance(ins[1], Folded) else "takes its weight from an activation (a dynamic convolution)")
             raise refuse(name, op, why, CALL)
-        layer, a = read_op(op, name, attrs, ins)
+        layer, a, *rest = read_op(op, name, attrs, ins, opset, len(node.output))
+        if "bound" in a.flags or any(getattr(f, "bound", False) for f in ins):  # an upper bound stays one
+            a = dc_replace(a, field=_bounded(a.field), flags=tuple(dict.fromkeys(a.flags + ("bound",))))
+            rest = [tuple(_bounded(f) for f in rest[0])] if rest else rest
+        _check(name, op, a.field, expect.get(node.output[0]))
+        for k, f in zip(more, rest[0] if rest else ()):
+            _check(name, op, f, expect.get(k))
         trainable, frozen = _params(op, ins, stored)
-        return layer, Applied(a.field, trainable, frozen, a.macs, a.padding, a.flags)
+        shown = view(a.field)  # the row shows the image view; the walk passes the tensor on
+        applied = Applied(shown, trainable, frozen, a.macs, a.padding, a.flags)
+        return layer, applied, (a.field, *(rest[0] if rest else ()))
 
     def weights():  # the identity escape hatch: the node's own float initializers, trainable
         return _params(op, [from_tensor(inits[n]) for n in names if n in inits], stored)
 
-    shape = expect.get(node.output[0])
     return Node(name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights,
-                channels_last(shape) if shape and len(shape) > 1 else None)
+                outputs=(node.output[0], *more))
 
 
 def from_onnx(model, input_shape=None, identity=()):
@@ -215,7 +244,7 @@ def from_onnx(model, input_shape=None, identity=()):
     label = proto.graph.name or "onnx"
     if isinstance(model, (str, os.PathLike)):
         label = os.path.splitext(os.path.basename(os.fspath(model)))[0]
-    _opset(proto)
+    opset = _opset(proto)
     if not isinstance(identity, (str, tuple, list, set, frozenset)):
         raise TypeError(f"identity is a node name or op type, or a sequence of them. Received: {type(identity).__name__}")
     identity = (identity,) if isinstance(identity, str) else tuple(identity)
@@ -229,7 +258,7 @@ def from_onnx(model, input_shape=None, identity=()):
     known = {v.name: v.dims for v in graph.value_info if v.dims is not None and None not in v.dims}
     stored: dict = {}
     names = display_names(graph.node)
-    nodes = [_node(n, nm, expect, stored, inits, known) for n, nm in zip(graph.node, names)]
+    nodes = [_node(n, nm, expect, stored, inits, known, opset) for n, nm in zip(graph.node, names)]
     inputs = {in_name: (input_field(shape), in_name)}
     inputs.update({name: (from_tensor(t), name) for name, t in inits.items()})
     try:

@@ -15,31 +15,32 @@ from the initializers' dims. Conventions: docs/frameworks.md.
 from __future__ import annotations
 
 from dataclasses import replace
-from math import prod
 
 from ..errors import ShapeError
-from ..layers import BatchNorm, Crop, Dense, Flatten, GlobalPool, Identity, ZeroPad
-from ..propagate import Applied, Field, apply_layer, input_field, merge_fields
+from ..layers import BatchNorm, GlobalPool, Identity, ZeroPad
+from ..propagate import Applied, Field, apply_layer, input_field
+from . import axes as X
+from . import axes_fields as F
+from . import axes_views as V
 from .graph import refuse
 from .keras_layers import elementwise_merge
 from .onnx_fold import Folded
+from .onnx_layout import LAYOUT, REDUCE, read_layout
 from .onnx_resize import resize
 from .onnx_windows import CALL, nchw, spatial as _spatial, window
 
 PASS_THROUGH = frozenset({
     "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Softplus",
     "Softsign", "Gelu", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
-    "Sign", "Mish", "Softmax", "LogSoftmax", "Identity", "Dropout", "Cast", "Clip", "ThresholdedRelu",
+    "Sign", "Mish", "Identity", "Dropout", "Cast", "Clip", "ThresholdedRelu",
     "Shrink", "Sin", "Cos", "PRelu", "InstanceNormalization", "LayerNormalization", "GroupNormalization",
     "LpNormalization", "Pow",
 })
 MERGES = frozenset({"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"})
 WINDOWS = frozenset({"Conv", "MaxPool", "AveragePool", "LpPool", "ConvTranspose"})
-GLOBAL = {"GlobalAveragePool": "avg", "GlobalMaxPool": "max", "GlobalLpPool": "avg",
-          "ReduceMean": "avg", "ReduceMax": "max", "ReduceSum": "avg", "ReduceL2": "avg"}
-RESHAPES = frozenset({"Flatten", "Reshape", "Squeeze", "Unsqueeze"})
-SUPPORTED = PASS_THROUGH | MERGES | WINDOWS | RESHAPES | set(GLOBAL) | {
-    "BatchNormalization", "Concat", "Pad", "Slice", "Gemm", "MatMul", "Resize", "Upsample"}
+GLOBAL = {"GlobalAveragePool": "avg", "GlobalMaxPool": "max", "GlobalLpPool": "avg"}
+SUPPORTED = PASS_THROUGH | MERGES | WINDOWS | LAYOUT | REDUCE | set(GLOBAL) | {
+    "BatchNormalization", "Pad", "Resize", "Upsample"}
 
 
 def channels_last(shape) -> tuple:
@@ -62,79 +63,6 @@ def _resize(name, op, field: Field, ins, attrs):
     return resize(name, op, field, ins, attrs)
 
 
-def _reshaped(op, name, field: Field, target: tuple):
-    """Flatten/Reshape/Squeeze/Unsqueeze to the ONNX shape ``target``: a field only if nothing moved."""
-    if tuple(target) == nchw(field):
-        return Identity(op), Applied(field)
-    if len(target) == 2 and target[1] == prod(field.shape):
-        return (Flatten(), apply_layer(Flatten(), field)) if field.rf is not None else (
-            Identity(op), Applied(_collapsed((target[1],))))
-    if 2 <= len(target) <= 5 and prod(target) == prod(field.shape):
-        return Identity(op), Applied(_collapsed(channels_last(target)))
-    raise refuse(name, op, f"reshapes {nchw(field)} to {tuple(target)}; rfcalc follows (N, C, H, W) and "
-                 "(N, features) tensors only", CALL)
-
-
-def _target(op, attrs, field: Field, ins) -> tuple:
-    shape = nchw(field)
-    if op == "Flatten":
-        axis = attrs.get("axis", 1) % len(shape)
-        return (prod(shape[:axis]), prod(shape[axis:]))
-    if op == "Reshape":
-        spec = ins[1].value if len(ins) > 1 and isinstance(ins[1], Folded) else None
-        if spec is None:
-            raise ShapeError("its target shape is computed at run time from values rfcalc cannot fold")
-        out = [shape[i] if v == 0 and not attrs.get("allowzero", 0) else v for i, v in enumerate(spec)]
-        if -1 in out:
-            known = prod(v for v in out if v != -1)
-            out[out.index(-1)] = prod(shape) // known
-        return tuple(out)
-    axes = attrs.get("axes") or _opt(ins, 1)
-    if op == "Squeeze":
-        keep = [i for i, d in enumerate(shape) if (d != 1 if axes is None else i not in [a % len(shape) for a in axes])]
-        return tuple(shape[i] for i in keep)
-    out = list(shape)
-    for a in sorted(a % (len(shape) + len(axes)) for a in axes):
-        out.insert(a, 1)
-    return tuple(out)
-
-
-def _axis(field: Field, axis: int) -> int | None:
-    """An ONNX axis (batch counted) as an axis of rfcalc's channels-last shape (None: the batch axis)."""
-    axis %= len(field.shape) + 1
-    if not axis:
-        return None
-    if field.spatial:
-        return -1 if axis == 1 else axis - 2
-    return axis - 1
-
-
-def _slice(name, op, field: Field, ins, attrs):
-    starts, ends = (_opt(ins, 1), _opt(ins, 2)) if len(ins) > 2 else (attrs.get("starts"), attrs.get("ends"))
-    axes = _opt(ins, 3) or attrs.get("axes") or list(range(len(starts or ())))
-    steps = _opt(ins, 4) or [1] * len(starts or ())
-    if starts is None or ends is None or axes is None or steps is None:
-        raise ShapeError("its starts, ends, axes or steps are computed at run time from values rfcalc cannot fold")
-    shape = nchw(field)
-    crops, channels = [[0, 0] for _ in shape[2:]], field.shape[-1]
-    for b, e, a, st in zip(starts, ends, axes, steps):
-        a %= len(shape)
-        n = shape[a]
-        b, e = (max(0, min(n, v + n if v < 0 else v)) for v in (b, e))
-        if st != 1:
-            raise refuse(name, op, f"slices with step {st}; rfcalc reads Slice as a crop", CALL)
-        if a == 0:
-            raise refuse(name, op, "slices the batch axis", CALL)
-        if a == 1:
-            channels = e - b
-        else:
-            crops[a - 2] = [b, n - e]
-    layer = Crop(tuple((before, after) for before, after in crops))
-    applied = apply_layer(layer, field)
-    out = applied.field
-    return layer, replace(applied, field=replace(out, shape=out.shape[:-1] + (channels,)))
-
-
 def _pad(name, op, field: Field, ins, attrs):
     mode = attrs.get("mode", "constant")
     pads = _opt(ins, 1) or attrs.get("pads")
@@ -154,69 +82,137 @@ def _pad(name, op, field: Field, ins, attrs):
     return layer, applied if mode == "constant" else replace(applied, flags=applied.flags + (mode,))
 
 
-def _dense(name, op, field: Field, weight: Folded | None, attrs, bias: bool):
-    if field.rf is not None:
-        raise refuse(name, op, f"multiplies a (N, C, H, W) tensor; rfcalc reads {op} after Flatten", CALL)
-    if weight is None or weight.dims is None or len(weight.dims) != 2 or attrs.get("transA", 0):
-        raise refuse(name, op, "does not multiply by a constant 2-d weight", CALL)
-    units = weight.dims[0] if attrs.get("transB", 0) else weight.dims[1]
-    layer = Dense(units, "linear", bias)
-    return layer, apply_layer(layer, field)
+def _pad_roles(name, op, t: F.Tensor, ins, attrs):
+    """Pad on a tensor in another layout (NHWC before a window partition): each padded axis must hold
+    one whole spatial axis; the canonical field is padded there."""
+    lay = t.layout
+    pads = _opt(ins, 1) or attrs.get("pads")
+    if pads is None:
+        raise ShapeError("its pads are computed at run time from values rfcalc cannot fold")
+    rank = lay.rank
+    axes = _opt(ins, 3) or list(range(rank))
+    per = [[0, 0] for _ in lay.sizes]
+    pieces = list(lay.axes)
+    for i, a in enumerate(axes):
+        a = X.axis_index(a, rank)
+        b, e = pads[i], pads[i + len(axes)]
+        if not b and not e:
+            continue
+        own = [p for p in lay.axes[a] if p.dim != X.BATCH]
+        if len(own) != 1 or not own[0].spatial or own[0].extent != lay.sizes[own[0].dim] or min(b, e) < 0:
+            raise refuse(name, op, f"pads {X.words(lay, a)} by ({b}, {e}) in a tensor of axes {X.roles(lay)}; "
+                         "rfcalc pads whole spatial axes", CALL)
+        k = own[0].dim
+        per[k] = [b, e]
+        pieces[a] = (X.Piece(k, lay.sizes[k] + b + e, 1),)
+    mode = attrs.get("mode", "constant")
+    if mode not in ("constant", "reflect", "edge"):
+        raise refuse(name, op, f"pads in mode {mode!r}", CALL)
+    layer = ZeroPad(tuple(tuple(p) for p in per), mode)
+    applied = apply_layer(layer, Field(t.shape, t.axes, t.narrow))
+    out = applied.field
+    new = X.Layout(tuple(pieces), out.shape[:-1])
+    flags = applied.flags + ((mode,) if mode != "constant" else ())
+    return layer, replace(applied, field=F.Tensor(out.shape, out.axes, out.narrow, new), flags=flags)
 
 
-def read_op(op: str, name: str, attrs: dict, ins: list):
+def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: int = 1):
     """``(layer, Applied)`` for one allow-listed ONNX node; ``ins`` holds ``Field`` and ``Folded`` inputs.
 
-    An image-shaped input without a field (a squeeze-excitation branch after a global pool) is
-    sized as usual, and its output has no field either. Raises ``UnsupportedLayerError`` naming
-    the node for an op or setting rfcalc does not read.
+    Activations are ``axes_fields.Tensor`` values (a field and its axis roles), and so are the
+    outputs. An image-shaped input without a field (a squeeze-excitation branch after a global
+    pool) is sized as usual, and its output has no field either. Raises ``UnsupportedLayerError``
+    naming the node for an op, setting or axis mapping rfcalc does not read. A Split returns its
+    other outputs as a third item.
     """
+    if op not in SUPPORTED:
+        raise refuse(name, op, "is not in rfcalc's list of ONNX ops", CALL)
+    ins = [F.tensor(f) if isinstance(f, Field) else f for f in ins]
     data = [f for f in ins if isinstance(f, Field)]
-    if len(data) == 1 and data[0].spatial and data[0].rf is None:
-        stand_in = [input_field(f.shape) if f is data[0] else f for f in ins]
+    if op in LAYOUT or op in REDUCE:
+        layer, applied, *more = read_layout(op, name, attrs, ins, opset, n_out)
+        applied = replace(applied, field=_features(applied.field))
+        return (layer, applied, tuple(_features(f) for f in more[0])) if more else (layer, applied)
+    if op in MERGES and len(data) > 1:
+        return Identity(op), _merge(op, name, data)
+    (t,) = data
+    if op in PASS_THROUGH or op in MERGES or op == "BatchNormalization":
+        return (BatchNorm() if op == "BatchNormalization" else Identity(op)), Applied(t)
+    if op == "Pad" and not t.layout.canonical and t.axes is not None:
+        return _pad_roles(name, op, t, ins, attrs)
+    try:
+        img, bound = V.to_image(t, op)
+    except X.Unfollowed as err:
+        raise refuse(name, op, f"cannot be followed: {err}", CALL) from None
+    if img.spatial and img.rf is None:
+        stand_in = [input_field(img.shape) if f is t else f for f in ins]
         layer, applied = _read(op, name, attrs, stand_in)
-        return layer, replace(applied, field=_collapsed(applied.field.shape))
-    return _read(op, name, attrs, ins)
+        return layer, replace(applied, field=_image(_collapsed(applied.field.shape)))
+    layer, applied = _read(op, name, attrs, [img if f is t else f for f in ins])
+    if bound:
+        return layer, replace(applied, field=_image(applied.field), flags=applied.flags + ("bound",))
+    return layer, replace(applied, field=_image(applied.field))
+
+
+def _features(t: F.Tensor) -> F.Tensor:
+    """A (N, features) or smaller tensor has no field (as after Keras' Flatten): its units are not positions."""
+    if t.axes is None or t.layout.rank > 2:
+        return t
+    return F.Tensor(F.collapsed_shape(t.layout.shape), None, None, t.layout)
+
+
+def _image(field: Field) -> F.Tensor:
+    """A window op's output: an (N, C, spatial...) tensor."""
+    s = field.shape
+    if field.axes is None:
+        return F.Tensor(s, None, None, X.flat((1, s[-1], *s[:-1]) if field.spatial else (1, *s)))
+    return F.Tensor(s, field.axes, field.narrow, X.image(s[:-1], s[-1]))
+
+
+def _merge(op, name, data):
+    """An elementwise op on several activations: numpy broadcasting of axes that hold the same roles."""
+    lays = [F.layout_of(f) for f in data]
+    if all(X.plain(lay) == X.plain(lays[0]) for lay in lays):
+        applied = elementwise_merge(op, data)
+        fielded = [f for f in data if f.axes is not None]
+        if len({f.jump for f in fielded}) > 1:  # a residual around attention: the union unit by unit
+            field, _ = V.union([Field(applied.field.shape, f.axes, f.narrow) for f in fielded], applied.field.shape)
+            applied = replace(applied, field=field)
+        layout = F.with_extras(lays[0], lays)
+        return replace(applied, field=F.Tensor(applied.field.shape, applied.field.axes, applied.field.narrow, layout))
+    rank = max(lay.rank for lay in lays)
+    padded = [((),) * (rank - lay.rank) + lay.axes for lay in lays]
+    out = []
+    roled = [a for a, f in zip(padded, data) if f.axes is not None] or padded  # field-less: shapes only
+    for i in range(rank):
+        full = {X.plain(X.Layout((a[i],), ())).axes[0] for a in roled if X.extent(a[i]) != 1}
+        if any(X.extent(a[i]) not in (1, X.extent(next(iter(full)))) for a in padded) if full else False:
+            raise refuse(name, op, "cannot broadcast shapes " + ", ".join(str(lay.shape) for lay in lays), CALL)
+        if len(full) > 1:
+            raise refuse(name, op, "joins tensors whose axis roles differ: " +
+                         ", ".join(X.roles(lay) for lay in lays), CALL)
+        out.append(full.pop() if full else roled[0][i])
+    sizes = max((lay.sizes for lay in lays if lay.sizes), key=len, default=())
+    layout = F.with_extras(X.Layout(tuple(out), sizes), lays)
+    fielded = [f for f in data if f.axes is not None]
+    if fielded and any(len(f.shape) != len(sizes) + 1 for f in fielded):
+        raise refuse(name, op, "joins tensors on different spatial axes: " + ", ".join(X.roles(lay) for lay in lays),
+                     CALL)
+    shape = F.shape_of(layout, fielded[0]) if fielded else F.collapsed_shape(layout.shape)
+    field, same = V.union([Field(shape, b.axes, b.narrow) for b in (V.broadcast_to(f, sizes) for f in fielded)], shape)
+    flags = ("broadcast",)  # the union is exact, unit by unit, whatever the jumps
+    return Applied(F.Tensor(shape, field.axes, field.narrow, layout), flags=flags)
 
 
 def _read(op: str, name: str, attrs: dict, ins: list):
-    data = [f for f in ins if isinstance(f, Field)]
-    if op not in SUPPORTED:
-        raise refuse(name, op, "is not in rfcalc's list of ONNX ops", CALL)
-    if op in MERGES and len(data) > 1:
-        return Identity(op), elementwise_merge(op, data)
-    if op == "Concat":
-        if len(data) != len(ins):
-            raise refuse(name, op, "concatenates an image with a constant", CALL)
-        axis = _axis(data[0], attrs.get("axis", 1))
-        if axis is None:
-            raise refuse(name, op, "concatenates along the batch axis", CALL)
-        return Identity(op), merge_fields(data, axis)
-    (field,) = data
-    if op in PASS_THROUGH or op in MERGES:
-        return Identity(op), Applied(field)
+    """A window, resize, pad or global pool on an (N, C, spatial...) input."""
+    (field,) = [f for f in ins if isinstance(f, Field)]
     if op in WINDOWS:
         return window(op, name, attrs, field, ins[1] if op in ("Conv", "ConvTranspose") else None)
     if op in ("Resize", "Upsample"):
         return _resize(name, op, field, ins, attrs)
-    if op == "BatchNormalization":
-        return BatchNorm(), Applied(field)
     if op in GLOBAL:
         field = _spatial(name, op, field)
         rank = len(field.shape) - 1
-        layer = GlobalPool(GLOBAL[op], rank)
-        if op.startswith("Reduce"):
-            axes = attrs.get("axes") or _opt(ins, 1)
-            if sorted(a % (rank + 2) for a in axes or ()) != list(range(2, rank + 2)):
-                raise refuse(name, op, f"reduces axes {axes}; rfcalc reads it over all spatial axes only", CALL)
-            if not attrs.get("keepdims", 1):
-                return layer, apply_layer(layer, field)
-        return layer, Applied(_collapsed((1,) * rank + (field.shape[-1],)))
-    if op in RESHAPES:
-        return _reshaped(op, name, field, _target(op, attrs, field, ins))
-    if op == "Slice":
-        return _slice(name, op, _spatial(name, op, field), ins, attrs)
-    if op == "Pad":
-        return _pad(name, op, _spatial(name, op, field), ins, attrs)
-    weight = ins[1] if len(ins) > 1 and isinstance(ins[1], Folded) else None
-    return _dense(name, op, field, weight, attrs, op == "Gemm" and len(ins) > 2 and ins[2].dims is not None)
+        return GlobalPool(GLOBAL[op], rank), Applied(_collapsed((1,) * rank + (field.shape[-1],)))
+    return _pad(name, op, _spatial(name, op, field), ins, attrs)

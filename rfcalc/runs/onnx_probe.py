@@ -225,6 +225,28 @@ def _inside_prefix(analysis, names, sizes) -> tuple:
     return tuple(keep)
 
 
+def _image_shaped(proto, analysis, names, tensor) -> tuple:
+    """The ``names`` whose tensors are (N, C, spatial...) images as their rows show them: a row of a
+    tensor in another layout (NHWC around a LayerNorm, tokens) is not what the masks read."""
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto)
+    except Exception:  # noqa: BLE001 - onnx's checker has no common base class; probe every row then
+        return tuple(names)
+    dims = {}
+    for v in (*inferred.graph.value_info, *inferred.graph.output):
+        shape = v.type.tensor_type.shape
+        dims[v.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in shape.dim)
+    keep = []
+    for n in names:
+        d = dims.get(tensor[n])
+        want = analysis.row(n).output_shape
+        if d is None or (len(d) == len(want) + 1 and all(a is None or a == b for a, b in zip(d[1:], (want[-1], *want[:-1])))):
+            keep.append(n)
+    return tuple(keep)
+
+
 def probe_onnx(model, input_shape=None, layer=None):
     """Measure rf, rf_min, jump and start of every spatial layer of an ONNX model with onnxruntime.
 
@@ -249,9 +271,10 @@ def probe_onnx(model, input_shape=None, layer=None):
     analysis = from_onnx(model, input_shape)
     names = probed_names(analysis, layer, analysis.spec)
     shape = tuple(analysis.input_shape)
+    tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
+    names = _image_shaped(proto, analysis, names, tensor) or names
     if layer is None:  # a field that leaves the input is only measured clipped: stop before the first one
         names = _inside_prefix(analysis, names, shape[:-1]) or names[:1]
-    tensor = {n: node.output[0] for n, node in zip(display_names(proto.graph.node), proto.graph.node)}
     from .probe_limits import check_cost
     check_cost(analysis, len(_masks(shape[:-1])), f"probing {analysis.spec[:40]!r} on {'x'.join(map(str, shape))} "
                f"with onnxruntime ({len(_masks(shape[:-1]))} runs)", factor=1, upto=names[-1])

@@ -1,0 +1,168 @@
+"""Views and joins of ``axes_fields.Tensor`` values: the (N, C, spatial...) image a window op reads,
+the row a node shows, broadcasts and exact unions of fields, and joins along a spatial axis.
+
+``to_image`` reads a spatial axis that is the outer piece of blocks of ``b`` (its inner piece in
+the channels: space-to-depth) as a ``b``-wide window of stride ``b``, and a channel piece inside a
+spatial axis (depth-to-space) as a repetition of each unit: exact per-phase fields.
+
+>>> from rfcalc.frameworks import axes as X
+>>> from rfcalc.propagate import input_field
+>>> t = on(input_field((8, 8, 3)), X.reshape(X.transpose(X.reshape(X.image((8, 8), 3), (1, 3, 4, 2, 4, 2)),
+...                                                        (0, 3, 5, 1, 2, 4)), (1, 12, 4, 4)))
+>>> img, bound = to_image(t, "Conv")
+>>> img.shape, img.rf, img.jump
+((4, 4, 12), (2, 2), (2, 2))
+"""
+
+from __future__ import annotations
+
+from .. import phases as PH
+from ..propagate import Field
+from . import axes as X
+from .axes_fields import Tensor, each_table, layout_of, mix, on, remap, settle, shape_of  # noqa: F401 (on: doctest)
+
+
+def to_image(t: Tensor, what: str) -> tuple:
+    """The (N, C, spatial...) field a window op reads (Conv, pooling, Pad, Resize), and whether it is an
+    upper bound (never, so far: kept for views that could only be bounded).
+
+    Tensor axis ``2 + k`` must hold pieces of canonical axis ``k`` (with channel pieces among them:
+    depth-to-space), and ``k``'s other pieces may sit only in the channel axis (space-to-depth):
+    unit ``v`` of the new axis reads the canonical units its pieces number, over every value of
+    the pieces in the channels. So an outer piece of blocks of ``b`` reads a ``b``-wide window of
+    stride ``b``, and a channel piece ``b`` inside the axis repeats each unit ``b`` times.
+    """
+    layout = layout_of(t)
+    r = len(layout.sizes)
+    if layout.canonical or t.axes is None:
+        return t, False
+    if layout.rank != r + 2 or any(p.dim != X.BATCH for p in layout.axes[0]):
+        raise X.Unfollowed(f"{what} reads (N, C, spatial...) tensors; this one is {X.roles(layout)}")
+    if all(n == 1 for n in layout.sizes) and not any(p.spatial for a in layout.axes for p in a):
+        # no position left to tell units apart: the window op's input is read as one without a field
+        sizes = layout.shape[2:]
+        return Tensor((*sizes, layout.shape[1]), None, None, X.image(sizes, layout.shape[1])), False
+    if X.extra_of(layout)[1] is not None:
+        raise X.Unfollowed(f"{what} reads (N, C, spatial...) tensors; this one has extra entries: {X.roles(layout)}")
+    plans = []
+    for k in range(r):
+        ps = [p for p in layout.axes[2 + k] if p.dim != X.BATCH]
+        others = [(i, p) for i, p in layout.pieces(k) if i != 2 + k]
+        if not any(p.spatial for p in ps) or any(p.spatial and p.dim != k for p in ps) or any(i != 1 for i, _ in others):
+            raise X.Unfollowed(f"{what} reads its axis {2 + k} as {X.axis_name(k, r)}, but the tensor is "
+                               f"{X.roles(layout)}")
+        combos = [0]
+        for _, p in others:
+            combos = [c + i * p.stride for c in combos for i in range(p.extent)]
+        plans.append((ps, combos))
+    channels = layout.shape[1]
+    sizes = tuple(X.extent(layout.axes[2 + k]) for k in range(r))
+
+    def step(k, ax):
+        ps, combos = plans[k]
+        if len(ps) == 1 and ps[0].stride == 1 and len(combos) == 1:
+            return ax
+        if ps[0].spatial:
+            period, jump, inner = X.extent(ps[1:]), ps[0].stride, ps[1:]
+        else:
+            period, jump, inner = sizes[k], 0, ps
+
+        def taps(v):
+            base = 0
+            for p in reversed(inner):
+                v, c = divmod(v, p.extent)
+                base += c * p.stride if p.spatial else 0
+            return [base + c for c in combos]
+        return remap(ax, period, jump, taps)
+    axes_, narrow = each_table(t, step)
+    return Tensor((*sizes, channels), axes_, narrow, X.image(sizes, channels)), False
+
+
+def view(t: Field) -> Field:
+    """What a row shows: the (N, C, spatial...) image view where the tensor has one (a space-to-depth
+    output as its blocks, with their window), else the field on the canonical axes."""
+    if not isinstance(t, Tensor) or t.axes is None or t.layout is None or t.layout.canonical:
+        return t
+    try:
+        return to_image(t, "a row")[0]
+    except X.Unfollowed:
+        return t
+
+
+def broadcast_to(t: Tensor, sizes) -> Field:
+    """A field on canonical sizes ``sizes`` where ``t`` has size 1 on some: every unit reads unit 0."""
+    if t.axes is None:
+        return t
+
+    def step(k, ax):
+        return ax if t.shape[k] == sizes[k] else remap(ax, 1, 0, lambda v: [0])
+    axes_, narrow = each_table(t, step)
+    return Field((*sizes, t.shape[-1]), axes_, narrow)
+
+
+def union(fields, shape) -> tuple:
+    """The exact union of several fields on the same canonical sizes (every unit reads what any reads),
+    and whether their jumps agreed. Tables of different jumps are listed unit by unit.
+
+    >>> a = Field((4, 1), (PH.UNIT,))
+    >>> b = Field((4, 1), (remap(PH.UNIT, 1, 0, lambda v: [0, 1, 2, 3]),))
+    >>> f, same = union([a, b], (4, 1))
+    >>> [f.axes[0].at(u) for u in range(4)], same
+    ([(0, 3), (0, 3), (0, 3), (0, 3)], False)
+    """
+    fields = [f for f in fields if f.axes is not None]
+    if not fields:
+        return Field(tuple(shape)), True
+    axes_, narrow, same = [], [], True
+    for k, n in enumerate(shape[:-1]):
+        tables = [f.axes[k] for f in fields]
+        if all(t.shift * tables[0].period == tables[0].shift * t.period for t in tables):
+            axes_.append(PH.merge(tables)[0])
+        else:
+            same = False
+            first = tables[0]
+            step = first.shift * n // first.period if first.shift * n % first.period == 0 else 0
+            table = PH.gather(n, step, [[(t, u) for t in tables] for u in range(n)])
+            if len(set(zip(table.lo, table.hi))) == 1 and table.cover is None:  # every unit reads the same
+                table = PH.Axis(1, 0, table.lo[:1], table.hi[:1])
+            axes_.append(table)
+        paths = [(f.narrow or f.axes)[k] for f in fields]
+        narrow.append(min(paths, key=lambda a: min(a.widths(n))))
+    narrow = None if all(a is b for a, b in zip(axes_, narrow)) else tuple(narrow)
+    return Field(tuple(shape), tuple(axes_), narrow), same
+
+
+def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
+    """Join fields along canonical axis ``k`` (each part whole on it): unit ``v`` is unit ``v - offset`` of its part."""
+    sizes = [p.shape[k] for p in parts]
+    total = sum(sizes)
+    where = []
+    for j, n in enumerate(sizes):
+        where += [(j, u) for u in range(n)]
+    first = parts[0].axes[k]
+    step = first.shift * total // first.period if first.shift * total % first.period == 0 else 0
+
+    def joined(tables):
+        return PH.gather(total, step, [[(tables[j], u)] for j, u in where])
+    axes_, narrow = [], []
+    flags = ()
+    for a in range(len(parts[0].axes)):
+        if a == k:
+            axes_.append(joined([p.axes[k] for p in parts]))
+            narrow.append(joined([(p.narrow or p.axes)[k] for p in parts]))
+        else:
+            tables = [p.axes[a] for p in parts]
+            if any(tb != tables[0] for tb in tables):
+                table = union([Field(p.shape, p.axes) for p in parts], parts[0].shape)[0].axes[a]
+                flags = ("bound",)  # each part's units read their own part's field: the union is an upper bound
+            else:
+                table = tables[0]
+            axes_.append(table)
+            narrow.append(table)
+    if all(p.narrow is None for p in parts):
+        narrow = None
+    out = Tensor(shape_of(layout, parts[0]), tuple(axes_), None if narrow is None else tuple(narrow), layout)
+    return out, flags
+
+
+__all__ = ["to_image", "view", "broadcast_to", "union", "concat_spatial"]
