@@ -381,7 +381,7 @@ def test_maps_of_other_sizes_joined_lose_their_positions_yolo_head():
 def test_parts_with_other_fields_joined_along_a_spatial_axis_are_a_flagged_upper_bound():
     import json
 
-    from rfcalc.explain import explain
+    from rfcalc import explain
     from rfcalc.render import to_text
 
     n0, i0 = conv("a", "top", "ca", 3, 4, 3, pads=[1, 1, 1, 1])

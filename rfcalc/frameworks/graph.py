@@ -172,7 +172,7 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
             raise
         refused.append(err.refused)  # go on as identity, to find the others; walk() raises at the end
         chosen = {node.kind}
-        layer = Identity(node.kind)
+        layer, more = Identity(node.kind), ()
         applied = as_identity(fields, *(node.weights() if node.weights else (0, 0)))
     except RFError as err:
         raise type(err)(f"layer '{node.name}' ({node.kind}): {err}") from None
