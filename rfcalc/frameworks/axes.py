@@ -29,7 +29,8 @@ Transpose / Permute and Reshape use these rewrites. Pure Python, exact integers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from math import prod
 
 from ..errors import RFError, ShapeError
@@ -86,6 +87,7 @@ class Layout:
 
     axes: tuple
     sizes: tuple
+    canon: bool = field(default=False, compare=False, repr=False)  # made by image(): canonical for sure
 
     @property
     def shape(self) -> tuple:
@@ -102,11 +104,12 @@ class Layout:
     @property
     def canonical(self) -> bool:
         """(N, C, spatial 0, spatial 1, ...), each spatial axis whole: the layout ops expect."""
-        r = len(self.sizes)
-        return (self.rank == r + 2 and all(p.dim in (BATCH,) for p in self.axes[0])
-                and all(p.dim == CHANNEL for p in self.axes[1])
-                and all(self.axes[2 + k] == (Piece(k, n, 1),) or n == 1 and not self.axes[2 + k]
-                        for k, n in enumerate(self.sizes)))
+        if self.canon:
+            return True
+        if self.rank != len(self.sizes) + 2:
+            return False
+        model = image(self.sizes, extent(self.axes[1]))
+        return self is model or self == model
 
 
 def extent(axis) -> int:
@@ -129,6 +132,7 @@ def plain(layout):
     return layout if e is None or e.field is None else replace_axis(layout, i, (Extra(e.extent), *layout.axes[i][1:]))
 
 
+@lru_cache(maxsize=512)
 def image(sizes, channels: int) -> Layout:
     """The layout of an ONNX activation (N, C, spatial...) on the canonical axes.
 
@@ -137,7 +141,7 @@ def image(sizes, channels: int) -> Layout:
     """
     sizes = tuple(sizes)
     return Layout(((Piece(BATCH, 1),), _norm((Piece(CHANNEL, channels),)),
-                   *(_norm((Piece(k, n, 1),)) for k, n in enumerate(sizes))), sizes)
+                   *(_norm((Piece(k, n, 1),)) for k, n in enumerate(sizes))), sizes, True)
 
 
 def flat(shape, sizes=()) -> Layout:

@@ -22,6 +22,7 @@ Views of a tensor (the image a Conv reads, joins of several) are in ``axes_views
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import gcd, prod
 
 from .. import phases as PH
@@ -46,7 +47,11 @@ def tensor(field: Field, layout=None) -> Tensor:
     (1, 3, 4, 4)
     """
     if layout is None:
+        if isinstance(field, Tensor) and field.layout is not None:
+            return field
         layout = layout_of(field)
+    elif isinstance(field, Tensor) and field.layout is layout:
+        return field
     return Tensor(field.shape, field.axes, field.narrow, layout)
 
 
@@ -92,6 +97,13 @@ def _mix_table(ax: PH.Axis, size: int, pieces, mixed) -> PH.Axis:
     """Unit ``u`` reads every unit that agrees with it on the pieces not in ``mixed``."""
     if not mixed:
         return ax
+    return _mixed(ax, size, tuple(pieces), frozenset(mixed))
+
+
+@lru_cache(maxsize=1024)
+def _mixed(ax: PH.Axis, size: int, pieces: tuple, mixed: frozenset) -> PH.Axis:
+    """``_mix_table``, remembered: attention mixes the same table the same way for Q, K and V, block
+    after block."""
     moved = [p for p in pieces if p in mixed]
     kept = [p for p in pieces if p not in mixed]
     combos = [0]

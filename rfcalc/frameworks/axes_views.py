@@ -83,10 +83,26 @@ def view(t: Field) -> Field:
     output as its blocks, with their window), else the field on the canonical axes."""
     if not isinstance(t, Tensor) or t.axes is None or t.layout is None or t.layout.canonical:
         return t
+    if not _viewable(t.layout):  # the common case of a tensor in another layout: no message to build
+        return t
     try:
         return to_image(t, "a row")[0]
     except X.Unfollowed:
         return t
+
+
+def _viewable(layout) -> bool:
+    """Whether ``to_image`` can read ``layout`` (the same tests, without the messages)."""
+    r = len(layout.sizes)
+    if layout.rank != r + 2 or any(p.dim != X.BATCH for p in layout.axes[0]) or X.extra_of(layout)[1] is not None:
+        return False
+    for k in range(r):
+        ps = layout.axes[2 + k]
+        if not any(p.spatial for p in ps) or any(p.spatial and p.dim != k for p in ps):
+            return False
+        if any(i not in (1, 2 + k) for i, _ in layout.pieces(k)):
+            return False
+    return True
 
 
 def broadcast_to(t: Tensor, sizes) -> Field:

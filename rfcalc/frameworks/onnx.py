@@ -20,7 +20,7 @@ from ..errors import RFError, ShapeError
 from ..propagate import Applied, input_field
 from . import onnx_wire as wire
 from .graph import Node, refuse, walk
-from .axes_fields import onnx_shape
+from .axes_fields import Tensor, onnx_shape
 from .axes_views import view
 from .onnx_fold import Folded, fold, from_tensor
 from .onnx_ops import read_op
@@ -210,7 +210,7 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
                    if isinstance(ins[1], Folded) else "takes its weight from an activation (a dynamic convolution)")
             raise refuse(name, op, why, CALL)
         layer, a, *rest = read_op(op, name, attrs, ins, opset, len(node.output))
-        if "bound" in a.flags or any(getattr(f, "bound", False) for f in ins):  # an upper bound stays one
+        if "bound" in a.flags or any(f.bound for f in ins if type(f) is Tensor):  # an upper bound stays one
             a = dc_replace(a, field=_bounded(a.field), flags=tuple(dict.fromkeys(a.flags + ("bound",))))
             rest = [tuple(_bounded(f) for f in rest[0])] if rest else rest
         _check(name, op, a.field, expect.get(node.output[0]))
@@ -219,6 +219,8 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
         trainable, frozen = _params(op, ins, stored)
         shown = view(a.field)  # the row shows the image view; the walk passes the tensor on
         applied = Applied(shown, trainable, frozen, a.macs, a.padding, a.flags)
+        if shown is a.field and not rest:
+            return layer, applied
         return layer, applied, (a.field, *(rest[0] if rest else ()))
 
     def weights():  # the identity escape hatch: the node's own float initializers, trainable

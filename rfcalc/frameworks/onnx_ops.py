@@ -144,14 +144,14 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
         img, bound = V.to_image(t, op)
     except X.Unfollowed as err:
         raise refuse(name, op, f"cannot be followed: {err}", CALL) from None
-    if img.spatial and img.rf is None:
+    if img.axes is None and img.spatial:
         stand_in = [input_field(img.shape) if f is t else f for f in ins]
         layer, applied = _read(op, name, attrs, stand_in)
         return layer, replace(applied, field=_image(_collapsed(applied.field.shape)))
     layer, applied = _read(op, name, attrs, [img if f is t else f for f in ins])
-    if bound:
-        return layer, replace(applied, field=_image(applied.field), flags=applied.flags + ("bound",))
-    return layer, replace(applied, field=_image(applied.field))
+    flags = applied.flags + ("bound",) if bound else applied.flags
+    return layer, Applied(_image(applied.field), applied.trainable, applied.non_trainable, applied.macs,
+                          applied.padding, flags)
 
 
 def _features(t: F.Tensor) -> F.Tensor:
@@ -179,7 +179,8 @@ def _merge(op, name, data):
             field, _ = V.union([Field(applied.field.shape, f.axes, f.narrow) for f in fielded], applied.field.shape)
             applied = replace(applied, field=field)
         layout = F.with_extras(lays[0], lays)
-        return replace(applied, field=F.Tensor(applied.field.shape, applied.field.axes, applied.field.narrow, layout))
+        field = F.Tensor(applied.field.shape, applied.field.axes, applied.field.narrow, layout)
+        return Applied(field, applied.trainable, applied.non_trainable, applied.macs, applied.padding, applied.flags)
     rank = max(lay.rank for lay in lays)
     padded = [((),) * (rank - lay.rank) + lay.axes for lay in lays]
     out = []
