@@ -429,3 +429,21 @@ def test_design_defaults_lift(capsys):
     assert main(["design", "--rf", "32", "--min-output", "1", "--any-order", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["front"][0]["spec"] == "p2*5,c3" and data["defaults"] == []
+
+
+# --- 22: the tutorial uses the real data it finds, and says which ------------------------------
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist")
+def test_the_tutorial_trains_on_fashion_mnist_when_cifar_is_absent(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("numpy")
+    import json
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no CIFAR-10 in this cache
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.syspath_prepend(str(ROOT))
+    nb = json.loads((ROOT / "docs" / "tutorial.ipynb").read_text(encoding="utf-8"))
+    cell = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+                and "tiny_cifar" in "".join(c["source"]))
+    scope = {"TINY": False, "WORK": tmp_path, "Path": Path, "pickle": __import__("pickle")}
+    exec(compile(cell, "tutorial data cell", "exec"), scope)
+    assert scope["data"].name == "fashion_mnist" and len(scope["data"].x_train) == 5000
+    assert "data used: fashion_mnist (real), 5000 training images 28x28x1" in capsys.readouterr().out
