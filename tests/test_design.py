@@ -156,6 +156,7 @@ def test_design_cli_loads_nothing_heavy():
     assert proc.stdout.split() == []
 
 
+# the unreachable cases reason about the free space (the pre-issue-18 defaults): --any-order --min-output 1
 BAD = {
     "token_that_does_not_parse": (["--rf", "32", "--layers", "c3,q3,p2"], "unknown layer 'q3'", "     ^^"),
     "option_that_does_not_parse": (["--rf", "32", "--layers", "c3,c5q"], "unknown option 'q'", "       ^"),
@@ -169,11 +170,11 @@ BAD = {
     "field_of_one": (["--rf", "1"], "nothing to design", None),
     "field_not_a_number": (["--rf", "big"], "the target field is N or HxW", None),
     "min_output_above_input": (["--rf", "8", "--min-output", "40x40"], "larger than the 32x32 input", None),
-    "depth_unreachable": (["--rf", "300", "--max-depth", "4"], "raise --max-depth to 8", None),
-    "params_unreachable": (["--rf", "32", "--max-params", "100"], "raise --max-params to 896", None),
-    "macs_unreachable": (["--rf", "32", "--max-macs", "500"], "raise --max-macs to 864", None),
-    "min_output_unreachable": (["--rf", "32", "--min-output", "32", "--max-depth", "5"], "lower --min-output to 16x16", None),
-    "contradictory_budgets": (["--rf", "32", "--max-params", "1k", "--max-macs", "1k", "--filters", "512"],
+    "depth_unreachable": (["--rf", "300", "--max-depth", "4", "--any-order", "--min-output", "1"], "raise --max-depth to 8", None),
+    "params_unreachable": (["--rf", "32", "--max-params", "100", "--any-order", "--min-output", "1"], "raise --max-params to 896", None),
+    "macs_unreachable": (["--rf", "32", "--max-macs", "500", "--any-order", "--min-output", "1"], "raise --max-macs to 864", None),
+    "min_output_unreachable": (["--rf", "32", "--min-output", "32", "--max-depth", "5", "--any-order"], "lower --min-output to 16x16", None),
+    "contradictory_budgets": (["--rf", "32", "--max-params", "1k", "--max-macs", "1k", "--filters", "512", "--any-order", "--min-output", "1"],
                               "raise --max-params to 14,336 and --max-macs to 13,824 (for p2*5,c3-512)", None),
     "wavenet_past_the_default_depth": (["--input", "16000x1", "--rf", "16000", "--layers", "c2d*/causal"],
                                        "raise --max-depth to 14", None),

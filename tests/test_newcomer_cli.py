@@ -399,3 +399,51 @@ def test_the_time_estimate_errs_long():
     erf(spec, input_shape=shape, samples=32)
     measured = time.perf_counter() - t0
     assert run_cost(analyze(spec, shape), 32)[1] > measured
+
+
+# --- 21: design's defaults give stacks a practitioner would train, and say how to lift them ------
+
+def _pools_follow_convs(spec: str) -> bool:
+    from rfcalc.dsl import parse
+    from rfcalc.layers import Pool
+    layers = parse(spec)
+    return not isinstance(layers[0], Pool) and all(
+        not (isinstance(a, Pool) and isinstance(b, Pool)) for a, b in zip(layers, layers[1:]))
+
+
+@pytest.mark.parametrize("argv", [["--rf", "32"], ["--cover"], ["--rf", "64", "--input", "64x64x3"]])
+def test_design_defaults_are_practical_and_printed(capsys, argv):
+    import json
+    assert main(["design", *argv, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    specs = [row["spec"] for row in data["front"]]
+    assert specs and all(_pools_follow_convs(s) for s in specs), specs
+    assert all(min(row["output_shape"][:-1]) >= 2 for row in data["front"]), specs
+    assert any("--min-output 1" in d for d in data["defaults"]) and any("--any-order" in d for d in data["defaults"])
+    assert main(["design", *argv]) == 0
+    assert "Defaults: --min-output 2x2 (--min-output 1 lifts it)" in capsys.readouterr().out
+
+
+def test_design_defaults_lift(capsys):
+    import json
+    assert main(["design", "--rf", "32", "--min-output", "1", "--any-order", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["front"][0]["spec"] == "p2*5,c3" and data["defaults"] == []
+
+
+# --- 22: the tutorial uses the real data it finds, and says which ------------------------------
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist")
+def test_the_tutorial_trains_on_fashion_mnist_when_cifar_is_absent(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("numpy")
+    import json
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no CIFAR-10 in this cache
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.syspath_prepend(str(ROOT))
+    nb = json.loads((ROOT / "docs" / "tutorial.ipynb").read_text(encoding="utf-8"))
+    cell = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+                and "tiny_cifar" in "".join(c["source"]))
+    scope = {"TINY": False, "WORK": tmp_path, "Path": Path, "pickle": __import__("pickle")}
+    exec(compile(cell, "tutorial data cell", "exec"), scope)
+    assert scope["data"].name == "fashion_mnist" and len(scope["data"].x_train) == 5000
+    assert "data used: fashion_mnist (real), 5000 training images 28x28x1" in capsys.readouterr().out

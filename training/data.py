@@ -175,3 +175,21 @@ def load_data(name: str = "cifar10", data_dir=None, data_size: int | None = None
     if data_size is not None:
         x_train, y_train = x_train[:data_size], y_train[:data_size]
     return Data(name, x_train, y_train, x_test, y_test, where)
+
+
+def first_available(names=("cifar10", "fashion_mnist"), data_size: int | None = None, data_dir=None) -> Data:
+    """The first of ``names`` found on this machine (offline), loaded; a ``DataError`` naming each miss when
+    none is. The tutorial's real data: CIFAR-10 when it is here, else Debian's dataset-fashion-mnist.
+
+    >>> first_available(("mnist",), data_dir="/nonexistent")
+    Traceback (most recent call last):
+    ...
+    rfcalc.errors.DataError: --data-dir /nonexistent: no such directory
+    """
+    misses = []
+    for name in names:
+        try:
+            return load_data(name, data_dir, data_size)
+        except DataError as err:
+            misses.append((str(err).splitlines() or [name])[0])
+    raise DataError("; ".join(misses))

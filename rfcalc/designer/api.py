@@ -69,11 +69,12 @@ def _positive(name: str, value):
 def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=False, max_params=None,
            max_macs=None, max_depth=12, min_output=None, filters=None, head=None, minimize="params",
            top=None, allow_holes=False, dilations=DILATIONS, strides=STRIDES, max_states=MAX_STATES,
-           seconds=SECONDS) -> Design:
+           seconds=SECONDS, pools_after_convs=False) -> Design:
     """The Pareto front (params, MACs, depth) of stacks that reach field ``rf`` (or ``cover`` the input).
 
     ``layers``: the vocabulary (default the notebook's ``c3,c5,p2``); ``like``: a template whose
-    order and kinds are kept. Budgets and ``max_depth`` bound the declared space; within it the
+    order and kinds are kept; ``pools_after_convs``: a conv first and every pool right after a conv
+    (``rfcalc design``'s default, with ``min_output=2``). Budgets and ``max_depth`` bound the declared space; within it the
     front is exact. ``max_states``/``seconds`` stop a search that grows too big: the result then
     says it is not proven optimal.
 
@@ -115,7 +116,8 @@ def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=Fa
     head_layers = parse(HEADS.get(head, head), rank=rank) if head is not None else ()
     limit = max(target) if target else max(sizes)
     grammar = (like_space(like, filters, dilations, strides, rank) if like is not None else
-               space(layers if layers is not None else DEFAULT_VOCABULARY, filters, limit, rank))
+               space(layers if layers is not None else DEFAULT_VOCABULARY, filters, limit, rank,
+                     pools_after_convs=bool(pools_after_convs)))
     goal = Goal(target, bool(cover), minimum, bool(allow_holes))
     limits = Limits(max_depth, max_params, max_macs, max_states, seconds)
     began = time.monotonic()

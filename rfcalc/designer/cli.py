@@ -18,6 +18,7 @@ import sys
 from fractions import Fraction
 
 from .. import argtypes, lang
+from ..errors import RFError
 
 _SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
 _BUDGET = re.compile(r"(\d[\d,_]*(?:\.\d+)?)\s*([kmg]?)", re.IGNORECASE)
@@ -70,7 +71,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-params", metavar="N", type=budget, help="parameter budget, as in 100k")
     p.add_argument("--max-macs", metavar="N", type=budget, help="MAC budget per input, as in 50M")
     p.add_argument("--max-depth", metavar="N", type=argtypes.positive, default=12, help="most layers (default 12)")
-    p.add_argument("--min-output", metavar="N|HxW", help="smallest output size the stack may end with")
+    p.add_argument("--min-output", metavar="N|HxW",
+                   help="smallest output size the stack may end with (default 2: a 2x2 map; 1 lifts it)")
+    p.add_argument("--any-order", action="store_true",
+                   help="let pools come anywhere (default: a conv first, every pool right after a conv)")
     p.add_argument("--filters", metavar="F|F1,F2,..", type=filters,
                    help="conv width: one for all, or one per stage (each stride > 1 starts the next)")
     p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, help="append a head (seed = the notebook's flat,fc20,fc10)")
@@ -98,6 +102,7 @@ def request(args) -> dict:
         rf=args.rf, cover=args.cover, input_shape=args.input or (32, 32, 3), layers=args.layers, like=args.like,
         max_params=args.max_params, max_macs=args.max_macs, max_depth=args.max_depth, min_output=args.min_output,
         filters=args.filters, head=args.head, minimize=args.minimize, top=args.top, allow_holes=args.allow_holes,
+        pools_after_convs=not args.any_order and not args.like,
         dilations=args.dilations or DILATIONS, strides=args.strides or STRIDES,
         max_states=args.max_states or MAX_STATES, seconds=float(args.timeout or SECONDS))
 
@@ -109,7 +114,6 @@ def _template(like: str) -> str:
     >>> _template("Model2"), _template("c3,p2")
     ('c3,c3,p2', 'c3,p2')
     """
-    from ..errors import RFError
     from ..presets import lookup
     from ..sources import check_source, is_model_source
     check_source(like)
@@ -122,6 +126,35 @@ def _template(like: str) -> str:
     sys.stderr.write(f"rfcalc: note: --like {like.strip()} reads the preset's layers {preset[0]!r} "
                      f"(its head '{preset[1]}' is not varied: add --head {preset[1]} to count it)\n")
     return preset[0]
+
+
+def _pools(vocabulary) -> bool:
+    """Whether a vocabulary (default c3,c5,p2) holds a pooling layer; a bad one fails later, in design()."""
+    from ..layers import Pool
+    from .space import DEFAULT_VOCABULARY, space
+    try:
+        return any(isinstance(layer, Pool) for layer in space(vocabulary or DEFAULT_VOCABULARY).choices)
+    except RFError:
+        return False
+
+
+def _defaults(args) -> list:
+    """Fill in the practitioner's defaults the user did not set, and say each with the flag that lifts it:
+    a map of at least 2 per axis (a 1x1 output keeps no layout), and pools only after convs (a free
+    vocabulary would pool the raw image: p2*5,c3).
+
+    >>> ns = argparse.Namespace(min_output=None, any_order=False, like=None, input=None)
+    >>> _defaults(ns), ns.min_output
+    (['--min-output 2x2 (--min-output 1 lifts it)', 'a conv first and each pool right after a conv (--any-order lifts it)'], '2')
+    """
+    said = []
+    sizes = (args.input or (32, 32, 3))[:-1]
+    if args.min_output is None and all(n >= 2 for n in sizes):
+        args.min_output = "2"
+        said.append(f"--min-output {'x'.join(['2'] * len(sizes))} (--min-output 1 lifts it)")
+    if not args.any_order and not args.like and _pools(getattr(args, "layers", None)):
+        said.append("a conv first and each pool right after a conv (--any-order lifts it)")
+    return said
 
 
 def main(argv) -> int:
@@ -141,6 +174,7 @@ def main(argv) -> int:
         figure_path(args.plot)  # a bad name fails now, not after the search
     if args.like is not None:
         args.like = _template(args.like)
+    defaults = _defaults(args)
     result = design(**request(args))
     forms = None
     if args.symbolic:
@@ -148,11 +182,14 @@ def main(argv) -> int:
         forms = families(result)
     if args.json:
         data = result.to_dict()
+        data["defaults"] = defaults
         if forms is not None:
             data["symbolic"] = forms.to_dict()
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         show(result.__grid__(language), wide=args.wide)
+        if defaults:
+            sys.stdout.write("Defaults: " + "; ".join(defaults) + ".\n")
         if forms is not None:
             show(forms)
     if args.plot is not None:

@@ -140,11 +140,16 @@ def _variants(layer, dilations, strides):
     return tuple(dict.fromkeys(out))
 
 
-def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: int = 64, rank: int = 2) -> Space:
+def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: int = 64, rank: int = 2,
+          pools_after_convs: bool = False) -> Space:
     """The free space over a vocabulary such as ``"c3,c5,p2"``; ``d*`` dilations go up to ``dilation_limit``.
+    ``pools_after_convs``: a conv first, and every pool right after a conv (no pool on the raw image,
+    none after another pool: the stacks a practitioner trains, c3,p2,c5,p2 rather than p2*5,c3).
 
     >>> [format_layer(layer) for layer in space("c3d*", dilation_limit=4).choices]
     ['c3', 'c3d2', 'c3d4']
+    >>> space("c3,p2", pools_after_convs=True).count(3)  # c3 | c3,c3 c3,p2 | c3,c3,c3 c3,c3,p2 c3,p2,c3
+    6
     """
     if not isinstance(vocabulary, str):
         raise SpecError(f"a vocabulary is a string such as \"c3,c5,p2\". Received: {type(vocabulary).__name__}")
@@ -164,6 +169,10 @@ def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: in
     convs = [i for i, layer in enumerate(choices) if isinstance(layer, _CONVS)]
     if not convs:
         raise SpecError("the vocabulary needs a convolution: pooling alone learns nothing", vocabulary, 0, len(vocabulary))
+    if pools_after_convs:  # 0: start, convs only; 1: after a conv, anything; 2: after a pool, convs only
+        to_conv = tuple((i, 1) for i in convs)
+        moves = (to_conv, tuple((i, 1 if i in convs else 2) for i in range(len(choices))), to_conv)
+        return Space(tuple(choices), moves, frozenset({1, 2}), (1, 0, 0), _schedule(filters), vocabulary)
     # position 0: no convolution yet; 1: at least one (a stack of pooling alone is not a design)
     moves = (tuple((i, 1 if i in convs else 0) for i in range(len(choices))),
              tuple((i, 1) for i in range(len(choices))))
