@@ -110,7 +110,7 @@ def rho_caveat(n: int) -> str:
     return f"n = {plural(n, 'run')}"
 
 
-GROUP_FIELDS = ("dataset", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
+GROUP_FIELDS = ("dataset", "resize", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
                 "validation_split")
 
 
@@ -122,7 +122,8 @@ def group_key(run: dict) -> tuple:
 def _heading(key: tuple) -> str:
     g = dict(zip(GROUP_FIELDS, key))
     size = f"first {g['data_size']} training images" if g["data_size"] else "all training images"
-    return (f"## {g['dataset']}, {plural(g['epochs'], 'epoch')}, {size}, seed {g['seed']}, {g['precision']}, "
+    at = f" at {g['resize']}x{g['resize']}" if g["resize"] else ""
+    return (f"## {g['dataset']}{at}, {plural(g['epochs'], 'epoch')}, {size}, seed {g['seed']}, {g['precision']}, "
             f"{g['optimizer']} lr {g['lr']}, batch {g['batch_size']}")
 
 
