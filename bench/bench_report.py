@@ -60,7 +60,7 @@ def main():
     p.add_argument("--models", default="ResNet50,MobileNetV2", help="keras.applications names ('' for none)")
     args = p.parse_args()
     from test_browser import _why_no_browser, new_driver
-    from rfcalc.report_page import report
+    from rfcalc.htmlreport.page import report
     why = _why_no_browser()
     if why:
         sys.exit(f"bench_report: {why}")

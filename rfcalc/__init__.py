@@ -5,15 +5,15 @@
 (5, 5)
 
 The model adapters (``from_keras``, ``to_keras``, ``from_onnx``, ``from_torch``), the probes (``probe``,
-``erf``), the sympy closed forms (``closed_forms``) and the interactive HTML page (``report``) load
-their framework or module only when first used.
+``erf``), the sympy closed forms (``closed_forms``), the worked derivation (``explain``), the side-by-side
+table (``compare``), the design search (``design``) and the interactive HTML page (``report``) load their
+framework or module only when first used. No module or package is named like one of these functions
+(``explanation``, ``comparison``, ``designer/``, ``htmlreport/``), so importing one never hides a function.
 """
 
 from .analysis import Analysis, Row, analyze
-from .compare import compare  # bound here, so that importing the module rfcalc.compare never hides the function
 from .dsl import format_spec, parse, parse_shape
 from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError, UnsupportedLayerError
-from .explain import explain  # likewise for rfcalc.explain
 
 __version__ = "0.1.0"
 
@@ -25,14 +25,16 @@ _LAZY = {
     "probe": "runs.probes",
     "erf": "runs.probes",
     "closed_forms": "symbolic",
-    "design": "design_api",
-    "report": "report_page",
+    "explain": "explanation",
+    "compare": "comparison",
+    "design": "designer.api",
+    "report": "htmlreport.page",
 }
 
 __all__ = [
     "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape",
     "RFError", "SpecError", "ShapeError", "SymbolError", "UnsupportedLayerError", "AlignmentError",
-    "compare", "explain", *_LAZY,
+    *_LAZY,
 ]
 
 

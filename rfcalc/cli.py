@@ -100,7 +100,7 @@ def compare_parser() -> argparse.ArgumentParser:
 
 
 def probe_parser() -> argparse.ArgumentParser:
-    from . import probe_cli
+    from .runs import cli as probe_cli
     p = argparse.ArgumentParser(prog="rfcalc probe",
                                 description="Measure receptive fields with gradients (needs TensorFlow): "
                                             "a structural probe that checks the analysis, or the "
@@ -110,7 +110,7 @@ def probe_parser() -> argparse.ArgumentParser:
 
 
 def report_parser() -> argparse.ArgumentParser:
-    from . import report_cli
+    from .htmlreport import cli as report_cli
     p = argparse.ArgumentParser(prog="rfcalc report",
                                 description="One self-contained interactive HTML page (works offline): the "
                                             "layer table, each unit's exact field on the input, rf growth.")
@@ -209,7 +209,7 @@ def run_main(argv) -> int:
 
 def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
-    from .explain import explain
+    from .explanation import explain
     analysis = _analyze_target(args.spec, args)
     print(str(explain(analysis, lang=args.lang, at=args.at)))
     return 0
@@ -217,7 +217,7 @@ def run_explain(argv) -> int:
 
 def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
-    from .compare import compare
+    from .comparison import compare
     _check_spec_options(args.specs, args)
     result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs])
     if args.json:
@@ -229,7 +229,7 @@ def run_compare(argv) -> int:
 
 def run_probe(argv) -> int:
     args = probe_parser().parse_args(argv)
-    from . import probe_cli
+    from .runs import cli as probe_cli
     return probe_cli.run(args)
 
 
@@ -259,13 +259,13 @@ def cli_words(message: str) -> str:
 
 
 def run_design(argv) -> int:
-    from . import design_cli
+    from .designer import cli as design_cli
     return design_cli.main(argv)
 
 
 def run_report(argv) -> int:
     args = report_parser().parse_args(argv)
-    from . import report_cli
+    from .htmlreport import cli as report_cli
     return report_cli.run(args, lambda a: _analyze_target(a.spec, a, getattr(a, "identity", ())))
 
 

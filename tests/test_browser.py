@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from rfcalc import analyze
-from rfcalc.report_data import unit_field
-from rfcalc.report_page import report
+from rfcalc.htmlreport.data import unit_field
+from rfcalc.htmlreport.page import report
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oracle import axis_unit_deps  # noqa: E402
@@ -369,7 +369,7 @@ def test_erf_button_shows_the_measured_unit_with_its_heatmap(driver, tmp_path):
 
 def test_a_hostile_layer_name_is_shown_as_text(driver, tmp_path):
     import dataclasses
-    from rfcalc.report_page import build_html
+    from rfcalc.htmlreport.page import build_html
     a = analyze("c3,c3")
     evil = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>'
     a = dataclasses.replace(a, layers=(dataclasses.replace(a.layers[0], name=evil), a.layers[1]))

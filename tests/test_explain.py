@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 from rfcalc import analyze, parse
 from rfcalc.errors import RFError, SpecError, SymbolError
-from rfcalc.explain import Explanation, explain
+from rfcalc.explanation import Explanation, explain
 from rfcalc.layers import Crop, ZeroPad
 
 

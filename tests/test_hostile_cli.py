@@ -249,8 +249,8 @@ def test_library_functions_stay_callable_after_their_modules_are_imported():
     import importlib
 
     import rfcalc
-    importlib.import_module("rfcalc.explain")
-    importlib.import_module("rfcalc.compare")
+    importlib.import_module("rfcalc.explanation")
+    importlib.import_module("rfcalc.comparison")
     assert rfcalc.explain("c3,c3").text and rfcalc.compare(["c3", "c5"]).entries
 
 

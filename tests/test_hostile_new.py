@@ -12,7 +12,7 @@ import pytest
 
 import rfcalc
 from rfcalc.cli import main
-from rfcalc.design_api import design
+from rfcalc.designer.api import design
 from rfcalc.errors import RFError
 
 

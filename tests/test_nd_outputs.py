@@ -11,7 +11,7 @@ import pytest
 
 from rfcalc import analyze
 from rfcalc.cli import main
-from rfcalc.explain import explain
+from rfcalc.explanation import explain
 from rfcalc.render import to_text
 
 

@@ -276,11 +276,11 @@ def test_erf_images_of_wrong_size_are_refused():
         erf("c3-2", input_shape=(8, 8, 1), images=np.zeros((2, 9, 9, 1)))
 
 
-# ------------------------------------------------------------------ command line (probe_cli)
+# ------------------------------------------------------------------ command line (rfcalc/runs/cli.py)
 
 def _run(argv):
     import argparse
-    from rfcalc import probe_cli
+    from rfcalc.runs import cli as probe_cli
     p = argparse.ArgumentParser()
     probe_cli.add_arguments(p)
     return probe_cli.run(p.parse_args(argv))
@@ -320,7 +320,7 @@ def test_cli_field_on_image(tmp_path, capsys):
 
 def test_cli_rejects_bad_unit_and_samples():
     import argparse
-    from rfcalc import probe_cli
+    from rfcalc.runs import cli as probe_cli
     p = argparse.ArgumentParser()
     probe_cli.add_arguments(p)
     for argv in (["c3", "--unit", "1,2,3,4"], ["c3", "--samples", "0"], ["c3", "--input", "ax3"]):

@@ -16,8 +16,8 @@ from rfcalc import analyze, compare, explain, format_spec
 from rfcalc.cli import main
 from rfcalc.layers import ConvTranspose, Crop, Upsample, ZeroPad
 from rfcalc.render import HEADERS, _cells
-from rfcalc.report_data import axis_table, hole_runs, unit_field
-from rfcalc.report_page import MARKER, report
+from rfcalc.htmlreport.data import axis_table, hole_runs, unit_field
+from rfcalc.htmlreport.page import MARKER, report
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oracle import axis_unit_deps  # noqa: E402
@@ -142,7 +142,7 @@ def test_notebook_objects_render_html():
 
 
 def test_explain_and_compare_stay_callable_after_their_modules_are_imported():
-    code = ("import rfcalc, rfcalc.explain, rfcalc.compare, rfcalc.report_page; "
+    code = ("import rfcalc, rfcalc.explanation, rfcalc.comparison, rfcalc.htmlreport.page; "
             "print(callable(rfcalc.explain), callable(rfcalc.compare), callable(rfcalc.report), "
             "rfcalc.explain('c3,c3').text.endswith('region of the input image.'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -264,7 +264,7 @@ def test_dataset_images_come_from_the_local_cache(tmp_path, monkeypatch, capsys)
 
 def test_misaligned_merges_and_rf_min_are_marked():
     import dataclasses
-    from rfcalc.report_page import build_html
+    from rfcalc.htmlreport.page import build_html
     a = analyze("c3,c5")
     rows = (a.layers[0], dataclasses.replace(a.layers[1], flags=("misaligned",), rf_min=(3, 3)))
     html = build_html(dataclasses.replace(a, layers=rows))
@@ -294,7 +294,7 @@ def test_an_oversized_image_file_is_refused(tmp_path, capsys):
 
 def test_hostile_layer_names_cannot_break_out_of_the_page():
     import dataclasses
-    from rfcalc.report_page import build_html
+    from rfcalc.htmlreport.page import build_html
     a = analyze("c3,c3")
     evil = '</script><script>alert(1)</script><!--'
     html = build_html(dataclasses.replace(a, layers=(dataclasses.replace(a.layers[0], name=evil), a.layers[1])))

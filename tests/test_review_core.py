@@ -33,6 +33,6 @@ def test_a_note_from_a_nested_symbolic_repeat_is_said_once():
     ("p1s2", False),      # a 1x1 field: its one pixel is read
 ])
 def test_explain_mentions_unread_pixels_only_when_the_field_has_holes(spec, gaps):
-    from rfcalc.explain import explain
+    from rfcalc.explanation import explain
 
     assert ("not every pixel" in explain(spec, at=(0, 0)).text) is gaps

@@ -2,7 +2,7 @@
 
 Inline CSS and JS (``report.css``, ``report.js`` next to this module), images as data URIs, a
 Content-Security-Policy that forbids every request but ``data:`` images: the page opens from
-``file://`` with no network. The numbers come from ``report_data``; the page only indexes them.
+``file://`` with no network. The numbers come from ``data.py``; the page only indexes them.
 In Jupyter a ``Report`` shows itself inline (``_repr_html_``, in an iframe).
 
 >>> r = report("c3,c3,p2")
@@ -19,18 +19,18 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 
-from .analysis import Analysis, analyze
-from .errors import RFError
-from .report_chart import growth_svg
-from .report_data import payload
-from .report_text import TEXT
+from ..analysis import Analysis, analyze
+from ..errors import RFError
+from .chart import growth_svg
+from .data import payload
+from .text import TEXT
 
 MARKER = '<meta name="generator" content="rfcalc report">'
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 
 def _asset(name: str) -> str:
-    return resources.files("rfcalc").joinpath(name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True, repr=False)
@@ -132,8 +132,8 @@ def erf_layers(analysis, most: int = 8) -> list[str]:
 
 def erf_data(source, analysis, samples=16, most: int = 8) -> list[dict]:
     """The ERF of the centre unit of each of ``erf_layers(analysis)``, for the page (TensorFlow; an ONNX model: onnxruntime)."""
-    from .runs.effective_rf import erf
-    from .report_image import heat_uri
+    from ..runs.effective_rf import erf
+    from .image import heat_uri
     out = []
     for name in erf_layers(analysis, most):
         r = erf(source, input_shape=analysis.input_shape, layer=name, samples=samples)
@@ -160,14 +160,14 @@ def report(analysis_or_spec, input_shape=(32, 32, 3), image=None, erf=False, lan
     elif isinstance(source, (str, tuple, list)):
         a = analyze(source, input_shape, head)
         if head:
-            from .analysis import with_head
+            from ..analysis import with_head
             source = with_head(source, head)
     else:  # a Keras model
-        from .frameworks.keras import from_keras
+        from ..frameworks.keras import from_keras
         a = from_keras(source)
     notes, pic = [], None
     if image is not None:
-        from .report_image import image_uri
+        from .image import image_uri
         if len(a.input_shape) != 3:
             raise RFError(f"an image is drawn under a 2-D input (HxWxC). Received: input {a.input_shape}")
         uri, label, note = image_uri(image, *a.input_shape[:2])

@@ -15,7 +15,7 @@ import os
 import struct
 import zlib
 
-from .errors import RFError
+from ..errors import RFError
 
 MAX_FILE_BYTES = 64 << 20  # a larger file is not a picture of one network input
 MAX_SIDE = 2048  # larger images are downscaled before anything else
@@ -52,7 +52,7 @@ def png_data_uri(pixels) -> str:
 def _fashion_mnist(index: int):
     """Test image ``index`` of Fashion-MNIST from Keras' cache or Debian's dataset-fashion-mnist (never downloads)."""
     import numpy as np
-    from .cifar import keras_cache
+    from ..cifar import keras_cache
     name = "t10k-images-idx3-ubyte"
     places = [keras_cache() / "fashion-mnist", "/usr/share/datasets/fashion-mnist"]
     for folder in places:
@@ -73,7 +73,7 @@ def _fashion_mnist(index: int):
 def read(source):
     """An image as a float array HxW or HxWx3 in [0, 1], and the words that say where it came from."""
     import numpy as np
-    from .runs.plots import read_image
+    from ..runs.plots import read_image
     if isinstance(source, str) and ":" in source and source.split(":")[0].lower() in ("cifar10", "fashion_mnist"):
         kind, _, index = source.partition(":")
         if not index.isdigit():

@@ -17,7 +17,7 @@ import re
 import sys
 from fractions import Fraction
 
-from . import argtypes
+from .. import argtypes
 
 _SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
 _BUDGET = re.compile(r"(\d[\d,_]*(?:\.\d+)?)\s*([kmg]?)", re.IGNORECASE)
@@ -89,8 +89,8 @@ def parser() -> argparse.ArgumentParser:
 
 def request(args) -> dict:
     """The keyword arguments of ``rfcalc.design`` that the command line asks for."""
-    from .design_api import MAX_STATES, SECONDS
-    from .design_space import DILATIONS, STRIDES
+    from .api import MAX_STATES, SECONDS
+    from .space import DILATIONS, STRIDES
     return dict(
         rf=args.rf, cover=args.cover, input_shape=args.input or (32, 32, 3), layers=args.layers, like=args.like,
         max_params=args.max_params, max_macs=args.max_macs, max_depth=args.max_depth, min_output=args.min_output,
@@ -101,20 +101,20 @@ def request(args) -> dict:
 
 def main(argv) -> int:
     """Run ``rfcalc design`` with ``argv``; errors propagate as ``RFError`` for ``rfcalc.cli`` to print."""
-    from .design_api import design
-    from .errors import RFError
-    from .render import show
+    from .api import design
+    from ..errors import RFError
+    from ..render import show
 
     args = parser().parse_args(argv)
     if (args.dilations or args.strides) and not args.like:
         raise RFError("--dilations and --strides shape the --like search; with --layers write them in the tokens (c3d2, c3s2)")
     if args.plot is not None:
-        from .runs.plots import figure_path
+        from ..runs.plots import figure_path
         figure_path(args.plot)  # a bad name fails now, not after the search
     result = design(**request(args))
     forms = None
     if args.symbolic:
-        from .design_symbolic import families
+        from .symbolic import families
         forms = families(result)
     if args.json:
         data = result.to_dict()
@@ -126,7 +126,7 @@ def main(argv) -> int:
         if forms is not None:
             show(forms)
     if args.plot is not None:
-        from .design_plot import plot_front
+        from .plot import plot_front
         written = plot_front(result, args.plot)
         (sys.stderr if args.json else sys.stdout).write(f"plot: {written}\n")  # stdout stays pure JSON
     return 0

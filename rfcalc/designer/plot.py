@@ -9,8 +9,8 @@ from __future__ import annotations
 def plot_front(design, path: str) -> str:
     """Save the front of ``design`` (every row, not only the shown ones) to ``path`` (.png, .svg or .pdf);
     returns the path."""
-    from .errors import RFError
-    from .runs.plots import figure_path
+    from ..errors import RFError
+    from ..runs.plots import figure_path
 
     path = figure_path(path)
     import matplotlib

@@ -6,7 +6,7 @@ For each stride-1 convolution ``c`` of the vocabulary, the family ``c*{n}`` has 
 field ``rfcalc.symbolic`` derives; the least ``n`` is the ceiling of its solution for R. Like
 ``symbolic``, this module imports sympy, and only the ``--symbolic`` path loads it.
 
->>> from rfcalc.design_api import design
+>>> from rfcalc.designer.api import design
 >>> f = families(design(32, layers="c3,p2", max_depth=8))
 >>> f.rows[0].family, str(f.rows[0].least), f.rows[0].count
 ('c3*{n}', 'ceiling(R/2 - 1/2)', 16)
@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 
 import sympy as sp
 
-from .analysis import analyze
-from .dsl import format_layer
-from .design_space import like as like_space, space as free_space
-from .layers import Conv, DepthwiseConv, Pool, SeparableConv
-from .symbolic import closed_forms, symbol
+from ..analysis import analyze
+from ..dsl import format_layer
+from .space import like as like_space, space as free_space
+from ..layers import Conv, DepthwiseConv, Pool, SeparableConv
+from ..symbolic import closed_forms, symbol
 
 MS = (1, 2, 3)  # convolutions per pooling shown for the (c*m, p)*n families
 
@@ -72,7 +72,7 @@ class Families:
         return t
 
     def __str__(self) -> str:
-        from .render import plain
+        from ..render import plain
         return plain(self, width=140)
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from math import prod
 
-from .arithmetic import effective_kernel
-from .errors import RFError
-from .phases import UNTRACKED
-from .propagate import Field, apply_layer, input_field
+from ..arithmetic import effective_kernel
+from ..errors import RFError
+from ..phases import UNTRACKED
+from ..propagate import Field, apply_layer, input_field
 
 
 def reach_bound(space, rank: int):

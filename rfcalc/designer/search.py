@@ -7,7 +7,7 @@ all three; a label also dies when a finished stack already beats every stack it 
 Transitions are ``propagate.apply_layer``, the analysis' own arithmetic. Why this keeps every
 Pareto-optimal stack: docs/design.md.
 
->>> from rfcalc.design_space import space
+>>> from rfcalc.designer.space import space
 >>> out = search(space("c3,c5,p2"), (32, 32, 3), Goal(rf=(8, 8)), Limits(max_depth=4))
 >>> [(f.params, f.macs, f.depth) for f in out.front][:2]
 [(896, 13824, 4), (896, 55296, 3)]
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 
-from .errors import RFError
-from .design_bounds import cheapest_layer, dominated_later, layers_left, reach_bound
-from .propagate import Field, apply_layer, input_field
+from ..errors import RFError
+from .bounds import cheapest_layer, dominated_later, layers_left, reach_bound
+from ..propagate import Field, apply_layer, input_field
 
 CUTS = ("depth", "params", "macs", "min-output", "states", "time")
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .analysis import Analysis, analyze  # noqa: F401  (analyze: the doctests)
-from .errors import ShapeError
-from .render import HEADERS, _cells, fmt_bytes, fmt_field, fmt_int, fmt_pair, FLAG_HELP
-from .report_text import FLAG_HELP_JA, TEXT
+from ..analysis import Analysis, analyze  # noqa: F401  (analyze: the doctests)
+from ..errors import ShapeError
+from ..render import HEADERS, _cells, fmt_bytes, fmt_field, fmt_int, fmt_pair, FLAG_HELP
+from .text import FLAG_HELP_JA, TEXT
 
 MAX_LISTED = 1 << 16  # units of an axis listed one by one when its field has no phase table
 

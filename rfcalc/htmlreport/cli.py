@@ -11,11 +11,11 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from .errors import RFError
+from ..errors import RFError
 
 
 def add_arguments(p) -> None:
-    from . import argtypes
+    from .. import argtypes
     p.add_argument("spec", help='a layer spec such as "c3,c3,p2", a .keras/.h5 file, or keras:ResNet50')
     p.add_argument("-o", "--output", metavar="PATH", default="report.html", help="where to write the page")
     p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
@@ -35,19 +35,19 @@ def add_arguments(p) -> None:
 
 def run(args, analyze_args) -> int:
     """Build and write the report; ``analyze_args`` is the CLI's own spec-or-model analysis of ``args``."""
-    from .report_page import check_target, report, write
+    from .page import check_target, report, write
     out = args.output
     check_target(out, args.force)  # before any work: an unwritable -o fails at once
-    from .sources import is_onnx_source
+    from ..sources import is_onnx_source
     if args.erf and not is_onnx_source(args.spec) and not _installed("tensorflow"):  # ONNX: onnxruntime
         raise RFError("--erf needs TensorFlow, which is not installed: pip install 'rfcalc[tf]'")
     analysis = analyze_args(args)
     erf = False
     if args.erf:  # probe what was asked for: the model source, or the spec's layers with head and bindings
-        from .sources import is_model_source
+        from ..sources import is_model_source
         erf = args.spec
         if not is_model_source(erf):
-            from .analysis import resolve
+            from ..analysis import resolve
             erf = resolve(erf, args.head, dict(args.set) or None)
     page = report(analysis, image=args.image, lang=args.lang, erf=erf)
     for note in page.notes:

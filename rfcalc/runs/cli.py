@@ -19,9 +19,9 @@ import argparse
 import json
 import sys
 
-from . import argtypes
-from .render import show
-from .errors import RFError, ShapeError
+from .. import argtypes
+from ..render import show
+from ..errors import RFError, ShapeError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +76,7 @@ def _as_batch(img, shape):
 
 def _fmt(pair, sep="x"):
     """Both axes always (``3x3``, ``1.5,2``); ``-`` for no value, on an axis or for the pair."""
-    from .render import fmt_num
+    from ..render import fmt_num
     if pair is None:
         return "-"
     return sep.join("-" if v is None else fmt_num(v) for v in pair)
@@ -152,39 +152,39 @@ def run(args) -> int:
     0
     """
     if args.plot:
-        from .runs.plots import figure_path
+        from .plots import figure_path
         figure_path(args.plot)  # a bad name fails now, not after the probe
     _refuse_idle_options(args)
-    from .presets import lookup
+    from ..presets import lookup
     spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
     if args.erf:
         head = None  # the ERF is of a spatial layer; the notebook's dense head does not change it
     img = None
     if args.image:
-        from .runs.plots import read_image
+        from .plots import read_image
         img = read_image(args.image)
     shape = _input_for_image(args, img) if img is not None else args.input
     if args.erf:
-        from .runs.effective_rf import erf
+        from .effective_rf import erf
         images = _as_batch(img, shape) if img is not None else None
         result = erf(spec, input_shape=shape, layer=args.layer, samples=args.samples or 32,
                      images=images, seed=args.seed or 0)
         if args.plot:
-            from .runs.plots import plot_erf
+            from .plots import plot_erf
             _wrote(plot_erf(result, args.plot))
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         else:
             show(erf_table(result))
         return 0
-    from .runs.probes import probe
+    from .probes import probe
     result = probe(spec, input_shape=shape, layer=args.layer, head=head)
     if args.plot:
         if img is not None:
-            from .runs.plots import plot_rf_on_image
+            from .plots import plot_rf_on_image
             _wrote(plot_rf_on_image(result.analysis, img, unit=args.unit, path=args.plot, layer=args.layer))
         else:
-            from .runs.plots import plot_rf_growth
+            from .plots import plot_rf_growth
             _wrote(plot_rf_growth(result.analysis, args.plot))
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .dsl import format_layer, parse
-from .errors import SpecError
-from .layers import Conv, DepthwiseConv, Pool, SeparableConv, symbols_of
+from ..dsl import format_layer, parse
+from ..errors import SpecError
+from ..layers import Conv, DepthwiseConv, Pool, SeparableConv, symbols_of
 
 DEFAULT_VOCABULARY = "c3,c5,p2"  # the course notebook's layers
 DILATIONS = (1, 2, 4, 8)

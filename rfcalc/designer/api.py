@@ -1,6 +1,6 @@
 """``rfcalc.design(...)``: the cheapest stacks of a vocabulary that reach a receptive field, as a ``Design``.
 
-Checks the request, runs the exact search (``design_search``), re-analyses every stack on the front
+Checks the request, runs the exact search (``designer.search``), re-analyses every stack on the front
 with ``analyze`` (so each row is what ``rfcalc SPEC`` prints), and, when nothing reaches the goal,
 finds which bound to relax and by how much.
 
@@ -15,13 +15,13 @@ import re
 import time
 from dataclasses import replace
 
-from .analysis import HEADS, analyze
-from .design_result import OBJECTIVES, Design, DesignRow
-from .design_dive import dive
-from .design_search import Goal, Limits, search
-from .design_space import DEFAULT_VOCABULARY, DILATIONS, STRIDES, like as like_space, space
-from .dsl import format_spec, parse
-from .errors import RFError, SpecError
+from ..analysis import HEADS, analyze
+from .result import OBJECTIVES, Design, DesignRow
+from .dive import dive
+from .search import Goal, Limits, search
+from .space import DEFAULT_VOCABULARY, DILATIONS, STRIDES, like as like_space, space
+from ..dsl import format_spec, parse
+from ..errors import RFError, SpecError
 
 MAX_DEPTH = 64
 MAX_STATES = 400_000
@@ -49,7 +49,7 @@ def _sizes(value, rank: int, what: str) -> tuple:
 
 def _input(input_shape) -> tuple:
     if isinstance(input_shape, str):
-        from .dsl import parse_shape
+        from ..dsl import parse_shape
         input_shape = parse_shape(input_shape)
     if not isinstance(input_shape, (tuple, list)):
         raise SpecError(f"input_shape is sizes then channels, as in (32, 32, 3). Received: input_shape={input_shape!r}")

@@ -5,7 +5,7 @@ minimum output), so a dive whose depth bound is the least that works goes nearly
 stack: in a WaveNet space, `c2d1..8192/causal` after a few hundred steps, where a breadth-first
 pass would first meet every shallower set of dilations. It proves nothing; the search does.
 
->>> from rfcalc.design_space import space
+>>> from rfcalc.designer.space import space
 >>> f = dive(space("c3,p2"), (32, 32, 3), Goal(rf=(8, 8)), Limits(max_depth=3))
 >>> f.path, f.params
 ((0, 1, 0), 10144)
@@ -13,10 +13,10 @@ pass would first meet every shallower set of dilations. It proves nothing; the s
 
 from __future__ import annotations
 
-from .design_bounds import layers_left, reach_bound
-from .design_search import Found, Goal, Limits, head_cost, reached
-from .errors import RFError
-from .propagate import apply_layer, input_field
+from .bounds import layers_left, reach_bound
+from .search import Found, Goal, Limits, head_cost, reached
+from ..errors import RFError
+from ..propagate import apply_layer, input_field
 
 
 def dive(space, input_shape, goal: Goal, limits: Limits, head=(), nodes: int = 20_000):

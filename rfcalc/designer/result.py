@@ -2,7 +2,7 @@
 
 It renders itself as text, a rich table, and HTML in a notebook; ``to_dict`` is the ``--json`` output.
 
->>> from rfcalc.design_api import design
+>>> from rfcalc.designer.api import design
 >>> print(str(design(32, max_depth=6)).splitlines()[0])
 Cheapest stacks of 'c3,c5,p2' that reach a 32x32 field on a 32x32x3 input
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from .analysis import Analysis
+from ..analysis import Analysis
 
 OBJECTIVES = ("params", "macs", "depth")
 
@@ -72,7 +72,7 @@ class Design:
     mode: str
     head: str | None
     proven: bool
-    goal: object                 # the design_search.Goal searched for
+    goal: object                 # the search.Goal searched for
     cuts: tuple
     stacks: int
     states: int
@@ -165,7 +165,7 @@ class Design:
         return Group(Text(self.title(), style="bold"), t, *marks)
 
     def __str__(self) -> str:
-        from .render import plain
+        from ..render import plain
         return plain(self, width=140)
 
     def __repr__(self) -> str:
