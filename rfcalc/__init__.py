@@ -8,7 +8,7 @@ The model adapters (``from_keras``, ``to_keras``, ``from_onnx``, ``from_torch``)
 ``erf``), the sympy closed forms (``closed_forms``), the worked derivation (``explain``), the side-by-side
 table (``compare``), the design search (``design``) and the interactive HTML page (``report``) load their
 framework or module only when first used. No module or package is named like one of these functions
-(``explanation``, ``comparison``, ``designer/``, ``htmlreport/``), so importing one never hides a function.
+(``explanation``, ``comparison``, ``border``, ``designer/``, ``htmlreport/``), so importing one never hides a function.
 """
 
 from .analysis import Analysis, Row, analyze
@@ -27,6 +27,7 @@ _LAZY = {
     "closed_forms": "symbolic",
     "explain": "explanation",
     "compare": "comparison",
+    "productivity": "border",
     "design": "designer.api",
     "report": "htmlreport.page",
 }
