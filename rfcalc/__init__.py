@@ -12,6 +12,7 @@ framework or module only when first used. No module or package is named like one
 """
 
 from .analysis import Analysis, Row, analyze
+from .border import productivity
 from .dsl import format_spec, parse, parse_shape
 from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError, UnsupportedLayerError
 
@@ -27,13 +28,12 @@ _LAZY = {
     "closed_forms": "symbolic",
     "explain": "explanation",
     "compare": "comparison",
-    "productivity": "border",
     "design": "designer.api",
     "report": "htmlreport.page",
 }
 
 __all__ = [
-    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape",
+    "Analysis", "Row", "analyze", "productivity", "parse", "format_spec", "parse_shape",
     "RFError", "SpecError", "ShapeError", "SymbolError", "UnsupportedLayerError", "AlignmentError",
     *_LAZY,
 ]

@@ -10,6 +10,7 @@ is unproductive on that axis (``n >= lo``: the widest field any layer reads) and
 still covers the input (``n <= hi``: the last spatial row's ``rf``), the network running at ``n``.
 docs/productivity.md defines both bounds with a worked example and compares rfa-toolbox.
 
+>>> from rfcalc import analyze
 >>> p = productivity(analyze("c3*16", input_shape=(28, 28, 1)))
 >>> p.border, p.ranges[0].lo, p.ranges[0].hi
 (14, 31, 33)
@@ -19,14 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import Analysis, analyze
-from .dsl import format_spec
 from .errors import RFError, ShapeError
-from .layers import (BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity,
-                     Pool, SeparableConv, Upsample, ZeroPad)
 
-_SPEC_LAYERS = (BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-                SeparableConv, Upsample, ZeroPad)
 MAX_SEARCH = 4096  # sizes tried per axis when the fields depend on the size (phases after upsampling)
 
 
@@ -47,6 +42,7 @@ class AxisRange:
     searched: int | None = None
     gaps: tuple[int, ...] = ()
     more_gaps: int = 0
+    reason: str | None = None  # why no size qualifies (when ``lo`` is None)
 
     @property
     def exists(self) -> bool:
@@ -57,7 +53,7 @@ class AxisRange:
 
     def to_dict(self) -> dict:
         return {"axis": self.axis, "lo": self.lo, "hi": self.hi, "method": self.method, "searched": self.searched,
-                "gaps": list(self.gaps), "more_gaps": self.more_gaps}
+                "gaps": list(self.gaps), "more_gaps": self.more_gaps, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +106,7 @@ class Productivity:
         }
 
 
-def _reads(a: Analysis) -> list:
+def _reads(a) -> list:
     """Per row, the narrowest field (per axis) among the rows it reads (the input reads as 1)."""
     by_name = {r.name: r for r in a.layers}
     ones = (1,) * a.rank
@@ -128,12 +124,12 @@ def _reads(a: Analysis) -> list:
     return out
 
 
-def _flags(a: Analysis, reads) -> list:
+def _flags(a, reads) -> list:
     n = a.input_shape[:-1]
     return [None if r is None else tuple(v > m for v, m in zip(r, n)) for r in reads]
 
 
-def _bounds(a: Analysis, reads, axis: int):
+def _bounds(a, reads, axis: int):
     """(lo, hi) from this analysis' fields: the widest field any row reads, the last row's field."""
     spatial = [r for r in reads if r is not None]
     if not spatial or a.layers is None:
@@ -141,25 +137,12 @@ def _bounds(a: Analysis, reads, axis: int):
     return max(r[axis] for r in spatial), a.rf[axis]
 
 
-def _phased(a: Analysis, axis: int) -> bool:
+def _phased(a, axis: int) -> bool:
     """Some row's field on ``axis`` has phases: widths may change with the size (docs/productivity.md)."""
     return any(r.axes is not None and r.axes[axis].period > 1 for r in a.layers if r.spatial)
 
 
-def _reanalyser(a: Analysis):
-    """``shape -> Analysis`` for analyses ``analyze`` made from a spec (a chain of rfcalc layers), else None."""
-    layers = tuple(r.layer for r in a.layers)
-    if not layers or any(r.inputs for r in a.layers) or not all(isinstance(x, _SPEC_LAYERS) for x in layers):
-        return None
-    try:
-        if format_spec(layers) != a.spec:
-            return None
-    except RFError:
-        return None
-    return lambda shape: analyze(layers, input_shape=shape)
-
-
-def _at(again, a: Analysis, axis: int, n: int):
+def _at(again, a, axis: int, n: int):
     """The analysis with ``axis`` resized to ``n`` (None: it does not run there)."""
     shape = list(a.input_shape)
     shape[axis] = n
@@ -169,7 +152,7 @@ def _at(again, a: Analysis, axis: int, n: int):
         return None
 
 
-def _ok(b: Analysis | None, axis: int, n: int) -> bool:
+def _ok(b, axis: int, n: int) -> bool:
     if b is None:
         return False
     reads = _reads(b)
@@ -177,7 +160,7 @@ def _ok(b: Analysis | None, axis: int, n: int) -> bool:
     return bounds is not None and bounds[0] <= n <= bounds[1]
 
 
-def _search(again, a: Analysis, axis: int, limit: int) -> AxisRange:
+def _search(again, a, axis: int, limit: int) -> AxisRange:
     good = [n for n in range(1, limit + 1) if _ok(_at(again, a, axis, n), axis, n)]
     if not good:
         return AxisRange(axis, None, None, "search", limit)
@@ -186,22 +169,29 @@ def _search(again, a: Analysis, axis: int, limit: int) -> AxisRange:
     return AxisRange(axis, good[0], good[-1], "search", limit, tuple(gaps[:8]), max(len(gaps) - 8, 0))
 
 
-def _closed(again, a: Analysis, axis: int, lo: int, hi: int) -> AxisRange:
+def _closed(again, a, axis: int, lo: int, hi: int) -> AxisRange:
     """Fields without phases do not depend on the size; only whether the chain runs does, and it
     runs at every size above one it runs at (each layer's output grows with its input)."""
     n0 = a.input_shape[axis]
     if lo > hi:
-        return AxisRange(axis, None, None, "closed form")
+        return AxisRange(axis, None, None, "closed form", reason=_wider(lo, hi))
     if lo < n0 and _at(again, a, axis, lo) is None:
         left, right = lo, n0  # fails at left, runs at right
         while right - left > 1:
             mid = (left + right) // 2
             left, right = (left, mid) if _at(again, a, axis, mid) is not None else (mid, right)
+        if right > hi:
+            return AxisRange(axis, None, None, "closed form", reason=f"the network runs only on inputs of {right} "
+                             f"pixels or more, more than its last field ({hi}) covers")
         lo = right
-    return AxisRange(axis, lo, hi, "closed form") if lo <= hi else AxisRange(axis, None, None, "closed form")
+    return AxisRange(axis, lo, hi, "closed form")
 
 
-def _range(a: Analysis, reads, axis: int, again, limit: int | None) -> AxisRange:
+def _wider(lo: int, hi: int) -> str:
+    return f"a layer reads a {lo}-pixel field, wider than the last field ({hi})"
+
+
+def _range(a, reads, axis: int, again, limit: int | None) -> AxisRange:
     bounds = _bounds(a, reads, axis)
     if bounds is None:
         return AxisRange(axis, None, None, "fields")
@@ -212,11 +202,11 @@ def _range(a: Analysis, reads, axis: int, again, limit: int | None) -> AxisRange
     if again is not None:
         return _closed(again, a, axis, lo, hi)
     if lo > hi:
-        return AxisRange(axis, None, None, "fields")
+        return AxisRange(axis, None, None, "fields", reason=_wider(lo, hi))
     return AxisRange(axis, lo, hi, "fields")
 
 
-def _notes(a: Analysis, p_reads, ranges) -> list[str]:
+def _notes(a, p_reads, ranges) -> list[str]:
     n = a.input_shape[:-1]
     size = "x".join(map(str, n))
     notes = []
@@ -229,7 +219,7 @@ def _notes(a: Analysis, p_reads, ranges) -> list[str]:
     for r in ranges:
         if not r.exists:
             axis = "" if len(n) == 1 else f" on axis {r.axis}"
-            how = f" (sizes 1..{r.searched} tried)" if r.searched else ""
+            how = f": {r.reason}" if r.reason else f" (sizes 1..{r.searched} tried)" if r.searched else ""
             notes.append(f"no input size makes every layer productive{axis} with the last field covering the "
                          f"input{how}")
         elif r.method == "fields":
@@ -238,24 +228,29 @@ def _notes(a: Analysis, p_reads, ranges) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
-def productivity(a: Analysis, search_limit: int | None = None) -> Productivity:
-    """Which rows of ``a`` are unproductive at its input size, its border row and input-size range.
+def productivity(a, search_limit: int | None = None) -> Productivity:
+    """Which rows of ``a`` are unproductive at its input size, its border row and input-size range
+    (``a.productivity()``: a spec's analysis is re-analysed at other sizes where the range needs it).
 
-    A spec analysis is re-analysed at other sizes where that is needed to make the range exact
-    (fields with phases; the smallest size the chain runs at); a model's analysis is judged on its
-    own fields. ``search_limit`` caps the sizes searched (default 4096).
-
+    >>> from rfcalc import analyze
     >>> p = productivity(analyze("c3,p2,c3,p2,c3*4", input_shape=(28, 28, 1)))
     >>> p.border_name, p.unproductive_rows, (p.ranges[0].lo, p.ranges[0].hi)
     ('conv2d_5', (7,), (34, 42))
     """
-    if not isinstance(a, Analysis):
+    method = getattr(a, "productivity", None)
+    if not callable(method) or not hasattr(a, "layers"):
         raise RFError(f"productivity() takes an Analysis (from analyze, from_keras, from_onnx or from_torch). "
                       f"Received: {type(a).__name__}")
+    return method(search_limit)
+
+
+def judge(a, again=None, search_limit: int | None = None) -> Productivity:
+    """``productivity`` of the analysis ``a``; ``again(shape)`` re-analyses the same network at another
+    input shape (raising ``ShapeError`` where it does not run), or is None where that is not possible
+    (a model file: the range then comes from ``a``'s fields alone)."""
     reads = _reads(a)
     flags = _flags(a, reads)
     border = next((i for i, f in enumerate(flags) if f and all(f)), None)
-    again = _reanalyser(a)
     ranges = tuple(_range(a, reads, axis, again, search_limit) for axis in range(a.rank))
     return Productivity(tuple(a.input_shape[:-1]), tuple(r.name for r in a.layers), tuple(reads), tuple(flags),
                         border, ranges, tuple(_notes(a, reads, ranges)))

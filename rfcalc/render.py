@@ -24,6 +24,8 @@ FLAG_HELP = {
     "empty": "some output units read no input (a transposed conv whose taps miss them)",
     "reflect": "the border is filled with mirrored real pixels (the field positions past the edge read them)",
     "edge": "the border repeats the edge pixels (the field positions past the edge read them)",
+    "unproductive": "reads fields wider than the input on every axis: sees no more of it than the layer before",
+    "unproductive?": "unproductive on some axes only (it still gathers context along the others)",
 }
 
 AXIS_NAMES = {1: ("positions",), 2: ("rows", "columns"), 3: ("frames", "rows", "columns")}
@@ -127,7 +129,13 @@ def fmt_bytes(params: int) -> str:
     return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
 
 
-def _cells(row) -> list[str]:
+def _marks(p, i: int) -> tuple[str, ...]:
+    if p is None:
+        return ()
+    return ("unproductive",) if p.unproductive(i) else ("unproductive?",) if p.partly(i) else ()
+
+
+def _cells(row, marks=()) -> list[str]:
     return [
         f"{row.name} ({row.kind})",
         fmt_shape(row.output_shape),
@@ -136,15 +144,58 @@ def _cells(row) -> list[str]:
         fmt_field(row.rf),
         fmt_jump(row.jump),
         fmt_pair(row.start, ", "),
-        " ".join(row.flags),
+        " ".join(row.flags + tuple(marks)),
     ]
 
 
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "MACs", "RF", "Jump", "Start", "Note")
 
 
-def footer_lines(a) -> list[str]:
-    """The totals under the table."""
+def fmt_range(p) -> str:
+    """The input-size range of a ``Productivity``, one ``lo-hi`` per axis (``none`` where there is none).
+
+    >>> from rfcalc import analyze
+    >>> fmt_range(analyze("c3*16", input_shape=(28, 28, 1)).productivity())
+    '31-33 x 31-33'
+    """
+    def one(r):
+        if not r.exists:
+            return "none"
+        gaps = f" but not {', '.join(map(str, r.gaps))}{' ...' if r.more_gaps else ''}" if r.gaps else ""
+        return (f"{r.lo}" if r.lo == r.hi else f"{r.lo}-{r.hi}") + gaps
+    return " x ".join(one(r) for r in p.ranges)
+
+
+def productivity_lines(a, p) -> list[str]:
+    """The border layer and the input-size range, for the lines under the table (each under 80
+    columns where names allow: rich wraps a caption at the table's width)."""
+    import textwrap
+
+    if p is None:
+        return []
+    size = "x".join(map(str, p.input_size))
+    lines = []
+    bad = p.unproductive_rows
+    if bad:
+        more = f" .. {p.names[bad[-1]]} ({len(bad)} layers)" if len(bad) > 1 else ""
+        lines.append(f"Border layer: {p.border_name} reads {fmt_field(p.reads[p.border])} > {size}")
+        lines.append(f"Unproductive: {p.border_name}{more}")
+    if any(r.exists for r in p.ranges):
+        fields = " (fields at this size)" if {r.method for r in p.ranges} == {"fields"} else ""
+        lines.append(f"Productive input sizes: {fmt_range(p)}{fields}")
+    for note in p.notes:
+        if not note.startswith("range from the fields"):
+            lines += textwrap.wrap(note[0].upper() + note[1:], 76, break_on_hyphens=False)
+    return lines
+
+
+def _productivity(a):
+    method = getattr(a, "productivity", None)
+    return method() if callable(method) else None
+
+
+def footer_lines(a, p=None) -> list[str]:
+    """The totals under the table (``p``: the analysis' ``Productivity``, adds its lines)."""
     lines = [
         f"Total params: {fmt_int(a.total_params)} ({fmt_bytes(a.total_params)})",
         f"Trainable params: {fmt_int(a.trainable_params)} ({fmt_bytes(a.trainable_params)})",
@@ -155,7 +206,10 @@ def footer_lines(a) -> list[str]:
     ]
     if a.rf_min != a.rf:
         lines.append(f"Smallest field over all paths: {fmt_field(a.rf_min)}")
+    lines += productivity_lines(a, p)
     used = {f for r in a.layers for f in r.flags}
+    if p is not None:
+        used |= {m for i in range(len(a.layers)) for m in _marks(p, i)}
     lines += [f"{flag}: {FLAG_HELP[flag]}" for flag in FLAG_HELP if flag in used]
     return lines
 
@@ -176,8 +230,10 @@ def visible_rows(a, max_rows: int | None = 200) -> tuple:
     return (*head, f"... {fmt_int(skipped)} more layers (--all or --json shows every one) ...", *tail)
 
 
-def table(a, max_rows: int | None = 200):
-    """A ``rich.table.Table`` of the analysis, totals in the caption.
+def table(a, max_rows: int | None = 200, p=None):
+    """A ``rich.table.Table`` of the analysis, totals in the caption; unproductive rows are marked in
+    the Note column and the caption says the border layer and the input-size range (``p``: the
+    analysis' ``Productivity`` when it is already at hand).
 
     Past ``max_rows`` layers only the first and last halves are shown, with a row that says how
     many are left out (``None`` shows all).
@@ -185,9 +241,11 @@ def table(a, max_rows: int | None = 200):
     from rich import box
     from rich.table import Table
 
+    p = _productivity(a) if p is None else p
     t = Table(title=f'Model: "{a.spec}"  {input_words(a.input_shape)}', title_justify="left", box=box.SIMPLE_HEAD,
-              caption="\n".join(footer_lines(a)), caption_justify="left")
-    notes = any(r.flags for r in a.layers)
+              caption="\n".join(footer_lines(a, p)), caption_justify="left")
+    index = {id(r): i for i, r in enumerate(a.layers)}
+    notes = any(r.flags for r in a.layers) or (p is not None and any(_marks(p, i) for i in range(len(a.layers))))
     for head in HEADERS[:-1] + (HEADERS[-1:] if notes else ()):
         numeric = head in ("Param #", "MACs", "RF", "Jump", "Start")
         t.add_column(head, justify="right" if numeric else "left", no_wrap=head != "Note",
@@ -196,7 +254,7 @@ def table(a, max_rows: int | None = 200):
         if isinstance(row, str):
             t.add_row(row, style="dim")
         else:
-            t.add_row(*_cells(row)[: len(t.columns)])
+            t.add_row(*_cells(row, _marks(p, index[id(row)]))[: len(t.columns)])
     return t
 
 
@@ -266,10 +324,17 @@ def to_text(a, width: int = 120) -> str:
 def to_html(a) -> str:
     """An HTML table for Jupyter (``Analysis._repr_html_``)."""
     esc = html.escape
+    p = _productivity(a)
+    index = {id(r): i for i, r in enumerate(a.layers)}
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
-    body = "".join(f'<tr><td colspan="{len(HEADERS)}">{esc(r)}</td></tr>' if isinstance(r, str) else
-                   "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>" for r in visible_rows(a))
-    foot = "<br>".join(esc(line) for line in footer_lines(a))
+
+    def tr(r):
+        marks = _marks(p, index[id(r)])
+        shade = ' style="background:#f6e0e0"' if "unproductive" in marks else ""
+        return f"<tr{shade}>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r, marks)) + "</tr>"
+    body = "".join(f'<tr><td colspan="{len(HEADERS)}">{esc(r)}</td></tr>' if isinstance(r, str) else tr(r)
+                   for r in visible_rows(a))
+    foot = "<br>".join(esc(line) for line in footer_lines(a, p))
     return (f"<div><b>Model: &quot;{esc(a.spec)}&quot;</b> {esc(input_words(a.input_shape))}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{foot}</p></div>")
 
