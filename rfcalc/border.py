@@ -42,7 +42,17 @@ class AxisRange:
     searched: int | None = None
     gaps: tuple[int, ...] = ()
     more_gaps: int = 0
-    reason: str | None = None  # why no size qualifies (when ``lo`` is None)
+    why: tuple | None = None  # why no size qualifies: ("wider", lo, hi) or ("runs", smallest size it runs at, hi)
+
+    @property
+    def reason(self) -> str | None:
+        """``why`` in English words."""
+        if self.why is None:
+            return None
+        kind, x, hi = self.why
+        if kind == "wider":
+            return f"a layer reads a {x}-pixel field, wider than the last field ({hi})"
+        return f"the network runs only on inputs of {x} pixels or more, more than its last field ({hi}) covers"
 
     @property
     def exists(self) -> bool:
@@ -53,7 +63,8 @@ class AxisRange:
 
     def to_dict(self) -> dict:
         return {"axis": self.axis, "lo": self.lo, "hi": self.hi, "method": self.method, "searched": self.searched,
-                "gaps": list(self.gaps), "more_gaps": self.more_gaps, "reason": self.reason}
+                "gaps": list(self.gaps), "more_gaps": self.more_gaps,
+                "why": list(self.why) if self.why else None, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,21 +185,17 @@ def _closed(again, a, axis: int, lo: int, hi: int) -> AxisRange:
     runs at every size above one it runs at (each layer's output grows with its input)."""
     n0 = a.input_shape[axis]
     if lo > hi:
-        return AxisRange(axis, None, None, "closed form", reason=_wider(lo, hi))
+        return AxisRange(axis, None, None, "closed form", why=("wider", lo, hi))
     if lo < n0 and _at(again, a, axis, lo) is None:
         left, right = lo, n0  # fails at left, runs at right
         while right - left > 1:
             mid = (left + right) // 2
             left, right = (left, mid) if _at(again, a, axis, mid) is not None else (mid, right)
         if right > hi:
-            return AxisRange(axis, None, None, "closed form", reason=f"the network runs only on inputs of {right} "
-                             f"pixels or more, more than its last field ({hi}) covers")
+            return AxisRange(axis, None, None, "closed form", why=("runs", right, hi))
         lo = right
     return AxisRange(axis, lo, hi, "closed form")
 
-
-def _wider(lo: int, hi: int) -> str:
-    return f"a layer reads a {lo}-pixel field, wider than the last field ({hi})"
 
 
 def _range(a, reads, axis: int, again, limit: int | None) -> AxisRange:
@@ -202,7 +209,7 @@ def _range(a, reads, axis: int, again, limit: int | None) -> AxisRange:
     if again is not None:
         return _closed(again, a, axis, lo, hi)
     if lo > hi:
-        return AxisRange(axis, None, None, "fields", reason=_wider(lo, hi))
+        return AxisRange(axis, None, None, "fields", why=("wider", lo, hi))
     return AxisRange(axis, lo, hi, "fields")
 
 
