@@ -151,19 +151,22 @@ def _cells(row, marks=()) -> list[str]:
 HEADERS = ("Layer (type)", "Output Shape", "Param #", "MACs", "RF", "Jump", "Start", "Note")
 
 
-def fmt_range(p) -> str:
-    """The input-size range of a ``Productivity``, one ``lo-hi`` per axis (``none`` where there is none).
+def fmt_range(p, short: bool = False) -> str:
+    """The input-size range of a ``Productivity``, one ``lo-hi`` per axis (``none`` where there is none;
+    ``short``: once when every axis has the same).
 
     >>> from rfcalc import analyze
-    >>> fmt_range(analyze("c3*16", input_shape=(28, 28, 1)).productivity())
-    '31-33 x 31-33'
+    >>> p = analyze("c3*16", input_shape=(28, 28, 1)).productivity()
+    >>> fmt_range(p), fmt_range(p, short=True)
+    ('31-33 x 31-33', '31-33')
     """
     def one(r):
         if not r.exists:
             return "none"
         gaps = f" but not {', '.join(map(str, r.gaps))}{' ...' if r.more_gaps else ''}" if r.gaps else ""
         return (f"{r.lo}" if r.lo == r.hi else f"{r.lo}-{r.hi}") + gaps
-    return " x ".join(one(r) for r in p.ranges)
+    parts = [one(r) for r in p.ranges]
+    return parts[0] if short and len(set(parts)) == 1 else " x ".join(parts)
 
 
 def productivity_lines(a, p) -> list[str]:
