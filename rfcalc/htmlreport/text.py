@@ -15,6 +15,8 @@ FLAG_HELP_JA = {
     "misaligned": "合流する枝のジャンプまたは中心が異なる",
     "holes": "受容野に穴がある：ダイレーションや前段のストライドで読まれないピクセルがある（グリッディング）",
     "holes?": "受容野に穴があるかもしれない：幅 1,048,576 ピクセルまでの受容野だけを厳密に追跡する",
+    "unproductive": "読む受容野がすべての軸で入力より広い：前の層より多くを見ることができない（非生産的な層）",
+    "unproductive?": "一部の軸だけ非生産的（ほかの軸ではまだ文脈を集めている）",
 }
 
 _UI_EN = {
@@ -34,6 +36,7 @@ _UI_EN = {
     "grid": "no image: a neutral grid of the input pixels", "layer_row": "layer", "depth": "depth (spatial layers)",
     "samples": "samples", "slices": "slice",
     "empty": "this unit reads no input pixel (a transposed conv whose kernel is shorter than its stride)",
+    "band": "productive input sizes", "border": "border layer",
 }
 
 _UI_JA = {
@@ -53,6 +56,7 @@ _UI_JA = {
     "grid": "画像なし：入力ピクセルの格子", "layer_row": "層", "depth": "深さ（空間層）",
     "samples": "サンプル", "slices": "スライス",
     "empty": "このユニットはどの入力ピクセルも読みません（カーネルがストライドより短い転置畳み込み）",
+    "band": "生産的な入力サイズ", "border": "境界層",
 }
 
 TEXT = {
@@ -61,6 +65,12 @@ TEXT = {
         "nontrainable": "Non-trainable params: {n} ({b})", "macs": "Total MACs: {n} per image",
         "field": "Receptive field: {rf} of the {shape} input, jump {j}, start {s}",
         "larger": " (larger than the input)", "smallest": "Smallest field over all paths: {rf}",
+        "border": "Border layer: {name} reads {reads} > {size}",
+        "unproductive": "Unproductive: {first} .. {last} ({n} layers, shaded)",
+        "sizes": "Productive input sizes: {r} (the band on the chart)",
+        "no_range": "No input size makes every layer productive with the last field covering the input: {why}",
+        "why_wider": "a layer reads a {x}-pixel field, wider than the last field ({hi})",
+        "why_runs": "the network runs only on inputs of {x} pixels or more, more than its last field ({hi}) covers",
         "ui": _UI_EN,
     },
     "ja": {
@@ -69,6 +79,12 @@ TEXT = {
         "nontrainable": "学習しないパラメータ：{n}（{b}）", "macs": "MACs 合計：画像1枚あたり {n}",
         "field": "受容野：入力 {shape} に対して {rf}、ジャンプ {j}、start {s}",
         "larger": "（入力より大きい）", "smallest": "経路の中で最小の受容野：{rf}",
+        "border": "境界層：{name}（読む受容野 {reads} が入力 {size} より広い）",
+        "unproductive": "非生産的な層：{first} 〜 {last}（{n} 層、網掛け）",
+        "sizes": "生産的な入力サイズ：{r}（グラフの帯）",
+        "no_range": "すべての層が生産的で、最後の受容野が入力を覆う入力サイズはありません：{why}",
+        "why_wider": "ある層が読む受容野（{x} ピクセル）が最後の受容野（{hi}）より広い",
+        "why_runs": "{x} ピクセル以上の入力でしか動かず、最後の受容野（{hi}）ではそれを覆えない",
         "ui": _UI_JA,
     },
 }
