@@ -133,3 +133,72 @@ def test_a_graph_with_branches_matches_the_path_oracle():
     # border; the widest path (7 at the merge) would have made after2 (reading 11) the border
     assert p.border_name == "after3" and p.unproductive_rows == (6,)
     assert (p.ranges[0].lo, p.ranges[0].hi, p.ranges[0].method) == (13, 19, "fields")
+
+
+def _front(points):
+    """The Pareto-optimal (params, macs, depth) triples of ``points``, by brute force."""
+    pts = set(points)
+    return {p for p in pts if not any(q != p and all(a <= b for a, b in zip(q, p)) for q in pts)}
+
+
+@pytest.mark.parametrize("rf, size", [(12, 16), (20, 16), (9, 8)])
+def test_design_productive_front_is_the_brute_force_front(rf, size):
+    """Every stack of c3/p2 up to depth 5 with a conv (design needs one) enumerated, analysed, judged by productivity(), and the front
+    of those that reach the field and have no unproductive layer compared with design(productive=True)."""
+    from itertools import product
+
+    from rfcalc import design
+
+    points = []
+    for depth in range(1, 6):
+        for combo in product(("c3", "p2"), repeat=depth):
+            try:
+                a = analyze(",".join(combo), (size, size, 3))
+            except RFError:
+                continue
+            if "c3" in combo and a.rf[0] >= rf and "holes" not in a.layers[-1].flags and productivity(a).productive:
+                points.append((a.total_params, a.total_macs, depth))
+    want = _front(points)
+    if not want:
+        with pytest.raises(RFError, match="productive"):
+            design(str(rf), input_shape=(size, size, 3), layers="c3,p2", max_depth=5, productive=True)
+        return
+    got = design(str(rf), input_shape=(size, size, 3), layers="c3,p2", max_depth=5, productive=True)
+    assert {(r.params, r.macs, r.depth) for r in got.rows} == want
+    assert all(productivity(r.analysis).productive for r in got.rows)
+
+
+HOSTILE = {
+    "no size makes every layer productive": ("crop2,c3/valid", "16x1", "no input size makes every layer productive"),
+    "input smaller than the first kernel": ("c5,c3", "3x3x1", "smaller than the first window"),
+    "1-D": ("c3*12", "16x1", None),
+    "3-D": ("c3*5", "8x8x8x1", None),
+}
+
+
+@pytest.mark.parametrize("spec, shape, words", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_inputs_are_statements_in_every_door(spec, shape, words, capsys):
+    """The table, --json and explain (en, ja) say it in words; nothing raises."""
+    import json
+
+    from rfcalc.cli import main
+
+    for argv in ([spec, "--input", shape], [spec, "--input", shape, "--json"],
+                 ["explain", spec, "--input", shape], ["explain", spec, "--input", shape, "--lang", "ja"],
+                 ["compare", spec, "c3", "--input", shape]):
+        assert main(argv) == 0, argv
+        out = capsys.readouterr().out
+        if "--json" in argv:
+            data = json.loads(out)["productivity"]
+            assert len(data["range"]) == len(shape.split("x")) - 1
+            if words:
+                assert any(words in n for n in data["notes"]), data["notes"]
+        elif words and argv[0] == spec:
+            assert words.lower() in out.lower().replace("\n", " "), out
+    p = productivity(analyze(spec, shape))
+    assert len(p.ranges) == len(shape.split("x")) - 1
+
+
+def test_productivity_refuses_what_is_not_an_analysis():
+    with pytest.raises(RFError, match="takes an Analysis"):
+        productivity("c3,c3")
