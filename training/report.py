@@ -162,6 +162,9 @@ def write_report(runs: list[dict], out_dir) -> Path:
                   f"- test accuracy vs receptive field (height): {_rho(rho_rf)}",
                   f"- test accuracy vs MACs: {_rho(rho_macs)}", "",
                   f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})", ""]
+    from .depth import depth_lines
+
+    lines += depth_lines(runs, out_dir)
     lines += ["Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
               "every number above is in results.json.", ""]
     path = out_dir / "report.md"

@@ -32,7 +32,8 @@ SWEEPS = {
         ("c3,c3,c3,p2", "three 3x3 convs (the notebook's hint)"),
     ),
     # Issue 17: 3x3 convs added one at a time after two conv-pool blocks, past the border layer
-    # (docs/productivity.md). At 28x28 the third added conv is the border layer, at 56x56 the sixth.
+    # (docs/productivity.md). At 28x28 the fourth added conv is the border layer (it reads 34 > 28), at
+    # 56x56 the seventh (it reads 58 > 56).
     "unproductive": tuple(
         (UNPRODUCTIVE_BASE + (f",c3-16*{n}" if n else ""), f"{n} 3x3 conv(s) added at a quarter of the resolution")
         for n in range(9)),
