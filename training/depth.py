@@ -58,6 +58,9 @@ def verdict(points) -> tuple[str, dict]:
     s_before = slope_se(*zip(*before)) if len(before) > 2 else None
     s_after = slope_se(*zip(*after)) if len(after) > 2 else None
     stats = {"slope_before": s_before, "slope_after": s_after}
+    if len(before) > 1 and len(after) > 1:  # every run before the border against every run from it (Welch)
+        (mb, eb), (ma, ea) = mean_se([a for _, a in before]), mean_se([a for _, a in after])
+        stats["pooled"] = (mb, ma, ma - mb, (eb ** 2 + ea ** 2) ** 0.5)
     if not after:
         return "no spec here has an unproductive layer: the border lies past the depths trained", stats
     if not before:
@@ -144,5 +147,9 @@ def depth_lines(runs, out_dir) -> list[str]:
         if "gain" in stats:
             lines.append(f"Best spec with unproductive layers (`{stats['best_unproductive']}`) minus the deepest "
                          f"without (`{stats['last_productive']}`): {stats['gain']:+.4f} ± {stats['gain_se']:.4f}.")
+        if "pooled" in stats:
+            mb, ma, d, e = stats["pooled"]
+            lines.append(f"Every run before the border against every run from it: {mb:.4f} and {ma:.4f}, "
+                         f"difference {d:+.4f} ± {e:.4f} (Welch standard error; the depths differ too).")
         lines += [f"Does accuracy stop improving at the border? {say}.", "", f"![accuracy and parameters against depth]({png})", ""]
     return lines
