@@ -22,8 +22,17 @@ def _judge(spec: str, shape) -> dict:
             "params": a.total_params}
 
 
+def _shape(run) -> tuple:
+    """The run's input shape (records made before ``input_shape`` was written: from the dataset)."""
+    if run.get("input_shape"):
+        return tuple(run["input_shape"])
+    from .data import input_shape
+    return input_shape(run["dataset"], run.get("resize"))
+
+
 def families(runs) -> dict:
-    """Runs with every setting but spec and seed equal, for groups in which some spec has two seeds or more."""
+    """Runs with every setting but spec and seed equal, for groups in which two specs or more have two
+    seeds or more each."""
     groups: dict = {}
     for r in runs:
         groups.setdefault(tuple(r.get(f) for f in SETTINGS), []).append(r)
@@ -32,7 +41,7 @@ def families(runs) -> dict:
         seeds: dict = {}
         for r in group:
             seeds.setdefault(r["spec"], set()).add(r.get("seed"))
-        if any(len(s) >= 2 for s in seeds.values()):
+        if sum(len(s) >= 2 for s in seeds.values()) >= 2:  # two depths at least, each with two seeds or more
             out[key] = group
     return out
 
@@ -44,7 +53,7 @@ def summarise(group) -> list[dict]:
         by_spec.setdefault(r["spec"], []).append(r)
     points = []
     for spec, rs in by_spec.items():
-        j = _judge(spec, rs[0]["input_shape"])
+        j = _judge(spec, _shape(rs[0]))
         acc = [r["test_accuracy"] for r in rs]
         m, se = mean_se(acc)
         points.append({"spec": spec, **j, "seeds": len(rs), "mean": m, "se": se, "accuracies": acc})
@@ -123,7 +132,7 @@ def depth_lines(runs, out_dir) -> list[str]:
     for n, (key, group) in enumerate(sorted(families(runs).items(), key=lambda kv: str(kv[0]))):
         g = dict(zip(SETTINGS, key))
         points = summarise(group)
-        shape = group[0]["input_shape"]
+        shape = _shape(group[0])
         size = "x".join(map(str, shape[:-1]))
         png = f"depth-{g['dataset']}-{size}-{n + 1}.png"
         title = f"{g['dataset']} at {size}, {g['epochs']} epochs, {g['data_size'] or 'all'} training images"
