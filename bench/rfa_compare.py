@@ -40,6 +40,7 @@ for _name in ("Sequence", "Iterable", "Mapping"):
 
 MODELS = ("resnet18", "resnet50", "vgg16", "mobilenet_v2", "efficientnet_b0", "densenet121")
 SIZES = (32, 64, 224)
+NARROW = 64  # the width of the probing input
 
 
 def rfa_side(model):
@@ -67,17 +68,29 @@ def rfa_side(model):
     return out
 
 
-def rfcalc_side(model):
-    from rfcalc import from_torch
+def rfcalc_side(name, model):
+    """rfcalc on the whole model, or on its feature extractor where torch cannot export the whole at a size
+    (VGG's adaptive pool to 7x7 at 32x32); the classifier's rows have no spatial field either way."""
+    from rfcalc import RFError, from_torch
 
-    out = {"border": {}}
+    out = {"border": {}, "features_only": []}
     began = time.perf_counter()
     for res in SIZES:
-        a = from_torch(model, (res, res, 3))
+        try:
+            a = from_torch(model, (res, res, 3))
+        except RFError:
+            a = from_torch(features(name, model), (res, res, 3))
+            out["features_only"].append(res)
         p = a.productivity()
         r = p.ranges[0]
-        out["border"][res] = {"first": p.border_name,
-                              "reads": list(p.reads[p.border]) if p.border is not None else None,
+        prefix = "features." if res in out["features_only"] else ""
+        b = p.border
+        out["border"][res] = {"first": prefix + p.border_name if b is not None else None,
+                              "reads": list(p.reads[b]) if b is not None else None,
+                              "source": prefix + (_source(a, b) or "") if b is not None else None,
+                              "before": prefix + a.layers[b - 1].name if b else None,
+                              "before_reads": list(p.reads[b - 1]) if b else None,
+                              "before_source": prefix + (_source(a, b - 1) or "") if b else None,
                               "count": len(p.unproductive_rows), "rows": len(a.layers)}
         out["range"] = [r.lo, r.hi]
         widest = max((i for i, f in enumerate(p.reads) if f is not None), key=lambda i: p.reads[i][0])
@@ -89,12 +102,20 @@ def rfcalc_side(model):
 
 
 def _source(a, i):
-    """The name of the row that row ``i`` reads (its narrowest input)."""
+    """The name of the row that row ``i`` reads (its narrowest input); through activations to the row
+    before them (same field), since torchvision calls one ReLU module several times per block."""
+    by = {r.name: r for r in a.layers}
     row = a.layers[i]
     if row.inputs:
-        by = {r.name: r for r in a.layers}
-        return min((n for n in row.inputs if n in by), key=lambda n: by[n].rf_min[0], default=None)
-    return a.layers[i - 1].name if i else None
+        name = min((n for n in row.inputs if n in by), key=lambda n: by[n].rf_min[0], default=None)
+    else:
+        name = a.layers[i - 1].name if i else None
+    while name in by and "relu" in by[name].kind.lower() and not by[name].inputs:
+        j = a.layers.index(by[name])
+        if j == 0:
+            break
+        name = a.layers[j - 1].name
+    return name
 
 
 def features(name, model):
@@ -106,7 +127,7 @@ def features(name, model):
     return model.features
 
 
-def linearised(name, module, narrow: bool):
+def linearised(name, module, narrow: bool, keep: str | None = None):
     """A copy whose gradient support is the dependency set: identities, average pools, positive weights;
     ``narrow``: branch ends zeroed so that only the narrowest path carries gradient."""
     import torch
@@ -131,6 +152,10 @@ def linearised(name, module, narrow: bool):
             elif isinstance(mod, nn.BatchNorm2d):
                 mod.running_mean.zero_(), mod.running_var.fill_(1.0), mod.weight.fill_(1.0), mod.bias.zero_()
                 mod.eps = 0.0
+        for mod in m.modules():
+            if type(mod).__name__ == "SqueezeExcitation":  # gate = 1 + tiny·mean: global, but no blow-up
+                mod.fc2.weight.fill_(1e-6 / mod.fc2.weight[0].numel())
+                mod.fc2.bias.fill_(1.0)
         if narrow:
             for mod in m.modules():
                 ends = []
@@ -146,6 +171,8 @@ def linearised(name, module, narrow: bool):
                 elif kind == "_DenseLayer":
                     ends = [mod.conv2]
                 for e in ends:
+                    if keep is not None and e is dict(m.named_modules()).get(keep):
+                        continue  # the measured layer itself: its own output must keep its gradient
                     e.weight.zero_()
                     if getattr(e, "bias", None) is not None:
                         e.bias.zero_()
@@ -153,33 +180,43 @@ def linearised(name, module, narrow: bool):
 
 
 def measured_field(name, model, layer: str | None, size: int, narrow: bool):
-    """Per axis, the extent of the input pixels the centre unit of ``layer``'s output (None: the last
-    feature layer) depends on, on a ``size`` x ``size`` input (the support of the gradient)."""
+    """The height of the input region the centre unit of ``layer``'s output (None: the last feature layer)
+    depends on, on a ``size`` x 64 input (the support of the gradient)."""
     import torch
 
-    m = linearised(name, features(name, model), narrow)
-    got = {}
+    key = None
     if layer is not None:
-        mods = dict(m.named_modules())
-        key = layer[len("features."):] if name not in ("resnet18", "resnet50") and layer.startswith("features.") \
-            else layer
+        layer = layer.split("/")[0]  # an ONNX op's row inside a module ('features.5.conv.0.2/Clip': its ReLU6)
+        key = layer[len("features."):] if not name.startswith("resnet") and layer.startswith("features.") else layer
         if name.startswith("resnet"):  # the Sequential of children renumbers: conv1 is 0, bn1 1, ...
             names = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]
             head, _, rest = layer.partition(".")
-            key = f"{names.index(head)}" + (f".{rest}" if rest else "")
+            key = f"{names.index(head)}" + (f".{rest}" if rest else "") if head in names else layer
+    m = linearised(name, features(name, model), narrow, keep=key)
+    got = {}
+    if key is not None:
+        mods = dict(m.named_modules())
         if key not in mods:
             return None
-        mods[key].register_forward_hook(lambda mod, inp, out: got.setdefault("t", out))
-    x = torch.ones(1, 3, size, size, dtype=torch.float64, requires_grad=True)
+        mods[key].register_forward_hook(lambda mod, inp, out: got.setdefault("calls", []).append(out))
+    # tall and narrow: fields are per axis, and the height alone is measured (square kernels and strides);
+    # a square input of the size DenseNet's field needs does not fit in memory (24 GB at 1,100 pixels)
+    x = torch.ones(1, 3, size, NARROW, dtype=torch.float64, requires_grad=True)
     out = m(x)
-    t = got.get("t", out)
+    calls = got.get("calls", [out])
+    if len(calls) != 1:
+        return {"rf": None, "size": size, "clipped": False, "note": f"{layer} runs {len(calls)} times"}
+    t = calls[0]
     h, w = t.shape[2] // 2, t.shape[3] // 2
     t[0, :, h, w].sum().backward()
+    if not torch.isfinite(x.grad).all():
+        return {"rf": None, "size": size, "clipped": False, "note": "gradient not finite"}
     support = (x.grad[0].abs().sum(0) > 0).nonzero()
-    rows, cols = support[:, 0], support[:, 1]
-    clipped = bool(rows.min() == 0 or cols.min() == 0 or rows.max() == size - 1 or cols.max() == size - 1)
-    return {"rf": [int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)], "size": size,
-            "clipped": clipped}
+    if len(support) == 0:
+        return {"rf": [0, 0], "size": size, "clipped": False, "note": "no gradient"}
+    rows = support[:, 0]
+    clipped = bool(rows.min() == 0 or rows.max() == size - 1)
+    return {"rf": [int(rows.max() - rows.min() + 1)], "size": [size, NARROW], "clipped": clipped}
 
 
 def _probe_size(field: int) -> int:
@@ -194,12 +231,19 @@ def one(name):
     model = getattr(torchvision.models, name)(weights=None).eval()
     warnings.filterwarnings("ignore")
     theirs = rfa_side(model)
-    ours = rfcalc_side(model)
+    ours = rfcalc_side(name, model)
     began = time.perf_counter()
     hi = measured_field(name, model, None, _probe_size(max(ours["range"][1], theirs["range"][1])), narrow=False)
     src = ours["widest_read"]["source"]
     lo = measured_field(name, model, src, _probe_size(max(ours["range"][1], theirs["range"][1])), narrow=True) \
         if src else None
+    for res in SIZES:  # what the border row and the row before it read, measured on the narrowest path
+        b = ours["border"][res]
+        if b["first"]:
+            size = _probe_size(b["reads"][0])
+            b["measured_reads"] = measured_field(name, model, b["source"], size, narrow=True)
+            b["measured_before_reads"] = measured_field(name, model, b["before_source"], size, narrow=True) \
+                if b["before_source"] else None
     return {"model": name, "rfa": theirs, "rfcalc": ours,
             "gradient": {"hi": hi, "lo": lo, "lo_layer": src, "seconds": round(time.perf_counter() - began, 1)}}
 
@@ -217,7 +261,13 @@ def table(results) -> str:
             a, b = r["rfa"]["border"][s], r["rfcalc"]["border"][s]
             fc = f", {a['by_fc_rule']} by its map<=kernel rule" if a["by_fc_rule"] else ""
             cells.append(f"`{a['first']}` ({a['count']}{fc})" if a["first"] else "none")
-            cells.append(f"`{b['first']}` reads {b['reads'][0]} ({b['count']})" if b["first"] else "none")
+            if b["first"]:
+                m, mb = b.get("measured_reads"), b.get("measured_before_reads")
+                meas = (f"; gradient {m['rf'][0]}" if m and m.get("rf") else "") + \
+                    (f", row before reads {b['before_reads'][0]} (gradient {mb['rf'][0]})" if mb and mb.get("rf") else "")
+                cells.append(f"`{b['first']}` reads {b['reads'][0]}{meas} ({b['count']})")
+            else:
+                cells.append("none")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -230,12 +280,17 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results, began = [], time.perf_counter()
-    for name in args.models:
-        t = time.perf_counter()
-        results.append(one(name))
-        print(f"{name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
     import rfa_toolbox
     import torch
+
+    done = {}
+    if (out / "partial.json").exists():  # an interrupted run: keep the models it finished
+        done = {r["model"]: r for r in json.loads((out / "partial.json").read_text())}
+    for name in args.models:
+        t = time.perf_counter()
+        results.append(done[name] if name in done else one(name))
+        print(f"{name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
+        (out / "partial.json").write_text(json.dumps(results, indent=1) + "\n")
 
     meta = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load "
                        f"{os.getloadavg()[0]:.1f}", "python": platform.python_version(), "torch": torch.__version__,
@@ -243,6 +298,7 @@ def main(argv=None):
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (out / "results.json").write_text(json.dumps({"meta": meta, "models": results}, indent=1) + "\n")
     (out / "table.md").write_text(table(results) + f"\n{meta}\n")
+    (out / "partial.json").unlink()
     print(table(results))
 
 
