@@ -8,10 +8,11 @@ The model adapters (``from_keras``, ``to_keras``, ``from_onnx``, ``from_torch``)
 ``erf``), the sympy closed forms (``closed_forms``), the worked derivation (``explain``), the side-by-side
 table (``compare``), the design search (``design``) and the interactive HTML page (``report``) load their
 framework or module only when first used. No module or package is named like one of these functions
-(``explanation``, ``comparison``, ``designer/``, ``htmlreport/``), so importing one never hides a function.
+(``explanation``, ``comparison``, ``border``, ``designer/``, ``htmlreport/``), so importing one never hides a function.
 """
 
 from .analysis import Analysis, Row, analyze
+from .border import productivity
 from .dsl import format_spec, parse, parse_shape
 from ._version import __version__ as __version__
 from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError, UnsupportedLayerError
@@ -31,7 +32,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape",
+    "Analysis", "Row", "analyze", "productivity", "parse", "format_spec", "parse_shape",
     "RFError", "SpecError", "ShapeError", "SymbolError", "UnsupportedLayerError", "AlignmentError",
     *_LAZY,
 ]

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
 from functools import cache
 
-from . import checks
+from . import border, checks
 from .dsl import format_layer, format_spec, parse, parse_shape
 from .errors import RFError, SpecError, SymbolError
-from .layers import bind, symbols_of
+from .layers import (BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity,
+                     Pool, Repeat, SeparableConv, Upsample, ZeroPad, bind, symbols_of)
 from .propagate import Applied, Field, apply_layer, input_field
 
 Pair = tuple[int, ...]
@@ -217,6 +218,14 @@ class Analysis:
                 return r
         raise RFError(f"no layer named {name!r}; the layers are: {', '.join(r.name for r in self.layers)}")
 
+    def productivity(self, search_limit: int | None = None) -> "border.Productivity":
+        """Unproductive rows, the border layer and the input-size range per axis (rfcalc/border.py).
+
+        >>> analyze("c3*16", input_shape=(28, 28, 1)).productivity().border_name
+        'conv2d_14'
+        """
+        return border.judge(self, _reanalyser(self), search_limit)
+
     def to_dict(self) -> dict:
         return {
             "spec": self.spec,
@@ -232,6 +241,7 @@ class Analysis:
             "rf_min": list(self.rf_min),
             "jump": [_half(j) for j in self.jump],
             "start": [_half(s) for s in self.start],
+            "productivity": self.productivity().to_dict(),
         }
 
     def __repr__(self) -> str:
@@ -273,6 +283,24 @@ class Analysis:
     def _repr_html_(self) -> str:
         from .render import to_html
         return to_html(self)
+
+
+_SPEC_LAYERS = (BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
+                SeparableConv, Upsample, ZeroPad)
+
+
+def _reanalyser(a: Analysis):
+    """``shape -> Analysis`` for an analysis ``analyze`` made from a spec (a chain of rfcalc layers;
+    its ``spec`` is their canonical spelling), else None: a model is judged on its own fields."""
+    layers = tuple(r.layer for r in a.layers)
+    if not layers or any(r.inputs for r in a.layers) or not all(isinstance(x, _SPEC_LAYERS) for x in layers):
+        return None
+    try:
+        if format_spec(layers) != a.spec:
+            return None
+    except RFError:
+        return None
+    return lambda shape: analyze(layers, input_shape=shape)
 
 
 @cache

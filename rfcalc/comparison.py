@@ -49,6 +49,7 @@ def _text_ratio(v) -> str:
 class Entry:
     analysis: Analysis
     kernel_weights: int
+    productivity: object = None  # border.Productivity: unproductive layers and the input-size range
 
     def ratios(self, base: Entry) -> dict:
         """Params, MACs and kernel weights as exact fractions of the first spec's."""
@@ -113,6 +114,7 @@ class Comparison:
                 "spec": a.spec, "rf": list(a.rf), "jump": list(a.jump), "output_shape": list(a.output_shape),
                 "params": a.total_params, "macs": a.total_macs, "kernel_weights": e.kernel_weights,
                 "ratio_to_first": ratios,
+                "productivity": e.productivity.to_dict() if e.productivity is not None else None,
             })
         return {"input_shape": list(base.analysis.input_shape), "comparison": self.mode, "specs": out}
 
@@ -148,13 +150,13 @@ class Comparison:
         from rich import box
         from rich.table import Table
 
-        from .render import fmt_field, fmt_int, fmt_jump, fmt_shape
-        from .words import with_article
+        from .render import fmt_field, fmt_int, fmt_jump, fmt_range, fmt_shape
 
         base = self.entries[0]
         shown = self.shown()
         t = Table(title=f"{self.lesson()}\n{shown[0].upper()}{shown[1:]}", title_justify="left", box=box.SIMPLE_HEAD)
-        for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x"):
+        for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x", "Unprod.",
+                     "Sizes"):
             t.add_column(head, justify="left" if head in ("Spec", "Output Shape") else "right")
 
         def x(v):
@@ -165,14 +167,19 @@ class Comparison:
             a, r = e.analysis, e.ratios(base)
             t.add_row(a.spec, fmt_field(a.rf), fmt_jump(a.jump), fmt_shape(a.output_shape),
                       fmt_int(a.total_params), x(r["params"]), fmt_int(a.total_macs), x(r["macs"]),
-                      fmt_int(e.kernel_weights), x(r["kernel_weights"]))
+                      fmt_int(e.kernel_weights), x(r["kernel_weights"]),
+                      str(len(e.productivity.unproductive_rows)) if e.productivity else "-",
+                      fmt_range(e.productivity, short=True) if e.productivity else "-")
         t.caption = ("k·k weights: kernel weights per input/output channel pair, summed over conv layers "
-                     "(c7: 49; c3*3: 27 for the same 7x7 field)")
+                     "(c7: 49; c3*3: 27 for the same 7x7 field)\n"
+                     "Unprod.: layers that read a field wider than the input (from the border layer on); "
+                     "Sizes: input sizes with every layer productive and the last field covering the input "
+                     "(docs/productivity.md)")
         t.caption_justify = "left"
         return t
 
 
-COMPARE_STEPS = (("short", "Output Shape"), ("drop", "Jump"), ("drop", "MACs x"), ("drop", "MACs"),
+COMPARE_STEPS = (("short", "Output Shape"), ("drop", "Sizes"), ("drop", "Jump"), ("drop", "MACs x"), ("drop", "MACs"),
                  ("wrap", "Spec"), ("drop", "Output Shape"))
 
 
@@ -189,5 +196,5 @@ def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None, mode="input
     entries = []
     for spec in specs:
         a = spec if isinstance(spec, Analysis) else analyze(spec, input_shape, head, symbols)
-        entries.append(Entry(a, kernel_weights(a)))
+        entries.append(Entry(a, kernel_weights(a), a.productivity()))
     return Comparison(tuple(entries), mode)

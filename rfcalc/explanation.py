@@ -88,6 +88,18 @@ _EN = dict(
     phase="    unit {u}: input {lo}..{hi} ({w} pixels)", phase_none="    unit {u}: no input",
     decoder_rf="  r_{l} = {r} (largest), smallest {rmin}; start_{l} = {st}",
     at_phase="  {axis}: unit {i} reads {unit} {lo}..{hi} (its phase decides the extent: r is {rmin}..{r})",
+    unprod=("{which} cannot see more of a {hw} image than layer {prev}: {each} a field ({reads}) already wider "
+            "than the image (unproductive; the border layer is layer {first}, {name})."),
+    one="Layer {l}", many="layers {l}–{m}", one_reads="it reads", many_read="the first of them reads",
+    would="At {lo} {they} would: from {lo} to {hi} every layer is productive and the last field still covers "
+          "the input.", it="it", they="they",
+    productive=("Every layer is productive on this {hw} image. Input sizes from {lo} to {hi} keep every layer "
+                "productive with the last field covering the input."),
+    no_range="No input size makes every layer productive with the last field covering the input: {why}.",
+    why_wider="a layer reads a {x}-pixel field, wider than the last field ({hi})",
+    why_runs="the network runs only on inputs of {x} pixels or more, more than its last field ({hi}) covers",
+    partly="{which} {verb} unproductive along the {axes} only: {pron} still gather context along the other axes.",
+    is_="is", are="are",
 )
 
 _JA = dict(
@@ -146,6 +158,18 @@ _JA = dict(
     phase="    ユニット {u}：入力 {lo}〜{hi}（{w} ピクセル）", phase_none="    ユニット {u}：入力なし",
     decoder_rf="  r_{l} = {r}（最大）、最小 {rmin}；start_{l} = {st}",
     at_phase="  {axis}：ユニット {i} は {unit} {lo}〜{hi} を読みます（幅は位相で決まり、r は {rmin}〜{r}）",
+    unprod=("{which}は、{hw} の画像について第{prev}層より多くを見ることができません。{each}受容野（{reads}）が"
+            "すでに画像より広いからです（非生産的な層。境界層は第{first}層 {name}）。"),
+    one="第{l}層", many="第{l}〜{m}層", one_reads="この層が読む", many_read="最初の層が読む",
+    would="{lo} の入力なら見えるようになります。{lo} から {hi} までは、すべての層が生産的で、最後の受容野も入力全体を覆います。",
+    it="", they="",
+    productive=("この {hw} の画像では、すべての層が生産的です。入力サイズが {lo} から {hi} までなら、すべての層が"
+                "生産的で、最後の受容野も入力全体を覆います。"),
+    no_range="すべての層が生産的で、最後の受容野が入力を覆うような入力サイズはありません。{why}。",
+    why_wider="ある層が読む受容野（{x} ピクセル）が、最後の受容野（{hi}）より広いからです",
+    why_runs="このネットワークは {x} ピクセル以上の入力でしか動かず、最後の受容野（{hi}）ではそれを覆えないからです",
+    partly="{which}は{axes}の方向だけ非生産的です。ほかの方向ではまだ文脈を集めています。",
+    is_="", are="",
 )
 
 LANGS: dict[str, dict[str, Any]] = {"en": _EN, "ja": _JA}  # message templates, word lists, pairs of words
@@ -326,6 +350,40 @@ def _at(T, a: Analysis, last, at):
     return unit, lines, tuple(spans), tuple(insides)
 
 
+def _which(T, bad) -> str:
+    return T["one"].format(l=bad[0] + 1) if len(bad) == 1 else T["many"].format(l=bad[0] + 1, m=bad[-1] + 1)
+
+
+def _productivity(T, a: Analysis) -> list[str]:
+    """Which layers cannot see more of the image, and from what input size on they would (rfcalc/border.py)."""
+    p = a.productivity()
+    hw = _hw(p.input_size)
+    out = []
+    ranges = p.ranges
+    lo, hi = _hw([r.lo for r in ranges]), _hw([r.hi for r in ranges]) if all(r.exists for r in ranges) else ("", "")
+    bad = p.unproductive_rows
+    if bad:
+        out.append(T["unprod"].format(which=_which(T, bad), hw=hw, prev=bad[0], name=p.border_name,
+                                      each=T["one_reads"] if len(bad) == 1 else T["many_read"],
+                                      reads=_hw(p.reads[bad[0]]), first=bad[0] + 1))
+        if all(r.exists for r in ranges):
+            out.append(T["would"].format(lo=lo, hi=hi, they=T["it"] if len(bad) == 1 else T["they"]))
+    elif all(r.exists for r in ranges) and any(r.spatial for r in a.layers):
+        out.append(T["productive"].format(hw=hw, lo=lo, hi=hi))
+    partly = [i for i in range(len(a.layers)) if p.partly(i)]
+    if partly:
+        names = T["axes"] if a.rank == 2 else T["axes_nd"][a.rank]
+        axes = {ax for i in partly for ax, f in enumerate(p.axes_unproductive[i]) if f}
+        out.append(T["partly"].format(which=_which(T, partly), verb=T["is_"] if len(partly) == 1 else T["are"],
+                                      axes=T["comma"].join(names[ax] for ax in sorted(axes)),
+                                      pron=T["it"] if len(partly) == 1 else T["they"]).replace("  ", " "))
+    missing = [r for r in ranges if not r.exists and r.why]
+    if missing and any(r.spatial for r in a.layers):
+        kind, x, top = missing[0].why
+        out.append(T["no_range"].format(why=T[f"why_{kind}"].format(x=x, hi=top)))
+    return out
+
+
 @dataclass(frozen=True)
 class Explanation:
     """The derivation text; with ``at``, the output pixel's input ``rows``/``cols`` (lo, hi) and their in-image part."""
@@ -409,6 +467,7 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
         extra.append(T["holes"].format(rf=_hw(a.rf)))
     elif last is not None and "holes?" in last.flags:
         extra.append(T["holes_maybe"].format(rf=_hw(a.rf)))
+    extra += _productivity(T, a)
     lines += [""] + extra + [answer]
     spans: tuple = (None, None)
     insides: tuple = (None, None)

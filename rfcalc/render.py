@@ -28,6 +28,8 @@ FLAG_HELP = {
     "bound": "an upper bound: parts with other fields were joined along a spatial axis, so a unit may read less",
     "tokens": "constants joined the tokens (a class token: extra entries that attention mixes in), or maps of "
               "other sizes were joined (their positions cannot be told apart: no field from there on)",
+    "unproductive": "reads fields wider than the input on every axis: sees no more of it than the layer before",
+    "unproductive?": "unproductive on some axes only (it still gathers context along the others)",
 }
 
 AXIS_NAMES = {1: ("positions",), 2: ("rows", "columns"), 3: ("frames", "rows", "columns")}
@@ -131,7 +133,13 @@ def fmt_bytes(params: int) -> str:
     return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
 
 
-def _cells(row) -> list[str]:
+def _marks(p, i: int) -> tuple[str, ...]:
+    if p is None:
+        return ()
+    return ("unproductive",) if p.unproductive(i) else ("unproductive?",) if p.partly(i) else ()
+
+
+def _cells(row, marks=()) -> list[str]:
     return [
         f"{row.name} ({row.kind})",
         fmt_shape(row.output_shape),
@@ -140,7 +148,7 @@ def _cells(row) -> list[str]:
         fmt_field(row.rf),
         fmt_jump(row.jump),
         fmt_pair(row.start, ", "),
-        " ".join(row.flags),
+        " ".join(row.flags + tuple(marks)),
     ]
 
 
@@ -161,6 +169,52 @@ def visible_rows(a, max_rows: int | None = 200) -> tuple:
     head, tail = rows[: max_rows // 2], rows[len(rows) - max_rows // 2:]
     skipped = len(rows) - len(head) - len(tail)
     return (*head, f"... {fmt_int(skipped)} more layers (--all or --json shows every one) ...", *tail)
+
+
+def fmt_range(p, short: bool = False) -> str:
+    """The input-size range of a ``Productivity``, one ``lo-hi`` per axis (``none`` where there is none;
+    ``short``: once when every axis has the same).
+
+    >>> from rfcalc import analyze
+    >>> p = analyze("c3*16", input_shape=(28, 28, 1)).productivity()
+    >>> fmt_range(p), fmt_range(p, short=True)
+    ('31-33 x 31-33', '31-33')
+    """
+    def one(r):
+        if not r.exists:
+            return "none"
+        gaps = f" but not {', '.join(map(str, r.gaps))}{' ...' if r.more_gaps else ''}" if r.gaps else ""
+        return (f"{r.lo}" if r.lo == r.hi else f"{r.lo}-{r.hi}") + gaps
+    parts = [one(r) for r in p.ranges]
+    return parts[0] if short and len(set(parts)) == 1 else " x ".join(parts)
+
+
+def productivity_lines(a, p) -> list[str]:
+    """The border layer and the input-size range, for the lines under the table (each under 80
+    columns where names allow: rich wraps a caption at the table's width)."""
+    import textwrap
+
+    if p is None:
+        return []
+    size = "x".join(map(str, p.input_size))
+    lines = []
+    bad = p.unproductive_rows
+    if bad:
+        more = f" .. {p.names[bad[-1]]} ({len(bad)} layers)" if len(bad) > 1 else ""
+        lines.append(f"Border layer: {p.border_name} reads {fmt_field(p.reads[p.border])} > {size}")
+        lines.append(f"Unproductive: {p.border_name}{more}")
+    if any(r.exists for r in p.ranges):
+        fields = " (fields at this size)" if {r.method for r in p.ranges} == {"fields"} else ""
+        lines.append(f"Productive input sizes: {fmt_range(p)}{fields}")
+    for note in p.notes:
+        if not note.startswith("range from the fields"):
+            lines += textwrap.wrap(note[0].upper() + note[1:], 76, break_on_hyphens=False)
+    return lines
+
+
+def _productivity(a):
+    method = getattr(a, "productivity", None)
+    return method() if callable(method) else None
 
 
 def table(a, max_rows: int | None = 200):

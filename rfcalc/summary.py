@@ -20,8 +20,9 @@ from math import prod
 
 from . import textable
 from .errors import RFError
-from .render import FLAG_HELP, _cells, fmt_bytes, fmt_field, fmt_int, fmt_jump, fmt_pair, input_words
-from .tablewords import FLAG_HELP_JA, WORDS
+from .render import (FLAG_HELP, _cells, _marks, _productivity, fmt_bytes, fmt_field, fmt_int, fmt_jump, fmt_pair,
+                     input_words, productivity_lines)
+from .tablewords import FLAG_HELP_JA, WORDS, ja_line
 from .textable import Column, Grid
 
 MB = 10 ** 6  # torchinfo's megabyte
@@ -69,8 +70,9 @@ def megabytes(n: int) -> str:
     return f"{hundredths // 100:,}.{hundredths % 100:02d}"
 
 
-def footer_lines(a, lang: str = "en", batch: int = 1) -> list[str]:
-    """The totals under the table, in ``lang``."""
+def footer_lines(a, lang: str = "en", batch: int = 1, p=None) -> list[str]:
+    """The totals under the table, in ``lang`` (``p``: the analysis' ``Productivity``: the border
+    layer and the productive input sizes)."""
     W = WORDS[lang]
     m = memory(a, batch)
     lines = [W["total"].format(n=fmt_int(a.total_params), b=fmt_bytes(a.total_params)),
@@ -85,7 +87,10 @@ def footer_lines(a, lang: str = "en", batch: int = 1) -> list[str]:
                                 fwd=megabytes(m.forward_backward), tot=megabytes(m.total))]
     if a.rf_min != a.rf:
         lines.insert(len(lines) - 1, W["smallest"].format(rf=fmt_field(a.rf_min)))
+    lines[len(lines) - 1:len(lines) - 1] = [ja_line(x) if lang == "ja" else x for x in productivity_lines(a, p)]
     used = {f for r in a.layers for f in r.flags}
+    if p is not None:
+        used |= {m for i in range(len(a.layers)) for m in _marks(p, i)}
     helps = FLAG_HELP_JA if lang == "ja" else FLAG_HELP
     return lines + [f"{flag}: {helps[flag]}" for flag in FLAG_HELP if flag in used]
 
@@ -173,8 +178,11 @@ def grid(a, lang: str = "en", max_rows: int | None = 200, rows: str | None = Non
     conn = branched(a)
     names = dict(zip((r.name for r in a.layers), connected(a))) if conn else {}
 
+    p = _productivity(a)
+    index = {id(r): i for i, r in enumerate(a.layers)}
+
     def cells(r):
-        c = _cells(r)
+        c = _cells(r, _marks(p, index[id(r)]))
         return c + [names[r.name]] if conn else c
 
     picked = select(a.layers, rows)
@@ -198,7 +206,7 @@ def grid(a, lang: str = "en", max_rows: int | None = 200, rows: str | None = Non
         columns.append(Column(W["connected"], key="Connected to", drop=True, fold=True))
         keep.append(8)
     body = tuple(c if isinstance(c, str) else tuple(c[k] for k in keep) for c in body)
-    footer = footer_lines(a, lang, batch)
+    footer = footer_lines(a, lang, batch, p)
     if rows is not None:
         footer.insert(0, W["rows_shown"].format(shown=len(picked), total=len(a.layers), pattern=rows))
     if folded:

@@ -21,6 +21,8 @@ FLAG_HELP_JA = {
     "empty": "どの入力も読まない出力ユニットがある（タップが届かない転置畳み込み）",
     "reflect": "境界は実際のピクセルの鏡像で埋まる（端の外の受容野はそれを読む）",
     "edge": "境界は端のピクセルの繰り返しで埋まる（端の外の受容野はそれを読む）",
+    "unproductive": "読む受容野がすべての軸で入力より広い：前の層より多くを見ることができない（非生産的な層）",
+    "unproductive?": "一部の軸だけ非生産的（ほかの軸ではまだ文脈を集めている）",
     "ties": "float32 の丸めの範囲で同点（nearest）や整数位置（linear、cubic）に当たるユニットがある：onnxruntime は"
             "そこで隣のピクセルを読むことがある",
     "bound": "上界：受容野の異なる部分が空間軸に沿って結合されたため、各ユニットが実際に読む範囲はこれより狭いことがある",
@@ -65,7 +67,7 @@ WORDS = {
 
 _JA = {  # the other tables' words (compare, design, probe): English text -> Japanese
     "Spec": "スペック", "RF": "受容野", "Jump": "ジャンプ", "Output Shape": "出力の形", "Params": "パラメータ数",
-    "MACs": "MACs", "x": "×", "k·k weights": "k·k 重み", "Output": "出力", "Depth": "深さ", "Best for": "最良の指標",
+    "MACs": "MACs", "x": "×", "k·k weights": "k·k 重み", "Output": "出力", "Depth": "深さ", "Best for": "最良の指標", "Unprod.": "非生産", "Sizes": "生産的な入力サイズ",
     "Layer (type)": "層（型）", "Unit": "ユニット", "RF measured": "受容野（測定）", "RF analytic": "受容野（解析）",
     "Jump m / a": "ジャンプ 測定 / 解析", "Start m / a": "start 測定 / 解析", "Agree": "一致",
     "Quantity": "量", "Value": "値", "/ theoretical rf": "/ 理論上の受容野",
@@ -88,6 +90,9 @@ _JA_LINES = (  # (English pattern, Japanese template) for titles and lines under
      r"filters, so the params ratio is not C->C's; drop --first-layer for that",
      r"最初の層として比較：最初の畳み込みは画像の \1 チャンネルを読み（入力 \2）、後の畳み込みは前のフィルタを読むので、"
      r"パラメータ数の比は C→C の比ではありません（C→C は --first-layer なしで）"),
+    (r"Border layer: (\S+) reads (\S+) > (\S+)", r"境界層：\1（読む受容野 \2 が入力 \3 より広い）"),
+    (r"Unproductive: (.+?)(?: \((\d+) layers\))?", lambda m: f"非生産的な層：{m.group(1)}" + (f"（{m.group(2)} 層）" if m.group(2) else "")),
+    (r"Productive input sizes: (.+?)( \(fields at this size\))?", lambda m: f"生産的な入力サイズ：{m.group(1)}" + ("（この大きさでの受容野から）" if m.group(2) else "")),
     (r"probe: (.+)", r"プローブ：\1"),
     (r"probed on (\S+)(.*?); (.+), ([0-9.]+) s; all layers agree", r"\1 で測定\2；\3、\4 秒；すべての層が一致"),
     (r"probed on (\S+)(.*?); (.+), ([0-9.]+) s; DISAGREEMENT", r"\1 で測定\2；\3、\4 秒；不一致あり"),
@@ -111,6 +116,20 @@ _JA_LINES = (  # (English pattern, Japanese template) for titles and lines under
 )
 
 
+def ja_line(text: str) -> str:
+    """One English line under a table in Japanese, where ``_JA_LINES`` knows its pattern (else as it is).
+
+    >>> ja_line("Border layer: conv2d_5 reads 31x31 > 28x28")
+    '境界層：conv2d_5（読む受容野 31x31 が入力 28x28 より広い）'
+    """
+    import re
+
+    for pattern, template in _JA_LINES:
+        if re.fullmatch(pattern, text):
+            return re.sub(pattern, template, text)
+    return text
+
+
 def translate(grid, lang: str, steps=()):
     """A grid's headers, title and footer in ``lang`` (words this module does not know stay English),
     with ``steps`` keyed by the English headers.
@@ -119,7 +138,6 @@ def translate(grid, lang: str, steps=()):
     >>> translate(Grid("probe: c3", (Column("Agree"),), ()), "ja").title
     'プローブ：c3'
     """
-    import re
     from dataclasses import replace
 
     seen: dict[str, int] = {}
@@ -144,10 +162,7 @@ def translate(grid, lang: str, steps=()):
             return text
         if "\n" in text:  # a title of several lines: each its own sentence
             return "\n".join(line(part) for part in text.split("\n"))
-        for pattern, template in _JA_LINES:
-            if re.fullmatch(pattern, text):
-                return re.sub(pattern, template, text)
-        return text
+        return ja_line(text)
 
     W = WORDS[lang]
     return replace(grid, title=line(grid.title), columns=tuple(cols), footer=tuple(line(f) for f in grid.footer),

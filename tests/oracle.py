@@ -320,3 +320,31 @@ def axis_unit_fields(layers, n: int, max_units: int = 4096) -> list[UnitFields]:
             holes = holes or len(d) != hi - lo + 1
         out.append(UnitFields(size, tuple(spans), holes))
     return out
+
+
+def chain_reads_oracle(layers, n: int) -> list:
+    """Per layer of a chain on one axis: the smallest dependency extent (over the real units) of
+    what the layer reads (1 for the input), from ``axis_unit_fields``; raises ``OracleShapeError``."""
+    fields = axis_unit_fields(layers, n)
+    return [1] + [f.rf_min for f in fields[:-1]], fields
+
+
+def narrowest_path_oracle(paths, n: int) -> int:
+    """The narrowest field over the paths of a graph on one axis: each path is a chain of per-axis
+    descriptions from the input to one node; its field is the smallest extent over the node's real
+    units; the narrowest path is the minimum over paths. No merge arithmetic is involved."""
+    return min(axis_unit_fields(p, n)[-1].rf_min if p else 1 for p in paths)
+
+
+def range_oracle(layers, n_of, limit: int) -> list[int]:
+    """The sizes ``n`` in ``1..limit`` at which the chain fits, no layer reads a field wider than ``n``
+    and the last layer's widest unit field covers ``n`` (the input-size range, by brute force)."""
+    good = []
+    for n in range(1, limit + 1):
+        try:
+            reads, fields = chain_reads_oracle(layers, n_of(n))
+        except OracleShapeError:
+            continue
+        if max(reads) <= n <= fields[-1].rf:
+            good.append(n)
+    return good

@@ -35,7 +35,7 @@ def test_import_rfcalc_loads_only_the_plain_analysis():
     """No explain, compare, design, report, framework or runner module loads with ``import rfcalc``."""
     code = "import sys, rfcalc\nprint(' '.join(sorted(m for m in sys.modules if m.startswith('rfcalc'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert set(out.split()) <= {"rfcalc", "rfcalc._version", "rfcalc.analysis", "rfcalc.arithmetic", "rfcalc.ascii_input",
+    assert set(out.split()) <= {"rfcalc", "rfcalc._version", "rfcalc.analysis", "rfcalc.arithmetic", "rfcalc.ascii_input", "rfcalc.border",
                                 "rfcalc.checks", "rfcalc.dsl", "rfcalc.errors", "rfcalc.layers",
                                 "rfcalc.phases", "rfcalc.propagate", "rfcalc.resample", "rfcalc.symbols"}
 

@@ -124,7 +124,7 @@ def test_japanese_page_has_japanese_words():
     html = report("c3,c3", lang="ja").html
     data = page_data(html)
     assert data["headers"][0] == "層（型）" and data["T"]["rows"] == "行"
-    assert "受容野" in data["footer"][-1]
+    assert "受容野" in data["footer"][4] and "生産的な入力サイズ" in data["footer"][-1]
     assert "Receptive field" not in html
 
 

@@ -18,7 +18,36 @@ EXAMPLES = """examples:
   rfcalc-train --sweep b2-2-1 --out runs/b2-2-1     depth, pooling and kernel size compared
   rfcalc-train "c3,c3,p2" --dataset fashion_mnist   offline, with Debian's dataset-fashion-mnist
   rfcalc-train --report --out runs/b2-2-1           rewrite report.md from results.json
+  rfcalc-train --sweep unproductive --dataset fashion_mnist --resize 28,56 --seeds 0,1,2 \
+      --data-size 10000 --epochs 3 --out runs/unproductive   depth past the border layer (docs/productivity.md)
 """
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    items = [t.strip() for t in text.split(",")]
+    if not items or any(not (t.isascii() and t.isdigit()) for t in items):
+        raise argparse.ArgumentTypeError(f"{what} takes whole numbers separated by commas. Received: {text!r}")
+    return list(dict.fromkeys(int(t) for t in items))
+
+
+def _sizes(text: str) -> list[int]:
+    from .data import MAX_SIZE, MIN_SIZE
+
+    sizes = _int_list(text, "--resize")
+    bad = [n for n in sizes if not MIN_SIZE <= n <= MAX_SIZE]
+    if bad:
+        raise argparse.ArgumentTypeError(f"sizes must lie in {MIN_SIZE}..{MAX_SIZE} pixels. Received: {bad[0]}")
+    return sizes
+
+
+def _seeds(text: str) -> list[int]:
+    from .train import MAX_SEED
+
+    seeds = _int_list(text, "--seeds")
+    bad = [n for n in seeds if n > MAX_SEED]
+    if bad:
+        raise argparse.ArgumentTypeError(f"seeds must lie in 0..{MAX_SEED}. Received: {bad[0]}")
+    return seeds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder with the dataset files (default: Keras's cache and system dirs)")
     p.add_argument("--download", action="store_true", help="download the dataset through Keras if not found")
     p.add_argument("--data-size", type=int, metavar="N", help="use only the first N training images (get_data_cifar)")
+    p.add_argument("--resize", type=_sizes, metavar="N[,N...]",
+                   help="resize the images to N x N (bilinear) before training; several sizes train each "
+                        "spec at each size (default: the dataset's own)")
     p.add_argument("--epochs", type=int, default=10, metavar="N", help="default: 10")
     p.add_argument("--batch-size", type=int, default=128, metavar="N", help="default: 128")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", metavar="NAME",
@@ -51,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3, metavar="RATE", help="learning rate (default: 0.001)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help=f"random seed for weights and shuffling, 0..{MAX_SEED} (default: 0)")
+    p.add_argument("--seeds", type=_seeds, metavar="N[,N...]",
+                   help="train every spec once per seed (overrides --seed), seed-major: a sweep cut short "
+                        "has every spec at the first seeds")
     p.add_argument("--validation-split", type=float, default=0.1, metavar="FRACTION",
                    help="last fraction of the training images held out, as Keras's (default: 0.1)")
     p.add_argument("--steps-per-execution", type=int, default=16, metavar="N",
@@ -69,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _configs(args):
     from rfcalc import analyze
 
-    from .data import SHAPES, dataset_name
+    from .data import SHAPES, dataset_name, input_shape
     from .memory import check_memory
     from .models import resolve_spec
     from .sweep import SWEEPS
@@ -81,19 +116,35 @@ def _configs(args):
     if not specs:
         raise RFError("give at least one SPEC or --sweep NAME")
     dataset = dataset_name(args.dataset)
+    native = SHAPES[dataset][0]
+    sizes = [None if n == native else n for n in (args.resize or [None])]
     configs = []
-    for raw in specs:
-        spec = resolve_spec(raw)
-        config = RunConfig(spec, dataset, args.epochs, args.batch_size, args.optimizer, args.lr, args.seed,
-                           args.data_size, args.validation_split, args.steps_per_execution, args.strategy,
-                           args.precision, typed=raw.strip())
-        analysis = analyze(spec, input_shape=SHAPES[dataset], head="seed")  # shape errors now, not after TF loads
-        check_memory(config.label, analysis, args.batch_size, args.optimizer, dataset, args.data_size)
-        configs.append(config)
+    for seed in args.seeds or [args.seed]:  # seed-major: a sweep cut short has every spec at the first seeds
+        for size in sizes:
+            for raw in specs:
+                spec = resolve_spec(raw)
+                config = RunConfig(spec, dataset, args.epochs, args.batch_size, args.optimizer, args.lr, seed,
+                                   args.data_size, args.validation_split, args.steps_per_execution, args.strategy,
+                                   args.precision, resize=size, typed=raw.strip())
+                # shape errors now, not after TF loads
+                analysis = analyze(spec, input_shape=input_shape(dataset, size), head="seed")
+                check_memory(config.label, analysis, args.batch_size, args.optimizer, dataset, args.data_size)
+                configs.append(config)
     unique = {}
     for c in configs:
         unique.setdefault(c.key, c)  # the first spelling of a spec names it
     return list(unique.values())
+
+
+def _runs_by_size(configs):
+    """Consecutive configs with the same ``resize``, as (size, configs) pairs, in order."""
+    out = []
+    for c in configs:
+        if out and out[-1][0] == c.resize:
+            out[-1][1].append(c)
+        else:
+            out.append((c.resize, [c]))
+    return out
 
 
 def run(argv=None) -> int:
@@ -126,7 +177,9 @@ def run(argv=None) -> int:
     if args.dry_run:
         print(f"data: {dataset_name(args.dataset)} from {source}")
         for c in configs:
-            print(f"{'skip' if sweep.done(c) else 'train'} {c.label} -> {os.path.join(args.out, c.slug)}")
+            at = f" at {c.resize}x{c.resize}" if c.resize else ""
+            print(f"{'skip' if sweep.done(c) else 'train'} {c.label}{at} seed {c.seed} -> "
+                  f"{os.path.join(args.out, c.slug)}")
         return 0
     require(["numpy", "tensorflow"], "training")  # a core-only install: one line naming the extra
     check_out_dir(args.out, create=True)  # a read-only --out stops us before training, not after it
@@ -139,7 +192,7 @@ def run(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from rich.console import Console
 
-    from .data import load_data
+    from .data import load_data, resize_data
     from .progress import make_logger, make_progress
 
     console = Console(stderr=True)
@@ -147,9 +200,15 @@ def run(argv=None) -> int:
     data = load_data(args.dataset, args.data_dir, args.data_size, args.download)
     log(f"{data.name}: {len(data.x_train)} training and {len(data.x_test)} test images "
         f"{'x'.join(map(str, data.input_shape))} from {data.source}")
+    resized = {}
     try:
         with make_progress(console) as progress:
-            sweep.run(configs, data, progress=progress, log=log)
+            for size, group in _runs_by_size(configs):
+                if size not in resized:
+                    resized[size] = resize_data(data, size)
+                    if size is not None:
+                        log(f"resized to {size}x{size} (bilinear)")
+                sweep.run(group, resized[size], progress=progress, log=log)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted; {sweep.resume_note()}. Run the same command again to resume.\n")
         return 130

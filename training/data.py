@@ -149,6 +149,50 @@ def _check(name: str, arrays, where: str):
     return out
 
 
+MIN_SIZE, MAX_SIZE = 8, 512  # --resize: a square side in pixels
+
+
+def check_size(size: int) -> int:
+    """A ``--resize`` side, or a ``DataError`` saying what is allowed.
+
+    >>> check_size(56)
+    56
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
+        raise DataError(f"--resize takes a square side of {MIN_SIZE}..{MAX_SIZE} pixels. Received: {size!r}")
+    return size
+
+
+def input_shape(name: str, size: int | None = None) -> tuple[int, int, int]:
+    """The images' shape for dataset ``name``, resized to ``size`` x ``size`` when given.
+
+    >>> input_shape("fashion_mnist", 56), input_shape("cifar10")
+    ((56, 56, 1), (32, 32, 3))
+    """
+    h, w, c = SHAPES[dataset_name(name)]
+    return (h, w, c) if size is None else (check_size(size), check_size(size), c)
+
+
+def resize_data(data: "Data", size: int | None) -> "Data":
+    """``data`` with every image resized to ``size`` x ``size`` (bilinear, TensorFlow's
+    ``tf.image.resize`` with antialiasing, rounded back to uint8); ``None`` or the same size: ``data``."""
+    if size is None or data.input_shape[:2] == (size, size):
+        return data
+    check_size(size)
+    import numpy as np
+    import tensorflow as tf
+
+    def one(x):
+        out = []
+        for i in range(0, len(x), 4096):  # in chunks: float32 copies of 60,000 large images would not fit
+            y = tf.image.resize(tf.constant(x[i:i + 4096], tf.float32), (size, size), "bilinear", antialias=True)
+            out.append(np.clip(np.rint(y.numpy()), 0, 255).astype(np.uint8))
+        return np.concatenate(out)
+
+    return Data(data.name, one(data.x_train), data.y_train, one(data.x_test), data.y_test,
+                f"{data.source}, resized to {size}x{size} (bilinear)")
+
+
 def load_data(name: str = "cifar10", data_dir=None, data_size: int | None = None, download: bool = False) -> Data:
     """Load a dataset; ``data_size`` keeps the first N training images (the notebook's ``get_data_cifar``).
 

@@ -143,7 +143,7 @@ def rho_caveat(n: int, lang: str = "en") -> str:
     return WORDS[lang]["few" if n < MIN_RHO_N else "n"].format(runs=runs, min=MIN_RHO_N)
 
 
-GROUP_FIELDS = ("dataset", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
+GROUP_FIELDS = ("dataset", "resize", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
                 "validation_split")
 
 
@@ -157,7 +157,8 @@ def _heading(key: tuple, lang: str = "en") -> str:
     W = WORDS[lang]
     size = W["first"].format(n=g["data_size"]) if g["data_size"] else W["all"]
     epochs = plural(g["epochs"], "epoch") if lang == "en" else f"{g['epochs']} エポック"
-    return W["heading"].format(dataset=g["dataset"], epochs=epochs, size=size, seed=g["seed"], precision=g["precision"],
+    at = f" {g['resize']}x{g['resize']}" if g.get("resize") else ""
+    return W["heading"].format(dataset=g["dataset"] + at, epochs=epochs, size=size, seed=g["seed"], precision=g["precision"],
                                optimizer=g["optimizer"], lr=g["lr"], batch=g["batch_size"])
 
 
@@ -194,6 +195,9 @@ def write_report(runs: list[dict], out_dir, lang: str = "en") -> Path:
                   W["vs_rf"].format(rho=_rho(rho_rf, lang)),
                   W["vs_macs"].format(rho=_rho(rho_macs, lang)), "",
                   f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})", ""]
+    from .depth import depth_lines
+
+    lines += depth_lines(runs, out_dir)
     lines += [W["curves"], ""]
     path = out_dir / "report.md"
     with replacing(path) as tmp:

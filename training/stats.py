@@ -49,3 +49,41 @@ def spearman(x, y) -> float | None:
     0.8
     """
     return pearson(ranks(list(x)), ranks(list(y)))
+
+
+def mean_se(values) -> tuple[float, float | None]:
+    """Mean and standard error of the mean (sample standard deviation / sqrt(n); None for one value).
+
+    >>> mean_se([1.0, 2.0, 3.0])
+    (2.0, 0.5773502691896257)
+    """
+    n = len(values)
+    if n == 0:
+        raise ValueError("no values")
+    m = sum(values) / n
+    if n < 2:
+        return m, None
+    var = sum((v - m) ** 2 for v in values) / (n - 1)
+    return m, math.sqrt(var / n)
+
+
+def slope_se(xs, ys) -> tuple[float, float | None] | None:
+    """Least-squares slope of ``ys`` on ``xs`` and its standard error (None when undefined).
+
+    >>> slope_se([0, 1, 2, 3], [0.0, 1.0, 2.0, 3.0])
+    (1.0, 0.0)
+    """
+    n = len(xs)
+    if n != len(ys):
+        raise ValueError(f"series differ in length: {n} and {len(ys)}")
+    if n < 2:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    if n < 3:
+        return b, None
+    resid = sum((y - my - b * (x - mx)) ** 2 for x, y in zip(xs, ys))
+    return b, math.sqrt(resid / (n - 2) / sxx)

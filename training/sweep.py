@@ -17,6 +17,8 @@ from .atomic import finite, locked, read_json, remove_stale, temp_name, write_js
 from .checkpoint import Checkpoint
 from .errors import DivergedError, TrainError
 
+UNPRODUCTIVE_BASE = "c3-16,p2,c3-16,p2"
+
 # B2-2-1: how depth, pooling position and kernel size change parameters and accuracy.
 # Ordered cheap to costly, so a sweep cut short still has the comparisons that matter.
 SWEEPS = {
@@ -29,6 +31,12 @@ SWEEPS = {
         ("c3,c3,p2", "notebook model2: two 3x3 convs"),
         ("c3,c3,c3,p2", "three 3x3 convs (the notebook's hint)"),
     ),
+    # Issue 17: 3x3 convs added one at a time after two conv-pool blocks, past the border layer
+    # (docs/productivity.md). At 28x28 the fourth added conv is the border layer (it reads 34 > 28), at
+    # 56x56 the seventh (it reads 58 > 56).
+    "unproductive": tuple(
+        (UNPRODUCTIVE_BASE + (f",c3-16*{n}" if n else ""), f"{n} 3x3 conv(s) added at a quarter of the resolution")
+        for n in range(9)),
 }
 
 # What every record must hold, with a check of its value: the report and the skip logic read these.

@@ -37,6 +37,7 @@ class RunConfig:
     steps_per_execution: int = 16
     strategy: str | None = None
     precision: str = "float32"
+    resize: int | None = None  # square side the images are resized to (None: the dataset's own)
     typed: str | None = field(default=None, compare=False)  # the spec as the user typed it (or a preset name)
 
     def __post_init__(self):
@@ -59,12 +60,15 @@ class RunConfig:
     def identity(self) -> dict:
         """The fields that change the result; execution details (strategy, steps per execution) do not.
 
-        ``precision`` joins only when it is not float32, so keys made before it existed stay valid.
+        ``precision`` joins only when it is not float32 and ``resize`` only when set, so keys made
+        before they existed stay valid.
         """
         d = asdict(self)
         del d["steps_per_execution"], d["strategy"], d["typed"]
         if d["precision"] == "float32":
             del d["precision"]
+        if d["resize"] is None:
+            del d["resize"]
         return {"head": "seed", **d}
 
     @property
@@ -93,7 +97,8 @@ class RunConfig:
         'c3x2_p2-mnist-e1'
         """
         spec = re.sub(r"[^A-Za-z0-9]+", "_", self.spec.replace("*", "x")).strip("_")[:60]
-        return f"{spec}-{self.dataset}-e{self.epochs}-{self.key}"
+        size = f"-r{self.resize}" if self.resize else ""
+        return f"{spec}-{self.dataset}{size}-e{self.epochs}-{self.key}"
 
 
 def get_strategy(name: str | None):
@@ -128,6 +133,9 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=(), log
 
     if data.name != config.dataset:
         raise TrainError(f"run is for {config.dataset} but the data is {data.name}")
+    if config.resize is not None and data.input_shape[:2] != (config.resize, config.resize):
+        raise TrainError(f"run is for {config.resize}x{config.resize} images but the data is "
+                         f"{'x'.join(map(str, data.input_shape[:2]))}")
     analysis = analyze(config.spec, input_shape=data.input_shape, head="seed")
     import keras
 
@@ -193,6 +201,7 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=(), log
         "dataset": config.dataset,
         "epochs": config.epochs,
         "seed": config.seed,
+        "resize": config.resize,
         "input_shape": list(data.input_shape),
         "batch_size": config.batch_size,
         "optimizer": config.optimizer,

@@ -69,14 +69,15 @@ def _positive(name: str, value):
 def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=False, max_params=None,
            max_macs=None, max_depth=12, min_output=None, filters=None, head=None, minimize="params",
            top=None, allow_holes=False, dilations=DILATIONS, strides=STRIDES, max_states=MAX_STATES,
-           seconds=SECONDS, pools_after_convs=False) -> Design:
+           seconds=SECONDS, pools_after_convs=False, productive=False) -> Design:
     """The Pareto front (params, MACs, depth) of stacks that reach field ``rf`` (or ``cover`` the input).
 
     ``layers``: the vocabulary (default the notebook's ``c3,c5,p2``); ``like``: a template whose
     order and kinds are kept; ``pools_after_convs``: a conv first and every pool right after a conv
     (``rfcalc design``'s default, with ``min_output=2``). Budgets and ``max_depth`` bound the declared space; within it the
     front is exact. ``max_states``/``seconds`` stop a search that grows too big: the result then
-    says it is not proven optimal.
+    says it is not proven optimal. ``productive``: only stacks in which no layer reads a field wider
+    than the input (no unproductive layer, docs/productivity.md); the search prunes, so the front stays exact.
 
     >>> design("32", cover=False, max_depth=5).best("depth").spec
     'p2*3,c5'
@@ -114,11 +115,15 @@ def design(rf=None, *, input_shape=(32, 32, 3), layers=None, like=None, cover=Fa
     if not isinstance(max_depth, int) or isinstance(max_depth, bool) or not 1 <= max_depth <= MAX_DEPTH:
         raise SpecError(f"max_depth is 1..{MAX_DEPTH}. Received: max_depth={max_depth!r}")
     head_layers = parse(HEADS.get(head, head), rank=rank) if head is not None else ()
+    if productive and any(x.keras_class not in ("Flatten", "Dense") and not x.keras_class.startswith("Global")
+                          for x in head_layers):
+        raise SpecError(f"productive=True judges the designed stack; a head with spatial layers ({head!r}) is not "
+                        f"searched: put those layers in the vocabulary, or use a head of flat/gap and fc layers")
     limit = max(target) if target else max(sizes)
     grammar = (like_space(like, filters, dilations, strides, rank) if like is not None else
                space(layers if layers is not None else DEFAULT_VOCABULARY, filters, limit, rank,
                      pools_after_convs=bool(pools_after_convs)))
-    goal = Goal(target, bool(cover), minimum, bool(allow_holes))
+    goal = Goal(target, bool(cover), minimum, bool(allow_holes), bool(productive))
     limits = Limits(max_depth, max_params, max_macs, max_states, seconds)
     began = time.monotonic()
     outcome = _solve(grammar, shape, goal, limits, head_layers)
@@ -211,13 +216,24 @@ def _unreachable(grammar, shape, goal, limits, head, outcome) -> str:
         smaller = goal.min_output
         while max(smaller) > 1:  # the largest minimum output that some stack still meets
             smaller = tuple(max(1, m - 1) for m in smaller)
-            out = _solve(grammar, shape, Goal(goal.rf, goal.cover, smaller, goal.allow_holes),
+            out = _solve(grammar, shape, Goal(goal.rf, goal.cover, smaller, goal.allow_holes, goal.productive),
                          Limits(limits.max_depth, limits.max_params, limits.max_macs, **quick), head)
             if out.front:
                 fixes.append(f"lower --min-output to {'x'.join(map(str, smaller))}")
                 break
+    if "productive" in outcome.cuts:
+        out = _solve(grammar, shape, Goal(goal.rf, goal.cover, goal.min_output, goal.allow_holes),
+                     Limits(limits.max_depth, limits.max_params, limits.max_macs, **quick), head)
+        if out.front:
+            size = "x".join(map(str, shape[:-1]))
+            fixes.append(f"drop --productive (every stack that gets there has a layer reading a field wider than "
+                         f"the {size} input) or use a larger --input")
     if fixes:
         return f"{what} within the bounds: {' or '.join(fixes)}"
+    if "productive" in outcome.cuts:
+        size = "x".join(map(str, shape[:-1]))
+        return (f"{what} with no layer reading a field wider than the {size} input (--productive): drop "
+                f"--productive or use a larger --input")
     if "params" in outcome.cuts or "macs" in outcome.cuts:  # each budget alone too tight: what one stack needs
         out = _solve(grammar, shape, goal, Limits(limits.max_depth, **quick), head)
         if out.front:

@@ -3,7 +3,7 @@
     rfcalc design --rf 32 [--input 32x32x3] [--layers "c3,c5,c3d2,p2,a2,c3s2"] [--max-params 100k]
                   [--max-macs 50M] [--max-depth 12] [--min-output 4x4] [--filters 32|32,64,128]
                   [--head seed] [--minimize params|macs|depth] [--top 10] [--json] [--plot FILE]
-                  [--symbolic] [--like SPEC] [--cover]
+                  [--symbolic] [--like SPEC] [--cover] [--productive]
 
 >>> budget("100k"), budget("50M"), budget("1.5M"), budget("2,000")
 (100000, 50000000, 1500000, 2000)
@@ -81,6 +81,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--minimize", choices=("params", "macs", "depth"), default="params", help="sort the front by")
     p.add_argument("--top", metavar="N", type=argtypes.positive, default=10, help="rows to show (default 10)")
     p.add_argument("--allow-holes", action="store_true", help="accept fields with holes (dilation gridding)")
+    p.add_argument("--productive", action="store_true",
+                   help="only stacks with no unproductive layer at --input: no layer reads a field wider than the "
+                        "input (docs/productivity.md)")
     p.add_argument("--dilations", metavar="1,2,4,8", type=_ints, default=None, help="(--like) dilations to try")
     p.add_argument("--strides", metavar="1,2", type=_ints, default=None, help="(--like) strides to try")
     p.add_argument("--max-states", metavar="N", type=budget, default=None, help="stop past this many states")
@@ -104,7 +107,7 @@ def request(args) -> dict:
         filters=args.filters, head=args.head, minimize=args.minimize, top=args.top, allow_holes=args.allow_holes,
         pools_after_convs=not args.any_order and not args.like,
         dilations=args.dilations or DILATIONS, strides=args.strides or STRIDES,
-        max_states=args.max_states or MAX_STATES, seconds=float(args.timeout or SECONDS))
+        max_states=args.max_states or MAX_STATES, seconds=float(args.timeout or SECONDS), productive=args.productive)
 
 
 def _template(like: str) -> str:

@@ -42,6 +42,8 @@ def dive(space, input_shape, goal: Goal, limits: Limits, head=(), nodes: int = 2
         left = limits.max_depth - d
         if max(1, space.need[pos], layers_left(field, bounds, target, left, goal.allow_holes)) > left:
             continue
+        if goal.productive and any(r > n for r, n in zip(field.rf_min, sizes)):
+            continue  # one more layer would read a field wider than the input
         children = []
         for choice, to in space.moves[pos]:
             key = (field, stage, choice)

@@ -113,7 +113,11 @@ class Design:
         lines = [f"Searched all {self.stacks:,} {kind} {self.space!r} within the bounds through "
                  f"{self.states:,} states ({self.labels:,} labels, {self.transitions:,} layer steps) "
                  f"in {self.seconds:.2f} s."]
-        bound = [c for c in self.cuts if c in ("depth", "params", "macs", "min-output")]
+        if getattr(self.goal, "productive", False):
+            lines.append(f"--productive: only stacks in which no layer reads a field wider than the "
+                         f"{_dims(self.input_shape[:-1])} input (no unproductive layer).")
+        lines.append("Sizes: input sizes at which every layer is productive and the last field covers the input.")
+        bound = [c for c in self.cuts if c in ("depth", "params", "macs", "min-output", "productive")]
         if bound:
             lines.append(f"Bounds that cut the search: {', '.join(bound)} (stacks past them were not considered).")
         if not self.proven:
@@ -134,11 +138,12 @@ class Design:
         return f"Cheapest {what} {self.space!r} that {self.target.split(' (')[0]} on {with_article(_dims(self.input_shape))} input"
 
     def cells(self, row: DesignRow) -> list[str]:
+        from ..render import fmt_range
         a = row.analysis
         return [a.spec, f"{row.params:,}", f"{row.macs:,}", str(row.depth), _dims(a.rf),
-                _dims(row.output_shape), ", ".join(row.wins)]
+                _dims(row.output_shape), fmt_range(a.productivity(), short=True), ", ".join(row.wins)]
 
-    HEADERS = ("Spec", "Params", "MACs", "Depth", "RF", "Output", "Best for")
+    HEADERS = ("Spec", "Params", "MACs", "Depth", "RF", "Output", "Sizes", "Best for")
 
     def to_dict(self) -> dict:
         """The ``--json`` output: the front as ``Analysis.to_dict()`` summaries plus the search's numbers."""

@@ -24,7 +24,7 @@ from ..errors import RFError
 from .bounds import cheapest_layer, dominated_later, layers_left, reach_bound
 from ..propagate import Field, apply_layer, input_field
 
-CUTS = ("depth", "params", "macs", "min-output", "states", "time")
+CUTS = ("depth", "params", "macs", "min-output", "productive", "states", "time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,7 @@ class Goal:
     cover: bool = False
     min_output: tuple | None = None
     allow_holes: bool = False
+    productive: bool = False  # no layer may read a field wider than the input (docs/productivity.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +228,10 @@ def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=(), s
             if need > left:
                 if space.moves[pos]:
                     cuts.add("depth")
+                continue
+            if goal.productive and any(r > n for r, n in zip(steps.fields[fid].rf_min, sizes)):
+                if space.moves[pos]:
+                    cuts.add("productive")  # one more layer would read a field wider than the input
                 continue
             for choice, to in space.moves[pos]:
                 transitions += 1

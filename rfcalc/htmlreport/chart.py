@@ -16,8 +16,10 @@ from html import escape
 W, H, LEFT, RIGHT, TOP, BOTTOM = 640, 220, 48, 12, 12, 30
 
 
-def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label: str = "rf") -> str:
-    """An SVG chart of rf (rows, and columns where they differ; rf_min where paths differ) over the spatial layers.
+def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label: str = "rf",
+               band: str = "productive input sizes", border: str = "border layer") -> str:
+    """An SVG chart of rf (rows, and columns where they differ; rf_min where paths differ) over the spatial
+    layers, the productive input sizes of the first axis as a band and the border layer as a dashed line.
 
     >>> import dataclasses
     >>> from rfcalc import analyze
@@ -31,7 +33,9 @@ def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label:
         return ""
     rank = len(rows[0].rf)
     sizes = list(analysis.input_shape[:rank])
-    top = max(max(max(r.rf) for r in rows), max(sizes)) * 1.05
+    p = analysis.productivity()
+    first = p.ranges[0]
+    top = max(max(max(r.rf) for r in rows), max(sizes), first.hi or 0) * 1.05
     n = len(rows)
 
     def x(i):
@@ -44,6 +48,15 @@ def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label:
              f'aria-label="{escape(rf_label)}">',
              f'<line x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}" class="axis"/>',
              f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}" class="axis"/>']
+    if first.exists:
+        label = f"{band} {first.lo}" + (f"-{first.hi}" if first.hi != first.lo else "")
+        parts.append(f'<rect x="{LEFT}" y="{y(first.hi):.1f}" width="{W - LEFT - RIGHT}" '
+                     f'height="{max(y(first.lo) - y(first.hi), 1):.1f}" class="band"><title>{escape(label)}</title>'
+                     f'</rect><text x="{LEFT + 4}" y="{y(first.hi) - 3:.1f}" class="tick">{escape(label)}</text>')
+    if p.border is not None:
+        i = [r.name for r in rows].index(p.border_name)
+        parts.append(f'<line x1="{x(i):.1f}" y1="{TOP}" x2="{x(i):.1f}" y2="{H - BOTTOM}" class="borderline">'
+                     f'<title>{escape(border)}: {escape(p.border_name)}</title></line>')
     for v in (0, round(top / 2), int(top)):
         parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v}</text>')
     for size in dict.fromkeys(sizes):

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from ..analysis import Analysis, analyze  # noqa: F401  (analyze: the doctests)
 from ..errors import ShapeError
-from ..render import HEADERS, _cells, fmt_bytes, fmt_field, fmt_int, fmt_pair, FLAG_HELP
+from ..render import HEADERS, _cells, _marks, fmt_bytes, fmt_field, fmt_int, fmt_pair, fmt_range, FLAG_HELP
 from .text import FLAG_HELP_JA, TEXT
 
 MAX_LISTED = 1 << 16  # units of an axis listed one by one when its field has no phase table
@@ -103,12 +103,16 @@ def hole_runs(row) -> list | None:
     return out
 
 
-def layer_data(analysis: Analysis) -> list[dict]:
-    """One dict per layer: table cells (as the CLI prints them), and for spatial layers the field tables."""
+def layer_data(analysis: Analysis, p=None) -> list[dict]:
+    """One dict per layer: table cells (as the CLI prints them, unproductive rows marked), and for
+    spatial layers the field tables."""
+    p = analysis.productivity() if p is None else p
     out = []
-    for row in analysis.layers:
-        d = {"name": row.name, "kind": row.kind, "token": row.token, "cells": _cells(row),
-             "flags": list(row.flags), "inputs": list(row.inputs), "spatial": row.spatial}
+    for i, row in enumerate(analysis.layers):
+        marks = _marks(p, i)
+        d = {"name": row.name, "kind": row.kind, "token": row.token, "cells": _cells(row, marks),
+             "flags": list(row.flags), "inputs": list(row.inputs), "spatial": row.spatial,
+             "unproductive": p.unproductive(i), "partly_unproductive": p.partly(i)}
         if row.spatial:
             rank = len(row.rf)
             d.update(out=list(row.output_shape[:rank]), rf=list(row.rf), rf_min=list(row.rf_min),
@@ -118,10 +122,30 @@ def layer_data(analysis: Analysis) -> list[dict]:
     return out
 
 
-def footer(analysis: Analysis, lang: str) -> list[str]:
+def productivity_footer(p, lang: str) -> list[str]:
+    """The border layer, the productive input sizes and the notes, in ``lang``."""
+    T = TEXT[lang]
+    size = "x".join(map(str, p.input_size))
+    lines = []
+    bad = p.unproductive_rows
+    if bad:
+        lines.append(T["border"].format(name=p.border_name, reads=fmt_field(p.reads[p.border]), size=size))
+        lines.append(T["unproductive"].format(first=p.border_name, last=p.names[bad[-1]], n=len(bad)))
+    if any(r.exists for r in p.ranges):
+        lines.append(T["sizes"].format(r=fmt_range(p)))
+    for r in p.ranges:
+        if not r.exists and r.why:
+            kind, x, hi = r.why
+            lines.append(T["no_range"].format(why=T[f"why_{kind}"].format(x=x, hi=hi)))
+            break
+    return lines
+
+
+def footer(analysis: Analysis, lang: str, p=None) -> list[str]:
     """The totals under the table, in ``lang`` (the CLI's footer in English)."""
     T = TEXT[lang]
     a = analysis
+    p = a.productivity() if p is None else p
     shape = "x".join(str(v) for v in a.input_shape)
     lines = [T["total"].format(n=fmt_int(a.total_params), b=fmt_bytes(a.total_params)),
              T["trainable"].format(n=fmt_int(a.trainable_params), b=fmt_bytes(a.trainable_params)),
@@ -131,7 +155,8 @@ def footer(analysis: Analysis, lang: str) -> list[str]:
              + (T["larger"] if a.rf_exceeds_input else "")]
     if a.rf_min != a.rf:
         lines.append(T["smallest"].format(rf=fmt_field(a.rf_min)))
-    used = {f for r in a.layers for f in r.flags}
+    lines += productivity_footer(p, lang)
+    used = {f for r in a.layers for f in r.flags} | {m for i in range(len(a.layers)) for m in _marks(p, i)}
     helps = FLAG_HELP_JA if lang == "ja" else FLAG_HELP
     lines += [f"{flag}: {helps[flag]}" for flag in FLAG_HELP if flag in used]
     return lines
@@ -145,8 +170,10 @@ def payload(analysis: Analysis, lang: str = "en") -> dict:
     ([32, 32, 3], [[3, 3], [5, 5]])
     """
     T = TEXT[lang]
+    p = analysis.productivity()
     return {
         "spec": analysis.spec, "input": list(analysis.input_shape), "lang": lang,
         "headers": list(T["headers"]) if "headers" in T else list(HEADERS),
-        "layers": layer_data(analysis), "footer": footer(analysis, lang), "T": T["ui"],
+        "layers": layer_data(analysis, p), "footer": footer(analysis, lang, p), "T": T["ui"],
+        "productivity": p.to_dict(),
     }

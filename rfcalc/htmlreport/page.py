@@ -61,7 +61,8 @@ def _table(data: dict) -> str:
     head = "".join(f"<th>{esc(h)}</th>" for h in data["headers"])
     body = []
     for i, row in enumerate(data["layers"]):
-        cls = ["spatial" if row["spatial"] else "flat"] + (["warn"] if "misaligned" in row["flags"] else [])
+        cls = (["spatial" if row["spatial"] else "flat"] + (["warn"] if "misaligned" in row["flags"] else [])
+               + (["unproductive"] if row.get("unproductive") else []))
         body.append(f'<tr data-layer="{esc(row["name"])}" data-index="{i}" class="{" ".join(cls)}">'
                     + "".join(f"<td>{esc(c)}</td>" for c in row["cells"]) + "</tr>")
     return f'<table id="layers" tabindex="0"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
@@ -108,7 +109,7 @@ def build_html(analysis: Analysis, lang: str = "en", image=None, erf=None, notes
 <ul class="legend"><li><span class="sw field"></span>{esc(ui["legend_field"])}</li><li><span class="sw pad"></span>{esc(ui["legend_pad"])}</li>
 <li><span class="sw dot"></span>{esc(ui["legend_centres"])}</li><li><span class="sw hole"></span>{esc(ui["holes"])}</li></ul>
 </section>{erf_section}
-<section><h2>{esc(ui["growth"])}</h2>{growth_svg(analysis, ui["input_size"], ui["depth"], ui["rf"])}</section>
+<section><h2>{esc(ui["growth"])}</h2>{growth_svg(analysis, ui["input_size"], ui["depth"], ui["rf"], band=ui["band"], border=ui["border"])}</section>
 <section><h2>{esc(ui["layers"])}</h2>{_table(data)}
 <p class="footer">{"<br>".join(esc(line) for line in data["footer"])}</p></section></main>
 {img}{heat}

@@ -27,6 +27,7 @@ _UI_EN = {
     "grid": "no image: a neutral grid of the input pixels", "layer_row": "layer", "depth": "depth (spatial layers)",
     "samples": "samples", "slices": "slice",
     "empty": "this unit reads no input pixel (a transposed conv whose kernel is shorter than its stride)",
+    "band": "productive input sizes", "border": "border layer",
 }
 
 _UI_JA = {
@@ -46,11 +47,29 @@ _UI_JA = {
     "grid": "画像なし：入力ピクセルの格子", "layer_row": "層", "depth": "深さ（空間層）",
     "samples": "サンプル", "slices": "スライス",
     "empty": "このユニットはどの入力ピクセルも読みません（カーネルがストライドより短い転置畳み込み）",
+    "band": "生産的な入力サイズ", "border": "境界層",
+}
+
+_PRODUCTIVITY_EN = {
+    "border": "Border layer: {name} reads {reads} > {size}",
+    "unproductive": "Unproductive: {first} .. {last} ({n} layers, shaded)",
+    "sizes": "Productive input sizes: {r} (the band on the chart)",
+    "no_range": "No input size makes every layer productive with the last field covering the input: {why}",
+    "why_wider": "a layer reads a {x}-pixel field, wider than the last field ({hi})",
+    "why_runs": "the network runs only on inputs of {x} pixels or more, more than its last field ({hi}) covers",
+}
+_PRODUCTIVITY_JA = {
+    "border": "境界層：{name}（読む受容野 {reads} が入力 {size} より広い）",
+    "unproductive": "非生産的な層：{first} 〜 {last}（{n} 層、網掛け）",
+    "sizes": "生産的な入力サイズ：{r}（グラフの帯）",
+    "no_range": "すべての層が生産的で、最後の受容野が入力を覆う入力サイズはありません：{why}",
+    "why_wider": "ある層が読む受容野（{x} ピクセル）が最後の受容野（{hi}）より広い",
+    "why_runs": "{x} ピクセル以上の入力でしか動かず、最後の受容野（{hi}）ではそれを覆えない",
 }
 
 _KEYS = ("total", "trainable", "nontrainable", "macs", "field", "larger", "smallest")
 
 TEXT = {
-    "en": {**{k: WORDS["en"][k] for k in _KEYS}, "ui": _UI_EN},
-    "ja": {"headers": WORDS["ja"]["headers"], **{k: WORDS["ja"][k] for k in _KEYS}, "ui": _UI_JA},
+    "en": {**{k: WORDS["en"][k] for k in _KEYS}, **_PRODUCTIVITY_EN, "ui": _UI_EN},
+    "ja": {"headers": WORDS["ja"]["headers"], **{k: WORDS["ja"][k] for k in _KEYS}, **_PRODUCTIVITY_JA, "ui": _UI_JA},
 }
