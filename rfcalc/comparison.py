@@ -180,7 +180,7 @@ class Comparison:
 
 
 COMPARE_STEPS = (("short", "Output Shape"), ("drop", "Sizes"), ("drop", "Jump"), ("drop", "MACs x"), ("drop", "MACs"),
-                 ("wrap", "Spec"), ("drop", "Output Shape"))
+                 ("wrap", "Spec"), ("drop", "Output Shape"), ("drop", "Unprod."), ("drop", "Params x"))
 
 
 def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None, mode="input") -> Comparison:

@@ -281,7 +281,8 @@ def test_a_channel_flag_without_input_is_refused(capsys):
 
 # --- 20: compare leads with the lesson, inside a network --------------------------------------
 
-def test_compare_defaults_to_layers_inside_a_network_and_leads_with_the_lesson(capsys):
+def test_compare_defaults_to_layers_inside_a_network_and_leads_with_the_lesson(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per title sentence
     import json
     assert main(["compare", "c7", "c3*3", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -296,7 +297,8 @@ def test_compare_defaults_to_layers_inside_a_network_and_leads_with_the_lesson(c
     assert "inside a network" in lines[1].lower() and "--first-layer" in lines[1], lines[1]
 
 
-def test_compare_keeps_the_first_layer_case_as_an_option(capsys):
+def test_compare_keeps_the_first_layer_case_as_an_option(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per title sentence
     import json
     assert main(["compare", "c7", "c3*3", "--first-layer", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -306,7 +308,8 @@ def test_compare_keeps_the_first_layer_case_as_an_option(capsys):
     assert "first layer" in capsys.readouterr().out.splitlines()[1].lower()
 
 
-def test_compare_of_whole_networks_says_it_reads_their_input(capsys):
+def test_compare_of_whole_networks_says_it_reads_their_input(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per title sentence
     assert main(["compare", "model1", "model2"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "32x32x3" in "\n".join(out[:2])
