@@ -28,6 +28,8 @@ FLAG_HELP = {
     "bound": "an upper bound: parts with other fields were joined along a spatial axis, so a unit may read less",
     "tokens": "constants joined the tokens (a class token: extra entries that attention mixes in), or maps of "
               "other sizes were joined (their positions cannot be told apart: no field from there on)",
+    "broadcast": "a gate made from a global pool (squeeze-excitation) multiplies here: every unit then depends on "
+                 "the whole input; the field shown is the local one, as convention (docs/frameworks.md)",
     "unproductive": "reads fields wider than the input on every axis: sees no more of it than the layer before",
     "unproductive?": "unproductive on some axes only (it still gathers context along the others)",
 }
