@@ -7,7 +7,7 @@ In one process, per module (built once, weights=None / pretrained=False, train m
 (1, 3, H, W), verbose=0)`` and ``torchscan.crawl_module(module, (3, H, W))`` (what
 ``torchscan.summary`` prints, without printing), and the export ``from_torch`` made before
 (``export_params=True`` with autograd on, the bytes parsed by onnx and re-serialised: ``before``),
-each once to warm up, then ``runs`` interleaved rounds; medians of wall time. All three run the module forward once; that forward (convolutions
+each once to warm up, then ``runs`` interleaved rounds; medians of wall time (and the fastest run of each, the least disturbed by other load). All three run the module forward once; that forward (convolutions
 on a 224x224 input) is most of every column. ``from_torch`` of a module whose graph rfcalc refuses
 is timed to its refusal and marked.
 """
@@ -90,7 +90,8 @@ def bench(name: str, runs: int, size: int) -> dict:
             t = time.perf_counter()
             fn()
             times[key].append(time.perf_counter() - t)
-    return {"name": name, **{k: statistics.median(v) for k, v in times.items()}, **verdict}
+    return {"name": name, **{k: statistics.median(v) for k, v in times.items()},
+            **{f"{k}_min": min(v) for k, v in times.items()}, **verdict}
 
 
 def main(argv=None) -> None:
@@ -103,13 +104,15 @@ def main(argv=None) -> None:
     print(f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, torch {torch.__version__}"
           f" ({torch.get_num_threads()} threads), input {args.size}x{args.size}x3, {args.runs} interleaved runs, "
           f"load average {os.getloadavg()[0]:.1f} at start")
-    print("| module | from_torch | before | torchinfo.summary | torchscan.crawl_module | from_torch / torchinfo | rows |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("| module | from_torch | before | torchinfo.summary | torchscan.crawl_module | from_torch / torchinfo "
+          "| fastest runs: from_torch / before / torchinfo / torchscan | rows |")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
     for name in args.models.split(","):
         r = bench(name, args.runs, args.size)
         rows = r.get("rows") or f"refused: {r.get('refused')}"
         print(f"| {r['name']} | {r['from_torch']:.2f} s | {r['before']:.2f} s | {r['torchinfo']:.2f} s | {r['torchscan']:.2f} s "
-              f"| {r['from_torch'] / r['torchinfo']:.2f} | {rows} |", flush=True)
+              f"| {r['from_torch'] / r['torchinfo']:.2f} | {r['from_torch_min']:.2f} / {r['before_min']:.2f} / "
+              f"{r['torchinfo_min']:.2f} / {r['torchscan_min']:.2f} s | {rows} |", flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 

@@ -24,7 +24,8 @@ from dataclasses import replace
 from math import prod
 
 from ..errors import ShapeError
-from ..propagate import Applied, Field
+from ..layers import Flatten, Identity
+from ..propagate import Applied, Field, apply_layer, merge_fields
 from .graph import refuse
 
 NAMES = {1: ("length",), 2: ("rows", "cols"), 3: ("depth", "rows", "cols")}
@@ -112,3 +113,36 @@ def reshape(name: str, target, field: Field) -> Applied:
     raise _refuse(name, "Reshape", f"reshapes {describe(field)} to {target}, which splits, merges or moves spatial "
                                    "axes; rfcalc follows a Reshape that keeps the spatial sizes first and regroups "
                                    "the channels only (or flattens everything)")
+
+
+def on_pieces(op, cls: str, fields: list, map_one, allowed):
+    """A Keras layer on tensors whose channels are in pieces: only work within each pixel reads.
+
+    ``map_one(op, cls, fields)`` maps the layer as usual (``keras_layers``); ``allowed`` lists the classes
+    that work within each pixel. Concatenate along a channel piece, Dense over the last piece and
+    Flatten are sized here.
+    """
+    field = next(f for f in fields if in_pieces(f))
+    if cls not in allowed:
+        raise _refuse(op.name, cls, f"reads {describe(field)}, channels split into pieces by a Reshape; there "
+                                    "rfcalc follows only work within each pixel (merges, Dense, normalisation, "
+                                    "Permute/Reshape of the channels): reshape the channels back first")
+    if cls == "Concatenate":
+        axis = int(op.axis) % (len(field.shape) + 1)
+        if axis <= len(field.axes):
+            raise _refuse(op.name, cls, f"concatenates {describe(field)} along axis {axis}, not a channel axis")
+        rest = {f.shape[:axis - 1] + f.shape[axis:] for f in fields}
+        if len(rest) > 1 or any(not in_pieces(f) or len(f.axes) != len(field.axes) for f in fields):
+            raise ShapeError(f"Concatenate needs equal shapes except on axis {axis}. "
+                             f"Received: shapes={[f.shape for f in fields]}")
+        shape = list(field.shape)
+        shape[axis - 1] = sum(f.shape[axis - 1] for f in fields)
+        merged = merge_fields([flat(f) for f in fields], -1)  # per pixel: the fields merge as for channels
+        merged = replace(merged, field=regroup(merged.field, shape))
+        return Identity(cls), merged
+    if cls == "Dense":
+        layer, applied = map_one(op, cls, fields)
+        return layer, replace(applied, macs=prod(field.shape[:-1]) * field.shape[-1] * int(op.units))
+    if cls == "Flatten":
+        return Flatten(), apply_layer(Flatten(), flat(field))
+    return map_one(op, cls, fields)

@@ -25,7 +25,7 @@ from ..layers import (
 )
 from ..propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
 from .graph import refuse
-from .keras_axes import describe, flat, in_pieces, permute, regroup, reshape
+from .keras_axes import flat, in_pieces, on_pieces, permute, regroup, reshape
 
 MERGES = frozenset({"Add", "Multiply", "Average", "Subtract", "Maximum", "Minimum"})
 PASS_THROUGH = frozenset({  # leave shape and field alone, no weights
@@ -222,38 +222,10 @@ def map_layer(op, cls: str, fields: list):
         move = permute(op.name, op.dims, fields[0]) if cls == "Permute" else reshape(op.name, op.target_shape, fields[0])
         return Identity(cls), move
     if any(in_pieces(f) for f in fields):
-        return _on_pieces(op, cls, fields)
+        return on_pieces(op, cls, fields, _map, ON_PIECES)
     if len(fields) == 1 and fields[0].spatial and fields[0].rf is None:
         layer, applied = _map(op, cls, [input_field(fields[0].shape)])  # a stand-in field for the sizes
         return layer, replace(applied, field=_collapsed(applied.field.shape))
-    return _map(op, cls, fields)
-
-
-def _on_pieces(op, cls: str, fields: list):
-    """A layer on a tensor whose channels are in pieces: only work within each pixel reads."""
-    field = fields[0]
-    if cls not in ON_PIECES:
-        raise unsupported(op.name, cls, f"reads {describe(field)}, channels split into pieces by a Reshape; there "
-                                        "rfcalc follows only work within each pixel (merges, Dense, normalisation, "
-                                        "Permute/Reshape of the channels): reshape the channels back first")
-    if cls == "Concatenate":
-        axis = int(op.axis) % (len(field.shape) + 1)
-        if axis <= len(field.axes):
-            raise unsupported(op.name, cls, f"concatenates {describe(field)} along axis {axis}, not a channel axis")
-        rest = {f.shape[:axis - 1] + f.shape[axis:] for f in fields}
-        if len(rest) > 1 or any(not in_pieces(f) or len(f.axes) != len(field.axes) for f in fields):
-            raise ShapeError(f"Concatenate needs equal shapes except on axis {axis}. "
-                             f"Received: shapes={[f.shape for f in fields]}")
-        shape = list(field.shape)
-        shape[axis - 1] = sum(f.shape[axis - 1] for f in fields)
-        merged = merge_fields([flat(f) for f in fields], -1)  # per pixel: the fields merge as for channels
-        merged = replace(merged, field=regroup(merged.field, shape))
-        return Identity(cls), merged
-    if cls == "Dense":
-        layer, applied = _map(op, cls, fields)
-        return layer, replace(applied, macs=prod(field.shape[:-1]) * field.shape[-1] * int(op.units))
-    if cls == "Flatten":
-        return Flatten(), apply_layer(Flatten(), flat(field))
     return _map(op, cls, fields)
 
 

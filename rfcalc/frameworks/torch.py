@@ -84,8 +84,9 @@ def export(module, shape) -> bytes:
     first = next((p for p in module.parameters() if p.is_floating_point()), None)
     x = torch.zeros(1, c, *shape[:-1], device=first.device if first is not None else "cpu",
                     dtype=first.dtype if first is not None else torch.float32)
-    buf, modes = io.BytesIO(), _modes(module)
+    buf, modes, warn = io.BytesIO(), _modes(module), torch._C._jit_get_tracer_state_warn()
     module.eval()
+    torch._C._jit_set_tracer_state_warn(False)  # the tracer's warnings walk the Python stack: a quarter of its time
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
@@ -96,6 +97,7 @@ def export(module, shape) -> bytes:
         text = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
         raise RFError(f"torch.onnx.export could not trace {type(module).__name__} on {shape}: {text}") from None
     finally:
+        torch._C._jit_set_tracer_state_warn(warn)
         for m, training in modes:  # each submodule's own mode back (a frozen BatchNorm stays in eval)
             m.training = training
     proto = onnx.load_from_string(buf.getvalue())
