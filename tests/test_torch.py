@@ -189,3 +189,58 @@ def test_a_shape_the_module_rejects_is_one_line_naming_the_module():
 def test_things_that_are_not_modules_are_refused(thing):
     with pytest.raises(RFError, match="torch.nn.Module"):
         from_torch(thing, (8, 8, 3))
+
+
+# ---------------------------------------------------------------- the export cache
+
+def test_a_second_call_reuses_the_export_and_reads_the_same():
+    from rfcalc.frameworks import torch as rt
+    m = Doors()
+    first = from_torch(m, (34, 34, 3))
+    calls = []
+    real = rt.export
+    rt.export = lambda *a: calls.append(a) or real(*a)
+    try:
+        again = from_torch(m, (34, 34, 3))
+        assert again.layers == first.layers and calls == []
+        from_torch(m, (34, 34, 3), cache=False)
+        from_torch(m, (36, 36, 3))  # another shape: another export
+        assert len(calls) == 2
+    finally:
+        rt.export = real
+
+
+CHANGES = [  # (what, change to a built Doors, the row whose field or count must follow)
+    ("attribute", lambda m: setattr(m.c3, "dilation", (3, 3)) or setattr(m.c3, "padding", (3, 3)), "c3"),
+    ("submodule", lambda m: setattr(m, "c3", nn.Conv2d(16, 16, 5, padding=2)), "c3"),
+    ("parameter", lambda m: setattr(m.skip, "weight", nn.Parameter(torch.zeros(16, 16, 1, 1))), "skip"),
+]
+
+
+@pytest.mark.parametrize("what, change, row", CHANGES, ids=[c[0] for c in CHANGES])
+def test_a_changed_module_is_exported_afresh(what, change, row):
+    m = Doors()
+    from_torch(m, (34, 34, 3))
+    change(m)
+    fresh = Doors()
+    change(fresh)
+    got, want = from_torch(m, (34, 34, 3)).row(row), from_torch(fresh, (34, 34, 3), cache=False).row(row)
+    assert (got.rf, got.params, got.output_shape) == (want.rf, want.params, want.output_shape)
+
+
+def test_an_in_place_edit_of_a_small_buffer_is_seen():
+    class Offset(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("size", torch.tensor([1, 8, 6, 6]))
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x):
+            return self.conv(x).reshape(*[int(v) for v in self.size])
+
+    m = Offset()
+    from_torch(m, (8, 8, 3))
+    from rfcalc.frameworks.torch import fingerprint
+    before = fingerprint(m)
+    m.size.add_(0)  # in place: the version counter moves
+    assert fingerprint(m) != before
