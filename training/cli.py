@@ -18,8 +18,9 @@ EXAMPLES = """examples:
   rfcalc-train --sweep b2-2-1 --out runs/b2-2-1     depth, pooling and kernel size compared
   rfcalc-train "c3,c3,p2" --dataset fashion_mnist   offline, with Debian's dataset-fashion-mnist
   rfcalc-train --report --out runs/b2-2-1           rewrite report.md from results.json
-  rfcalc-train --sweep unproductive --dataset fashion_mnist --resize 28,56 --seeds 0,1,2 \
-      --data-size 10000 --epochs 3 --out runs/unproductive   depth past the border layer (docs/productivity.md)
+  rfcalc-train --sweep unproductive --dataset fashion_mnist --resize 28,56 --seeds 0,1,2,3,4 \\
+      --data-size 12000 --epochs 4 --out runs/unproductive
+                                                    depth past the border layer (docs/productivity.md)
 """
 
 
