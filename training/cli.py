@@ -20,7 +20,7 @@ EXAMPLES = """examples:
   rfcalc-train --report --out runs/b2-2-1           rewrite report.md from results.json
   rfcalc-train --sweep unproductive --dataset fashion_mnist --resize 28,56 --seeds 0,1,2,3,4 \\
       --data-size 12000 --epochs 4 --out runs/unproductive
-                                                    depth past the border layer (docs/productivity.md)
+      (depth past the border layer: docs/productivity.md)
 """
 
 
