@@ -25,6 +25,7 @@ from ..layers import (
 )
 from ..propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
 from .graph import refuse
+from .keras_axes import flat, in_pieces, on_pieces, permute, regroup, reshape
 
 MERGES = frozenset({"Add", "Multiply", "Average", "Subtract", "Maximum", "Minimum"})
 PASS_THROUGH = frozenset({  # leave shape and field alone, no weights
@@ -41,7 +42,14 @@ SPATIAL_CLASSES = frozenset(
     + [f"Conv{r}DTranspose" for r in (1, 2, 3)] + ["Resizing"])
 SUPPORTED = frozenset(MERGES | PASS_THROUGH | SPATIAL_CLASSES | {
     "Concatenate", "PReLU", "BatchNormalization", "LayerNormalization", "Flatten", "Reshape", "Dense",
-    "Normalization"})
+    "Normalization", "Permute", "LayerScale", "CustomScaleLayer"})
+# what reads a tensor whose channels are in pieces (after a Reshape): work within each pixel only
+ON_PIECES = frozenset(MERGES | PASS_THROUGH | {
+    "Concatenate", "PReLU", "BatchNormalization", "LayerNormalization", "Flatten", "Reshape", "Dense",
+    "Permute", "LayerScale", "CustomScaleLayer"})
+# keras.applications' own layers, known by their module (a user's class of the same name is not them)
+APPLICATION_LAYERS = {"LayerScale": "keras.src.applications.convnext",
+                      "CustomScaleLayer": "keras.src.applications.inception_resnet_v2"}
 INTERPOLATIONS = ("nearest", "bilinear")  # what rfcalc follows exactly; bicubic and lanczos read wider
 
 # keras.ops applied to KerasTensors (``x + 3``, ``ops.relu(x)``): elementwise, so the field passes through
@@ -151,17 +159,6 @@ def _collapsed(shape, hw=()) -> Field:
     return Field(tuple(hw) + tuple(shape))
 
 
-def _reshape(op, field):
-    target = list(op.target_shape)
-    if -1 in target:
-        known = _prod(t for t in target if t != -1)
-        target[target.index(-1)] = _prod(field.shape) // known
-    target = tuple(int(t) for t in target)
-    if target == field.shape:
-        return Identity("Reshape"), Applied(field)
-    return Identity("Reshape"), Applied(_collapsed(target))  # pixels rearranged: no field to follow
-
-
 def _normalization(op, field):
     frozen = 0
     if getattr(op, "input_mean", None) is None:  # adapt() weights: mean, variance (kept axes) and a count
@@ -184,7 +181,13 @@ def elementwise_merge(cls: str, fields: list) -> Applied:
     """
     shapes = [f.shape for f in fields]
     if len(set(shapes)) == 1:
+        if any(in_pieces(f) for f in fields):  # channels in pieces: merge per pixel, then split them again
+            merged = merge_fields([flat(f) for f in fields])
+            return replace(merged, field=regroup(merged.field, shapes[0]))
         return merge_fields(fields)
+    if any(in_pieces(f) for f in fields):
+        raise ShapeError(f"{cls} broadcasts tensors whose channels are in pieces; rfcalc merges those only when "
+                         f"their shapes are equal. Received: shapes={shapes}")
     rank = max(len(s) for s in shapes)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
     broadcast: list[int] = []
@@ -212,14 +215,31 @@ def map_layer(op, cls: str, fields: list):
     """
     if cls not in SUPPORTED:
         raise unsupported(op.name, cls)
+    if cls in APPLICATION_LAYERS and type(op).__module__ != APPLICATION_LAYERS[cls]:
+        raise unsupported(op.name, cls, f"is not keras.applications' own {cls} (it comes from "
+                                        f"{type(op).__module__}), so rfcalc does not know what it computes")
+    if cls in ("Permute", "Reshape") and len(fields) == 1:  # by axis roles, with or without a field
+        move = permute(op.name, op.dims, fields[0]) if cls == "Permute" else reshape(op.name, op.target_shape, fields[0])
+        return Identity(cls), move
+    if any(in_pieces(f) for f in fields):
+        return on_pieces(op, cls, fields, _map, ON_PIECES)
     if len(fields) == 1 and fields[0].spatial and fields[0].rf is None:
         layer, applied = _map(op, cls, [input_field(fields[0].shape)])  # a stand-in field for the sizes
         return layer, replace(applied, field=_collapsed(applied.field.shape))
     return _map(op, cls, fields)
 
 
+def _layer_scale(op, field):
+    """keras.applications.convnext's LayerScale: ``x * gamma``, one factor per channel."""
+    gamma = tuple(int(d) for d in op.gamma.shape)
+    if gamma != (field.shape[-1],):
+        raise unsupported(op.name, "LayerScale", f"scales by a tensor of shape {gamma}, not one factor per channel "
+                                                 f"of {field.shape}")
+    return Identity("LayerScale"), Applied(field, gamma[0])
+
+
 def _map(op, cls: str, fields: list):
-    if cls in MERGES:
+    if cls in MERGES or cls == "CustomScaleLayer":  # CustomScaleLayer: inputs[0] + inputs[1] * scale
         return Identity(cls), elementwise_merge(cls, fields)
     if cls == "Concatenate":
         axis = int(op.axis)  # Keras counts the batch axis, rfcalc's shapes do not
@@ -264,8 +284,8 @@ def _map(op, cls: str, fields: list):
         if getattr(op, "lora_enabled", False):
             raise unsupported(op.name, cls, "has LoRA weights enabled")
         layer, applied = Dense(int(op.units), _act(op), bool(op.use_bias)), None
-    elif cls == "Reshape":
-        layer, applied = _reshape(op, field)
+    elif cls == "LayerScale":
+        layer, applied = _layer_scale(op, field)
     elif cls == "LayerNormalization":
         layer, applied = _layernorm(op, field)
     elif cls == "Normalization":
