@@ -35,27 +35,10 @@ RECORDS = verdict.records()
 # model -> {door: expected status}; a door not named must agree. Statuses: see verdict.py.
 # Regenerate the picture with tests/fixtures/zoo/table.py (docs/zoo.md).
 EXPECTED: dict[str, dict[str, str]] = {
-    'convnext_atto': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'convnext_tiny_tv': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'cspdarknet53': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'cspresnet50': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'deeplabv3plus_resnet18': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'densenetblur121d': {'legacy': 'refused', 'torch': 'refused'},
-    'fpn_resnet18': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'hrnet_w18_small': {'dynamo': 'refused'},
-    'mixnet_s': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'nf_resnet50': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
+    'fpn_resnet18': {'dynamo': 'refused'},
+    'nf_resnet50': {'legacy': 'refused', 'torch': 'refused'},
     'pspnet_resnet18': {'dynamo': 'refused', 'legacy': 'export failed', 'torch': 'refused'},
-    'res2net50_26w_4s': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'resnest14d': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'shufflenet_v2_x0_5': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'skresnet18': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'swin_tiny_patch4_window7_224': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'tf_efficientnetv2_b0': {'legacy': 'refused', 'torch': 'refused'},
-    'tresnet_m': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'vit_base_patch16_224': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'yolov8n': {'dynamo': 'refused', 'legacy': 'refused', 'torch': 'refused'},
-    'yolov8n_cls': {'dynamo': 'refused'},
+    'yolov8n': {'dynamo': 'refused'},
 }
 
 ALLOWED = {"agrees", "refused", "export failed", "no truth"}
