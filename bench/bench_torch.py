@@ -31,8 +31,10 @@ MODELS = ["resnet18", "resnet50", "timm:efficientnet_b0", "timm:convnext_tiny"]
 def build(name: str):
     if name.startswith("timm:"):
         import timm
+
         return timm.create_model(name[5:], pretrained=False)
     import torchvision
+
     return getattr(torchvision.models, name)(weights=None)
 
 
@@ -51,8 +53,16 @@ def before(module, shape):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(module, (torch.zeros(1, shape[-1], *shape[:-1]),), buf, dynamo=False, opset_version=17,
-                              do_constant_folding=False, input_names=["input"], output_names=["output"])
+            torch.onnx.export(
+                module,
+                (torch.zeros(1, shape[-1], *shape[:-1]),),
+                buf,
+                dynamo=False,
+                opset_version=17,
+                do_constant_folding=False,
+                input_names=["input"],
+                output_names=["output"],
+            )
     finally:
         module.train(was)
     return from_onnx(onnx.load_from_string(buf.getvalue()))
@@ -86,9 +96,13 @@ def bench(name: str, runs: int, size: int) -> dict:
         except RFError:
             pass
 
-    tools = {"from_torch": ours, "cached": again, "before": old,
-             "torchinfo": lambda: torchinfo.summary(module, (1, 3, size, size), verbose=0),
-             "torchscan": lambda: torchscan.crawl_module(module, (3, size, size))}
+    tools = {
+        "from_torch": ours,
+        "cached": again,
+        "before": old,
+        "torchinfo": lambda: torchinfo.summary(module, (1, 3, size, size), verbose=0),
+        "torchscan": lambda: torchscan.crawl_module(module, (3, size, size)),
+    }
     times = {k: [] for k in tools}
     for fn in tools.values():  # warm: first-call costs (imports, TorchScript setup) once for each
         fn()
@@ -97,8 +111,12 @@ def bench(name: str, runs: int, size: int) -> dict:
             t = time.perf_counter()
             fn()
             times[key].append(time.perf_counter() - t)
-    return {"name": name, **{k: statistics.median(v) for k, v in times.items()},
-            **{f"{k}_min": min(v) for k, v in times.items()}, **verdict}
+    return {
+        "name": name,
+        **{k: statistics.median(v) for k, v in times.items()},
+        **{f"{k}_min": min(v) for k, v in times.items()},
+        **verdict,
+    }
 
 
 def main(argv=None) -> None:
@@ -108,18 +126,26 @@ def main(argv=None) -> None:
     p.add_argument("--models", default=",".join(MODELS))
     args = p.parse_args(argv)
     import torch
-    print(f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, torch {torch.__version__}"
-          f" ({torch.get_num_threads()} threads), input {args.size}x{args.size}x3, {args.runs} interleaved runs, "
-          f"load average {os.getloadavg()[0]:.1f} at start")
-    print("| module | from_torch | again (cached) | before | torchinfo.summary | torchscan.crawl_module | from_torch / torchinfo "
-          "| fastest runs: from_torch / before / torchinfo / torchscan | rows |")
+
+    print(
+        f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, torch {torch.__version__}"
+        f" ({torch.get_num_threads()} threads), input {args.size}x{args.size}x3, {args.runs} interleaved runs, "
+        f"load average {os.getloadavg()[0]:.1f} at start"
+    )
+    print(
+        "| module | from_torch | again (cached) | before | torchinfo.summary | torchscan.crawl_module | from_torch / torchinfo "
+        "| fastest runs: from_torch / before / torchinfo / torchscan | rows |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---|---|")
     for name in args.models.split(","):
         r = bench(name, args.runs, args.size)
         rows = r.get("rows") or f"refused: {r.get('refused')}"
-        print(f"| {r['name']} | {r['from_torch']:.2f} s | {r['cached']:.3f} s | {r['before']:.2f} s | {r['torchinfo']:.2f} s | {r['torchscan']:.2f} s "
-              f"| {r['from_torch'] / r['torchinfo']:.2f} | {r['from_torch_min']:.2f} / {r['before_min']:.2f} / "
-              f"{r['torchinfo_min']:.2f} / {r['torchscan_min']:.2f} s | {rows} |", flush=True)
+        print(
+            f"| {r['name']} | {r['from_torch']:.2f} s | {r['cached']:.3f} s | {r['before']:.2f} s | {r['torchinfo']:.2f} s | {r['torchscan']:.2f} s "
+            f"| {r['from_torch'] / r['torchinfo']:.2f} | {r['from_torch_min']:.2f} / {r['before_min']:.2f} / "
+            f"{r['torchinfo_min']:.2f} / {r['torchscan_min']:.2f} s | {rows} |",
+            flush=True,
+        )
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 

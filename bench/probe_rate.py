@@ -19,5 +19,7 @@ for spec, shape in [("c3-64*6", (64, 64, 64)), ("c5-32*4", (96, 96, 16)), ("c3,p
     t0 = time.perf_counter()
     erf(spec, input_shape=shape, samples=32)
     seconds = time.perf_counter() - t0
-    print(f"{spec:24} {'x'.join(map(str, shape)):10} {work / seconds / 1e9:6.1f} GMAC/s measured, "
-          f"estimate {estimate:6.1f} s vs {seconds:6.1f} s ({estimate / seconds:.1f}x, rate {MACS_PER_SECOND / 1e9:g})")
+    print(
+        f"{spec:24} {'x'.join(map(str, shape)):10} {work / seconds / 1e9:6.1f} GMAC/s measured, "
+        f"estimate {estimate:6.1f} s vs {seconds:6.1f} s ({estimate / seconds:.1f}x, rate {MACS_PER_SECOND / 1e9:g})"
+    )

@@ -57,13 +57,21 @@ def rfa_side(model):
         first = border[0] if border else None
         fc_rule = []  # border nodes whose inputs all read fields no wider than res: rfa's "feature map <= kernel" rule
         for node in border:
-            preds = [int(max(p.receptive_field_min)) if hasattr(p.receptive_field_min, "__len__")
-                     else int(p.receptive_field_min) for p in node.predecessors]
+            preds = [
+                int(max(p.receptive_field_min))
+                if hasattr(p.receptive_field_min, "__len__")
+                else int(p.receptive_field_min)
+                for p in node.predecessors
+            ]
             if preds and max(preds) < res:
                 fc_rule.append(node.name)
-        out["border"][res] = {"first": first.name if first else None,
-                              "first_kind": first.layer_info.name if first else None,
-                              "count": len(border), "by_fc_rule": len(fc_rule), "fc_examples": fc_rule[:3]}
+        out["border"][res] = {
+            "first": first.name if first else None,
+            "first_kind": first.layer_info.name if first else None,
+            "count": len(border),
+            "by_fc_rule": len(fc_rule),
+            "fc_examples": fc_rule[:3],
+        }
     out["seconds"] = round(time.perf_counter() - began, 1)
     return out
 
@@ -85,17 +93,19 @@ def rfcalc_side(name, model):
         r = p.ranges[0]
         prefix = "features." if res in out["features_only"] else ""
         b = p.border
-        out["border"][res] = {"first": prefix + p.border_name if b is not None else None,
-                              "reads": list(p.reads[b]) if b is not None else None,
-                              "source": prefix + (_source(a, b) or "") if b is not None else None,
-                              "before": prefix + a.layers[b - 1].name if b else None,
-                              "before_reads": list(p.reads[b - 1]) if b else None,
-                              "before_source": prefix + (_source(a, b - 1) or "") if b else None,
-                              "count": len(p.unproductive_rows), "rows": len(a.layers)}
+        out["border"][res] = {
+            "first": prefix + p.border_name if b is not None else None,
+            "reads": list(p.reads[b]) if b is not None else None,
+            "source": prefix + (_source(a, b) or "") if b is not None else None,
+            "before": prefix + a.layers[b - 1].name if b else None,
+            "before_reads": list(p.reads[b - 1]) if b else None,
+            "before_source": prefix + (_source(a, b - 1) or "") if b else None,
+            "count": len(p.unproductive_rows),
+            "rows": len(a.layers),
+        }
         out["range"] = [r.lo, r.hi]
         widest = max((i for i, f in enumerate(p.reads) if f is not None), key=lambda i: p.reads[i][0])
-        out["widest_read"] = {"row": p.names[widest], "reads": p.reads[widest][0],
-                              "source": _source(a, widest)}
+        out["widest_read"] = {"row": p.names[widest], "reads": p.reads[widest][0], "source": _source(a, widest)}
         out["last_rf"] = list(a.rf)
     out["seconds"] = round(time.perf_counter() - began, 1)
     return out
@@ -136,12 +146,22 @@ def linearised(name, module, narrow: bool, keep: str | None = None):
     m = copy.deepcopy(module).double().eval()
     for parent in m.modules():
         for child_name, child in list(parent.named_children()):
-            if isinstance(child, (nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Sigmoid, nn.Hardsigmoid, nn.GELU,
-                                  nn.Dropout)):
+            if isinstance(
+                child, (nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Sigmoid, nn.Hardsigmoid, nn.GELU, nn.Dropout)
+            ):
                 setattr(parent, child_name, nn.Identity())
             elif isinstance(child, nn.MaxPool2d):
-                setattr(parent, child_name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding,
-                                                         ceil_mode=child.ceil_mode, count_include_pad=True))
+                setattr(
+                    parent,
+                    child_name,
+                    nn.AvgPool2d(
+                        child.kernel_size,
+                        child.stride,
+                        child.padding,
+                        ceil_mode=child.ceil_mode,
+                        count_include_pad=True,
+                    ),
+                )
     with torch.no_grad():
         for mod in m.modules():
             if isinstance(mod, nn.Conv2d):
@@ -187,7 +207,7 @@ def measured_field(name, model, layer: str | None, size: int, narrow: bool):
     key = None
     if layer is not None:
         layer = layer.split("/")[0]  # an ONNX op's row inside a module ('features.5.conv.0.2/Clip': its ReLU6)
-        key = layer[len("features."):] if not name.startswith("resnet") and layer.startswith("features.") else layer
+        key = layer[len("features.") :] if not name.startswith("resnet") and layer.startswith("features.") else layer
         if name.startswith("resnet"):  # the Sequential of children renumbers: conv1 is 0, bn1 1, ...
             names = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]
             head, _, rest = layer.partition(".")
@@ -235,27 +255,39 @@ def one(name):
     began = time.perf_counter()
     hi = measured_field(name, model, None, _probe_size(max(ours["range"][1], theirs["range"][1])), narrow=False)
     src = ours["widest_read"]["source"]
-    lo = measured_field(name, model, src, _probe_size(max(ours["range"][1], theirs["range"][1])), narrow=True) \
-        if src else None
+    lo = (
+        measured_field(name, model, src, _probe_size(max(ours["range"][1], theirs["range"][1])), narrow=True)
+        if src
+        else None
+    )
     for res in SIZES:  # what the border row and the row before it read, measured on the narrowest path
         b = ours["border"][res]
         if b["first"]:
             size = _probe_size(b["reads"][0])
             b["measured_reads"] = measured_field(name, model, b["source"], size, narrow=True)
-            b["measured_before_reads"] = measured_field(name, model, b["before_source"], size, narrow=True) \
-                if b["before_source"] else None
-    return {"model": name, "rfa": theirs, "rfcalc": ours,
-            "gradient": {"hi": hi, "lo": lo, "lo_layer": src, "seconds": round(time.perf_counter() - began, 1)}}
+            b["measured_before_reads"] = (
+                measured_field(name, model, b["before_source"], size, narrow=True) if b["before_source"] else None
+            )
+    return {
+        "model": name,
+        "rfa": theirs,
+        "rfcalc": ours,
+        "gradient": {"hi": hi, "lo": lo, "lo_layer": src, "seconds": round(time.perf_counter() - began, 1)},
+    }
 
 
 def table(results) -> str:
-    lines = ["| model | range rfa-toolbox | range rfcalc | gradient: last field / narrowest widest read | "
-             + " | ".join(f"border at {s}: rfa-toolbox (count) | rfcalc (count)" for s in SIZES) + " |",
-             "|---" * (4 + 2 * len(SIZES)) + "|"]
+    lines = [
+        "| model | range rfa-toolbox | range rfcalc | gradient: last field / narrowest widest read | "
+        + " | ".join(f"border at {s}: rfa-toolbox (count) | rfcalc (count)" for s in SIZES)
+        + " |",
+        "|---" * (4 + 2 * len(SIZES)) + "|",
+    ]
     for r in results:
         g = r["gradient"]
-        grad = (f"{g['hi']['rf'][0]}{' (clipped)' if g['hi']['clipped'] else ''} / "
-                + (f"{g['lo']['rf'][0]}{' (clipped)' if g['lo']['clipped'] else ''}" if g["lo"] else "-"))
+        grad = f"{g['hi']['rf'][0]}{' (clipped)' if g['hi']['clipped'] else ''} / " + (
+            f"{g['lo']['rf'][0]}{' (clipped)' if g['lo']['clipped'] else ''}" if g["lo"] else "-"
+        )
         cells = [r["model"], "{}-{}".format(*r["rfa"]["range"]), "{}-{}".format(*r["rfcalc"]["range"]), grad]
         for s in SIZES:
             a, b = r["rfa"]["border"][s], r["rfcalc"]["border"][s]
@@ -263,8 +295,9 @@ def table(results) -> str:
             cells.append(f"`{a['first']}` ({a['count']}{fc})" if a["first"] else "none")
             if b["first"]:
                 m, mb = b.get("measured_reads"), b.get("measured_before_reads")
-                meas = (f"; gradient {m['rf'][0]}" if m and m.get("rf") else "") + \
-                    (f", row before reads {b['before_reads'][0]} (gradient {mb['rf'][0]})" if mb and mb.get("rf") else "")
+                meas = (f"; gradient {m['rf'][0]}" if m and m.get("rf") else "") + (
+                    f", row before reads {b['before_reads'][0]} (gradient {mb['rf'][0]})" if mb and mb.get("rf") else ""
+                )
                 cells.append(f"`{b['first']}` reads {b['reads'][0]}{meas} ({b['count']})")
             else:
                 cells.append("none")
@@ -292,10 +325,15 @@ def main(argv=None):
         print(f"{name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
         (out / "partial.json").write_text(json.dumps(results, indent=1) + "\n")
 
-    meta = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load "
-                       f"{os.getloadavg()[0]:.1f}", "python": platform.python_version(), "torch": torch.__version__,
-            "rfa_toolbox": rfa_toolbox.__version__, "seconds": round(time.perf_counter() - began, 1),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    meta = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load "
+        f"{os.getloadavg()[0]:.1f}",
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "rfa_toolbox": rfa_toolbox.__version__,
+        "seconds": round(time.perf_counter() - began, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     (out / "results.json").write_text(json.dumps({"meta": meta, "models": results}, indent=1) + "\n")
     (out / "table.md").write_text(table(results) + f"\n{meta}\n")
     (out / "partial.json").unlink()

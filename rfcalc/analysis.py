@@ -15,8 +15,24 @@ from functools import cache
 from . import border, checks
 from .dsl import format_layer, format_spec, parse, parse_shape
 from .errors import RFError, SpecError, SymbolError
-from .layers import (BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity,
-                     Pool, Repeat, SeparableConv, Upsample, ZeroPad, bind, symbols_of)
+from .layers import (
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    Repeat,
+    SeparableConv,
+    Upsample,
+    ZeroPad,
+    bind,
+    symbols_of,
+)
 from .propagate import Applied, Field, apply_layer, input_field
 
 Pair = tuple[int, ...]
@@ -36,6 +52,7 @@ def _half(x: Fraction | int):
     if f is not None and Fraction(f) == x:
         return f
     from .render import fmt_num
+
     return fmt_num(x)
 
 
@@ -90,8 +107,10 @@ class Row:
             raise RFError(f"{self.name}: a unit has {len(self.rf)} coordinates here. Received: unit={tuple(unit)}")
         if self.axes is None:  # a row built without phase tables: the affine formula is exact
             start, jump = self.start or (), self.jump or ()  # both set wherever rf is
-            return tuple((int(s + u * j - Fraction(r - 1, 2)), int(s + u * j + Fraction(r - 1, 2)))
-                         for s, u, j, r in zip(start, unit, jump, self.rf))
+            return tuple(
+                (int(s + u * j - Fraction(r - 1, 2)), int(s + u * j + Fraction(r - 1, 2)))
+                for s, u, j, r in zip(start, unit, jump, self.rf)
+            )
         return tuple(a.at(u) for a, u in zip(self.axes, unit))
 
     @property
@@ -115,7 +134,7 @@ class Row:
         return None if span is None else tuple(-lo for lo, _ in span)
 
     def to_dict(self) -> dict:
-        pair = (lambda v: list(v) if v is not None else None)
+        pair = lambda v: list(v) if v is not None else None
         return {
             "name": self.name,
             "kind": self.kind,
@@ -245,21 +264,26 @@ class Analysis:
         }
 
     def __repr__(self) -> str:
-        x = (lambda v: "x".join(str(e) for e in v))
-        return (f"Analysis({self.spec!r}, input={x(self.input_shape)}, layers={len(self.layers)}, "
-                f"params={self.total_params:,}, rf={x(self.rf)}, jump={x(self.jump)})")
+        x = lambda v: "x".join(str(e) for e in v)
+        return (
+            f"Analysis({self.spec!r}, input={x(self.input_shape)}, layers={len(self.layers)}, "
+            f"params={self.total_params:,}, rf={x(self.rf)}, jump={x(self.jump)})"
+        )
 
     def __str__(self) -> str:
         from .render import to_text
+
         return to_text(self)
 
     def __rich__(self):
         from .render import table
+
         return table(self)
 
     def __grid__(self, **options):
         """The layer table as a ``textable.Grid`` (``options``: see ``summary.grid``)."""
         from .summary import grid
+
         return grid(self, **options)
 
     def to_markdown(self, **options) -> str:
@@ -269,6 +293,7 @@ class Analysis:
         | conv2d (Conv2D) | (None, 32, 32, 32) | 896 | 884,736 | 3x3 | 1 | 0 |
         """
         from .summary import to_markdown
+
         return to_markdown(self, **options)
 
     def to_csv(self, rows: str | None = None) -> str:
@@ -278,15 +303,30 @@ class Analysis:
         index,name,type,output_shape,params,macs,rf,jump,start,flags,inputs
         """
         from .summary import to_csv
+
         return to_csv(self, rows)
 
     def _repr_html_(self) -> str:
         from .render import to_html
+
         return to_html(self)
 
 
-_SPEC_LAYERS = (BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-                SeparableConv, Upsample, ZeroPad)
+_SPEC_LAYERS = (
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    SeparableConv,
+    Upsample,
+    ZeroPad,
+)
 
 
 def _reanalyser(a: Analysis):
@@ -334,8 +374,26 @@ def make_row(index: int, name: str, layer, before: Field, applied: Applied, inpu
             flags = flags + ("holes",)
         elif out.holes_untracked:
             flags = flags + ("holes?",)
-    return Row(index, name, layer.keras_class, format_layer(layer), layer, before.shape, out.shape,
-               applied.trainable, applied.non_trainable, applied.macs, rf, _rf_min(out, rf), out.jump, out.start, applied.padding, flags, tuple(inputs), out.axes)
+    return Row(
+        index,
+        name,
+        layer.keras_class,
+        format_layer(layer),
+        layer,
+        before.shape,
+        out.shape,
+        applied.trainable,
+        applied.non_trainable,
+        applied.macs,
+        rf,
+        _rf_min(out, rf),
+        out.jump,
+        out.start,
+        applied.padding,
+        flags,
+        tuple(inputs),
+        out.axes,
+    )
 
 
 def with_head(spec, head=None, rank: int = 2) -> tuple:
@@ -383,8 +441,10 @@ def analyze(spec, input_shape=(32, 32, 3), head=None, symbols=None) -> Analysis:
     except (TypeError, ValueError):
         raise SpecError(f"input_shape must be sizes ending with the channels. Received: {input_shape!r}") from None
     if not 2 <= len(input_shape) <= 4 or min(input_shape) < 1:
-        raise SpecError(f"input_shape must be (L, C), (H, W, C) or (D, H, W, C) with positive sizes. "
-                        f"Received: input_shape={input_shape}")
+        raise SpecError(
+            f"input_shape must be (L, C), (H, W, C) or (D, H, W, C) with positive sizes. "
+            f"Received: input_shape={input_shape}"
+        )
     layers = resolve(spec, head, symbols, len(input_shape) - 1)
     field = input_field(input_shape)
     counts: dict[str, int] = {}

@@ -20,6 +20,7 @@ MAX_DIGITS = 12
 
 def _fail(text: str, message: str):
     from . import ascii_input
+
     try:
         ascii_input.check(text.replace("×", "x"))
     except SpecError as err:  # what ascii_input.check raises: its reason names the character
@@ -31,14 +32,17 @@ def _short(text: str) -> str:
     """``text`` unless one of its numbers is longer than ``MAX_DIGITS`` digits."""
     long = re.search(r"[0-9]{%d,}" % (MAX_DIGITS + 1), text)
     if long:
-        raise argparse.ArgumentTypeError(f"a number of {len(long.group()):,} digits; rfcalc reads at most "
-                                         f"{MAX_DIGITS}. Received: {text[:40]!r}{'...' if len(text) > 40 else ''}")
+        raise argparse.ArgumentTypeError(
+            f"a number of {len(long.group()):,} digits; rfcalc reads at most "
+            f"{MAX_DIGITS}. Received: {text[:40]!r}{'...' if len(text) > 40 else ''}"
+        )
     return text
 
 
 def shape(text: str) -> tuple[int, ...]:
     """An input shape ending with the channels: ``LxC`` (1-D), ``HxWxC`` (2-D), ``DxHxWxC`` (3-D)."""
     from .dsl import parse_shape
+
     if not text.replace("×", "x").isascii():
         _fail(text, "")
     try:
@@ -64,7 +68,7 @@ def positive(text: str) -> int:
 
 def seed(text: str) -> int:
     """A random seed, 0 to 2**32 - 1 (what numpy and Keras accept)."""
-    if not (text.isascii() and text.isdigit()) or int(_short(text)) >= 2 ** 32:
+    if not (text.isascii() and text.isdigit()) or int(_short(text)) >= 2**32:
         _fail(text, "a seed is an integer from 0 to 4294967295")
     return int(text)
 
@@ -80,7 +84,11 @@ def binding(text: str) -> tuple[str, int]:
     """A symbol binding ``NAME=INTEGER``."""
     name, sep, value = text.partition("=")
     value = value.strip().lstrip("+")
-    if not sep or not (name.strip().isascii() and name.strip().isidentifier()) or not (value.isascii() and value.isdigit()):
+    if (
+        not sep
+        or not (name.strip().isascii() and name.strip().isidentifier())
+        or not (value.isascii() and value.isdigit())
+    ):
         _fail(text, "write a binding as NAME=INTEGER, as in k=3")
     _short(value)
     return name.strip(), int(value)
@@ -90,10 +98,16 @@ def add_input(parser: argparse.ArgumentParser, help: str, metavar: str = "HxWxC"
     """``--input`` with ``--channels-first`` / ``--channels-last`` saying which end holds the channels."""
     parser.add_argument("--input", metavar=metavar, type=shape, default=None, help=help)
     order = parser.add_mutually_exclusive_group()
-    order.add_argument("--channels-first", action="store_true",
-                       help="read --input as CxHxW (CxL, CxDxHxW), as PyTorch and ONNX write it")
-    order.add_argument("--channels-last", action="store_true",
-                       help="read --input as written, channels last, even where it looks channels-first")
+    order.add_argument(
+        "--channels-first",
+        action="store_true",
+        help="read --input as CxHxW (CxL, CxDxHxW), as PyTorch and ONNX write it",
+    )
+    order.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="read --input as written, channels last, even where it looks channels-first",
+    )
 
 
 def _x(values) -> str:
@@ -121,29 +135,38 @@ def settle_input(args, note=None):
     text = _x(shape_)
     if getattr(args, "channels_first", False):
         if len(shape_) < 2:
-            raise RFError(f"--channels-first needs the channels and at least one spatial size. Received: --input {text}")
+            raise RFError(
+                f"--channels-first needs the channels and at least one spatial size. Received: --input {text}"
+            )
         args.input = (*shape_[1:], shape_[0])
         words = {2: "length", 3: "HxW", 4: "DxHxW"}[len(shape_)]
-        (note or _note)(f"--input {text} --channels-first: read as {words} {_x(args.input[:-1])} with "
-                        f"{shape_[0]} channel{'s' if shape_[0] != 1 else ''} (channels last: {_x(args.input)})")
+        (note or _note)(
+            f"--input {text} --channels-first: read as {words} {_x(args.input[:-1])} with "
+            f"{shape_[0]} channel{'s' if shape_[0] != 1 else ''} (channels last: {_x(args.input)})"
+        )
         return args
     if getattr(args, "channels_last", False):
         return args
     if len(shape_) == 3 and shape_[0] in (1, 3, 4) and shape_[2] > 4:
-        raise RFError(f"--input {text} reads as a {_x(shape_[:2])} image with {shape_[2]} channels (rfcalc writes "
-                      f"channels last: HxWxC), but looks like PyTorch's CxHxW: for a {_x(shape_[1:])} image with "
-                      f"{shape_[0]} channel{'s' if shape_[0] != 1 else ''} write --input {_x((*shape_[1:], shape_[0]))} "
-                      f"or add --channels-first; to mean {shape_[2]} channels, add --channels-last")
+        raise RFError(
+            f"--input {text} reads as a {_x(shape_[:2])} image with {shape_[2]} channels (rfcalc writes "
+            f"channels last: HxWxC), but looks like PyTorch's CxHxW: for a {_x(shape_[1:])} image with "
+            f"{shape_[0]} channel{'s' if shape_[0] != 1 else ''} write --input {_x((*shape_[1:], shape_[0]))} "
+            f"or add --channels-first; to mean {shape_[2]} channels, add --channels-last"
+        )
     if len(shape_) == 4 and shape_[0] == 1:
         rest = shape_[1:]
         cf = rest[0] in (1, 3, 4) and rest[2] > 4
         image = (*rest[1:], rest[0]) if cf else rest
-        raise RFError(f"--input {text} reads as a 3-D volume {_x(shape_[:3])} with {shape_[3]} channels, but a "
-                      f"leading 1 looks like a batch size: for an image write --input {_x(image)} (rfcalc has no "
-                      f"batch axis); to mean a volume of depth 1, add --channels-last")
+        raise RFError(
+            f"--input {text} reads as a 3-D volume {_x(shape_[:3])} with {shape_[3]} channels, but a "
+            f"leading 1 looks like a batch size: for an image write --input {_x(image)} (rfcalc has no "
+            f"batch axis); to mean a volume of depth 1, add --channels-last"
+        )
     return args
 
 
 def _note(text: str) -> None:
     import sys
+
     sys.stderr.write(f"rfcalc: note: {text}\n")

@@ -62,9 +62,17 @@ class AxisRange:
         return self.lo is not None and self.lo <= n <= self.hi and n not in self.gaps and not self.more_gaps
 
     def to_dict(self) -> dict:
-        return {"axis": self.axis, "lo": self.lo, "hi": self.hi, "method": self.method, "searched": self.searched,
-                "gaps": list(self.gaps), "more_gaps": self.more_gaps,
-                "why": list(self.why) if self.why else None, "reason": self.reason}
+        return {
+            "axis": self.axis,
+            "lo": self.lo,
+            "hi": self.hi,
+            "method": self.method,
+            "searched": self.searched,
+            "gaps": list(self.gaps),
+            "more_gaps": self.more_gaps,
+            "why": list(self.why) if self.why else None,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +118,10 @@ class Productivity:
             "border_index": self.border,
             "unproductive": [self.names[i] for i in self.unproductive_rows],
             "partly": [self.names[i] for i in range(len(self.names)) if self.partly(i)],
-            "rows": [None if r is None else {"reads": list(r), "unproductive": list(f)}
-                     for r, f in zip(self.reads, self.axes_unproductive)],
+            "rows": [
+                None if r is None else {"reads": list(r), "unproductive": list(f)}
+                for r, f in zip(self.reads, self.axes_unproductive)
+            ],
             "range": [r.to_dict() for r in self.ranges],
             "notes": list(self.notes),
         }
@@ -197,7 +207,6 @@ def _closed(again, a, axis: int, lo: int, hi: int) -> AxisRange:
     return AxisRange(axis, lo, hi, "closed form")
 
 
-
 def _range(a, reads, axis: int, again, limit: int | None) -> AxisRange:
     bounds = _bounds(a, reads, axis)
     if bounds is None:
@@ -221,17 +230,22 @@ def _notes(a, p_reads, ranges) -> list[str]:
         return [f"no spatial layers: nothing reads a field of the {size} input"]
     first = next((r for r in a.layers if r.spatial and any(v > 1 for v in r.rf)), None)
     if first is not None and any(v > m for v, m in zip(first.rf, n)):
-        notes.append(f"the input ({size}) is smaller than the first window: {first.name}'s field is "
-                     f"{'x'.join(map(str, first.rf))}, so every layer after it reads a field wider than the input")
+        notes.append(
+            f"the input ({size}) is smaller than the first window: {first.name}'s field is "
+            f"{'x'.join(map(str, first.rf))}, so every layer after it reads a field wider than the input"
+        )
     for r in ranges:
         if not r.exists:
             axis = "" if len(n) == 1 else f" on axis {r.axis}"
             how = f": {r.reason}" if r.reason else f" (sizes 1..{r.searched} tried)" if r.searched else ""
-            notes.append(f"no input size makes every layer productive{axis} with the last field covering the "
-                         f"input{how}")
+            notes.append(
+                f"no input size makes every layer productive{axis} with the last field covering the input{how}"
+            )
         elif r.method == "fields":
-            notes.append(f"range from the fields at {size}; other sizes were not re-analysed (the model may not "
-                         f"accept every size in it)")
+            notes.append(
+                f"range from the fields at {size}; other sizes were not re-analysed (the model may not "
+                f"accept every size in it)"
+            )
     return list(dict.fromkeys(notes))
 
 
@@ -246,8 +260,10 @@ def productivity(a, search_limit: int | None = None) -> Productivity:
     """
     method = getattr(a, "productivity", None)
     if not callable(method) or not hasattr(a, "layers"):
-        raise RFError(f"productivity() takes an Analysis (from analyze, from_keras, from_onnx or from_torch). "
-                      f"Received: {type(a).__name__}")
+        raise RFError(
+            f"productivity() takes an Analysis (from analyze, from_keras, from_onnx or from_torch). "
+            f"Received: {type(a).__name__}"
+        )
     return method(search_limit)
 
 
@@ -259,5 +275,12 @@ def judge(a, again=None, search_limit: int | None = None) -> Productivity:
     flags = _flags(a, reads)
     border = next((i for i, f in enumerate(flags) if f and all(f)), None)
     ranges = tuple(_range(a, reads, axis, again, search_limit) for axis in range(a.rank))
-    return Productivity(tuple(a.input_shape[:-1]), tuple(r.name for r in a.layers), tuple(reads), tuple(flags),
-                        border, ranges, tuple(_notes(a, reads, ranges)))
+    return Productivity(
+        tuple(a.input_shape[:-1]),
+        tuple(r.name for r in a.layers),
+        tuple(reads),
+        tuple(flags),
+        border,
+        ranges,
+        tuple(_notes(a, reads, ranges)),
+    )

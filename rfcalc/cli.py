@@ -28,7 +28,6 @@ from .presets import PRESETS, lookup
 from .render import show
 from .sources import check_source, is_model_source
 
-
 EPILOG = """\
 spec language (docs/dsl.md):
   c3          Conv2D 3x3, stride 1, 'same', 32 filters, ReLU    c7s2-64/valid  options
@@ -51,68 +50,120 @@ TARGET_HELP = 'a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:R
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):
-    argtypes.add_input(p, "input shape, channels last (default 32x32x3, CIFAR-10; for a model, its own input)",
-                       "HxWxC|LxC|DxHxWxC")
+    argtypes.add_input(
+        p, "input shape, channels last (default 32x32x3, CIFAR-10; for a model, its own input)", "HxWxC|LxC|DxHxWxC"
+    )
     if head:
-        p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, default=None,
-                       help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)")
-    p.add_argument("--set", metavar="NAME=N", type=argtypes.binding, action="append", default=[],
-                   help="bind a symbol of the spec, as in --set k=3 (repeatable)")
+        p.add_argument(
+            "--head",
+            metavar="seed|SPEC",
+            type=argtypes.nonempty,
+            default=None,
+            help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)",
+        )
+    p.add_argument(
+        "--set",
+        metavar="NAME=N",
+        type=argtypes.binding,
+        action="append",
+        default=[],
+        help="bind a symbol of the spec, as in --set k=3 (repeatable)",
+    )
 
 
 def _wide(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--wide", action="store_true",
-                   help="every column at full width (default: fit the terminal, COLUMNS, else 80 columns)")
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="every column at full width (default: fit the terminal, COLUMNS, else 80 columns)",
+    )
 
 
 def main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="rfcalc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        prog="rfcalc",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
         description="Receptive field, output shapes, parameters and MACs of a CNN, layer by layer. "
-                    "Also: rfcalc explain | compare | probe | report | design (each with --help).")
+        "Also: rfcalc explain | compare | probe | report | design (each with --help).",
+    )
     p.add_argument("spec", metavar="SPEC|MODEL", help=TARGET_HELP)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(p)
     p.add_argument("--json", action="store_true", help="print Analysis.to_dict() as JSON")
-    p.add_argument("--symbolic", action="store_true",
-                   help="sympy closed forms for RF, jump, size, params (--json: as text, and as sympy.srepr that "
-                        "rfcalc.symbolic.read_back reads exactly)")
+    p.add_argument(
+        "--symbolic",
+        action="store_true",
+        help="sympy closed forms for RF, jump, size, params (--json: as text, and as sympy.srepr that "
+        "rfcalc.symbolic.read_back reads exactly)",
+    )
     p.add_argument("--layer", metavar="NAME", type=argtypes.nonempty, help="show one layer's field (e.g. conv2d_1)")
     p.add_argument("--all", action="store_true", help="print every layer of a long network (default: 200 at most)")
-    p.add_argument("--format", choices=("table", "md", "csv"), default="table",
-                   help="table (fitted to the terminal), md (GitHub Markdown, every column) or csv (plain numbers)")
-    p.add_argument("--rows", metavar="PATTERN|I:J", type=argtypes.nonempty, default=None,
-                   help="show only these rows: a name glob ('conv*', 'layer1.*') or an index range (3:10)")
-    p.add_argument("--depth", metavar="N", type=argtypes.positive, default=None,
-                   help="sum rows nested deeper than N (Keras outer/inner, torch layer1.0.conv1) into their module")
-    p.add_argument("--batch-size", metavar="N", type=argtypes.positive, default=1,
-                   help="batch size of the memory estimate under the table (default 1)")
+    p.add_argument(
+        "--format",
+        choices=("table", "md", "csv"),
+        default="table",
+        help="table (fitted to the terminal), md (GitHub Markdown, every column) or csv (plain numbers)",
+    )
+    p.add_argument(
+        "--rows",
+        metavar="PATTERN|I:J",
+        type=argtypes.nonempty,
+        default=None,
+        help="show only these rows: a name glob ('conv*', 'layer1.*') or an index range (3:10)",
+    )
+    p.add_argument(
+        "--depth",
+        metavar="N",
+        type=argtypes.positive,
+        default=None,
+        help="sum rows nested deeper than N (Keras outer/inner, torch layer1.0.conv1) into their module",
+    )
+    p.add_argument(
+        "--batch-size",
+        metavar="N",
+        type=argtypes.positive,
+        default=1,
+        help="batch size of the memory estimate under the table (default 1)",
+    )
     _wide(p)
     lang.add_argument(p)
-    p.add_argument("--identity", metavar="NAME", action="append", default=[],
-                   help="(models) treat this unknown layer as identity (repeatable)")
+    p.add_argument(
+        "--identity",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="(models) treat this unknown layer as identity (repeatable)",
+    )
     return p
 
 
 def explain_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rfcalc explain",
-                                description="The worked receptive-field derivation, layer by layer (B2-2-2).")
+    p = argparse.ArgumentParser(
+        prog="rfcalc explain", description="The worked receptive-field derivation, layer by layer (B2-2-2)."
+    )
     p.add_argument("spec", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
     lang.add_argument(p)
-    p.add_argument("--at", metavar="ROW,COL", type=argtypes.pixel, help="the input rows and columns of this output pixel")
+    p.add_argument(
+        "--at", metavar="ROW,COL", type=argtypes.pixel, help="the input rows and columns of this output pixel"
+    )
     return p
 
 
 def compare_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rfcalc compare",
-                                description="Specs side by side: RF, jump, output shape, params, MACs, "
-                                            "with ratios to the first.")
+    p = argparse.ArgumentParser(
+        prog="rfcalc compare",
+        description="Specs side by side: RF, jump, output shape, params, MACs, with ratios to the first.",
+    )
     p.add_argument("specs", nargs="+", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
-    p.add_argument("--first-layer", action="store_true",
-                   help="compare as the first layer on the image (3 channels in); default: inside a network, "
-                        "every conv reads as many channels as the first spec's first conv writes (C->C)")
+    p.add_argument(
+        "--first-layer",
+        action="store_true",
+        help="compare as the first layer on the image (3 channels in); default: inside a network, "
+        "every conv reads as many channels as the first spec's first conv writes (C->C)",
+    )
     p.add_argument("--json", action="store_true")
     _wide(p)
     lang.add_argument(p)
@@ -121,19 +172,25 @@ def compare_parser() -> argparse.ArgumentParser:
 
 def probe_parser() -> argparse.ArgumentParser:
     from .runs import cli as probe_cli
-    p = argparse.ArgumentParser(prog="rfcalc probe",
-                                description="Measure receptive fields with gradients (needs TensorFlow): "
-                                            "a structural probe that checks the analysis, or the "
-                                            "effective receptive field (--erf).")
+
+    p = argparse.ArgumentParser(
+        prog="rfcalc probe",
+        description="Measure receptive fields with gradients (needs TensorFlow): "
+        "a structural probe that checks the analysis, or the "
+        "effective receptive field (--erf).",
+    )
     probe_cli.add_arguments(p)
     return p
 
 
 def report_parser() -> argparse.ArgumentParser:
     from .htmlreport import cli as report_cli
-    p = argparse.ArgumentParser(prog="rfcalc report",
-                                description="One self-contained interactive HTML page (works offline): the "
-                                            "layer table, each unit's exact field on the input, rf growth.")
+
+    p = argparse.ArgumentParser(
+        prog="rfcalc report",
+        description="One self-contained interactive HTML page (works offline): the "
+        "layer table, each unit's exact field on the input, rf growth.",
+    )
     report_cli.add_arguments(p)
     return p
 
@@ -149,20 +206,26 @@ def _analyze_target(target: str, args, identity=(), alone=True):
     checked over all of them (``_check_spec_options``), so a model beside them just skips them.
     """
     from .analysis import analyze
+
     check_source(target)  # a JPEG, a .pt, a folder: say so, rather than parse it as a spec
     if is_model_source(target):  # a missing model file fails in analyze_source, as a file
         for flag, value in (("--head", getattr(args, "head", None)), ("--set", args.set)):
             if value and alone:
-                raise RFError(f"{flag} applies to specs; a model has its own layers and no symbols. "
-                              f"Received: {flag} with {target}")
+                raise RFError(
+                    f"{flag} applies to specs; a model has its own layers and no symbols. "
+                    f"Received: {flag} with {target}"
+                )
         from .frameworks.dispatch import analyze_source  # the adapter loads only here: a plain spec skips it
+
         return analyze_source(target, input_shape=args.input, identity=tuple(identity))
     if identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")
     preset = lookup(target)
     if preset and getattr(args, "head", None):
-        raise RFError(f"{target.strip()} is a preset with the notebook's head ({preset[1]}) already; --head would "
-                      f"replace it: give the layers as a spec instead, as in rfcalc \"{preset[0]}\" --head {args.head}")
+        raise RFError(
+            f"{target.strip()} is a preset with the notebook's head ({preset[1]}) already; --head would "
+            f'replace it: give the layers as a spec instead, as in rfcalc "{preset[0]}" --head {args.head}'
+        )
     spec, head = preset or (target, None)
     head = getattr(args, "head", None) or head
     if args.set and alone:
@@ -174,6 +237,7 @@ def _check_bindings(specs, values) -> None:
     """--set for a symbol no spec has would do nothing: refuse it (the library lets extra values pass)."""
     from .analysis import with_head
     from .layers import symbols_of
+
     have = [s for spec, head in specs for s in symbols_of(with_head(spec, head))]
     for name, value in values.items():
         if name not in have:
@@ -200,13 +264,20 @@ def run_main(argv) -> int:
         _refuse_table_options(args)
         from .analysis import with_head
         from .symbolic import closed_forms
+
         if is_model_source(args.spec):
             raise RFError(f"--symbolic reads the symbols of a spec; a model has none. Received: {args.spec}")
-        for flag, value in (("--set", args.set), ("--layer", args.layer), ("--identity", args.identity),
-                            ("--all", args.all)):
+        for flag, value in (
+            ("--set", args.set),
+            ("--layer", args.layer),
+            ("--identity", args.identity),
+            ("--all", args.all),
+        ):
             if value:
-                raise RFError(f"--symbolic gives the closed forms of the whole spec, with its symbols; "
-                              f"drop {flag}, or drop --symbolic for numbers")
+                raise RFError(
+                    f"--symbolic gives the closed forms of the whole spec, with its symbols; "
+                    f"drop {flag}, or drop --symbolic for numbers"
+                )
         spec, head = lookup(args.spec) or (args.spec, None)
         cf = closed_forms(with_head(spec, args.head or head, len(args.input) - 1 if args.input else 2), args.input)
         if args.json:
@@ -215,8 +286,10 @@ def run_main(argv) -> int:
             show(cf)
         return 0
     if args.all and (args.json or args.layer):
-        raise RFError(f"--all shows every row of the table; {'--json' if args.json else '--layer'} prints no "
-                      "table (--json has every layer already): drop --all")
+        raise RFError(
+            f"--all shows every row of the table; {'--json' if args.json else '--layer'} prints no "
+            "table (--json has every layer already): drop --all"
+        )
     _refuse_table_options(args)
     language = lang.pick(args.lang)
     analysis = _analyze_target(args.spec, args, args.identity)
@@ -226,6 +299,7 @@ def run_main(argv) -> int:
             _emit_json(row.to_dict())
         else:
             from .render import layer_text
+
             show(layer_text(analysis, row))
         return 0
     if args.json:
@@ -233,8 +307,13 @@ def run_main(argv) -> int:
     elif args.format == "csv":
         sys.stdout.write(analysis.to_csv(rows=args.rows))
     else:
-        options = dict(lang=language, rows=args.rows, depth=args.depth, batch=args.batch_size,
-                       max_rows=None if args.all or args.format == "md" else 200)
+        options = dict(
+            lang=language,
+            rows=args.rows,
+            depth=args.depth,
+            batch=args.batch_size,
+            max_rows=None if args.all or args.format == "md" else 200,
+        )
         if args.format == "md":
             sys.stdout.write(analysis.to_markdown(**options) + "\n")
         else:
@@ -245,15 +324,25 @@ def run_main(argv) -> int:
 def _refuse_table_options(args) -> None:
     """Options of the table that --json, --layer or --symbolic would ignore are refused, never dropped."""
     other = "--json" if args.json else "--layer" if args.layer else "--symbolic" if args.symbolic else None
-    given = [(flag, v) for flag, v in (("--format", args.format != "table"), ("--rows", args.rows),
-                                       ("--depth", args.depth), ("--batch-size", args.batch_size != 1),
-                                       ("--wide", args.wide)) if v]
+    given = [
+        (flag, v)
+        for flag, v in (
+            ("--format", args.format != "table"),
+            ("--rows", args.rows),
+            ("--depth", args.depth),
+            ("--batch-size", args.batch_size != 1),
+            ("--wide", args.wide),
+        )
+        if v
+    ]
     if other and given:
         raise RFError(f"{given[0][0]} shapes the table; {other} prints no table: drop {given[0][0]}")
     if args.format == "csv":
         for flag, v in (("--depth", args.depth), ("--batch-size", args.batch_size != 1), ("--wide", args.wide)):
             if v:
-                raise RFError(f"{flag} shapes the printed table; --format csv writes every row's own numbers: drop {flag}")
+                raise RFError(
+                    f"{flag} shapes the printed table; --format csv writes every row's own numbers: drop {flag}"
+                )
     if args.format == "md" and args.wide:
         raise RFError("--format md has every column already: drop --wide")
 
@@ -262,6 +351,7 @@ def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
     argtypes.settle_input(args)
     from .explanation import explain
+
     analysis = _analyze_target(args.spec, args)
     print(str(explain(analysis, lang=lang.pick(args.lang), at=args.at)))
     return 0
@@ -271,6 +361,7 @@ def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
     argtypes.settle_input(args)
     from .comparison import compare
+
     _check_spec_options(args.specs, args)
     language = lang.pick(args.lang)
     if args.json and args.wide:
@@ -291,14 +382,20 @@ def _compare_mode(args) -> str:
     specs_only = not any(is_model_source(t) or lookup(t) for t in args.specs) and not args.head
     if args.first_layer:
         if args.input is not None or not specs_only:
-            raise RFError("--first-layer reads the specs as first layers on a 32x32x3 image; "
-                          + ("--input already gives the input: drop one" if args.input is not None else
-                             "presets, models and --head are whole networks, compared on their input: drop it"))
+            raise RFError(
+                "--first-layer reads the specs as first layers on a 32x32x3 image; "
+                + (
+                    "--input already gives the input: drop one"
+                    if args.input is not None
+                    else "presets, models and --head are whole networks, compared on their input: drop it"
+                )
+            )
         return "first-layer"
     if args.input is not None or not specs_only:
         return "input"
     from .analysis import analyze
     from .layers import Conv
+
     first = analyze(args.specs[0], (32, 32, 3), None, dict(args.set) or None)
     convs = [r for r in first.layers if isinstance(r.layer, Conv)]
     if not convs:
@@ -311,6 +408,7 @@ def run_probe(argv) -> int:
     args = probe_parser().parse_args(argv)
     argtypes.settle_input(args)
     from .runs import cli as probe_cli
+
     return probe_cli.run(args)
 
 
@@ -341,6 +439,7 @@ def cli_words(message: str) -> str:
 
 def run_design(argv) -> int:
     from .designer import cli as design_cli
+
     return design_cli.main(argv)
 
 
@@ -348,6 +447,7 @@ def run_report(argv) -> int:
     args = report_parser().parse_args(argv)
     argtypes.settle_input(args)
     from .htmlreport import cli as report_cli
+
     return report_cli.run(args, lambda a: _analyze_target(a.spec, a, getattr(a, "identity", ())))
 
 
@@ -355,7 +455,13 @@ def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     tfquiet.install()  # TensorFlow's start-up lines say nothing to our users: held back if it loads
-    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe, "design": run_design, "report": run_report}
+    runners = {
+        "explain": run_explain,
+        "compare": run_compare,
+        "probe": run_probe,
+        "design": run_design,
+        "report": run_report,
+    }
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")

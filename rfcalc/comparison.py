@@ -53,8 +53,10 @@ class Entry:
 
     def ratios(self, base: Entry) -> dict:
         """Params, MACs and kernel weights as exact fractions of the first spec's."""
+
         def ratio(a, b):
             return Fraction(a, b) if b else None
+
         return {
             "params": ratio(self.analysis.total_params, base.analysis.total_params),
             "macs": ratio(self.analysis.total_macs, base.analysis.total_macs),
@@ -78,12 +80,15 @@ class Comparison:
         'kernel weights per channel pair: c7 49, c3*3 27 (0.55x); with C channels in and out, 49C² vs 27C² for the same 7x7 field'
         """
         from .render import fmt_field
+
         base = self.entries[0]
         if any(e.kernel_weights == 0 for e in self.entries):
             return "parameters and MACs with ratios to the first spec"
-        parts = [f"{e.analysis.spec[:30]} {e.kernel_weights}"
-                 + ("" if e is base else f" ({_text_ratio(Fraction(e.kernel_weights, base.kernel_weights))}x)")
-                 for e in self.entries]
+        parts = [
+            f"{e.analysis.spec[:30]} {e.kernel_weights}"
+            + ("" if e is base else f" ({_text_ratio(Fraction(e.kernel_weights, base.kernel_weights))}x)")
+            for e in self.entries
+        ]
         same = len({e.analysis.rf for e in self.entries}) == 1
         field = f" for the same {fmt_field(base.analysis.rf)} field" if same else ""
         costs = " vs ".join(f"{e.kernel_weights}C²" for e in self.entries)
@@ -94,13 +99,18 @@ class Comparison:
         shape = self.entries[0].analysis.input_shape
         x = "x".join(map(str, shape))
         if self.mode == "inside":
-            return (f"inside a network: every conv reads {shape[-1]} channels and writes its filters "
-                    f"(C->C on a {x} input); ratios to the first spec; --first-layer: on the image's 3 channels")
+            return (
+                f"inside a network: every conv reads {shape[-1]} channels and writes its filters "
+                f"(C->C on a {x} input); ratios to the first spec; --first-layer: on the image's 3 channels"
+            )
         if self.mode == "first-layer":
-            return (f"as the first layer: the first conv reads the image's {shape[-1]} channels ({x} input), the "
-                    f"convs after it their filters, so the params ratio is not C->C's; drop --first-layer for that")
+            return (
+                f"as the first layer: the first conv reads the image's {shape[-1]} channels ({x} input), the "
+                f"convs after it their filters, so the params ratio is not C->C's; drop --first-layer for that"
+            )
         from .dsl import describe_input
         from .words import with_article
+
         words = with_article(f"{x} input") if len(shape) == 3 else describe_input(shape)
         return f"compared on {words} (ratios to the first spec)"
 
@@ -110,12 +120,19 @@ class Comparison:
         for e in self.entries:
             a = e.analysis
             ratios = {k: _json_ratio(v) for k, v in e.ratios(base).items()}
-            out.append({
-                "spec": a.spec, "rf": list(a.rf), "jump": list(a.jump), "output_shape": list(a.output_shape),
-                "params": a.total_params, "macs": a.total_macs, "kernel_weights": e.kernel_weights,
-                "ratio_to_first": ratios,
-                "productivity": e.productivity.to_dict() if e.productivity is not None else None,
-            })
+            out.append(
+                {
+                    "spec": a.spec,
+                    "rf": list(a.rf),
+                    "jump": list(a.jump),
+                    "output_shape": list(a.output_shape),
+                    "params": a.total_params,
+                    "macs": a.total_macs,
+                    "kernel_weights": e.kernel_weights,
+                    "ratio_to_first": ratios,
+                    "productivity": e.productivity.to_dict() if e.productivity is not None else None,
+                }
+            )
         return {"input_shape": list(base.analysis.input_shape), "comparison": self.mode, "specs": out}
 
     def __repr__(self) -> str:
@@ -126,6 +143,7 @@ class Comparison:
     def __str__(self) -> str:
         """The table, as ``print(analysis)`` prints an analysis."""
         from .render import plain
+
         return plain(self)
 
     def _repr_html_(self) -> str:
@@ -136,8 +154,10 @@ class Comparison:
         cells = [[html.escape(str(c)) for c in col._cells] for col in t.columns]
         head = "".join(f"<th>{html.escape(str(col.header))}</th>" for col in t.columns)
         body = "".join("<tr>" + "".join(f"<td>{col[i]}</td>" for col in cells) + "</tr>" for i in range(t.row_count))
-        return (f"<div><b>{html.escape(str(t.title))}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-                f"</table><p>{html.escape(str(t.caption))}</p></div>")
+        return (
+            f"<div><b>{html.escape(str(t.title))}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f"</table><p>{html.escape(str(t.caption))}</p></div>"
+        )
 
     def __grid__(self, lang: str = "en"):
         """The table as a ``textable.Grid`` that fits a width (the same rows as ``__rich__``), in ``lang``."""
@@ -155,8 +175,20 @@ class Comparison:
         base = self.entries[0]
         shown = self.shown()
         t = Table(title=f"{self.lesson()}\n{shown[0].upper()}{shown[1:]}", title_justify="left", box=box.SIMPLE_HEAD)
-        for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x", "Unprod.",
-                     "Sizes"):
+        for head in (
+            "Spec",
+            "RF",
+            "Jump",
+            "Output Shape",
+            "Params",
+            "x",
+            "MACs",
+            "x",
+            "k·k weights",
+            "x",
+            "Unprod.",
+            "Sizes",
+        ):
             t.add_column(head, justify="left" if head in ("Spec", "Output Shape") else "right")
 
         def x(v):
@@ -165,22 +197,42 @@ class Comparison:
 
         for e in self.entries:
             a, r = e.analysis, e.ratios(base)
-            t.add_row(a.spec, fmt_field(a.rf), fmt_jump(a.jump), fmt_shape(a.output_shape),
-                      fmt_int(a.total_params), x(r["params"]), fmt_int(a.total_macs), x(r["macs"]),
-                      fmt_int(e.kernel_weights), x(r["kernel_weights"]),
-                      str(len(e.productivity.unproductive_rows)) if e.productivity else "-",
-                      fmt_range(e.productivity, short=True) if e.productivity else "-")
-        t.caption = ("k·k weights: kernel weights per input/output channel pair, summed over conv layers "
-                     "(c7: 49; c3*3: 27 for the same 7x7 field)\n"
-                     "Unprod.: layers that read a field wider than the input (from the border layer on); "
-                     "Sizes: input sizes with every layer productive and the last field covering the input "
-                     "(docs/productivity.md)")
+            t.add_row(
+                a.spec,
+                fmt_field(a.rf),
+                fmt_jump(a.jump),
+                fmt_shape(a.output_shape),
+                fmt_int(a.total_params),
+                x(r["params"]),
+                fmt_int(a.total_macs),
+                x(r["macs"]),
+                fmt_int(e.kernel_weights),
+                x(r["kernel_weights"]),
+                str(len(e.productivity.unproductive_rows)) if e.productivity else "-",
+                fmt_range(e.productivity, short=True) if e.productivity else "-",
+            )
+        t.caption = (
+            "k·k weights: kernel weights per input/output channel pair, summed over conv layers "
+            "(c7: 49; c3*3: 27 for the same 7x7 field)\n"
+            "Unprod.: layers that read a field wider than the input (from the border layer on); "
+            "Sizes: input sizes with every layer productive and the last field covering the input "
+            "(docs/productivity.md)"
+        )
         t.caption_justify = "left"
         return t
 
 
-COMPARE_STEPS = (("short", "Output Shape"), ("drop", "Sizes"), ("drop", "Jump"), ("drop", "MACs x"), ("drop", "MACs"),
-                 ("wrap", "Spec"), ("drop", "Output Shape"), ("drop", "Unprod."), ("drop", "Params x"))
+COMPARE_STEPS = (
+    ("short", "Output Shape"),
+    ("drop", "Sizes"),
+    ("drop", "Jump"),
+    ("drop", "MACs x"),
+    ("drop", "MACs"),
+    ("wrap", "Spec"),
+    ("drop", "Output Shape"),
+    ("drop", "Unprod."),
+    ("drop", "Params x"),
+)
 
 
 def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None, mode="input") -> Comparison:
@@ -192,6 +244,7 @@ def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None, mode="input
     specs = list(specs)
     if not specs:
         from .errors import SpecError
+
         raise SpecError("compare needs at least one spec")
     entries = []
     for spec in specs:

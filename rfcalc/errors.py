@@ -74,8 +74,16 @@ def caret(spec: str, pos: int, length: int = 1) -> str:
 
 
 # optional packages and the extra of pyproject.toml that installs each
-EXTRAS = {"tensorflow": "tf", "keras": "tf", "numpy": "tf", "matplotlib": "tf", "PIL": "tf", "h5py": "tf",
-          "onnx": "onnx", "onnxruntime": "onnx"}
+EXTRAS = {
+    "tensorflow": "tf",
+    "keras": "tf",
+    "numpy": "tf",
+    "matplotlib": "tf",
+    "PIL": "tf",
+    "h5py": "tf",
+    "onnx": "onnx",
+    "onnxruntime": "onnx",
+}
 
 
 def missing_extra(err: ModuleNotFoundError, prog: str = "rfcalc"):
@@ -98,6 +106,7 @@ def require(modules, what: str) -> None:
     >>> require(["fractions"], "exact sums")
     """
     import importlib.util
+
     for name in modules:
         try:
             found = importlib.util.find_spec(name) is not None

@@ -51,6 +51,10 @@ def pick(lang: str | None = None, environ=None) -> str:
 
 def add_argument(parser) -> None:
     """The ``--lang`` option every command that prints words has (parsed by ``pick``)."""
-    parser.add_argument("--lang", metavar="en|ja", default=None,
-                        help="language of the words (ja: 日本語; also JA, jp, ja_JP.UTF-8); "
-                             "default: from LC_ALL / LC_MESSAGES / LANG, else en")
+    parser.add_argument(
+        "--lang",
+        metavar="en|ja",
+        default=None,
+        help="language of the words (ja: 日本語; also JA, jp, ja_JP.UTF-8); "
+        "default: from LC_ALL / LC_MESSAGES / LANG, else en",
+    )

@@ -23,13 +23,13 @@ FLAG_HELP = {
     "empty": "some output units read no input (a transposed conv whose taps miss them)",
     "reflect": "the border is filled with mirrored real pixels (the field positions past the edge read them)",
     "ties": "some units sample within float32 rounding of a tie (nearest) or a whole position (linear, "
-            "cubic): onnxruntime reads a neighbouring pixel more or less there",
+    "cubic): onnxruntime reads a neighbouring pixel more or less there",
     "edge": "the border repeats the edge pixels (the field positions past the edge read them)",
     "bound": "an upper bound: parts with other fields were joined along a spatial axis, so a unit may read less",
     "tokens": "constants joined the tokens (a class token: extra entries that attention mixes in), or maps of "
-              "other sizes were joined (their positions cannot be told apart: no field from there on)",
+    "other sizes were joined (their positions cannot be told apart: no field from there on)",
     "broadcast": "a gate made from a global pool (squeeze-excitation) multiplies here: every unit then depends on "
-                 "the whole input; the field shown is the local one, as convention (docs/frameworks.md)",
+    "the whole input; the field shown is the local one, as convention (docs/frameworks.md)",
     "unproductive": "reads fields wider than the input on every axis: sees no more of it than the layer before",
     "unproductive?": "unproductive on some axes only (it still gathers context along the others)",
 }
@@ -94,8 +94,9 @@ def fmt_jump(pair) -> str:
     """
     if pair is None:
         return "-"
-    parts = [f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) and v.denominator > 1 else str(v)
-             for v in pair]
+    parts = [
+        f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) and v.denominator > 1 else str(v) for v in pair
+    ]
     return parts[0] if all(p == parts[0] for p in parts) else "x".join(parts)
 
 
@@ -168,7 +169,7 @@ def visible_rows(a, max_rows: int | None = 200) -> tuple:
     rows = a.layers
     if max_rows is None or len(rows) <= max_rows:
         return rows
-    head, tail = rows[: max_rows // 2], rows[len(rows) - max_rows // 2:]
+    head, tail = rows[: max_rows // 2], rows[len(rows) - max_rows // 2 :]
     skipped = len(rows) - len(head) - len(tail)
     return (*head, f"... {fmt_int(skipped)} more layers (--all or --json shows every one) ...", *tail)
 
@@ -182,11 +183,13 @@ def fmt_range(p, short: bool = False) -> str:
     >>> fmt_range(p), fmt_range(p, short=True)
     ('31-33 x 31-33', '31-33')
     """
+
     def one(r):
         if not r.exists:
             return "none"
         gaps = f" but not {', '.join(map(str, r.gaps))}{' ...' if r.more_gaps else ''}" if r.gaps else ""
         return (f"{r.lo}" if r.lo == r.hi else f"{r.lo}-{r.hi}") + gaps
+
     parts = [one(r) for r in p.ranges]
     return parts[0] if short and len(set(parts)) == 1 else " x ".join(parts)
 
@@ -296,8 +299,7 @@ def plain(renderable, width: int | None = 120) -> str:
     if grid is not None:
         return textable.text(grid, width)
     out = io.StringIO()
-    Console(file=out, width=width or 120, color_system=None, legacy_windows=False,
-            soft_wrap=False).print(renderable)
+    Console(file=out, width=width or 120, color_system=None, legacy_windows=False, soft_wrap=False).print(renderable)
     return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
 
 
@@ -342,8 +344,10 @@ def layer_text(a, row) -> str:
     >>> print(layer_text(a, a.row("conv2d_1")).splitlines()[1])
       receptive field 5x5, jump 1, start 0
     """
-    lines = [f"{row.name} ({row.kind}) {row.token}: output {fmt_shape(row.output_shape)}, "
-             f"{fmt_int(row.params)} params, {fmt_int(row.macs)} MACs"]
+    lines = [
+        f"{row.name} ({row.kind}) {row.token}: output {fmt_shape(row.output_shape)}, "
+        f"{fmt_int(row.params)} params, {fmt_int(row.macs)} MACs"
+    ]
     if row.rf is None:
         lines.append("  no spatial extent here: every output depends on the whole input")
         return "\n".join(lines)
@@ -355,13 +359,19 @@ def layer_text(a, row) -> str:
     lines.append(f"  output unit {zero} reads input {', '.join(spans)} (negative = padding)")
     phased = row.axes is not None and any(ax.period > 1 for ax in row.axes)
     if len(row.rf) == 2 and not phased:
-        lines.append(f"  unit (i, j) is centred at input (start + i*jump, start + j*jump); effective padding "
-                     f"{fmt_pair(row.eff_pad)}")
+        lines.append(
+            f"  unit (i, j) is centred at input (start + i*jump, start + j*jump); effective padding "
+            f"{fmt_pair(row.eff_pad)}"
+        )
     elif not phased:
-        lines.append(f"  unit u is centred at input start + u*jump on every axis; effective padding {fmt_pair(row.eff_pad)}")
+        lines.append(
+            f"  unit u is centred at input start + u*jump on every axis; effective padding {fmt_pair(row.eff_pad)}"
+        )
     else:
         periods = fmt_pair(tuple(ax.period for ax in row.axes))
-        lines.append(f"  units of different phases read different inputs: the fields repeat every {periods} units "
-                     f"(Row.field_of gives any unit's); effective padding {fmt_pair(row.eff_pad)}")
+        lines.append(
+            f"  units of different phases read different inputs: the fields repeat every {periods} units "
+            f"(Row.field_of gives any unit's); effective padding {fmt_pair(row.eff_pad)}"
+        )
     lines += [f"  {flag}: {FLAG_HELP[flag]}" for flag in row.flags if flag in FLAG_HELP]
     return "\n".join(lines)

@@ -79,8 +79,9 @@ def cubic_weight(d: Fraction, a: Fraction) -> Fraction:
     return Fraction(0)
 
 
-def taps(x: Fraction, mode: str, nearest_mode: str = "round_prefer_floor", a: Fraction = Fraction(-3, 4),
-         down: bool = False) -> list[int]:
+def taps(
+    x: Fraction, mode: str, nearest_mode: str = "round_prefer_floor", a: Fraction = Fraction(-3, 4), down: bool = False
+) -> list[int]:
     """The input units (unclamped) read with a non-zero weight by a sample at ``x``."""
     f = floor(x)
     if x == f:
@@ -97,8 +98,17 @@ def taps(x: Fraction, mode: str, nearest_mode: str = "round_prefer_floor", a: Fr
     return [f - 1 + i for i, w in enumerate(weights) if w != 0]
 
 
-def table(ax: PH.Axis, n: int, m: int, s: Fraction, transform: str, mode: str, nearest_mode: str,
-          a: Fraction, covers: bool = True) -> PH.Axis:
+def table(
+    ax: PH.Axis,
+    n: int,
+    m: int,
+    s: Fraction,
+    transform: str,
+    mode: str,
+    nearest_mode: str,
+    a: Fraction,
+    covers: bool = True,
+) -> PH.Axis:
     """The phase table after resizing an axis of ``n`` units (table ``ax``) to ``m`` units.
 
     The taps repeat every ``a`` output units (``b`` input units on, ``b/a`` the slope); the table

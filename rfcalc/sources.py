@@ -26,12 +26,37 @@ def is_model_source(arg: str) -> bool:
     return arg.startswith(PREFIX) or arg.lower().endswith(MODEL_SUFFIXES)
 
 
-READS = ("rfcalc reads a layer spec such as \"c3,c3,p2\", a Keras model (.keras, .h5, .hdf5 or keras:Name), "
-         "an ONNX file (.onnx) or a preset (model1, model2)")
+READS = (
+    'rfcalc reads a layer spec such as "c3,c3,p2", a Keras model (.keras, .h5, .hdf5 or keras:Name), '
+    "an ONNX file (.onnx) or a preset (model1, model2)"
+)
 _IMAGES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".npy")
 _TORCH = (".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".torchscript")
-_OTHER = (".txt", ".md", ".csv", ".json", ".yaml", ".yml", ".ipynb", ".py", ".html", ".pdf", ".zip", ".tar", ".gz",
-          ".npz", ".pkl", ".pickle", ".pb", ".tflite", ".mlmodel", ".engine", ".xml", ".h5py", ".log")
+_OTHER = (
+    ".txt",
+    ".md",
+    ".csv",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".ipynb",
+    ".py",
+    ".html",
+    ".pdf",
+    ".zip",
+    ".tar",
+    ".gz",
+    ".npz",
+    ".pkl",
+    ".pickle",
+    ".pb",
+    ".tflite",
+    ".mlmodel",
+    ".engine",
+    ".xml",
+    ".h5py",
+    ".log",
+)
 
 
 def not_a_model(arg: str):
@@ -50,16 +75,22 @@ def not_a_model(arg: str):
     text = arg.strip()
     suffix = os.path.splitext(text)[1].lower()
     if suffix in _TORCH:
-        return (f"{text!r} is a PyTorch file, not a model rfcalc reads: load the module in Python and call "
-                f"rfcalc.from_torch(module, input_shape=(H, W, C)), or export it with torch.onnx.export and pass "
-                f"the .onnx (docs/frameworks.md); {READS}")
+        return (
+            f"{text!r} is a PyTorch file, not a model rfcalc reads: load the module in Python and call "
+            f"rfcalc.from_torch(module, input_shape=(H, W, C)), or export it with torch.onnx.export and pass "
+            f"the .onnx (docs/frameworks.md); {READS}"
+        )
     exists = os.path.exists(os.path.expanduser(text))
     if os.path.isdir(os.path.expanduser(text)):
-        return (f"{text!r} is a directory, not a model rfcalc reads (a SavedModel? save it with "
-                f"model.save('m.keras')); {READS}")
+        return (
+            f"{text!r} is a directory, not a model rfcalc reads (a SavedModel? save it with "
+            f"model.save('m.keras')); {READS}"
+        )
     if suffix in _IMAGES:
-        return (f"{text!r} is an image, not a model rfcalc reads (to draw fields on it: rfcalc report SPEC "
-                f"--image {text}); {READS}")
+        return (
+            f"{text!r} is an image, not a model rfcalc reads (to draw fields on it: rfcalc report SPEC "
+            f"--image {text}); {READS}"
+        )
     if exists and (suffix or os.sep in text or "/" in text):
         return f"{text!r} is a file but not a model rfcalc reads; {READS}"
     if suffix in _OTHER:
@@ -74,6 +105,7 @@ def check_source(arg: str) -> None:
     reason = not_a_model(arg)
     if reason:
         from .errors import RFError
+
         raise RFError(reason)
 
 

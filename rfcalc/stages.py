@@ -53,8 +53,15 @@ def stages(rows) -> list[tuple[str | None, list]]:
             merged.append(list(run))
             singles = len(run) == 1
     if 2 <= len(merged) <= max(2, len(rows) // 3):
-        return [(prefix(run[0].name) if len({prefix(r.name) for r in run}) == 1 else
-                 f"{prefix(run[0].name)}..{prefix(run[-1].name)}", run) for run in merged]
+        return [
+            (
+                prefix(run[0].name)
+                if len({prefix(r.name) for r in run}) == 1
+                else f"{prefix(run[0].name)}..{prefix(run[-1].name)}",
+                run,
+            )
+            for run in merged
+        ]
     return [(None, run) for run in _runs(rows, lambda r: r.jump)]
 
 
@@ -85,8 +92,15 @@ def stage_lines(T, a, lines: list, staged: int = 12) -> dict:
         first, last = rows[0], rows[-1]
         prev = before[first.name]
         r0, j0 = (prev.rf, prev.jump) if prev is not None and prev.spatial else (one, one)
-        words = dict(name=name or T["jump_stage"].format(j=fmt_pair(last.jump, "×")), a=number[first.name],
-                     b=number[last.name], r0=_hw(r0), r1=_hw(last.rf), j0=fmt_pair(j0, "×"), j1=fmt_pair(last.jump, "×"))
+        words = dict(
+            name=name or T["jump_stage"].format(j=fmt_pair(last.jump, "×")),
+            a=number[first.name],
+            b=number[last.name],
+            r0=_hw(r0),
+            r1=_hw(last.rf),
+            j0=fmt_pair(j0, "×"),
+            j1=fmt_pair(last.jump, "×"),
+        )
         holes = T["with_holes"] if any("holes" in r.flags for r in rows) else ""
         lines.append(T["stage_item"].format(holes=holes, **words))
         jumps = T["jump_stays" if words["j0"] == words["j1"] else "jump_grows"].format(**words)

@@ -20,12 +20,23 @@ from math import prod
 
 from . import textable
 from .errors import RFError
-from .render import (FLAG_HELP, _cells, _marks, _productivity, fmt_bytes, fmt_field, fmt_int, fmt_jump, fmt_pair,
-                     input_words, productivity_lines)
+from .render import (
+    FLAG_HELP,
+    _cells,
+    _marks,
+    _productivity,
+    fmt_bytes,
+    fmt_field,
+    fmt_int,
+    fmt_jump,
+    fmt_pair,
+    input_words,
+    productivity_lines,
+)
 from .tablewords import FLAG_HELP_JA, WORDS, ja_line
 from .textable import Column, Grid
 
-MB = 10 ** 6  # torchinfo's megabyte
+MB = 10**6  # torchinfo's megabyte
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +86,31 @@ def footer_lines(a, lang: str = "en", batch: int = 1, p=None) -> list[str]:
     layer and the productive input sizes)."""
     W = WORDS[lang]
     m = memory(a, batch)
-    lines = [W["total"].format(n=fmt_int(a.total_params), b=fmt_bytes(a.total_params)),
-             W["trainable"].format(n=fmt_int(a.trainable_params), b=fmt_bytes(a.trainable_params)),
-             W["nontrainable"].format(n=fmt_int(a.non_trainable_params), b=fmt_bytes(a.non_trainable_params)),
-             *([W["stored"].format(n=fmt_int(a.stored_params), b=fmt_bytes(a.stored_params))]
-               if getattr(a, "shares_params", False) else []),
-             W["macs"].format(n=fmt_int(a.total_macs)),
-             W["field"].format(rf=fmt_field(a.rf), shape="x".join(map(str, a.input_shape)), j=fmt_jump(a.jump),
-                               s=fmt_pair(a.start, ", ")) + (W["larger"] if a.rf_exceeds_input else ""),
-             W["memory"].format(batch=batch, inp=megabytes(m.input), par=megabytes(m.params),
-                                fwd=megabytes(m.forward_backward), tot=megabytes(m.total))]
+    lines = [
+        W["total"].format(n=fmt_int(a.total_params), b=fmt_bytes(a.total_params)),
+        W["trainable"].format(n=fmt_int(a.trainable_params), b=fmt_bytes(a.trainable_params)),
+        W["nontrainable"].format(n=fmt_int(a.non_trainable_params), b=fmt_bytes(a.non_trainable_params)),
+        *(
+            [W["stored"].format(n=fmt_int(a.stored_params), b=fmt_bytes(a.stored_params))]
+            if getattr(a, "shares_params", False)
+            else []
+        ),
+        W["macs"].format(n=fmt_int(a.total_macs)),
+        W["field"].format(
+            rf=fmt_field(a.rf), shape="x".join(map(str, a.input_shape)), j=fmt_jump(a.jump), s=fmt_pair(a.start, ", ")
+        )
+        + (W["larger"] if a.rf_exceeds_input else ""),
+        W["memory"].format(
+            batch=batch,
+            inp=megabytes(m.input),
+            par=megabytes(m.params),
+            fwd=megabytes(m.forward_backward),
+            tot=megabytes(m.total),
+        ),
+    ]
     if a.rf_min != a.rf:
         lines.insert(len(lines) - 1, W["smallest"].format(rf=fmt_field(a.rf_min)))
-    lines[len(lines) - 1:len(lines) - 1] = [ja_line(x) if lang == "ja" else x for x in productivity_lines(a, p)]
+    lines[len(lines) - 1 : len(lines) - 1] = [ja_line(x) if lang == "ja" else x for x in productivity_lines(a, p)]
     used = {f for r in a.layers for f in r.flags}
     if p is not None:
         used |= {m for i in range(len(a.layers)) for m in _marks(p, i)}
@@ -97,8 +120,10 @@ def footer_lines(a, lang: str = "en", batch: int = 1, p=None) -> list[str]:
 
 def branched(a) -> bool:
     """True when some row reads another row than the one before it (a graph, not a chain)."""
-    return any(r.inputs and (len(r.inputs) > 1 or i == 0 or r.inputs[0] != a.layers[i - 1].name)
-               for i, r in enumerate(a.layers))
+    return any(
+        r.inputs and (len(r.inputs) > 1 or i == 0 or r.inputs[0] != a.layers[i - 1].name)
+        for i, r in enumerate(a.layers)
+    )
 
 
 def connected(a) -> list[str]:
@@ -127,8 +152,10 @@ def select(rows, pattern: str | None):
     else:
         picked = tuple(r for r in rows if fnmatch.fnmatchcase(r.name, pattern) or fnmatch.fnmatchcase(r.kind, pattern))
     if not picked:
-        raise RFError(f"--rows {pattern} picks no row: give a name pattern such as 'conv*' or an index range "
-                      f"such as 3:10 (rows 0 to {len(rows) - 1})")
+        raise RFError(
+            f"--rows {pattern} picks no row: give a name pattern such as 'conv*' or an index range "
+            f"such as 3:10 (rows 0 to {len(rows) - 1})"
+        )
     return picked
 
 
@@ -164,8 +191,9 @@ def _shape_short(cell: str) -> str:
     return "x".join(cell[7:-1].split(", ")) if cell.startswith("(None, ") else cell
 
 
-def grid(a, lang: str = "en", max_rows: int | None = 200, rows: str | None = None, depth: int | None = None,
-         batch: int = 1) -> Grid:
+def grid(
+    a, lang: str = "en", max_rows: int | None = 200, rows: str | None = None, depth: int | None = None, batch: int = 1
+) -> Grid:
     """The layer table of ``a`` as a ``Grid`` (``textable.text`` draws it at any width).
 
     >>> from rfcalc import analyze
@@ -194,13 +222,18 @@ def grid(a, lang: str = "en", max_rows: int | None = 200, rows: str | None = Non
     body = [c for c, _ in shown]
     if max_rows is not None and len(body) > max_rows:
         skipped = len(body) - 2 * (max_rows // 2)
-        body = body[: max_rows // 2] + [W["more"].format(n=fmt_int(skipped))] + body[len(body) - max_rows // 2:]
+        body = body[: max_rows // 2] + [W["more"].format(n=fmt_int(skipped))] + body[len(body) - max_rows // 2 :]
     notes = any(c[7] for c in body if not isinstance(c, str))
-    columns = [Column(h[0], key="Layer (type)", wrap=True),
-               Column(h[1], key="Output Shape", drop=True, short=W["shape_short"], shorten=_shape_short),
-               Column(h[2], "right", key="Param #", drop=True), Column(h[3], "right", key="MACs", drop=True),
-               Column(h[4], "right", key="RF"), Column(h[5], "right", key="Jump", drop=True),
-               Column(h[6], "right", key="Start", drop=True), Column(h[7], key="Note", fold=True)]
+    columns = [
+        Column(h[0], key="Layer (type)", wrap=True),
+        Column(h[1], key="Output Shape", drop=True, short=W["shape_short"], shorten=_shape_short),
+        Column(h[2], "right", key="Param #", drop=True),
+        Column(h[3], "right", key="MACs", drop=True),
+        Column(h[4], "right", key="RF"),
+        Column(h[5], "right", key="Jump", drop=True),
+        Column(h[6], "right", key="Start", drop=True),
+        Column(h[7], key="Note", fold=True),
+    ]
     keep = [k for k in range(8) if k != 7 or notes]
     if conn:
         columns.append(Column(W["connected"], key="Connected to", drop=True, fold=True))
@@ -211,13 +244,21 @@ def grid(a, lang: str = "en", max_rows: int | None = 200, rows: str | None = Non
         footer.insert(0, W["rows_shown"].format(shown=len(picked), total=len(a.layers), pattern=rows))
     if folded:
         footer.insert(0, W["depth"].format(depth=depth, n=folded))
-    steps = (("short", "Output Shape"), ("drop", "Connected to"), ("fold", "Note"), ("drop", "Start"),
-             ("drop", "MACs"), ("drop", "Jump"), ("wrap", "Layer (type)"), ("drop", "Output Shape"), ("drop", "Param #"))
+    steps = (
+        ("short", "Output Shape"),
+        ("drop", "Connected to"),
+        ("fold", "Note"),
+        ("drop", "Start"),
+        ("drop", "MACs"),
+        ("drop", "Jump"),
+        ("wrap", "Layer (type)"),
+        ("drop", "Output Shape"),
+        ("drop", "Param #"),
+    )
     shape = "x".join(map(str, a.input_shape))
     words = f"入力 {shape}" if lang == "ja" and a.rank == 2 else input_words(a.input_shape)
     title = W["model"].format(spec=a.spec, input=words)
-    return Grid(title, tuple(columns[k] for k in keep), body, tuple(footer), steps, W["hint"], W["dropped"],
-                W["comma"])
+    return Grid(title, tuple(columns[k] for k in keep), body, tuple(footer), steps, W["hint"], W["dropped"], W["comma"])
 
 
 def to_markdown(a, **options) -> str:
@@ -240,8 +281,19 @@ def to_csv(a, rows: str | None = None) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_FIELDS)
     for r in select(a.layers, rows):
-        w.writerow([r.index, r.name, r.kind, "x".join(map(str, r.output_shape)), r.params, r.macs, fmt_field(r.rf),
-                    fmt_jump(r.jump) if r.jump is None else "x".join(fmt_jump((j,)) for j in r.jump),
-                    fmt_pair(r.start) if r.start is None else "x".join(fmt_pair((s,)) for s in r.start),
-                    " ".join(r.flags), " ".join(r.inputs)])
+        w.writerow(
+            [
+                r.index,
+                r.name,
+                r.kind,
+                "x".join(map(str, r.output_shape)),
+                r.params,
+                r.macs,
+                fmt_field(r.rf),
+                fmt_jump(r.jump) if r.jump is None else "x".join(fmt_jump((j,)) for j in r.jump),
+                fmt_pair(r.start) if r.start is None else "x".join(fmt_pair((s,)) for s in r.start),
+                " ".join(r.flags),
+                " ".join(r.inputs),
+            ]
+        )
     return out.getvalue()

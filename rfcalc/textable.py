@@ -51,12 +51,12 @@ class Column:
 
     header: str
     justify: str = "left"
-    key: str = ""             # the name ``steps`` use (default: the header), the same in every language
-    drop: bool = False        # may be left out when the table is too wide
-    fold: bool = False        # may move under its row
-    wrap: bool = False        # its cells may wrap inside the column (at most one column)
+    key: str = ""  # the name ``steps`` use (default: the header), the same in every language
+    drop: bool = False  # may be left out when the table is too wide
+    fold: bool = False  # may move under its row
+    wrap: bool = False  # its cells may wrap inside the column (at most one column)
     short: str | None = None  # abbreviated header, with ``shorten`` for the cells
-    label: str = ""           # its name in the line that lists dropped columns (default: the header)
+    label: str = ""  # its name in the line that lists dropped columns (default: the header)
     shorten: Callable[[str], str] | None = field(default=None, compare=False)
 
 
@@ -96,7 +96,7 @@ def wrap(line: str, width: int | None, indent: str = "  ") -> list[str]:
         return [line]
     lead = line[: len(line) - len(line.lstrip(" "))]
     out, cur = [], lead
-    for word in line[len(lead):].split(" "):
+    for word in line[len(lead) :].split(" "):
         sep = "" if cur.strip() == "" else " "
         if cells(cur) + len(sep) + cells(word) <= width:
             cur += sep + word
@@ -105,7 +105,7 @@ def wrap(line: str, width: int | None, indent: str = "  ") -> list[str]:
             piece = _cjk_piece(word, width - cells(cur) - len(sep))
             if piece:
                 out.append(cur + sep + piece)
-                word, cur = word[len(piece):], lead + indent
+                word, cur = word[len(piece) :], lead + indent
         if cur.strip():
             out.append(cur)
             cur = lead + indent
@@ -117,7 +117,7 @@ def wrap(line: str, width: int | None, indent: str = "  ") -> list[str]:
                 cut = max(piece.rfind(ch, 1) for ch in "._/")
                 piece = piece[: cut + 1] if cut > 0 else piece
             out.append(cur + piece)
-            word = word[len(piece):]
+            word = word[len(piece) :]
             cur = lead + indent
         cur += word
     if cur.strip():
@@ -226,8 +226,7 @@ def text(grid: Grid, width: int | None = None) -> str:
         if wrap_at is not None and cells(parts[wrap_at]) > ws[wrap_at]:
             pieces = wrap(parts[wrap_at], ws[wrap_at], indent=" ")
             out.append(_line([pieces[0] if k == wrap_at else p for k, p in enumerate(parts)], ws, justs))
-            out.extend(_line([p if k == wrap_at else "" for k in range(len(parts))], ws, justs)
-                       for p in pieces[1:])
+            out.extend(_line([p if k == wrap_at else "" for k in range(len(parts))], ws, justs) for p in pieces[1:])
         else:
             out.append(_line(parts, ws, justs))
         for i in folded:
@@ -252,7 +251,7 @@ def markdown(grid: Grid) -> str:
     | :-- | --: |
     | x\\|y | 10 |
     """
-    esc = (lambda s: s.replace("|", "\\|"))
+    esc = lambda s: s.replace("|", "\\|")
     n = len(grid.columns)
     out = [f"**{esc(grid.title)}**", ""] if grid.title else []
     out.append("| " + " | ".join(esc(c.header) for c in grid.columns) + " |")
@@ -275,20 +274,29 @@ def html(grid: Grid) -> str:
     esc = _html.escape
     n = len(grid.columns)
     head = "".join(f"<th>{esc(c.header)}</th>" for c in grid.columns)
-    body = "".join(f'<tr><td colspan="{n}">{esc(r)}</td></tr>' if isinstance(r, str) else
-                   "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in grid.rows)
+    body = "".join(
+        f'<tr><td colspan="{n}">{esc(r)}</td></tr>'
+        if isinstance(r, str)
+        else "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>"
+        for r in grid.rows
+    )
     foot = "<br>".join(esc(line) for line in grid.footer)
-    return (f"<div><b>{esc(grid.title)}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            f"<p>{foot}</p></div>")
+    return (
+        f"<div><b>{esc(grid.title)}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"<p>{foot}</p></div>"
+    )
 
 
 def from_rich(table) -> Grid | None:
     """A ``Grid`` of a simple rich ``Table`` (plain-string cells), else None: such tables draw here too."""
-    if not table.show_header or not all(isinstance(c.header, str) and all(isinstance(v, str) for v in c._cells)
-                                        for c in table.columns):
+    if not table.show_header or not all(
+        isinstance(c.header, str) and all(isinstance(v, str) for v in c._cells) for c in table.columns
+    ):
         return None
-    columns = tuple(Column(c.header, c.justify if c.justify == "right" else "left", fold=c.overflow == "fold")
-                    for c in table.columns)
+    columns = tuple(
+        Column(c.header, c.justify if c.justify == "right" else "left", fold=c.overflow == "fold")
+        for c in table.columns
+    )
     rows = tuple(zip(*(c._cells for c in table.columns))) if columns else ()
     last = columns[-1].header if columns and columns[-1].fold else None
     footer = tuple(str(table.caption).splitlines()) if table.caption else ()
@@ -300,8 +308,13 @@ def to_rich(g: Grid):
     from rich import box
     from rich.table import Table
 
-    t = Table(title=g.title or None, title_justify="left", box=box.SIMPLE_HEAD, caption="\n".join(g.footer) or None,
-              caption_justify="left")
+    t = Table(
+        title=g.title or None,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        caption="\n".join(g.footer) or None,
+        caption_justify="left",
+    )
     for c in g.columns:
         t.add_column(c.header, justify=c.justify, no_wrap=not c.fold, overflow="fold" if c.fold else "ellipsis")
     for r in g.rows:

@@ -115,4 +115,5 @@ def tensorflow():
     """
     install()
     import tensorflow as tf
+
     return tf

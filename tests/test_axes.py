@@ -28,8 +28,10 @@ def _coords(layout: X.Layout) -> list:
 def _start(sizes, c):
     layout = X.image(sizes, c)
     shape = layout.shape
-    truth = [np.broadcast_to(np.arange(n).reshape([-1 if j == 2 + k else 1 for j in range(len(shape))]), shape)
-             for k, n in enumerate(sizes)]
+    truth = [
+        np.broadcast_to(np.arange(n).reshape([-1 if j == 2 + k else 1 for j in range(len(shape))]), shape)
+        for k, n in enumerate(sizes)
+    ]
     return layout, truth
 
 
@@ -56,11 +58,11 @@ def programs(draw):
             if not ds:
                 continue
             d = draw(st.sampled_from(ds))
-            shape = shape[:i] + [d, shape[i] // d] + shape[i + 1:]
+            shape = shape[:i] + [d, shape[i] // d] + shape[i + 1 :]
             steps.append(("reshape", tuple(shape)))
         elif kind == "merge" and len(shape) > 1:
             i = draw(st.integers(0, len(shape) - 2))
-            shape = shape[:i] + [shape[i] * shape[i + 1]] + shape[i + 2:]
+            shape = shape[:i] + [shape[i] * shape[i + 1]] + shape[i + 2 :]
             steps.append(("reshape", tuple(shape)))
         elif kind == "unsqueeze":
             i = draw(st.integers(0, len(shape)))
@@ -117,17 +119,20 @@ def test_tokens_are_named():
     assert X.roles(t) == "(batch, tokens (H · W), channels (8))"
 
 
-@pytest.mark.parametrize("case,call,words", [
-    ("bad_perm", lambda: X.transpose(X.image((4, 4), 3), (0, 1, 1, 2)), "permutation"),
-    ("short_perm", lambda: X.transpose(X.image((4, 4), 3), (0, 1, 2)), "permutation"),
-    ("count_changes", lambda: X.reshape(X.image((4, 4), 3), (1, 3, 4, 5)), "elements"),
-    ("huge_target", lambda: X.reshape_target((1, 3, 4, 4), (10 ** 6, 10 ** 6)), "elements"),
-    ("past_the_limit", lambda: X.reshape_target((1, 3, 4, 4), (10 ** 7, 10 ** 7)), "refuses"),
-    ("two_minus_ones", lambda: X.reshape_target((1, 3, 4, 4), (-1, -1)), "one -1"),
-    ("minus_one_on_zero", lambda: X.reshape_target((1, 3, 4, 4), (0, 0, 0, 0, -1, 0), 1), "divide"),
-    ("squeeze_non_unit", lambda: X.squeeze(X.image((4, 4), 3), [2]), "size 1"),
-    ("axis_outside", lambda: X.squeeze(X.image((4, 4), 3), [7]), "outside"),
-])
+@pytest.mark.parametrize(
+    "case,call,words",
+    [
+        ("bad_perm", lambda: X.transpose(X.image((4, 4), 3), (0, 1, 1, 2)), "permutation"),
+        ("short_perm", lambda: X.transpose(X.image((4, 4), 3), (0, 1, 2)), "permutation"),
+        ("count_changes", lambda: X.reshape(X.image((4, 4), 3), (1, 3, 4, 5)), "elements"),
+        ("huge_target", lambda: X.reshape_target((1, 3, 4, 4), (10**6, 10**6)), "elements"),
+        ("past_the_limit", lambda: X.reshape_target((1, 3, 4, 4), (10**7, 10**7)), "refuses"),
+        ("two_minus_ones", lambda: X.reshape_target((1, 3, 4, 4), (-1, -1)), "one -1"),
+        ("minus_one_on_zero", lambda: X.reshape_target((1, 3, 4, 4), (0, 0, 0, 0, -1, 0), 1), "divide"),
+        ("squeeze_non_unit", lambda: X.squeeze(X.image((4, 4), 3), [2]), "size 1"),
+        ("axis_outside", lambda: X.squeeze(X.image((4, 4), 3), [7]), "outside"),
+    ],
+)
 def test_bad_layout_ops_are_one_clear_error(case, call, words):
     with pytest.raises(ShapeError, match=words):
         call()

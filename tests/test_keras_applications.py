@@ -75,9 +75,11 @@ def test_every_application_reads_as_keras_counts_it(name):
 
 # ------------------------------------------------------------ the layer kinds these rules added
 
+
 def _shuffle_net(x):
     """A ShuffleNet unit in Keras: split the channels into groups, transpose, merge (a channel shuffle)."""
     from keras import layers
+
     y = layers.Conv2D(12, 3, padding="same", name="conv")(x)
     y = layers.Reshape((12, 12, 3, 4), name="split")(y)
     y = layers.Permute((1, 2, 4, 3), name="shuffle")(y)
@@ -106,28 +108,42 @@ def test_a_channel_shuffle_keeps_the_field_and_counts_as_keras_does():
 
 def test_channel_shuffle_fields_match_gradients():
     from rfcalc.runs.probes import probe
+
     model = _functional(_shuffle_net, (None, None, 6))
     r = probe(model, input_shape=(12, 12, 6))
     assert r.agree, [p for p in r.layers if not p.agree]
 
 
 REFUSED = [  # (what, build on a (8, 8, 12) tensor, words the message must have)
-    ("permute_moves_rows_and_cols", lambda L, t: L.Permute((2, 1, 3), name="p")(t),
-     ["'p' (Permute)", "rows (axis 1 -> 2)", "cols (axis 2 -> 1)", "(rows 8, cols 8, channels 12)"]),
+    (
+        "permute_moves_rows_and_cols",
+        lambda L, t: L.Permute((2, 1, 3), name="p")(t),
+        ["'p' (Permute)", "rows (axis 1 -> 2)", "cols (axis 2 -> 1)", "(rows 8, cols 8, channels 12)"],
+    ),
     ("permute_channels_first", lambda L, t: L.Permute((3, 1, 2), name="p")(t), ["'p' (Permute)", "moves the spatial"]),
-    ("reshape_to_tokens", lambda L, t: L.Reshape((64, 12), name="r")(t),
-     ["'r' (Reshape)", "(rows 8, cols 8, channels 12) to (64, 12)", "spatial"]),
+    (
+        "reshape_to_tokens",
+        lambda L, t: L.Reshape((64, 12), name="r")(t),
+        ["'r' (Reshape)", "(rows 8, cols 8, channels 12) to (64, 12)", "spatial"],
+    ),
     ("reshape_space_to_depth", lambda L, t: L.Reshape((4, 2, 4, 2, 12), name="r")(t), ["'r' (Reshape)", "spatial"]),
-    ("conv_on_channel_pieces", lambda L, t: L.Conv3D(2, 1, name="c")(L.Reshape((8, 8, 3, 4))(t)),
-     ["'c' (Conv3D)", "(rows 8, cols 8, channels 3 x 4)", "pieces"]),
-    ("concat_on_a_spatial_axis_of_pieces",
-     lambda L, t: L.Concatenate(axis=1, name="k")([L.Reshape((8, 8, 3, 4))(t)] * 2), ["'k' (Concatenate)", "axis 1"]),
+    (
+        "conv_on_channel_pieces",
+        lambda L, t: L.Conv3D(2, 1, name="c")(L.Reshape((8, 8, 3, 4))(t)),
+        ["'c' (Conv3D)", "(rows 8, cols 8, channels 3 x 4)", "pieces"],
+    ),
+    (
+        "concat_on_a_spatial_axis_of_pieces",
+        lambda L, t: L.Concatenate(axis=1, name="k")([L.Reshape((8, 8, 3, 4))(t)] * 2),
+        ["'k' (Concatenate)", "axis 1"],
+    ),
 ]
 
 
 @pytest.mark.parametrize("what, build, words", REFUSED, ids=[c[0] for c in REFUSED])
 def test_axes_rfcalc_cannot_follow_are_refused_naming_layer_and_axes(what, build, words):
     from keras import layers
+
     model = _functional(lambda x: build(layers, layers.Conv2D(12, 3, padding="same")(x)), (8, 8, 12))
     with pytest.raises(UnsupportedLayerError) as err:
         from_keras(model)
@@ -138,6 +154,7 @@ def test_axes_rfcalc_cannot_follow_are_refused_naming_layer_and_axes(what, build
 
 def test_a_reshape_of_a_tensor_without_a_field_is_sized_as_before():
     from keras import layers
+
     model = _functional(lambda x: layers.Reshape((2, 16), name="r")(layers.Flatten()(x)), (4, 4, 2))
     a = from_keras(model)
     assert (a.row("r").output_shape, a.row("r").rf) == ((2, 16), None)
@@ -158,6 +175,7 @@ def test_a_user_class_named_like_keras_applications_own_is_not_taken_for_it():
 def test_convnext_fields_match_gradients():
     """End to end: ConvNeXtTiny (depthwise 7x7, LayerNorm, Dense over channels, LayerScale) probed."""
     from rfcalc.runs.probes import probe
+
     model = keras.applications.ConvNeXtTiny(weights=None, include_top=False, input_shape=(None, None, 3))
     r = probe(model, input_shape=(32, 32, 3), layer="convnext_tiny_stage_0_block_1_layer_scale")
     assert r.agree, [p for p in r.layers if not p.agree]

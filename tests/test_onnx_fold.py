@@ -19,8 +19,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.helper import make_node as N  # noqa: E402
-
 from onnxfix import assert_shapes_match_onnxruntime, ints, model, weight  # noqa: E402
+
 from rfcalc.errors import RFError, ShapeError, UnsupportedLayerError  # noqa: E402
 from rfcalc.frameworks.onnx import from_onnx  # noqa: E402
 from rfcalc.frameworks.onnx_fold import Folded, fold  # noqa: E402
@@ -34,13 +34,17 @@ def _ort(op, arrays, attrs, opset=19):
     """onnxruntime's output of one op on constant inputs (fed as graph inputs)."""
     names = [f"i{k}" for k in range(len(arrays))]
     kinds = {np.dtype("int64"): I64, np.dtype("float32"): F32, np.dtype("bool"): TensorProto.BOOL}
-    g = helper.make_graph([N(op, names, ["y"], **attrs)], "g",
-                          [helper.make_tensor_value_info(n, kinds[a.dtype], list(a.shape)) for n, a in zip(names, arrays)],
-                          [onnx.ValueInfoProto(name="y")])
+    g = helper.make_graph(
+        [N(op, names, ["y"], **attrs)],
+        "g",
+        [helper.make_tensor_value_info(n, kinds[a.dtype], list(a.shape)) for n, a in zip(names, arrays)],
+        [onnx.ValueInfoProto(name="y")],
+    )
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
     m.ir_version = 9
     return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(
-        None, dict(zip(names, arrays)))[0]
+        None, dict(zip(names, arrays))
+    )[0]
 
 
 def _folded(a):
@@ -121,8 +125,17 @@ def _same_pad_graph(h, w, k=3, s=2):
         N("Pad", ["x", "pads"], ["xp"], name="pad"),
         N("Conv", ["xp", "w"], ["y"], name="conv", kernel_shape=[k, k], strides=[s, s]),
     ]
-    inits = [ints("two", [2]), ints("four", [4]), ints("one", [1]), ints("s", [s]), ints("k", [k]), ints("zero", [0]),
-             ints("zeros2", [0, 0]), numpy_helper.from_array(np.array([s], np.float32), "sf"), weight("w", (8, 3, k, k))]
+    inits = [
+        ints("two", [2]),
+        ints("four", [4]),
+        ints("one", [1]),
+        ints("s", [s]),
+        ints("k", [k]),
+        ints("zero", [0]),
+        ints("zeros2", [0, 0]),
+        numpy_helper.from_array(np.array([s], np.float32), "sf"),
+        weight("w", (8, 3, k, k)),
+    ]
     return model(nodes, inits, shape=(1, 3, h, w))
 
 
@@ -139,10 +152,23 @@ def test_tf_same_pads_computed_at_run_time_are_read(h, w, k, s):
 
 
 def test_resize_sizes_computed_from_shapes():
-    nodes = [N("Shape", ["x"], ["shp"]), N("Gather", ["shp", "idx"], ["hw"], axis=0), N("Cast", ["hw"], ["f"], to=F32),
-             N("Mul", ["f", "scale"], ["g"]), N("Floor", ["g"], ["fl"]), N("Cast", ["fl"], ["sz2"], to=I64),
-             N("Concat", ["nc", "sz2"], ["sz"], axis=0),
-             N("Resize", ["x", "", "", "sz"], ["y"], name="rs", mode="linear", coordinate_transformation_mode="align_corners")]
+    nodes = [
+        N("Shape", ["x"], ["shp"]),
+        N("Gather", ["shp", "idx"], ["hw"], axis=0),
+        N("Cast", ["hw"], ["f"], to=F32),
+        N("Mul", ["f", "scale"], ["g"]),
+        N("Floor", ["g"], ["fl"]),
+        N("Cast", ["fl"], ["sz2"], to=I64),
+        N("Concat", ["nc", "sz2"], ["sz"], axis=0),
+        N(
+            "Resize",
+            ["x", "", "", "sz"],
+            ["y"],
+            name="rs",
+            mode="linear",
+            coordinate_transformation_mode="align_corners",
+        ),
+    ]
     inits = [ints("idx", [2, 3]), ints("nc", [1, 3]), numpy_helper.from_array(np.array([2.5], np.float32), "scale")]
     proto = model(nodes, inits, shape=(1, 3, 13, 10), opset=19)
     a = from_onnx(proto)
@@ -151,26 +177,78 @@ def test_resize_sizes_computed_from_shapes():
 
 
 HOSTILE = [  # (id, nodes, inits, error, words): one clear error naming the node, never a hang
-    ("a 10^12-element ConstantOfShape", [N("ConstantOfShape", ["big"], ["c"], name="huge"), N("Add", ["x", "c"], ["y"])],
-     [ints("big", [1000000, 1000000])], ShapeError, "huge.*1,000,000,000,000"),
-    ("a 10^12-element Range", [N("Range", ["z", "lim", "d"], ["r"], name="rng"), N("Reshape", ["x", "r"], ["y"])],
-     [ints("z", 0), ints("lim", 10 ** 12), ints("d", 1)], ShapeError, "rng"),
-    ("a 10^12-element Expand", [N("Expand", ["one", "big"], ["e"], name="ex"), N("Add", ["x", "e"], ["y"])],
-     [ints("one", [1]), ints("big", [1000000, 1000000])], ShapeError, "ex"),
-    ("a Gather index out of range", [N("Shape", ["x"], ["s"]), N("Gather", ["s", "i"], ["g"], name="gat"),
-                                     N("Reshape", ["x", "g"], ["y"])], [ints("i", [7])], ShapeError, "gat.*index 7"),
-    ("a Reshape of an integer tensor that changes the count", [
-        N("Shape", ["x"], ["s"]), N("Reshape", ["s", "t"], ["r"], name="rsh"), N("Reshape", ["x", "r"], ["y"])],
-     [ints("t", [3, 2])], ShapeError, "rsh.*element count"),
-    ("a Transpose with a bad permutation", [N("Shape", ["x"], ["s"]), N("Unsqueeze", ["s", "zero"], ["u"]),
-                                            N("Transpose", ["u"], ["t"], name="tr", perm=[0, 0]),
-                                            N("Reshape", ["x", "t"], ["y"])], [ints("zero", [0])], ShapeError, "tr.*perm"),
-    ("an int64 overflow", [N("Mul", ["big", "big"], ["m"], name="mul"), N("Reshape", ["x", "m"], ["y"])],
-     [ints("big", [2 ** 40])], ShapeError, "mul.*int64"),
-    ("an integer division by zero", [N("Shape", ["x"], ["s"]), N("Div", ["s", "zero"], ["d"], name="div"),
-                                     N("Reshape", ["x", "d"], ["y"])], [ints("zero", [0])], ShapeError, "div.*by zero"),
-    ("a cyclic integer subgraph", [N("Add", ["b", "one"], ["a"], name="cyc_a"), N("Add", ["a", "one"], ["b"], name="cyc_b"),
-                                   N("Reshape", ["x", "a"], ["y"])], [ints("one", [1])], RFError, "disconnected"),
+    (
+        "a 10^12-element ConstantOfShape",
+        [N("ConstantOfShape", ["big"], ["c"], name="huge"), N("Add", ["x", "c"], ["y"])],
+        [ints("big", [1000000, 1000000])],
+        ShapeError,
+        "huge.*1,000,000,000,000",
+    ),
+    (
+        "a 10^12-element Range",
+        [N("Range", ["z", "lim", "d"], ["r"], name="rng"), N("Reshape", ["x", "r"], ["y"])],
+        [ints("z", 0), ints("lim", 10**12), ints("d", 1)],
+        ShapeError,
+        "rng",
+    ),
+    (
+        "a 10^12-element Expand",
+        [N("Expand", ["one", "big"], ["e"], name="ex"), N("Add", ["x", "e"], ["y"])],
+        [ints("one", [1]), ints("big", [1000000, 1000000])],
+        ShapeError,
+        "ex",
+    ),
+    (
+        "a Gather index out of range",
+        [N("Shape", ["x"], ["s"]), N("Gather", ["s", "i"], ["g"], name="gat"), N("Reshape", ["x", "g"], ["y"])],
+        [ints("i", [7])],
+        ShapeError,
+        "gat.*index 7",
+    ),
+    (
+        "a Reshape of an integer tensor that changes the count",
+        [N("Shape", ["x"], ["s"]), N("Reshape", ["s", "t"], ["r"], name="rsh"), N("Reshape", ["x", "r"], ["y"])],
+        [ints("t", [3, 2])],
+        ShapeError,
+        "rsh.*element count",
+    ),
+    (
+        "a Transpose with a bad permutation",
+        [
+            N("Shape", ["x"], ["s"]),
+            N("Unsqueeze", ["s", "zero"], ["u"]),
+            N("Transpose", ["u"], ["t"], name="tr", perm=[0, 0]),
+            N("Reshape", ["x", "t"], ["y"]),
+        ],
+        [ints("zero", [0])],
+        ShapeError,
+        "tr.*perm",
+    ),
+    (
+        "an int64 overflow",
+        [N("Mul", ["big", "big"], ["m"], name="mul"), N("Reshape", ["x", "m"], ["y"])],
+        [ints("big", [2**40])],
+        ShapeError,
+        "mul.*int64",
+    ),
+    (
+        "an integer division by zero",
+        [N("Shape", ["x"], ["s"]), N("Div", ["s", "zero"], ["d"], name="div"), N("Reshape", ["x", "d"], ["y"])],
+        [ints("zero", [0])],
+        ShapeError,
+        "div.*by zero",
+    ),
+    (
+        "a cyclic integer subgraph",
+        [
+            N("Add", ["b", "one"], ["a"], name="cyc_a"),
+            N("Add", ["a", "one"], ["b"], name="cyc_b"),
+            N("Reshape", ["x", "a"], ["y"]),
+        ],
+        [ints("one", [1])],
+        RFError,
+        "disconnected",
+    ),
 ]
 
 
@@ -182,13 +260,28 @@ def test_malformed_side_computations_are_one_clear_error(what, nodes, inits, err
 
 def _standardised(with_value_info=True, unknown_op=False):
     """NF-ResNet's weight standardisation: w -> ReduceMean -> Sub -> Mul/ReduceMean -> Sqrt -> Div -> * gain -> Conv."""
-    nodes = [N("ReduceMean", ["w"], ["mu"], axes=[1, 2, 3], keepdims=1), N("Sub", ["w", "mu"], ["d"]),
-             N("Mul", ["d", "d"], ["d2"]), N("ReduceMean", ["d2"], ["var"], axes=[1, 2, 3], keepdims=1),
-             N("Add", ["var", "eps"], ["ve"]), N("Sqrt", ["ve"], ["sd"]), N("Div", ["d", "sd"], ["ws"]),
-             N("Einsum" if unknown_op else "Mul", ["ws", "gain"], ["wk"], **({"equation": "oihw,oihw->oihw"} if unknown_op else {})),
-             N("Conv", ["x", "wk", "b"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
-    inits = [weight("w", (16, 3, 3, 3)), weight("gain", (16, 1, 1, 1)), weight("b", (16,)),
-             numpy_helper.from_array(np.array(1e-5, np.float32), "eps")]
+    nodes = [
+        N("ReduceMean", ["w"], ["mu"], axes=[1, 2, 3], keepdims=1),
+        N("Sub", ["w", "mu"], ["d"]),
+        N("Mul", ["d", "d"], ["d2"]),
+        N("ReduceMean", ["d2"], ["var"], axes=[1, 2, 3], keepdims=1),
+        N("Add", ["var", "eps"], ["ve"]),
+        N("Sqrt", ["ve"], ["sd"]),
+        N("Div", ["d", "sd"], ["ws"]),
+        N(
+            "Einsum" if unknown_op else "Mul",
+            ["ws", "gain"],
+            ["wk"],
+            **({"equation": "oihw,oihw->oihw"} if unknown_op else {}),
+        ),
+        N("Conv", ["x", "wk", "b"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    ]
+    inits = [
+        weight("w", (16, 3, 3, 3)),
+        weight("gain", (16, 1, 1, 1)),
+        weight("b", (16,)),
+        numpy_helper.from_array(np.array(1e-5, np.float32), "eps"),
+    ]
     proto = model(nodes, inits, shape=(1, 3, 16, 16))
     if with_value_info:
         proto.graph.value_info.append(helper.make_tensor_value_info("wk", F32, [16, 3, 3, 3]))
@@ -214,14 +307,23 @@ def test_a_computed_weight_rfcalc_cannot_size_reads_the_files_shape_or_is_refuse
 def _two_convs(shared_name):
     """Two convs; their zero biases are one stored tensor, behind Identity aliases or read by name."""
     if shared_name:
-        nodes = [N("Conv", ["x", "w", "b"], ["h"], name="c1", kernel_shape=[3, 3], pads=[1] * 4),
-                 N("Conv", ["h", "w", "b"], ["y"], name="c2", kernel_shape=[3, 3], pads=[1] * 4)]
+        nodes = [
+            N("Conv", ["x", "w", "b"], ["h"], name="c1", kernel_shape=[3, 3], pads=[1] * 4),
+            N("Conv", ["h", "w", "b"], ["y"], name="c2", kernel_shape=[3, 3], pads=[1] * 4),
+        ]
         inits = [weight("w", (3, 3, 3, 3)), numpy_helper.from_array(np.zeros(3, np.float32), "b")]
     else:
-        nodes = [N("Identity", ["b"], ["b1"]), N("Identity", ["b"], ["b2"]),
-                 N("Conv", ["x", "w1", "b1"], ["h"], name="c1", kernel_shape=[3, 3], pads=[1] * 4),
-                 N("Conv", ["h", "w2", "b2"], ["y"], name="c2", kernel_shape=[3, 3], pads=[1] * 4)]
-        inits = [weight("w1", (3, 3, 3, 3)), weight("w2", (3, 3, 3, 3)), numpy_helper.from_array(np.zeros(3, np.float32), "b")]
+        nodes = [
+            N("Identity", ["b"], ["b1"]),
+            N("Identity", ["b"], ["b2"]),
+            N("Conv", ["x", "w1", "b1"], ["h"], name="c1", kernel_shape=[3, 3], pads=[1] * 4),
+            N("Conv", ["h", "w2", "b2"], ["y"], name="c2", kernel_shape=[3, 3], pads=[1] * 4),
+        ]
+        inits = [
+            weight("w1", (3, 3, 3, 3)),
+            weight("w2", (3, 3, 3, 3)),
+            numpy_helper.from_array(np.zeros(3, np.float32), "b"),
+        ]
     return model(nodes, inits, shape=(1, 3, 8, 8))
 
 
@@ -248,9 +350,11 @@ def test_no_stored_line_when_every_layer_has_its_own_tensors():
 
 
 def test_a_conv_whose_weight_is_an_activation_is_refused_by_name():
-    nodes = [N("Conv", ["x", "w"], ["h"], name="c1", kernel_shape=[1, 1]),
-             N("Reshape", ["h", "t"], ["k"], name="as_kernel"),
-             N("Conv", ["x", "k"], ["y"], name="dyn", kernel_shape=[3, 3])]
+    nodes = [
+        N("Conv", ["x", "w"], ["h"], name="c1", kernel_shape=[1, 1]),
+        N("Reshape", ["h", "t"], ["k"], name="as_kernel"),
+        N("Conv", ["x", "k"], ["y"], name="dyn", kernel_shape=[3, 3]),
+    ]
     with pytest.raises(UnsupportedLayerError, match="'dyn'.*dynamic"):
         from_onnx(model(nodes, [weight("w", (27, 3, 1, 1)), ints("t", [3, 3, 3, 3])], shape=(1, 3, 1, 3)))
 
@@ -258,15 +362,24 @@ def test_a_conv_whose_weight_is_an_activation_is_refused_by_name():
 def test_legacy_weight_standardisation_counts_the_weight_once_not_its_statistics():
     """PyTorch's dynamo=False export of timm's ScaledStdConv2d: BatchNormalization over the reshaped
     weight, whose mean and variance are ReduceMeans of a second stored copy of the same weight."""
-    nodes = [N("ReduceMean", ["w_copy"], ["mu"], axes=[0, 1], keepdims=0),
-             N("Sub", ["w_copy", "mu1"], ["d"]), N("ReduceMean", ["w_copy"], ["mu1"], axes=[0, 1], keepdims=1),
-             N("Mul", ["d", "d"], ["d2"]), N("ReduceMean", ["d2"], ["var"], axes=[0, 1], keepdims=0),
-             N("Constant", [], ["zeros"], value=numpy_helper.from_array(np.zeros(16, np.float32))),
-             N("BatchNormalization", ["w_flat", "gain", "zeros", "mu", "var"], ["ws"], epsilon=1e-5),
-             N("Reshape", ["ws", "shape"], ["wk"]),
-             N("Conv", ["x", "wk", "b"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
-    inits = [weight("w_flat", (1, 16, 27)), weight("w_copy", (1, 27, 16)), weight("gain", (16,)), weight("b", (16,)),
-             ints("shape", [16, 3, 3, 3])]
+    nodes = [
+        N("ReduceMean", ["w_copy"], ["mu"], axes=[0, 1], keepdims=0),
+        N("Sub", ["w_copy", "mu1"], ["d"]),
+        N("ReduceMean", ["w_copy"], ["mu1"], axes=[0, 1], keepdims=1),
+        N("Mul", ["d", "d"], ["d2"]),
+        N("ReduceMean", ["d2"], ["var"], axes=[0, 1], keepdims=0),
+        N("Constant", [], ["zeros"], value=numpy_helper.from_array(np.zeros(16, np.float32))),
+        N("BatchNormalization", ["w_flat", "gain", "zeros", "mu", "var"], ["ws"], epsilon=1e-5),
+        N("Reshape", ["ws", "shape"], ["wk"]),
+        N("Conv", ["x", "wk", "b"], ["y"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    ]
+    inits = [
+        weight("w_flat", (1, 16, 27)),
+        weight("w_copy", (1, 27, 16)),
+        weight("gain", (16,)),
+        weight("b", (16,)),
+        ints("shape", [16, 3, 3, 3]),
+    ]
     a = from_onnx(model(nodes, inits, shape=(1, 3, 8, 8)))
     conv = a.row("conv")
     assert conv.output_shape == (8, 8, 16) and conv.rf == (3, 3)

@@ -21,19 +21,39 @@ ort = pytest.importorskip("onnxruntime")
 np = pytest.importorskip("numpy")
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    HealthCheck,
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from rfcalc.errors import RFError, ShapeError, UnsupportedLayerError  # noqa: E402
 from rfcalc.frameworks.onnx import from_onnx  # noqa: E402
 
-TRANSFORMS = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
-              "half_pixel_symmetric"]
+TRANSFORMS = [
+    "half_pixel",
+    "pytorch_half_pixel",
+    "align_corners",
+    "asymmetric",
+    "tf_half_pixel_for_nn",
+    "half_pixel_symmetric",
+]
 NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
 # (kind, value): a scale (float32, as exporters store it) or an output size
-SCALES = [("scale", 2.0), ("scale", 3.0), ("scale", 1.5), ("scale", 0.5), ("scale", 2.5), ("scale", 0.75),
-          ("size", 13), ("size", 4), ("size", 1), ("size", 17)]
+SCALES = [
+    ("scale", 2.0),
+    ("scale", 3.0),
+    ("scale", 1.5),
+    ("scale", 0.5),
+    ("scale", 2.5),
+    ("scale", 0.75),
+    ("size", 13),
+    ("size", 4),
+    ("size", 1),
+    ("size", 17),
+]
 
 
 def _graph(n, rank, kind, value, opset=19, conv=0, op="Resize", **attrs):
@@ -62,8 +82,13 @@ def _graph(n, rank, kind, value, opset=19, conv=0, op="Resize", **attrs):
         inits.append(numpy_helper.from_array(w.astype(np.float32), "w"))
         nodes.append(helper.make_node("Conv", ["r", "w"], ["y"], name="conv", kernel_shape=k))
         out = "y"
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1] + spatial)],
-                              [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)], inits)
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1] + spatial)],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)],
+        inits,
+    )
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     m.ir_version = 8
     return m, spatial
@@ -87,7 +112,8 @@ def _measured(m, spatial):
     options = ort.SessionOptions()
     options.log_severity_level = 3
     y = ort.InferenceSession(m2.SerializeToString(), options, providers=["CPUExecutionProvider"]).run(
-        None, {feed.name: x})[0]
+        None, {feed.name: x}
+    )[0]
     reads = {}
     for u in np.ndindex(*y.shape[2:]):
         col = y[(slice(None), 0, *u)]
@@ -110,39 +136,60 @@ def _check(m, spatial):
             per_axis.append(sorted({min(max(x, 0), n - 1) for x in pixels}))  # taps past the border read the edge
         ours = set(itertools.product(*per_axis))
         if ours != truth and "ties" in row.flags:  # a tie the runtime's float32 arithmetic breaks the other way
-            near = (lambda p, others: min(max(abs(a - b) for a, b in zip(p, q)) for q in others) <= 2)
+            near = lambda p, others: min(max(abs(a - b) for a, b in zip(p, q)) for q in others) <= 2
             assert all(near(p, truth) for p in ours) and all(near(p, ours) for p in truth), (u, ours, truth)
             continue
         assert ours == truth, (u, row.field_of(u), sorted(truth))
     return row
 
 
-CASES = [(mode, t, near, kind, value)
-         for mode in ["nearest", "linear", "cubic"] for t in TRANSFORMS
-         for near in (NEAREST if mode == "nearest" else ["round_prefer_floor"]) for kind, value in SCALES]
+CASES = [
+    (mode, t, near, kind, value)
+    for mode in ["nearest", "linear", "cubic"]
+    for t in TRANSFORMS
+    for near in (NEAREST if mode == "nearest" else ["round_prefer_floor"])
+    for kind, value in SCALES
+]
 
 
-@pytest.mark.parametrize("mode,transform,nearest,kind,value", CASES,
-                         ids=[f"{c[0]}-{c[1]}-{c[2][:12]}-{c[3]}{c[4]}" for c in CASES])
+@pytest.mark.parametrize(
+    "mode,transform,nearest,kind,value", CASES, ids=[f"{c[0]}-{c[1]}-{c[2][:12]}-{c[3]}{c[4]}" for c in CASES]
+)
 def test_every_unit_reads_what_onnxruntime_reads(mode, transform, nearest, kind, value):
     m, spatial = _graph(7, 1, kind, value, mode=mode, coordinate_transformation_mode=transform, nearest_mode=nearest)
     _check(m, spatial)
 
 
 @pytest.mark.parametrize("mode", ["nearest", "linear", "cubic"])
-@pytest.mark.parametrize("rank,kind,value,transform", [(2, "scale", 1.5, "align_corners"), (2, "size", 11, "half_pixel"),
-                                                       (3, "scale", 2.0, "pytorch_half_pixel"), (2, "size", 3, "asymmetric")])
+@pytest.mark.parametrize(
+    "rank,kind,value,transform",
+    [
+        (2, "scale", 1.5, "align_corners"),
+        (2, "size", 11, "half_pixel"),
+        (3, "scale", 2.0, "pytorch_half_pixel"),
+        (2, "size", 3, "asymmetric"),
+    ],
+)
 def test_2d_and_3d_resize_then_valid_conv(mode, rank, kind, value, transform):
     if mode == "cubic" and rank == 3:
         pytest.skip("onnxruntime resizes cubic in 2-D only")
-    m, spatial = _graph(4 if rank == 3 else 6, rank, kind, value, conv=2, mode=mode,
-                        coordinate_transformation_mode=transform)
+    m, spatial = _graph(
+        4 if rank == 3 else 6, rank, kind, value, conv=2, mode=mode, coordinate_transformation_mode=transform
+    )
     _check(m, spatial)
 
 
-@pytest.mark.parametrize("op,opset,mode,value", [("Upsample", 9, "nearest", 2.0), ("Upsample", 9, "linear", 2.0),
-                                                 ("Upsample", 9, "nearest", 1.5), ("Resize", 10, "nearest", 0.6),
-                                                 ("Resize", 10, "linear", 1.5), ("Resize", 10, "nearest", 2.5)])
+@pytest.mark.parametrize(
+    "op,opset,mode,value",
+    [
+        ("Upsample", 9, "nearest", 2.0),
+        ("Upsample", 9, "linear", 2.0),
+        ("Upsample", 9, "nearest", 1.5),
+        ("Resize", 10, "nearest", 0.6),
+        ("Resize", 10, "linear", 1.5),
+        ("Resize", 10, "nearest", 2.5),
+    ],
+)
 def test_upsample_and_resize_10_sample_asymmetric_as_onnxruntime(op, opset, mode, value):
     m, spatial = _graph(7, 1, "scale", value, opset=opset, op=op, mode=mode)
     _check(m, spatial)
@@ -156,12 +203,19 @@ def test_cubic_coefficient_and_exclude_outside_keep_the_fields():
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(1, 12), m=st.integers(1, 30), mode=st.sampled_from(["nearest", "linear", "cubic"]),
-       transform=st.sampled_from(TRANSFORMS), nearest=st.sampled_from(NEAREST), by_scale=st.booleans())
+@given(
+    n=st.integers(1, 12),
+    m=st.integers(1, 30),
+    mode=st.sampled_from(["nearest", "linear", "cubic"]),
+    transform=st.sampled_from(TRANSFORMS),
+    nearest=st.sampled_from(NEAREST),
+    by_scale=st.booleans(),
+)
 def test_any_size_any_mode_matches_onnxruntime(n, m, mode, transform, nearest, by_scale):
     kind, value = ("scale", float(np.float32(m / n))) if by_scale else ("size", m)
-    proto, spatial = _graph(n, 1, kind, value, mode=mode, coordinate_transformation_mode=transform,
-                            nearest_mode=nearest)
+    proto, spatial = _graph(
+        n, 1, kind, value, mode=mode, coordinate_transformation_mode=transform, nearest_mode=nearest
+    )
     try:
         _check(proto, spatial)
     except UnsupportedLayerError as err:  # a float32 product onnxruntime rounds to another size: refused
@@ -188,8 +242,12 @@ def test_resize_then_conv_fields_feed_the_next_layer():
 
 
 HOSTILE = [
-    ("tf_crop_and_resize", dict(mode="linear", coordinate_transformation_mode="tf_crop_and_resize"),
-     UnsupportedLayerError, "tf_crop_and_resize"),
+    (
+        "tf_crop_and_resize",
+        dict(mode="linear", coordinate_transformation_mode="tf_crop_and_resize"),
+        UnsupportedLayerError,
+        "tf_crop_and_resize",
+    ),
     ("an unknown mode", dict(mode="lanczos"), UnsupportedLayerError, "lanczos"),
     ("an unknown nearest_mode", dict(mode="nearest", nearest_mode="banker"), UnsupportedLayerError, "banker"),
     ("antialias when downsampling", dict(mode="linear", antialias=1), UnsupportedLayerError, "antialias"),
@@ -204,9 +262,16 @@ def test_refused_settings_name_the_node(what, attrs, error, words):
     assert "'rs'" in str(info.value)
 
 
-@pytest.mark.parametrize("kind,value,words", [("scale", float("nan"), "not finite"), ("scale", -2.0, "positive"),
-                                              ("size", 0, "sizes"), ("scale", 1e-3, "empty"),
-                                              ("scale", 1e6, "phases repeat|refus")])
+@pytest.mark.parametrize(
+    "kind,value,words",
+    [
+        ("scale", float("nan"), "not finite"),
+        ("scale", -2.0, "positive"),
+        ("size", 0, "sizes"),
+        ("scale", 1e-3, "empty"),
+        ("scale", 1e6, "phases repeat|refus"),
+    ],
+)
 def test_hostile_scales_and_sizes_are_one_clear_error(kind, value, words):
     m, _ = _graph(8, 1, kind, value, mode="linear")
     with pytest.raises(RFError, match=words):
@@ -216,8 +281,13 @@ def test_hostile_scales_and_sizes_are_one_clear_error(kind, value, words):
 def test_channel_resize_is_refused():
     inits = [numpy_helper.from_array(np.array([1, 2, 2, 2], np.float32), "sc")]
     node = helper.make_node("Resize", ["x", "", "sc"], ["y"], name="rs", mode="nearest")
-    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    g = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
     with pytest.raises(UnsupportedLayerError, match="channel"):
         from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 19)]))
 
@@ -231,24 +301,47 @@ def test_a_float32_product_that_rounds_to_another_size_is_refused():
 def test_shape_error_type_for_wrong_count():
     inits = [numpy_helper.from_array(np.array([1, 1, 2], np.float32), "sc")]
     node = helper.make_node("Resize", ["x", "", "sc"], ["y"], name="rs", mode="nearest")
-    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    g = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
     with pytest.raises(ShapeError, match="rank-4"):
         from_onnx(helper.make_model(g, opset_imports=[helper.make_opsetid("", 19)]))
 
 
-@pytest.mark.parametrize("first,second", [((2.0, "nearest", "asymmetric"), (1.5, "linear", "align_corners")),
-                                          ((3.0, "linear", "half_pixel"), (0.6, "nearest", "half_pixel")),
-                                          ((2.5, "linear", "pytorch_half_pixel"), (1.25, "linear", "half_pixel"))])
+@pytest.mark.parametrize(
+    "first,second",
+    [
+        ((2.0, "nearest", "asymmetric"), (1.5, "linear", "align_corners")),
+        ((3.0, "linear", "half_pixel"), (0.6, "nearest", "half_pixel")),
+        ((2.5, "linear", "pytorch_half_pixel"), (1.25, "linear", "half_pixel")),
+    ],
+)
 def test_a_resize_of_a_resized_axis_composes_the_phase_tables(first, second):
     """The second Resize reads a table with several phases: its period takes whole input periods."""
     nodes, inits = [], []
     for i, (s, mode, t) in enumerate((first, second)):
         inits.append(numpy_helper.from_array(np.array([1, 1, s], np.float32), f"s{i}"))
-        nodes.append(helper.make_node("Resize", ["x" if i == 0 else "r0", "", f"s{i}"], [f"r{i}"], name=f"rs{i}",
-                                      mode=mode, coordinate_transformation_mode=t))
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 9])],
-                              [helper.make_tensor_value_info("r1", TensorProto.FLOAT, None)], inits)
+        nodes.append(
+            helper.make_node(
+                "Resize",
+                ["x" if i == 0 else "r0", "", f"s{i}"],
+                [f"r{i}"],
+                name=f"rs{i}",
+                mode=mode,
+                coordinate_transformation_mode=t,
+            )
+        )
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 9])],
+        [helper.make_tensor_value_info("r1", TensorProto.FLOAT, None)],
+        inits,
+    )
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
     m.ir_version = 8
     row = _check(m, [9])

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oracle import OracleShapeError, chain_reads_oracle, narrowest_path_oracle, range_oracle  # noqa: E402
@@ -122,8 +121,15 @@ def test_a_graph_with_branches_matches_the_path_oracle():
     paths["after"] = [q + [w(5)] for q in paths["add"]]
     paths["after2"] = [q + [w(5)] for q in paths["after"]]
     paths["after3"] = [q + [w(5)] for q in paths["after2"]]
-    reads = {"wide": [[]], "narrow": [[]], "narrow2": paths["narrow"], "add": paths["add"],
-             "after": paths["add"], "after2": paths["after"], "after3": paths["after2"]}
+    reads = {
+        "wide": [[]],
+        "narrow": [[]],
+        "narrow2": paths["narrow"],
+        "add": paths["add"],
+        "after": paths["add"],
+        "after2": paths["after"],
+        "after3": paths["after2"],
+    }
     for i, row in enumerate(an.layers):
         if row.name in reads:
             want = narrowest_path_oracle(reads[row.name], 10)
@@ -183,9 +189,13 @@ def test_hostile_inputs_are_statements_in_every_door(spec, shape, words, capsys)
 
     from rfcalc.cli import main
 
-    for argv in ([spec, "--input", shape], [spec, "--input", shape, "--json"],
-                 ["explain", spec, "--input", shape], ["explain", spec, "--input", shape, "--lang", "ja"],
-                 ["compare", spec, "c3", "--input", shape]):
+    for argv in (
+        [spec, "--input", shape],
+        [spec, "--input", shape, "--json"],
+        ["explain", spec, "--input", shape],
+        ["explain", spec, "--input", shape, "--lang", "ja"],
+        ["compare", spec, "c3", "--input", shape],
+    ):
         assert main(argv) == 0, argv
         out = capsys.readouterr().out
         if "--json" in argv:

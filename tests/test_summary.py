@@ -14,7 +14,7 @@ from rfcalc import analyze
 from rfcalc.cli import main
 from rfcalc.errors import RFError
 from rfcalc.frameworks.dispatch import analyze_source
-from rfcalc.summary import memory, megabytes
+from rfcalc.summary import megabytes, memory
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "onnx")
 TORCHINFO = json.load(open(os.path.join(FIXTURES, "torchinfo.json")))
@@ -48,6 +48,7 @@ def test_the_memory_line_prints_torchinfo_s_megabytes(capsys):
 
 def test_keras_bytes_are_keras_summary_s():
     from rfcalc.render import fmt_bytes
+
     a = analyze("c3,c3,p2", head="seed")
     assert f"({fmt_bytes(a.total_params)})" == "(680.52 KB)"  # Keras' model.summary() for the notebook's model2
     assert memory(a).params == 4 * 174214
@@ -73,7 +74,9 @@ def test_depth_sums_nested_rows_into_their_module():
     layer4 = g.rows[names.index("layer4 (16 layers)")]
     assert layer4[4] == "x".join(map(str, a.row("layer4.1.relu_1").rf))  # the module's output field
     assert any("summed into their module" in line for line in g.footer)
-    assert len(a.__grid__(depth=4, max_rows=None).rows) == len(a.layers)  # layer2.0.downsample.0: 4 deep, as torchinfo counts
+    assert len(a.__grid__(depth=4, max_rows=None).rows) == len(
+        a.layers
+    )  # layer2.0.downsample.0: 4 deep, as torchinfo counts
 
 
 def test_markdown_and_csv_have_every_row_and_column(capsys):
@@ -107,20 +110,29 @@ def test_rows_filter_by_glob_and_range(capsys):
         a.__grid__(rows="nothing*")
 
 
-@pytest.mark.parametrize("argv,words", [
-    (["c3", "--json", "--rows", "c*"], "--rows shapes the table; --json prints no table"),
-    (["c3", "--layer", "conv2d", "--depth", "2"], "--depth shapes the table; --layer prints no table"),
-    (["c3", "--format", "csv", "--depth", "2"], "--format csv writes every row's own numbers"),
-    (["c3", "--format", "md", "--wide"], "--format md has every column already"),
-    (["c3", "--rows", "zz*"], "picks no row"),
-    (["c3", "--rows", "10:3"], "picks no row"), (["c3", "--rows", "::"], "picks no row"),
-    (["c3", "--rows", "["], "picks no row"), (["c3", "--rows=-1:"], "picks no row"),
-    (["c3", "--depth", "9" * 20], "at most 12"), (["c3", "--format", "xml"], "invalid choice"),
-    (["c3", "--batch-size", "0"], "expected a positive integer"),
-])
+@pytest.mark.parametrize(
+    "argv,words",
+    [
+        (["c3", "--json", "--rows", "c*"], "--rows shapes the table; --json prints no table"),
+        (["c3", "--layer", "conv2d", "--depth", "2"], "--depth shapes the table; --layer prints no table"),
+        (["c3", "--format", "csv", "--depth", "2"], "--format csv writes every row's own numbers"),
+        (["c3", "--format", "md", "--wide"], "--format md has every column already"),
+        (["c3", "--rows", "zz*"], "picks no row"),
+        (["c3", "--rows", "10:3"], "picks no row"),
+        (["c3", "--rows", "::"], "picks no row"),
+        (["c3", "--rows", "["], "picks no row"),
+        (["c3", "--rows=-1:"], "picks no row"),
+        (["c3", "--depth", "9" * 20], "at most 12"),
+        (["c3", "--format", "xml"], "invalid choice"),
+        (["c3", "--batch-size", "0"], "expected a positive integer"),
+    ],
+)
 def test_table_options_that_would_do_nothing_are_refused(capsys, argv, words):
-    with pytest.raises(SystemExit) if words in ("expected a positive integer", "at most 12", "invalid choice") \
-            else _nothing():
+    with (
+        pytest.raises(SystemExit)
+        if words in ("expected a positive integer", "at most 12", "invalid choice")
+        else _nothing()
+    ):
         code = main(argv)
         assert code == 2
     assert words in capsys.readouterr().err
@@ -139,11 +151,21 @@ def test_memory_matches_torchinfo_on_a_torch_model():
     """The oracle itself, where torch is installed: torchinfo.summary on a module, from_torch on the same."""
     torch = pytest.importorskip("torch")
     torchinfo = pytest.importorskip("torchinfo")
-    import rfcalc
     from torch import nn
+
+    import rfcalc
+
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(8, 16, 3, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(16 * 7 * 7, 10)).eval()
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1, bias=False),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, stride=2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(16 * 7 * 7, 10),
+    ).eval()
     a = rfcalc.from_torch(model, (32, 32, 3))
     for batch in (1, 3):
         s = torchinfo.summary(model, input_size=(batch, 3, 32, 32), verbose=0, device="cpu")
@@ -168,6 +190,7 @@ def test_param_bytes_are_keras_summary_s():
     model.summary(print_fn=lambda line, **_: lines.append(line))
     keras_total = next(line for line in " \n".join(lines).splitlines() if "Total params" in line).strip()
     from rfcalc.frameworks.keras import from_keras
+
     ours = next(line for line in str(from_keras(model)).splitlines() if line.startswith("Total params"))
     assert keras_total.replace("\x1b[1m", "").replace("\x1b[0m", "").endswith(ours.split(": ", 1)[1])
 
@@ -176,8 +199,15 @@ def test_param_bytes_are_keras_summary_s():
 def test_depth_folds_a_nested_keras_model():
     keras = pytest.importorskip("keras")
     from rfcalc.frameworks.keras import from_keras
-    inner = keras.Sequential([keras.Input((16, 16, 8)), keras.layers.Conv2D(8, 3, padding="same", name="c1"),
-                              keras.layers.Conv2D(8, 3, padding="same", name="c2")], name="block")
+
+    inner = keras.Sequential(
+        [
+            keras.Input((16, 16, 8)),
+            keras.layers.Conv2D(8, 3, padding="same", name="c1"),
+            keras.layers.Conv2D(8, 3, padding="same", name="c2"),
+        ],
+        name="block",
+    )
     inputs = keras.Input((16, 16, 3))
     x = keras.layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
     model = keras.Model(inputs, keras.layers.MaxPooling2D(name="pool")(inner(x)))
@@ -185,11 +215,19 @@ def test_depth_folds_a_nested_keras_model():
     assert [r.name for r in a.layers] == ["stem", "block/c1", "block/c2", "pool"]
     rows = a.__grid__(depth=1).rows
     assert [r[0] for r in rows] == ["stem (Conv2D)", "block (2 layers)", "pool (MaxPooling2D)"]
-    assert rows[1][2] == f"{model.get_layer('block').count_params():,}" and rows[1][4] == "7x7"  # the module's output field
+    assert (
+        rows[1][2] == f"{model.get_layer('block').count_params():,}" and rows[1][4] == "7x7"
+    )  # the module's output field
 
 
-@pytest.mark.parametrize("argv", [["compare", "c3", "c5", "--json", "--wide"], ["design", "--rf", "8", "--json", "--wide"],
-                                  ["probe", "c3", "--json", "--wide"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compare", "c3", "c5", "--json", "--wide"],
+        ["design", "--rf", "8", "--json", "--wide"],
+        ["probe", "c3", "--json", "--wide"],
+    ],
+)
 def test_wide_with_json_is_refused(capsys, argv):
     assert main(argv) == 2
     assert "--json prints no table: drop --wide" in capsys.readouterr().err

@@ -17,9 +17,9 @@ from hypothesis import given, settings, strategies as st
 
 from rfcalc import analyze, compare, design, textable
 from rfcalc.cli import main
+from rfcalc.frameworks.dispatch import analyze_source
 from rfcalc.lang import pick
 from rfcalc.render import grid_of, plain
-from rfcalc.frameworks.dispatch import analyze_source
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "onnx")
 WIDTHS = (60, 80, 100, 200)
@@ -50,6 +50,7 @@ def _run(capsys, monkeypatch, *argv, columns=None, env=None):
 
 # ---------------------------------------------------------------- 8: the first table fits 80 columns
 
+
 def test_the_first_command_fits_80_columns_and_names_what_it_left_out(capsys, monkeypatch):
     code, out, err = _run(capsys, monkeypatch, "c3,c3,p2")
     assert code == 0 and err == ""
@@ -74,20 +75,46 @@ def test_a_long_stack_s_truncation_line_fits_too(capsys, monkeypatch):
 
 def test_columns_is_honoured_in_a_pipe_and_80_is_the_default():
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    run = (lambda e: subprocess.run([sys.executable, "-m", "rfcalc.cli", "c3,c3,p2"], capture_output=True,
-                                    text=True, env=e, stdin=subprocess.DEVNULL, timeout=120).stdout)
+    run = lambda e: (
+        subprocess.run(
+            [sys.executable, "-m", "rfcalc.cli", "c3,c3,p2"],
+            capture_output=True,
+            text=True,
+            env=e,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        ).stdout
+    )
     assert _width_of(run(env)) <= 80  # not a terminal, nothing set: 80
     assert _width_of(run({**env, "COLUMNS": "200"})) > 80 and "Start" in run({**env, "COLUMNS": "200"})
     assert _width_of(run({**env, "COLUMNS": "60"})) <= 60
 
 
-TOKENS = ("c3", "c5", "c7s2-64/valid", "p2", "p3s2", "a2", "c3d2", "dw3", "sep3-64", "bn", "c1-512", "c3s2x1",
-          "zp1", "c3/valid")
+TOKENS = (
+    "c3",
+    "c5",
+    "c7s2-64/valid",
+    "p2",
+    "p3s2",
+    "a2",
+    "c3d2",
+    "dw3",
+    "sep3-64",
+    "bn",
+    "c1-512",
+    "c3s2x1",
+    "zp1",
+    "c3/valid",
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14), st.integers(40, 220),
-       st.sampled_from(("en", "ja")), st.sampled_from((None, 1, 2)))
+@given(
+    st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14),
+    st.integers(40, 220),
+    st.sampled_from(("en", "ja")),
+    st.sampled_from((None, 1, 2)),
+)
 def test_no_line_is_longer_than_the_width(tokens, width, lang, depth):
     try:
         a = analyze(",".join(tokens), (96, 96, 3))
@@ -111,23 +138,43 @@ def test_onnx_model_tables_fit(name, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_compare_and_design_tables_fit(width):
-    for g in (compare(["c7", "c3*3", "c3,c3,p2,c5s2-128"]).__grid__(), design(rf=16).__grid__(),
-              compare(["c7", "c3*3"]).__grid__(lang="ja"), design(rf=16).__grid__(lang="ja")):
+    for g in (
+        compare(["c7", "c3*3", "c3,c3,p2,c5s2-128"]).__grid__(),
+        design(rf=16).__grid__(),
+        compare(["c7", "c3*3"]).__grid__(lang="ja"),
+        design(rf=16).__grid__(lang="ja"),
+    ):
         assert _width_of(textable.text(g, width)) <= width
 
 
 def _fake_probe(n=3):
     from rfcalc.runs.probes import ProbeResult
-    layers = tuple(SimpleNamespace(name=f"a_rather_long_layer_name_{i}", kind="MaxPooling2D", unit=(7, 7),
-                                   rf=(3 + 2 * i, 3 + 2 * i), rf_min=None, analytic_rf=(3 + 2 * i, 3 + 2 * i),
-                                   analytic_rf_min=None, jump=(1, 1), analytic_jump=(1, 1), start=(0, 0),
-                                   analytic_start=(0, 0), agree=True, clipped=False) for i in range(n))
+
+    layers = tuple(
+        SimpleNamespace(
+            name=f"a_rather_long_layer_name_{i}",
+            kind="MaxPooling2D",
+            unit=(7, 7),
+            rf=(3 + 2 * i, 3 + 2 * i),
+            rf_min=None,
+            analytic_rf=(3 + 2 * i, 3 + 2 * i),
+            analytic_rf_min=None,
+            jump=(1, 1),
+            analytic_jump=(1, 1),
+            start=(0, 0),
+            analytic_start=(0, 0),
+            agree=True,
+            clipped=False,
+        )
+        for i in range(n)
+    )
     return ProbeResult("c3,c3,p2", (32, 32, 3), (32, 32, 3), layers, layers[-1].name, 1, 0.5)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_probe_tables_fit(width):
     from rfcalc.runs.cli import probe_table
+
     for lang in ("en", "ja"):
         assert _width_of(plain(probe_table(_fake_probe(), lang), width)) <= width
 
@@ -141,8 +188,10 @@ def test_keras_resnet50_table_fits(capsys, monkeypatch, width):
 
 # ---------------------------------------------------------------- 14: one renderer, one style
 
+
 def test_probe_table_is_drawn_like_the_analysis_table():
     from rfcalc.runs.cli import probe_table
+
     probe = plain(probe_table(_fake_probe()), 200).splitlines()
     layers = plain(analyze("c3,c3,p2").__grid__(), 200).splitlines()
     assert isinstance(probe_table(_fake_probe()), textable.Grid)
@@ -162,25 +211,40 @@ def test_compare_and_design_are_drawn_by_the_same_renderer():
 
 # ---------------------------------------------------------------- 16: --lang everywhere, the locale's default
 
+
 @pytest.mark.parametrize("value", ("ja", "JA", "jp", "ja_JP", "ja_JP.UTF-8", "Japanese"))
 def test_lang_accepts_the_ways_people_write_japanese(value):
     assert pick(value) == "ja"
 
 
-@pytest.mark.parametrize("env,want", [({"LANG": "ja_JP.UTF-8"}, "ja"), ({"LC_ALL": "ja_JP"}, "ja"),
-                                      ({"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}, "en"), ({"LANG": "fr_FR"}, "en"),
-                                      ({}, "en"), ({"LC_MESSAGES": "ja_JP.eucJP"}, "ja")])
+@pytest.mark.parametrize(
+    "env,want",
+    [
+        ({"LANG": "ja_JP.UTF-8"}, "ja"),
+        ({"LC_ALL": "ja_JP"}, "ja"),
+        ({"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}, "en"),
+        ({"LANG": "fr_FR"}, "en"),
+        ({}, "en"),
+        ({"LC_MESSAGES": "ja_JP.eucJP"}, "ja"),
+    ],
+)
 def test_without_lang_the_locale_decides(env, want):
     assert pick(None, env) == want
 
 
-@pytest.mark.parametrize("argv,words", [
-    (["c3,c3,p2", "--lang", "ja"], ("層（型）", "パラメータ総数：10,144", "受容野：入力 32x32x3 に対して 6x6")),
-    (["c3,c3,p2", "--lang", "JA", "--wide"], ("出力の形", "学習するパラメータ")),
-    (["compare", "c7", "c3*3", "--lang", "ja_JP.UTF-8"], ("ネットワークの内部として比較", "チャンネルの組ごとのカーネルの重み", "スペック")),
-    (["design", "--rf", "16", "--lang", "jp"], ("の最も安い積み方", "スペック", "厳密：")),
-    (["explain", "c3,c3", "--lang", "ja_JP"], ("答え：",)),
-])
+@pytest.mark.parametrize(
+    "argv,words",
+    [
+        (["c3,c3,p2", "--lang", "ja"], ("層（型）", "パラメータ総数：10,144", "受容野：入力 32x32x3 に対して 6x6")),
+        (["c3,c3,p2", "--lang", "JA", "--wide"], ("出力の形", "学習するパラメータ")),
+        (
+            ["compare", "c7", "c3*3", "--lang", "ja_JP.UTF-8"],
+            ("ネットワークの内部として比較", "チャンネルの組ごとのカーネルの重み", "スペック"),
+        ),
+        (["design", "--rf", "16", "--lang", "jp"], ("の最も安い積み方", "スペック", "厳密：")),
+        (["explain", "c3,c3", "--lang", "ja_JP"], ("答え：",)),
+    ],
+)
 def test_every_command_speaks_japanese(capsys, monkeypatch, argv, words):
     code, out, _ = _run(capsys, monkeypatch, *argv)
     assert code == 0
@@ -202,13 +266,17 @@ def test_an_unknown_language_is_one_line(capsys, monkeypatch):
 
 def test_the_probe_table_speaks_japanese():
     from rfcalc.runs.cli import probe_table
+
     text = plain(probe_table(_fake_probe(), "ja"), 200)
     assert "一致" in text and "プローブ：c3,c3,p2" in text and "すべての層が一致" in text
 
 
 def test_the_library_reads_the_same_language_names():
     from rfcalc import explain
-    assert explain("c3,c3", lang="JA").lang == "ja" and explain("c3,c3", lang="ja_JP.UTF-8").text.endswith("計算されます。")
+
+    assert explain("c3,c3", lang="JA").lang == "ja" and explain("c3,c3", lang="ja_JP.UTF-8").text.endswith(
+        "計算されます。"
+    )
 
 
 def test_report_takes_the_same_lang_values(tmp_path, capsys, monkeypatch):
@@ -222,9 +290,18 @@ def test_report_takes_the_same_lang_values(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_erf_tables_fit(width):
     from rfcalc.runs.cli import erf_table
-    erf = SimpleNamespace(target="c3,c3", layer="conv2d_1", unit=(7, 7), sigma=(1.14, 1.29), centroid=(6.81, 7.0),
-                          sides={0.5: 3, 0.9: 5, 0.99: 5}, ratio={0.5: 0.6, 0.9: 1.0, 0.99: 1.0}, rf=(5, 5),
-                          source="32 random normal inputs")
+
+    erf = SimpleNamespace(
+        target="c3,c3",
+        layer="conv2d_1",
+        unit=(7, 7),
+        sigma=(1.14, 1.29),
+        centroid=(6.81, 7.0),
+        sides={0.5: 3, 0.9: 5, 0.99: 5},
+        ratio={0.5: 0.6, 0.9: 1.0, 0.99: 1.0},
+        rf=(5, 5),
+        source="32 random normal inputs",
+    )
     for lang in ("en", "ja"):
         text = plain(erf_table(erf, lang), width)
         assert _width_of(text) <= width and ("勾配" in text) == (lang == "ja")

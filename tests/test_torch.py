@@ -42,14 +42,30 @@ def test_torch_door_equals_onnx_door():
 
 CASES = [  # (id, module, input (channels last), expected rf, jump of the last spatial row)
     ("padding_same", lambda: nn.Conv2d(3, 4, 5, padding="same"), (16, 16, 3), (5, 5), (1, 1)),
-    ("ceil_mode", lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, ceil_mode=True)), (17, 17, 3), (5, 5), (2, 2)),
+    (
+        "ceil_mode",
+        lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, ceil_mode=True)),
+        (17, 17, 3),
+        (5, 5),
+        (2, 2),
+    ),
     ("groups", lambda: nn.Conv2d(4, 8, 3, groups=2, padding=1), (8, 8, 4), (3, 3), (1, 1)),
-    ("conv1d", lambda: nn.Sequential(nn.Conv1d(2, 4, 5, stride=2, padding=2), nn.Conv1d(4, 4, 3, dilation=2)),
-     (64, 2), (13,), (2,)),
+    (
+        "conv1d",
+        lambda: nn.Sequential(nn.Conv1d(2, 4, 5, stride=2, padding=2), nn.Conv1d(4, 4, 3, dilation=2)),
+        (64, 2),
+        (13,),
+        (2,),
+    ),
     ("conv3d", lambda: nn.Conv3d(1, 2, 3, padding=1), (8, 8, 8, 1), (3, 3, 3), (1, 1, 1)),
     ("transposed", lambda: nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1), (8, 8, 3), None, None),
-    ("upsample_bilinear", lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Upsample(scale_factor=2, mode="bilinear")),
-     (8, 8, 3), None, None),
+    (
+        "upsample_bilinear",
+        lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Upsample(scale_factor=2, mode="bilinear")),
+        (8, 8, 3),
+        None,
+        None,
+    ),
 ]
 
 
@@ -79,6 +95,7 @@ def test_not_a_module_is_refused():
 
 # ---------------------------------------------------------------- torch's own counts and shapes as oracle
 
+
 def _buffers_counted(m) -> int:
     """BatchNorm's running mean and variance: what rfcalc counts as non-trainable (not num_batches_tracked)."""
     return sum(b.numel() for n, b in m.named_buffers() if n.rsplit(".", 1)[-1] in ("running_mean", "running_var"))
@@ -86,21 +103,34 @@ def _buffers_counted(m) -> int:
 
 def _zoo():
     tv = pytest.importorskip("torchvision").models
-    cases = [("tv:resnet18", lambda: tv.resnet18(), (64, 64, 3)),
-             ("tv:mobilenet_v3_small", lambda: tv.mobilenet_v3_small(), (64, 64, 3)),
-             ("tv:efficientnet_b0", lambda: tv.efficientnet_b0(), (64, 64, 3)),
-             ("tv:mnasnet0_5", lambda: tv.mnasnet0_5(), (64, 64, 3)),
-             ("tv:squeezenet1_1", lambda: tv.squeezenet1_1(), (64, 64, 3))]
+    cases = [
+        ("tv:resnet18", lambda: tv.resnet18(), (64, 64, 3)),
+        ("tv:mobilenet_v3_small", lambda: tv.mobilenet_v3_small(), (64, 64, 3)),
+        ("tv:efficientnet_b0", lambda: tv.efficientnet_b0(), (64, 64, 3)),
+        ("tv:mnasnet0_5", lambda: tv.mnasnet0_5(), (64, 64, 3)),
+        ("tv:squeezenet1_1", lambda: tv.squeezenet1_1(), (64, 64, 3)),
+    ]
     try:
         import timm
     except ImportError:
         return cases
-    return cases + [(f"timm:{n}", lambda n=n: timm.create_model(n, pretrained=False), (64, 64, 3))
-                    for n in ("resnet26d", "mobilenetv3_small_100", "efficientnet_b0", "regnetx_002")]
+    return cases + [
+        (f"timm:{n}", lambda n=n: timm.create_model(n, pretrained=False), (64, 64, 3))
+        for n in ("resnet26d", "mobilenetv3_small_100", "efficientnet_b0", "regnetx_002")
+    ]
 
 
-ZOO = ["tv:resnet18", "tv:mobilenet_v3_small", "tv:efficientnet_b0", "tv:mnasnet0_5", "tv:squeezenet1_1",
-       "timm:resnet26d", "timm:mobilenetv3_small_100", "timm:efficientnet_b0", "timm:regnetx_002"]
+ZOO = [
+    "tv:resnet18",
+    "tv:mobilenet_v3_small",
+    "tv:efficientnet_b0",
+    "tv:mnasnet0_5",
+    "tv:squeezenet1_1",
+    "timm:resnet26d",
+    "timm:mobilenetv3_small_100",
+    "timm:efficientnet_b0",
+    "timm:regnetx_002",
+]
 
 
 @pytest.mark.parametrize("name", ZOO)
@@ -193,8 +223,10 @@ def test_things_that_are_not_modules_are_refused(thing):
 
 # ---------------------------------------------------------------- the export cache
 
+
 def test_a_second_call_reuses_the_export_and_reads_the_same():
     from rfcalc.frameworks import torch as rt
+
     m = Doors()
     first = from_torch(m, (34, 34, 3))
     calls = []
@@ -241,6 +273,7 @@ def test_an_in_place_edit_of_a_small_buffer_is_seen():
     m = Offset()
     from_torch(m, (8, 8, 3))
     from rfcalc.frameworks.torch import fingerprint
+
     before = fingerprint(m)
     m.size.add_(0)  # in place: the version counter moves
     assert fingerprint(m) != before

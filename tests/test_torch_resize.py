@@ -36,10 +36,16 @@ class Decoder(nn.Module):
         return self.c2(F.interpolate(self.c1(x), **self.interp))
 
 
-INTERP = [dict(scale_factor=2.0, mode="bilinear", align_corners=True), dict(size=(13, 11), mode="bilinear", align_corners=True),
-          dict(size=(13, 11), mode="bilinear", align_corners=False), dict(scale_factor=2.5, mode="nearest"),
-          dict(size=(17, 9), mode="nearest"), dict(scale_factor=3.0, mode="bicubic", align_corners=False),
-          dict(size=(14, 12), mode="bicubic", align_corners=True), dict(scale_factor=1.5, mode="bilinear")]
+INTERP = [
+    dict(scale_factor=2.0, mode="bilinear", align_corners=True),
+    dict(size=(13, 11), mode="bilinear", align_corners=True),
+    dict(size=(13, 11), mode="bilinear", align_corners=False),
+    dict(scale_factor=2.5, mode="nearest"),
+    dict(size=(17, 9), mode="nearest"),
+    dict(scale_factor=3.0, mode="bicubic", align_corners=False),
+    dict(size=(14, 12), mode="bicubic", align_corners=True),
+    dict(scale_factor=1.5, mode="bilinear"),
+]
 
 
 @pytest.mark.parametrize("interp", INTERP, ids=[str(i) for i in INTERP])

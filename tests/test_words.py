@@ -8,12 +8,41 @@ from rfcalc import compare, explain
 from rfcalc.words import article, with_article
 
 CASES = {  # what follows -> the article a reader says before it
-    "1×1": "a", "5×5": "a", "7×7": "a", "8×8": "an", "11×11": "an", "18×18": "an", "12×12": "a",
-    "17×17": "a", "80×80": "an", "83×83": "an", "89": "an", "90×90": "a", "108": "a", "110": "a",
-    "180": "a", "800": "an", "899×899": "an", "8000": "an", "8,192": "an", "11000": "an", "18,000": "an",
-    "1100": "a", "80000": "an", "800000": "an", "8000000": "an", "11000000": "an", "1000": "a",
-    "224×224×3": "a", "32x32x3": "a", "0": "a", "input": "an", "region": "a", "8x8x1": "an",
-    "1-D input": "a", "8-pixel": "an",
+    "1×1": "a",
+    "5×5": "a",
+    "7×7": "a",
+    "8×8": "an",
+    "11×11": "an",
+    "18×18": "an",
+    "12×12": "a",
+    "17×17": "a",
+    "80×80": "an",
+    "83×83": "an",
+    "89": "an",
+    "90×90": "a",
+    "108": "a",
+    "110": "a",
+    "180": "a",
+    "800": "an",
+    "899×899": "an",
+    "8000": "an",
+    "8,192": "an",
+    "11000": "an",
+    "18,000": "an",
+    "1100": "a",
+    "80000": "an",
+    "800000": "an",
+    "8000000": "an",
+    "11000000": "an",
+    "1000": "a",
+    "224×224×3": "a",
+    "32x32x3": "a",
+    "0": "a",
+    "input": "an",
+    "region": "a",
+    "8x8x1": "an",
+    "1-D input": "a",
+    "8-pixel": "an",
 }
 
 
@@ -38,5 +67,6 @@ def test_compare_and_japanese_stay_natural():
 
 def test_design_titles_say_an_8x8_field():
     from rfcalc import design
+
     d = design(rf=8, input_shape=(8, 8, 3), max_depth=4)
     assert "reach an 8x8 field on an 8x8x3 input" in d.title()

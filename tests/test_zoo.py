@@ -35,10 +35,10 @@ RECORDS = verdict.records()
 # model -> {door: expected status}; a door not named must agree. Statuses: see verdict.py.
 # Regenerate the picture with tests/fixtures/zoo/table.py (docs/zoo.md).
 EXPECTED: dict[str, dict[str, str]] = {
-    'fpn_resnet18': {'dynamo': 'refused'},
-    'nf_resnet50': {'legacy': 'refused', 'torch': 'refused'},
-    'pspnet_resnet18': {'dynamo': 'refused', 'legacy': 'export failed', 'torch': 'refused'},
-    'yolov8n': {'dynamo': 'refused'},
+    "fpn_resnet18": {"dynamo": "refused"},
+    "nf_resnet50": {"legacy": "refused", "torch": "refused"},
+    "pspnet_resnet18": {"dynamo": "refused", "legacy": "export failed", "torch": "refused"},
+    "yolov8n": {"dynamo": "refused"},
 }
 
 ALLOWED = {"agrees", "refused", "export failed", "no truth"}
@@ -66,7 +66,7 @@ KNOWN_WRONG = {
     ("tresnet_m", "dynamo"): "counts the anti-aliasing filters (torch buffers)",
     ("vit_base_patch16_224", "dynamo"): "counts the attention scale constant once per block",
     ("fpn_resnet18", "legacy"): "align_corners decoder: the truth was measured on a 1,024 strip, the file is read at "
-                                "64 (fields differ with the size); and the joined levels' jump prints as 0",
+    "64 (fields differ with the size); and the joined levels' jump prints as 0",
 }
 
 
@@ -78,8 +78,9 @@ def test_zoo_door(name, door):
         assert got.status == "wrong", f"{name} {door} is now {got.status}: take it out of KNOWN_WRONG"
         pytest.xfail(f"known wrong ({KNOWN_WRONG[name, door]}): {got.detail}")
     assert got.status not in ("wrong", "crash"), f"{name} {door}: {got.status}: {got.detail}"
-    assert got.status == expected(name, door), f"{name} {door}: {got.status} ({got.detail}); table says " \
-                                               f"{expected(name, door)}: update EXPECTED"
+    assert got.status == expected(name, door), (
+        f"{name} {door}: {got.status} ({got.detail}); table says {expected(name, door)}: update EXPECTED"
+    )
 
 
 @pytest.mark.torch
@@ -97,5 +98,6 @@ def test_zoo_from_torch(name):
         assert got.status == "wrong", f"{name} from_torch is now {got.status}: take it out of KNOWN_WRONG"
         pytest.xfail(f"known wrong: {got.detail}")
     assert got.status not in ("wrong", "crash"), f"{name} from_torch: {got.status}: {got.detail}"
-    assert got.status == expected(name, "torch"), f"{name} from_torch: {got.status} ({got.detail}); table " \
-                                                  f"says {expected(name, 'torch')}: update EXPECTED"
+    assert got.status == expected(name, "torch"), (
+        f"{name} from_torch: {got.status} ({got.detail}); table says {expected(name, 'torch')}: update EXPECTED"
+    )

@@ -8,8 +8,17 @@ from pathlib import Path
 
 from .stats import mean_se, slope_se
 
-SETTINGS = ("dataset", "resize", "epochs", "data_size", "precision", "optimizer", "lr", "batch_size",
-            "validation_split")
+SETTINGS = (
+    "dataset",
+    "resize",
+    "epochs",
+    "data_size",
+    "precision",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "validation_split",
+)
 
 
 def _judge(spec: str, shape) -> dict:
@@ -18,8 +27,7 @@ def _judge(spec: str, shape) -> dict:
     a = analyze(spec, input_shape=tuple(shape), head="seed")
     p = a.productivity()
     convs = sum(1 for r in a.layers if r.kind.startswith("Conv"))
-    return {"convs": convs, "unproductive": len(p.unproductive_rows), "border": p.border_name,
-            "params": a.total_params}
+    return {"convs": convs, "unproductive": len(p.unproductive_rows), "border": p.border_name, "params": a.total_params}
 
 
 def _shape(run) -> tuple:
@@ -27,6 +35,7 @@ def _shape(run) -> tuple:
     if run.get("input_shape"):
         return tuple(run["input_shape"])
     from .data import input_shape
+
     return input_shape(run["dataset"], run.get("resize"))
 
 
@@ -69,7 +78,7 @@ def verdict(points) -> tuple[str, dict]:
     stats = {"slope_before": s_before, "slope_after": s_after}
     if len(before) > 1 and len(after) > 1:  # every run before the border against every run from it (Welch)
         (mb, eb), (ma, ea) = mean_se([a for _, a in before]), mean_se([a for _, a in after])
-        stats["pooled"] = (mb, ma, ma - mb, (eb ** 2 + ea ** 2) ** 0.5)
+        stats["pooled"] = (mb, ma, ma - mb, (eb**2 + ea**2) ** 0.5)
     if not after:
         return "no spec here has an unproductive layer: the border lies past the depths trained", stats
     if not before:
@@ -92,8 +101,10 @@ def verdict(points) -> tuple[str, dict]:
     elif ta == "rising":
         say = "no: accuracy still rises past the border"
     elif tb == "flat" and ta == "flat":
-        say = ("not decided: accuracy shows no trend with depth on either side of the border (slopes within "
-               "two standard errors of zero), so this run cannot tell whether the border is where it stops")
+        say = (
+            "not decided: accuracy shows no trend with depth on either side of the border (slopes within "
+            "two standard errors of zero), so this run cannot tell whether the border is where it stops"
+        )
     else:
         say = f"not decided: accuracy is {tb} before the border and {ta} from it"
     return say, stats
@@ -104,11 +115,20 @@ def _plot(points, path, title):
 
     plt = _pyplot()
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for pts, colour, label in (([p for p in points if not p["unproductive"]], "tab:blue", "no unproductive layer"),
-                               ([p for p in points if p["unproductive"]], "tab:red", "has unproductive layers")):
+    for pts, colour, label in (
+        ([p for p in points if not p["unproductive"]], "tab:blue", "no unproductive layer"),
+        ([p for p in points if p["unproductive"]], "tab:red", "has unproductive layers"),
+    ):
         if pts:
-            ax.errorbar([p["convs"] for p in pts], [p["mean"] for p in pts], yerr=[p["se"] or 0 for p in pts],
-                        fmt="o", color=colour, capsize=3, label=label)
+            ax.errorbar(
+                [p["convs"] for p in pts],
+                [p["mean"] for p in pts],
+                yerr=[p["se"] or 0 for p in pts],
+                fmt="o",
+                color=colour,
+                capsize=3,
+                label=label,
+            )
             bx.plot([p["convs"] for p in pts], [p["params"] for p in pts], "o", color=colour)
     first = min((p["convs"] for p in points if p["unproductive"]), default=None)
     for a in (ax, bx):
@@ -138,27 +158,46 @@ def depth_lines(runs, out_dir) -> list[str]:
         title = f"{g['dataset']} at {size}, {g['epochs']} epochs, {g['data_size'] or 'all'} training images"
         _plot(points, out_dir / png, title)
         say, stats = verdict(points)
-        lines += [f"## Depth against the border layer: {title}", "",
-                  "Mean test accuracy over seeds ± its standard error (SD/sqrt(n)). 'unproductive' counts the "
-                  f"layers that read a field wider than the {size} input (rfcalc's productivity(), "
-                  "docs/productivity.md); the border layer is the first of them.", "",
-                  "| spec | conv layers | params | unproductive layers | border layer | seeds | test accuracy |",
-                  "|---|---:|---:|---:|---|---:|---:|"]
+        lines += [
+            f"## Depth against the border layer: {title}",
+            "",
+            "Mean test accuracy over seeds ± its standard error (SD/sqrt(n)). 'unproductive' counts the "
+            f"layers that read a field wider than the {size} input (rfcalc's productivity(), "
+            "docs/productivity.md); the border layer is the first of them.",
+            "",
+            "| spec | conv layers | params | unproductive layers | border layer | seeds | test accuracy |",
+            "|---|---:|---:|---:|---|---:|---:|",
+        ]
         for p in points:
             se = f" ± {p['se']:.4f}" if p["se"] is not None else ""
-            lines.append(f"| `{p['spec']}` | {p['convs']} | {p['params']:,} | {p['unproductive']} | "
-                         f"{p['border'] or '-'} | {p['seeds']} | {p['mean']:.4f}{se} |")
+            lines.append(
+                f"| `{p['spec']}` | {p['convs']} | {p['params']:,} | {p['unproductive']} | "
+                f"{p['border'] or '-'} | {p['seeds']} | {p['mean']:.4f}{se} |"
+            )
 
         def fmt(s):
             return "undefined" if s is None else f"{s[0]:+.4f}" + (f" ± {s[1]:.4f}" if s[1] is not None else "")
-        lines += ["", f"Least-squares slope of accuracy per added conv layer (every run a point): before the border "
-                      f"{fmt(stats['slope_before'])}, from the border on {fmt(stats['slope_after'])}."]
+
+        lines += [
+            "",
+            f"Least-squares slope of accuracy per added conv layer (every run a point): before the border "
+            f"{fmt(stats['slope_before'])}, from the border on {fmt(stats['slope_after'])}.",
+        ]
         if "gain" in stats:
-            lines.append(f"Best spec with unproductive layers (`{stats['best_unproductive']}`) minus the deepest "
-                         f"without (`{stats['last_productive']}`): {stats['gain']:+.4f} ± {stats['gain_se']:.4f}.")
+            lines.append(
+                f"Best spec with unproductive layers (`{stats['best_unproductive']}`) minus the deepest "
+                f"without (`{stats['last_productive']}`): {stats['gain']:+.4f} ± {stats['gain_se']:.4f}."
+            )
         if "pooled" in stats:
             mb, ma, d, e = stats["pooled"]
-            lines.append(f"Every run before the border against every run from it: {mb:.4f} and {ma:.4f}, "
-                         f"difference {d:+.4f} ± {e:.4f} (Welch standard error; the depths differ too).")
-        lines += [f"Does accuracy stop improving at the border? {say}.", "", f"![accuracy and parameters against depth]({png})", ""]
+            lines.append(
+                f"Every run before the border against every run from it: {mb:.4f} and {ma:.4f}, "
+                f"difference {d:+.4f} ± {e:.4f} (Welch standard error; the depths differ too)."
+            )
+        lines += [
+            f"Does accuracy stop improving at the border? {say}.",
+            "",
+            f"![accuracy and parameters against depth]({png})",
+            "",
+        ]
     return lines

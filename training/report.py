@@ -16,6 +16,7 @@ def _pyplot():
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -88,30 +89,42 @@ def label(run: dict) -> str:
 WORDS = {  # report.md in English and Japanese (rfcalc-train --lang); figures' axis labels stay English
     "en": dict(
         title="# Sweep report",
-        intro=("Test accuracy after training each spec with the notebook's head (Flatten, Dense(20), "
-               "Dense(10, softmax)). params and MACs (per image, forward) come from rfcalc.analyze and equal "
-               "Keras's count_params(); RF is the receptive field of the last spatial layer (height x width)."),
-        first="first {n} training images", all="all training images",
+        intro=(
+            "Test accuracy after training each spec with the notebook's head (Flatten, Dense(20), "
+            "Dense(10, softmax)). params and MACs (per image, forward) come from rfcalc.analyze and equal "
+            "Keras's count_params(); RF is the receptive field of the last spatial layer (height x width)."
+        ),
+        first="first {n} training images",
+        all="all training images",
         heading="## {dataset}, {epochs}, {size}, seed {seed}, {precision}, {optimizer} lr {lr}, batch {batch}",
         table="| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
-        spearman="Spearman rank correlation ({caveat}):", vs_params="- test accuracy vs parameters: {rho}",
-        vs_rf="- test accuracy vs receptive field (height): {rho}", vs_macs="- test accuracy vs MACs: {rho}",
+        spearman="Spearman rank correlation ({caveat}):",
+        vs_params="- test accuracy vs parameters: {rho}",
+        vs_rf="- test accuracy vs receptive field (height): {rho}",
+        vs_macs="- test accuracy vs MACs: {rho}",
         undefined="undefined (fewer than two runs, or a constant series)",
         few="n = {runs}: too few for rho to mean anything (even |rho| = 1 needs n >= {min} to be significant at 5 %)",
         n="n = {runs}",
-        curves=("Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
-                "every number above is in results.json."),
+        curves=(
+            "Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
+            "every number above is in results.json."
+        ),
     ),
     "ja": dict(
         title="# スイープのレポート",
-        intro=("ノートブックのヘッド（Flatten、Dense(20)、Dense(10, softmax)）をつけて各スペックを学習した後のテスト精度です。"
-               "パラメータ数と MACs（画像1枚あたり、順伝播）は rfcalc.analyze によるもので、Keras の count_params() と"
-               "一致します。RF は最後の空間層の受容野（高さ x 幅）です。"),
-        first="訓練画像の先頭 {n} 枚", all="訓練画像すべて",
+        intro=(
+            "ノートブックのヘッド（Flatten、Dense(20)、Dense(10, softmax)）をつけて各スペックを学習した後のテスト精度です。"
+            "パラメータ数と MACs（画像1枚あたり、順伝播）は rfcalc.analyze によるもので、Keras の count_params() と"
+            "一致します。RF は最後の空間層の受容野（高さ x 幅）です。"
+        ),
+        first="訓練画像の先頭 {n} 枚",
+        all="訓練画像すべて",
         heading="## {dataset}、{epochs}、{size}、シード {seed}、{precision}、{optimizer} 学習率 {lr}、バッチ {batch}",
         table="| スペック | パラメータ数 | MACs | RF | ジャンプ | テスト精度 | テスト損失 | 学習 s | 画像/s |",
-        spearman="スピアマンの順位相関（{caveat}）：", vs_params="- テスト精度とパラメータ数：{rho}",
-        vs_rf="- テスト精度と受容野（高さ）：{rho}", vs_macs="- テスト精度と MACs：{rho}",
+        spearman="スピアマンの順位相関（{caveat}）：",
+        vs_params="- テスト精度とパラメータ数：{rho}",
+        vs_rf="- テスト精度と受容野（高さ）：{rho}",
+        vs_macs="- テスト精度と MACs：{rho}",
         undefined="定義されない（実行が2回未満、または値が一定）",
         few="n = {runs}：少なすぎて rho に意味はありません（|rho| = 1 でも 5 % で有意になるには n >= {min} が必要）",
         n="n = {runs}",
@@ -143,8 +156,18 @@ def rho_caveat(n: int, lang: str = "en") -> str:
     return WORDS[lang]["few" if n < MIN_RHO_N else "n"].format(runs=runs, min=MIN_RHO_N)
 
 
-GROUP_FIELDS = ("dataset", "resize", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
-                "validation_split")
+GROUP_FIELDS = (
+    "dataset",
+    "resize",
+    "epochs",
+    "data_size",
+    "seed",
+    "precision",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "validation_split",
+)
 
 
 def group_key(run: dict) -> tuple:
@@ -158,8 +181,16 @@ def _heading(key: tuple, lang: str = "en") -> str:
     size = W["first"].format(n=g["data_size"]) if g["data_size"] else W["all"]
     epochs = plural(g["epochs"], "epoch") if lang == "en" else f"{g['epochs']} エポック"
     at = f" {g['resize']}x{g['resize']}" if g.get("resize") else ""
-    return W["heading"].format(dataset=g["dataset"] + at, epochs=epochs, size=size, seed=g["seed"], precision=g["precision"],
-                               optimizer=g["optimizer"], lr=g["lr"], batch=g["batch_size"])
+    return W["heading"].format(
+        dataset=g["dataset"] + at,
+        epochs=epochs,
+        size=size,
+        seed=g["seed"],
+        precision=g["precision"],
+        optimizer=g["optimizer"],
+        lr=g["lr"],
+        batch=g["batch_size"],
+    )
 
 
 def _spec_cell(run: dict) -> str:
@@ -184,17 +215,24 @@ def write_report(runs: list[dict], out_dir, lang: str = "en") -> Path:
         rho_params = _scatter(group, lambda r: r["params"], "Parameters (log scale)", out_dir / p_png, log=True)
         rho_rf = _scatter(group, lambda r: r["rf"][0], "Receptive field height (pixels)", out_dir / rf_png, log=False)
         rho_macs = spearman([r["macs"] for r in group], [r["test_accuracy"] for r in group])
-        lines += [_heading(key, lang), "", W["table"],
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [_heading(key, lang), "", W["table"], "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in group:
-            lines.append(f"| {_spec_cell(r)} | {fmt_int(r['params'])} | {fmt_int(r['macs'])} | {fmt_field(r['rf'])} | "
-                         f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
-                         f"{_fmt(r.get('train_seconds'), '{:.0f}')} | {_fmt(r.get('images_per_second'), '{:,.0f}')} |")
-        lines += ["", W["spearman"].format(caveat=rho_caveat(len(group), lang)), "",
-                  W["vs_params"].format(rho=_rho(rho_params, lang)),
-                  W["vs_rf"].format(rho=_rho(rho_rf, lang)),
-                  W["vs_macs"].format(rho=_rho(rho_macs, lang)), "",
-                  f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})", ""]
+            lines.append(
+                f"| {_spec_cell(r)} | {fmt_int(r['params'])} | {fmt_int(r['macs'])} | {fmt_field(r['rf'])} | "
+                f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
+                f"{_fmt(r.get('train_seconds'), '{:.0f}')} | {_fmt(r.get('images_per_second'), '{:,.0f}')} |"
+            )
+        lines += [
+            "",
+            W["spearman"].format(caveat=rho_caveat(len(group), lang)),
+            "",
+            W["vs_params"].format(rho=_rho(rho_params, lang)),
+            W["vs_rf"].format(rho=_rho(rho_rf, lang)),
+            W["vs_macs"].format(rho=_rho(rho_macs, lang)),
+            "",
+            f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})",
+            "",
+        ]
     from .depth import depth_lines
 
     lines += depth_lines(runs, out_dir)

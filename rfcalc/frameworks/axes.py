@@ -140,8 +140,15 @@ def image(sizes, channels: int) -> Layout:
     (Piece(dim=0, extent=8, stride=1),)
     """
     sizes = tuple(sizes)
-    return Layout(((Piece(BATCH, 1),), _norm((Piece(CHANNEL, channels),)),
-                   *(_norm((Piece(k, n, 1),)) for k, n in enumerate(sizes))), sizes, True)
+    return Layout(
+        (
+            (Piece(BATCH, 1),),
+            _norm((Piece(CHANNEL, channels),)),
+            *(_norm((Piece(k, n, 1),)) for k, n in enumerate(sizes)),
+        ),
+        sizes,
+        True,
+    )
 
 
 def flat(shape, sizes=()) -> Layout:
@@ -152,7 +159,7 @@ def flat(shape, sizes=()) -> Layout:
     """
     shape = tuple(shape)
     first = (Piece(BATCH, 1),) if shape[:1] == (1,) else _norm((Piece(CHANNEL, shape[0]),)) if shape else ()
-    return Layout((first, *(_norm((Piece(CHANNEL, d),)) for d in shape[1:]))[:len(shape)], tuple(sizes))
+    return Layout((first, *(_norm((Piece(CHANNEL, d),)) for d in shape[1:]))[: len(shape)], tuple(sizes))
 
 
 def _norm(pieces) -> tuple:
@@ -205,7 +212,7 @@ def words(layout: Layout, i: int) -> str:
     if not axis:
         return "a unit axis"
     if axis[0].dim == EXTRA:
-        rest = Layout(layout.axes[:i] + (axis[1:],) + layout.axes[i + 1:], layout.sizes)
+        rest = Layout(layout.axes[:i] + (axis[1:],) + layout.axes[i + 1 :], layout.sizes)
         return f"{axis[0].extent} extra + {words(rest, i)}"
     if all(p.dim == BATCH for p in axis):
         return "batch"
@@ -234,8 +241,9 @@ def transpose(layout: Layout, perm) -> Layout:
     """
     perm = tuple(int(p) for p in perm)
     if sorted(perm) != list(range(layout.rank)):
-        raise ShapeError(f"the permutation {list(perm)} does not order the {layout.rank} axes of a tensor of "
-                         f"shape {layout.shape}")
+        raise ShapeError(
+            f"the permutation {list(perm)} does not order the {layout.rank} axes of a tensor of shape {layout.shape}"
+        )
     return Layout(tuple(layout.axes[p] for p in perm), layout.sizes)
 
 
@@ -245,8 +253,7 @@ def check_size(shape, what: str = "the shape") -> tuple:
     if any(d < 0 for d in shape):
         raise ShapeError(f"{what} has a negative size. Received: {shape}")
     if prod(shape) > MAX_ELEMENTS:
-        raise ShapeError(f"{what} {shape} has {prod(shape):,} elements; rfcalc refuses tensors past "
-                         f"{MAX_ELEMENTS:,}")
+        raise ShapeError(f"{what} {shape} has {prod(shape):,} elements; rfcalc refuses tensors past {MAX_ELEMENTS:,}")
     return shape
 
 
@@ -263,8 +270,10 @@ def reshape_target(shape, spec, allowzero: int = 0) -> tuple:
     for i, v in enumerate(spec):
         if v == 0 and not allowzero:
             if i >= len(shape):
-                raise ShapeError(f"a 0 in the Reshape target {spec} copies axis {i}, which a {len(shape)}-d "
-                                 f"input {shape} does not have")
+                raise ShapeError(
+                    f"a 0 in the Reshape target {spec} copies axis {i}, which a {len(shape)}-d "
+                    f"input {shape} does not have"
+                )
             v = shape[i]
         out.append(v)
     total = prod(shape)
@@ -275,8 +284,7 @@ def reshape_target(shape, spec, allowzero: int = 0) -> tuple:
         out[out.index(-1)] = total // known
     out = check_size(out, "the Reshape target")
     if prod(out) != total:
-        raise ShapeError(f"the Reshape target {tuple(out)} has {prod(out):,} elements; its input {shape} has "
-                         f"{total:,}")
+        raise ShapeError(f"the Reshape target {tuple(out)} has {prod(out):,} elements; its input {shape} has {total:,}")
     return out
 
 
@@ -291,8 +299,10 @@ def reshape(layout: Layout, target) -> Layout:
     """
     target = check_size(target, "the Reshape target")
     if prod(target) != prod(layout.shape):
-        raise ShapeError(f"the Reshape target {target} has {prod(target):,} elements; its input "
-                         f"{layout.shape} has {prod(layout.shape):,}")
+        raise ShapeError(
+            f"the Reshape target {target} has {prod(target):,} elements; its input "
+            f"{layout.shape} has {prod(layout.shape):,}"
+        )
     stream: list = []
     for a in layout.axes:  # the element order: axes in turn, each piece outer to inner
         if a and a[0].dim == EXTRA:  # an axis with extra entries moves whole, never split or merged
@@ -312,8 +322,10 @@ def reshape(layout: Layout, target) -> Layout:
             p = stream.pop()
             if isinstance(p, tuple):
                 if need != extent(p) or taken:
-                    raise Unfollowed(f"reshaping {roles(layout)} of shape {layout.shape} to {target}: the axis with "
-                                     "extra entries (a class token) would be split or merged")
+                    raise Unfollowed(
+                        f"reshaping {roles(layout)} of shape {layout.shape} to {target}: the axis with "
+                        "extra entries (a class token) would be split or merged"
+                    )
                 taken.extend(p)
                 need = 1
             elif p.extent == 1:
@@ -327,9 +339,11 @@ def reshape(layout: Layout, target) -> Layout:
                 stream.append(Piece(p.dim, inner, p.stride if p.spatial else 1))
                 need = 1
             else:
-                raise Unfollowed(f"reshaping {roles(layout)} of shape {layout.shape} to {target}: an axis of "
-                                 f"{d} would hold part of a piece of {p.extent} ({_piece_label(layout, p)}) "
-                                 "that it does not divide")
+                raise Unfollowed(
+                    f"reshaping {roles(layout)} of shape {layout.shape} to {target}: an axis of "
+                    f"{d} would hold part of a piece of {p.extent} ({_piece_label(layout, p)}) "
+                    "that it does not divide"
+                )
         axes.append(_norm(taken))
     return Layout(tuple(axes), layout.sizes)
 
@@ -351,8 +365,10 @@ def squeeze(layout: Layout, axes=None) -> Layout:
         drop = {_axis(a, rank) for a in axes}
         bad = [i for i in drop if layout.shape[i] != 1]
         if bad:
-            raise ShapeError(f"Squeeze drops axis {bad[0]} of size {layout.shape[bad[0]]} (shape {layout.shape}); "
-                             "it drops axes of size 1 only")
+            raise ShapeError(
+                f"Squeeze drops axis {bad[0]} of size {layout.shape[bad[0]]} (shape {layout.shape}); "
+                "it drops axes of size 1 only"
+            )
     return Layout(tuple(a for i, a in enumerate(layout.axes) if i not in drop), layout.sizes)
 
 
@@ -414,5 +430,24 @@ def with_sizes(layout: Layout, sizes) -> Layout:
     return Layout(layout.axes, tuple(sizes))
 
 
-__all__ = ["Piece", "Layout", "Unfollowed", "image", "flat", "transpose", "reshape", "reshape_target", "squeeze",
-           "unsqueeze", "flatten", "words", "Extra", "extra_of", "plain", "roles", "axis_index", "check_size", "extent"]
+__all__ = [
+    "Piece",
+    "Layout",
+    "Unfollowed",
+    "image",
+    "flat",
+    "transpose",
+    "reshape",
+    "reshape_target",
+    "squeeze",
+    "unsqueeze",
+    "flatten",
+    "words",
+    "Extra",
+    "extra_of",
+    "plain",
+    "roles",
+    "axis_index",
+    "check_size",
+    "extent",
+]

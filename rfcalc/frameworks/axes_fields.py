@@ -120,6 +120,7 @@ def _mixed(ax: PH.Axis, size: int, pieces: tuple, mixed: frozenset) -> PH.Axis:
     def taps(v):
         base = v - sum(((v // p.stride) % p.extent) * p.stride for p in moved)
         return [base + c for c in combos]
+
     return remap(ax, period, step, taps)
 
 
@@ -138,6 +139,7 @@ def mix(t: Tensor, axes) -> Tensor:
     def step(k, ax):
         pieces = [p for _, p in layout.pieces(k)]
         return _mix_table(ax, layout.sizes[k], pieces, {p for p in pieces if p in mixed_pieces})
+
     axes_, narrow = each_table(t, step)
     i, extra = X.extra_of(layout)
     if extra is not None and i in axes:  # the extra entries are mixed in: every entry reads what all do
@@ -149,8 +151,7 @@ def mix(t: Tensor, axes) -> Tensor:
 
 def spans(tables) -> tuple:
     """Per axis the one span all units of ``tables`` read together (period 1, jump 0)."""
-    return tuple(PH.Axis(1, 0, (min(a.lo),), (max(a.hi),)) if a.period == 1 and a.shift == 0 else None
-                 for a in tables)
+    return tuple(PH.Axis(1, 0, (min(a.lo),), (max(a.hi),)) if a.period == 1 and a.shift == 0 else None for a in tables)
 
 
 def with_extras(layout: X.Layout, layouts) -> X.Layout:
@@ -205,7 +206,9 @@ def settle(t: Tensor, layout: X.Layout) -> Tensor:
 
         def taps(v):
             return [sum(((v // s) % p.extent) * p.stride for p, s in pos)]
+
         return remap(ax, sizes[k], 0, taps)
+
     axes_new = tuple(tuple(strides.get(p, p) for p in a) for a in layout.axes)
     new_layout = X.Layout(axes_new, tuple(sizes))
     if t.axes is None:
@@ -216,8 +219,12 @@ def settle(t: Tensor, layout: X.Layout) -> Tensor:
 
 def shape_of(layout: X.Layout, t: Field) -> tuple:
     """The channels-last shape of a tensor on ``layout``: canonical sizes, then the elements per position."""
-    if t.axes is None or not layout.sizes or all(n == 1 for n in layout.sizes) and not any(
-            p.spatial for a in layout.axes for p in a):  # no positions left: the tensor's own shape
+    if (
+        t.axes is None
+        or not layout.sizes
+        or all(n == 1 for n in layout.sizes)
+        and not any(p.spatial for a in layout.axes for p in a)
+    ):  # no positions left: the tensor's own shape
         return collapsed_shape(layout.shape)
     per = prod(p.extent for a in layout.axes for p in a if p.dim in (X.CHANNEL, X.BATCH))
     return (*layout.sizes, per)
@@ -230,8 +237,9 @@ def collapsed_shape(shape) -> tuple:
 
 def on(t: Field, layout: X.Layout) -> Tensor:
     """The same field on a new layout (a layout op: the elements are the same, only their order moved)."""
-    return Tensor(shape_of(layout, t) if t.axes is not None else collapsed_shape(layout.shape), t.axes, t.narrow,
-                  layout)
+    return Tensor(
+        shape_of(layout, t) if t.axes is not None else collapsed_shape(layout.shape), t.axes, t.narrow, layout
+    )
 
 
 def pick(t: Tensor, i: int, coords) -> Tensor:
@@ -248,8 +256,10 @@ def pick(t: Tensor, i: int, coords) -> Tensor:
     if inner > 1:  # only the outermost piece may be cut: whole blocks of the inner ones
         outer = list(dict.fromkeys(c // inner for c in coords))
         if coords != [o * inner + j for o in outer for j in range(inner)]:
-            raise X.Unfollowed(f"cutting {X.words(layout, i)} (size {n}) at {_brief(coords)}: rfcalc cuts only "
-                               "whole blocks of its inner pieces")
+            raise X.Unfollowed(
+                f"cutting {X.words(layout, i)} (size {n}) at {_brief(coords)}: rfcalc cuts only "
+                "whole blocks of its inner pieces"
+            )
         coords = outer
     p = axis[0]
     if p.dim == X.CHANNEL:
@@ -265,6 +275,7 @@ def pick(t: Tensor, i: int, coords) -> Tensor:
         if q.spatial and q.dim == k and q.stride > s:
             return X.Piece(k, q.extent, q.stride // e * m)
         return q
+
     axes_new = tuple(tuple(restride(q) for q in a) for a in layout.axes)
     sizes = list(layout.sizes)
     sizes[k] = size // e * m
@@ -281,6 +292,7 @@ def pick(t: Tensor, i: int, coords) -> Tensor:
         if steady and (s * e == size or m * st == e):  # a crop or a strided pick: the jump is its step
             return remap(ax, s, s * st, lambda v: [coords[0] * s + v])
         return remap(ax, s * m, s * e, lambda v: [coords[v // s] * s + v % s])
+
     axes_, narrow = each_table(t, step)
     return Tensor(shape_of(new_layout, t), axes_, narrow, new_layout)
 
@@ -292,16 +304,38 @@ def _pick_extra(t, layout, i, coords):
         plain = X.replace_axis(layout, i, layout.axes[i][1:])
         return pick(on(t, plain), i, [c - extra.extent for c in coords])
     if len(coords) == 1:  # one extra entry (the class token): what it reads, on no position
-        gone = X.Layout(tuple(tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial else p for p in a) if j != i else ()
-                              for j, a in enumerate(layout.axes)), layout.sizes)
+        gone = X.Layout(
+            tuple(
+                tuple(X.Piece(X.CHANNEL, p.extent) if p.spatial else p for p in a) if j != i else ()
+                for j, a in enumerate(layout.axes)
+            ),
+            layout.sizes,
+        )
         new = X.Layout(tuple(X._norm(a) for a in gone.axes), tuple(1 for _ in layout.sizes))
         return Tensor(collapsed_shape(new.shape), None, None, new)  # no position: no field (as a pooled vector)
-    raise X.Unfollowed(f"picking {_brief(coords)} from {X.words(layout, i)}: rfcalc picks positions, or one extra entry")
+    raise X.Unfollowed(
+        f"picking {_brief(coords)} from {X.words(layout, i)}: rfcalc picks positions, or one extra entry"
+    )
 
 
 def _brief(coords) -> str:
     return str(coords) if len(coords) <= 6 else f"[{coords[0]}, {coords[1]}, ..., {coords[-1]}] ({len(coords)})"
 
 
-__all__ = ["Tensor", "tensor", "layout_of", "onnx_shape", "remap", "mix", "settle", "on", "pick", "spans", "add_extra", "with_extras", "each_table", "shape_of",
-           "collapsed_shape"]
+__all__ = [
+    "Tensor",
+    "tensor",
+    "layout_of",
+    "onnx_shape",
+    "remap",
+    "mix",
+    "settle",
+    "on",
+    "pick",
+    "spans",
+    "add_extra",
+    "with_extras",
+    "each_table",
+    "shape_of",
+    "collapsed_shape",
+]

@@ -48,9 +48,14 @@ def to_image(t: Tensor, what: str) -> tuple:
     for k in range(r):
         ps = [p for p in layout.axes[2 + k] if p.dim != X.BATCH]
         others = [(i, p) for i, p in layout.pieces(k) if i != 2 + k]
-        if not any(p.spatial for p in ps) or any(p.spatial and p.dim != k for p in ps) or any(i != 1 for i, _ in others):
-            raise X.Unfollowed(f"{what} reads its axis {2 + k} as {X.axis_name(k, r)}, but the tensor is "
-                               f"{X.roles(layout)}")
+        if (
+            not any(p.spatial for p in ps)
+            or any(p.spatial and p.dim != k for p in ps)
+            or any(i != 1 for i, _ in others)
+        ):
+            raise X.Unfollowed(
+                f"{what} reads its axis {2 + k} as {X.axis_name(k, r)}, but the tensor is {X.roles(layout)}"
+            )
         combos = [0]
         for _, p in others:
             combos = [c + i * p.stride for c in combos for i in range(p.extent)]
@@ -73,7 +78,9 @@ def to_image(t: Tensor, what: str) -> tuple:
                 v, c = divmod(v, p.extent)
                 base += c * p.stride if p.spatial else 0
             return [base + c for c in combos]
+
         return remap(ax, period, jump, taps)
+
     axes_, narrow = each_table(t, step)
     return Tensor((*sizes, channels), axes_, narrow, X.image(sizes, channels)), False
 
@@ -112,6 +119,7 @@ def broadcast_to(t: Tensor, sizes) -> Field:
 
     def step(k, ax):
         return ax if t.shape[k] == sizes[k] else remap(ax, 1, 0, lambda v: [0])
+
     axes_, narrow = each_table(t, step)
     return Field((*sizes, t.shape[-1]), axes_, narrow)
 
@@ -160,6 +168,7 @@ def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
 
     def joined(tables):
         return PH.gather(total, step, [[(tables[j], u)] for j, u in where])
+
     axes_, narrow = [], []
     flags = ()
     for a in range(len(parts[0].axes)):

@@ -69,18 +69,27 @@ def permute(name: str, dims, field: Field) -> Applied:
     """Keras ``Permute(dims)`` (1-based over the axes after the batch) on ``field``."""
     dims = tuple(int(d) for d in dims)
     if sorted(dims) != list(range(1, len(field.shape) + 1)):
-        raise ShapeError(f"Permute '{name}': dims must reorder the axes 1..{len(field.shape)}. "
-                         f"Received: dims={dims} on shape {field.shape}")
+        raise ShapeError(
+            f"Permute '{name}': dims must reorder the axes 1..{len(field.shape)}. "
+            f"Received: dims={dims} on shape {field.shape}"
+        )
     shape = tuple(field.shape[d - 1] for d in dims)
     r = n_spatial(field)
     if r == 0:
         return Applied(Field(shape))
     if dims[:r] != tuple(range(1, r + 1)):
-        moved = [f"{n} (axis {i + 1} -> {dims.index(i + 1) + 1})" for i, n in enumerate(NAMES.get(r, ()))
-                 if dims.index(i + 1) != i]
-        raise _refuse(name, "Permute", f"moves the spatial axes {', '.join(moved) or dims} of {describe(field)}: "
-                                       f"dims={dims}; rfcalc follows a Permute that keeps the spatial axes first, in "
-                                       "order, and reorders channel axes only")
+        moved = [
+            f"{n} (axis {i + 1} -> {dims.index(i + 1) + 1})"
+            for i, n in enumerate(NAMES.get(r, ()))
+            if dims.index(i + 1) != i
+        ]
+        raise _refuse(
+            name,
+            "Permute",
+            f"moves the spatial axes {', '.join(moved) or dims} of {describe(field)}: "
+            f"dims={dims}; rfcalc follows a Permute that keeps the spatial axes first, in "
+            "order, and reorders channel axes only",
+        )
     return Applied(replace(field, shape=shape))
 
 
@@ -110,9 +119,13 @@ def reshape(name: str, target, field: Field) -> Applied:
         return Applied(Field(target))
     if len(target) > r and target[:r] == field.shape[:r]:
         return Applied(replace(field, shape=target))
-    raise _refuse(name, "Reshape", f"reshapes {describe(field)} to {target}, which splits, merges or moves spatial "
-                                   "axes; rfcalc follows a Reshape that keeps the spatial sizes first and regroups "
-                                   "the channels only (or flattens everything)")
+    raise _refuse(
+        name,
+        "Reshape",
+        f"reshapes {describe(field)} to {target}, which splits, merges or moves spatial "
+        "axes; rfcalc follows a Reshape that keeps the spatial sizes first and regroups "
+        "the channels only (or flattens everything)",
+    )
 
 
 def on_pieces(op, cls: str, fields: list, map_one, allowed):
@@ -124,17 +137,22 @@ def on_pieces(op, cls: str, fields: list, map_one, allowed):
     """
     field = next(f for f in fields if in_pieces(f))
     if cls not in allowed:
-        raise _refuse(op.name, cls, f"reads {describe(field)}, channels split into pieces by a Reshape; there "
-                                    "rfcalc follows only work within each pixel (merges, Dense, normalisation, "
-                                    "Permute/Reshape of the channels): reshape the channels back first")
+        raise _refuse(
+            op.name,
+            cls,
+            f"reads {describe(field)}, channels split into pieces by a Reshape; there "
+            "rfcalc follows only work within each pixel (merges, Dense, normalisation, "
+            "Permute/Reshape of the channels): reshape the channels back first",
+        )
     if cls == "Concatenate":
         axis = int(op.axis) % (len(field.shape) + 1)
         if axis <= len(field.axes):
             raise _refuse(op.name, cls, f"concatenates {describe(field)} along axis {axis}, not a channel axis")
-        rest = {f.shape[:axis - 1] + f.shape[axis:] for f in fields}
+        rest = {f.shape[: axis - 1] + f.shape[axis:] for f in fields}
         if len(rest) > 1 or any(not in_pieces(f) or len(f.axes) != len(field.axes) for f in fields):
-            raise ShapeError(f"Concatenate needs equal shapes except on axis {axis}. "
-                             f"Received: shapes={[f.shape for f in fields]}")
+            raise ShapeError(
+                f"Concatenate needs equal shapes except on axis {axis}. Received: shapes={[f.shape for f in fields]}"
+            )
         shape = list(field.shape)
         shape[axis - 1] = sum(f.shape[axis - 1] for f in fields)
         merged = merge_fields([flat(f) for f in fields], -1)  # per pixel: the fields merge as for channels

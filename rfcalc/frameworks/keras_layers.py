@@ -20,43 +20,134 @@ from math import prod
 from .. import arithmetic as A
 from ..errors import ShapeError, UnsupportedLayerError
 from ..layers import (
-    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-    SeparableConv, Upsample, ZeroPad,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    SeparableConv,
+    Upsample,
+    ZeroPad,
 )
 from ..propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
 from .graph import refuse
 from .keras_axes import flat, in_pieces, on_pieces, permute, regroup, reshape
 
 MERGES = frozenset({"Add", "Multiply", "Average", "Subtract", "Maximum", "Minimum"})
-PASS_THROUGH = frozenset({  # leave shape and field alone, no weights
-    "Activation", "ReLU", "LeakyReLU", "Softmax", "ELU", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
-    "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Rescaling", "Identity",
-})
+PASS_THROUGH = frozenset(
+    {  # leave shape and field alone, no weights
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "Softmax",
+        "ELU",
+        "Dropout",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "GaussianNoise",
+        "GaussianDropout",
+        "AlphaDropout",
+        "Rescaling",
+        "Identity",
+    }
+)
 # the windowed and spatial layers, one per rank Keras has: Conv1D ... Conv3DTranspose, UpSampling2D
-RANKED = re.compile(r"(Conv|DepthwiseConv|SeparableConv|MaxPooling|AveragePooling|GlobalAveragePooling|"
-                    r"GlobalMaxPooling|ZeroPadding|Cropping|UpSampling)([123])D(Transpose)?")
+RANKED = re.compile(
+    r"(Conv|DepthwiseConv|SeparableConv|MaxPooling|AveragePooling|GlobalAveragePooling|"
+    r"GlobalMaxPooling|ZeroPadding|Cropping|UpSampling)([123])D(Transpose)?"
+)
 SPATIAL_CLASSES = frozenset(
-    [f"{f}{r}D" for f in ("Conv", "MaxPooling", "AveragePooling", "GlobalAveragePooling", "GlobalMaxPooling",
-                          "ZeroPadding", "Cropping", "UpSampling") for r in (1, 2, 3)]
+    [
+        f"{f}{r}D"
+        for f in (
+            "Conv",
+            "MaxPooling",
+            "AveragePooling",
+            "GlobalAveragePooling",
+            "GlobalMaxPooling",
+            "ZeroPadding",
+            "Cropping",
+            "UpSampling",
+        )
+        for r in (1, 2, 3)
+    ]
     + [f"{f}{r}D" for f in ("DepthwiseConv", "SeparableConv") for r in (1, 2)]
-    + [f"Conv{r}DTranspose" for r in (1, 2, 3)] + ["Resizing"])
-SUPPORTED = frozenset(MERGES | PASS_THROUGH | SPATIAL_CLASSES | {
-    "Concatenate", "PReLU", "BatchNormalization", "LayerNormalization", "Flatten", "Reshape", "Dense",
-    "Normalization", "Permute", "LayerScale", "CustomScaleLayer"})
+    + [f"Conv{r}DTranspose" for r in (1, 2, 3)]
+    + ["Resizing"]
+)
+SUPPORTED = frozenset(
+    MERGES
+    | PASS_THROUGH
+    | SPATIAL_CLASSES
+    | {
+        "Concatenate",
+        "PReLU",
+        "BatchNormalization",
+        "LayerNormalization",
+        "Flatten",
+        "Reshape",
+        "Dense",
+        "Normalization",
+        "Permute",
+        "LayerScale",
+        "CustomScaleLayer",
+    }
+)
 # what reads a tensor whose channels are in pieces (after a Reshape): work within each pixel only
-ON_PIECES = frozenset(MERGES | PASS_THROUGH | {
-    "Concatenate", "PReLU", "BatchNormalization", "LayerNormalization", "Flatten", "Reshape", "Dense",
-    "Permute", "LayerScale", "CustomScaleLayer"})
+ON_PIECES = frozenset(
+    MERGES
+    | PASS_THROUGH
+    | {
+        "Concatenate",
+        "PReLU",
+        "BatchNormalization",
+        "LayerNormalization",
+        "Flatten",
+        "Reshape",
+        "Dense",
+        "Permute",
+        "LayerScale",
+        "CustomScaleLayer",
+    }
+)
 # keras.applications' own layers, known by their module (a user's class of the same name is not them)
-APPLICATION_LAYERS = {"LayerScale": "keras.src.applications.convnext",
-                      "CustomScaleLayer": "keras.src.applications.inception_resnet_v2"}
+APPLICATION_LAYERS = {
+    "LayerScale": "keras.src.applications.convnext",
+    "CustomScaleLayer": "keras.src.applications.inception_resnet_v2",
+}
 INTERPOLATIONS = ("nearest", "bilinear")  # what rfcalc follows exactly; bicubic and lanczos read wider
 
 # keras.ops applied to KerasTensors (``x + 3``, ``ops.relu(x)``): elementwise, so the field passes through
-ELEMENTWISE_OPS = frozenset({
-    "Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum", "Negative", "Abs",
-    "Square", "Sqrt", "Clip", "Relu", "Relu6", "Sigmoid", "HardSigmoid", "HardSilu", "Silu", "Tanh", "Gelu",
-})
+ELEMENTWISE_OPS = frozenset(
+    {
+        "Add",
+        "Subtract",
+        "Multiply",
+        "Divide",
+        "TrueDivide",
+        "Maximum",
+        "Minimum",
+        "Negative",
+        "Abs",
+        "Square",
+        "Sqrt",
+        "Clip",
+        "Relu",
+        "Relu6",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSilu",
+        "Silu",
+        "Tanh",
+        "Gelu",
+    }
+)
 
 
 def _ints(values) -> tuple[int, ...]:
@@ -97,28 +188,37 @@ def _conv(op, cls, field):
         return layer, None
     c_in = field.shape[-1]
     if c_in % groups or layer.filters % groups:
-        raise ShapeError(f"{cls} '{op.name}': channels must divide by groups. "
-                         f"Received: input channels={c_in}, filters={layer.filters}, groups={groups}")
+        raise ShapeError(
+            f"{cls} '{op.name}': channels must divide by groups. "
+            f"Received: input channels={c_in}, filters={layer.filters}, groups={groups}"
+        )
     applied = apply_layer(layer, field)
     taps = prod(k) * (c_in // groups)  # each filter reads only its group's channels
-    return layer, replace(applied, trainable=taps * layer.filters + layer.filters * int(layer.use_bias),
-                          macs=prod(applied.field.shape[:-1]) * taps * layer.filters,
-                          flags=applied.flags + (f"groups={groups}",))
+    return layer, replace(
+        applied,
+        trainable=taps * layer.filters + layer.filters * int(layer.use_bias),
+        macs=prod(applied.field.shape[:-1]) * taps * layer.filters,
+        flags=applied.flags + (f"groups={groups}",),
+    )
 
 
 def _upsample(op, cls, field):
     """UpSampling1D/2D/3D, and Resizing by whole factors, as an ``Upsample`` layer."""
     interpolation = getattr(op, "interpolation", "nearest")
     if interpolation not in INTERPOLATIONS:
-        raise unsupported(op.name, cls, f"interpolates with {interpolation!r}; rfcalc follows 'nearest' and "
-                                        f"'bilinear' only")
+        raise unsupported(
+            op.name, cls, f"interpolates with {interpolation!r}; rfcalc follows 'nearest' and 'bilinear' only"
+        )
     if cls != "Resizing":
         return Upsample(_ints(op.size), interpolation)
     h, w = field.shape[:2] if len(field.shape) == 3 else (None, None)
     size = (int(op.height), int(op.width))
     if h is None or size[0] % h or size[1] % w:
-        raise unsupported(op.name, cls, f"resizes {field.shape[:-1]} to {size}, not by whole factors; rfcalc "
-                                        "follows integer upsampling only")
+        raise unsupported(
+            op.name,
+            cls,
+            f"resizes {field.shape[:-1]} to {size}, not by whole factors; rfcalc follows integer upsampling only",
+        )
     factors = (size[0] // h, size[1] // w)
     if factors[0] != factors[1] and (op.crop_to_aspect_ratio or op.pad_to_aspect_ratio):
         raise unsupported(op.name, cls, f"crops or pads to the aspect ratio while scaling by {factors}")
@@ -186,8 +286,10 @@ def elementwise_merge(cls: str, fields: list) -> Applied:
             return replace(merged, field=regroup(merged.field, shapes[0]))
         return merge_fields(fields)
     if any(in_pieces(f) for f in fields):
-        raise ShapeError(f"{cls} broadcasts tensors whose channels are in pieces; rfcalc merges those only when "
-                         f"their shapes are equal. Received: shapes={shapes}")
+        raise ShapeError(
+            f"{cls} broadcasts tensors whose channels are in pieces; rfcalc merges those only when "
+            f"their shapes are equal. Received: shapes={shapes}"
+        )
     rank = max(len(s) for s in shapes)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
     broadcast: list[int] = []
@@ -199,8 +301,9 @@ def elementwise_merge(cls: str, fields: list) -> Applied:
     out = tuple(broadcast)
     full = [f for f, p in zip(fields, padded) if p == out] or fields[:1]
     rest = [f for f in fields if not any(f is g for g in full)]
-    spread = [replace(f, shape=out) if f.rf is not None and len(out) == len(f.shape) else Field(out)
-              for f in full + rest]
+    spread = [
+        replace(f, shape=out) if f.rf is not None and len(out) == len(f.shape) else Field(out) for f in full + rest
+    ]
     merged = merge_fields(spread)
     aligned = merge_fields([replace(f, shape=out) if f.rf is not None else f for f in full]) if len(full) > 1 else None
     flags = tuple(x for x in merged.flags if x != "misaligned") + (aligned.flags if aligned else ()) + ("broadcast",)
@@ -216,10 +319,16 @@ def map_layer(op, cls: str, fields: list):
     if cls not in SUPPORTED:
         raise unsupported(op.name, cls)
     if cls in APPLICATION_LAYERS and type(op).__module__ != APPLICATION_LAYERS[cls]:
-        raise unsupported(op.name, cls, f"is not keras.applications' own {cls} (it comes from "
-                                        f"{type(op).__module__}), so rfcalc does not know what it computes")
+        raise unsupported(
+            op.name,
+            cls,
+            f"is not keras.applications' own {cls} (it comes from "
+            f"{type(op).__module__}), so rfcalc does not know what it computes",
+        )
     if cls in ("Permute", "Reshape") and len(fields) == 1:  # by axis roles, with or without a field
-        move = permute(op.name, op.dims, fields[0]) if cls == "Permute" else reshape(op.name, op.target_shape, fields[0])
+        move = (
+            permute(op.name, op.dims, fields[0]) if cls == "Permute" else reshape(op.name, op.target_shape, fields[0])
+        )
         return Identity(cls), move
     if any(in_pieces(f) for f in fields):
         return on_pieces(op, cls, fields, _map, ON_PIECES)
@@ -233,8 +342,9 @@ def _layer_scale(op, field):
     """keras.applications.convnext's LayerScale: ``x * gamma``, one factor per channel."""
     gamma = tuple(int(d) for d in op.gamma.shape)
     if gamma != (field.shape[-1],):
-        raise unsupported(op.name, "LayerScale", f"scales by a tensor of shape {gamma}, not one factor per channel "
-                                                 f"of {field.shape}")
+        raise unsupported(
+            op.name, "LayerScale", f"scales by a tensor of shape {gamma}, not one factor per channel of {field.shape}"
+        )
     return Identity("LayerScale"), Applied(field, gamma[0])
 
 

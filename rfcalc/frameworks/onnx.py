@@ -19,9 +19,9 @@ from ..analysis import Analysis
 from ..errors import RFError, ShapeError
 from ..propagate import Applied, input_field
 from . import onnx_wire as wire
-from .graph import Node, refuse, walk
 from .axes_fields import Tensor, onnx_shape
 from .axes_views import view
+from .graph import Node, refuse, walk
 from .onnx_fold import Folded, fold, from_tensor
 from .onnx_ops import read_op
 from .onnx_windows import CALL
@@ -86,19 +86,23 @@ def _input(model, inits, input_shape) -> tuple[str, tuple]:
         raise ShapeError(f"rfcalc analyses models with one image input; this graph has {len(ins)}: {names}")
     dims = ins[0].dims
     if dims is None or not 3 <= len(dims) <= 5:
-        raise ShapeError(f"input '{ins[0].name}' has shape {dims}; rfcalc reads (N, C, L) signals, (N, C, H, W) "
-                         "images and (N, C, D, H, W) volumes")
+        raise ShapeError(
+            f"input '{ins[0].name}' has shape {dims}; rfcalc reads (N, C, L) signals, (N, C, H, W) "
+            "images and (N, C, D, H, W) volumes"
+        )
     own = (*dims[2:], dims[1])
     if input_shape is not None:
         input_shape = tuple(int(v) for v in input_shape)
         if len(input_shape) != len(own) or any(o is not None and o != v for o, v in zip(own, input_shape)):
-            raise ShapeError(f"input '{ins[0].name}' takes (spatial sizes, channels) = {own}. "
-                             f"Received: input_shape={input_shape}")
+            raise ShapeError(
+                f"input '{ins[0].name}' takes (spatial sizes, channels) = {own}. Received: input_shape={input_shape}"
+            )
         own = input_shape
     if None in own:
         letters = {2: "L, C", 3: "H, W, C", 4: "D, H, W, C"}.get(len(own), "H, W, C")
-        raise ShapeError(f"input '{ins[0].name}' has dynamic sizes {own} (spatial sizes, channels): pass "
-                         f"input_shape=({letters})")
+        raise ShapeError(
+            f"input '{ins[0].name}' has dynamic sizes {own} (spatial sizes, channels): pass input_shape=({letters})"
+        )
     return ins[0].name, own
 
 
@@ -173,8 +177,10 @@ def _check(name, op, out, theirs) -> None:
         return
     ours = onnx_shape(out)
     if len(ours) != len(theirs) or any(t is not None and t != o for o, t in zip(ours[1:], theirs[1:])):
-        raise ShapeError(f"layer '{name}' ({op}): rfcalc computes the ONNX shape {ours} but the file has "
-                         f"{tuple(theirs)}; rfcalc does not understand this layer's settings")
+        raise ShapeError(
+            f"layer '{name}' ({op}): rfcalc computes the ONNX shape {ours} but the file has "
+            f"{tuple(theirs)}; rfcalc does not understand this layer's settings"
+        )
 
 
 def _bounded(t):
@@ -201,13 +207,16 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
             shape = onnx_shape(next(f for f in ins if not isinstance(f, Folded)))
             if op == "Size":
                 return Folded((), (prod(shape),))
-            shape = shape[attrs.get("start", 0):attrs.get("end")]
+            shape = shape[attrs.get("start", 0) : attrs.get("end")]
             return Folded((len(shape),), shape)
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
         if op in ("Conv", "ConvTranspose") and len(ins) > 1 and not (isinstance(ins[1], Folded) and ins[1].dims):
-            why = ("reads a weight computed at run time whose shape rfcalc cannot infer (and the file records none)"
-                   if isinstance(ins[1], Folded) else "takes its weight from an activation (a dynamic convolution)")
+            why = (
+                "reads a weight computed at run time whose shape rfcalc cannot infer (and the file records none)"
+                if isinstance(ins[1], Folded)
+                else "takes its weight from an activation (a dynamic convolution)"
+            )
             raise refuse(name, op, why, CALL)
         layer, a, *rest = read_op(op, name, attrs, ins, opset, len(node.output))
         if "bound" in a.flags or any(f.bound for f in ins if type(f) is Tensor):  # an upper bound stays one
@@ -226,8 +235,9 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
     def weights():  # the identity escape hatch: the node's own float initializers, trainable
         return _params(op, [from_tensor(inits[n]) for n in names if n in inits], stored)
 
-    return Node(name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights,
-                outputs=(node.output[0], *more))
+    return Node(
+        name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights, outputs=(node.output[0], *more)
+    )
 
 
 def from_onnx(model, input_shape=None, identity=()):
@@ -248,7 +258,9 @@ def from_onnx(model, input_shape=None, identity=()):
         label = os.path.splitext(os.path.basename(os.fspath(model)))[0]
     opset = _opset(proto)
     if not isinstance(identity, (str, tuple, list, set, frozenset)):
-        raise TypeError(f"identity is a node name or op type, or a sequence of them. Received: {type(identity).__name__}")
+        raise TypeError(
+            f"identity is a node name or op type, or a sequence of them. Received: {type(identity).__name__}"
+        )
     identity = (identity,) if isinstance(identity, str) else tuple(identity)
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)

@@ -25,16 +25,57 @@ from . import onnx_ints as I
 from .onnx_ints import FLOATS
 
 FLOAT_TYPES = FLOATS  # FLOAT, FLOAT16, DOUBLE, BFLOAT16: what counts as a weight
-SAME_DIMS = frozenset({
-    "Identity", "Relu", "Sigmoid", "Tanh", "Sqrt", "Exp", "Log", "Reciprocal", "Erf", "Softplus", "Softsign",
-    "Sin", "Cos", "Elu", "Selu", "LeakyRelu", "HardSigmoid", "Dropout", "BatchNormalization", "Softmax",
-    "InstanceNormalization", "LayerNormalization", "GroupNormalization", "LpNormalization", "Round", "IsNaN",
-    "Floor", "Ceil", "Neg", "Abs", "Not", "Sign", "Clip", "Cast", "CastLike",
-})
+SAME_DIMS = frozenset(
+    {
+        "Identity",
+        "Relu",
+        "Sigmoid",
+        "Tanh",
+        "Sqrt",
+        "Exp",
+        "Log",
+        "Reciprocal",
+        "Erf",
+        "Softplus",
+        "Softsign",
+        "Sin",
+        "Cos",
+        "Elu",
+        "Selu",
+        "LeakyRelu",
+        "HardSigmoid",
+        "Dropout",
+        "BatchNormalization",
+        "Softmax",
+        "InstanceNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "LpNormalization",
+        "Round",
+        "IsNaN",
+        "Floor",
+        "Ceil",
+        "Neg",
+        "Abs",
+        "Not",
+        "Sign",
+        "Clip",
+        "Cast",
+        "CastLike",
+    }
+)
 BINARY = frozenset({"Add", "Sub", "Mul", "Div", "Mod", "Pow", "Max", "Min", "Sum", "Mean", *I.COMPARE})
-REDUCE = {"ReduceSum": sum, "ReduceProd": prod, "ReduceMax": max, "ReduceMin": min,
-          "ReduceMean": lambda g: I.exact(sum(I.exact(v) for v in g)) / len(g), "ReduceL2": None,
-          "ReduceSumSquare": None, "ReduceL1": None, "ReduceLogSumExp": None}
+REDUCE = {
+    "ReduceSum": sum,
+    "ReduceProd": prod,
+    "ReduceMax": max,
+    "ReduceMin": min,
+    "ReduceMean": lambda g: I.exact(sum(I.exact(v) for v in g)) / len(g),
+    "ReduceL2": None,
+    "ReduceSumSquare": None,
+    "ReduceL1": None,
+    "ReduceLogSumExp": None,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +178,7 @@ def _eval(op, ins, attrs):
     if op in ("Identity", "Dropout"):
         return x.dims, x.value, dtype
     if op == "Shape":
-        dims = x.dims[attrs.get("start", 0):attrs.get("end")] if "end" in attrs else x.dims[attrs.get("start", 0):]
+        dims = x.dims[attrs.get("start", 0) : attrs.get("end")] if "end" in attrs else x.dims[attrs.get("start", 0) :]
         return (len(dims),), tuple(dims), 7
     if op == "Size":
         return (), (prod(x.dims),), 7
@@ -192,8 +233,13 @@ def _eval(op, ins, attrs):
     if op == "Tile":
         reps = _ints(ins[1])
         dims = tuple(d * r for d, r in zip(x.dims, reps))
-        return dims, None if x.value is None or I.count(dims) > I.LIMIT else I.take(
-            _t(x), [[i % d for i in range(d * r)] for d, r in zip(x.dims, reps)])[1], dtype
+        return (
+            dims,
+            None
+            if x.value is None or I.count(dims) > I.LIMIT
+            else I.take(_t(x), [[i % d for i in range(d * r)] for d, r in zip(x.dims, reps)])[1],
+            dtype,
+        )
     if op == "ConstantOfShape":
         dims = _ints(x)
         fill = constant({"value": attrs["value"]}) if "value" in attrs else Folded((1,), (0.0,), dtype=1)
@@ -232,8 +278,11 @@ def _elementwise(op, ins, attrs):
         if x.value is None or (lo is not None and lo.value is None) or (hi is not None and hi.value is None):
             return x.dims, None, x.dtype
         lo_v, hi_v = I.exact(lo_v), I.exact(hi_v)
-        clip = lambda v: min(max(v, lo_v) if lo_v is not None else v, hi_v) if hi_v is not None else (
-            max(v, lo_v) if lo_v is not None else v)
+        clip = lambda v: (
+            min(max(v, lo_v) if lo_v is not None else v, hi_v)
+            if hi_v is not None
+            else (max(v, lo_v) if lo_v is not None else v)
+        )
         return x.dims, tuple(clip(v) for v in _vals(x)), x.dtype
     dims = I.broadcast(*(f.dims for f in present))
     dtype = (ins[1] if op == "Where" else present[0]).dtype
@@ -243,8 +292,13 @@ def _elementwise(op, ins, attrs):
         out_type = dtype
     if any(f.value is None for f in present):
         return dims, None, out_type
-    integer = dtype in I.INTS or dtype == 9 or (  # a Shape of an activation may come without its type
-        dtype == 0 and all(isinstance(v, int) for f in present for v in f.value))
+    integer = (
+        dtype in I.INTS
+        or dtype == 9
+        or (  # a Shape of an activation may come without its type
+            dtype == 0 and all(isinstance(v, int) for f in present for v in f.value)
+        )
+    )
     if integer and out_type == 0:
         out_type = 7
     if op == "Where":
@@ -256,6 +310,7 @@ def _elementwise(op, ins, attrs):
     elif op == "Mod":
         fn = lambda a, b: I.modulo(a, b, bool(attrs.get("fmod", 0)), integer)
     elif op == "Pow":
+
         def fn(a, b):
             if b != int(b) or abs(b) > 64:
                 raise ArithmeticError("Pow with a fractional or large exponent")
@@ -280,8 +335,12 @@ def _slice(x, ins, attrs):
         starts, ends = _ints(ins[1]), _ints(ins[2])
         axes = _ints(_arg(ins, 3)) if _arg(ins, 3) is not None else None
         steps = _ints(_arg(ins, 4)) if _arg(ins, 4) is not None else None
-        if starts is None or ends is None or (_arg(ins, 3) is not None and axes is None) or (
-                _arg(ins, 4) is not None and steps is None):
+        if (
+            starts is None
+            or ends is None
+            or (_arg(ins, 3) is not None and axes is None)
+            or (_arg(ins, 4) is not None and steps is None)
+        ):
             raise ValueError("slice bounds not known")
     else:
         starts, ends, axes, steps = attrs["starts"], attrs["ends"], attrs.get("axes"), None

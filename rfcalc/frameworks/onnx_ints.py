@@ -20,10 +20,10 @@ from math import ceil, floor, prod
 
 from ..errors import ShapeError
 
-LIMIT = 1 << 16           # values computed per tensor; bigger ones keep their dims only
-MAX_ELEMENTS = 1 << 32    # a constant of more elements is refused: no vision model computes one
+LIMIT = 1 << 16  # values computed per tensor; bigger ones keep their dims only
+MAX_ELEMENTS = 1 << 32  # a constant of more elements is refused: no vision model computes one
 INT64 = 1 << 63
-MAX_BITS = 256            # a Fraction whose terms grow past this many bits is dropped, not followed
+MAX_BITS = 256  # a Fraction whose terms grow past this many bits is dropped, not followed
 FLOATS = frozenset({1, 10, 11, 16})
 INTS = frozenset({2, 3, 4, 5, 6, 7, 12, 13})
 BOOL = 9
@@ -42,8 +42,10 @@ def count(dims, where: str = "") -> int:
         raise ShapeError(f"a tensor with dims {tuple(dims)}{where}: dims must be non-negative integers")
     n = prod(dims)
     if n > MAX_ELEMENTS:
-        raise ShapeError(f"computes a constant of {n:,} elements (dims {tuple(dims)}){where}; rfcalc refuses "
-                         f"constants past {MAX_ELEMENTS:,} elements: the shape is malformed")
+        raise ShapeError(
+            f"computes a constant of {n:,} elements (dims {tuple(dims)}){where}; rfcalc refuses "
+            f"constants past {MAX_ELEMENTS:,} elements: the shape is malformed"
+        )
     return n
 
 
@@ -149,12 +151,24 @@ def modulo(a, b, fmod: bool, integer: bool):
     return a % b  # Python's: the sign of the divisor, as ONNX Mod with fmod=0
 
 
-ROUND = {"Floor": floor, "Ceil": ceil, "Neg": lambda v: -v, "Abs": abs,
-         "Not": lambda v: int(not v), "Sign": lambda v: (v > 0) - (v < 0)}
-COMPARE = {"Equal": lambda a, b: int(a == b), "Less": lambda a, b: int(a < b), "Greater": lambda a, b: int(a > b),
-           "LessOrEqual": lambda a, b: int(a <= b), "GreaterOrEqual": lambda a, b: int(a >= b),
-           "And": lambda a, b: int(bool(a) and bool(b)), "Or": lambda a, b: int(bool(a) or bool(b)),
-           "Xor": lambda a, b: int(bool(a) != bool(b))}
+ROUND = {
+    "Floor": floor,
+    "Ceil": ceil,
+    "Neg": lambda v: -v,
+    "Abs": abs,
+    "Not": lambda v: int(not v),
+    "Sign": lambda v: (v > 0) - (v < 0),
+}
+COMPARE = {
+    "Equal": lambda a, b: int(a == b),
+    "Less": lambda a, b: int(a < b),
+    "Greater": lambda a, b: int(a > b),
+    "LessOrEqual": lambda a, b: int(a <= b),
+    "GreaterOrEqual": lambda a, b: int(a >= b),
+    "And": lambda a, b: int(bool(a) and bool(b)),
+    "Or": lambda a, b: int(bool(a) or bool(b)),
+    "Xor": lambda a, b: int(bool(a) != bool(b)),
+}
 
 
 def axis_of(axis: int, rank: int, what: str = "axis") -> int:
@@ -180,15 +194,15 @@ def gather(t, index, axis: int) -> tuple:
     for i in index[1]:
         if not -n <= i < n:
             raise ShapeError(f"Gather index {i} is outside an axis of {n} (dims {tuple(dims)})")
-    out_dims = dims[:axis] + tuple(index[0]) + dims[axis + 1:]
+    out_dims = dims[:axis] + tuple(index[0]) + dims[axis + 1 :]
     if count(out_dims) > LIMIT or values is None:
         return out_dims, None
-    outer, inner = prod(dims[:axis]), prod(dims[axis + 1:])
+    outer, inner = prod(dims[:axis]), prod(dims[axis + 1 :])
     out = []
     for o in range(outer):
         for i in index[1]:
             base = (o * n + i % n) * inner
-            out.extend(values[base:base + inner])
+            out.extend(values[base : base + inner])
     return out_dims, tuple(out)
 
 
@@ -218,15 +232,16 @@ def take(t, picks) -> tuple:
     if count(out_dims) > LIMIT or values is None:
         return out_dims, None
     strides = _strides(dims)
-    return out_dims, tuple(values[sum(picks[a][i] * strides[a] for a, i in enumerate(idx))]
-                           for idx in _indices(out_dims))
+    return out_dims, tuple(
+        values[sum(picks[a][i] * strides[a] for a, i in enumerate(idx))] for idx in _indices(out_dims)
+    )
 
 
 def concat(tensors, axis: int) -> tuple:
     rank = len(tensors[0][0])
     axis = axis_of(axis, rank)
     for d, _ in tensors:
-        if len(d) != rank or d[:axis] + d[axis + 1:] != tensors[0][0][:axis] + tensors[0][0][axis + 1:]:
+        if len(d) != rank or d[:axis] + d[axis + 1 :] != tensors[0][0][:axis] + tensors[0][0][axis + 1 :]:
             raise ShapeError(f"Concat on axis {axis} of tensors with dims {[tuple(d) for d, _ in tensors]}")
     dims = list(tensors[0][0])
     dims[axis] = sum(d[axis] for d, _ in tensors)
@@ -238,7 +253,7 @@ def concat(tensors, axis: int) -> tuple:
     for o in range(outer):
         for d, v in tensors:
             block = prod(d[axis:])
-            out.extend(v[o * block:(o + 1) * block])
+            out.extend(v[o * block : (o + 1) * block])
     return dims, tuple(out)
 
 
@@ -267,12 +282,16 @@ def reshape_dims(dims, target, allowzero: bool = False) -> tuple:
     if -1 in out:
         known = prod(v for v in out if v != -1)
         if known == 0 or total % known:
-            raise ShapeError(f"Reshape of dims {tuple(dims)} ({total} elements) to {tuple(target)}: "
-                             "the element count does not divide")
+            raise ShapeError(
+                f"Reshape of dims {tuple(dims)} ({total} elements) to {tuple(target)}: "
+                "the element count does not divide"
+            )
         out[out.index(-1)] = total // known
     if prod(out) != total:
-        raise ShapeError(f"Reshape of dims {tuple(dims)} ({total} elements) to {tuple(target)} "
-                         f"({prod(out)} elements) does not keep the element count")
+        raise ShapeError(
+            f"Reshape of dims {tuple(dims)} ({total} elements) to {tuple(target)} "
+            f"({prod(out)} elements) does not keep the element count"
+        )
     return tuple(out)
 
 

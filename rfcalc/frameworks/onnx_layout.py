@@ -20,16 +20,33 @@ from math import prod
 from ..errors import ShapeError
 from ..layers import Flatten, Identity
 from ..propagate import Applied, Field
-from . import axes as X
-from . import axes_fields as F
-from . import axes_views as V
+from . import axes as X, axes_fields as F, axes_views as V
 from .graph import refuse
-from .onnx_windows import CALL
 from .onnx_fold import Folded
 from .onnx_mixing import MIXING, REDUCE, ints_of as _ints_of, read_mixing, value as _value
+from .onnx_windows import CALL
 
-LAYOUT = frozenset({"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "DepthToSpace", "SpaceToDepth",
-                    "Expand", "Tile", "Split", "Slice", "Gather", "Concat", "Size"}) | MIXING
+LAYOUT = (
+    frozenset(
+        {
+            "Transpose",
+            "Reshape",
+            "Flatten",
+            "Squeeze",
+            "Unsqueeze",
+            "DepthToSpace",
+            "SpaceToDepth",
+            "Expand",
+            "Tile",
+            "Split",
+            "Slice",
+            "Gather",
+            "Concat",
+            "Size",
+        }
+    )
+    | MIXING
+)
 
 
 def _unfollowed(name, op, err):
@@ -137,8 +154,9 @@ def _copies(name, op, ins, t):
     lay = t.layout
     spec = _value(ins, 1)
     if spec is None:
-        raise ShapeError(f"its {'shape' if op == 'Expand' else 'repeats'} are computed at run time from values "
-                         "rfcalc cannot fold")
+        raise ShapeError(
+            f"its {'shape' if op == 'Expand' else 'repeats'} are computed at run time from values rfcalc cannot fold"
+        )
     spec = [int(v) for v in spec]
     if op == "Expand":
         rank = max(lay.rank, len(spec))
@@ -192,9 +210,12 @@ def _slice(name, op, attrs, ins, t, opset):
         starts, ends, axes, steps = attrs.get("starts"), attrs.get("ends"), attrs.get("axes"), None
     else:
         starts, ends, axes, steps = (_value(ins, i) for i in (1, 2, 3, 4))
-        if starts is None or ends is None or (len(ins) > 3 and isinstance(ins[3], Folded) and ins[3].dims is not None
-                                              and axes is None) or (len(ins) > 4 and isinstance(ins[4], Folded)
-                                                                    and ins[4].dims is not None and steps is None):
+        if (
+            starts is None
+            or ends is None
+            or (len(ins) > 3 and isinstance(ins[3], Folded) and ins[3].dims is not None and axes is None)
+            or (len(ins) > 4 and isinstance(ins[4], Folded) and ins[4].dims is not None and steps is None)
+        ):
             raise ShapeError("its starts, ends, axes or steps are computed at run time from values rfcalc cannot fold")
     axes = list(axes) if axes is not None else list(range(len(starts)))
     steps = list(steps) if steps is not None else [1] * len(starts)
@@ -225,7 +246,7 @@ def _gather(name, op, attrs, ins, t):
     if any(not 0 <= c < n for c in coords):
         raise ShapeError(f"an index is outside axis {a} of size {n}. Received: {list(idx.value)}")
     if t.axes is None:  # no field to follow: only the shape matters
-        shape = lay.shape[:a] + tuple(idx.dims) + lay.shape[a + 1:]
+        shape = lay.shape[:a] + tuple(idx.dims) + lay.shape[a + 1 :]
         return Identity(op), Applied(F.on(t, X.flat(shape, lay.sizes)))
     if len(idx.dims) > 1:
         raise refuse(name, op, f"gathers with {len(idx.dims)}-d indices along {X.words(lay, a)}", CALL)
@@ -247,7 +268,8 @@ def _concat(name, op, attrs, ins):
         lays = [F.layout_of(f) for f in data]
     first = X.plain(lays[0])
     if any(lay.rank != rank for lay in lays) or any(
-            X.plain(lay).axes[:a] + X.plain(lay).axes[a + 1:] != first.axes[:a] + first.axes[a + 1:] for lay in lays):
+        X.plain(lay).axes[:a] + X.plain(lay).axes[a + 1 :] != first.axes[:a] + first.axes[a + 1 :] for lay in lays
+    ):
         raise X.Unfollowed(f"joins tensors whose other axes differ: {', '.join(X.roles(lay) for lay in lays)}")
     flags = ()
     pieces = [p for lay in lays for p in lay.axes[a] if p.dim != X.BATCH]
@@ -256,11 +278,18 @@ def _concat(name, op, attrs, ins):
     spatial = [p for p in pieces if p.spatial]
     whole = [tuple(p for p in lay.axes[a] if p.dim != X.BATCH) for lay in lays]
     ks = {p.dim for p in spatial}
-    if spatial and len(data) == len(ins) and len(ks) == 1 and all(
+    if (
+        spatial
+        and len(data) == len(ins)
+        and len(ks) == 1
+        and all(
             len(w) == 1 and w[0].spatial and w[0].stride == 1 and w[0].extent == lay.sizes[w[0].dim]
-            for w, lay in zip(whole, lays)) and all(f.axes is not None for f in data):
+            for w, lay in zip(whole, lays)
+        )
+        and all(f.axes is not None for f in data)
+    ):
         k = next(iter(ks))
-        if any(lay.sizes[:k] + lay.sizes[k + 1:] != first.sizes[:k] + first.sizes[k + 1:] for lay in lays):
+        if any(lay.sizes[:k] + lay.sizes[k + 1 :] != first.sizes[:k] + first.sizes[k + 1 :] for lay in lays):
             raise X.Unfollowed("joins tensors of different sizes along the other spatial axes")
         sizes = list(first.sizes)
         sizes[k] = sum(lay.sizes[k] for lay in lays)
@@ -301,7 +330,7 @@ def _concat(name, op, attrs, ins):
 def _like(model: X.Layout, lay: X.Layout, a: int) -> X.Layout:
     """``model``'s roles on every axis but ``a`` (where ``lay``'s extent stays): a field-less tensor of the
     same shape joined to one with roles."""
-    if model.shape[:a] + model.shape[a + 1:] != lay.shape[:a] + lay.shape[a + 1:]:
+    if model.shape[:a] + model.shape[a + 1 :] != lay.shape[:a] + lay.shape[a + 1 :]:
         raise X.Unfollowed(f"joins tensors of shapes {model.shape} and {lay.shape}")
     axes = list(model.axes)
     axes[a] = (X.Piece(X.CHANNEL, lay.shape[a]),)

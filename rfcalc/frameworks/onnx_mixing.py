@@ -20,22 +20,31 @@ from math import prod
 from ..errors import ShapeError
 from ..layers import Dense, GlobalPool, Identity
 from ..propagate import Applied, Field
-from . import axes as X
-from . import axes_fields as F
-from . import axes_views as V
+from . import axes as X, axes_fields as F, axes_views as V
 from .graph import refuse
 from .onnx_fold import Folded
 from .onnx_windows import CALL
 
-REDUCE = frozenset({"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceL1", "ReduceL2", "ReduceProd",
-                    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"})
+REDUCE = frozenset(
+    {
+        "ReduceMean",
+        "ReduceMax",
+        "ReduceMin",
+        "ReduceSum",
+        "ReduceL1",
+        "ReduceL2",
+        "ReduceProd",
+        "ReduceLogSum",
+        "ReduceLogSumExp",
+        "ReduceSumSquare",
+    }
+)
 MIXING = frozenset({"Softmax", "LogSoftmax", "Hardmax", "ArgMax", "ArgMin", "MatMul", "Gemm"})
 POOL_KIND = {"ReduceMax": "max", "ReduceMin": "max"}
 
 
 def value(ins, i):
     return ins[i].value if len(ins) > i and isinstance(ins[i], Folded) else None
-
 
 
 def ints_of(name, op, ins, i, attrs, key, opset_input: bool):
@@ -48,8 +57,6 @@ def ints_of(name, op, ins, i, attrs, key, opset_input: bool):
         if v is None and len(ins) > i and isinstance(ins[i], Folded) and ins[i].dims is not None:
             raise ShapeError(f"its {key} are computed at run time from values rfcalc cannot fold")
     return None if v is None else [int(a) for a in v]
-
-
 
 
 def read_mixing(op, name, attrs, ins, opset: int):
@@ -80,17 +87,18 @@ def _reduce(name, op, attrs, ins, t, opset):
     axes = sorted({X.axis_index(a, lay.rank) for a in axes})
     keep = attrs.get("keepdims", 1)
     spatial = {p for i in axes for p in lay.axes[i] if p.spatial}
-    everything = t.axes is not None and spatial and all(
-        {p for _, p in lay.pieces(k)} <= spatial for k in range(len(lay.sizes)))
-    new = X.Layout(tuple(() if i in axes and keep else a for i, a in enumerate(lay.axes) if keep or i not in axes),
-                   lay.sizes)
+    everything = (
+        t.axes is not None and spatial and all({p for _, p in lay.pieces(k)} <= spatial for k in range(len(lay.sizes)))
+    )
+    new = X.Layout(
+        tuple(() if i in axes and keep else a for i, a in enumerate(lay.axes) if keep or i not in axes), lay.sizes
+    )
     if everything:  # a global pool: the field is the whole input (rfcalc's GlobalPool: no field left)
         out_layout = X.Layout(new.axes, ())
         out = F.Tensor(F.collapsed_shape(new.shape), None, None, out_layout)
         return GlobalPool(POOL_KIND.get(op, "avg"), len(lay.sizes)), Applied(out)
     mixed = F.mix(t, axes)
     return Identity(op), Applied(F.settle(mixed, new))
-
 
 
 def _dense(name, op, attrs, ins, t):
@@ -101,7 +109,7 @@ def _dense(name, op, attrs, ins, t):
         raise refuse(name, op, "multiplies a transposed or non-2-d A", CALL)
     if weight is None or weight.dims is None or len(weight.dims) != 2:
         raise refuse(name, op, "does not multiply by a constant 2-d weight", CALL)
-    k_dim, units = (weight.dims[::-1] if attrs.get("transB", 0) else weight.dims)
+    k_dim, units = weight.dims[::-1] if attrs.get("transB", 0) else weight.dims
     if lay.shape[-1] != k_dim:
         raise ShapeError(f"multiplies a last axis of {lay.shape[-1]} by a ({weight.dims[0]}, {weight.dims[1]}) weight")
     mixed = F.mix(t, [lay.rank - 1])
@@ -110,7 +118,6 @@ def _dense(name, op, attrs, ins, t):
     bias = op == "Gemm" and len(ins) > 2 and isinstance(ins[2], Folded) and ins[2].dims is not None
     macs = prod(new.shape) * k_dim
     return Dense(units, "linear", bias), Applied(out, macs=macs)
-
 
 
 def _matmul2(name, op, data):
@@ -144,8 +151,9 @@ def _matmul2(name, op, data):
     if rows and rows[0].dim == X.EXTRA and a.axes is not None and b.axes is not None:
         uniform = F.spans(mb.axes)
         if None in uniform:
-            raise X.Unfollowed(f"multiplies {X.roles(la)} by {X.roles(lb)}: the extra entries' rows read "
-                               "positions rfcalc cannot tell")
+            raise X.Unfollowed(
+                f"multiplies {X.roles(la)} by {X.roles(lb)}: the extra entries' rows read positions rfcalc cannot tell"
+            )
         field = uniform if rows[0].field is None else F.add_extra(uniform, rows[0].field)
         rows = (X.Extra(rows[0].extent, field), *rows[1:])
     new = X.Layout(tuple(X._norm(ax) for ax in (*batch, rows, keys)), la.sizes)

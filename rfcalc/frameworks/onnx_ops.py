@@ -19,9 +19,7 @@ from dataclasses import replace
 from ..errors import ShapeError
 from ..layers import BatchNorm, GlobalPool, Identity, ZeroPad
 from ..propagate import Applied, Field, apply_layer, input_field
-from . import axes as X
-from . import axes_fields as F
-from . import axes_views as V
+from . import axes as X, axes_fields as F, axes_views as V
 from .graph import refuse
 from .keras_layers import elementwise_merge
 from .onnx_fold import Folded
@@ -29,18 +27,60 @@ from .onnx_layout import LAYOUT, REDUCE, read_layout
 from .onnx_resize import resize
 from .onnx_windows import CALL, nchw, spatial as _spatial, window
 
-PASS_THROUGH = frozenset({
-    "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Softplus",
-    "Softsign", "Gelu", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
-    "Sign", "Mish", "Identity", "Dropout", "Cast", "Clip", "ThresholdedRelu",
-    "Shrink", "Sin", "Cos", "PRelu", "InstanceNormalization", "LayerNormalization", "GroupNormalization",
-    "LpNormalization", "Pow",
-})
+PASS_THROUGH = frozenset(
+    {
+        "Relu",
+        "LeakyRelu",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSwish",
+        "Tanh",
+        "Elu",
+        "Selu",
+        "Celu",
+        "Softplus",
+        "Softsign",
+        "Gelu",
+        "Erf",
+        "Exp",
+        "Log",
+        "Neg",
+        "Abs",
+        "Sqrt",
+        "Reciprocal",
+        "Floor",
+        "Ceil",
+        "Round",
+        "Sign",
+        "Mish",
+        "Identity",
+        "Dropout",
+        "Cast",
+        "Clip",
+        "ThresholdedRelu",
+        "Shrink",
+        "Sin",
+        "Cos",
+        "PRelu",
+        "InstanceNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "LpNormalization",
+        "Pow",
+    }
+)
 MERGES = frozenset({"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"})
 WINDOWS = frozenset({"Conv", "MaxPool", "AveragePool", "LpPool", "ConvTranspose"})
 GLOBAL = {"GlobalAveragePool": "avg", "GlobalMaxPool": "max", "GlobalLpPool": "avg"}
-SUPPORTED = PASS_THROUGH | MERGES | WINDOWS | LAYOUT | REDUCE | set(GLOBAL) | {
-    "BatchNormalization", "Pad", "Resize", "Upsample"}
+SUPPORTED = (
+    PASS_THROUGH
+    | MERGES
+    | WINDOWS
+    | LAYOUT
+    | REDUCE
+    | set(GLOBAL)
+    | {"BatchNormalization", "Pad", "Resize", "Upsample"}
+)
 
 
 def channels_last(shape) -> tuple:
@@ -100,8 +140,13 @@ def _pad_roles(name, op, t: F.Tensor, ins, attrs):
             continue
         own = [p for p in lay.axes[a] if p.dim != X.BATCH]
         if len(own) != 1 or not own[0].spatial or own[0].extent != lay.sizes[own[0].dim] or min(b, e) < 0:
-            raise refuse(name, op, f"pads {X.words(lay, a)} by ({b}, {e}) in a tensor of axes {X.roles(lay)}; "
-                         "rfcalc pads whole spatial axes", CALL)
+            raise refuse(
+                name,
+                op,
+                f"pads {X.words(lay, a)} by ({b}, {e}) in a tensor of axes {X.roles(lay)}; "
+                "rfcalc pads whole spatial axes",
+                CALL,
+            )
         k = own[0].dim
         per[k] = [b, e]
         pieces[a] = (X.Piece(k, lay.sizes[k] + b + e, 1),)
@@ -150,8 +195,9 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
         return layer, replace(applied, field=_image(_collapsed(applied.field.shape)))
     layer, applied = _read(op, name, attrs, [img if f is t else f for f in ins])
     flags = applied.flags + ("bound",) if bound else applied.flags
-    return layer, Applied(_image(applied.field), applied.trainable, applied.non_trainable, applied.macs,
-                          applied.padding, flags)
+    return layer, Applied(
+        _image(applied.field), applied.trainable, applied.non_trainable, applied.macs, applied.padding, flags
+    )
 
 
 def _features(t: F.Tensor) -> F.Tensor:
@@ -190,15 +236,17 @@ def _merge(op, name, data):
         if any(X.extent(a[i]) not in (1, X.extent(next(iter(full)))) for a in padded) if full else False:
             raise refuse(name, op, "cannot broadcast shapes " + ", ".join(str(lay.shape) for lay in lays), CALL)
         if len(full) > 1:
-            raise refuse(name, op, "joins tensors whose axis roles differ: " +
-                         ", ".join(X.roles(lay) for lay in lays), CALL)
+            raise refuse(
+                name, op, "joins tensors whose axis roles differ: " + ", ".join(X.roles(lay) for lay in lays), CALL
+            )
         out.append(full.pop() if full else roled[0][i])
     sizes = max((lay.sizes for lay in lays if lay.sizes), key=len, default=())
     layout = F.with_extras(X.Layout(tuple(out), sizes), lays)
     fielded = [f for f in data if f.axes is not None]
     if fielded and any(len(f.shape) != len(sizes) + 1 for f in fielded):
-        raise refuse(name, op, "joins tensors on different spatial axes: " + ", ".join(X.roles(lay) for lay in lays),
-                     CALL)
+        raise refuse(
+            name, op, "joins tensors on different spatial axes: " + ", ".join(X.roles(lay) for lay in lays), CALL
+        )
     shape = F.shape_of(layout, fielded[0]) if fielded else F.collapsed_shape(layout.shape)
     field, same = V.union([Field(shape, b.axes, b.narrow) for b in (V.broadcast_to(f, sizes) for f in fielded)], shape)
     flags = ("broadcast",)  # the union is exact, unit by unit, whatever the jumps

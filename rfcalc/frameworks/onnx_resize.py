@@ -66,8 +66,9 @@ def _settings(name, op, attrs, ins):
     transform = attrs.get("coordinate_transformation_mode", "half_pixel")
     nearest = attrs.get("nearest_mode", "round_prefer_floor")
     if transform not in TRANSFORMS:
-        raise refuse(name, op, f"has coordinate_transformation_mode={transform!r}; rfcalc reads "
-                     f"{', '.join(TRANSFORMS)}", CALL)
+        raise refuse(
+            name, op, f"has coordinate_transformation_mode={transform!r}; rfcalc reads {', '.join(TRANSFORMS)}", CALL
+        )
     if nearest not in NEAREST_MODES[:-1]:
         raise refuse(name, op, f"has nearest_mode={nearest!r}", CALL)
     if _given(ins, 3):
@@ -83,8 +84,10 @@ def _known(name, op, ins, i):
         f = ins[i]
         if f.sources:  # a float initializer (or one computed from it) whose data the file does not hold
             held = ", ".join(repr(n) for n, _ in sorted(f.sources))
-            raise ShapeError(f"its scales come from the initializer {held}, whose data the file does not hold (its "
-                             "data stripped or in a missing external file); rfcalc needs their values")
+            raise ShapeError(
+                f"its scales come from the initializer {held}, whose data the file does not hold (its "
+                "data stripped or in a missing external file); rfcalc needs their values"
+            )
         raise ShapeError("its scales or sizes are computed at run time from values rfcalc cannot fold")
     return list(value)
 
@@ -134,20 +137,31 @@ def resize(name, op, field, ins, attrs):
         sizes = [floor(f * n) for f, n in zip(factors, shape)]
         runtime = [floor(_f32(f * n)) for f, n in zip(factors, shape)]
         if runtime != sizes:
-            raise refuse(name, op, f"scales {shape} by {scales}: the output size is {sizes} exactly but {runtime} in "
-                         "onnxruntime's float32 arithmetic; give sizes instead of scales", CALL)
+            raise refuse(
+                name,
+                op,
+                f"scales {shape} by {scales}: the output size is {sizes} exactly but {runtime} in "
+                "onnxruntime's float32 arithmetic; give sizes instead of scales",
+                CALL,
+            )
         if any(v < 1 for v in sizes):
             raise ShapeError(f"it scales {shape} by {scales} to the empty size {sizes}")
     if sizes[:2] != list(shape[:2]):
-        raise refuse(name, op, f"resizes the batch or channel axis ({shape} to {sizes}); rfcalc resizes spatial "
-                     "axes", CALL)
+        raise refuse(
+            name, op, f"resizes the batch or channel axis ({shape} to {sizes}); rfcalc resizes spatial axes", CALL
+        )
     if antialias and any(f < 1 for f in factors[2:]):
-        raise refuse(name, op, "downsamples with antialias=1 (a filter widened by 1/scale); rfcalc reads "
-                     "antialias only when upsampling", CALL)
+        raise refuse(
+            name,
+            op,
+            "downsamples with antialias=1 (a filter widened by 1/scale); rfcalc reads antialias only when upsampling",
+            CALL,
+        )
     if all(f == 1 for f in factors):  # onnxruntime copies the input (even tf_half_pixel_for_nn's shift is skipped)
         return Identity(op), Applied(field)
-    layer = Resize(tuple(sizes[2:]), mode, transform, tuple(factors[2:]), nearest,
-                   Fraction(attrs.get("cubic_coeff_a", -0.75)))
+    layer = Resize(
+        tuple(sizes[2:]), mode, transform, tuple(factors[2:]), nearest, Fraction(attrs.get("cubic_coeff_a", -0.75))
+    )
     applied = apply_layer(layer, field)
     given_scales = [None] * len(sizes[2:]) if scales is None else _full(scales, axes, rank, [1] * rank)[2:]
     if _ties(layer, shape[2:], given_scales):
@@ -157,7 +171,7 @@ def resize(name, op, field, ins, attrs):
 
 def _runtime_x(v: int, n: int, m: int, s: float, transform: str) -> float:
     """``x(v)`` as onnxruntime computes it, in float32 operations (only to find where it differs)."""
-    f = (lambda y: struct.unpack("<f", struct.pack("<f", y))[0])
+    f = lambda y: struct.unpack("<f", struct.pack("<f", y))[0]
     if transform == "align_corners":
         return 0.0 if m == 1 else f(f(v * (n - 1)) / (m - 1))
     if transform == "asymmetric":
@@ -182,8 +196,13 @@ def _ties(layer: Resize, inputs, scales, limit: int = 1 << 16) -> bool:
         for v in range(min(m, limit)):
             x = source(v, n, m, exact, layer.transform)
             ours = taps(x, layer.mode, layer.nearest_mode, layer.cubic_a, exact < 1)
-            theirs = taps(Fraction(_runtime_x(v, n, m, s32, layer.transform)), layer.mode, layer.nearest_mode,
-                          layer.cubic_a, exact < 1)
+            theirs = taps(
+                Fraction(_runtime_x(v, n, m, s32, layer.transform)),
+                layer.mode,
+                layer.nearest_mode,
+                layer.cubic_a,
+                exact < 1,
+            )
             if {min(max(t, 0), n - 1) for t in ours} != {min(max(t, 0), n - 1) for t in theirs}:
                 return True
     return False

@@ -34,8 +34,10 @@ def _shape(input_shape):
     except TypeError:
         shape = None
     if shape is None or not 2 <= len(shape) <= 4 or min(shape) < 1:
-        raise ShapeError(f"from_torch takes input_shape=(L, C), (H, W, C) or (D, H, W, C): positive integers, "
-                         f"channels last. Received: input_shape={input_shape!r}")
+        raise ShapeError(
+            f"from_torch takes input_shape=(L, C), (H, W, C) or (D, H, W, C): positive integers, "
+            f"channels last. Received: input_shape={input_shape!r}"
+        )
     return shape
 
 
@@ -82,17 +84,32 @@ def export(module, shape) -> bytes:
 
     c = shape[-1]
     first = next((p for p in module.parameters() if p.is_floating_point()), None)
-    x = torch.zeros(1, c, *shape[:-1], device=first.device if first is not None else "cpu",
-                    dtype=first.dtype if first is not None else torch.float32)
+    x = torch.zeros(
+        1,
+        c,
+        *shape[:-1],
+        device=first.device if first is not None else "cpu",
+        dtype=first.dtype if first is not None else torch.float32,
+    )
     buf, modes, warn = io.BytesIO(), _modes(module), torch._C._jit_get_tracer_state_warn()
     module.eval()
     torch._C._jit_set_tracer_state_warn(False)  # the tracer's warnings walk the Python stack: a quarter of its time
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-            torch.onnx.export(module, (x,), buf, dynamo=False, opset_version=17, export_params=False,
-                              do_constant_folding=False, training=torch.onnx.TrainingMode.EVAL,
-                              input_names=["input"], output_names=["output"], verbose=False)
+            torch.onnx.export(
+                module,
+                (x,),
+                buf,
+                dynamo=False,
+                opset_version=17,
+                export_params=False,
+                do_constant_folding=False,
+                training=torch.onnx.TrainingMode.EVAL,
+                input_names=["input"],
+                output_names=["output"],
+                verbose=False,
+            )
     except Exception as err:  # a module the tracer cannot follow, or a size it rejects
         text = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
         raise RFError(f"torch.onnx.export could not trace {type(module).__name__} on {shape}: {text}") from None
@@ -134,8 +151,12 @@ def fingerprint(module) -> tuple:
     """
     from torch.nn.modules import module as torch_module
 
-    parts = [tuple(id(h) for h in (*torch_module._global_forward_hooks.values(),
-                                   *torch_module._global_forward_pre_hooks.values()))]
+    parts = [
+        tuple(
+            id(h)
+            for h in (*torch_module._global_forward_hooks.values(), *torch_module._global_forward_pre_hooks.values())
+        )
+    ]
     for name, m in module.named_modules(remove_duplicate=False):
         attrs = tuple((k, _atom(v)) for k, v in vars(m).items() if k not in _OWN)
         tensors = tuple((k, _atom(t)) for k, t in (*m._parameters.items(), *m._buffers.items()))

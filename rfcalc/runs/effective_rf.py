@@ -17,7 +17,7 @@ from .probe_limits import check_analysis, check_cost, check_depthwise_strides, c
 
 __all__ = ["erf", "ErfResult", "FRACTIONS", "check_seed", "moments", "smallest_square", "summarise"]
 
-_BATCH_BYTES = 512 * 2 ** 20  # activations of one gradient pass; fewer than 64 samples when they are large
+_BATCH_BYTES = 512 * 2**20  # activations of one gradient pass; fewer than 64 samples when they are large
 
 
 def _rank(layer) -> int:
@@ -38,11 +38,15 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     (5, (5, 5))
     """
     from ..sources import is_onnx_model
+
     if is_onnx_model(model_or_spec):
         from .onnx_erf import erf_onnx
+
         return erf_onnx(model_or_spec, input_shape, layer, samples, images, seed)
     import numpy as np
+
     from .probe_model import _keras, resolve_target, with_weights
+
     keras, tf = _keras()
     check_seed(seed)
     target, shape = resolve_target(model_or_spec, input_shape)
@@ -53,8 +57,11 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
         check_depthwise_strides([r.layer for r in built.layers])
         check_analysis(built)
         rows = samples if images is None else (len(images) if np.ndim(images) == len(shape) + 1 else 1)
-        check_cost(built, max(1, int(rows)), f"the ERF of {target.label[:40]!r} on {'x'.join(map(str, shape))} "
-                   f"({rows} inputs, gradients)")  # before the spec is built: its weights alone may be huge
+        check_cost(
+            built,
+            max(1, int(rows)),
+            f"the ERF of {target.label[:40]!r} on {'x'.join(map(str, shape))} ({rows} inputs, gradients)",
+        )  # before the spec is built: its weights alone may be huge
         keras.utils.set_random_seed(seed)
         model = target.build(shape)
     else:
@@ -69,8 +76,9 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             spatial = [r.name for r in analysis.layers if r.spatial]
             name = spatial[-1] if spatial else None
         if name is None:
-            maps = [lay.name for lay in model.layers
-                    if _rank(lay) == len(shape) + 1 and type(lay).__name__ != "InputLayer"]
+            maps = [
+                lay.name for lay in model.layers if _rank(lay) == len(shape) + 1 and type(lay).__name__ != "InputLayer"
+            ]
             name = maps[-1] if maps else None
     try:
         out = model.get_layer(name).output
@@ -82,10 +90,15 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     check_model(sub, shape)  # activations of one sample, before any is allocated
     if analysis is not None:  # time and weights, before any gradient runs
         rows = samples if images is None else (len(images) if np.ndim(images) == len(shape) + 1 else 1)
-        check_cost(analysis, max(1, int(rows)), f"the ERF of {target.label[:40]!r} on "
-                   f"{'x'.join(map(str, shape))} ({rows} inputs, gradients)", upto=name)
-    per_sample = sample_bytes(shape, [tuple(lay.output.shape)[1:] for lay in sub.layers
-                                      if _rank(lay) == len(shape) + 1])
+        check_cost(
+            analysis,
+            max(1, int(rows)),
+            f"the ERF of {target.label[:40]!r} on {'x'.join(map(str, shape))} ({rows} inputs, gradients)",
+            upto=name,
+        )
+    per_sample = sample_bytes(
+        shape, [tuple(lay.output.shape)[1:] for lay in sub.layers if _rank(lay) == len(shape) + 1]
+    )
     unit = tuple((int(n) - 1) // 2 for n in out.shape[1:-1])
     x, source = _inputs(images, samples, shape, seed)
 
@@ -100,10 +113,11 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     batch = max(1, min(64, _BATCH_BYTES // max(1, per_sample)))  # bounded memory per gradient pass
     for lo in range(0, len(x), batch):
         try:
-            g = grads(tf.constant(x[lo:lo + batch])).numpy()
+            g = grads(tf.constant(x[lo : lo + batch])).numpy()
         except tf.errors.ResourceExhaustedError:
-            raise RFError(f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; "
-                          f"try a smaller --input") from None
+            raise RFError(
+                f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; try a smaller --input"
+            ) from None
         heat += np.abs(g).sum(axis=-1).sum(axis=0)
     span = None
     if analysis is not None:
@@ -113,6 +127,15 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             row = None
         if row is not None and row.spatial:  # a map made from a global pool has no field to centre on
             span = row.field_of(unit)  # exact after upsampling, where fields depend on the phase
-    return summarise(target.label, name, shape, unit, len(x), source, heat, span,
-                     f"the gradient of unit {unit} of {name!r} is zero for every input (dead units?); "
-                     f"try other images or another layer")
+    return summarise(
+        target.label,
+        name,
+        shape,
+        unit,
+        len(x),
+        source,
+        heat,
+        span,
+        f"the gradient of unit {unit} of {name!r} is zero for every input (dead units?); "
+        f"try other images or another layer",
+    )

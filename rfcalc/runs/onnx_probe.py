@@ -22,13 +22,46 @@ import time
 from ..errors import RFError
 from .probe_result import ProbeResult, _plan, layer_probe, phases, probed_names
 
-LINEARISED = frozenset({  # ops replaced by Identity in the copy (input 0 passes through)
-    "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Softplus",
-    "Softsign", "Gelu", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
-    "Sign", "Mish", "Softmax", "LogSoftmax", "Clip", "ThresholdedRelu", "Shrink", "PRelu", "Pow",
-    "InstanceNormalization", "LayerNormalization", "GroupNormalization", "LpNormalization",
-    "BatchNormalization",  # a per-channel affine map: Identity keeps exactly the support it would
-})
+LINEARISED = frozenset(
+    {  # ops replaced by Identity in the copy (input 0 passes through)
+        "Relu",
+        "LeakyRelu",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSwish",
+        "Tanh",
+        "Elu",
+        "Selu",
+        "Celu",
+        "Softplus",
+        "Softsign",
+        "Gelu",
+        "Erf",
+        "Exp",
+        "Log",
+        "Neg",
+        "Abs",
+        "Sqrt",
+        "Reciprocal",
+        "Floor",
+        "Ceil",
+        "Round",
+        "Sign",
+        "Mish",
+        "Softmax",
+        "LogSoftmax",
+        "Clip",
+        "ThresholdedRelu",
+        "Shrink",
+        "PRelu",
+        "Pow",
+        "InstanceNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "LpNormalization",
+        "BatchNormalization",  # a per-channel affine map: Identity keeps exactly the support it would
+    }
+)
 ZERO_INPUTS = {"Conv": (2,), "Gemm": (2,), "ConvTranspose": (2,)}  # biases
 SETTINGS = frozenset({"Resize", "Upsample", "Pad", "Clip", "Dropout", "Reshape", "Slice", "Expand", "Tile"})
 BATCH = 16  # masks per onnxruntime run
@@ -56,9 +89,11 @@ def positive_copy(proto, outputs):
     _prune(graph, outputs)
     for node in graph.node:  # Keys' cubic kernel has negative lobes: no positive copy reads the same taps
         if node.op_type == "Resize" and any(a.name == "mode" and a.s == b"cubic" for a in node.attribute):
-            raise RFError(f"the probe cannot measure layer '{node.name or node.output[0]}' (Resize, mode 'cubic'): "
-                          "its negative weights cancel in a positive copy; probe a layer before it "
-                          "(layer=...) or compare with onnxruntime by differences (rfcalc erf)")
+            raise RFError(
+                f"the probe cannot measure layer '{node.name or node.output[0]}' (Resize, mode 'cubic'): "
+                "its negative weights cancel in a positive copy; probe a layer before it "
+                "(layer=...) or compare with onnxruntime by differences (rfcalc erf)"
+            )
     role = {}  # initializer name -> (op, input index) of its first consumer
     for node in graph.node:
         for i, name in enumerate(node.input):
@@ -191,7 +226,7 @@ def measure_spans(session, name, sizes, c: int, picks) -> tuple:
     index = [tuple(np.array([u[a] for u in units]) for a in range(rank)) for units in picks]
     masks, passes = _masks(sizes), 0
     for b in range(0, len(masks), BATCH):
-        chunk = masks[b:b + BATCH]
+        chunk = masks[b : b + BATCH]
         try:
             outs = session.run(None, {name: _images(chunk, sizes, c)})
         except Exception as err:  # onnxruntime's own failures have no common base class of ours
@@ -208,8 +243,12 @@ def measure_spans(session, name, sizes, c: int, picks) -> tuple:
                     hi[k][reached, axis] = np.maximum(hi[k][reached, axis], r)
     spans = []
     for k, units in enumerate(picks):
-        spans.append(tuple(None if hi[k][i].min() < 0 else tuple((int(lo[k][i, a]), int(hi[k][i, a])) for a in range(rank))
-                           for i in range(len(units))))
+        spans.append(
+            tuple(
+                None if hi[k][i].min() < 0 else tuple((int(lo[k][i, a]), int(hi[k][i, a])) for a in range(rank))
+                for i in range(len(units))
+            )
+        )
     return tuple(spans), passes
 
 
@@ -242,7 +281,9 @@ def _image_shaped(proto, analysis, names, tensor) -> tuple:
     for n in names:
         d = dims.get(tensor[n])
         want = analysis.row(n).output_shape
-        if d is None or (len(d) == len(want) + 1 and all(a is None or a == b for a, b in zip(d[1:], (want[-1], *want[:-1])))):
+        if d is None or (
+            len(d) == len(want) + 1 and all(a is None or a == b for a, b in zip(d[1:], (want[-1], *want[:-1])))
+        ):
             keep.append(n)
     return tuple(keep)
 
@@ -276,8 +317,15 @@ def probe_onnx(model, input_shape=None, layer=None):
     if layer is None:  # a field that leaves the input is only measured clipped: stop before the first one
         names = _inside_prefix(analysis, names, shape[:-1]) or names[:1]
     from .probe_limits import check_cost
-    check_cost(analysis, len(_masks(shape[:-1])), f"probing {analysis.spec[:40]!r} on {'x'.join(map(str, shape))} "
-               f"with onnxruntime ({len(_masks(shape[:-1]))} runs)", factor=1, upto=names[-1])
+
+    check_cost(
+        analysis,
+        len(_masks(shape[:-1])),
+        f"probing {analysis.spec[:40]!r} on {'x'.join(map(str, shape))} "
+        f"with onnxruntime ({len(_masks(shape[:-1]))} runs)",
+        factor=1,
+        upto=names[-1],
+    )
     copy = positive_copy(proto, [tensor[n] for n in names])
     sizes, c = shape[:-1], shape[-1]
     session, name = _session(copy, sizes, c)
@@ -286,8 +334,11 @@ def probe_onnx(model, input_shape=None, layer=None):
         period = phases(analysis, n)
         plans.append((*_plan(analysis.row(n).output_shape[:-1], period), period))
     spans, passes = measure_spans(session, name, sizes, c, [units for _, units, _ in plans])
-    probes = tuple(layer_probe(n, analysis, analysis, first, units, period, s, shape)
-                   for n, (first, units, period), s in zip(names, plans, spans))
+    probes = tuple(
+        layer_probe(n, analysis, analysis, first, units, period, s, shape)
+        for n, (first, units, period), s in zip(names, plans, spans)
+    )
     top = layer if layer is not None else probes[-1].name
-    return ProbeResult(analysis.spec, shape, shape, probes, top, passes, time.perf_counter() - t0, analysis,
-                       runs="onnxruntime run(s)")
+    return ProbeResult(
+        analysis.spec, shape, shape, probes, top, passes, time.perf_counter() - t0, analysis, runs="onnxruntime run(s)"
+    )

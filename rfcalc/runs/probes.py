@@ -18,11 +18,11 @@ from __future__ import annotations
 import time
 from math import ceil
 
-from .effective_rf import erf  # re-exported: rfcalc.erf, rfcalc.runs.probes.erf
 from ..errors import RFError
+from .effective_rf import erf  # re-exported: rfcalc.erf, rfcalc.runs.probes.erf
 from .probe_limits import check_analysis, check_cost, check_depthwise_strides
 from .probe_model import bbox, gradient_support, resolve_target, support_model
-from .probe_result import LayerProbe, MAX_PHASES, ProbeResult, _plan, layer_probe, phases, probed_names
+from .probe_result import MAX_PHASES, LayerProbe, ProbeResult, _plan, layer_probe, phases, probed_names
 
 __all__ = ["probe", "erf", "probe_size", "LayerProbe", "ProbeResult", "phases", "probed_names", "MAX_PROBE_SIDE"]
 
@@ -63,18 +63,23 @@ def probe_size(target, shape, names=None):
             shape[axis] = max(shape[axis], grow[axis])
         if max(shape[:-1]) > MAX_PROBE_SIDE:
             break
-    raise RFError(f"the receptive field needs an input larger than {MAX_PROBE_SIDE} pixels to probe. "
-                  f"Received: input_shape={tuple(shape)}")
+    raise RFError(
+        f"the receptive field needs an input larger than {MAX_PROBE_SIDE} pixels to probe. "
+        f"Received: input_shape={tuple(shape)}"
+    )
 
 
 def _check_probe_cost(analysis, names, label) -> None:
     """The probe's time and weights, estimated before it builds anything: one batch row per probed unit."""
-    rows = sum(len(_plan(r.output_shape[:-1], phases(analysis, r.name))[1]) for r in analysis.layers
-               if r.name in names)
+    rows = sum(len(_plan(r.output_shape[:-1], phases(analysis, r.name))[1]) for r in analysis.layers if r.name in names)
     shape = "x".join(map(str, analysis.input_shape))
     try:
-        check_cost(analysis, max(1, rows), f"probing {label[:40]!r} on {shape} ({rows} units, gradients)",
-                   upto=names[-1] if names else None)
+        check_cost(
+            analysis,
+            max(1, rows),
+            f"probing {label[:40]!r} on {shape} ({rows} units, gradients)",
+            upto=names[-1] if names else None,
+        )
     except RFError as err:
         err.cost = True  # not a size problem a model could escape by probing at its own size
         raise
@@ -95,8 +100,10 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     ([10, 10], [10, 10], True)
     """
     from ..sources import is_onnx_model
+
     if is_onnx_model(model_or_spec):  # measured with onnxruntime, no TensorFlow
         from .onnx_probe import probe_onnx
+
         return probe_onnx(model_or_spec, input_shape, layer)
     t0 = time.perf_counter()
     target, shape = resolve_target(model_or_spec, input_shape, head)
@@ -125,9 +132,10 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     masks, passes = gradient_support(smodel, pshape, picks, compiled=compiled)
     probes, at = [], 0
     for name, (first, units, period) in zip(kept, plans):
-        spans = [bbox(m) for m in masks[at:at + len(units)]]
+        spans = [bbox(m) for m in masks[at : at + len(units)]]
         at += len(units)
         probes.append(layer_probe(name, analysis, panalysis, first, units, period, spans, pshape))
     top = layer if layer in kept else probes[-1].name
-    return ProbeResult(target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes,
-                       time.perf_counter() - t0, analysis)
+    return ProbeResult(
+        target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes, time.perf_counter() - t0, analysis
+    )

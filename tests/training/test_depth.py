@@ -14,8 +14,26 @@ pytest.importorskip("tensorflow")
 def test_resize_and_seeds_train_and_the_report_has_a_depth_section(fmnist_dir, tmp_path):
     from training.cli import main
 
-    rc = main(["c3-4,p2,c3-4,p2", "c3-4,p2,c3-4,p2,c3-4*4", "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir),
-               "--resize", "56", "--seeds", "0,1", "--epochs", "1", "--batch-size", "40", "--out", str(tmp_path)])
+    rc = main(
+        [
+            "c3-4,p2,c3-4,p2",
+            "c3-4,p2,c3-4,p2,c3-4*4",
+            "--dataset",
+            "fashion_mnist",
+            "--data-dir",
+            str(fmnist_dir),
+            "--resize",
+            "56",
+            "--seeds",
+            "0,1",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "40",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert rc == 0
     runs = json.loads((tmp_path / "results.json").read_text())
     assert sorted((r["resize"], r["seed"], r["input_shape"][0]) for r in runs) == [(56, 0, 56)] * 2 + [(56, 1, 56)] * 2
@@ -26,9 +44,21 @@ def test_resize_and_seeds_train_and_the_report_has_a_depth_section(fmnist_dir, t
 
 
 def _record(spec, seed, acc, size=28):
-    return {"spec": spec, "seed": seed, "test_accuracy": acc, "input_shape": [size, size, 1], "dataset": "fashion_mnist",
-            "resize": None, "epochs": 1, "data_size": None, "precision": "float32", "optimizer": "adam", "lr": 0.001,
-            "batch_size": 32, "validation_split": 0.1}
+    return {
+        "spec": spec,
+        "seed": seed,
+        "test_accuracy": acc,
+        "input_shape": [size, size, 1],
+        "dataset": "fashion_mnist",
+        "resize": None,
+        "epochs": 1,
+        "data_size": None,
+        "precision": "float32",
+        "optimizer": "adam",
+        "lr": 0.001,
+        "batch_size": 32,
+        "validation_split": 0.1,
+    }
 
 
 def test_the_depth_verdict_follows_the_slopes_either_side_of_the_border(tmp_path):
@@ -37,8 +67,9 @@ def test_the_depth_verdict_follows_the_slopes_either_side_of_the_border(tmp_path
 
     base = "c3-4,p2,c3-4,p2"
     specs = [base] + [f"{base},c3-4*{n}" if n > 1 else f"{base},c3-4" for n in range(1, 7)]
-    rises_then_stops = [_record(s, seed, 0.70 + 0.02 * min(i, 3) + 0.001 * seed)
-                        for i, s in enumerate(specs) for seed in range(3)]
+    rises_then_stops = [
+        _record(s, seed, 0.70 + 0.02 * min(i, 3) + 0.001 * seed) for i, s in enumerate(specs) for seed in range(3)
+    ]
     points = summarise(rises_then_stops)
     assert [p["unproductive"] for p in points] == [0, 0, 0, 0, 1, 2, 3]
     say, stats = verdict(points)
