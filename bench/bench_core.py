@@ -119,17 +119,25 @@ def bench_cli(runs: int, baseline: Path | None = None) -> list[tuple[str, float,
     ]
     if baseline is not None:  # the same command from both trees, as modules
         cases[2:2] = [
-            ('python -m rfcalc.cli "c3,c3,p2" (this tree)', ["env", f"PYTHONPATH={ROOT}", sys.executable, "-m",
-                                                            "rfcalc.cli", "c3,c3,p2"], "10,144"),
-            ('python -m rfcalc.cli "c3,c3,p2" (baseline tree)', ["env", f"PYTHONPATH={baseline}", sys.executable,
-                                                                "-m", "rfcalc.cli", "c3,c3,p2"], "10,144"),
+            (
+                'python -m rfcalc.cli "c3,c3,p2" (this tree)',
+                ["env", f"PYTHONPATH={ROOT}", sys.executable, "-m", "rfcalc.cli", "c3,c3,p2"],
+                "10,144",
+            ),
+            (
+                'python -m rfcalc.cli "c3,c3,p2" (baseline tree)',
+                ["env", f"PYTHONPATH={baseline}", sys.executable, "-m", "rfcalc.cli", "c3,c3,p2"],
+                "10,144",
+            ),
         ]
     times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in cases}
     for _ in range(runs):  # interleaved, so drift in machine load hits every row alike
         for name, cmd, expect in cases:
             times[name].append(run(cmd, expect))
-    return [(name, statistics.median(w for w, _ in t), min(w for w, _ in t), statistics.median(c for _, c in t))
-            for name, t in times.items()]
+    return [
+        (name, statistics.median(w for w, _ in t), min(w for w, _ in t), statistics.median(c for _, c in t))
+        for name, t in times.items()
+    ]
 
 
 def bench_scale(sizes: list[int], repeats: int = 3):

@@ -21,22 +21,37 @@ from rfcalc.errors import RFError
 
 QUERIES = [
     ("notebook: see the whole 32x32 image, depth <= 12", dict(cover=True, max_depth=12)),
-    ("notebook: rf 32, output >= 4x4, filters 32,64,128, seed head, depth <= 12",
-     dict(rf=32, min_output=4, filters=(32, 64, 128), head="seed", max_depth=12)),
-    ("c3,c5,c3d2,p2,a2,c3s2: rf 64, output >= 4x4, depth <= 12",
-     dict(rf=64, layers="c3,c5,c3d2,p2,a2,c3s2", min_output=4, max_depth=12)),
+    (
+        "notebook: rf 32, output >= 4x4, filters 32,64,128, seed head, depth <= 12",
+        dict(rf=32, min_output=4, filters=(32, 64, 128), head="seed", max_depth=12),
+    ),
+    (
+        "c3,c5,c3d2,p2,a2,c3s2: rf 64, output >= 4x4, depth <= 12",
+        dict(rf=64, layers="c3,c5,c3d2,p2,a2,c3s2", min_output=4, max_depth=12),
+    ),
     ("like c3,c3,p2: rf 40, depth <= 12", dict(rf=40, like="c3,c3,p2", max_depth=12)),
-    ("notebook: cover, output >= 8x8, filters 32,64,128, seed head, depth <= 20",
-     dict(cover=True, min_output=8, filters=(32, 64, 128), head="seed", max_depth=20)),
-    ("c3,c5,c3d2,p2,a2,c3s2 on 224x224: rf 200, output >= 7x7, depth <= 20",
-     dict(rf=200, input_shape=(224, 224, 3), layers="c3,c5,c3d2,p2,a2,c3s2", min_output=7, max_depth=20)),
-    ("1-D c2d*/causal on 16000x1: rf 1024 (WaveNet), depth <= 12",
-     dict(rf=1024, input_shape=(16000, 1), layers="c2d*/causal", max_depth=12)),
-    ("1-D c2d*/causal on 16000x1: rf 16000 (one second at 16 kHz), depth <= 16",
-     dict(rf=16000, input_shape=(16000, 1), layers="c2d*/causal", max_depth=16, seconds=600)),
-    ("9 layer kinds on 128x128: rf 128, output >= 2x2, depth <= 20",
-     dict(rf=128, input_shape=(128, 128, 3), layers="c3,c5,c7,c3d2,c3d4,p2,a2,c3s2,c5s2", min_output=2,
-          max_depth=20)),
+    (
+        "notebook: cover, output >= 8x8, filters 32,64,128, seed head, depth <= 20",
+        dict(cover=True, min_output=8, filters=(32, 64, 128), head="seed", max_depth=20),
+    ),
+    (
+        "c3,c5,c3d2,p2,a2,c3s2 on 224x224: rf 200, output >= 7x7, depth <= 20",
+        dict(rf=200, input_shape=(224, 224, 3), layers="c3,c5,c3d2,p2,a2,c3s2", min_output=7, max_depth=20),
+    ),
+    (
+        "1-D c2d*/causal on 16000x1: rf 1024 (WaveNet), depth <= 12",
+        dict(rf=1024, input_shape=(16000, 1), layers="c2d*/causal", max_depth=12),
+    ),
+    (
+        "1-D c2d*/causal on 16000x1: rf 16000 (one second at 16 kHz), depth <= 16",
+        dict(rf=16000, input_shape=(16000, 1), layers="c2d*/causal", max_depth=16, seconds=600),
+    ),
+    (
+        "9 layer kinds on 128x128: rf 128, output >= 2x2, depth <= 20",
+        dict(
+            rf=128, input_shape=(128, 128, 3), layers="c3,c5,c7,c3d2,c3d4,p2,a2,c3s2,c5s2", min_output=2, max_depth=20
+        ),
+    ),
 ]
 
 
@@ -88,8 +103,11 @@ def main() -> None:
         if args.only not in name:
             continue
         wall, peak, d = timed(kw, args.runs)
-        print(f"| {name} | {d.stacks:,} | {d.states:,} | {d.labels:,} | {len(d.rows)} | {wall:.3f} | "
-              f"{'-' if peak is None else f'{peak / 2**20:.1f}'} |", flush=True)
+        print(
+            f"| {name} | {d.stacks:,} | {d.states:,} | {d.labels:,} | {len(d.rows)} | {wall:.3f} | "
+            f"{'-' if peak is None else f'{peak / 2**20:.1f}'} |",
+            flush=True,
+        )
     if args.skip_brute:
         return
 

@@ -41,7 +41,8 @@ def bench(name: str, runs: int) -> dict:
 
     side = SIZES.get(name, 224)
     model, build_cpu, build_wall = _timed(
-        lambda: getattr(keras.applications, name)(weights=None, input_shape=(side, side, 3)))
+        lambda: getattr(keras.applications, name)(weights=None, input_shape=(side, side, 3))
+    )
     ours, theirs = [], []
     sink = io.StringIO()
     for _ in range(runs):  # interleaved, so that load swings hit both alike
@@ -52,11 +53,17 @@ def bench(name: str, runs: int) -> dict:
     assert analysis.total_params == model.count_params()
     med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
     return {
-        "name": name, "input": f"{side}x{side}x3", "rows": len(analysis.layers), "params": analysis.total_params,
+        "name": name,
+        "input": f"{side}x{side}x3",
+        "rows": len(analysis.layers),
+        "params": analysis.total_params,
         "rf": analysis.rf[0],
-        "build_s": build_wall, "build_cpu_s": build_cpu,
-        "ours_cpu_ms": 1000 * med(ours, 0), "ours_wall_ms": 1000 * med(ours, 1),
-        "summary_cpu_ms": 1000 * med(theirs, 0), "summary_wall_ms": 1000 * med(theirs, 1),
+        "build_s": build_wall,
+        "build_cpu_s": build_cpu,
+        "ours_cpu_ms": 1000 * med(ours, 0),
+        "ours_wall_ms": 1000 * med(ours, 1),
+        "summary_cpu_ms": 1000 * med(theirs, 0),
+        "summary_wall_ms": 1000 * med(theirs, 1),
     }
 
 
@@ -69,17 +76,24 @@ def main(argv=None) -> None:
     import keras
 
     print(f"# from_keras on keras.applications ({args.runs} runs, medians)\n")
-    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, Keras {keras.__version__}\n")
-    print("| network | input | rows | params | build (s) | from_keras CPU (ms) | wall (ms) "
-          "| model.summary() CPU (ms) | wall (ms) | summary / from_keras (CPU) |")
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, Keras {keras.__version__}\n"
+    )
+    print(
+        "| network | input | rows | params | build (s) | from_keras CPU (ms) | wall (ms) "
+        "| model.summary() CPU (ms) | wall (ms) | summary / from_keras (CPU) |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.models.split(","):
         r = bench(name.strip(), args.runs)
         ratio = r["summary_cpu_ms"] / r["ours_cpu_ms"] if r["ours_cpu_ms"] else float("nan")
-        print(f"| {r['name']} | {r['input']} | {r['rows']} | {r['params']:,} | {r['build_s']:.2f} "
-              f"| {r['ours_cpu_ms']:.1f} | {r['ours_wall_ms']:.1f} | {r['summary_cpu_ms']:.1f} "
-              f"| {r['summary_wall_ms']:.1f} | {ratio:.1f}x |", flush=True)
+        print(
+            f"| {r['name']} | {r['input']} | {r['rows']} | {r['params']:,} | {r['build_s']:.2f} "
+            f"| {r['ours_cpu_ms']:.1f} | {r['ours_wall_ms']:.1f} | {r['summary_cpu_ms']:.1f} "
+            f"| {r['summary_wall_ms']:.1f} | {ratio:.1f}x |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

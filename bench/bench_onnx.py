@@ -52,9 +52,15 @@ def bench(name: str, runs: int) -> dict:
     for _ in range(max(3, runs // 3)):
         cli.append(_fresh(["-m", "rfcalc.cli", str(path), "--json"]))
         bare.append(_fresh(["-c", "import onnx"]))
-    return {"name": name, "nodes": len(proto.graph.node), "rows": len(analysis.layers),
-            "load": statistics.median(load), "analyse": statistics.median(walk),
-            "cli": statistics.median(cli), "import_onnx": statistics.median(bare)}
+    return {
+        "name": name,
+        "nodes": len(proto.graph.node),
+        "rows": len(analysis.layers),
+        "load": statistics.median(load),
+        "analyse": statistics.median(walk),
+        "cli": statistics.median(cli),
+        "import_onnx": statistics.median(bare),
+    }
 
 
 def main(argv=None) -> None:
@@ -62,14 +68,20 @@ def main(argv=None) -> None:
     p.add_argument("--runs", type=int, default=9)
     p.add_argument("--models", default=",".join(MODELS))
     args = p.parse_args(argv)
-    print(f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    print("| network | nodes | rows | read_model | from_onnx(path) | fresh `rfcalc M.onnx --json` | fresh `import onnx` |")
+    print(
+        f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "| network | nodes | rows | read_model | from_onnx(path) | fresh `rfcalc M.onnx --json` | fresh `import onnx` |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.models.split(","):
         r = bench(name, args.runs)
-        print(f"| {r['name']} | {r['nodes']} | {r['rows']} | {r['load'] * 1e3:.1f} ms | {r['analyse'] * 1e3:.1f} ms "
-              f"| {r['cli']:.2f} s | {r['import_onnx']:.2f} s |")
+        print(
+            f"| {r['name']} | {r['nodes']} | {r['rows']} | {r['load'] * 1e3:.1f} ms | {r['analyse'] * 1e3:.1f} ms "
+            f"| {r['cli']:.2f} s | {r['import_onnx']:.2f} s |"
+        )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,10 @@ def main(argv=None) -> int:
         probe_model._MEMORY = saved
     rows.append(("one pass per unit, tf.function", single.passes, cold_s, warm_s))
 
-    print(f"probe of {spec!r} on {args.input}: probed on {'x'.join(map(str, result.probe_shape))}, "
-          f"{len(result.layers)} layers, rf {result.rf[0]}x{result.rf[1]}, agree={result.agree}")
+    print(
+        f"probe of {spec!r} on {args.input}: probed on {'x'.join(map(str, result.probe_shape))}, "
+        f"{len(result.layers)} layers, rf {result.rf[0]}x{result.rf[1]}, agree={result.agree}"
+    )
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores visible")
     print(f"{'variant':34} {'passes':>6} {'first call s':>13} {'warm s':>8} {'warm / shipped':>15}")
     for name, passes, c, w in rows:

@@ -48,10 +48,12 @@ def main() -> None:
         t_tab, tab = best(lambda a=a: table(a, max_rows=None), args.runs)
         t_txt, _ = best(lambda tab=tab: plain(tab, 120), args.runs)
         if n <= args.rich_max:
+
             def via_rich(tab=tab):
                 out = io.StringIO()
                 Console(file=out, width=120, color_system=None, soft_wrap=False).print(tab)
                 return out.getvalue()
+
             t_rich, _ = best(via_rich, 1)
             rich_cell, ratio = f"{t_rich:.2f}", f"{t_rich / max(t_txt + t_tab, 1e-9):.0f}x"
         else:

@@ -35,16 +35,20 @@ return performance.now() - t;
 
 def analyses(models):
     from rfcalc import analyze
+
     yield "c3*50 (spec)", analyze("c3*50", (224, 224, 3))
     if models:
         import keras
+
         from rfcalc import from_keras
+
         for name in models:
             yield name, from_keras(getattr(keras.applications, name)(weights=None, input_shape=(224, 224, 3)))
 
 
 def measure(driver, path, first_layer, runs):
     from selenium.webdriver.support.ui import WebDriverWait
+
     opens, clicks = [], []
     for _ in range(runs):
         driver.get(path.as_uri())
@@ -60,7 +64,9 @@ def main():
     p.add_argument("--models", default="ResNet50,MobileNetV2", help="keras.applications names ('' for none)")
     args = p.parse_args()
     from test_browser import _why_no_browser, new_driver
+
     from rfcalc.htmlreport.page import report
+
     why = _why_no_browser()
     if why:
         sys.exit(f"bench_report: {why}")
@@ -83,8 +89,10 @@ def main():
     print("| model | layers | file KB | build s | open ms (best / median) | click ms (best / median) |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, n, size, build, opens, clicks in rows:
-        print(f"| {label} | {n} | {size / 1024:.0f} | {build:.2f} | {min(opens):.0f} / {statistics.median(opens):.0f} "
-              f"| {min(clicks):.1f} / {statistics.median(clicks):.1f} |")
+        print(
+            f"| {label} | {n} | {size / 1024:.0f} | {build:.2f} | {min(opens):.0f} / {statistics.median(opens):.0f} "
+            f"| {min(clicks):.1f} / {statistics.median(clicks):.1f} |"
+        )
 
 
 if __name__ == "__main__":

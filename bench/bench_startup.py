@@ -59,8 +59,10 @@ def main(argv=None) -> int:
                 wall, cpu, _ = run(tree, cmd)
                 times[c, t].append((wall, cpu))
     load = os.getloadavg()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} "
-          f"{load[2]:.2f}, {args.runs} interleaved runs each, bytecode compiled; baseline: {trees['baseline']}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} "
+        f"{load[2]:.2f}, {args.runs} interleaved runs each, bytecode compiled; baseline: {trees['baseline']}"
+    )
     print(f'output of rfcalc "{SPEC}" byte-identical in both trees: {same}')
     print("\n| command | tree | wall s (median) | CPU s (median) | CPU vs baseline |")
     print("|---|---|---:|---:|---:|")

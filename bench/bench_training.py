@@ -38,7 +38,7 @@ def matmul_peak(n=2048, repeats=10, dtype="float32") -> float:
         t0 = time.perf_counter()
         tf.linalg.matmul(a, b).numpy()
         best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best / 1e9
+    return 2 * n**3 / best / 1e9
 
 
 def trial(variant, spec, data, epochs, batch_size, seed, spe):
@@ -65,19 +65,38 @@ def trial(variant, spec, data, epochs, batch_size, seed, spe):
         x = data.x_train.astype(np.float32) / 255.0
         x_test = data.x_test.astype(np.float32) / 255.0
         model = build_model(spec, data.input_shape, expected_params=expected, precision=precision)
-        model.fit(x, data.y_train, batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=0,
-                  callbacks=[epoch_clock(timed)])
+        model.fit(
+            x,
+            data.y_train,
+            batch_size=batch_size,
+            epochs=epochs,
+            validation_split=0.1,
+            verbose=0,
+            callbacks=[epoch_clock(timed)],
+        )
         _, acc = model.evaluate(x_test, data.y_test, verbose=0)
         n = split_at(len(x), 0.1)
     else:
         pipes = Pipelines(data, batch_size, 0.1, seed)
-        model = build_model(spec, data.input_shape, steps_per_execution=spe if "spe" in mods else 1,
-                            expected_params=expected, precision=precision)
+        model = build_model(
+            spec,
+            data.input_shape,
+            steps_per_execution=spe if "spe" in mods else 1,
+            expected_params=expected,
+            precision=precision,
+        )
         import warnings
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(pipes.train, validation_data=pipes.val, epochs=epochs, shuffle=False, verbose=0,
-                      callbacks=[epoch_clock(timed, pipes)])
+            model.fit(
+                pipes.train,
+                validation_data=pipes.val,
+                epochs=epochs,
+                shuffle=False,
+                verbose=0,
+                callbacks=[epoch_clock(timed, pipes)],
+            )
         _, acc = model.evaluate(pipes.test, verbose=0)
         n = pipes.n_train
     return seconds[1:], n, float(acc)
@@ -91,8 +110,10 @@ def _parity(variants, accs) -> None:
     for v in variants[1:]:
         diffs = [a - b for a, b in zip(accs[v], accs[first])]
         sd = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
-        print(f"{v} - {first}: mean {statistics.mean(diffs):+.4f}, sd {sd:.4f}, "
-              f"range {min(diffs):+.4f}..{max(diffs):+.4f} over {len(diffs)} seeds")
+        print(
+            f"{v} - {first}: mean {statistics.mean(diffs):+.4f}, sd {sd:.4f}, "
+            f"range {min(diffs):+.4f}..{max(diffs):+.4f} over {len(diffs)} seeds"
+        )
 
 
 def main(argv=None) -> int:
@@ -106,9 +127,13 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--spe", type=int, default=16, help="steps_per_execution of the last variant")
     p.add_argument("--variants", default=",".join(VARIANTS))
-    p.add_argument("--peak-gflops", type=float, default=None,
-                   help="practical float32 peak of this CPU in GFLOP/s (default: measured with a matmul); "
-                        "bf16 variants are compared with a bfloat16 matmul's peak")
+    p.add_argument(
+        "--peak-gflops",
+        type=float,
+        default=None,
+        help="practical float32 peak of this CPU in GFLOP/s (default: measured with a matmul); "
+        "bf16 variants are compared with a bfloat16 matmul's peak",
+    )
     args = p.parse_args(argv)
 
     from rfcalc import analyze
@@ -122,31 +147,40 @@ def main(argv=None) -> int:
     from training.cpu import AMX_FLAGS, cpu_flags
 
     flags = cpu_flags() or frozenset()
-    print(f"{args.spec} on {data.name} ({len(data.x_train)} images, batch {args.batch_size}), "
-          f"{macs:,} MACs/image, {os.cpu_count()} CPUs; {args.rounds} interleaved rounds")
-    print(f"CPU flags: {', '.join(f for f in (*AMX_FLAGS, 'avx512_bf16', 'avx512f') if f in flags) or 'none of'} "
-          f"(AMX: {'yes' if all(f in flags for f in AMX_FLAGS) else 'no, so bf16 will not be faster'})")
+    print(
+        f"{args.spec} on {data.name} ({len(data.x_train)} images, batch {args.batch_size}), "
+        f"{macs:,} MACs/image, {os.cpu_count()} CPUs; {args.rounds} interleaved rounds"
+    )
+    print(
+        f"CPU flags: {', '.join(f for f in (*AMX_FLAGS, 'avx512_bf16', 'avx512f') if f in flags) or 'none of'} "
+        f"(AMX: {'yes' if all(f in flags for f in AMX_FLAGS) else 'no, so bf16 will not be faster'})"
+    )
     for r in range(args.rounds):
         for v in variants:
             seconds, n, acc = trial(v, args.spec, data, args.epochs, args.batch_size, seed=r, spe=args.spe)
             speeds[v] += [n / s for s in seconds]
             accs[v].append(acc)
-            print(f"  round {r + 1} {v:>11}: {' '.join(f'{n / s:8.0f}' for s in seconds)} images/s, "
-                  f"test acc {acc:.4f}", flush=True)
+            print(
+                f"  round {r + 1} {v:>11}: {' '.join(f'{n / s:8.0f}' for s in seconds)} images/s, test acc {acc:.4f}",
+                flush=True,
+            )
     _parity(variants, accs)
     peak = args.peak_gflops or matmul_peak()
     peak16 = matmul_peak(dtype="bfloat16")
-    print(f"\npractical peak: float32 {peak:.0f} GFLOP/s ({'given' if args.peak_gflops else 'measured'}), "
-          f"bfloat16 {peak16:.0f} GFLOP/s (2048x2048 matmul in TensorFlow, best of 10)")
+    print(
+        f"\npractical peak: float32 {peak:.0f} GFLOP/s ({'given' if args.peak_gflops else 'measured'}), "
+        f"bfloat16 {peak16:.0f} GFLOP/s (2048x2048 matmul in TensorFlow, best of 10)"
+    )
     base = statistics.median(speeds[variants[0]])
-    print(f"\n| variant | images/s (median) | vs {variants[0]} | GFLOP/s (train) | share of peak | "
-          "test acc (median) |")
+    print(f"\n| variant | images/s (median) | vs {variants[0]} | GFLOP/s (train) | share of peak | test acc (median) |")
     print("|---|---:|---:|---:|---:|---:|")
     for v in variants:
         ips = statistics.median(speeds[v])
         gflops = 6 * macs * ips / 1e9
-        print(f"| {v} | {ips:,.0f} | {ips / base:.2f}x | {gflops:.1f} | {gflops / (peak16 if 'bf16' in v else peak):.0%} | "
-              f"{statistics.median(accs[v]):.4f} |")
+        print(
+            f"| {v} | {ips:,.0f} | {ips / base:.2f}x | {gflops:.1f} | {gflops / (peak16 if 'bf16' in v else peak):.0%} | "
+            f"{statistics.median(accs[v]):.4f} |"
+        )
     return 0
 
 

@@ -28,10 +28,11 @@ MODELS = [("model1", "c3,p2"), ("model2", "c3,c3,p2"), ("model3", "c3,c3,c3,p2")
 
 def idx(path):
     import numpy as np
+
     with gzip.open(path, "rb") as f:
         data = f.read()
     ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
@@ -59,13 +60,16 @@ def main(argv=None) -> int:
 
     x, y, xt, yt = load(args.root, args.train)
     print(f"Fashion-MNIST: {len(x)} training images, {len(xt)} test images, {x.shape[1:]}")
-    lines = ["| model | layer | rf | weights | inputs | 50% | 90% | 99% | sigma (px) | test acc |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | layer | rf | weights | inputs | 50% | 90% | 99% | sigma (px) | test acc |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, spec in MODELS:
         keras.utils.set_random_seed(0)
         model = to_keras(spec, (28, 28, 1), head="seed", name=name)
-        model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(1e-3),
-                      metrics=["accuracy"])
+        model.compile(
+            loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"]
+        )
         convs = [layer.name for layer in model.layers if layer.name.startswith("conv2d")]
         probes = [convs[-1], "max_pooling2d"]
         acc0 = model.evaluate(xt, yt, verbose=0)[1]
@@ -83,8 +87,10 @@ def main(argv=None) -> int:
                     results[(stage, layer, label)] = r
         for (stage, layer, label), r in results.items():
             weights, acc = stages[0] if stage == "before" else stages[1]
-            lines.append(f"| {name} `{spec}` | {layer} | {r.rf[0]} | {weights} | {label} | {r.sides[0.5]} | "
-                         f"{r.sides[0.9]} | {r.sides[0.99]} | {r.sigma[0]:.2f} x {r.sigma[1]:.2f} | {acc:.3f} |")
+            lines.append(
+                f"| {name} `{spec}` | {layer} | {r.rf[0]} | {weights} | {label} | {r.sides[0.5]} | "
+                f"{r.sides[0.9]} | {r.sides[0.99]} | {r.sigma[0]:.2f} x {r.sigma[1]:.2f} | {acc:.3f} |"
+            )
             if args.plots and layer == "max_pooling2d" and label.startswith("256"):
                 os.makedirs(args.plots, exist_ok=True)
                 plot_erf(r, os.path.join(args.plots, f"erf_{name}_{stage}.png"))

@@ -11,9 +11,9 @@ framework or module only when first used. No module or package is named like one
 (``explanation``, ``comparison``, ``designer/``, ``htmlreport/``), so importing one never hides a function.
 """
 
+from ._version import __version__ as __version__
 from .analysis import Analysis, Row, analyze
 from .dsl import format_spec, parse, parse_shape
-from ._version import __version__ as __version__
 from .errors import AlignmentError, RFError, ShapeError, SpecError, SymbolError, UnsupportedLayerError
 
 _LAZY = {
@@ -31,8 +31,18 @@ _LAZY = {
 }
 
 __all__ = [
-    "Analysis", "Row", "analyze", "parse", "format_spec", "parse_shape",
-    "RFError", "SpecError", "ShapeError", "SymbolError", "UnsupportedLayerError", "AlignmentError",
+    "Analysis",
+    "Row",
+    "analyze",
+    "parse",
+    "format_spec",
+    "parse_shape",
+    "RFError",
+    "SpecError",
+    "ShapeError",
+    "SymbolError",
+    "UnsupportedLayerError",
+    "AlignmentError",
     *_LAZY,
 ]
 
@@ -43,6 +53,7 @@ def __getattr__(name):
 
         if _LAZY[name].startswith(("frameworks.", "runs.")):
             from . import tfquiet
+
             tfquiet.install()  # TensorFlow's start-up noise held back (rfcalc/tfquiet.py)
 
         module = importlib.import_module(f".{_LAZY[name]}", __name__)

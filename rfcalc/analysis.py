@@ -35,6 +35,7 @@ def _half(x: Fraction | int):
     if f is not None and Fraction(f) == x:
         return f
     from .render import fmt_num
+
     return fmt_num(x)
 
 
@@ -89,8 +90,10 @@ class Row:
             raise RFError(f"{self.name}: a unit has {len(self.rf)} coordinates here. Received: unit={tuple(unit)}")
         if self.axes is None:  # a row built without phase tables: the affine formula is exact
             start, jump = self.start or (), self.jump or ()  # both set wherever rf is
-            return tuple((int(s + u * j - Fraction(r - 1, 2)), int(s + u * j + Fraction(r - 1, 2)))
-                         for s, u, j, r in zip(start, unit, jump, self.rf))
+            return tuple(
+                (int(s + u * j - Fraction(r - 1, 2)), int(s + u * j + Fraction(r - 1, 2)))
+                for s, u, j, r in zip(start, unit, jump, self.rf)
+            )
         return tuple(a.at(u) for a, u in zip(self.axes, unit))
 
     @property
@@ -114,7 +117,7 @@ class Row:
         return None if span is None else tuple(-lo for lo, _ in span)
 
     def to_dict(self) -> dict:
-        pair = (lambda v: list(v) if v is not None else None)
+        pair = lambda v: list(v) if v is not None else None
         return {
             "name": self.name,
             "kind": self.kind,
@@ -222,20 +225,25 @@ class Analysis:
         }
 
     def __repr__(self) -> str:
-        x = (lambda v: "x".join(str(e) for e in v))
-        return (f"Analysis({self.spec!r}, input={x(self.input_shape)}, layers={len(self.layers)}, "
-                f"params={self.total_params:,}, rf={x(self.rf)}, jump={x(self.jump)})")
+        x = lambda v: "x".join(str(e) for e in v)
+        return (
+            f"Analysis({self.spec!r}, input={x(self.input_shape)}, layers={len(self.layers)}, "
+            f"params={self.total_params:,}, rf={x(self.rf)}, jump={x(self.jump)})"
+        )
 
     def __str__(self) -> str:
         from .render import to_text
+
         return to_text(self)
 
     def __rich__(self):
         from .render import table
+
         return table(self)
 
     def _repr_html_(self) -> str:
         from .render import to_html
+
         return to_html(self)
 
 
@@ -270,8 +278,26 @@ def make_row(index: int, name: str, layer, before: Field, applied: Applied, inpu
             flags = flags + ("holes",)
         elif out.holes_untracked:
             flags = flags + ("holes?",)
-    return Row(index, name, layer.keras_class, format_layer(layer), layer, before.shape, out.shape,
-               applied.trainable, applied.non_trainable, applied.macs, rf, _rf_min(out, rf), out.jump, out.start, applied.padding, flags, tuple(inputs), out.axes)
+    return Row(
+        index,
+        name,
+        layer.keras_class,
+        format_layer(layer),
+        layer,
+        before.shape,
+        out.shape,
+        applied.trainable,
+        applied.non_trainable,
+        applied.macs,
+        rf,
+        _rf_min(out, rf),
+        out.jump,
+        out.start,
+        applied.padding,
+        flags,
+        tuple(inputs),
+        out.axes,
+    )
 
 
 def with_head(spec, head=None, rank: int = 2) -> tuple:
@@ -319,8 +345,10 @@ def analyze(spec, input_shape=(32, 32, 3), head=None, symbols=None) -> Analysis:
     except (TypeError, ValueError):
         raise SpecError(f"input_shape must be sizes ending with the channels. Received: {input_shape!r}") from None
     if not 2 <= len(input_shape) <= 4 or min(input_shape) < 1:
-        raise SpecError(f"input_shape must be (L, C), (H, W, C) or (D, H, W, C) with positive sizes. "
-                        f"Received: input_shape={input_shape}")
+        raise SpecError(
+            f"input_shape must be (L, C), (H, W, C) or (D, H, W, C) with positive sizes. "
+            f"Received: input_shape={input_shape}"
+        )
     layers = resolve(spec, head, symbols, len(input_shape) - 1)
     field = input_field(input_shape)
     counts: dict[str, int] = {}

@@ -20,6 +20,7 @@ MAX_DIGITS = 12
 
 def _fail(text: str, message: str):
     from . import ascii_input
+
     try:
         ascii_input.check(text.replace("×", "x"))
     except SpecError as err:  # what ascii_input.check raises: its reason names the character
@@ -31,14 +32,17 @@ def _short(text: str) -> str:
     """``text`` unless one of its numbers is longer than ``MAX_DIGITS`` digits."""
     long = re.search(r"[0-9]{%d,}" % (MAX_DIGITS + 1), text)
     if long:
-        raise argparse.ArgumentTypeError(f"a number of {len(long.group()):,} digits; rfcalc reads at most "
-                                         f"{MAX_DIGITS}. Received: {text[:40]!r}{'...' if len(text) > 40 else ''}")
+        raise argparse.ArgumentTypeError(
+            f"a number of {len(long.group()):,} digits; rfcalc reads at most "
+            f"{MAX_DIGITS}. Received: {text[:40]!r}{'...' if len(text) > 40 else ''}"
+        )
     return text
 
 
 def shape(text: str) -> tuple[int, ...]:
     """An input shape ending with the channels: ``LxC`` (1-D), ``HxWxC`` (2-D), ``DxHxWxC`` (3-D)."""
     from .dsl import parse_shape
+
     if not text.replace("×", "x").isascii():
         _fail(text, "")
     try:
@@ -64,7 +68,7 @@ def positive(text: str) -> int:
 
 def seed(text: str) -> int:
     """A random seed, 0 to 2**32 - 1 (what numpy and Keras accept)."""
-    if not (text.isascii() and text.isdigit()) or int(_short(text)) >= 2 ** 32:
+    if not (text.isascii() and text.isdigit()) or int(_short(text)) >= 2**32:
         _fail(text, "a seed is an integer from 0 to 4294967295")
     return int(text)
 
@@ -80,7 +84,11 @@ def binding(text: str) -> tuple[str, int]:
     """A symbol binding ``NAME=INTEGER``."""
     name, sep, value = text.partition("=")
     value = value.strip().lstrip("+")
-    if not sep or not (name.strip().isascii() and name.strip().isidentifier()) or not (value.isascii() and value.isdigit()):
+    if (
+        not sep
+        or not (name.strip().isascii() and name.strip().isidentifier())
+        or not (value.isascii() and value.isdigit())
+    ):
         _fail(text, "write a binding as NAME=INTEGER, as in k=3")
     _short(value)
     return name.strip(), int(value)

@@ -31,5 +31,6 @@ def check(text: str, what: str = "") -> None:
     if normal.isascii():
         hint = f" (full-width input? type {normal!r})"
     label = f"{what}: " if what else ""
-    raise SpecError(f"{label}{ch!r} (U+{ord(ch):04X}) is not ASCII: rfcalc reads ASCII letters and digits only{hint}",
-                    text, pos)
+    raise SpecError(
+        f"{label}{ch!r} (U+{ord(ch):04X}) is not ASCII: rfcalc reads ASCII letters and digits only{hint}", text, pos
+    )

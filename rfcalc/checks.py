@@ -29,8 +29,9 @@ def arguments(spec, input_shape, head, symbols) -> None:
     """Raise ``TypeError`` unless the arguments of ``analyze`` have the types it reads."""
     if not isinstance(spec, str):
         if not isinstance(spec, (tuple, list)) or not all(_is_layer(x) for x in spec):
-            raise TypeError(f"a spec is a string such as \"c3,c3,p2\" or a sequence of rfcalc layers. "
-                            f"Received: {_show(spec)}")
+            raise TypeError(
+                f'a spec is a string such as "c3,c3,p2" or a sequence of rfcalc layers. Received: {_show(spec)}'
+            )
     if isinstance(input_shape, (bytes, bytearray)):
         sizes = None
     elif not isinstance(input_shape, str):
@@ -40,12 +41,15 @@ def arguments(spec, input_shape, head, symbols) -> None:
             sizes = None
     if not isinstance(input_shape, str):
         if sizes is None or not all(isinstance(v, Integral) and not isinstance(v, bool) for v in sizes):
-            raise TypeError(f"input_shape is a tuple of ints such as (32, 32, 3), or a string such as "
-                            f"'32x32x3'. Received: {_show(input_shape)}")
+            raise TypeError(
+                f"input_shape is a tuple of ints such as (32, 32, 3), or a string such as "
+                f"'32x32x3'. Received: {_show(input_shape)}"
+            )
     if head is not None and not isinstance(head, str):
         raise TypeError(f"head is 'seed' or a spec string. Received: {_show(head)}")
     if head is not None and not head.strip():
         from .errors import SpecError
+
         raise SpecError("head is empty: give 'seed' or a spec such as \"flat,fc10\", or leave it out (None)")
     if symbols is not None and not isinstance(symbols, Mapping):
         try:

@@ -27,13 +27,15 @@ MAX_MEMBER_BYTES = 256 << 20  # a real batch is ~31 MB; refuse anything that wou
 
 # Exactly what rebuilding a pickled numpy array needs (as keras/src/datasets/npz_utils.py allows),
 # plus _codecs.encode, which Python 3 pickles of bytes at protocol 2 use and which only encodes text.
-_ALLOWED = frozenset({
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("_codecs", "encode"),
-})
+_ALLOWED = frozenset(
+    {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("_codecs", "encode"),
+    }
+)
 
 
 class _Refused(pickle.UnpicklingError):
@@ -95,8 +97,9 @@ def _from_folder(folder: Path, names=ALL_BATCHES) -> dict[str, bytes]:
     for name in names:
         path = folder / name
         if not path.is_file():
-            raise DataError(f"{folder}: missing {name}; a complete {FOLDER}/ holds "
-                            f"{', '.join(TRAIN_BATCHES)} and {TEST_BATCH}")
+            raise DataError(
+                f"{folder}: missing {name}; a complete {FOLDER}/ holds {', '.join(TRAIN_BATCHES)} and {TEST_BATCH}"
+            )
         if path.stat().st_size > MAX_MEMBER_BYTES:
             raise DataError(f"{path}: {path.stat().st_size} bytes is far too large for a CIFAR-10 batch")
         out[name] = path.read_bytes()
@@ -126,8 +129,9 @@ def _archive_members(path: Path, names=ALL_BATCHES) -> dict[str, bytes]:
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         # tarfile's "could not be opened" lists every method it tried, a line each: keep the first line
         reason = (str(err).splitlines() or [""])[0].rstrip(":")
-        raise DataError(f"{path}: not a readable tar.gz archive, perhaps truncated or corrupt "
-                        f"({type(err).__name__}: {reason})") from None
+        raise DataError(
+            f"{path}: not a readable tar.gz archive, perhaps truncated or corrupt ({type(err).__name__}: {reason})"
+        ) from None
     return out
 
 
@@ -163,8 +167,13 @@ def keras_cache() -> Path:
 def places(root: Path) -> list[Path]:
     """Where under ``root`` CIFAR-10 may be: the archive, the extracted folder (also where Keras's
     ``cifar10.load_data()`` leaves it), or ``root`` itself."""
-    return [root / ARCHIVE, root / "cifar-10-batches-py.tar.gz", root / FOLDER,
-            root / "cifar-10-batches-py-target" / FOLDER, root]
+    return [
+        root / ARCHIVE,
+        root / "cifar-10-batches-py.tar.gz",
+        root / FOLDER,
+        root / "cifar-10-batches-py-target" / FOLDER,
+        root,
+    ]
 
 
 def _test_batch(root: Path) -> bytes | None:
@@ -193,8 +202,10 @@ def load_test_image(index: int, data_dir=None):
     root = Path(data_dir) if data_dir is not None else keras_cache()
     raw = _test_batch(root)
     if raw is None:
-        raise DataError(f"no CIFAR-10 test batch in {root}; put {ARCHIVE} (or its extracted {FOLDER}/) there, "
-                        f"or draw on a PNG of your own")
+        raise DataError(
+            f"no CIFAR-10 test batch in {root}; put {ARCHIVE} (or its extracted {FOLDER}/) there, "
+            f"or draw on a PNG of your own"
+        )
     x, y = load_batch(raw, f"{root}:{TEST_BATCH}")
     if not 0 <= index < len(x):
         raise DataError(f"CIFAR-10 has test images 0..{len(x) - 1}. Received: {index}")

@@ -51,48 +51,79 @@ TARGET_HELP = 'a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:R
 
 
 def _common(p: argparse.ArgumentParser, head: bool = True):
-    p.add_argument("--input", metavar="HxWxC|LxC|DxHxWxC", type=argtypes.shape, default=None,
-                   help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)")
+    p.add_argument(
+        "--input",
+        metavar="HxWxC|LxC|DxHxWxC",
+        type=argtypes.shape,
+        default=None,
+        help="input shape (default 32x32x3, CIFAR-10; for a model, its own input)",
+    )
     if head:
-        p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, default=None,
-                       help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)")
-    p.add_argument("--set", metavar="NAME=N", type=argtypes.binding, action="append", default=[],
-                   help="bind a symbol of the spec, as in --set k=3 (repeatable)")
+        p.add_argument(
+            "--head",
+            metavar="seed|SPEC",
+            type=argtypes.nonempty,
+            default=None,
+            help="append a head: 'seed' = the notebook's Flatten, Dense(20), Dense(10, softmax)",
+        )
+    p.add_argument(
+        "--set",
+        metavar="NAME=N",
+        type=argtypes.binding,
+        action="append",
+        default=[],
+        help="bind a symbol of the spec, as in --set k=3 (repeatable)",
+    )
 
 
 def main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="rfcalc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        prog="rfcalc",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
         description="Receptive field, output shapes, parameters and MACs of a CNN, layer by layer. "
-                    "Also: rfcalc explain | compare | probe | report | design (each with --help).")
+        "Also: rfcalc explain | compare | probe | report | design (each with --help).",
+    )
     p.add_argument("spec", metavar="SPEC|MODEL", help=TARGET_HELP)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(p)
     p.add_argument("--json", action="store_true", help="print Analysis.to_dict() as JSON")
-    p.add_argument("--symbolic", action="store_true",
-                   help="sympy closed forms for RF, jump, size, params (--json: as text, and as sympy.srepr that "
-                        "rfcalc.symbolic.read_back reads exactly)")
+    p.add_argument(
+        "--symbolic",
+        action="store_true",
+        help="sympy closed forms for RF, jump, size, params (--json: as text, and as sympy.srepr that "
+        "rfcalc.symbolic.read_back reads exactly)",
+    )
     p.add_argument("--layer", metavar="NAME", type=argtypes.nonempty, help="show one layer's field (e.g. conv2d_1)")
     p.add_argument("--all", action="store_true", help="print every layer of a long network (default: 200 at most)")
-    p.add_argument("--identity", metavar="NAME", action="append", default=[],
-                   help="(models) treat this unknown layer as identity (repeatable)")
+    p.add_argument(
+        "--identity",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="(models) treat this unknown layer as identity (repeatable)",
+    )
     return p
 
 
 def explain_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rfcalc explain",
-                                description="The worked receptive-field derivation, layer by layer (B2-2-2).")
+    p = argparse.ArgumentParser(
+        prog="rfcalc explain", description="The worked receptive-field derivation, layer by layer (B2-2-2)."
+    )
     p.add_argument("spec", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
     p.add_argument("--lang", choices=("en", "ja"), default="en", help="language (ja: 日本語)")
-    p.add_argument("--at", metavar="ROW,COL", type=argtypes.pixel, help="the input rows and columns of this output pixel")
+    p.add_argument(
+        "--at", metavar="ROW,COL", type=argtypes.pixel, help="the input rows and columns of this output pixel"
+    )
     return p
 
 
 def compare_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rfcalc compare",
-                                description="Specs side by side: RF, jump, output shape, params, MACs, "
-                                            "with ratios to the first.")
+    p = argparse.ArgumentParser(
+        prog="rfcalc compare",
+        description="Specs side by side: RF, jump, output shape, params, MACs, with ratios to the first.",
+    )
     p.add_argument("specs", nargs="+", metavar="SPEC|MODEL", help=TARGET_HELP)
     _common(p)
     p.add_argument("--json", action="store_true")
@@ -101,19 +132,25 @@ def compare_parser() -> argparse.ArgumentParser:
 
 def probe_parser() -> argparse.ArgumentParser:
     from .runs import cli as probe_cli
-    p = argparse.ArgumentParser(prog="rfcalc probe",
-                                description="Measure receptive fields with gradients (needs TensorFlow): "
-                                            "a structural probe that checks the analysis, or the "
-                                            "effective receptive field (--erf).")
+
+    p = argparse.ArgumentParser(
+        prog="rfcalc probe",
+        description="Measure receptive fields with gradients (needs TensorFlow): "
+        "a structural probe that checks the analysis, or the "
+        "effective receptive field (--erf).",
+    )
     probe_cli.add_arguments(p)
     return p
 
 
 def report_parser() -> argparse.ArgumentParser:
     from .htmlreport import cli as report_cli
-    p = argparse.ArgumentParser(prog="rfcalc report",
-                                description="One self-contained interactive HTML page (works offline): the "
-                                            "layer table, each unit's exact field on the input, rf growth.")
+
+    p = argparse.ArgumentParser(
+        prog="rfcalc report",
+        description="One self-contained interactive HTML page (works offline): the "
+        "layer table, each unit's exact field on the input, rf growth.",
+    )
     report_cli.add_arguments(p)
     return p
 
@@ -129,12 +166,16 @@ def _analyze_target(target: str, args, identity=(), alone=True):
     checked over all of them (``_check_spec_options``), so a model beside them just skips them.
     """
     from .analysis import analyze
+
     if is_model_source(target):  # a missing model file fails in analyze_source, as a file
         for flag, value in (("--head", getattr(args, "head", None)), ("--set", args.set)):
             if value and alone:
-                raise RFError(f"{flag} applies to specs; a model has its own layers and no symbols. "
-                              f"Received: {flag} with {target}")
+                raise RFError(
+                    f"{flag} applies to specs; a model has its own layers and no symbols. "
+                    f"Received: {flag} with {target}"
+                )
         from .frameworks.dispatch import analyze_source  # the adapter loads only here: a plain spec skips it
+
         return analyze_source(target, input_shape=args.input, identity=tuple(identity))
     if identity:
         raise RFError("--identity names layers of a Keras model; a spec has none to treat as identity")
@@ -149,6 +190,7 @@ def _check_bindings(specs, values) -> None:
     """--set for a symbol no spec has would do nothing: refuse it (the library lets extra values pass)."""
     from .analysis import with_head
     from .layers import symbols_of
+
     have = [s for spec, head in specs for s in symbols_of(with_head(spec, head))]
     for name, value in values.items():
         if name not in have:
@@ -173,13 +215,20 @@ def run_main(argv) -> int:
     if args.symbolic:
         from .analysis import with_head
         from .symbolic import closed_forms
+
         if is_model_source(args.spec):
             raise RFError(f"--symbolic reads the symbols of a spec; a model has none. Received: {args.spec}")
-        for flag, value in (("--set", args.set), ("--layer", args.layer), ("--identity", args.identity),
-                            ("--all", args.all)):
+        for flag, value in (
+            ("--set", args.set),
+            ("--layer", args.layer),
+            ("--identity", args.identity),
+            ("--all", args.all),
+        ):
             if value:
-                raise RFError(f"--symbolic gives the closed forms of the whole spec, with its symbols; "
-                              f"drop {flag}, or drop --symbolic for numbers")
+                raise RFError(
+                    f"--symbolic gives the closed forms of the whole spec, with its symbols; "
+                    f"drop {flag}, or drop --symbolic for numbers"
+                )
         spec, head = lookup(args.spec) or (args.spec, None)
         cf = closed_forms(with_head(spec, args.head or head, len(args.input) - 1 if args.input else 2), args.input)
         if args.json:
@@ -188,8 +237,10 @@ def run_main(argv) -> int:
             show(cf)
         return 0
     if args.all and (args.json or args.layer):
-        raise RFError(f"--all shows every row of the table; {'--json' if args.json else '--layer'} prints no "
-                      "table (--json has every layer already): drop --all")
+        raise RFError(
+            f"--all shows every row of the table; {'--json' if args.json else '--layer'} prints no "
+            "table (--json has every layer already): drop --all"
+        )
     analysis = _analyze_target(args.spec, args, args.identity)
     if args.layer:
         row = analysis.row(args.layer)
@@ -197,12 +248,14 @@ def run_main(argv) -> int:
             _emit_json(row.to_dict())
         else:
             from .render import layer_text
+
             show(layer_text(analysis, row))
         return 0
     if args.json:
         _emit_json(analysis.to_dict())
     else:
         from .render import table
+
         show(table(analysis, max_rows=None if args.all else 200))
     return 0
 
@@ -210,6 +263,7 @@ def run_main(argv) -> int:
 def run_explain(argv) -> int:
     args = explain_parser().parse_args(argv)
     from .explanation import explain
+
     analysis = _analyze_target(args.spec, args)
     print(str(explain(analysis, lang=args.lang, at=args.at)))
     return 0
@@ -218,6 +272,7 @@ def run_explain(argv) -> int:
 def run_compare(argv) -> int:
     args = compare_parser().parse_args(argv)
     from .comparison import compare
+
     _check_spec_options(args.specs, args)
     result = compare([_analyze_target(spec, args, alone=False) for spec in args.specs])
     if args.json:
@@ -230,6 +285,7 @@ def run_compare(argv) -> int:
 def run_probe(argv) -> int:
     args = probe_parser().parse_args(argv)
     from .runs import cli as probe_cli
+
     return probe_cli.run(args)
 
 
@@ -260,12 +316,14 @@ def cli_words(message: str) -> str:
 
 def run_design(argv) -> int:
     from .designer import cli as design_cli
+
     return design_cli.main(argv)
 
 
 def run_report(argv) -> int:
     args = report_parser().parse_args(argv)
     from .htmlreport import cli as report_cli
+
     return report_cli.run(args, lambda a: _analyze_target(a.spec, a, getattr(a, "identity", ())))
 
 
@@ -273,7 +331,13 @@ def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     tfquiet.install()  # TensorFlow's start-up lines say nothing to our users: held back if it loads
-    runners = {"explain": run_explain, "compare": run_compare, "probe": run_probe, "design": run_design, "report": run_report}
+    runners = {
+        "explain": run_explain,
+        "compare": run_compare,
+        "probe": run_probe,
+        "design": run_design,
+        "report": run_report,
+    }
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
@@ -292,8 +356,9 @@ def main(argv=None) -> int:
         extra = EXTRAS.get((err.name or "").partition(".")[0])
         if extra is None:
             raise
-        sys.stderr.write(f"rfcalc: error: this needs {err.name}, which is not installed: "
-                         f"pip install 'rfcalc[{extra}]'\n")
+        sys.stderr.write(
+            f"rfcalc: error: this needs {err.name}, which is not installed: pip install 'rfcalc[{extra}]'\n"
+        )
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("rfcalc: interrupted\n")

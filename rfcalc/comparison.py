@@ -47,8 +47,10 @@ class Entry:
 
     def ratios(self, base: Entry) -> dict:
         """Params, MACs and kernel weights as exact fractions of the first spec's."""
+
         def ratio(a, b):
             return Fraction(a, b) if b else None
+
         return {
             "params": ratio(self.analysis.total_params, base.analysis.total_params),
             "macs": ratio(self.analysis.total_macs, base.analysis.total_macs),
@@ -66,11 +68,18 @@ class Comparison:
         for e in self.entries:
             a = e.analysis
             ratios = {k: _json_ratio(v) for k, v in e.ratios(base).items()}
-            out.append({
-                "spec": a.spec, "rf": list(a.rf), "jump": list(a.jump), "output_shape": list(a.output_shape),
-                "params": a.total_params, "macs": a.total_macs, "kernel_weights": e.kernel_weights,
-                "ratio_to_first": ratios,
-            })
+            out.append(
+                {
+                    "spec": a.spec,
+                    "rf": list(a.rf),
+                    "jump": list(a.jump),
+                    "output_shape": list(a.output_shape),
+                    "params": a.total_params,
+                    "macs": a.total_macs,
+                    "kernel_weights": e.kernel_weights,
+                    "ratio_to_first": ratios,
+                }
+            )
         return {"input_shape": list(base.analysis.input_shape), "specs": out}
 
     def _repr_html_(self) -> str:
@@ -81,8 +90,10 @@ class Comparison:
         cells = [[html.escape(str(c)) for c in col._cells] for col in t.columns]
         head = "".join(f"<th>{html.escape(str(col.header))}</th>" for col in t.columns)
         body = "".join("<tr>" + "".join(f"<td>{col[i]}</td>" for col in cells) + "</tr>" for i in range(t.row_count))
-        return (f"<div><b>{html.escape(str(t.title))}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-                f"</table><p>{html.escape(str(t.caption))}</p></div>")
+        return (
+            f"<div><b>{html.escape(str(t.title))}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f"</table><p>{html.escape(str(t.caption))}</p></div>"
+        )
 
     def __rich__(self):
         from rich import box
@@ -94,8 +105,7 @@ class Comparison:
         base = self.entries[0]
         shape = base.analysis.input_shape
         words = f"a {'x'.join(map(str, shape))} input" if len(shape) == 3 else describe_input(shape)
-        t = Table(title=f"Compared on {words} (ratios to the first spec)", title_justify="left",
-                  box=box.SIMPLE_HEAD)
+        t = Table(title=f"Compared on {words} (ratios to the first spec)", title_justify="left", box=box.SIMPLE_HEAD)
         for head in ("Spec", "RF", "Jump", "Output Shape", "Params", "x", "MACs", "x", "k·k weights", "x"):
             t.add_column(head, justify="left" if head in ("Spec", "Output Shape") else "right")
 
@@ -105,11 +115,22 @@ class Comparison:
 
         for e in self.entries:
             a, r = e.analysis, e.ratios(base)
-            t.add_row(a.spec, fmt_field(a.rf), fmt_jump(a.jump), fmt_shape(a.output_shape),
-                      fmt_int(a.total_params), x(r["params"]), fmt_int(a.total_macs), x(r["macs"]),
-                      fmt_int(e.kernel_weights), x(r["kernel_weights"]))
-        t.caption = ("k·k weights: kernel weights per input/output channel pair, summed over conv layers "
-                     "(c7: 49; c3*3: 27 for the same 7x7 field)")
+            t.add_row(
+                a.spec,
+                fmt_field(a.rf),
+                fmt_jump(a.jump),
+                fmt_shape(a.output_shape),
+                fmt_int(a.total_params),
+                x(r["params"]),
+                fmt_int(a.total_macs),
+                x(r["macs"]),
+                fmt_int(e.kernel_weights),
+                x(r["kernel_weights"]),
+            )
+        t.caption = (
+            "k·k weights: kernel weights per input/output channel pair, summed over conv layers "
+            "(c7: 49; c3*3: 27 for the same 7x7 field)"
+        )
         t.caption_justify = "left"
         return t
 
@@ -123,6 +144,7 @@ def compare(specs, input_shape=(32, 32, 3), head=None, symbols=None) -> Comparis
     specs = list(specs)
     if not specs:
         from .errors import SpecError
+
         raise SpecError("compare needs at least one spec")
     entries = []
     for spec in specs:

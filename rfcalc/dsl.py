@@ -11,14 +11,31 @@ symbol (``(c3,p2)*{n}``) stay as ``Repeat`` nodes for ``symbolic``.
 from __future__ import annotations
 
 import re
-from typing import NoReturn
 from functools import lru_cache
+from typing import NoReturn
 
 from . import ascii_input
 from .errors import SpecError
 from .layers import (
-    ACTIVATIONS, MAX_LAYERS, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool,
-    Identity, Pool, Repeat, Schedule, SeparableConv, Sym, Upsample, ZeroPad, with_dilation,
+    ACTIVATIONS,
+    MAX_LAYERS,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    Repeat,
+    Schedule,
+    SeparableConv,
+    Sym,
+    Upsample,
+    ZeroPad,
+    with_dilation,
 )
 
 MAX_SPEC_CHARS = 100_000
@@ -30,14 +47,20 @@ _LAYER = re.compile(
     rf"(?P<op>conv|crop|sep|dw|dense|maxpool|avgpool|fc|zp|up|c|p|a|t)(?P<k>(?:{_NUM})(?:x(?:{_NUM}))*|-(?:{_NUM}))?"
 )
 _KEYWORDS = {
-    "bn": BatchNorm, "batchnorm": BatchNorm, "gap": lambda r: GlobalPool("avg", r), "gmp": lambda r: GlobalPool("max", r),
-    "flat": Flatten, "flatten": Flatten, "id": Identity,
+    "bn": BatchNorm,
+    "batchnorm": BatchNorm,
+    "gap": lambda r: GlobalPool("avg", r),
+    "gmp": lambda r: GlobalPool("max", r),
+    "flat": Flatten,
+    "flatten": Flatten,
+    "id": Identity,
 }
 _SIDE = r"\d+(?::\d+)?"
 _OPTION = re.compile(
     rf"d(?P<g1>\d+)\.\.(?P<g2>\d+)|d2\^(?P<e1>{_NUM})\.\.(?P<e2>{_NUM})"
     rf"|(?P<key>[sdmo])(?P<a>(?:{_NUM})(?:x(?:{_NUM}))*)|-(?P<f>{_NUM})"
-    rf"|/pad(?P<pads>{_SIDE}(?:x{_SIDE})*)|/(?P<word>[a-z0-9]+)")
+    rf"|/pad(?P<pads>{_SIDE}(?:x{_SIDE})*)|/(?P<word>[a-z0-9]+)"
+)
 _PADS = re.compile(rf"{_SIDE}(?:x{_SIDE})*")
 RANK_NAMES = {1: "1-D", 2: "2-D", 3: "3-D"}
 
@@ -89,8 +112,10 @@ class _Parser:
             self.i += 1
             body, size = self.sequence(depth + 1, budget)
             if self.peek() != ")":
-                self.fail("'(' is never closed" if not self.peek() else f"expected ')' or ',', found {self.peek()!r}",
-                          start if not self.peek() else self.i)
+                self.fail(
+                    "'(' is never closed" if not self.peek() else f"expected ')' or ',', found {self.peek()!r}",
+                    start if not self.peek() else self.i,
+                )
             self.i += 1
         else:
             body = self.layer()
@@ -109,8 +134,11 @@ class _Parser:
             if count < 1:
                 self.fail("a repeat count must be at least 1", star, m.end() - star)
             if size * count > budget:
-                self.fail(f"this expands to {size * count:,} layers; rfcalc analyses at most {MAX_LAYERS:,}",
-                          star, m.end() - star)
+                self.fail(
+                    f"this expands to {size * count:,} layers; rfcalc analyses at most {MAX_LAYERS:,}",
+                    star,
+                    m.end() - star,
+                )
             body, size = body * count, size * count
         if size > budget:
             self.fail(f"the spec expands to more than {MAX_LAYERS:,} layers", start)
@@ -125,8 +153,14 @@ class _Parser:
         self.i = end
         if not token:
             found = self.peek()
-            self.fail("empty layer (two commas in a row?)" if found == "," else
-                      f"expected a layer, found {found!r}" if found else "expected a layer at the end", start)
+            self.fail(
+                "empty layer (two commas in a row?)"
+                if found == ","
+                else f"expected a layer, found {found!r}"
+                if found
+                else "expected a layer at the end",
+                start,
+            )
         if token in _KEYWORDS:
             return [_KEYWORDS[token](self.rank) if token in ("gap", "gmp") else _KEYWORDS[token]()]
         m = _LAYER.match(token)
@@ -145,9 +179,12 @@ class _Parser:
         if len(parts) == 1:
             return parts * self.rank
         if len(parts) != self.rank:
-            self.fail(f"{what} {text!r} spells {len(parts)} axes, but the input is {RANK_NAMES[self.rank]} "
-                      f"({self.rank} ax{'es' if self.rank > 1 else 'is'}): write one number or {self.rank}",
-                      at, length)
+            self.fail(
+                f"{what} {text!r} spells {len(parts)} axes, but the input is {RANK_NAMES[self.rank]} "
+                f"({self.rank} ax{'es' if self.rank > 1 else 'is'}): write one number or {self.rank}",
+                at,
+                length,
+            )
         return parts
 
     def pads(self, text: str, at: int, length: int) -> tuple:
@@ -157,8 +194,9 @@ class _Parser:
         if len(pairs) == 1:
             return pairs * self.rank
         if len(pairs) != self.rank:
-            self.fail(f"padding {text!r} spells {len(pairs)} axes, but the input is {RANK_NAMES[self.rank]}",
-                      at, length)
+            self.fail(
+                f"padding {text!r} spells {len(pairs)} axes, but the input is {RANK_NAMES[self.rank]}", at, length
+            )
         return pairs
 
     def options(self, rest: str, at: int, allowed: str) -> dict:
@@ -169,8 +207,11 @@ class _Parser:
             m = _OPTION.match(rest, i)
             if not m:
                 self.fail(f"unknown option {rest[i:]!r}", at + i, len(rest) - i)
-            key = "g" if m.group("g1") or m.group("e1") else m.group("key") or (
-                "-" if m.group("f") else "P" if m.group("pads") else "/")
+            key = (
+                "g"
+                if m.group("g1") or m.group("e1")
+                else m.group("key") or ("-" if m.group("f") else "P" if m.group("pads") else "/")
+            )
             if key not in allowed:
                 self.fail(f"unknown option {rest[i:]!r}", at + i, len(rest) - i)
             name = key
@@ -196,8 +237,11 @@ class _Parser:
                 first, last = int(m.group("g1")), int(m.group("g2"))
                 ratio, r = divmod(last, first) if first else (0, 1)
                 if first < 1 or r or ratio & (ratio - 1):
-                    self.fail("a dilation schedule dA..B doubles from A to B: B must be A times a power of two "
-                              "(d1..512)", at + i, m.end() - i)
+                    self.fail(
+                        "a dilation schedule dA..B doubles from A to B: B must be A times a power of two (d1..512)",
+                        at + i,
+                        m.end() - i,
+                    )
                 opts["schedule"] = (first, ratio.bit_length() - 1)
             elif m.group("e1"):
                 e1, e2 = _number(m.group("e1")), _number(m.group("e2"))
@@ -205,22 +249,31 @@ class _Parser:
                     self.fail("a dilation schedule d2^A..B needs A <= B", at + i, m.end() - i)
                 opts["schedule"] = (e1, e2, "exp")
             else:
-                opts[key] = self.dims(m.group("a"), at + i, m.end() - i, {"s": "stride", "d": "dilation",
-                                                                          "m": "multiplier", "o": "output padding"}[key])
+                opts[key] = self.dims(
+                    m.group("a"),
+                    at + i,
+                    m.end() - i,
+                    {"s": "stride", "d": "dilation", "m": "multiplier", "o": "output padding"}[key],
+                )
                 if key == "m":
                     if len(re.findall(_NUM, m.group("a"))) > 1:
                         self.fail("a depth multiplier is one number", at + i, m.end() - i)
                     opts[key] = opts[key][0]
             if name in seen:
-                self.fail(f"option {m.group()!r} is given twice" if key != "/" else
-                          f"option {m.group()!r} sets the {name.replace('use_', '')} a second time", at + i, m.end() - i)
+                self.fail(
+                    f"option {m.group()!r} is given twice"
+                    if key != "/"
+                    else f"option {m.group()!r} sets the {name.replace('use_', '')} a second time",
+                    at + i,
+                    m.end() - i,
+                )
             seen.add(name)
             i = m.end()
         return opts
 
     def build(self, m, token: str, at: int) -> list:
         op, k = m.group("op"), m.group("k")
-        rest, rest_at = token[m.end():], at + m.end()
+        rest, rest_at = token[m.end() :], at + m.end()
         if op in ("fc", "dense"):
             if not k or "x" in k:
                 self.fail(f"{op} needs a unit count, as in fc20", at, len(token))
@@ -229,14 +282,14 @@ class _Parser:
         if k and k.startswith("-"):  # only fc/dense take "-units"; conv3-64 puts the filters after the kernel
             self.fail(f"unknown layer {token!r}", at, len(token))
         if op in ("zp", "crop"):
-            tail = token[len(op):]
+            tail = token[len(op) :]
             pm = _PADS.match(tail)
             if not pm or "{" in tail or pm.end() < len(tail) and (op == "crop" or tail[pm.end()] != "/"):
                 self.fail(f"{op} takes pixels as zp1, zp1x2 or zp0:1x0:1 (before:after per axis)", at, len(token))
             pads = self.pads(pm.group(), at + len(op), pm.end())
             if op == "crop":
                 return [Crop(pads)]
-            opts = self.options(tail[pm.end():], at + len(op) + pm.end(), "/r")
+            opts = self.options(tail[pm.end() :], at + len(op) + pm.end(), "/r")
             return [ZeroPad(pads, **opts)]
         if op in ("maxpool", "avgpool", "p", "a"):
             kind = "max" if op in ("maxpool", "p") else "avg"
@@ -262,9 +315,13 @@ class _Parser:
         elif op == "dw":
             layer = DepthwiseConv(kernel, depth_multiplier=opts.pop("m", 1), **common, **opts)
         elif op == "t":
-            layer = ConvTranspose(kernel, filters=opts.pop("-", 32), output_padding=opts.pop("o", None), **common, **opts)
+            layer = ConvTranspose(
+                kernel, filters=opts.pop("-", 32), output_padding=opts.pop("o", None), **common, **opts
+            )
         else:
-            layer = SeparableConv(kernel, filters=opts.pop("-", 32), depth_multiplier=opts.pop("m", 1), **common, **opts)
+            layer = SeparableConv(
+                kernel, filters=opts.pop("-", 32), depth_multiplier=opts.pop("m", 1), **common, **opts
+            )
         if not schedule:
             return [layer]
         if len(schedule) == 2:  # dA..B: A = first, doubling `count` times
@@ -274,8 +331,11 @@ class _Parser:
         if isinstance(e1, Sym) or isinstance(e2, Sym):
             return [Schedule(layer, e1, e2)]
         if e2 - e1 >= MAX_LAYERS:
-            self.fail(f"this schedule expands to {e2 - e1 + 1:,} layers; rfcalc analyses at most {MAX_LAYERS:,}",
-                      at, len(token))
+            self.fail(
+                f"this schedule expands to {e2 - e1 + 1:,} layers; rfcalc analyses at most {MAX_LAYERS:,}",
+                at,
+                len(token),
+            )
         return [with_dilation(layer, 1 << e) for e in range(e1, e2 + 1)]
 
 
@@ -286,11 +346,14 @@ def _parse(spec: str, rank: int) -> tuple:
     ascii_input.check(spec)  # c３ and c٣ are not c3: one rule, docs/dsl.md
     p = _Parser(spec, rank)
     if not p.text:
-        raise SpecError("the spec is empty; try \"c3,c3,p2\"")
+        raise SpecError('the spec is empty; try "c3,c3,p2"')
     for m in re.finditer(r"\{[^{}]*\}|(\d{%d,})" % (MAX_DIGITS + 1), p.text):
         if m.group(1):  # int() would refuse past 4,300 digits with a bare ValueError; say it here
-            p.fail(f"a number of {len(m.group(1)):,} digits; numbers in a spec have at most {MAX_DIGITS}",
-                   m.start(1), len(m.group(1)))
+            p.fail(
+                f"a number of {len(m.group(1)):,} digits; numbers in a spec have at most {MAX_DIGITS}",
+                m.start(1),
+                len(m.group(1)),
+            )
     nodes, _ = p.sequence(0, MAX_LAYERS)
     if p.i < len(p.text):
         ch = p.peek()
@@ -308,7 +371,7 @@ def parse(spec: str, rank: int = 2) -> tuple:
     ((2, 2), 'Conv1D')
     """
     if not isinstance(spec, str):
-        raise SpecError(f"a spec must be a string such as \"c3,c3,p2\". Received: {type(spec).__name__}")
+        raise SpecError(f'a spec must be a string such as "c3,c3,p2". Received: {type(spec).__name__}')
     if rank not in (1, 2, 3):
         raise SpecError(f"rfcalc reads specs for 1-D, 2-D and 3-D inputs. Received: rank={rank!r}")
     return _parse(spec, rank)
@@ -322,6 +385,7 @@ def _dims(values) -> str:
 def _pads(pads) -> str:
     def axis(p):
         return f"{p[0]}" if p[0] == p[1] else f"{p[0]}:{p[1]}"
+
     sides = [axis(p) for p in pads]
     return sides[0] if all(x == sides[0] for x in sides) else "x".join(sides)
 
@@ -416,8 +480,11 @@ def _schedule_length(layers, i: int) -> int:
     d, n = first.dilation[0], 1
     while i + n < len(layers):
         nxt = layers[i + n]  # compare the dilation first: building a layer per position is slow
-        if type(nxt) is not type(first) or nxt.dilation != (d << n,) * len(first.dilation) or any(
-                getattr(nxt, f) != getattr(first, f) for f in first.__dataclass_fields__ if f != "dilation"):
+        if (
+            type(nxt) is not type(first)
+            or nxt.dilation != (d << n,) * len(first.dilation)
+            or any(getattr(nxt, f) != getattr(first, f) for f in first.__dataclass_fields__ if f != "dilation")
+        ):
             break
         n += 1
     return n if n >= 3 else 0
@@ -473,8 +540,10 @@ def parse_shape(text: str) -> tuple[int, ...]:
     ascii_input.check(text.replace("×", "x"), "input shape")  # × is the one non-ASCII sign read
     m = _SHAPE.fullmatch(text.strip())
     if not m:
-        raise SpecError(f"an input shape is sizes then channels: 16000x1 (1-D), 32x32x3 (2-D) or 16x112x112x3 "
-                        f"(3-D). Received: {text!r}")
+        raise SpecError(
+            f"an input shape is sizes then channels: 16000x1 (1-D), 32x32x3 (2-D) or 16x112x112x3 "
+            f"(3-D). Received: {text!r}"
+        )
     sizes = tuple(int(v) for v in re.split(r"\s*[x×,]\s*", m.group(1), flags=re.IGNORECASE))
     if min(sizes) < 1:
         raise SpecError(f"input sizes must be positive. Received: {text!r}")

@@ -17,106 +17,170 @@ from typing import Any
 
 from .analysis import Analysis, analyze
 from .arithmetic import effective_kernel
-from .errors import RFError
 from .dsl import describe_input
+from .errors import RFError
 from .layers import (
-    SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Identity, Pool, SeparableConv, Upsample, ZeroPad,
+    SPATIAL,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Identity,
+    Pool,
+    SeparableConv,
+    Upsample,
+    ZeroPad,
 )
 from .render import fmt_jump, fmt_num, fmt_pair
 
 _EN = dict(
     title='Receptive field of "{spec}" on a {shape} input',
-    intro=("For each layer l we follow three numbers along each axis:\n"
-           "  r_l      receptive field: how many input pixels one output pixel sees\n"
-           "  j_l      jump: how far apart, in input pixels, two neighbouring output pixels are\n"
-           "  start_l  the input position of the centre of output pixel 0 (input pixel i is centred at i)\n"
-           "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
-           "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
-           "where k_eff = d·(k - 1) + 1 is the kernel size k widened by the dilation d, s_l the stride "
-           "and p_l the padding before the first pixel."),
+    intro=(
+        "For each layer l we follow three numbers along each axis:\n"
+        "  r_l      receptive field: how many input pixels one output pixel sees\n"
+        "  j_l      jump: how far apart, in input pixels, two neighbouring output pixels are\n"
+        "  start_l  the input position of the centre of output pixel 0 (input pixel i is centred at i)\n"
+        "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
+        "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
+        "where k_eff = d·(k - 1) + 1 is the kernel size k widened by the dilation d, s_l the stride "
+        "and p_l the padding before the first pixel."
+    ),
     input="Input ({shape}): r_0 = 1, j_0 = 1, start_0 = 0.",
     layer="Layer {l}, {name} ({token}): {what} -> output feature map {out}",
-    conv="{k} kernel, stride {s}, {pad}", dw="{k} depthwise kernel, stride {s}, {pad}",
+    conv="{k} kernel, stride {s}, {pad}",
+    dw="{k} depthwise kernel, stride {s}, {pad}",
     sep="{k} separable kernel, stride {s}, {pad}",
-    pool="{k} {op} pooling, stride {s}, {pad}", max="max", avg="average",
-    dil="dilation {d}", same="'same' padding ({before} before, {after} after)", valid="'valid' padding (none)",
+    pool="{k} {op} pooling, stride {s}, {pad}",
+    max="max",
+    avg="average",
+    dil="dilation {d}",
+    same="'same' padding ({before} before, {after} after)",
+    valid="'valid' padding (none)",
     zp="zero padding (top {t}, bottom {b}, left {l}, right {r})",
     crop="cropping (top {t}, bottom {b}, left {l}, right {r})",
-    pointwise="works on each pixel by itself", merge="merges {names}; r is the largest over its inputs", keep="  r, j and start stay: r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
-    axes=("height", "width"), colon=": ", comma=", ",
-    flat=("Layer {l}, {name} ({token}): the spatial layout ends here. Every unit from here on depends on the "
-          "whole {map} feature map, and so on the whole input image."),
+    pointwise="works on each pixel by itself",
+    merge="merges {names}; r is the largest over its inputs",
+    keep="  r, j and start stay: r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
+    axes=("height", "width"),
+    colon=": ",
+    comma=", ",
+    flat=(
+        "Layer {l}, {name} ({token}): the spatial layout ends here. Every unit from here on depends on the "
+        "whole {map} feature map, and so on the whole input image."
+    ),
     rest="The remaining layers ({tokens}) have no spatial extent.",
-    stack="stacking {count} {k} convolutions", single="with a single {k} convolution",
-    these="after these {count} layers ({tokens})", none="with no layer that looks at neighbours",
-    answer=("Answer: {phrase}, one pixel of the output feature map is computed from a {region} region of the "
-            "input image."),
+    stack="stacking {count} {k} convolutions",
+    single="with a single {k} convolution",
+    these="after these {count} layers ({tokens})",
+    none="with no layer that looks at neighbours",
+    answer=(
+        "Answer: {phrase}, one pixel of the output feature map is computed from a {region} region of the input image."
+    ),
     jump="Neighbouring output pixels are {j} input pixels apart (the jump).",
     bigger="The region is larger than the {hw} image: its outer part lies in the padding.",
     at_title="Output pixel ({i}, {j}) of {name} ({hw}):",
-    at_axis=("  {axis}: centre = start + {var}·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} "
-             "-> {unit} {lo}..{hi}"),
-    rows="rows", cols="columns", pad_side=(("top", "bottom"), ("left", "right")),
+    at_axis=(
+        "  {axis}: centre = start + {var}·jump = {st} + {i}·{j} = {c}, extent ±(r - 1)/2 = ±{half} -> {unit} {lo}..{hi}"
+    ),
+    rows="rows",
+    cols="columns",
+    pad_side=(("top", "bottom"), ("left", "right")),
     in_pad="    {unit} {lo}..{hi} lie in the {side} padding (zeros).",
-    inside="    Inside the image: {unit} {lo}..{hi}.", nothing="    None of them is inside the image.",
+    inside="    Inside the image: {unit} {lo}..{hi}.",
+    nothing="    None of them is inside the image.",
     all_inside="    All of them are inside the image.",
     gaps="    (With dilation or a stride longer than the window, not every pixel in this range is read.)",
-    axes_nd={1: ("length",), 3: ("depth", "height", "width")}, causal="'causal' padding ({before} before, none after)",
-    explicit="explicit padding ({before} before, {after} after)", pads_nd="padding {pads} (before:after per axis)",
+    axes_nd={1: ("length",), 3: ("depth", "height", "width")},
+    causal="'causal' padding ({before} before, none after)",
+    explicit="explicit padding ({before} before, {after} after)",
+    pads_nd="padding {pads} (before:after per axis)",
     crops_nd="cropping {pads} (before:after per axis)",
-    up="{k} upsampling ({how})", nearest="each unit copied", bilinear="bilinear, half-pixel centres",
+    up="{k} upsampling ({how})",
+    nearest="each unit copied",
+    bilinear="bilinear, half-pixel centres",
     tconv="{k} transposed convolution, stride {s}, {pad}",
-    decoder=("  The jump shrinks to j_{l} = {j}: output units are closer together than input pixels, and units of "
-             "different phases read different inputs, so r is now the largest field over the output units and "
-             "the fields repeat every {period} units. The first units of the first axis read:"),
-    phase="    unit {u}: input {lo}..{hi} ({w} pixels)", phase_none="    unit {u}: no input",
+    decoder=(
+        "  The jump shrinks to j_{l} = {j}: output units are closer together than input pixels, and units of "
+        "different phases read different inputs, so r is now the largest field over the output units and "
+        "the fields repeat every {period} units. The first units of the first axis read:"
+    ),
+    phase="    unit {u}: input {lo}..{hi} ({w} pixels)",
+    phase_none="    unit {u}: no input",
     decoder_rf="  r_{l} = {r} (largest), smallest {rmin}; start_{l} = {st}",
     at_phase="  {axis}: unit {i} reads {unit} {lo}..{hi} (its phase decides the extent: r is {rmin}..{r})",
 )
 
 _JA = dict(
     title="「{spec}」の受容野（入力 {shape}）",
-    intro=("各層 l について、縦と横それぞれで次の3つの量を追います。\n"
-           "  r_l      受容野：出力の1ピクセルが見ている入力の領域の、一辺のピクセル数（縦・横それぞれ）\n"
-           "  j_l      ジャンプ（実効ストライド）：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
-           "  start_l  出力ピクセル0の受容野の中心の、入力上の位置（入力ピクセル i の中心を i とします）\n"
-           "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
-           "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
-           "ここで k_eff = d·(k - 1) + 1 はダイレーション d で広がったカーネルサイズ、s_l はストライド、"
-           "p_l は先頭側（上・左）のパディングです。"),
+    intro=(
+        "各層 l について、縦と横それぞれで次の3つの量を追います。\n"
+        "  r_l      受容野：出力の1ピクセルが見ている入力の領域の、一辺のピクセル数（縦・横それぞれ）\n"
+        "  j_l      ジャンプ（実効ストライド）：隣り合う出力ピクセルが入力上で何ピクセル離れているか\n"
+        "  start_l  出力ピクセル0の受容野の中心の、入力上の位置（入力ピクセル i の中心を i とします）\n"
+        "  r_l = r_{l-1} + (k_eff - 1)·j_{l-1},  j_l = j_{l-1}·s_l,  "
+        "start_l = start_{l-1} + ((k_eff - 1)/2 - p_l)·j_{l-1}\n"
+        "ここで k_eff = d·(k - 1) + 1 はダイレーション d で広がったカーネルサイズ、s_l はストライド、"
+        "p_l は先頭側（上・左）のパディングです。"
+    ),
     input="入力（{shape}）：r_0 = 1, j_0 = 1, start_0 = 0",
     layer="第{l}層 {name}（{token}）：{what} → 出力特徴マップ {out}",
-    conv="カーネル {k}、ストライド {s}、{pad}", dw="depthwise（チャンネルごとの）カーネル {k}、ストライド {s}、{pad}",
+    conv="カーネル {k}、ストライド {s}、{pad}",
+    dw="depthwise（チャンネルごとの）カーネル {k}、ストライド {s}、{pad}",
     sep="separable カーネル {k}、ストライド {s}、{pad}",
-    pool="{op}プーリング {k}、ストライド {s}、{pad}", max="最大値", avg="平均値",
-    dil="ダイレーション {d}", same="パディング 'same'（上・左 {before}、下・右 {after}）", valid="パディング 'valid'（なし）",
-    zp="ゼロパディング（上 {t}、下 {b}、左 {l}、右 {r}）", crop="クロッピング（上 {t}、下 {b}、左 {l}、右 {r}）",
-    pointwise="各ピクセルを個別に処理します", merge="{names} を合流します。r は入力の中で最大のものです", keep="  r, j, start は変わりません：r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
-    axes=("縦", "横"), colon="：", comma="、",
-    flat=("第{l}層 {name}（{token}）：ここで空間の並びがなくなります。これ以降のユニットは {map} の特徴マップ全体、"
-          "つまり入力画像全体に依存します。"),
+    pool="{op}プーリング {k}、ストライド {s}、{pad}",
+    max="最大値",
+    avg="平均値",
+    dil="ダイレーション {d}",
+    same="パディング 'same'（上・左 {before}、下・右 {after}）",
+    valid="パディング 'valid'（なし）",
+    zp="ゼロパディング（上 {t}、下 {b}、左 {l}、右 {r}）",
+    crop="クロッピング（上 {t}、下 {b}、左 {l}、右 {r}）",
+    pointwise="各ピクセルを個別に処理します",
+    merge="{names} を合流します。r は入力の中で最大のものです",
+    keep="  r, j, start は変わりません：r_{l} = {r}, j_{l} = {j}, start_{l} = {st}",
+    axes=("縦", "横"),
+    colon="：",
+    comma="、",
+    flat=(
+        "第{l}層 {name}（{token}）：ここで空間の並びがなくなります。これ以降のユニットは {map} の特徴マップ全体、"
+        "つまり入力画像全体に依存します。"
+    ),
     rest="残りの層（{tokens}）には空間方向の広がりはありません。",
-    stack="{k}の畳み込みを{count}層重ねると", single="{k}の畳み込み1層では", these="この{count}層（{tokens}）を通ると",
+    stack="{k}の畳み込みを{count}層重ねると",
+    single="{k}の畳み込み1層では",
+    these="この{count}層（{tokens}）を通ると",
     none="近くのピクセルを見る層がないので",
     answer="答え：{phrase}、出力の1ピクセルは入力画像の{region}の領域から計算されます。",
     jump="隣り合う出力ピクセルは、入力画像上で {j} ピクセルずつずれています（ジャンプ）。",
     bigger="この領域は {hw} の入力画像より大きく、外側はパディングにかかっています。",
     at_title="{name}（{hw}）の出力ピクセル ({i}, {j}) の受容野：",
     at_axis="  {axis}：中心 = start + {var}·ジャンプ = {st} + {i}·{j} = {c}、範囲 ±(r - 1)/2 = ±{half} → {unit} {lo}〜{hi}",
-    rows="行", cols="列", pad_side=(("上側", "下側"), ("左側", "右側")),
+    rows="行",
+    cols="列",
+    pad_side=(("上側", "下側"), ("左側", "右側")),
     in_pad="    {unit} {lo}〜{hi} は{side}のパディング（ゼロ）です。",
-    inside="    画像の内側にあるのは{unit} {lo}〜{hi} です。", nothing="    画像の内側には1つもありません。",
+    inside="    画像の内側にあるのは{unit} {lo}〜{hi} です。",
+    nothing="    画像の内側には1つもありません。",
     all_inside="    すべて画像の内側にあります。",
     gaps="    （ダイレーションや、窓より長いストライドがあるため、この範囲のすべてのピクセルを読むわけではありません。）",
-    axes_nd={1: ("長さ",), 3: ("奥行き", "縦", "横")}, causal="パディング 'causal'（前 {before}、後なし）",
-    explicit="明示的なパディング（前 {before}、後 {after}）", pads_nd="パディング {pads}（軸ごとに 前:後）",
+    axes_nd={1: ("長さ",), 3: ("奥行き", "縦", "横")},
+    causal="パディング 'causal'（前 {before}、後なし）",
+    explicit="明示的なパディング（前 {before}、後 {after}）",
+    pads_nd="パディング {pads}（軸ごとに 前:後）",
     crops_nd="クロッピング {pads}（軸ごとに 前:後）",
-    up="{k} のアップサンプリング（{how}）", nearest="各ユニットを複製", bilinear="双線形、ハーフピクセル中心",
+    up="{k} のアップサンプリング（{how}）",
+    nearest="各ユニットを複製",
+    bilinear="双線形、ハーフピクセル中心",
     tconv="転置畳み込み {k}、ストライド {s}、{pad}",
-    decoder=("  ジャンプは j_{l} = {j} に縮みます。出力ユニットは入力ピクセルより細かく並び、位相の違うユニットは"
-             "違う入力を読むので、r は出力ユニットの中で最大の受容野になり、受容野は {period} ユニットごとに"
-             "繰り返します。最初の軸の先頭のユニットが読む範囲："),
-    phase="    ユニット {u}：入力 {lo}〜{hi}（{w} ピクセル）", phase_none="    ユニット {u}：入力なし",
+    decoder=(
+        "  ジャンプは j_{l} = {j} に縮みます。出力ユニットは入力ピクセルより細かく並び、位相の違うユニットは"
+        "違う入力を読むので、r は出力ユニットの中で最大の受容野になり、受容野は {period} ユニットごとに"
+        "繰り返します。最初の軸の先頭のユニットが読む範囲："
+    ),
+    phase="    ユニット {u}：入力 {lo}〜{hi}（{w} ピクセル）",
+    phase_none="    ユニット {u}：入力なし",
     decoder_rf="  r_{l} = {r}（最大）、最小 {rmin}；start_{l} = {st}",
     at_phase="  {axis}：ユニット {i} は {unit} {lo}〜{hi} を読みます（幅は位相で決まり、r は {rmin}〜{r}）",
 )
@@ -153,15 +217,18 @@ def _decoder(T, row, l, m, prev) -> list[str]:
     if isinstance(layer, Upsample):
         what = T["up"].format(k=_hw(layer.size), how=T[layer.interpolation])
     else:
-        what = T["tconv"].format(k=_hw(layer.kernel), s=fmt_pair(layer.stride, "×"), pad=_pad_words(T, layer, row.padding))
+        what = T["tconv"].format(
+            k=_hw(layer.kernel), s=fmt_pair(layer.stride, "×"), pad=_pad_words(T, layer, row.padding)
+        )
     out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
     ax = row.axes[0]
     out.append(T["decoder"].format(l=l, j=fmt_jump(row.jump), period=fmt_pair([a.period for a in row.axes], "×")))
     for u in range(min(ax.period, row.output_shape[0], 4)):
         lo, hi = ax.at(u)
         out.append(T["phase"].format(u=u, lo=lo, hi=hi, w=hi - lo + 1) if lo <= hi else T["phase_none"].format(u=u))
-    return out + [T["decoder_rf"].format(l=l, r=_hw(row.rf), rmin=_hw(row.rf_min),
-                                         st=", ".join(fmt_num(v) for v in row.start))]
+    return out + [
+        T["decoder_rf"].format(l=l, r=_hw(row.rf), rmin=_hw(row.rf_min), st=", ".join(fmt_num(v) for v in row.start))
+    ]
 
 
 def _window(T, row, l, m, prev) -> list[str]:
@@ -173,8 +240,15 @@ def _window(T, row, l, m, prev) -> list[str]:
     ke = [effective_kernel(k[a], d[a]) for a in axes]
     pads = row.padding
     pad = _pad_words(T, layer, pads)
-    key = "pool" if isinstance(layer, Pool) else "dw" if isinstance(layer, DepthwiseConv) else \
-        "sep" if isinstance(layer, SeparableConv) else "conv"
+    key = (
+        "pool"
+        if isinstance(layer, Pool)
+        else "dw"
+        if isinstance(layer, DepthwiseConv)
+        else "sep"
+        if isinstance(layer, SeparableConv)
+        else "conv"
+    )
     what = T[key].format(k=_hw(k), s=fmt_pair(s, "×"), pad=pad, op=T.get(getattr(layer, "op", ""), ""))
     dilated = any(v != 1 for v in d)
     if dilated:
@@ -184,13 +258,23 @@ def _window(T, row, l, m, prev) -> list[str]:
         out += _axes(T, [f"k_eff = d·(k - 1) + 1 = {d[a]}·({k[a]} - 1) + 1 = {ke[a]}" for a in axes])
     if any(r0[a] + (ke[a] - 1) * j0[a] != row.rf[a] for a in axes) or row.rf != row.rf_min:
         # after upsampling the phases of the input read differently: the textbook step no longer holds
-        return out + [T["decoder_rf"].format(l=l, r=_hw(row.rf), rmin=_hw(row.rf_min),
-                                             st=", ".join(fmt_num(v) for v in row.start))]
-    out += _axes(T, [f"r_{l} = r_{m} + (k_eff - 1)·j_{m} = {r0[a]} + ({ke[a]} - 1)·{fmt_num(j0[a])} = {row.rf[a]}"
-                     for a in axes])
+        return out + [
+            T["decoder_rf"].format(
+                l=l, r=_hw(row.rf), rmin=_hw(row.rf_min), st=", ".join(fmt_num(v) for v in row.start)
+            )
+        ]
+    out += _axes(
+        T, [f"r_{l} = r_{m} + (k_eff - 1)·j_{m} = {r0[a]} + ({ke[a]} - 1)·{fmt_num(j0[a])} = {row.rf[a]}" for a in axes]
+    )
     out += _axes(T, [f"j_{l} = j_{m}·s_{l} = {fmt_num(j0[a])}·{s[a]} = {fmt_num(row.jump[a])}" for a in axes])
-    out += _axes(T, [f"start_{l} = start_{m} + ((k_eff - 1)/2 - p_{l})·j_{m} = {fmt_num(st0[a])} + (({ke[a]} - 1)/2 - "
-                     f"{pads[a][0]})·{fmt_num(j0[a])} = {fmt_num(row.start[a])}" for a in axes])
+    out += _axes(
+        T,
+        [
+            f"start_{l} = start_{m} + ((k_eff - 1)/2 - p_{l})·j_{m} = {fmt_num(st0[a])} + (({ke[a]} - 1)/2 - "
+            f"{pads[a][0]})·{fmt_num(j0[a])} = {fmt_num(row.start[a])}"
+            for a in axes
+        ],
+    )
     return out
 
 
@@ -201,30 +285,44 @@ def _other(T, row, l, m, prev) -> list[str]:
     if isinstance(layer, (ZeroPad, Crop)):
         pads = layer.pads if isinstance(layer, ZeroPad) else layer.crops
         if len(pads) == 2:
-            what = T["zp" if isinstance(layer, ZeroPad) else "crop"].format(t=pads[0][0], b=pads[0][1], l=pads[1][0],
-                                                                            r=pads[1][1])
+            what = T["zp" if isinstance(layer, ZeroPad) else "crop"].format(
+                t=pads[0][0], b=pads[0][1], l=pads[1][0], r=pads[1][1]
+            )
         else:
             what = T["pads_nd" if isinstance(layer, ZeroPad) else "crops_nd"].format(
-                pads="×".join(f"{b}:{e}" for b, e in pads))
+                pads="×".join(f"{b}:{e}" for b, e in pads)
+            )
         sign = "-" if isinstance(layer, ZeroPad) else "+"
         out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
         axes = range(len(pads))
         out += _axes(T, [f"r_{l} = r_{m} = {row.rf[a]}" for a in axes])
         out += _axes(T, [f"j_{l} = j_{m} = {fmt_num(row.jump[a])}" for a in axes])
-        return out + _axes(T, [f"start_{l} = start_{m} {sign} {pads[a][0]}·j_{m} = {fmt_num(prev[2][a])} {sign} "
-                               f"{pads[a][0]}·{fmt_num(prev[1][a])} = {fmt_num(row.start[a])}" for a in axes])
+        return out + _axes(
+            T,
+            [
+                f"start_{l} = start_{m} {sign} {pads[a][0]}·j_{m} = {fmt_num(prev[2][a])} {sign} "
+                f"{pads[a][0]}·{fmt_num(prev[1][a])} = {fmt_num(row.start[a])}"
+                for a in axes
+            ],
+        )
     what = T["merge"].format(names=T["comma"].join(row.inputs)) if len(row.inputs) > 1 else T["pointwise"]
     out = [T["layer"].format(l=l, name=row.name, token=row.token, what=what, out=_hw(row.output_shape))]
-    return out + [T["keep"].format(l=l, r=_hw(row.rf), j="×".join(fmt_num(v) for v in row.jump),
-                                   st=", ".join(fmt_num(v) for v in row.start))]
+    return out + [
+        T["keep"].format(
+            l=l, r=_hw(row.rf), j="×".join(fmt_num(v) for v in row.jump), st=", ".join(fmt_num(v) for v in row.start)
+        )
+    ]
 
 
 def _phrase(T, lang, rows) -> str:
     windows = [r.layer for r in rows if isinstance(r.layer, SPATIAL)]
     if not rows:
         return T["none"]
-    plain = all(isinstance(r.layer, (Conv, BatchNorm, Identity, Dense)) for r in rows) and windows and all(
-        w.kernel == windows[0].kernel and w.stride == (1, 1) and w.dilation == (1, 1) for w in windows)
+    plain = (
+        all(isinstance(r.layer, (Conv, BatchNorm, Identity, Dense)) for r in rows)
+        and windows
+        and all(w.kernel == windows[0].kernel and w.stride == (1, 1) and w.dilation == (1, 1) for w in windows)
+    )
     if plain and len(windows) == 1:
         return T["single"].format(k=_hw(windows[0].kernel))
     if plain:
@@ -248,15 +346,22 @@ def _at(T, a: Analysis, last, at):
         raise RFError(f"an output pixel is a pair (row, column) of integers. Received: at={at!r}") from None
     sizes = last.output_shape[:-1]
     if len(unit) != rank:
-        raise RFError(f"the output of {last.name} is {'×'.join(map(str, sizes))} ({rank}-D): give {rank} "
-                      f"coordinate{'s' if rank > 1 else ''} from 0 to size - 1. Received: at={at!r}")
+        raise RFError(
+            f"the output of {last.name} is {'×'.join(map(str, sizes))} ({rank}-D): give {rank} "
+            f"coordinate{'s' if rank > 1 else ''} from 0 to size - 1. Received: at={at!r}"
+        )
     if not all(0 <= u < n for u, n in zip(unit, sizes)):
         shown = ", ".join(map(str, unit))
-        raise RFError(f"output unit ({shown}) is outside the {'×'.join(map(str, sizes))} output of {last.name}; "
-                      f"give {rank} coordinate{'s' if rank > 1 else ''} from 0 to size - 1. Received: at=({shown})")
+        raise RFError(
+            f"output unit ({shown}) is outside the {'×'.join(map(str, sizes))} output of {last.name}; "
+            f"give {rank} coordinate{'s' if rank > 1 else ''} from 0 to size - 1. Received: at=({shown})"
+        )
     hw = "×".join(map(str, sizes))
-    title = T["at_title"].format(i=unit[0], j=unit[1], name=last.name, hw=hw) if rank == 2 else \
-        T["at_title"].replace("({i}, {j})", "({u})").format(u=", ".join(map(str, unit)), name=last.name, hw=hw)
+    title = (
+        T["at_title"].format(i=unit[0], j=unit[1], name=last.name, hw=hw)
+        if rank == 2
+        else T["at_title"].replace("({i}, {j})", "({u})").format(u=", ".join(map(str, unit)), name=last.name, hw=hw)
+    )
     lines = ["", title]
     spans, insides = [], []
     fields = last.field_of(unit)
@@ -267,13 +372,27 @@ def _at(T, a: Analysis, last, at):
         n = a.input_shape[axis]
         lo, hi = fields[axis]
         if phased:
-            lines.append(T["at_phase"].format(axis=names[axis], i=idx, unit=label, lo=lo, hi=hi,
-                                              rmin=last.rf_min[axis], r=last.rf[axis]))
+            lines.append(
+                T["at_phase"].format(
+                    axis=names[axis], i=idx, unit=label, lo=lo, hi=hi, rmin=last.rf_min[axis], r=last.rf[axis]
+                )
+            )
         else:
             var = "ij"[axis] if rank == 2 else "i" if rank == 1 else "ijk"[axis]
-            lines.append(T["at_axis"].format(axis=names[axis], var=var, st=fmt_num(last.start[axis]), i=idx,
-                                             j=fmt_num(last.jump[axis]), c=fmt_num(Fraction(lo + hi, 2)),
-                                             half=fmt_num(Fraction(last.rf[axis] - 1, 2)), unit=label, lo=lo, hi=hi))
+            lines.append(
+                T["at_axis"].format(
+                    axis=names[axis],
+                    var=var,
+                    st=fmt_num(last.start[axis]),
+                    i=idx,
+                    j=fmt_num(last.jump[axis]),
+                    c=fmt_num(Fraction(lo + hi, 2)),
+                    half=fmt_num(Fraction(last.rf[axis] - 1, 2)),
+                    unit=label,
+                    lo=lo,
+                    hi=hi,
+                )
+            )
         sides = T["pad_side"][axis - rank + 2] if axis >= rank - 2 and rank >= 2 else T["pad_side"][0]
         if lo < 0:
             lines.append(T["in_pad"].format(unit=label, lo=lo, hi=min(hi, -1), side=sides[0]))
@@ -284,8 +403,11 @@ def _at(T, a: Analysis, last, at):
             lines.append(T["nothing"])
             inside = None
         else:
-            lines.append(T["all_inside"] if (lo, hi) == inside else T["inside"].format(unit=label, lo=max(lo, 0),
-                                                                                      hi=min(hi, n - 1)))
+            lines.append(
+                T["all_inside"]
+                if (lo, hi) == inside
+                else T["inside"].format(unit=label, lo=max(lo, 0), hi=min(hi, n - 1))
+            )
         spans.append((lo, hi))
         insides.append(inside)
     if "holes" in last.flags:  # propagate's exact test of the field, not a guess from dilation and strides
@@ -311,11 +433,13 @@ class Explanation:
 
     def __rich__(self):
         from rich.text import Text
+
         return Text(self.text)
 
     def _repr_html_(self) -> str:
         """The derivation in a ``<pre>`` block, for notebooks."""
         import html
+
         return f'<pre style="white-space:pre-wrap">{html.escape(self.text)}</pre>'
 
 
@@ -365,10 +489,13 @@ def explain(spec_or_analysis, lang="en", at=None, input_shape=(32, 32, 3)) -> Ex
     pixel = None
     if at is not None:
         if last is None:
-            raise RFError(f"{a.spec!r} has no spatial layer, so there is no output pixel to locate. Received: at={at!r}")
+            raise RFError(
+                f"{a.spec!r} has no spatial layer, so there is no output pixel to locate. Received: at={at!r}"
+            )
         pixel, at_lines, spans, insides = _at(T, a, last, at)
         lines += at_lines
     spans, insides = tuple(spans) + (None,) * 2, tuple(insides) + (None,) * 2
     first = 0 if a.rank < 3 else a.rank - 2  # rows and cols: the last two axes (the only one in 1-D)
-    return Explanation("\n".join(lines), lang, a, pixel, spans[first], spans[first + 1], insides[first],
-                       insides[first + 1])
+    return Explanation(
+        "\n".join(lines), lang, a, pixel, spans[first], spans[first + 1], insides[first], insides[first + 1]
+    )

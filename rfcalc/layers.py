@@ -17,8 +17,7 @@ from dataclasses import dataclass, replace
 from .errors import SpecError
 from .symbols import MAX_LAYERS, Dim, Repeat, Schedule, Sym, bind, symbols_of  # noqa: F401 (the layer vocabulary)
 
-
-Pair = tuple[Dim, ...]          # one entry per spatial axis
+Pair = tuple[Dim, ...]  # one entry per spatial axis
 Pads = tuple[tuple[int, int], ...]  # one (before, after) pair per spatial axis
 
 PADDINGS = ("same", "valid")
@@ -52,11 +51,16 @@ def _received(values: dict) -> str:
 
 def _explicit_pads(owner: str, rank: int, pads) -> Pads:
     """Validate explicit (before, after) pairs, one per axis."""
-    ok = isinstance(pads, tuple) and len(pads) == rank and all(
-        isinstance(p, tuple) and len(p) == 2 and all(isinstance(v, int) and v >= 0 for v in p) for p in pads)
+    ok = (
+        isinstance(pads, tuple)
+        and len(pads) == rank
+        and all(isinstance(p, tuple) and len(p) == 2 and all(isinstance(v, int) and v >= 0 for v in p) for p in pads)
+    )
     if not ok:
-        raise SpecError(f"{owner}: explicit padding is one (before, after) pair of non-negative integers "
-                        f"per axis ({rank} here). Received: padding={pads!r}")
+        raise SpecError(
+            f"{owner}: explicit padding is one (before, after) pair of non-negative integers "
+            f"per axis ({rank} here). Received: padding={pads!r}"
+        )
     return pads
 
 
@@ -68,8 +72,11 @@ def _axes(layer, *names: str) -> None:
             object.__setattr__(layer, name, (1,) * rank)
         else:
             object.__setattr__(layer, name, tuple(getattr(layer, name)))
-    _check_rank(type(layer).__name__ if rank not in (1, 2, 3) else layer.keras_class, rank,
-                **{"kernel": layer.kernel, **{n: getattr(layer, n) for n in names}})
+    _check_rank(
+        type(layer).__name__ if rank not in (1, 2, 3) else layer.keras_class,
+        rank,
+        **{"kernel": layer.kernel, **{n: getattr(layer, n) for n in names}},
+    )
 
 
 def _check_padding(layer, causal_ok: bool) -> None:
@@ -78,8 +85,10 @@ def _check_padding(layer, causal_ok: bool) -> None:
         _explicit_pads(owner, rank, layer.padding)
     elif layer.padding == "causal":
         if not causal_ok or rank != 1:
-            raise SpecError(f"{owner}: padding='causal' is for 1-D convolutions (Conv1D) only. "
-                            f"Received: padding='causal', kernel={layer.kernel}")
+            raise SpecError(
+                f"{owner}: padding='causal' is for 1-D convolutions (Conv1D) only. "
+                f"Received: padding='causal', kernel={layer.kernel}"
+            )
     else:
         _check_choice(owner, "padding", layer.padding, PADDINGS)
 
@@ -90,8 +99,10 @@ def _check_conv(layer, *counts: str, ranks=(1, 2, 3), causal_ok=False) -> None:
     rank = len(layer.kernel)
     if rank in (1, 2, 3) and rank not in ranks:
         kind = type(layer).__name__
-        raise SpecError(f"{kind}: Keras has no {rank}-D {kind} (only {', '.join(f'{r}-D' for r in ranks)}). "
-                        f"Received: kernel={layer.kernel}")
+        raise SpecError(
+            f"{kind}: Keras has no {rank}-D {kind} (only {', '.join(f'{r}-D' for r in ranks)}). "
+            f"Received: kernel={layer.kernel}"
+        )
     _axes(layer, "stride", "dilation")
     owner = layer.keras_class
     for field in ("kernel", "stride", "dilation"):
@@ -197,8 +208,10 @@ class ConvTranspose:
             _check_rank(self.keras_class, len(self.kernel), kernel=self.kernel, output_padding=self.output_padding)
             for p, s in zip(self.output_padding, self.stride):
                 if isinstance(p, int) and (p < 0 or (isinstance(s, int) and p >= s)):
-                    raise SpecError(f"{self.keras_class}: output_padding must be at least 0 and below the stride. "
-                                    f"Received: output_padding={self.output_padding}, strides={self.stride}")
+                    raise SpecError(
+                        f"{self.keras_class}: output_padding must be at least 0 and below the stride. "
+                        f"Received: output_padding={self.output_padding}, strides={self.stride}"
+                    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +261,10 @@ class Upsample:
         _check_positive(self.keras_class, "size", self.size)
         _check_choice(self.keras_class, "interpolation", self.interpolation, INTERPOLATIONS)
         if self.interpolation == "bilinear" and len(self.size) != 2:
-            raise SpecError(f"{self.keras_class}: 'bilinear' interpolation is 2-D only (as in Keras). "
-                            f"Received: size={self.size}, interpolation='bilinear'")
+            raise SpecError(
+                f"{self.keras_class}: 'bilinear' interpolation is 2-D only (as in Keras). "
+                f"Received: size={self.size}, interpolation='bilinear'"
+            )
 
     @property
     def keras_class(self) -> str:
@@ -353,8 +368,21 @@ class Identity:
         return self.label
 
 
-Layer = (Conv | DepthwiseConv | SeparableConv | ConvTranspose | Pool | Upsample | BatchNorm | GlobalPool | Flatten
-         | Dense | ZeroPad | Crop | Identity)
+Layer = (
+    Conv
+    | DepthwiseConv
+    | SeparableConv
+    | ConvTranspose
+    | Pool
+    | Upsample
+    | BatchNorm
+    | GlobalPool
+    | Flatten
+    | Dense
+    | ZeroPad
+    | Crop
+    | Identity
+)
 Node = Layer | Repeat | Schedule
 
 SPATIAL = (Conv, DepthwiseConv, SeparableConv, Pool)  # sliding windows

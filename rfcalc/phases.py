@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
 
-MAX_PERIOD = 1 << 16    # phases kept per axis; upsampling factors that multiply past this are refused
+MAX_PERIOD = 1 << 16  # phases kept per axis; upsampling factors that multiply past this are refused
 MAX_COVER_BITS = 1 << 20  # holes are followed exactly in fields up to this wide (a 128 KiB mask)
 UNTRACKED = -1  # a cover past MAX_COVER_BITS: the field may have holes; lo and hi stay exact
 
@@ -58,7 +58,7 @@ class Axis:
         """Field widths of the phases that output units ``0..size-1`` take."""
         if self.period == 1:
             return [max(self.hi[0] - self.lo[0] + 1, 0)]
-        return [max(h - lo + 1, 0) for lo, h in zip(self.lo[:max(1, min(self.period, size))], self.hi)]
+        return [max(h - lo + 1, 0) for lo, h in zip(self.lo[: max(1, min(self.period, size))], self.hi)]
 
     def phase_cover(self, p: int):
         return self.cover[p] if self.cover is not None else None

@@ -18,12 +18,23 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 
-from . import arithmetic as A
-from . import phases as PH
+from . import arithmetic as A, phases as PH
 from .errors import ShapeError, SymbolError
 from .layers import (
-    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-    SeparableConv, Sym, Upsample, ZeroPad,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    SeparableConv,
+    Sym,
+    Upsample,
+    ZeroPad,
 )
 from .phases import MAX_COVER_BITS, UNTRACKED  # noqa: F401 (re-exported)
 
@@ -71,8 +82,12 @@ class Field:
         return None if self.axes is None else tuple(Fraction(a.lo[0] + a.hi[0], 2) for a in self.axes)
 
     def _covers(self) -> list:
-        return [c for a, n in zip(self.axes or (), self.shape) if a.cover is not None
-                for c in a.cover[:max(1, min(a.period, n))]]
+        return [
+            c
+            for a, n in zip(self.axes or (), self.shape)
+            if a.cover is not None
+            for c in a.cover[: max(1, min(a.period, n))]
+        ]
 
     @property
     def holes(self) -> bool:
@@ -119,14 +134,18 @@ def _numbers(layer, *values: int | Sym) -> tuple[int, ...]:
     ints = []
     for v in values:
         if isinstance(v, Sym):
-            raise SymbolError(f"{layer.keras_class} has the symbol {v}; bind it to a number "
-                              f"(--set {v.name}=3) or use --symbolic")
+            raise SymbolError(
+                f"{layer.keras_class} has the symbol {v}; bind it to a number (--set {v.name}=3) or use --symbolic"
+            )
         ints.append(v)
     return tuple(ints)
 
 
-RANK_WORDS = {1: "1-D input (length, channels)", 2: "2-D input (height, width, channels)",
-              3: "3-D input (depth, height, width, channels)"}
+RANK_WORDS = {
+    1: "1-D input (length, channels)",
+    2: "2-D input (height, width, channels)",
+    3: "3-D input (depth, height, width, channels)",
+}
 
 
 def _spatial_input(layer, field: Field, rank: int | None = None):
@@ -146,8 +165,10 @@ def _map_axes(field: Field, step, sizes) -> tuple:
         axes = tuple(step(i, a, True) for i, a in enumerate(field.axes))
         narrow = None if field.narrow is None else tuple(step(i, a, False) for i, a in enumerate(field.narrow))
     except OverflowError:
-        raise ShapeError(f"the output phases repeat only every more than {PH.MAX_PERIOD:,} units "
-                         f"(upsampling factors that do not cancel). Received: output sizes={tuple(sizes)}") from None
+        raise ShapeError(
+            f"the output phases repeat only every more than {PH.MAX_PERIOD:,} units "
+            f"(upsampling factors that do not cancel). Received: output sizes={tuple(sizes)}"
+        ) from None
     return axes, narrow
 
 
@@ -169,7 +190,8 @@ def _window(layer, field: Field, k, s, d, padding):
             raise ShapeError(
                 f"{layer.keras_class}: a {k_eff}-pixel window does not fit its {n}-pixel input "
                 f"with {pad!r} padding. Received: input_shape={field.shape}, kernel={tuple(k)}, "
-                f"dilation={tuple(d)}")
+                f"dilation={tuple(d)}"
+            )
         out.append(size)
         pads.append((before, after))
         if s[axis] > k_eff:
@@ -210,7 +232,7 @@ def _conv(layer, field: Field) -> Applied:
 def _transposed(layer: ConvTranspose, field: Field) -> Applied:
     r = len(layer.kernel)
     numbers = _numbers(layer, *layer.kernel, *layer.stride, *layer.dilation, layer.filters)
-    k, s, d, f = numbers[:r], numbers[r:2 * r], numbers[2 * r:3 * r], numbers[-1]
+    k, s, d, f = numbers[:r], numbers[r : 2 * r], numbers[2 * r : 3 * r], numbers[-1]
     shape = _spatial_input(layer, field, len(k))
     out, pads, flags = [], [], []
     for axis, n in enumerate(shape[:-1]):
@@ -219,12 +241,16 @@ def _transposed(layer: ConvTranspose, field: Field) -> Applied:
         op = layer.output_padding[axis] if layer.output_padding is not None else None
         size, before, after = A.transpose_output(n, k_eff, s[axis], pad, op)
         if pad == "same" and size >= 1 and A.ceil_div(size, s[axis]) != n:
-            raise ShapeError(f"{layer.keras_class}: no 'same' conv maps {size} units back to {n} (TensorFlow "
-                             f"refuses this output_padding). Received: input_shape={field.shape}, kernel={k}, "
-                             f"strides={s}, output_padding={layer.output_padding}")
+            raise ShapeError(
+                f"{layer.keras_class}: no 'same' conv maps {size} units back to {n} (TensorFlow "
+                f"refuses this output_padding). Received: input_shape={field.shape}, kernel={k}, "
+                f"strides={s}, output_padding={layer.output_padding}"
+            )
         if size < 1:
-            raise ShapeError(f"{layer.keras_class}: the output shrinks to {size} units. Received: "
-                             f"input_shape={field.shape}, kernel={k}, strides={s}, padding={layer.padding!r}")
+            raise ShapeError(
+                f"{layer.keras_class}: the output shrinks to {size} units. Received: "
+                f"input_shape={field.shape}, kernel={k}, strides={s}, padding={layer.padding!r}"
+            )
         out.append(size)
         pads.append((before, after))
     axes, narrow = _map_axes(field, lambda i, a, c: PH.transposed(a, k[i], s[i], d[i], pads[i][0], c), out)
@@ -262,8 +288,10 @@ def _shift(layer, field: Field, pads, sign: int) -> Applied:
         before, after = pads[axis]
         size = n + sign * (before + after)
         if size < 1:
-            raise ShapeError(f"{layer.keras_class} crops {before + after} pixels from a {n}-pixel axis. "
-                             f"Received: input_shape={field.shape}, cropping={pads}")
+            raise ShapeError(
+                f"{layer.keras_class} crops {before + after} pixels from a {n}-pixel axis. "
+                f"Received: input_shape={field.shape}, cropping={pads}"
+            )
         sizes.append(size)
     axes, narrow = _map_axes(field, lambda i, a, c: PH.offset(a, -sign * pads[i][0]), sizes)
     flags = (layer.mode,) if sign > 0 and layer.mode != "constant" else ()  # the border copies real pixels
@@ -336,10 +364,12 @@ def merge_fields(fields, concat_axis: int | None = None) -> Applied:
                 raise ShapeError(f"merging tensors of different shapes. Received: shapes={[f.shape for f in fields]}")
     else:
         axis = concat_axis % len(first.shape)
-        rest = [f.shape[:axis] + f.shape[axis + 1:] for f in fields]
+        rest = [f.shape[:axis] + f.shape[axis + 1 :] for f in fields]
         if any(r != rest[0] for r in rest) or any(len(f.shape) != len(first.shape) for f in fields):
-            raise ShapeError(f"Concatenate needs equal shapes except on axis {concat_axis}. "
-                             f"Received: shapes={[f.shape for f in fields]}")
+            raise ShapeError(
+                f"Concatenate needs equal shapes except on axis {concat_axis}. "
+                f"Received: shapes={[f.shape for f in fields]}"
+            )
         shape = list(first.shape)
         shape[axis] = sum(f.shape[axis] for f in fields)
         shape = tuple(shape)

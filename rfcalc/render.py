@@ -86,8 +86,9 @@ def fmt_jump(pair) -> str:
     """
     if pair is None:
         return "-"
-    parts = [f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) and v.denominator > 1 else str(v)
-             for v in pair]
+    parts = [
+        f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) and v.denominator > 1 else str(v) for v in pair
+    ]
     return parts[0] if all(p == parts[0] for p in parts) else "x".join(parts)
 
 
@@ -171,7 +172,7 @@ def visible_rows(a, max_rows: int | None = 200) -> tuple:
     rows = a.layers
     if max_rows is None or len(rows) <= max_rows:
         return rows
-    head, tail = rows[: max_rows // 2], rows[len(rows) - max_rows // 2:]
+    head, tail = rows[: max_rows // 2], rows[len(rows) - max_rows // 2 :]
     skipped = len(rows) - len(head) - len(tail)
     return (*head, f"... {fmt_int(skipped)} more layers (--all or --json shows every one) ...", *tail)
 
@@ -185,13 +186,22 @@ def table(a, max_rows: int | None = 200):
     from rich import box
     from rich.table import Table
 
-    t = Table(title=f'Model: "{a.spec}"  {input_words(a.input_shape)}', title_justify="left", box=box.SIMPLE_HEAD,
-              caption="\n".join(footer_lines(a)), caption_justify="left")
+    t = Table(
+        title=f'Model: "{a.spec}"  {input_words(a.input_shape)}',
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        caption="\n".join(footer_lines(a)),
+        caption_justify="left",
+    )
     notes = any(r.flags for r in a.layers)
     for head in HEADERS[:-1] + (HEADERS[-1:] if notes else ()):
         numeric = head in ("Param #", "MACs", "RF", "Jump", "Start")
-        t.add_column(head, justify="right" if numeric else "left", no_wrap=head != "Note",
-                     overflow="fold" if head == "Note" else "ellipsis")  # plain text folds Note, never cuts it
+        t.add_column(
+            head,
+            justify="right" if numeric else "left",
+            no_wrap=head != "Note",
+            overflow="fold" if head == "Note" else "ellipsis",
+        )  # plain text folds Note, never cuts it
     for row in visible_rows(a, max_rows):
         if isinstance(row, str):
             t.add_row(row, style="dim")
@@ -232,8 +242,7 @@ def plain(renderable, width: int | None = 120) -> str:
     if isinstance(renderable, Table) and textable.fits(renderable):
         return textable.text(renderable, width)
     out = io.StringIO()
-    Console(file=out, width=width or 120, color_system=None, legacy_windows=False,
-            soft_wrap=False).print(renderable)
+    Console(file=out, width=width or 120, color_system=None, legacy_windows=False, soft_wrap=False).print(renderable)
     return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
 
 
@@ -267,11 +276,17 @@ def to_html(a) -> str:
     """An HTML table for Jupyter (``Analysis._repr_html_``)."""
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADERS)
-    body = "".join(f'<tr><td colspan="{len(HEADERS)}">{esc(r)}</td></tr>' if isinstance(r, str) else
-                   "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>" for r in visible_rows(a))
+    body = "".join(
+        f'<tr><td colspan="{len(HEADERS)}">{esc(r)}</td></tr>'
+        if isinstance(r, str)
+        else "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>"
+        for r in visible_rows(a)
+    )
     foot = "<br>".join(esc(line) for line in footer_lines(a))
-    return (f"<div><b>Model: &quot;{esc(a.spec)}&quot;</b> {esc(input_words(a.input_shape))}"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{foot}</p></div>")
+    return (
+        f"<div><b>Model: &quot;{esc(a.spec)}&quot;</b> {esc(input_words(a.input_shape))}"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{foot}</p></div>"
+    )
 
 
 def layer_text(a, row) -> str:
@@ -282,8 +297,10 @@ def layer_text(a, row) -> str:
     >>> print(layer_text(a, a.row("conv2d_1")).splitlines()[1])
       receptive field 5x5, jump 1, start 0
     """
-    lines = [f"{row.name} ({row.kind}) {row.token}: output {fmt_shape(row.output_shape)}, "
-             f"{fmt_int(row.params)} params, {fmt_int(row.macs)} MACs"]
+    lines = [
+        f"{row.name} ({row.kind}) {row.token}: output {fmt_shape(row.output_shape)}, "
+        f"{fmt_int(row.params)} params, {fmt_int(row.macs)} MACs"
+    ]
     if row.rf is None:
         lines.append("  no spatial extent here: every output depends on the whole input")
         return "\n".join(lines)
@@ -295,13 +312,19 @@ def layer_text(a, row) -> str:
     lines.append(f"  output unit {zero} reads input {', '.join(spans)} (negative = padding)")
     phased = row.axes is not None and any(ax.period > 1 for ax in row.axes)
     if len(row.rf) == 2 and not phased:
-        lines.append(f"  unit (i, j) is centred at input (start + i*jump, start + j*jump); effective padding "
-                     f"{fmt_pair(row.eff_pad)}")
+        lines.append(
+            f"  unit (i, j) is centred at input (start + i*jump, start + j*jump); effective padding "
+            f"{fmt_pair(row.eff_pad)}"
+        )
     elif not phased:
-        lines.append(f"  unit u is centred at input start + u*jump on every axis; effective padding {fmt_pair(row.eff_pad)}")
+        lines.append(
+            f"  unit u is centred at input start + u*jump on every axis; effective padding {fmt_pair(row.eff_pad)}"
+        )
     else:
         periods = fmt_pair(tuple(ax.period for ax in row.axes))
-        lines.append(f"  units of different phases read different inputs: the fields repeat every {periods} units "
-                     f"(Row.field_of gives any unit's); effective padding {fmt_pair(row.eff_pad)}")
+        lines.append(
+            f"  units of different phases read different inputs: the fields repeat every {periods} units "
+            f"(Row.field_of gives any unit's); effective padding {fmt_pair(row.eff_pad)}"
+        )
     lines += [f"  {flag}: {FLAG_HELP[flag]}" for flag in row.flags if flag in FLAG_HELP]
     return "\n".join(lines)

@@ -22,8 +22,23 @@ from . import arithmetic as A
 from .dsl import format_spec, parse
 from .errors import ShapeError, SpecError, SymbolError
 from .layers import (
-    SPATIAL, BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, Repeat,
-    Schedule, Sym, Upsample, ZeroPad, symbols_of,
+    SPATIAL,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    Repeat,
+    Schedule,
+    Sym,
+    Upsample,
+    ZeroPad,
+    symbols_of,
 )
 
 INPUT_NAMES = ("H", "W", "C_in")  # C_in, not C: specs often name their filters {C}
@@ -48,8 +63,10 @@ def _tidy(e):
     """Rewrite ``-floor(-x)`` (what ``ceil_div`` builds) as ``ceiling(x)``, then merge nested roundings."""
     if e is None or not isinstance(e, sp.Basic):
         return e
-    e = e.replace(lambda t: t.is_Mul and len(t.args) == 2 and t.args[0] == -1 and isinstance(t.args[1], sp.floor),
-                  lambda t: sp.ceiling(-t.args[1].args[0]))
+    e = e.replace(
+        lambda t: t.is_Mul and len(t.args) == 2 and t.args[0] == -1 and isinstance(t.args[1], sp.floor),
+        lambda t: sp.ceiling(-t.args[1].args[0]),
+    )
     return _collapse(e)
 
 
@@ -87,8 +104,8 @@ def _geometric(m, n):
     if m == 1:
         return n
     if m.is_number:
-        return (m ** n - 1) / (m - 1)
-    return sp.Piecewise((n, sp.Eq(m, 1)), ((m ** n - 1) / (m - 1), True))
+        return (m**n - 1) / (m - 1)
+    return sp.Piecewise((n, sp.Eq(m, 1)), ((m**n - 1) / (m - 1), True))
 
 
 def _prod(values):
@@ -108,10 +125,10 @@ def _out_size(n, k_eff, s, padding):
 
 @dataclass(frozen=True)
 class _State:
-    size: tuple          # spatial sizes of the last spatial tensor; an entry is None when it has no closed form
+    size: tuple  # spatial sizes of the last spatial tensor; an entry is None when it has no closed form
     rf: tuple
     jump: tuple
-    channels: Any        # last axis (features after Flatten), a sympy expression; None when unknown
+    channels: Any  # last axis (features after Flatten), a sympy expression; None when unknown
     spatial: bool = True
     params: Any = sp.Integer(0)  # sympy expressions; None when there is no closed form
     macs: Any = sp.Integer(0)
@@ -129,8 +146,10 @@ def _note(st: _State, text: str) -> _State:
 def _need_spatial(layer, st: _State) -> None:
     if not st.spatial:
         name = layer.keras_class
-        raise ShapeError(f"{name} needs a spatial input (H, W, C); the spatial extent ended earlier. "
-                         f"Received: {name} after Flatten/GlobalPooling")
+        raise ShapeError(
+            f"{name} needs a spatial input (H, W, C); the spatial extent ended earlier. "
+            f"Received: {name} after Flatten/GlobalPooling"
+        )
 
 
 def _windowed(layer, st: _State) -> _State:
@@ -147,8 +166,10 @@ def _windowed(layer, st: _State) -> _State:
         pad = layer.padding[axis] if isinstance(layer.padding, tuple) else layer.padding
         out = None if n is None else _tidy(_out_size(n, k_eff, s, pad))
         if out is not None and out.is_number and out < 1:
-            raise ShapeError(f"{name}: a {k_eff}-pixel window does not fit its {n}-pixel input with 'valid' "
-                             f"padding. Received: kernel={tuple(layer.kernel)}, input size {n}")
+            raise ShapeError(
+                f"{name}: a {k_eff}-pixel window does not fit its {n}-pixel input with 'valid' "
+                f"padding. Received: kernel={tuple(layer.kernel)}, input size {n}"
+            )
         size.append(out)
         rf.append(st.rf[axis] + (k_eff - 1) * st.jump[axis])  # arithmetic.rf_step, without the Fraction centre
         jump.append(st.jump[axis] * s)
@@ -173,8 +194,15 @@ def _windowed(layer, st: _State) -> _State:
         params = None if c is None else A.separable_params(kh, kw, c, f, m, layer.use_bias)
         macs = A.separable_macs(oh, ow, kh, kw, c, f, m) if known else None
         c_out = f
-    return replace(st, size=tuple(size), rf=tuple(rf), jump=tuple(jump), channels=c_out,
-                   params=_add(st.params, params), macs=_add(st.macs, macs))
+    return replace(
+        st,
+        size=tuple(size),
+        rf=tuple(rf),
+        jump=tuple(jump),
+        channels=c_out,
+        params=_add(st.params, params),
+        macs=_add(st.macs, macs),
+    )
 
 
 def _schedule(node: Schedule, st: _State) -> _State:
@@ -185,7 +213,7 @@ def _schedule(node: Schedule, st: _State) -> _State:
     if any(v != 1 for v in layer.stride):
         raise SpecError(f"a symbolic dilation schedule needs stride 1. Received: {token}")
     a, b = _num(node.first), _num(node.last)
-    count, growth = b - a + 1, 2 ** (b + 1) - 2 ** a
+    count, growth = b - a + 1, 2 ** (b + 1) - 2**a
     size, rf = [], []
     for axis in range(len(st.size)):
         k_eff_sum = (_num(layer.kernel[axis]) - 1) * growth
@@ -197,9 +225,17 @@ def _schedule(node: Schedule, st: _State) -> _State:
     params = None if None in (first.params, later.params) else first.params + (count - 1) * later.params
     same = layer.padding in ("same", "causal")
     macs = first.macs + (count - 1) * later.macs if same and None not in (first.macs, later.macs) else None
-    out = st if macs is not None else _note(st, f"the MACs of {token} have no closed form ('valid' shrinks every layer)")
-    return replace(out, size=tuple(size), rf=tuple(rf), channels=later.channels,
-                   params=_add(st.params, params), macs=_add(st.macs, macs))
+    out = (
+        st if macs is not None else _note(st, f"the MACs of {token} have no closed form ('valid' shrinks every layer)")
+    )
+    return replace(
+        out,
+        size=tuple(size),
+        rf=tuple(rf),
+        channels=later.channels,
+        params=_add(st.params, params),
+        macs=_add(st.macs, macs),
+    )
 
 
 def _step(layer, st: _State) -> _State:
@@ -208,8 +244,10 @@ def _step(layer, st: _State) -> _State:
     if isinstance(layer, Schedule):
         return _schedule(layer, st)
     if isinstance(layer, (Upsample, ConvTranspose)):
-        raise SpecError(f"--symbolic follows conv and pooling stacks; {layer.keras_class} makes the field depend on "
-                        f"the output phase, so analyse it with numbers (--set). Received: {format_spec((layer,))}")
+        raise SpecError(
+            f"--symbolic follows conv and pooling stacks; {layer.keras_class} makes the field depend on "
+            f"the output phase, so analyse it with numbers (--set). Received: {format_spec((layer,))}"
+        )
     if isinstance(layer, SPATIAL):
         return _windowed(layer, st)
     if isinstance(layer, (ZeroPad, Crop)):
@@ -293,12 +331,15 @@ def _repeat(node: Repeat, st: _State) -> _State:
     for axis in range(rank):
         a, m = first.rf[axis], first.jump[axis]
         rf.append(st.rf[axis] + a * st.jump[axis] * _geometric(m, n))
-        jump.append(st.jump[axis] * m ** n)
+        jump.append(st.jump[axis] * m**n)
         form = _size_map(first.size[axis], xs[axis])
         s0 = st.size[axis]
         if form is None:
-            out = _note(out, f"the output size of {token} has no closed form in {RANK_NAMES[rank][axis]} "
-                             "(its body's size map does not compose into one floor or ceiling)")
+            out = _note(
+                out,
+                f"the output size of {token} has no closed form in {RANK_NAMES[rank][axis]} "
+                "(its body's size map does not compose into one floor or ceiling)",
+            )
             size.append(None)
             iterates.append(None)
             continue
@@ -309,13 +350,17 @@ def _repeat(node: Repeat, st: _State) -> _State:
             size.append(s0 + b * n)
         else:
             grow = 0 if b == 0 else b * _geometric(m_size, n)
-            size.append(_tidy(rounding((s0 + grow) / m_size ** n)))
+            size.append(_tidy(rounding((s0 + grow) / m_size**n)))
         iterates.append((rounding, b) if rounding is None or m_size == 1 else None)
-    steady = (first.channels is not None and later.channels is not None
-              and sp.expand(later.channels - first.channels) == 0)
+    steady = (
+        first.channels is not None and later.channels is not None and sp.expand(later.channels - first.channels) == 0
+    )
     if not steady:
-        out = _note(out, f"the channels of {token} change with every repetition, so its parameters "
-                         "and MACs have no closed form here")
+        out = _note(
+            out,
+            f"the channels of {token} change with every repetition, so its parameters "
+            "and MACs have no closed form here",
+        )
     params = macs = None
     if steady and None not in (first.params, later.params):
         params = first.params + (n - 1) * later.params
@@ -330,9 +375,15 @@ def _repeat(node: Repeat, st: _State) -> _State:
             macs = None if total.has(sp.Sum) else m1 + total
         if macs is None:
             out = _note(out, f"the MACs of {token} have no closed form (the size changes geometrically)")
-    return replace(out, size=tuple(size), rf=tuple(rf), jump=tuple(jump),
-                   channels=later.channels if steady else None,
-                   params=_add(st.params, params), macs=_add(st.macs, macs))
+    return replace(
+        out,
+        size=tuple(size),
+        rf=tuple(rf),
+        jump=tuple(jump),
+        channels=later.channels if steady else None,
+        params=_add(st.params, params),
+        macs=_add(st.macs, macs),
+    )
 
 
 def _input(input_shape):
@@ -343,13 +394,17 @@ def _input(input_shape):
     if isinstance(input_shape, str):
         parts = re.split(r"\s*[x×,]\s*", input_shape.strip().strip("()"))
         if not 2 <= len(parts) <= 4 or not all(re.fullmatch(r"\d+|[A-Za-z_]\w*", p) for p in parts):
-            raise SpecError(f"an input shape is sizes then channels, numbers or names: Lx1, HxWx3, DxHxWx3. "
-                            f"Received: {input_shape!r}")
+            raise SpecError(
+                f"an input shape is sizes then channels, numbers or names: Lx1, HxWx3, DxHxWx3. "
+                f"Received: {input_shape!r}"
+            )
         input_shape = tuple(int(p) if p.isdigit() else None for p in parts)
     shape = tuple(input_shape)
     if not 2 <= len(shape) <= 4:
-        raise SpecError(f"input_shape must be (L, C), (H, W, C) or (D, H, W, C); use None for a symbolic size. "
-                        f"Received: input_shape={shape}")
+        raise SpecError(
+            f"input_shape must be (L, C), (H, W, C) or (D, H, W, C); use None for a symbolic size. "
+            f"Received: input_shape={shape}"
+        )
     out = []
     for name, v in zip(RANK_NAMES[len(shape) - 1], shape):
         if v is None:
@@ -375,12 +430,14 @@ def read_back(data: dict) -> dict:
     >>> read_back(closed_forms("c{lambda}").to_dict())["rf"][0]
     lambda
     """
+
     def back(v):
         if v is None:
             return None
         if isinstance(v, list):
             return [back(x) for x in v]
         return sp.sympify(v)
+
     return {key: back(v) for key, v in data["sympy"].items()}
 
 
@@ -389,11 +446,11 @@ class ClosedForms:
     """Closed forms of one spec; expressions are sympy, ``None`` where no closed form was found."""
 
     spec: str
-    symbols: tuple          # names: the spec's symbols, then the input's (H, W, C_in) that are symbolic
-    input: tuple            # sizes then channels ((H, W, C) in 2-D) as sympy values
+    symbols: tuple  # names: the spec's symbols, then the input's (H, W, C_in) that are symbolic
+    input: tuple  # sizes then channels ((H, W, C) in 2-D) as sympy values
     rf: tuple
     jump: tuple
-    output_size: tuple      # spatial sizes of the last spatial layer
+    output_size: tuple  # spatial sizes of the last spatial layer
     channels: object
     params: object
     macs: object
@@ -442,8 +499,9 @@ class ClosedForms:
         for name, v in values.items():
             if name not in self.symbols:
                 known = ", ".join(self.symbols) or "none"
-                raise SymbolError(f"{name!r} is not a symbol of {self.spec!r} (its symbols: {known}). "
-                                  f"Received: {name}={v!r}")
+                raise SymbolError(
+                    f"{name!r} is not a symbol of {self.spec!r} (its symbols: {known}). Received: {name}={v!r}"
+                )
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise SymbolError(f"symbol {name} must be a positive integer. Received: {name}={v!r}")
             subs[symbol(name)] = v
@@ -510,15 +568,27 @@ def closed_forms(spec, input_shape=None) -> ClosedForms:
     *sizes, c = shape
     layers = tuple(spec) if isinstance(spec, (tuple, list)) else parse(spec, len(sizes))
     if not layers:
-        raise SpecError("the spec has no layers; try \"c{k}*{n}\"")
+        raise SpecError('the spec has no layers; try "c{k}*{n}"')
     named = symbols_of(layers)
     inputs = [str(v) for v in shape if isinstance(v, sp.Symbol)]
     clash = [s for s in named if s in inputs]
     if clash:
-        raise SymbolError(f"the spec symbol {{{clash[0]}}} has the name of a symbolic input size; rename it. "
-                          f"Received: {spec if isinstance(spec, str) else format_spec(layers)!r}")
+        raise SymbolError(
+            f"the spec symbol {{{clash[0]}}} has the name of a symbolic input size; rename it. "
+            f"Received: {spec if isinstance(spec, str) else format_spec(layers)!r}"
+        )
     one, zero = sp.Integer(1), sp.Integer(0)
     rank = len(sizes)
     st = _fold(layers, _State(size=tuple(sizes), rf=(one,) * rank, jump=(one,) * rank, channels=c, macs=zero))
-    return ClosedForms(format_spec(layers), tuple(named) + tuple(inputs), shape, st.rf, st.jump, st.size,
-                       st.channels, st.params, st.macs, st.notes)
+    return ClosedForms(
+        format_spec(layers),
+        tuple(named) + tuple(inputs),
+        shape,
+        st.rf,
+        st.jump,
+        st.size,
+        st.channels,
+        st.params,
+        st.macs,
+        st.notes,
+    )

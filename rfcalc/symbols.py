@@ -106,7 +106,9 @@ def bind(nodes, values: dict) -> tuple:
                 out.append(Repeat(body, count))
                 return
             if len(out) + len(body) * count > MAX_LAYERS:
-                raise SpecError(f"the spec expands to {len(body) * count:,} layers; rfcalc analyses at most {MAX_LAYERS:,}")
+                raise SpecError(
+                    f"the spec expands to {len(body) * count:,} layers; rfcalc analyses at most {MAX_LAYERS:,}"
+                )
             out.extend(body * count)
             return
         if isinstance(node, Schedule):
@@ -115,11 +117,15 @@ def bind(nodes, values: dict) -> tuple:
                 out.append(Schedule(layer, first, last))
                 return
             if last < first:
-                raise SpecError(f"a dilation schedule d2^{first}..{last} runs backwards; write the smaller exponent first")
+                raise SpecError(
+                    f"a dilation schedule d2^{first}..{last} runs backwards; write the smaller exponent first"
+                )
             if last - first + 1 + len(out) > MAX_LAYERS:
-                raise SpecError(f"the schedule d2^{first}..{last} expands to {last - first + 1:,} layers; "
-                                f"rfcalc analyses at most {MAX_LAYERS:,}")
-            out.extend(_with_dilation(layer, 2 ** e) for e in range(first, last + 1))
+                raise SpecError(
+                    f"the schedule d2^{first}..{last} expands to {last - first + 1:,} layers; "
+                    f"rfcalc analyses at most {MAX_LAYERS:,}"
+                )
+            out.extend(_with_dilation(layer, 2**e) for e in range(first, last + 1))
             return
         changes = {f.name: _subst(getattr(node, f.name), values) for f in fields(node)}
         out.append(replace(node, **changes) if changes else node)

@@ -105,4 +105,5 @@ def tensorflow():
     """
     install()
     import tensorflow as tf
+
     return tf

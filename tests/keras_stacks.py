@@ -36,13 +36,14 @@ def recipe(draw, rank: int, kinds=None):
             stride = _tup(draw, rank, 1, 3)
         else:
             dilation = _tup(draw, rank, 1, 3)
-        kw = dict(kernel_size=k, strides=stride, padding=padding, dilation_rate=dilation,
-                  use_bias=draw(st.booleans()))
+        kw = dict(kernel_size=k, strides=stride, padding=padding, dilation_rate=dilation, use_bias=draw(st.booleans()))
         if kind == "conv":
             return f"Conv{r}", dict(filters=draw(st.integers(1, 3)), **kw)
         if kind == "dw":
             return f"DepthwiseConv{r}", dict(depth_multiplier=draw(st.integers(1, 2)), **kw)
-        return f"SeparableConv{r}", dict(filters=draw(st.integers(1, 3)), depth_multiplier=draw(st.integers(1, 2)), **kw)
+        return f"SeparableConv{r}", dict(
+            filters=draw(st.integers(1, 3)), depth_multiplier=draw(st.integers(1, 2)), **kw
+        )
     if kind == "tconv":
         stride = _tup(draw, rank, 1, 3)
         output_padding = None
@@ -51,14 +52,21 @@ def recipe(draw, rank: int, kinds=None):
         dilation = (1,) * rank
         if max(stride) == 1 and draw(st.booleans()):  # Keras takes a dilation with stride 1 only
             dilation = _tup(draw, rank, 1, 3)
-        return f"Conv{r}Transpose", dict(filters=draw(st.integers(1, 3)), kernel_size=k, strides=stride,
-                                          padding=draw(st.sampled_from(["valid", "same"])), dilation_rate=dilation,
-                                          output_padding=output_padding, use_bias=draw(st.booleans()))
+        return f"Conv{r}Transpose", dict(
+            filters=draw(st.integers(1, 3)),
+            kernel_size=k,
+            strides=stride,
+            padding=draw(st.sampled_from(["valid", "same"])),
+            dilation_rate=dilation,
+            output_padding=output_padding,
+            use_bias=draw(st.booleans()),
+        )
     if kind == "pool":
         op = draw(st.sampled_from(["Max", "Average"]))
         strides = draw(st.one_of(st.none(), st.just(_tup(draw, rank, 1, 3))))
-        return f"{op}Pooling{r}", dict(pool_size=_tup(draw, rank, 1, 3), strides=strides,
-                                       padding=draw(st.sampled_from(["valid", "same"])))
+        return f"{op}Pooling{r}", dict(
+            pool_size=_tup(draw, rank, 1, 3), strides=strides, padding=draw(st.sampled_from(["valid", "same"]))
+        )
     if kind == "up":
         size = _tup(draw, rank, 1, 3)
         if rank == 1:
@@ -68,7 +76,9 @@ def recipe(draw, rank: int, kinds=None):
             kw["interpolation"] = draw(st.sampled_from(["nearest", "bilinear"]))
         return f"UpSampling{r}", kw
     if kind == "resize":  # integer factors, sized against the input in build()
-        return "Resizing", dict(factors=_tup(draw, 2, 1, 3), interpolation=draw(st.sampled_from(["nearest", "bilinear"])))
+        return "Resizing", dict(
+            factors=_tup(draw, 2, 1, 3), interpolation=draw(st.sampled_from(["nearest", "bilinear"]))
+        )
     if kind in ("zp", "crop"):
         pads = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(rank))
         if rank == 1:
@@ -84,8 +94,12 @@ HEADS = ("none", "gap", "gmp", "flat")
 
 def head(name: str, rank: int) -> list:
     r = RANK_SUFFIX[rank]
-    return {"none": [], "gap": [(f"GlobalAveragePooling{r}", {}), ("Dense", dict(units=2))],
-            "gmp": [(f"GlobalMaxPooling{r}", {})], "flat": [("Flatten", {}), ("Dense", dict(units=3))]}[name]
+    return {
+        "none": [],
+        "gap": [(f"GlobalAveragePooling{r}", {}), ("Dense", dict(units=2))],
+        "gmp": [(f"GlobalMaxPooling{r}", {})],
+        "flat": [("Flatten", {}), ("Dense", dict(units=3))],
+    }[name]
 
 
 def make(keras, cls: str, kwargs: dict, shape: tuple):
@@ -171,7 +185,7 @@ def wavenet(keras, length=16000, stacks=3, layers=10, res=32, skip=64, classes=2
     skips = []
     for s in range(stacks):
         for i in range(layers):
-            d = 2 ** i
+            d = 2**i
             f = L.Conv1D(res, 2, dilation_rate=d, padding="causal", activation="tanh", name=f"filter_{s}_{d}")(x)
             g = L.Conv1D(res, 2, dilation_rate=d, padding="causal", activation="sigmoid", name=f"gate_{s}_{d}")(x)
             z = L.Multiply(name=f"gated_{s}_{d}")([f, g])

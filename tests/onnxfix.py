@@ -22,8 +22,11 @@ def ints(name, values):
 def model(nodes, inits=(), shape=(1, 3, 32, 32), opset=17, inputs=None, name="g"):
     """A one-input model; every node's first output is a graph output so onnxruntime reports its shape."""
     ins = inputs or [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))]
-    outs = [helper.make_tensor_value_info(n.output[0], TensorProto.FLOAT, None) for n in nodes
-            if n.op_type not in ("Constant", "Shape", "Gather", "Unsqueeze", "Concat") or n.output[0] == "y"]
+    outs = [
+        helper.make_tensor_value_info(n.output[0], TensorProto.FLOAT, None)
+        for n in nodes
+        if n.op_type not in ("Constant", "Shape", "Gather", "Unsqueeze", "Concat") or n.output[0] == "y"
+    ]
     graph = helper.make_graph(nodes, name, ins, outs[-1:], initializer=list(inits))
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 

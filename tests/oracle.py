@@ -44,15 +44,15 @@ class OracleShapeError(Exception):
 class AxisResult:
     """What the oracle reads off one layer on one axis."""
 
-    size: int               # output length
-    rf: int                 # extent (max - min + 1) of unit 0's dependency set, padding included
-    jump: int               # min index of unit 1's set minus that of unit 0
-    start: Fraction         # centre of unit 0's extent, pixel i centred at i
-    lowest: int             # min index of unit 0's set (minus this is the effective padding)
-    deps0: frozenset        # the full dependency set of unit 0
-    pad: tuple | None       # (before, after) the layer applied, None for crop/identity
-    unread: frozenset       # positions of this layer's real input that no real output reads
-    trailing: frozenset     # the unread positions after the last one read (the rows 'valid' leaves)
+    size: int  # output length
+    rf: int  # extent (max - min + 1) of unit 0's dependency set, padding included
+    jump: int  # min index of unit 1's set minus that of unit 0
+    start: Fraction  # centre of unit 0's extent, pixel i centred at i
+    lowest: int  # min index of unit 0's set (minus this is the effective padding)
+    deps0: frozenset  # the full dependency set of unit 0
+    pad: tuple | None  # (before, after) the layer applied, None for crop/identity
+    unread: frozenset  # positions of this layer's real input that no real output reads
+    trailing: frozenset  # the unread positions after the last one read (the rows 'valid' leaves)
 
 
 def _tf_same_total(n: int, k_eff: int, s: int) -> int:
@@ -214,8 +214,7 @@ def axis_oracle(layers, n: int) -> list[AxisResult]:
         lo, hi = min(d0), max(d0)
         last = max(set(range(-1, size_in)) - unread) if unread else None
         trailing = frozenset(u for u in unread if u > last) if unread else frozenset()
-        results.append(AxisResult(size, hi - lo + 1, min(d1) - lo, Fraction(lo + hi, 2), lo, d0, pad, unread,
-                                  trailing))
+        results.append(AxisResult(size, hi - lo + 1, min(d1) - lo, Fraction(lo + hi, 2), lo, d0, pad, unread, trailing))
         size_in = size
     return results
 
@@ -270,7 +269,9 @@ def _window_2d(prev, hw, hd, wd):
         dims.append((size, k, s, d, before))
     (h_out, kh, sh, dh, bh), (w_out, kw, sw, dw, bw) = dims
     # the explicit padded grid: cell (a, b) holds the input position it stands for
-    grid = [[(a - bh, b - bw) for b in range(hw[1] + 2 * bw + kw * dw + sw)] for a in range(hw[0] + 2 * bh + kh * dh + sh)]
+    grid = [
+        [(a - bh, b - bw) for b in range(hw[1] + 2 * bw + kw * dw + sw)] for a in range(hw[0] + 2 * bh + kh * dh + sh)
+    ]
 
     @cache
     def deps(p) -> frozenset:
@@ -290,8 +291,8 @@ class UnitFields:
     """Every real output unit of one layer on one axis: its dependency extent, read off the sets."""
 
     size: int
-    spans: tuple            # (min, max) of unit q's input set, for q in range(size); None: reads nothing
-    holes: bool             # some unit's set is not its whole span
+    spans: tuple  # (min, max) of unit q's input set, for q in range(size); None: reads nothing
+    holes: bool  # some unit's set is not its whole span
 
     @property
     def rf(self) -> int:

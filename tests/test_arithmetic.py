@@ -15,10 +15,10 @@ from fractions import Fraction
 
 import pytest
 
-from rfcalc import analyze
-from rfcalc import arithmetic as A
+from rfcalc import analyze, arithmetic as A
 
 # ---- TensorFlow's own statements about SAME and VALID -----------------------------------------
+
 
 def tf_doc_same_total(n, k, s):
     """The total SAME padding as the tf.nn docs write it (modulo form, not the ceil form)."""
@@ -139,10 +139,19 @@ def test_batchnorm_has_4c_params_half_frozen():
 
 VGG16 = "c3-64*2,p2,c3-128*2,p2,c3-256*3,p2,c3-512*3,p2,c3-512*3,p2"
 VGG16_TABLE = {  # end-point: (layer index in VGG16, rf, effective stride, effective padding) at 224 and 321
-    "conv1_1": (0, 3, 1, 1), "pool1": (2, 6, 2, 2), "conv2_1": (3, 10, 2, 4), "pool2": (5, 16, 4, 6),
-    "conv3_1": (6, 24, 4, 10), "conv3_2": (7, 32, 4, 14), "pool3": (9, 44, 8, 18), "conv4_1": (10, 60, 8, 26),
-    "conv4_2": (11, 76, 8, 34), "pool4": (13, 100, 16, 42), "conv5_1": (14, 132, 16, 58),
-    "conv5_2": (15, 164, 16, 74), "pool5": (17, 212, 32, 90),
+    "conv1_1": (0, 3, 1, 1),
+    "pool1": (2, 6, 2, 2),
+    "conv2_1": (3, 10, 2, 4),
+    "pool2": (5, 16, 4, 6),
+    "conv3_1": (6, 24, 4, 10),
+    "conv3_2": (7, 32, 4, 14),
+    "pool3": (9, 44, 8, 18),
+    "conv4_1": (10, 60, 8, 26),
+    "conv4_2": (11, 76, 8, 34),
+    "pool4": (13, 100, 16, 42),
+    "conv5_1": (14, 132, 16, 58),
+    "conv5_2": (15, 164, 16, 74),
+    "pool5": (17, 212, 32, 90),
 }
 
 
@@ -158,16 +167,29 @@ def test_vgg16_whole_stack_numbers():
     a = analyze(VGG16, "224x224x3")
     assert (a.rf, a.jump, a.output_shape) == ((212, 212), (32, 32), (7, 7, 512))
     assert a.total_params == 14_714_688  # keras.applications.VGG16(include_top=False)
-    stages = [(224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128)] + [(56, 128, 256)] + \
-        [(56, 256, 256)] * 2 + [(28, 256, 512)] + [(28, 512, 512)] * 2 + [(14, 512, 512)] * 3
+    stages = (
+        [(224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128)]
+        + [(56, 128, 256)]
+        + [(56, 256, 256)] * 2
+        + [(28, 256, 512)]
+        + [(28, 512, 512)] * 2
+        + [(14, 512, 512)] * 3
+    )
     assert a.total_macs == sum(h * h * 9 * c_in * c_out for h, c_in, c_out in stages)
     top = analyze(VGG16 + ",flat,fc4096/relu,fc4096/relu,fc1000/softmax", "224x224x3")
     assert top.total_params == 138_357_544  # keras.applications.VGG16()
 
 
 ALEXNET_V2 = "c11s4-64/valid,p3s2,c5-192,p3s2,c3-384,c3-384,c3-256,p3s2"
-ALEXNET_TABLE = {"conv1": (0, 11, 4, 0), "pool1": (1, 19, 8, 0), "conv2": (2, 51, 8, 16), "conv3": (4, 99, 16, 32),
-                 "conv4": (5, 131, 16, 48), "conv5": (6, 163, 16, 64), "pool5": (7, 195, 32, 64)}
+ALEXNET_TABLE = {
+    "conv1": (0, 11, 4, 0),
+    "pool1": (1, 19, 8, 0),
+    "conv2": (2, 51, 8, 16),
+    "conv3": (4, 99, 16, 32),
+    "conv4": (5, 131, 16, 48),
+    "conv5": (6, 163, 16, 64),
+    "pool5": (7, 195, 32, 64),
+}
 
 
 @pytest.mark.parametrize("endpoint", ALEXNET_TABLE)
@@ -181,8 +203,10 @@ def test_alexnet_v2_endpoints_match_the_published_table(endpoint):
 MOBILENET_V1 = "c3s2,dw3,c1,dw3s2,c1,dw3,c1,dw3s2,c1,dw3,c1,dw3s2,c1,(dw3,c1)*5,dw3s2,c1,dw3,c1"
 MOBILENET_RF = [3, 7, 11, 19, 27, 43, 59, 91, 123, 155, 187, 219, 251, 315]
 MOBILENET_STRIDE = [2, 2, 4, 4, 8, 8, 16, 16, 16, 16, 16, 16, 32, 32]
-MOBILENET_PAD = {224: [0, 2, 2, 6, 6, 14, 14, 30, 46, 62, 78, 94, 94, 126],
-                 321: [1, 3, 5, 9, 13, 21, 29, 45, 61, 77, 93, 109, 125, 157]}
+MOBILENET_PAD = {
+    224: [0, 2, 2, 6, 6, 14, 14, 30, 46, 62, 78, 94, 94, 126],
+    321: [1, 3, 5, 9, 13, 21, 29, 45, 61, 77, 93, 109, 125, 157],
+}
 
 
 @pytest.mark.parametrize("size", [224, 321])

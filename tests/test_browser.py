@@ -45,10 +45,18 @@ def new_driver():
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
+
     o = Options()
     o.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1800", "--disable-extensions", "--no-first-run"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1800",
+        "--disable-extensions",
+        "--no-first-run",
+    ):
         o.add_argument(arg)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=o)
@@ -66,6 +74,7 @@ def driver():
 
 def open_page(driver, tmp_path, html, name="r.html"):
     from selenium.webdriver.support.ui import WebDriverWait
+
     path = tmp_path / name
     path.write_text(html, encoding="utf-8")
     driver.get_log("browser")
@@ -91,6 +100,7 @@ def choose_by_click(driver, name):
 
 def choose_next_by_keyboard(driver):
     from selenium.webdriver.common.keys import Keys
+
     table = driver.find_element("id", "layers")
     driver.execute_script("arguments[0].focus()", table)
     table.send_keys(Keys.ARROW_DOWN)
@@ -99,11 +109,14 @@ def choose_next_by_keyboard(driver):
 def click_unit(driver, unit):
     """A real mouse click on the output grid at the centre of ``unit`` (row, col)."""
     from selenium.webdriver.common.action_chains import ActionChains
+
     canvas = driver.find_element("id", "output-canvas")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
     s, border, width, height = driver.execute_script(
         "var c = arguments[0], r = c.getBoundingClientRect();"
-        "return [Number(c.dataset.scale) * c.clientWidth / c.width, c.clientLeft, r.width, r.height]", canvas)
+        "return [Number(c.dataset.scale) * c.clientWidth / c.width, c.clientLeft, r.width, r.height]",
+        canvas,
+    )
     x = border + (unit[1] + 0.5) * s - width / 2
     y = border + (unit[0] + 0.5) * s - height / 2
     ActionChains(driver).move_to_element_with_offset(canvas, round(x), round(y)).click().perform()
@@ -111,6 +124,7 @@ def click_unit(driver, unit):
 
 def press(driver, key):
     from selenium.webdriver.common.keys import Keys
+
     canvas = driver.find_element("id", "output-canvas")
     canvas.send_keys(getattr(Keys, key))
 
@@ -187,8 +201,9 @@ def check_every_layer(driver, analysis, oracle_ops=None, in_page=False):
             want = unit_field(row, unit)
             assert (pair(got["rows"]), pair(got["cols"])) == want, (row.name, unit)
             if oracle_ops is not None:
-                deps = [axis_unit_deps(oracle_ops(analysis, row, a), analysis.input_shape[a], unit[a])
-                        for a in range(2)]
+                deps = [
+                    axis_unit_deps(oracle_ops(analysis, row, a), analysis.input_shape[a], unit[a]) for a in range(2)
+                ]
                 assert want == tuple((min(d), max(d)) for d in deps)
             checked += 1
         press(driver, "ARROW_UP")
@@ -202,10 +217,13 @@ def check_every_layer(driver, analysis, oracle_ops=None, in_page=False):
 
 def chain_ops(analysis, row, axis):
     ops = []
-    for r in analysis.layers[:row.index + 1]:
+    for r in analysis.layers[: row.index + 1]:
         lay = r.layer
-        ops.append(("win", lay.kernel[axis], lay.stride[axis], lay.dilation[axis], lay.padding)
-                   if hasattr(lay, "kernel") else ("id",))
+        ops.append(
+            ("win", lay.kernel[axis], lay.stride[axis], lay.dilation[axis], lay.padding)
+            if hasattr(lay, "kernel")
+            else ("id",)
+        )
     return ops
 
 
@@ -219,8 +237,7 @@ def test_every_layer_of_a_spec_answers_with_the_analysis_and_the_oracle(driver, 
 
 def test_japanese_page_and_image_open_clean(driver, tmp_path):
     img = [[(i * 8) % 256 for i in range(32)] for _ in range(32)]
-    open_page(driver, tmp_path, report("c3d2,c3s2,c5/valid", image=[[v / 255 for v in r] for r in img],
-                                       lang="ja").html)
+    open_page(driver, tmp_path, report("c3d2,c3s2,c5/valid", image=[[v / 255 for v in r] for r in img], lang="ja").html)
     assert "受容野" in driver.find_element("id", "field").text
     assert_clean(driver)
 
@@ -240,6 +257,7 @@ def test_screenshot_is_not_blank(driver, tmp_path):
 
 def test_hover_shows_a_unit_and_leaving_restores_the_chosen_one(driver, tmp_path):
     from selenium.webdriver.common.action_chains import ActionChains
+
     a = analyze("c3,c3,p2")
     open_page(driver, tmp_path, report(a).html)
     canvas = driver.find_element("id", "output-canvas")
@@ -255,6 +273,7 @@ def test_hover_shows_a_unit_and_leaving_restores_the_chosen_one(driver, tmp_path
 def keras_analysis(name):
     keras = pytest.importorskip("keras")
     from rfcalc import from_keras
+
     model = getattr(keras.applications, name)(weights=None, input_shape=(224, 224, 3))
     return from_keras(model)
 
@@ -281,6 +300,7 @@ def test_resnet50_opens_and_answers_a_click_within_200_ms(driver, tmp_path):
     for _ in range(3):  # the best of three: the machine is shared
         driver.refresh()
         from selenium.webdriver.support.ui import WebDriverWait
+
         WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
         best_open = min(best_open, float(driver.execute_script("return document.body.dataset.readyMs")))
         best_click = min(best_click, driver.execute_script(CLICK_MS))
@@ -312,13 +332,16 @@ def field_all(got):
     return tuple(pair(axis) for axis in got["field"].split(";"))
 
 
-@pytest.mark.parametrize("spec, shape", [
-    ("c2d1..8/causal,p2", (40, 1)),                       # 1-D: a signal strip
-    ("c3x1x1,c1x3x3,p1x2x2,up1x2x2", (8, 8, 8, 1)),       # 3-D: slices, PageUp/PageDown
-    ("c3,p2,c3,p2,up2,c3,up2/bilinear,c3", (24, 24, 1)),  # decoder: phase-dependent fields
-    ("c3s2,t3s2", (16, 16, 1)),                           # transposed conv
-    ("c3,t1s2", (8, 1)),                                  # units that read nothing
-])
+@pytest.mark.parametrize(
+    "spec, shape",
+    [
+        ("c2d1..8/causal,p2", (40, 1)),  # 1-D: a signal strip
+        ("c3x1x1,c1x3x3,p1x2x2,up1x2x2", (8, 8, 8, 1)),  # 3-D: slices, PageUp/PageDown
+        ("c3,p2,c3,p2,up2,c3,up2/bilinear,c3", (24, 24, 1)),  # decoder: phase-dependent fields
+        ("c3s2,t3s2", (16, 16, 1)),  # transposed conv
+        ("c3,t1s2", (8, 1)),  # units that read nothing
+    ],
+)
 def test_nd_and_decoder_fields_answer_with_the_analysis(driver, tmp_path, spec, shape):
     a = analyze(spec, input_shape=shape)
     rank = len(shape) - 1
@@ -326,10 +349,10 @@ def test_nd_and_decoder_fields_answer_with_the_analysis(driver, tmp_path, spec, 
     for row in [r for r in a.layers if r.spatial]:
         choose_by_click(driver, row.name)
         centre = tuple((n - 1) // 2 for n in row.output_shape[:rank])
-        oh, ow = (1, row.output_shape[0]) if rank == 1 else row.output_shape[rank - 2:rank]
+        oh, ow = (1, row.output_shape[0]) if rank == 1 else row.output_shape[rank - 2 : rank]
         for q in dict.fromkeys([(0, 0), (0, ow - 1), (oh - 1, 0), (oh - 1, ow - 1), ((oh - 1) // 2, (ow - 1) // 2)]):
             click_unit(driver, q)
-            unit = (q[1],) if rank == 1 else centre[:rank - 2] + q
+            unit = (q[1],) if rank == 1 else centre[: rank - 2] + q
             got = read_field(driver)
             assert (got["layer"], pair(got["unit"])) == (row.name, unit)
             assert field_all(got) == unit_field(row, unit), (row.name, unit)
@@ -369,7 +392,9 @@ def test_erf_button_shows_the_measured_unit_with_its_heatmap(driver, tmp_path):
 
 def test_a_hostile_layer_name_is_shown_as_text(driver, tmp_path):
     import dataclasses
+
     from rfcalc.htmlreport.page import build_html
+
     a = analyze("c3,c3")
     evil = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>'
     a = dataclasses.replace(a, layers=(dataclasses.replace(a.layers[0], name=evil), a.layers[1]))

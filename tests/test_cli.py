@@ -18,8 +18,18 @@ def run(capsys, *argv):
 def test_plain_spec_prints_keras_columns_and_field(capsys):
     code, out, err = run(capsys, "c3,c3,p2")
     assert code == 0 and err == ""
-    for text in ("Layer (type)", "Output Shape", "Param #", "RF", "Jump", "Start",
-                 "conv2d_1 (Conv2D)", "(None, 16, 16, 32)", "6x6", "Total params: 10,144"):
+    for text in (
+        "Layer (type)",
+        "Output Shape",
+        "Param #",
+        "RF",
+        "Jump",
+        "Start",
+        "conv2d_1 (Conv2D)",
+        "(None, 16, 16, 32)",
+        "6x6",
+        "Total params: 10,144",
+    ):
         assert text in out
 
 
@@ -67,17 +77,20 @@ def test_compare_shows_same_field_fewer_weights(capsys):
     assert "49" in out and "27" in out
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["c3,q3,p2"], "unknown layer 'q3'"),
-    (["c3,,p2"], "empty layer"),
-    (["c3*1000000000"], "at most 100,000"),
-    (["c7/valid*6"], "does not fit"),
-    (["c{k}"], "{k}"),
-    (["c3", "--layer", "nope"], "no layer named 'nope'"),
-    (["compare", "c3", "x9"], "unknown layer 'x9'"),
-    (["missing.keras"], "missing.keras"),
-    (["c3,c3", "--identity", "foo"], "--identity names layers of a Keras model"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["c3,q3,p2"], "unknown layer 'q3'"),
+        (["c3,,p2"], "empty layer"),
+        (["c3*1000000000"], "at most 100,000"),
+        (["c7/valid*6"], "does not fit"),
+        (["c{k}"], "{k}"),
+        (["c3", "--layer", "nope"], "no layer named 'nope'"),
+        (["compare", "c3", "x9"], "unknown layer 'x9'"),
+        (["missing.keras"], "missing.keras"),
+        (["c3,c3", "--identity", "foo"], "--identity names layers of a Keras model"),
+    ],
+)
 def test_bad_input_is_one_message_and_exit_2(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""

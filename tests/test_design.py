@@ -47,8 +47,9 @@ def test_every_row_reproduces_under_analyze(name):
 
 
 def test_cli_json_rows_reproduce_under_rfcalc_spec(capsys):
-    code, out, _ = run(capsys, "--rf", "32", "--layers", "c3,c5,p2,c3s2", "--min-output", "2", "--json",
-                       "--filters", "16,32")
+    code, out, _ = run(
+        capsys, "--rf", "32", "--layers", "c3,c5,p2,c3s2", "--min-output", "2", "--json", "--filters", "16,32"
+    )
     assert code == 0
     data = json.loads(out)
     assert data["search"]["proven_optimal"] is True and data["front"]
@@ -94,8 +95,7 @@ def test_each_objective_has_one_winner_and_rows_sort_by_the_chosen_one():
     assert d.rows[0].wins and "macs" in d.rows[0].wins
     assert [r.macs for r in d.rows] == sorted(r.macs for r in d.rows)
     for a in d.rows:  # a front: nobody beats anybody on all three
-        assert not any(b is not a and b.params <= a.params and b.macs <= a.macs and b.depth <= a.depth
-                       for b in d.rows)
+        assert not any(b is not a and b.params <= a.params and b.macs <= a.macs and b.depth <= a.depth for b in d.rows)
 
 
 def test_result_is_frozen_and_renders_as_text_and_html():
@@ -138,8 +138,21 @@ def test_state_limit_stops_with_a_not_proven_mark(capsys):
 
 
 def test_state_limit_with_a_seed_still_gives_rows_marked_not_proven(capsys):
-    code, out, _ = run(capsys, "--rf", "200", "--input", "224x224x3", "--layers", "c3,c5,c3d2,p2", "--min-output",
-                       "7", "--max-depth", "20", "--max-states", "50")
+    code, out, _ = run(
+        capsys,
+        "--rf",
+        "200",
+        "--input",
+        "224x224x3",
+        "--layers",
+        "c3,c5,c3d2,p2",
+        "--min-output",
+        "7",
+        "--max-depth",
+        "20",
+        "--max-states",
+        "50",
+    )
     assert code == 0 and "NOT PROVEN OPTIMAL: the search stopped at its states limit" in out
 
 
@@ -149,9 +162,11 @@ def test_time_limit_stops_the_search_and_says_so():
 
 
 def test_design_cli_loads_nothing_heavy():
-    code = ("import io, contextlib, sys, rfcalc.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n"
-            "    rfcalc.cli.main(['design', '--rf', '32', '--json'])\n"
-            "print(' '.join(m for m in ('tensorflow', 'sympy', 'matplotlib', 'numpy') if m in sys.modules))")
+    code = (
+        "import io, contextlib, sys, rfcalc.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rfcalc.cli.main(['design', '--rf', '32', '--json'])\n"
+        "print(' '.join(m for m in ('tensorflow', 'sympy', 'matplotlib', 'numpy') if m in sys.modules))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == []
 
@@ -172,11 +187,21 @@ BAD = {
     "depth_unreachable": (["--rf", "300", "--max-depth", "4"], "raise --max-depth to 8", None),
     "params_unreachable": (["--rf", "32", "--max-params", "100"], "raise --max-params to 896", None),
     "macs_unreachable": (["--rf", "32", "--max-macs", "500"], "raise --max-macs to 864", None),
-    "min_output_unreachable": (["--rf", "32", "--min-output", "32", "--max-depth", "5"], "lower --min-output to 16x16", None),
-    "contradictory_budgets": (["--rf", "32", "--max-params", "1k", "--max-macs", "1k", "--filters", "512"],
-                              "raise --max-params to 14,336 and --max-macs to 13,824 (for p2*5,c3-512)", None),
-    "wavenet_past_the_default_depth": (["--input", "16000x1", "--rf", "16000", "--layers", "c2d*/causal"],
-                                       "raise --max-depth to 14", None),
+    "min_output_unreachable": (
+        ["--rf", "32", "--min-output", "32", "--max-depth", "5"],
+        "lower --min-output to 16x16",
+        None,
+    ),
+    "contradictory_budgets": (
+        ["--rf", "32", "--max-params", "1k", "--max-macs", "1k", "--filters", "512"],
+        "raise --max-params to 14,336 and --max-macs to 13,824 (for p2*5,c3-512)",
+        None,
+    ),
+    "wavenet_past_the_default_depth": (
+        ["--input", "16000x1", "--rf", "16000", "--layers", "c2d*/causal"],
+        "raise --max-depth to 14",
+        None,
+    ),
     "depth_past_the_limit": (["--rf", "32", "--max-depth", "500"], "max_depth is 1..64", None),
     "layers_and_like": (["--rf", "32", "--layers", "c3", "--like", "c3"], "not allowed with argument", None),
     "rf_and_cover": (["--rf", "32", "--cover"], "not allowed with argument", None),

@@ -19,11 +19,29 @@ from rfcalc.errors import RFError
 
 # token -> (is a convolution, strides: moves the filter schedule on)
 TOKENS = {
-    "c3": (True, False), "c5": (True, False), "c3d2": (True, False), "c3s2": (True, True),
-    "c4s2": (True, True), "p2": (False, True),
-    "c2/causal": (True, False), "c2d2/causal": (True, False), "c2d4/causal": (True, False), "c3s2/causal": (True, True), "a2": (False, True), "p3s2": (False, True), "c2": (True, False),
+    "c3": (True, False),
+    "c5": (True, False),
+    "c3d2": (True, False),
+    "c3s2": (True, True),
+    "c4s2": (True, True),
+    "p2": (False, True),
+    "c2/causal": (True, False),
+    "c2d2/causal": (True, False),
+    "c2d4/causal": (True, False),
+    "c3s2/causal": (True, True),
+    "a2": (False, True),
+    "p3s2": (False, True),
+    "c2": (True, False),
 }
-VOCABS = [("c3", "c5", "p2"), ("c3", "p2", "c3s2"), ("c3", "c3d2", "a2"), ("c5", "p3s2", "c3"), ("c2", "c3s2", "p2"), ("c3", "p2", "c4s2"), ("c3", "c5", "c2")]
+VOCABS = [
+    ("c3", "c5", "p2"),
+    ("c3", "p2", "c3s2"),
+    ("c3", "c3d2", "a2"),
+    ("c5", "p3s2", "c3"),
+    ("c2", "c3s2", "p2"),
+    ("c3", "p2", "c4s2"),
+    ("c3", "c5", "c2"),
+]
 HEAD = ",flat,fc20,fc10/softmax"
 
 
@@ -62,8 +80,19 @@ def meets(a, shape, rf, cover, min_output, allow_holes) -> bool:
     return True
 
 
-def brute_front(vocab, shape, depth, rf=None, cover=False, max_params=None, max_macs=None,
-                min_output=None, filters=None, head=False, allow_holes=False):
+def brute_front(
+    vocab,
+    shape,
+    depth,
+    rf=None,
+    cover=False,
+    max_params=None,
+    max_macs=None,
+    min_output=None,
+    filters=None,
+    head=False,
+    allow_holes=False,
+):
     feasible, count = [], 0
     for d in range(1, depth + 1):
         for combo in itertools.product(range(len(vocab)), repeat=d):
@@ -96,8 +125,15 @@ def brute_front(vocab, shape, depth, rf=None, cover=False, max_params=None, max_
 def searched(vocab, shape, depth, **kw):
     head = kw.pop("head", False)
     try:
-        d = rfcalc.design(kw.pop("rf", None), input_shape=shape, layers=",".join(vocab), max_depth=depth,
-                          head="seed" if head else None, top=None, **kw)
+        d = rfcalc.design(
+            kw.pop("rf", None),
+            input_shape=shape,
+            layers=",".join(vocab),
+            max_depth=depth,
+            head="seed" if head else None,
+            top=None,
+            **kw,
+        )
     except RFError as err:
         assert str(err).startswith("no stack"), str(err)
         return set(), None
@@ -123,8 +159,12 @@ CASES = {
     "cover_needs_the_last_unit_too": (VOCABS[5], (7, 7, 3), 5, dict(cover=True)),
     "even_kernels_shift_the_field": (VOCABS[6], (7, 7, 3), 5, dict(cover=True)),
     "one_d_causal_dilations": (("c2/causal", "c2d2/causal", "c2d4/causal"), (40, 1), 6, dict(rf=(16,))),
-    "one_d_causal_dilations_holes_allowed": (("c2/causal", "c2d2/causal", "c2d4/causal"), (40, 1), 5,
-                                             dict(rf=(12,), allow_holes=True)),
+    "one_d_causal_dilations_holes_allowed": (
+        ("c2/causal", "c2d2/causal", "c2d4/causal"),
+        (40, 1),
+        5,
+        dict(rf=(12,), allow_holes=True),
+    ),
     "one_d_strided_causal_cover": (("c2/causal", "c3s2/causal", "p2"), (12, 1), 5, dict(cover=True)),
     "budgets_cut_the_front": (VOCABS[0], (32, 32, 3), 6, dict(rf=(16, 16), max_params=30_000, max_macs=3_000_000)),
 }
@@ -149,10 +189,17 @@ def test_front_equals_brute_force(name):
     head=st.booleans(),
     allow_holes=st.booleans(),
 )
-def test_front_equals_brute_force_for_any_target_and_budget(vocab, size, depth, target, max_params, max_macs,
-                                                            min_output, filters, head, allow_holes):
-    kw = dict(max_params=max_params, max_macs=max_macs, filters=filters, head=head, allow_holes=allow_holes,
-              min_output=None if min_output is None else (min(min_output, size[0]), min(min_output, size[1])))
+def test_front_equals_brute_force_for_any_target_and_budget(
+    vocab, size, depth, target, max_params, max_macs, min_output, filters, head, allow_holes
+):
+    kw = dict(
+        max_params=max_params,
+        max_macs=max_macs,
+        filters=filters,
+        head=head,
+        allow_holes=allow_holes,
+        min_output=None if min_output is None else (min(min_output, size[0]), min(min_output, size[1])),
+    )
     if target == "cover":
         kw["cover"] = True
     else:

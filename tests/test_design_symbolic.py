@@ -14,6 +14,7 @@ sp = pytest.importorskip("sympy")
 
 def test_least_3x3_count_is_half_the_field_and_matches_the_search():
     from rfcalc.designer.symbolic import families
+
     d = rfcalc.design(41, layers="c3", max_depth=25)
     row = families(d).rows[0]
     assert row.family == "c3*{n}" and row.count == 20 == d.best("depth").depth
@@ -24,6 +25,7 @@ def test_least_3x3_count_is_half_the_field_and_matches_the_search():
 @pytest.mark.parametrize("target", [10, 32, 57, 100])
 def test_every_family_row_is_the_least_count_and_reproduces(target):
     from rfcalc.designer.symbolic import families
+
     d = rfcalc.design(target, layers="c3,c5,p2", input_shape=(256, 256, 3), max_depth=8)
     n, R = sp.Symbol("n", integer=True, positive=True), sp.Symbol("R", positive=True)
     for row in families(d).rows:
@@ -51,6 +53,7 @@ def test_plot_writes_a_png(tmp_path, capsys):
 
 def test_free_dilation_vocabulary_gets_the_doubling_schedule_form():
     from rfcalc.designer.symbolic import families
+
     d = rfcalc.design(1024, input_shape=(16000, 1), layers="c2d*/causal")
     row = families(d).rows[0]
     n = sp.Symbol("n", integer=True, positive=True)

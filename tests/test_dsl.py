@@ -8,14 +8,27 @@ shares nothing with ``format_layer``.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from rfcalc.dsl import MAX_DEPTH, MAX_SPEC_CHARS, format_layer, format_spec, parse, parse_shape
 from rfcalc.errors import RFError, SpecError
 from rfcalc.layers import (
-    ACTIVATIONS, MAX_LAYERS, BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-    Repeat, SeparableConv, Sym, ZeroPad, symbols_of,
+    ACTIVATIONS,
+    MAX_LAYERS,
+    BatchNorm,
+    Conv,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    Repeat,
+    SeparableConv,
+    Sym,
+    ZeroPad,
+    symbols_of,
 )
 
 K, C, N = Sym("k"), Sym("C"), Sym("n")
@@ -101,8 +114,16 @@ def test_every_activation_is_an_option(activation):
     assert parse(f"fc4/{activation}") == (Dense(4, activation),)
 
 
-@pytest.mark.parametrize("spec", ["C3S2-64/VALID/TANH", "c3s2-64/valid/tanh", " c 3 s 2 - 6 4 / valid / tanh ",
-                                  "Conv3S2-64/Valid/Tanh", "c3\ts2\n-64/valid/tanh"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "C3S2-64/VALID/TANH",
+        "c3s2-64/valid/tanh",
+        " c 3 s 2 - 6 4 / valid / tanh ",
+        "Conv3S2-64/Valid/Tanh",
+        "c3\ts2\n-64/valid/tanh",
+    ],
+)
 def test_case_and_whitespace_do_not_matter(spec):
     assert parse(spec) == (Conv((3, 3), (2, 2), filters=64, padding="valid", activation="tanh"),)
 
@@ -283,8 +304,9 @@ def test_errors_point_at_the_bad_token(spec, expected):
     assert caret_line == "  " + " " * pos + "^" * length
 
 
-@pytest.mark.parametrize("spec, words", [("", "empty"), ("   ", "empty"), (None, "must be a string"),
-                                          (["c3"], "must be a string")])
+@pytest.mark.parametrize(
+    "spec, words", [("", "empty"), ("   ", "empty"), (None, "must be a string"), (["c3"], "must be a string")]
+)
 def test_errors_without_a_position(spec, words):
     with pytest.raises(SpecError, match=words) as err:
         parse(spec)
@@ -323,10 +345,11 @@ def test_clipped_caret_on_long_specs_stays_under_the_token():
         parse(spec)
     _, spec_line, caret_line = str(err.value).split("\n")
     col = caret_line.index("^")
-    assert spec_line[col:col + 2] == "q3"
+    assert spec_line[col : col + 2] == "q3"
 
 
 # ---- property: any spelling of any layers parses back, and the canonical form is a fixed point
+
 
 def _cased(draw, text):
     flips = draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
@@ -410,9 +433,13 @@ def spelled_layer(draw):
         layer = ZeroPad(((t, b), (l, r))) if kind == "zp" else Crop(((t, b), (l, r)))
         text = f"{kind}{t}:{b}x{l}:{r}"
     else:
-        layer, names = {"bn": (BatchNorm(), ["bn", "batchnorm"]), "gap": (GlobalPool("avg"), ["gap"]),
-                        "gmp": (GlobalPool("max"), ["gmp"]), "flat": (Flatten(), ["flat", "flatten"]),
-                        "id": (Identity(), ["id"])}[kind]
+        layer, names = {
+            "bn": (BatchNorm(), ["bn", "batchnorm"]),
+            "gap": (GlobalPool("avg"), ["gap"]),
+            "gmp": (GlobalPool("max"), ["gmp"]),
+            "flat": (Flatten(), ["flat", "flatten"]),
+            "id": (Identity(), ["id"]),
+        }[kind]
         text = draw(st.sampled_from(names))
     return layer, _spaced(draw, _cased(draw, text))
 
@@ -516,9 +543,17 @@ def test_doc_lists_every_activation_and_keyword():
         assert f"`{word}`" in table, word
 
 
-SHAPES = {"32x32x3": (32, 32, 3), "28x28x1": (28, 28, 1), "224X224X3": (224, 224, 3), "(32, 32, 3)": (32, 32, 3),
-          "32×32": (32, 32), " 64 x 48 ": (64, 48), "16000x1": (16000, 1), "16x112x112x3": (16, 112, 112, 3),
-          "(16000, 1)": (16000, 1)}  # two numbers are a 1-D input: length x channels, as Keras' input_shape
+SHAPES = {
+    "32x32x3": (32, 32, 3),
+    "28x28x1": (28, 28, 1),
+    "224X224X3": (224, 224, 3),
+    "(32, 32, 3)": (32, 32, 3),
+    "32×32": (32, 32),
+    " 64 x 48 ": (64, 48),
+    "16000x1": (16000, 1),
+    "16x112x112x3": (16, 112, 112, 3),
+    "(16000, 1)": (16000, 1),
+}  # two numbers are a 1-D input: length x channels, as Keras' input_shape
 
 
 @pytest.mark.parametrize("text, shape", SHAPES.items(), ids=SHAPES.keys())
@@ -534,7 +569,16 @@ def test_bad_input_shapes(text):
 
 def test_doc_input_shapes_parse():
     for ex in _code_spans(_section("Input shapes")):
-        if ex not in ("--input", 'analyze(..., input_shape="...")', "HxWxC", "HxW", "LxC", "DxHxWxC", "input_shape", "28x28"):
+        if ex not in (
+            "--input",
+            'analyze(..., input_shape="...")',
+            "HxWxC",
+            "HxW",
+            "LxC",
+            "DxHxWxC",
+            "input_shape",
+            "28x28",
+        ):
             assert 2 <= len(parse_shape(ex)) <= 4, ex
 
 

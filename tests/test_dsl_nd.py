@@ -4,13 +4,22 @@ canonical spelling round trip, and the errors that name the token."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from rfcalc.dsl import format_spec, parse
 from rfcalc.errors import SpecError
 from rfcalc.layers import (
-    Conv, ConvTranspose, Crop, DepthwiseConv, GlobalPool, Pool, Schedule, SeparableConv, Sym, Upsample, ZeroPad,
+    Conv,
+    ConvTranspose,
+    Crop,
+    DepthwiseConv,
+    GlobalPool,
+    Pool,
+    Schedule,
+    SeparableConv,
+    Sym,
+    Upsample,
+    ZeroPad,
 )
 
 TOKENS = {  # (spec, rank): the layer it spells
@@ -49,10 +58,20 @@ def test_each_token_spells_its_layer_of_the_inputs_rank(spec, rank):
     assert parse(format_spec((layer,)), rank) == (layer,)
 
 
-KERAS_NAMES = {("c3", 1): "Conv1D", ("c3", 3): "Conv3D", ("t3", 3): "Conv3DTranspose", ("up2", 2): "UpSampling2D",
-               ("p2", 1): "MaxPooling1D", ("a2", 3): "AveragePooling3D", ("gap", 3): "GlobalAveragePooling3D",
-               ("zp1", 1): "ZeroPadding1D", ("crop1", 3): "Cropping3D", ("sep3", 1): "SeparableConv1D",
-               ("dw3", 1): "DepthwiseConv1D", ("zp1/reflect", 1): "ReflectionPadding1D"}
+KERAS_NAMES = {
+    ("c3", 1): "Conv1D",
+    ("c3", 3): "Conv3D",
+    ("t3", 3): "Conv3DTranspose",
+    ("up2", 2): "UpSampling2D",
+    ("p2", 1): "MaxPooling1D",
+    ("a2", 3): "AveragePooling3D",
+    ("gap", 3): "GlobalAveragePooling3D",
+    ("zp1", 1): "ZeroPadding1D",
+    ("crop1", 3): "Cropping3D",
+    ("sep3", 1): "SeparableConv1D",
+    ("dw3", 1): "DepthwiseConv1D",
+    ("zp1/reflect", 1): "ReflectionPadding1D",
+}
 
 
 @pytest.mark.parametrize("spec, rank", KERAS_NAMES, ids=[f"{s}@{r}D" for s, r in KERAS_NAMES])
@@ -80,7 +99,7 @@ def test_dilation_schedules_unroll_and_fold_back_canonically(spec):
 
 def test_wavenet_is_one_short_spec():
     assert len("(c2d1..512/causal)*3") <= 40
-    assert [layer.dilation[0] for layer in parse("(c2d1..512/causal)*3", 1)] == [2 ** e for e in range(10)] * 3
+    assert [layer.dilation[0] for layer in parse("(c2d1..512/causal)*3", 1)] == [2**e for e in range(10)] * 3
 
 
 ERRORS = {
@@ -118,16 +137,47 @@ dims = st.integers(1, 4)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 3).flatmap(lambda r: st.tuples(st.just(r), st.lists(st.one_of(
-    st.builds(Conv, st.tuples(*[dims] * r), st.tuples(*[dims] * r), st.tuples(*[dims] * r), st.integers(1, 64),
-              st.sampled_from(["same", "valid"] + (["causal"] if r == 1 else []))),
-    st.builds(ConvTranspose, st.tuples(*[dims] * r), st.tuples(*[dims] * r), st.just((1,) * r), st.integers(1, 8)),
-    st.builds(Upsample, st.tuples(*[dims] * r)),
-    st.builds(Pool, st.sampled_from(["max", "avg"]), st.tuples(*[dims] * r), st.tuples(*[dims] * r),
-              st.tuples(*[st.tuples(st.integers(0, 2), st.integers(0, 2))] * r)),
-    st.builds(ZeroPad, st.tuples(*[st.tuples(st.integers(0, 2), st.integers(0, 2))] * r),
-              st.sampled_from(["constant", "reflect", "edge"])),
-), min_size=1, max_size=8))))
+@given(
+    st.integers(1, 3).flatmap(
+        lambda r: st.tuples(
+            st.just(r),
+            st.lists(
+                st.one_of(
+                    st.builds(
+                        Conv,
+                        st.tuples(*[dims] * r),
+                        st.tuples(*[dims] * r),
+                        st.tuples(*[dims] * r),
+                        st.integers(1, 64),
+                        st.sampled_from(["same", "valid"] + (["causal"] if r == 1 else [])),
+                    ),
+                    st.builds(
+                        ConvTranspose,
+                        st.tuples(*[dims] * r),
+                        st.tuples(*[dims] * r),
+                        st.just((1,) * r),
+                        st.integers(1, 8),
+                    ),
+                    st.builds(Upsample, st.tuples(*[dims] * r)),
+                    st.builds(
+                        Pool,
+                        st.sampled_from(["max", "avg"]),
+                        st.tuples(*[dims] * r),
+                        st.tuples(*[dims] * r),
+                        st.tuples(*[st.tuples(st.integers(0, 2), st.integers(0, 2))] * r),
+                    ),
+                    st.builds(
+                        ZeroPad,
+                        st.tuples(*[st.tuples(st.integers(0, 2), st.integers(0, 2))] * r),
+                        st.sampled_from(["constant", "reflect", "edge"]),
+                    ),
+                ),
+                min_size=1,
+                max_size=8,
+            ),
+        )
+    )
+)
 def test_any_nd_layers_round_trip_through_the_canonical_spelling(case):
     rank, layers = case
     text = format_spec(layers)

@@ -15,8 +15,8 @@ from rfcalc.errors import RFError, SpecError, SymbolError
 from rfcalc.explanation import Explanation, explain
 from rfcalc.layers import Crop, ZeroPad
 
-
 # ---------------------------------------------------------------- the oracle: index sets from the definitions
+
 
 def _axis_ops(layers, axis):
     """Per-axis description of each layer, read straight off the layer values."""
@@ -86,10 +86,13 @@ def _oracle_rf(ops, n):
 
 # ---------------------------------------------------------------- the course question
 
+
 def test_b2_2_2_answer_in_english():
     e = explain("c3,c3")
-    assert e.text.splitlines()[-1] == ("Answer: stacking two 3×3 convolutions, one pixel of the output feature map "
-                                       "is computed from a 5×5 region of the input image.")
+    assert e.text.splitlines()[-1] == (
+        "Answer: stacking two 3×3 convolutions, one pixel of the output feature map "
+        "is computed from a 5×5 region of the input image."
+    )
     assert "r_2 = r_1 + (k_eff - 1)·j_1 = 3 + (3 - 1)·1 = 5" in e.text
     assert str(e) == e.text
 
@@ -100,8 +103,9 @@ def test_b2_2_2_answer_in_japanese():
     assert "受容野" in e.text and "ストライド" in e.text and "パディング" in e.text and "出力特徴マップ" in e.text
 
 
-@pytest.mark.parametrize("lang, words", [("en", ["6×6 region", "2 input pixels apart"]),
-                                         ("ja", ["6×6の領域", "2 ピクセルずつずれています"])])
+@pytest.mark.parametrize(
+    "lang, words", [("en", ["6×6 region", "2 input pixels apart"]), ("ja", ["6×6の領域", "2 ピクセルずつずれています"])]
+)
 def test_pooling_after_two_convs_gives_6x6_with_jump_2(lang, words):
     text = explain("c3,c3,p2", lang=lang).text
     for w in words:
@@ -164,10 +168,36 @@ def test_output_pixel_rows_and_columns_match_the_oracle(spec, shape):
 
 
 @settings(max_examples=40, deadline=None)
-@given(tokens=st.lists(st.sampled_from(["c3", "c5", "c3s2", "c3d2", "c3/valid", "p2", "p3s2", "p2/same", "a2s1",
-                                        "c3x1", "c1x3s1x2", "zp1", "crop1", "bn", "dw3s2", "c2s3"]),
-                       min_size=1, max_size=5),
-       h=st.integers(8, 40), w=st.integers(8, 40), fi=st.floats(0, 1), fj=st.floats(0, 1))
+@given(
+    tokens=st.lists(
+        st.sampled_from(
+            [
+                "c3",
+                "c5",
+                "c3s2",
+                "c3d2",
+                "c3/valid",
+                "p2",
+                "p3s2",
+                "p2/same",
+                "a2s1",
+                "c3x1",
+                "c1x3s1x2",
+                "zp1",
+                "crop1",
+                "bn",
+                "dw3s2",
+                "c2s3",
+            ]
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    h=st.integers(8, 40),
+    w=st.integers(8, 40),
+    fi=st.floats(0, 1),
+    fj=st.floats(0, 1),
+)
 def test_random_stacks_locate_any_output_pixel_like_the_oracle(tokens, h, w, fi, fj):
     spec = ",".join(tokens)
     try:
@@ -186,14 +216,30 @@ def test_random_stacks_locate_any_output_pixel_like_the_oracle(tokens, h, w, fi,
 
 # ---------------------------------------------------------------- --at, padding, and non-spatial layers
 
-@pytest.mark.parametrize("lang, at, words", [
-    ("en", (0, 0), ["rows -2..2", "rows -2..-1 lie in the top padding", "columns -2..-1 lie in the left padding",
-                    "Inside the image: rows 0..2"]),
-    ("en", (31, 31), ["rows 29..33", "rows 32..33 lie in the bottom padding", "columns 32..33 lie in the right"]),
-    ("en", (10, 20), ["rows 8..12", "columns 18..22", "All of them are inside the image."]),
-    ("ja", (0, 0), ["行 -2〜2", "行 -2〜-1 は上側のパディング", "列 -2〜-1 は左側のパディング", "画像の内側にあるのは行 0〜2"]),
-    ("ja", "31,31", ["行 32〜33 は下側のパディング", "列 32〜33 は右側のパディング"]),
-])
+
+@pytest.mark.parametrize(
+    "lang, at, words",
+    [
+        (
+            "en",
+            (0, 0),
+            [
+                "rows -2..2",
+                "rows -2..-1 lie in the top padding",
+                "columns -2..-1 lie in the left padding",
+                "Inside the image: rows 0..2",
+            ],
+        ),
+        ("en", (31, 31), ["rows 29..33", "rows 32..33 lie in the bottom padding", "columns 32..33 lie in the right"]),
+        ("en", (10, 20), ["rows 8..12", "columns 18..22", "All of them are inside the image."]),
+        (
+            "ja",
+            (0, 0),
+            ["行 -2〜2", "行 -2〜-1 は上側のパディング", "列 -2〜-1 は左側のパディング", "画像の内側にあるのは行 0〜2"],
+        ),
+        ("ja", "31,31", ["行 32〜33 は下側のパディング", "列 32〜33 は右側のパディング"]),
+    ],
+)
 def test_output_pixel_at_the_border_reaches_into_the_padding(lang, at, words):
     e = explain("c3,c3", lang=lang, at=at)
     for w in words:
@@ -206,12 +252,18 @@ def test_region_larger_than_the_image_is_said_and_clipped():
     assert e.rows == (-9, 9) and e.rows_inside == (0, 7)
 
 
-@pytest.mark.parametrize("spec, lang, words", [
-    ("c3,c3,p2,flat,fc20", "en", ["flatten (flat): the spatial layout ends here", "(fc20) have no spatial extent",
-                                  "16×16 feature map"]),
-    ("c3,gap,fc10", "en", ["global_average_pooling2d (gap): the spatial layout ends here"]),
-    ("c3,c3,flat,fc10", "ja", ["ここで空間の並びがなくなります", "32×32 の特徴マップ全体"]),
-])
+@pytest.mark.parametrize(
+    "spec, lang, words",
+    [
+        (
+            "c3,c3,p2,flat,fc20",
+            "en",
+            ["flatten (flat): the spatial layout ends here", "(fc20) have no spatial extent", "16×16 feature map"],
+        ),
+        ("c3,gap,fc10", "en", ["global_average_pooling2d (gap): the spatial layout ends here"]),
+        ("c3,c3,flat,fc10", "ja", ["ここで空間の並びがなくなります", "32×32 の特徴マップ全体"]),
+    ],
+)
 def test_non_spatial_layers_end_the_derivation(spec, lang, words):
     text = explain(spec, lang=lang).text
     for w in words:
@@ -237,17 +289,21 @@ def test_explain_does_not_import_sympy():
 
 # ---------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("kwargs, error, words", [
-    (dict(spec_or_analysis="c3,c3", lang="fr"), RFError, "lang='fr'"),
-    (dict(spec_or_analysis="c3,c3", at=(32, 0)), RFError, "at=(32, 0)"),
-    (dict(spec_or_analysis="c3,c3", at=(0, -1)), RFError, "at=(0, -1)"),
-    (dict(spec_or_analysis="c3,c3,p2", at=(16, 0)), RFError, "16×16"),
-    (dict(spec_or_analysis="c3,c3", at="a,b"), RFError, "at='a,b'"),
-    (dict(spec_or_analysis="c3,c3", at=(1,)), RFError, "Received"),
-    (dict(spec_or_analysis="c3,,c3"), SpecError, "empty layer"),
-    (dict(spec_or_analysis="c{k}*2"), SymbolError, "{k}"),
-    (dict(spec_or_analysis="flat,fc10", at=(0, 0)), RFError, "no spatial layer"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(spec_or_analysis="c3,c3", lang="fr"), RFError, "lang='fr'"),
+        (dict(spec_or_analysis="c3,c3", at=(32, 0)), RFError, "at=(32, 0)"),
+        (dict(spec_or_analysis="c3,c3", at=(0, -1)), RFError, "at=(0, -1)"),
+        (dict(spec_or_analysis="c3,c3,p2", at=(16, 0)), RFError, "16×16"),
+        (dict(spec_or_analysis="c3,c3", at="a,b"), RFError, "at='a,b'"),
+        (dict(spec_or_analysis="c3,c3", at=(1,)), RFError, "Received"),
+        (dict(spec_or_analysis="c3,,c3"), SpecError, "empty layer"),
+        (dict(spec_or_analysis="c{k}*2"), SymbolError, "{k}"),
+        (dict(spec_or_analysis="flat,fc10", at=(0, 0)), RFError, "no spatial layer"),
+    ],
+)
 def test_bad_input_raises_an_rferror_naming_it(kwargs, error, words):
     with pytest.raises(error) as info:
         explain(**kwargs)
@@ -274,10 +330,12 @@ def test_graph_rows_take_their_field_from_the_named_input():
     a2 = apply_layer(Conv((3, 3)), a1.field)
     add = merge_fields([a1.field, a2.field])
     a3 = apply_layer(Conv((3, 3), stride=(2, 2)), a1.field)  # a branch off the first conv
-    rows = (make_row(0, "conv2d", Conv((3, 3)), x, a1, (16, 16)),
-            make_row(1, "conv2d_1", Conv((3, 3)), a1.field, a2, (16, 16)),
-            make_row(2, "add", Identity("Add"), a1.field, add, (16, 16), ("conv2d", "conv2d_1")),
-            make_row(3, "conv2d_2", Conv((3, 3), stride=(2, 2)), a1.field, a3, (16, 16), ("conv2d",)))
+    rows = (
+        make_row(0, "conv2d", Conv((3, 3)), x, a1, (16, 16)),
+        make_row(1, "conv2d_1", Conv((3, 3)), a1.field, a2, (16, 16)),
+        make_row(2, "add", Identity("Add"), a1.field, add, (16, 16), ("conv2d", "conv2d_1")),
+        make_row(3, "conv2d_2", Conv((3, 3), stride=(2, 2)), a1.field, a3, (16, 16), ("conv2d",)),
+    )
     text = explain(Analysis("graph", (16, 16, 3), rows)).text
     assert "merges conv2d, conv2d_1" in text
     assert "r_4 = r_1 + (k_eff - 1)·j_1 = 3 + (3 - 1)·1 = 5" in text  # from conv2d, not from add

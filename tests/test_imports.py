@@ -22,22 +22,47 @@ def test_plain_cli_path_loads_nothing_heavy():
 
 
 def test_json_and_compare_paths_load_nothing_heavy():
-    code = ("import io, contextlib, rfcalc.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n"
-            "    rfcalc.cli.main(['c3,c3,p2', '--json']); rfcalc.cli.main(['compare', 'c7', 'c3*3'])")
+    code = (
+        "import io, contextlib, rfcalc.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rfcalc.cli.main(['c3,c3,p2', '--json']); rfcalc.cli.main(['compare', 'c7', 'c3*3'])"
+    )
     assert loaded_after(code) == []
 
 
-PUBLIC_FUNCTIONS = ("analyze", "design", "report", "explain", "compare", "closed_forms", "from_keras",
-                    "to_keras", "from_onnx", "from_torch", "probe", "erf")
+PUBLIC_FUNCTIONS = (
+    "analyze",
+    "design",
+    "report",
+    "explain",
+    "compare",
+    "closed_forms",
+    "from_keras",
+    "to_keras",
+    "from_onnx",
+    "from_torch",
+    "probe",
+    "erf",
+)
 
 
 def test_import_rfcalc_loads_only_the_plain_analysis():
     """No explain, compare, design, report, framework or runner module loads with ``import rfcalc``."""
     code = "import sys, rfcalc\nprint(' '.join(sorted(m for m in sys.modules if m.startswith('rfcalc'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert set(out.split()) <= {"rfcalc", "rfcalc._version", "rfcalc.analysis", "rfcalc.arithmetic", "rfcalc.ascii_input",
-                                "rfcalc.checks", "rfcalc.dsl", "rfcalc.errors", "rfcalc.layers",
-                                "rfcalc.phases", "rfcalc.propagate", "rfcalc.symbols"}
+    assert set(out.split()) <= {
+        "rfcalc",
+        "rfcalc._version",
+        "rfcalc.analysis",
+        "rfcalc.arithmetic",
+        "rfcalc.ascii_input",
+        "rfcalc.checks",
+        "rfcalc.dsl",
+        "rfcalc.errors",
+        "rfcalc.layers",
+        "rfcalc.phases",
+        "rfcalc.propagate",
+        "rfcalc.symbols",
+    }
 
 
 def test_public_functions_stay_functions_after_every_submodule_is_imported():

@@ -41,10 +41,13 @@ def _config(layer):
     return config
 
 
-@pytest.mark.parametrize("spec, n_convs, params", [
-    ("c3,p2", 1, 164_966),   # notebook model1
-    ("c3,c3,p2", 2, 174_214),  # notebook model2
-])
+@pytest.mark.parametrize(
+    "spec, n_convs, params",
+    [
+        ("c3,p2", 1, 164_966),  # notebook model1
+        ("c3,c3,p2", 2, 174_214),  # notebook model2
+    ],
+)
 def test_to_keras_builds_the_notebook_models_layer_for_layer(spec, n_convs, params):
     ours, theirs = to_keras(spec, head="seed"), notebook_model(n_convs)
     assert ours.count_params() == theirs.count_params() == params
@@ -53,11 +56,14 @@ def test_to_keras_builds_the_notebook_models_layer_for_layer(spec, n_convs, para
     assert ours.output_shape == theirs.output_shape == (None, 10)
 
 
-@pytest.mark.parametrize("spec, shape", [
-    ("c3s2/valid,dw3m2,sep3-8,a2/same,bn,gap,fc4", (17, 15, 3)),
-    ("zp1:0x2:1,c5x3d2-4,crop1,id,gmp", (12, 12, 1)),
-    ("c3-8/nobias/linear,p3s2,flat,fc5/softmax", (9, 9, 2)),
-])
+@pytest.mark.parametrize(
+    "spec, shape",
+    [
+        ("c3s2/valid,dw3m2,sep3-8,a2/same,bn,gap,fc4", (17, 15, 3)),
+        ("zp1:0x2:1,c5x3d2-4,crop1,id,gmp", (12, 12, 1)),
+        ("c3-8/nobias/linear,p3s2,flat,fc5/softmax", (9, 9, 2)),
+    ],
+)
 def test_to_keras_params_and_shapes_match_keras(spec, shape):
     model = to_keras(spec, input_shape=shape)
     analysis = analyze(spec, input_shape=shape)
@@ -66,11 +72,14 @@ def test_to_keras_params_and_shapes_match_keras(spec, shape):
     assert [layer.name for layer in model.layers] == [r.name for r in analysis.layers]
 
 
-@pytest.mark.parametrize("spec, error, words", [
-    ("c{k},p2", SymbolError, "{k}"),
-    ("c3s2d2", RFError, "dilation_rate"),
-    ("dw3s2d2", RFError, "DepthwiseConv2D"),
-])
+@pytest.mark.parametrize(
+    "spec, error, words",
+    [
+        ("c{k},p2", SymbolError, "{k}"),
+        ("c3s2d2", RFError, "dilation_rate"),
+        ("dw3s2d2", RFError, "DepthwiseConv2D"),
+    ],
+)
 def test_to_keras_refuses_what_cannot_be_built(spec, error, words):
     with pytest.raises(error, match=words.replace("{", r"\{").replace("}", r"\}")):
         to_keras(spec)
@@ -172,8 +181,8 @@ def test_from_keras_matches_keras_on_applications(apps, name):
 # google-research/receptive_field, RECEPTIVE_FIELD_TABLE.md (TF-Slim models, resolution 224):
 # (Keras layer, slim end-point): rf, effective stride, effective padding.
 PUBLISHED = [
-    ("VGG16", "block1_conv1", 3, 1, 1),    # vgg_16/conv1/conv1_1
-    ("VGG16", "block1_pool", 6, 2, 2),     # vgg_16/pool1
+    ("VGG16", "block1_conv1", 3, 1, 1),  # vgg_16/conv1/conv1_1
+    ("VGG16", "block1_pool", 6, 2, 2),  # vgg_16/pool1
     ("VGG16", "block2_conv1", 10, 2, 4),
     ("VGG16", "block2_pool", 16, 4, 6),
     ("VGG16", "block3_conv2", 32, 4, 14),
@@ -181,10 +190,10 @@ PUBLISHED = [
     ("VGG16", "block4_conv2", 76, 8, 34),
     ("VGG16", "block4_pool", 100, 16, 42),
     ("VGG16", "block5_conv2", 164, 16, 74),
-    ("VGG16", "block5_pool", 212, 32, 90),   # vgg_16/pool5, the README's headline row
-    ("InceptionV3", "mixed0", 63, 8, 18),    # Mixed_5b
-    ("InceptionV3", "mixed1", 95, 8, 34),    # Mixed_5c
-    ("InceptionV3", "mixed2", 127, 8, 50),   # Mixed_5d
+    ("VGG16", "block5_pool", 212, 32, 90),  # vgg_16/pool5, the README's headline row
+    ("InceptionV3", "mixed0", 63, 8, 18),  # Mixed_5b
+    ("InceptionV3", "mixed1", 95, 8, 34),  # Mixed_5c
+    ("InceptionV3", "mixed2", 127, 8, 50),  # Mixed_5d
     ("InceptionV3", "mixed3", 159, 16, 58),  # Mixed_6a
     ("InceptionV3", "mixed4", 351, 16, 154),
     ("InceptionV3", "mixed5", 543, 16, 250),
@@ -198,8 +207,8 @@ PUBLISHED = [
     ("InceptionResNetV2", "block17_20_ac", 2335, 16, 1146),  # PreAuxLogits
     ("InceptionResNetV2", "mixed_7a", 2399, 32, 1162),
     ("InceptionResNetV2", "conv_7b", 3039, 32, 1482),  # Conv2d_7b_1x1, the README's worked example
-    ("MobileNet", "conv1", 3, 2, 0),          # mobilenet_v1 Conv2d_0
-    ("MobileNet", "conv_pw_1", 7, 2, 2),      # Conv2d_1_pointwise
+    ("MobileNet", "conv1", 3, 2, 0),  # mobilenet_v1 Conv2d_0
+    ("MobileNet", "conv_pw_1", 7, 2, 2),  # Conv2d_1_pointwise
     ("MobileNet", "conv_pw_2", 11, 4, 2),
     ("MobileNet", "conv_pw_3", 19, 4, 6),
     ("MobileNet", "conv_pw_5", 43, 8, 14),
@@ -226,10 +235,15 @@ def test_resnet50_matches_the_published_final_field_but_not_slims_stages(apps):
     # 3 + 1·2 + 3·4 + 4·8 + 6·16 + 3·32 = 241 (slim's 'SAME' at 224 gives 239).
     analysis = apps["ResNet50"][1]
     # eff_pad at the stage ends, same sum cut short: 3+2+12 = 17, +32 = 49, +96 = 145, +96 = 241.
-    expected = {"conv2_block3_out": (35, 4, 17), "conv3_block4_out": (99, 8, 49),
-                "conv4_block6_out": (291, 16, 145), "conv5_block3_out": (483, 32, 241)}
-    got = {name: (analysis.row(name).rf[0], analysis.row(name).jump[0], analysis.row(name).eff_pad[0])
-           for name in expected}
+    expected = {
+        "conv2_block3_out": (35, 4, 17),
+        "conv3_block4_out": (99, 8, 49),
+        "conv4_block6_out": (291, 16, 145),
+        "conv5_block3_out": (483, 32, 241),
+    }
+    got = {
+        name: (analysis.row(name).rf[0], analysis.row(name).jump[0], analysis.row(name).eff_pad[0]) for name in expected
+    }
     assert got == expected
 
 
@@ -239,6 +253,7 @@ def test_inception_v3_matches_the_keras_number_of_the_receptive_field_notebook(a
     # conv2d_85 (the 86th Conv2D created, mixed10's 1x1 branch): rf 1183, stride 32, padding 554.
     model, analysis = apps["InceptionV3"]
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+
     def created(layer):  # Keras numbers auto-named layers in creation order: conv2d, conv2d_1, ...
         stem, _, n = layer.name.rpartition("_")
         return int(n) if stem and n.isdigit() else -1
@@ -248,6 +263,7 @@ def test_inception_v3_matches_the_keras_number_of_the_receptive_field_notebook(a
 
 
 # ---------------------------------------------------------------- hand-built graphs
+
 
 def _functional(build, shape=(16, 16, 4)):
     x = keras.Input(shape=shape, name="image")
@@ -283,10 +299,12 @@ GRAPHS = [
 ]
 
 
-@pytest.mark.parametrize("name, build, row_name, rf, rf_min, jump, start, channels, inputs, flags", GRAPHS,
-                         ids=[g[0] for g in GRAPHS])
-def test_merges_take_the_largest_and_smallest_field_over_paths(name, build, row_name, rf, rf_min, jump, start,
-                                                               channels, inputs, flags):
+@pytest.mark.parametrize(
+    "name, build, row_name, rf, rf_min, jump, start, channels, inputs, flags", GRAPHS, ids=[g[0] for g in GRAPHS]
+)
+def test_merges_take_the_largest_and_smallest_field_over_paths(
+    name, build, row_name, rf, rf_min, jump, start, channels, inputs, flags
+):
     model = _functional(build)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -341,7 +359,13 @@ def test_every_allow_listed_layer_counts_as_keras_does():
     assert analysis.row("frozen").non_trainable_params == 8 * 8 + 8
     # global pooling ends the field, keepdims or not; the 1x1 conv after it is sized but has no field
     assert [analysis.row(n).rf for n in ("crop", "gmp_keep", "head_conv", "squeeze", "gap", "logits")] == [
-        analysis.row("crop").rf, None, None, None, None, None]
+        analysis.row("crop").rf,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
     assert analysis.row("crop").rf is not None
     assert analysis.rf == analysis.row("crop").rf
 
@@ -362,8 +386,13 @@ def test_a_squeeze_excite_gate_is_broadcast_onto_the_local_field():
     assert_matches_keras(model, analysis)
     assert [analysis.row(n).rf for n in ("squeeze", "unsqueeze", "excite")] == [None, None, None]
     scale = analysis.row("scale")  # the body's 3x3 field; the global gate is marked, not measured
-    assert (scale.rf, scale.rf_min, scale.jump, scale.start, scale.flags) == ((3, 3), (3, 3), (1, 1), (0, 0),
-                                                                              ("broadcast",))
+    assert (scale.rf, scale.rf_min, scale.jump, scale.start, scale.flags) == (
+        (3, 3),
+        (3, 3),
+        (1, 1),
+        (0, 0),
+        ("broadcast",),
+    )
     assert [r.kind for r in analysis.layers[-3:]] == ["Add", "Relu", "LayerNormalization"]
     assert analysis.row("ln").params == 2 * 4
 
@@ -392,6 +421,7 @@ def test_unknown_sizes_and_unbuilt_sequentials_take_input_shape():
 
 
 # ---------------------------------------------------------------- errors and the identity option
+
 
 def test_an_unknown_layer_is_named_with_the_identity_escape_hatch():
     model = _functional(lambda x: layers.UpSampling2D(name="up")(layers.GroupNormalization(2, name="gn")(x)))
@@ -440,6 +470,7 @@ def test_not_a_model_and_subclassed_models_are_refused():
 
 # ---------------------------------------------------------------- files and keras.applications by name
 
+
 @pytest.fixture(scope="module")
 def tiny():
     return to_keras("c3-4,p2,bn,c3-2,gap,fc3/softmax", input_shape=(8, 8, 3), name="tiny")
@@ -480,11 +511,14 @@ def test_bad_model_files_fail_with_one_clear_line(tmp_path, tiny, how):
     assert path in message and "\n" not in message
 
 
-@pytest.mark.parametrize("source, words", [
-    ("keras:ResNet51", "ResNet50"),
-    ("keras:mobilenetv9", "MobileNet"),
-    ("keras:Nothing", "the closest:"),
-])
+@pytest.mark.parametrize(
+    "source, words",
+    [
+        ("keras:ResNet51", "ResNet50"),
+        ("keras:mobilenetv9", "MobileNet"),
+        ("keras:Nothing", "the closest:"),
+    ],
+)
 def test_unknown_application_names_list_close_matches(source, words):
     with pytest.raises(RFError, match=words):
         analyze_source(source)

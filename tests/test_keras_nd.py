@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 import keras_stacks as ks  # noqa: E402
@@ -75,6 +74,7 @@ def test_random_stacks_of_rank_1_and_3_match_keras_shapes_and_params(rank):
         if model is not None:
             assert_rows_match_keras(model, analysis)
             assert len(analysis.input_shape) == rank + 1
+
     check()
 
 
@@ -87,6 +87,7 @@ def test_random_encoder_decoders_match_keras_shapes_and_params(rank):
         model, analysis = analyse(*drawn)
         if model is not None:
             assert_rows_match_keras(model, analysis)
+
     check()
 
 
@@ -96,8 +97,10 @@ def _one(cls, shape, **kwargs):
 
 # one Keras layer of each new kind, read on a small input: shapes, params and the field it makes
 EVERY_KIND = {
-    "causal conv1d moves the field left": (_one("Conv1D", (16, 2), filters=3, kernel_size=3, padding="causal",
-                                                dilation_rate=2), (5,)),
+    "causal conv1d moves the field left": (
+        _one("Conv1D", (16, 2), filters=3, kernel_size=3, padding="causal", dilation_rate=2),
+        (5,),
+    ),
     "conv3d": (_one("Conv3D", (6, 7, 8, 2), filters=2, kernel_size=(3, 1, 2), strides=(1, 2, 1)), (3, 1, 2)),
     "max pool 1d": (_one("MaxPooling1D", (9, 2), pool_size=3, strides=2, padding="same"), (3,)),
     "avg pool 3d": (_one("AveragePooling3D", (4, 6, 6, 1), pool_size=2), (2, 2, 2)),
@@ -106,8 +109,10 @@ EVERY_KIND = {
     "depthwise conv1d": (_one("DepthwiseConv1D", (10, 3), kernel_size=4, depth_multiplier=2), (4,)),
     "separable conv1d": (_one("SeparableConv1D", (10, 3), filters=5, kernel_size=3, dilation_rate=2), (5,)),
     "conv1d transpose": (_one("Conv1DTranspose", (5, 2), filters=3, kernel_size=3, strides=2), (2,)),
-    "conv2d transpose output padding": (_one("Conv2DTranspose", (4, 5, 1), filters=2, kernel_size=3, strides=2,
-                                             padding="same", output_padding=1), (2, 2)),
+    "conv2d transpose output padding": (
+        _one("Conv2DTranspose", (4, 5, 1), filters=2, kernel_size=3, strides=2, padding="same", output_padding=1),
+        (2, 2),
+    ),
     "conv3d transpose": (_one("Conv3DTranspose", (3, 3, 3, 2), filters=1, kernel_size=2, strides=2), (1, 1, 1)),
     "upsampling 1d": (_one("UpSampling1D", (5, 2), size=3), (1,)),
     "upsampling 2d bilinear": (_one("UpSampling2D", (4, 4, 1), size=2, interpolation="bilinear"), (2, 2)),
@@ -138,8 +143,10 @@ REFUSED = {
     "resizing by 3/2": (_one("Resizing", (4, 4, 1), height=6, width=6), "Resizing"),
     "resizing down": (_one("Resizing", (8, 8, 1), height=4, width=4), "Resizing"),
     "bicubic upsampling": (_one("UpSampling2D", (4, 4, 1), size=2, interpolation="bicubic"), "bicubic"),
-    "channels_first conv1d": (_one("Conv1D", (3, 8), filters=2, kernel_size=3, data_format="channels_first"),
-                              "channels_first"),
+    "channels_first conv1d": (
+        _one("Conv1D", (3, 8), filters=2, kernel_size=3, data_format="channels_first"),
+        "channels_first",
+    ),
 }
 
 
@@ -147,7 +154,7 @@ REFUSED = {
 def test_layers_rfcalc_cannot_follow_are_refused_by_name(drawn, text):
     from rfcalc import from_keras
 
-    (cls, kwargs), = drawn[0]
+    ((cls, kwargs),) = drawn[0]
     x = inp = keras.Input(shape=drawn[1])
     x = getattr(keras.layers, cls)(**kwargs, name="odd")(x)
     with pytest.raises(RFError) as err:
@@ -158,6 +165,7 @@ def test_layers_rfcalc_cannot_follow_are_refused_by_name(drawn, text):
 
 # ----------------------------------------------------------------------------- to_keras
 
+
 def _dims(draw, rank, lo, hi):
     return tuple(draw(st.integers(lo, hi)) for _ in range(rank))
 
@@ -165,8 +173,17 @@ def _dims(draw, rank, lo, hi):
 @st.composite
 def layer_values(draw, rank):
     """rfcalc layer values of one rank (what a spec parses to), the settings Keras can build."""
-    from rfcalc.layers import (BatchNorm, Conv, ConvTranspose, Crop, DepthwiseConv, Pool, SeparableConv,
-                               Upsample, ZeroPad)
+    from rfcalc.layers import (
+        BatchNorm,
+        Conv,
+        ConvTranspose,
+        Crop,
+        DepthwiseConv,
+        Pool,
+        SeparableConv,
+        Upsample,
+        ZeroPad,
+    )
 
     kinds = ["conv", "conv", "tconv", "pool", "up", "zp", "crop", "bn"] + (["dw", "sep"] if rank < 3 else [])
     kind = draw(st.sampled_from(kinds))
@@ -187,10 +204,16 @@ def layer_values(draw, rank):
         extra = tuple(draw(st.integers(0, v - 1)) for v in s) if draw(st.booleans()) else None
         return ConvTranspose(k, s, one, draw(st.integers(1, 3)), padding if padding != "causal" else "same", extra)
     if kind == "pool":
-        return Pool(draw(st.sampled_from(["max", "avg"])), _dims(draw, rank, 1, 3), _dims(draw, rank, 1, 3),
-                    draw(st.sampled_from(["same", "valid"])))
+        return Pool(
+            draw(st.sampled_from(["max", "avg"])),
+            _dims(draw, rank, 1, 3),
+            _dims(draw, rank, 1, 3),
+            draw(st.sampled_from(["same", "valid"])),
+        )
     if kind == "up":
-        return Upsample(_dims(draw, rank, 1, 3), draw(st.sampled_from(["nearest", "bilinear"] if rank == 2 else ["nearest"])))
+        return Upsample(
+            _dims(draw, rank, 1, 3), draw(st.sampled_from(["nearest", "bilinear"] if rank == 2 else ["nearest"]))
+        )
     pads = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(rank))
     return {"zp": ZeroPad, "crop": Crop}[kind](pads) if kind != "bn" else BatchNorm()
 
@@ -214,6 +237,7 @@ def test_to_keras_builds_random_stacks_of_every_rank_as_analysed(rank):
         model = to_keras(tuple(layers), input_shape=shape)
         assert [type(k).__name__ for k in model.layers] == [row.kind for row in analysis.layers]
         assert_rows_match_keras(model, analysis)
+
     check()
 
 
@@ -244,13 +268,16 @@ def test_unet_of_ronneberger_2015_built_and_read_back():
     assert tuple(model.layers[-1].output.shape[1:]) == (388, 388, 2)
     back = from_keras(model)
     ours = analyze(spec, input_shape="572x572x1")
-    assert [(r.output_shape, r.params, r.rf, r.rf_min) for r in back.layers] == \
-        [(r.output_shape, r.params, r.rf, r.rf_min) for r in ours.layers]
+    assert [(r.output_shape, r.params, r.rf, r.rf_min) for r in back.layers] == [
+        (r.output_shape, r.params, r.rf, r.rf_min) for r in ours.layers
+    ]
     assert back.total_params == model.count_params()
 
 
-UNET = ("c3-64/valid*2,p2,c3-128/valid*2,p2,c3-256/valid*2,p2,c3-512/valid*2,p2,c3-1024/valid*2,"
-        "t2s2-512,c3-512/valid*2,t2s2-256,c3-256/valid*2,t2s2-128,c3-128/valid*2,t2s2-64,c3-64/valid*2,c1-2")
+UNET = (
+    "c3-64/valid*2,p2,c3-128/valid*2,p2,c3-256/valid*2,p2,c3-512/valid*2,p2,c3-1024/valid*2,"
+    "t2s2-512,c3-512/valid*2,t2s2-256,c3-256/valid*2,t2s2-128,c3-128/valid*2,t2s2-64,c3-64/valid*2,c1-2"
+)
 
 
 def test_unet_with_its_cropped_skips_is_read_as_keras_counts_it():

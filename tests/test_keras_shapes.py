@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oracle import axis_unit_deps  # noqa: E402
@@ -21,7 +20,16 @@ from oracle import axis_unit_deps  # noqa: E402
 from rfcalc import analyze  # noqa: E402
 from rfcalc.errors import ShapeError  # noqa: E402
 from rfcalc.layers import (  # noqa: E402
-    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Pool, SeparableConv, ZeroPad,
+    BatchNorm,
+    Conv,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Pool,
+    SeparableConv,
+    ZeroPad,
 )
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -42,19 +50,45 @@ def keras_layer(layer, ones=False):
     """The Keras layer an rfcalc layer stands for, written out by hand."""
     init = {"kernel_initializer": "ones", "bias_initializer": "zeros"} if ones else {}
     if isinstance(layer, Conv):
-        return L.Conv2D(layer.filters, layer.kernel, layer.stride, layer.padding, dilation_rate=layer.dilation,
-                        activation=layer.activation, use_bias=layer.use_bias, **init)
+        return L.Conv2D(
+            layer.filters,
+            layer.kernel,
+            layer.stride,
+            layer.padding,
+            dilation_rate=layer.dilation,
+            activation=layer.activation,
+            use_bias=layer.use_bias,
+            **init,
+        )
     if isinstance(layer, DepthwiseConv):
         init = {"depthwise_initializer": "ones", "bias_initializer": "zeros"} if ones else {}
-        return L.DepthwiseConv2D(layer.kernel, layer.stride, layer.padding, layer.depth_multiplier,
-                                 dilation_rate=layer.dilation, activation=layer.activation,
-                                 use_bias=layer.use_bias, **init)
+        return L.DepthwiseConv2D(
+            layer.kernel,
+            layer.stride,
+            layer.padding,
+            layer.depth_multiplier,
+            dilation_rate=layer.dilation,
+            activation=layer.activation,
+            use_bias=layer.use_bias,
+            **init,
+        )
     if isinstance(layer, SeparableConv):
-        init = ({"depthwise_initializer": "ones", "pointwise_initializer": "ones", "bias_initializer": "zeros"}
-                if ones else {})
-        return L.SeparableConv2D(layer.filters, layer.kernel, layer.stride, layer.padding,
-                                 dilation_rate=layer.dilation, depth_multiplier=layer.depth_multiplier,
-                                 activation=layer.activation, use_bias=layer.use_bias, **init)
+        init = (
+            {"depthwise_initializer": "ones", "pointwise_initializer": "ones", "bias_initializer": "zeros"}
+            if ones
+            else {}
+        )
+        return L.SeparableConv2D(
+            layer.filters,
+            layer.kernel,
+            layer.stride,
+            layer.padding,
+            dilation_rate=layer.dilation,
+            depth_multiplier=layer.depth_multiplier,
+            activation=layer.activation,
+            use_bias=layer.use_bias,
+            **init,
+        )
     if isinstance(layer, Pool):
         cls = L.MaxPooling2D if layer.op == "max" else L.AveragePooling2D
         return cls(layer.kernel, layer.stride, layer.padding)
@@ -89,7 +123,10 @@ def window(draw, kinds=("conv", "dw", "sep", "max", "avg"), bias=None, act=None)
     kind = draw(st.sampled_from(kinds))
     k, (s, d), padding = draw(pairs), draw(step), draw(paddings)
     if kind in ("dw", "sep") and draw(st.booleans()):  # these two accept stride and dilation together
-        s, d = draw(st.tuples(st.integers(1, 3), st.integers(1, 3))), draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
+        s, d = (
+            draw(st.tuples(st.integers(1, 3), st.integers(1, 3))),
+            draw(st.tuples(st.integers(1, 3), st.integers(1, 3))),
+        )
     use_bias = draw(st.booleans()) if bias is None else bias
     activation = act or "relu"
     if kind == "conv":
@@ -101,10 +138,15 @@ def window(draw, kinds=("conv", "dw", "sep", "max", "avg"), bias=None, act=None)
     return Pool(kind, k, draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3)))), padding)
 
 
-any_layer = st.one_of(window(), window(), st.just(BatchNorm()), st.builds(ZeroPad, st.tuples(side, side)),
-                      st.builds(Crop, st.tuples(side, side)), st.builds(Dense, st.integers(1, 4)))
-heads = st.sampled_from([(), (Flatten(), Dense(3)), (GlobalPool("avg"), Dense(2, "softmax")),
-                         (GlobalPool("max"),)])
+any_layer = st.one_of(
+    window(),
+    window(),
+    st.just(BatchNorm()),
+    st.builds(ZeroPad, st.tuples(side, side)),
+    st.builds(Crop, st.tuples(side, side)),
+    st.builds(Dense, st.integers(1, 4)),
+)
+heads = st.sampled_from([(), (Flatten(), Dense(3)), (GlobalPool("avg"), Dense(2, "softmax")), (GlobalPool("max"),)])
 
 
 def run_keras(layers, shape):
@@ -146,8 +188,11 @@ def test_stacks_rfcalc_refuses_keras_refuses_too(spec, shape):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(any_layer, min_size=1, max_size=4), heads,
-       st.tuples(st.integers(6, 20), st.integers(6, 20), st.integers(1, 3)))
+@given(
+    st.lists(any_layer, min_size=1, max_size=4),
+    heads,
+    st.tuples(st.integers(6, 20), st.integers(6, 20), st.integers(1, 3)),
+)
 def test_random_stacks_match_keras_shapes_and_params(layers, head, shape):
     layers = tuple(layers) + head
     try:
@@ -179,8 +224,11 @@ def test_named_specs_match_keras(spec, shape):
 
 # ---- the oracle's padding convention, judged by TensorFlow's gradients -------------------------
 
-grad_layer = st.one_of(window(("conv", "dw", "sep", "avg"), bias=False, act="linear"),
-                       st.builds(ZeroPad, st.tuples(side, side)), st.builds(Crop, st.tuples(side, side)))
+grad_layer = st.one_of(
+    window(("conv", "dw", "sep", "avg"), bias=False, act="linear"),
+    st.builds(ZeroPad, st.tuples(side, side)),
+    st.builds(Crop, st.tuples(side, side)),
+)
 
 
 def gradient_support(layers, shape):
@@ -222,8 +270,15 @@ def test_oracle_dependency_sets_match_tensorflow_gradients(layers, hw):
     assert gradient_support(layers, shape) == oracle_support(layers, shape)
 
 
-@pytest.mark.parametrize("spec, shape", [("c3s2-1/linear/nobias", (8, 8, 1)), ("c3s2-1/linear/nobias", (9, 9, 1)),
-                                         ("c4-1/linear/nobias", (7, 7, 1)), ("a3s2/same", (10, 11, 1))])
+@pytest.mark.parametrize(
+    "spec, shape",
+    [
+        ("c3s2-1/linear/nobias", (8, 8, 1)),
+        ("c3s2-1/linear/nobias", (9, 9, 1)),
+        ("c4-1/linear/nobias", (7, 7, 1)),
+        ("a3s2/same", (10, 11, 1)),
+    ],
+)
 def test_same_padding_puts_the_odd_pixel_after(spec, shape):
     """TensorFlow's gradient shows where unit (0, 0) reads: on an even input with stride 2 the
     window starts at pixel 0 (no padding before); on an odd input it starts at -1."""

@@ -65,7 +65,7 @@ def find_cycle(graph: dict):
         stack.append(v)
         for w in sorted(graph[v]):
             if state.get(w) == "open":
-                return stack[stack.index(w):] + [w]
+                return stack[stack.index(w) :] + [w]
             if w not in state and (found := visit(w)):
                 return found
         stack.pop()
@@ -81,8 +81,8 @@ def find_cycle(graph: dict):
 def test_the_graph_reads_the_known_edges():
     """The walk sees module-level, relative, parent-relative and function-level imports."""
     assert "rfcalc.frameworks.graph" in GRAPH["rfcalc.frameworks.keras"]  # from .graph import ...
-    assert "rfcalc.argtypes" in GRAPH["rfcalc.designer.cli"]               # from .. import argtypes
-    assert "rfcalc.runs.plots" in GRAPH["rfcalc.designer.plot"]            # inside a function
+    assert "rfcalc.argtypes" in GRAPH["rfcalc.designer.cli"]  # from .. import argtypes
+    assert "rfcalc.runs.plots" in GRAPH["rfcalc.designer.plot"]  # inside a function
     assert "rfcalc.frameworks.onnx" in GRAPH["rfcalc.frameworks.dispatch"]  # inside a function
 
 

@@ -21,12 +21,15 @@ def run(capsys, *argv):
     return code, out.out, out.err
 
 
-@pytest.mark.parametrize("shape, words", [
-    ("28x28", "1-D input: length 28, 28 channels"),  # the trap: two numbers are a sequence, said in words
-    ("16000x1", "1-D input: length 16000, 1 channel"),
-    ("16x112x112x3", "3-D input: 16x112x112 voxels, 3 channels"),
-    ("32x32x3", "input 32x32x3"),  # images keep today's header
-])
+@pytest.mark.parametrize(
+    "shape, words",
+    [
+        ("28x28", "1-D input: length 28, 28 channels"),  # the trap: two numbers are a sequence, said in words
+        ("16000x1", "1-D input: length 16000, 1 channel"),
+        ("16x112x112x3", "3-D input: 16x112x112 voxels, 3 channels"),
+        ("32x32x3", "input 32x32x3"),  # images keep today's header
+    ],
+)
 def test_the_table_header_states_the_rank_in_words(capsys, shape, words):
     code, out, _ = run(capsys, "c3,p2", "--input", shape)
     assert code == 0 and words in out.splitlines()[0]
@@ -58,8 +61,10 @@ def test_explain_walks_through_a_decoder_step_in_english_and_japanese():
     assert f"unit 1: input {lo}..{hi} ({hi - lo + 1} pixels)" in en
 
 
-@pytest.mark.parametrize("spec, shape, unit", [("c3,p2,up2,c3", "16x1", (5,)), ("c3s2,t3s2", "8x8x8x1", (1, 2, 3)),
-                                               ("c3,c3,p2", "32x32x3", (3, 4))])
+@pytest.mark.parametrize(
+    "spec, shape, unit",
+    [("c3,p2,up2,c3", "16x1", (5,)), ("c3s2,t3s2", "8x8x8x1", (1, 2, 3)), ("c3,c3,p2", "32x32x3", (3, 4))],
+)
 def test_explain_at_reads_the_exact_field_of_the_unit(spec, shape, unit):
     a = analyze(spec, input_shape=shape)
     e = explain(a, at=unit)

@@ -16,8 +16,9 @@ def test_committed_notebook_has_no_outputs():
     nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code, "the tutorial has code cells"
-    assert all(c.get("outputs") == [] and c.get("execution_count") is None for c in code), \
+    assert all(c.get("outputs") == [] and c.get("execution_count") is None for c in code), (
         "strip the outputs before committing (jupyter nbconvert --clear-output --inplace docs/tutorial.ipynb)"
+    )
 
 
 def test_markdown_is_in_english_and_japanese():
@@ -36,13 +37,17 @@ def test_every_cell_runs(tmp_path):
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    env = {"RFCALC_TUTORIAL_TINY": "1", "KERAS_HOME": str(tmp_path / "keras"),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        "RFCALC_TUTORIAL_TINY": "1",
+        "KERAS_HOME": str(tmp_path / "keras"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits this process's environment
     try:
-        client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                         resources={"metadata": {"path": str(ROOT)}})
+        client = nbclient.NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+        )
         client.execute()
     finally:
         for k, v in old.items():

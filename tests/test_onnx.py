@@ -14,8 +14,8 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from onnx import TensorProto, helper  # noqa: E402
-
 from onnxfix import assert_shapes_match_onnxruntime, ints, model, weight  # noqa: E402
+
 from rfcalc.errors import RFError, ShapeError, UnsupportedLayerError  # noqa: E402
 from rfcalc.frameworks.onnx import from_onnx  # noqa: E402
 from rfcalc.runs.onnx_probe import probe_onnx  # noqa: E402
@@ -26,7 +26,9 @@ N = helper.make_node
 def conv(name, x, y, c_in, c_out, k, **attrs):
     g = attrs.get("group", 1)
     return [N("Conv", [x, f"{name}.w", f"{name}.b"], [y], name=name, kernel_shape=[k, k], **attrs)], [
-        weight(f"{name}.w", (c_out, c_in // g, k, k)), weight(f"{name}.b", (c_out,))]
+        weight(f"{name}.w", (c_out, c_in // g, k, k)),
+        weight(f"{name}.b", (c_out,)),
+    ]
 
 
 def chain(*parts):
@@ -47,46 +49,134 @@ def _residual():
 
 def _folded_reshape():
     c = conv("c", "x", "h", 3, 4, 3, strides=[2, 2])
-    nodes = [N("Shape", ["h"], ["sh"], name="shape"),
-             N("Gather", ["sh", "zero"], ["n"], name="gather", axis=0),
-             N("Unsqueeze", ["n", "ax"], ["n1"], name="unsq"),
-             N("Concat", ["n1", "minus1"], ["target"], name="cat", axis=0),
-             N("Reshape", ["h", "target"], ["flat"], name="reshape"),
-             N("Gemm", ["flat", "fc.w", "fc.b"], ["y"], name="fc", transB=1)]
-    inits = [ints("zero", 0), ints("ax", [0]), ints("minus1", [-1]),
-             weight("fc.w", (10, 4 * 15 * 15)), weight("fc.b", (10,))]
+    nodes = [
+        N("Shape", ["h"], ["sh"], name="shape"),
+        N("Gather", ["sh", "zero"], ["n"], name="gather", axis=0),
+        N("Unsqueeze", ["n", "ax"], ["n1"], name="unsq"),
+        N("Concat", ["n1", "minus1"], ["target"], name="cat", axis=0),
+        N("Reshape", ["h", "target"], ["flat"], name="reshape"),
+        N("Gemm", ["flat", "fc.w", "fc.b"], ["y"], name="fc", transB=1),
+    ]
+    inits = [
+        ints("zero", 0),
+        ints("ax", [0]),
+        ints("minus1", [-1]),
+        weight("fc.w", (10, 4 * 15 * 15)),
+        weight("fc.b", (10,)),
+    ]
     return chain(c, (nodes, inits))
 
 
 # (id, build, expected rf, jump, start of the last spatial row; None: only the oracles)
 CASES = [
     ("conv_pads_equal_to_same_read_as_same", lambda: conv("c", "x", "y", 3, 8, 3, pads=[1, 1, 1, 1]), 3, 1, 0),
-    ("conv_7x7_stride_2_symmetric_pads_start_at_0",
-     lambda: conv("c", "x", "y", 3, 8, 7, strides=[2, 2], pads=[3, 3, 3, 3]), 7, 2, 0),
-    ("conv_auto_pad_same_upper", lambda: conv("c", "x", "y", 3, 8, 3, strides=[2, 2], auto_pad="SAME_UPPER"), 3, 2, Fraction(1)),
+    (
+        "conv_7x7_stride_2_symmetric_pads_start_at_0",
+        lambda: conv("c", "x", "y", 3, 8, 7, strides=[2, 2], pads=[3, 3, 3, 3]),
+        7,
+        2,
+        0,
+    ),
+    (
+        "conv_auto_pad_same_upper",
+        lambda: conv("c", "x", "y", 3, 8, 3, strides=[2, 2], auto_pad="SAME_UPPER"),
+        3,
+        2,
+        Fraction(1),
+    ),
     ("conv_auto_pad_same_lower", lambda: conv("c", "x", "y", 3, 8, 2, auto_pad="SAME_LOWER"), 2, 1, Fraction(-1, 2)),
     ("conv_auto_pad_valid", lambda: conv("c", "x", "y", 3, 8, 3, auto_pad="VALID"), 3, 1, 1),
     ("conv_asymmetric_pads", lambda: conv("c", "x", "y", 3, 8, 3, pads=[0, 2, 1, 0]), 3, 1, None),
     ("conv_dilated", lambda: conv("c", "x", "y", 3, 8, 3, dilations=[2, 2], pads=[2, 2, 2, 2]), 5, 1, 0),
-    ("conv_depthwise_group_equals_channels", lambda: chain(
-        conv("c", "x", "h", 3, 6, 3, pads=[1, 1, 1, 1]), conv("dw", "h", "y", 6, 6, 3, group=6, strides=[2, 2])), 5, 2, None),
-    ("conv_two_groups", lambda: chain(
-        conv("c", "x", "h", 3, 8, 1), conv("g", "h", "y", 8, 8, 3, group=2, pads=[1, 1, 1, 1])), 3, 1, 0),
-    ("maxpool_ceil_mode_adds_after_padding", lambda: chain(
-        conv("c", "x", "h", 3, 4, 1), ([N("MaxPool", ["h"], ["y"], name="p", kernel_shape=[3, 3], strides=[2, 2],
-                                         ceil_mode=1)], [])), 3, 2, 1),
-    ("averagepool_counting_pads", lambda: ([N("AveragePool", ["x"], ["y"], name="p", kernel_shape=[3, 3],
-                                             strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)], []), 3, 2, 0),
-    ("lppool_is_a_window", lambda: ([N("LpPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], strides=[2, 2])], []),
-     2, 2, Fraction(1, 2)),
-    ("pad_then_conv", lambda: chain(([N("Pad", ["x", "pads"], ["h"], name="pad")], [ints("pads", [0, 0, 2, 2, 0, 0, 2, 2])]),
-                                    conv("c", "h", "y", 3, 4, 5)), 5, 1, 0),
-    ("slice_crops_like_cropping2d", lambda: chain(
-        conv("c", "x", "h", 3, 4, 3), ([N("Slice", ["h", "st", "en", "axes"], ["y"], name="crop")],
-                                       [ints("st", [2, 1]), ints("en", [-2, 31]), ints("axes", [2, 3])])), 3, 1, None),
+    (
+        "conv_depthwise_group_equals_channels",
+        lambda: chain(
+            conv("c", "x", "h", 3, 6, 3, pads=[1, 1, 1, 1]), conv("dw", "h", "y", 6, 6, 3, group=6, strides=[2, 2])
+        ),
+        5,
+        2,
+        None,
+    ),
+    (
+        "conv_two_groups",
+        lambda: chain(conv("c", "x", "h", 3, 8, 1), conv("g", "h", "y", 8, 8, 3, group=2, pads=[1, 1, 1, 1])),
+        3,
+        1,
+        0,
+    ),
+    (
+        "maxpool_ceil_mode_adds_after_padding",
+        lambda: chain(
+            conv("c", "x", "h", 3, 4, 1),
+            ([N("MaxPool", ["h"], ["y"], name="p", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)], []),
+        ),
+        3,
+        2,
+        1,
+    ),
+    (
+        "averagepool_counting_pads",
+        lambda: (
+            [
+                N(
+                    "AveragePool",
+                    ["x"],
+                    ["y"],
+                    name="p",
+                    kernel_shape=[3, 3],
+                    strides=[2, 2],
+                    pads=[1, 1, 1, 1],
+                    count_include_pad=1,
+                )
+            ],
+            [],
+        ),
+        3,
+        2,
+        0,
+    ),
+    (
+        "lppool_is_a_window",
+        lambda: ([N("LpPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], strides=[2, 2])], []),
+        2,
+        2,
+        Fraction(1, 2),
+    ),
+    (
+        "pad_then_conv",
+        lambda: chain(
+            ([N("Pad", ["x", "pads"], ["h"], name="pad")], [ints("pads", [0, 0, 2, 2, 0, 0, 2, 2])]),
+            conv("c", "h", "y", 3, 4, 5),
+        ),
+        5,
+        1,
+        0,
+    ),
+    (
+        "slice_crops_like_cropping2d",
+        lambda: chain(
+            conv("c", "x", "h", 3, 4, 3),
+            (
+                [N("Slice", ["h", "st", "en", "axes"], ["y"], name="crop")],
+                [ints("st", [2, 1]), ints("en", [-2, 31]), ints("axes", [2, 3])],
+            ),
+        ),
+        3,
+        1,
+        None,
+    ),
     ("residual_add_merges_paths", _residual, 5, 1, 0),
-    ("concat_of_branches", lambda: chain(conv("a", "x", "h1", 3, 4, 3, pads=[1, 1, 1, 1]), conv("b", "x", "h2", 3, 4, 5, pads=[2, 2, 2, 2]),
-                                         ([N("Concat", ["h1", "h2"], ["y"], name="cat", axis=1)], [])), 5, 1, 0),
+    (
+        "concat_of_branches",
+        lambda: chain(
+            conv("a", "x", "h1", 3, 4, 3, pads=[1, 1, 1, 1]),
+            conv("b", "x", "h2", 3, 4, 5, pads=[2, 2, 2, 2]),
+            ([N("Concat", ["h1", "h2"], ["y"], name="cat", axis=1)], []),
+        ),
+        5,
+        1,
+        0,
+    ),
     ("shape_gather_concat_reshape_chain_folds", _folded_reshape, 3, 2, 1),
 ]
 
@@ -111,8 +201,10 @@ def test_ops_match_onnxruntime_shapes_and_probe(case):
 
 def test_batchnorm_running_statistics_are_not_trainable():
     c = conv("c", "x", "h", 3, 8, 3, pads=[1, 1, 1, 1])
-    bn = ([N("BatchNormalization", ["h", "g", "b", "m", "v"], ["y"], name="bn")],
-          [weight("g", (8,)), weight("b", (8,)), weight("m", (8,)), weight("v", (8,), positive=True)])
+    bn = (
+        [N("BatchNormalization", ["h", "g", "b", "m", "v"], ["y"], name="bn")],
+        [weight("g", (8,)), weight("b", (8,)), weight("m", (8,)), weight("v", (8,), positive=True)],
+    )
     row = from_onnx(model(*chain(c, bn))).row("bn")
     assert (row.trainable_params, row.non_trainable_params) == (16, 16)
 
@@ -125,8 +217,14 @@ def test_reflect_padding_is_flagged():
 
 def test_global_pool_flatten_gemm_head_counts_weights_from_dims():
     c = conv("c", "x", "h", 3, 8, 3, pads=[1, 1, 1, 1])
-    head = ([N("GlobalAveragePool", ["h"], ["g"], name="gap"), N("Flatten", ["g"], ["f"], name="flat"),
-             N("Gemm", ["f", "w", "b"], ["y"], name="fc", transB=1)], [weight("w", (10, 8)), weight("b", (10,))])
+    head = (
+        [
+            N("GlobalAveragePool", ["h"], ["g"], name="gap"),
+            N("Flatten", ["g"], ["f"], name="flat"),
+            N("Gemm", ["f", "w", "b"], ["y"], name="fc", transB=1),
+        ],
+        [weight("w", (10, 8)), weight("b", (10,))],
+    )
     proto = model(*chain(c, head))
     analysis = from_onnx(proto)
     assert_shapes_match_onnxruntime(proto, analysis)
@@ -151,8 +249,14 @@ def test_weights_without_data_count_by_their_dims():
 
 def test_external_data_missing_is_fine(tmp_path):
     proto = model(*conv("c", "x", "y", 3, 8, 3, pads=[1, 1, 1, 1]))
-    onnx.save_model(proto, tmp_path / "m.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
-                    location="weights.bin", size_threshold=0)
+    onnx.save_model(
+        proto,
+        tmp_path / "m.onnx",
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
     (tmp_path / "weights.bin").unlink()
     assert from_onnx(str(tmp_path / "m.onnx")).total_params == 224
 
@@ -204,8 +308,11 @@ def _unknown_op():
 
 HOSTILE = [
     ("not_a_protobuf", lambda p: p.write_bytes(b"\xff\xfe this is not an onnx model \x00" * 20), "not an ONNX model"),
-    ("truncated_file", lambda p: p.write_bytes(
-        model(*conv("c", "x", "y", 3, 64, 7)).SerializeToString()[:900]), "ONNX model"),
+    (
+        "truncated_file",
+        lambda p: p.write_bytes(model(*conv("c", "x", "y", 3, 64, 7)).SerializeToString()[:900]),
+        "ONNX model",
+    ),
     ("empty_file", lambda p: p.write_bytes(b""), "not an ONNX model"),
     ("dynamic_spatial_dims", lambda p: onnx.save(_dynamic(), p), "--input HxWxC"),
     ("unknown_opset", lambda p: onnx.save(_opset_99(), p), "opset 99"),
@@ -240,8 +347,10 @@ def test_cli_reads_onnx_with_input_and_identity(tmp_path):
 
 
 def test_reading_onnx_loads_no_tensorflow_keras_torch_or_onnxruntime():
-    code = ("import sys; from rfcalc.cli import main; main([sys.argv[1], '--json']);"
-            "sys.stderr.write(' '.join(m for m in ('tensorflow', 'keras', 'torch', 'onnxruntime') if m in sys.modules))")
+    code = (
+        "import sys; from rfcalc.cli import main; main([sys.argv[1], '--json']);"
+        "sys.stderr.write(' '.join(m for m in ('tensorflow', 'keras', 'torch', 'onnxruntime') if m in sys.modules))"
+    )
     path = str(pathlib.Path(__file__).parent / "fixtures" / "onnx" / "resnet18.onnx")
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
     assert out.returncode == 0 and out.stderr.strip() == "", out.stderr
@@ -259,22 +368,88 @@ def _nd(rank, nodes, inits, size=16, c=3):
 
 
 ND_CASES = [  # (id, rank, nodes+inits builder, expected rf, jump of the last row)
-    ("conv1d_ncl", 1, lambda: ([N("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[5], pads=[2, 2], strides=[2])],
-                               [weight("w", (4, 3, 5))]), (5,), (2,)),
-    ("conv3d_ncdhw", 3, lambda: ([N("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3, 3], pads=[1] * 6)],
-                                 [weight("w", (4, 3, 3, 3, 3))]), (3, 3, 3), (1, 1, 1)),
-    ("maxpool3d_ceil", 3, lambda: ([N("MaxPool", ["x"], ["y"], name="p", kernel_shape=[3, 3, 3], strides=[2, 2, 2],
-                                      ceil_mode=1)], []), (3, 3, 3), (2, 2, 2)),
-    ("convtranspose_pads_output_padding", 2, lambda: (
-        [N("ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
-           output_padding=[1, 1])], [weight("w", (3, 4, 3, 3))]), None, None),
-    ("convtranspose_output_shape", 2, lambda: (
-        [N("ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[4, 4], strides=[2, 2], output_shape=[32, 32])],
-        [weight("w", (3, 4, 4, 4))]), None, None),
-    ("resize_nearest_scales", 2, lambda: ([N("Resize", ["x", "", "sc"], ["y"], name="rs", mode="nearest")],
-                                          [weight("sc", (4,))]), None, None),
-    ("resize_linear_sizes", 2, lambda: ([N("Resize", ["x", "", "", "sz"], ["y"], name="rs", mode="linear")],
-                                        [ints("sz", [1, 3, 48, 48])]), None, None),
+    (
+        "conv1d_ncl",
+        1,
+        lambda: (
+            [N("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[5], pads=[2, 2], strides=[2])],
+            [weight("w", (4, 3, 5))],
+        ),
+        (5,),
+        (2,),
+    ),
+    (
+        "conv3d_ncdhw",
+        3,
+        lambda: (
+            [N("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3, 3], pads=[1] * 6)],
+            [weight("w", (4, 3, 3, 3, 3))],
+        ),
+        (3, 3, 3),
+        (1, 1, 1),
+    ),
+    (
+        "maxpool3d_ceil",
+        3,
+        lambda: ([N("MaxPool", ["x"], ["y"], name="p", kernel_shape=[3, 3, 3], strides=[2, 2, 2], ceil_mode=1)], []),
+        (3, 3, 3),
+        (2, 2, 2),
+    ),
+    (
+        "convtranspose_pads_output_padding",
+        2,
+        lambda: (
+            [
+                N(
+                    "ConvTranspose",
+                    ["x", "w"],
+                    ["y"],
+                    name="up",
+                    kernel_shape=[3, 3],
+                    strides=[2, 2],
+                    pads=[1, 1, 1, 1],
+                    output_padding=[1, 1],
+                )
+            ],
+            [weight("w", (3, 4, 3, 3))],
+        ),
+        None,
+        None,
+    ),
+    (
+        "convtranspose_output_shape",
+        2,
+        lambda: (
+            [
+                N(
+                    "ConvTranspose",
+                    ["x", "w"],
+                    ["y"],
+                    name="up",
+                    kernel_shape=[4, 4],
+                    strides=[2, 2],
+                    output_shape=[32, 32],
+                )
+            ],
+            [weight("w", (3, 4, 4, 4))],
+        ),
+        None,
+        None,
+    ),
+    (
+        "resize_nearest_scales",
+        2,
+        lambda: ([N("Resize", ["x", "", "sc"], ["y"], name="rs", mode="nearest")], [weight("sc", (4,))]),
+        None,
+        None,
+    ),
+    (
+        "resize_linear_sizes",
+        2,
+        lambda: ([N("Resize", ["x", "", "", "sz"], ["y"], name="rs", mode="linear")], [ints("sz", [1, 3, 48, 48])]),
+        None,
+        None,
+    ),
 ]
 
 
@@ -282,8 +457,10 @@ ND_CASES = [  # (id, rank, nodes+inits builder, expected rf, jump of the last ro
 def test_nd_ops_match_onnxruntime_shapes(case):
     _, rank, build, rf, jump = case
     nodes, inits = build()
-    inits = [onnx.numpy_helper.from_array(__import__("numpy").array([1, 1, 2, 2], "float32"), "sc")
-             if t.name == "sc" else t for t in inits]
+    inits = [
+        onnx.numpy_helper.from_array(__import__("numpy").array([1, 1, 2, 2], "float32"), "sc") if t.name == "sc" else t
+        for t in inits
+    ]
     proto = _nd(rank, nodes, inits)
     analysis = from_onnx(proto)
     assert_shapes_match_onnxruntime(proto, analysis)
@@ -294,10 +471,14 @@ def test_nd_ops_match_onnxruntime_shapes(case):
 
 
 def test_upsampling_probe_matches_the_exact_field_of_the_probed_units():
-    nodes = [N("Conv", ["x", "w"], ["h"], name="c", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
-             N("Resize", ["h", "", "sc"], ["y"], name="rs", mode="linear")]
-    inits = [weight("w", (4, 3, 3, 3)),
-             onnx.numpy_helper.from_array(__import__("numpy").array([1, 1, 2, 2], "float32"), "sc")]
+    nodes = [
+        N("Conv", ["x", "w"], ["h"], name="c", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+        N("Resize", ["h", "", "sc"], ["y"], name="rs", mode="linear"),
+    ]
+    inits = [
+        weight("w", (4, 3, 3, 3)),
+        onnx.numpy_helper.from_array(__import__("numpy").array([1, 1, 2, 2], "float32"), "sc"),
+    ]
     result = probe_onnx(model(nodes, inits))
     for p in result.layers:  # every phase of the x2 resize: its units' fields, rf and rf_min
         assert len(p.units) == max(p.phases) + 1, p.name

@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("onnx")
 
 from onnx import helper  # noqa: E402
-
 from onnxfix import model, weight  # noqa: E402
+
 from rfcalc.frameworks.onnx import from_onnx  # noqa: E402
 
 N = helper.make_node
@@ -32,10 +32,22 @@ def onnx_door():
         N("Flatten", ["g"], ["f"], name="flat"),
         N("Gemm", ["f", "fc.w", "fc.b"], ["y"], name="fc", transB=1),
     ]
-    inits = [weight("c1.w", (8, 3, 3, 3)), weight("c1.b", (8,)), weight("c2.w", (16, 8, 3, 3)), weight("c2.b", (16,)),
-             weight("bn.g", (16,)), weight("bn.b", (16,)), weight("bn.m", (16,)), weight("bn.v", (16,), True),
-             weight("c3.w", (16, 16, 3, 3)), weight("c3.b", (16,)), weight("sk.w", (16, 16, 1, 1)), weight("sk.b", (16,)),
-             weight("fc.w", (10, 16)), weight("fc.b", (10,))]
+    inits = [
+        weight("c1.w", (8, 3, 3, 3)),
+        weight("c1.b", (8,)),
+        weight("c2.w", (16, 8, 3, 3)),
+        weight("c2.b", (16,)),
+        weight("bn.g", (16,)),
+        weight("bn.b", (16,)),
+        weight("bn.m", (16,)),
+        weight("bn.v", (16,), True),
+        weight("c3.w", (16, 16, 3, 3)),
+        weight("c3.b", (16,)),
+        weight("sk.w", (16, 16, 1, 1)),
+        weight("sk.b", (16,)),
+        weight("fc.w", (10, 16)),
+        weight("fc.b", (10,)),
+    ]
     return from_onnx(model(nodes, inits, shape=(1, 3, SIZE, SIZE)))
 
 
@@ -47,15 +59,17 @@ def keras_door():
     h = L.MaxPooling2D(2, name="p1")(h)
     h = L.Conv2D(16, 3, strides=2, padding="same", name="c2")(h)
     h = L.ReLU(name="r2")(L.BatchNormalization(name="bn")(h))
-    a = L.Add(name="add")([L.Conv2D(16, 3, dilation_rate=2, padding="same", name="c3")(h), L.Conv2D(16, 1, name="skip")(h)])
+    a = L.Add(name="add")(
+        [L.Conv2D(16, 3, dilation_rate=2, padding="same", name="c3")(h), L.Conv2D(16, 1, name="skip")(h)]
+    )
     y = L.Dense(10, name="fc")(L.GlobalAveragePooling2D(name="gap")(a))
     from rfcalc.frameworks.keras import from_keras
+
     return from_keras(keras.Model(x, y, name="doors"))
 
 
 def fields(analysis, names):
-    return {n: (r.rf, r.rf_min, r.jump, r.start, r.output_shape, r.params)
-            for n in names for r in [analysis.row(n)]}
+    return {n: (r.rf, r.rf_min, r.jump, r.start, r.output_shape, r.params) for n in names for r in [analysis.row(n)]}
 
 
 SHARED = ["c1", "p1", "c2", "bn", "c3", "skip", "add", "fc"]

@@ -10,8 +10,8 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from onnx import helper, numpy_helper  # noqa: E402
-
 from onnxfix import model  # noqa: E402
+
 from rfcalc import from_onnx  # noqa: E402
 from rfcalc.errors import RFError  # noqa: E402
 from rfcalc.runs import onnx_erf  # noqa: E402
@@ -28,8 +28,16 @@ def w(name, dims, rng=RNG):
 
 
 def conv(i, o, name, k=3, pad=1, stride=1, dil=1):
-    return N("Conv", [i, f"{name}.w", f"{name}.b"], [o], name=name, kernel_shape=[k, k],
-             pads=[pad] * 4, strides=[stride] * 2, dilations=[dil] * 2)
+    return N(
+        "Conv",
+        [i, f"{name}.w", f"{name}.b"],
+        [o],
+        name=name,
+        kernel_shape=[k, k],
+        pads=[pad] * 4,
+        strides=[stride] * 2,
+        dilations=[dil] * 2,
+    )
 
 
 def stack(relu=True, cin=3, size=12, seed=0):
@@ -38,8 +46,14 @@ def stack(relu=True, cin=3, size=12, seed=0):
     nodes = [conv("x", "a", "c1")] + ([N("Relu", ["a"], ["ar"], name="r1")] if relu else [])
     nodes += [conv(nodes[-1].output[0], "b", "c2", stride=2)] + ([N("Relu", ["b"], ["br"], name="r2")] if relu else [])
     nodes += [conv(nodes[-1].output[0], "y", "c3", pad=2, dil=2)]
-    inits = [w("c1.w", (4, cin, 3, 3), rng), w("c1.b", (4,), rng), w("c2.w", (5, 4, 3, 3), rng),
-             w("c2.b", (5,), rng), w("c3.w", (2, 5, 3, 3), rng), w("c3.b", (2,), rng)]
+    inits = [
+        w("c1.w", (4, cin, 3, 3), rng),
+        w("c1.b", (4,), rng),
+        w("c2.w", (5, 4, 3, 3), rng),
+        w("c2.b", (5,), rng),
+        w("c3.w", (2, 5, 3, 3), rng),
+        w("c3.b", (2,), rng),
+    ]
     return model(nodes, inits, shape=(1, cin, size, size))
 
 
@@ -58,6 +72,7 @@ def test_linear_stack_equals_the_exact_composed_kernel():
     r = erf_onnx(m, samples=1)
     # exact answer: the gradient of a linear net is constant; push a one-hot through each input element
     import onnxruntime as ort
+
     s = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
     zero = s.run(None, {"x": np.zeros((1, 3, 12, 12), np.float32)})[0]
     expect = np.zeros((12, 12))
@@ -78,7 +93,7 @@ def test_support_lies_inside_the_theoretical_field(relu):
     assert np.array_equal(r.heatmap, erf_onnx(m, samples=3).heatmap)  # the default perturbs only the field
     (r0, r1), (c0, c1) = from_onnx(m).row(r.layer).field_of(r.unit)
     outside = r.heatmap.copy()
-    outside[max(r0, 0):r1 + 1, max(c0, 0):c1 + 1] = 0
+    outside[max(r0, 0) : r1 + 1, max(c0, 0) : c1 + 1] = 0
     assert outside.max() == 0 and r.heatmap.sum() == pytest.approx(1)
     assert r.sides[0.99] <= max(r.rf) and r.layer == "c3"
 
@@ -115,8 +130,11 @@ def test_bad_input_is_one_line(build, kwargs, message):
     if build == "no_weights":
         m = _stripped()
     elif build == "flatten_layer":
-        m = model([conv("x", "a", "c"), N("Flatten", ["a"], ["y"], name="f")], [w("c.w", (2, 3, 3, 3)), w("c.b", (2,))],
-                  shape=(1, 3, 8, 8))
+        m = model(
+            [conv("x", "a", "c"), N("Flatten", ["a"], ["y"], name="f")],
+            [w("c.w", (2, 3, 3, 3)), w("c.b", (2,))],
+            shape=(1, 3, 8, 8),
+        )
     elif build.startswith("too_"):
         m = stack()
         m.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "H"
@@ -137,6 +155,7 @@ def test_cost_is_bounded_before_any_run(monkeypatch):
 @pytest.mark.tf
 def test_equals_tensorflow_gradient_erf_of_the_same_network():
     from rfcalc.runs.probe_model import _keras
+
     keras, _ = _keras()
     m = stack()
     inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
@@ -152,24 +171,33 @@ def test_equals_tensorflow_gradient_erf_of_the_same_network():
     ours = erf(m, layer="c3", samples=8, seed=3)
     assert ours.unit == theirs.unit and ours.rf == theirs.rf
     assert np.abs(ours.heatmap - theirs.heatmap).sum() < 0.01  # of a total mass of 1
-    np.testing.assert_allclose(ours.heatmap, theirs.heatmap, atol=5e-2 * theirs.heatmap.max())  # a ReLU within h of 0 is averaged over its kink
+    np.testing.assert_allclose(
+        ours.heatmap, theirs.heatmap, atol=5e-2 * theirs.heatmap.max()
+    )  # a ReLU within h of 0 is averaged over its kink
     assert ours.sides == theirs.sides
 
 
-@pytest.mark.parametrize("argv", [
-    ["report", "{m}", "--erf", "-o", "{out}"],
-    ["probe", "{m}", "--erf", "--samples", "2", "--json"],
-], ids=["report", "probe"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "{m}", "--erf", "-o", "{out}"],
+        ["probe", "{m}", "--erf", "--samples", "2", "--json"],
+    ],
+    ids=["report", "probe"],
+)
 def test_cli_erf_of_an_onnx_model_runs_without_tensorflow(tmp_path, argv):
     import json
     import os
     import subprocess
     import sys
+
     path, out = tmp_path / "stack.onnx", tmp_path / "r.html"
     onnx.save(stack(), str(path))
     args = [a.format(m=path, out=out) for a in argv]
-    code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
-            f"from rfcalc.cli import main; sys.exit(main({args!r}))")
+    code = (
+        "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
+        f"from rfcalc.cli import main; sys.exit(main({args!r}))"
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr

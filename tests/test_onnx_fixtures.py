@@ -13,11 +13,11 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from onnxfix import assert_shapes_match_onnxruntime  # noqa: E402
+
 from rfcalc.frameworks.onnx import from_onnx, load_onnx  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent / "fixtures" / "onnx"
-READ = ["resnet18", "resnet50", "vgg16", "mobilenet_v3_small", "efficientnet_b0", "densenet121", "unet",
-        "fcn_resnet50"]
+READ = ["resnet18", "resnet50", "vgg16", "mobilenet_v3_small", "efficientnet_b0", "densenet121", "unet", "fcn_resnet50"]
 
 
 def _record(name):

@@ -25,7 +25,13 @@ def test_wire_reader_sees_what_onnx_sees(path):
     assert ours.opsets == {o.domain: o.version for o in theirs.opset_import}
     assert len(ours.graph.node) == len(theirs.graph.node)
     for a, b in zip(ours.graph.node, theirs.graph.node):
-        assert (a.name, a.op_type, a.domain, a.input, a.output) == (b.name, b.op_type, b.domain, tuple(b.input), tuple(b.output))
+        assert (a.name, a.op_type, a.domain, a.input, a.output) == (
+            b.name,
+            b.op_type,
+            b.domain,
+            tuple(b.input),
+            tuple(b.output),
+        )
         attrs = {x.name: helper.get_attribute_value(x) for x in b.attribute}
         for key, value in a.attrs.items():
             if isinstance(value, wire.Tensor):
@@ -35,7 +41,8 @@ def test_wire_reader_sees_what_onnx_sees(path):
             else:
                 assert value == (attrs[key].decode() if isinstance(attrs[key], bytes) else attrs[key])
     assert [(t.name, t.dims, t.data_type) for t in ours.graph.initializer] == [
-        (t.name, tuple(t.dims), t.data_type) for t in theirs.graph.initializer]
+        (t.name, tuple(t.dims), t.data_type) for t in theirs.graph.initializer
+    ]
     for vi, ref in zip(ours.graph.input, theirs.graph.input):
         assert vi.dims == tuple(d.dim_value or None for d in ref.type.tensor_type.shape.dim)
 
@@ -55,7 +62,7 @@ def test_damaged_bytes_fail_as_rferror():
         bad = bytearray(data)
         for _ in range(rng.randint(1, 8)):
             bad[rng.randrange(len(bad))] = rng.randrange(256)
-        cut = bad[:rng.randrange(len(bad))] if rng.random() < 0.5 else bad
+        cut = bad[: rng.randrange(len(bad))] if rng.random() < 0.5 else bad
         try:
             from_onnx(bytes(cut))
         except RFError:

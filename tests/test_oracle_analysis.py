@@ -13,8 +13,7 @@ from math import prod
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oracle import OracleShapeError, axis_oracle, axis_unit_deps, mask_oracle  # noqa: E402
@@ -22,7 +21,17 @@ from oracle import OracleShapeError, axis_oracle, axis_unit_deps, mask_oracle  #
 from rfcalc import analyze  # noqa: E402
 from rfcalc.errors import ShapeError  # noqa: E402
 from rfcalc.layers import (  # noqa: E402
-    BatchNorm, Conv, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool, SeparableConv, ZeroPad,
+    BatchNorm,
+    Conv,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    SeparableConv,
+    ZeroPad,
 )
 
 WINDOWED = (Conv, DepthwiseConv, SeparableConv, Pool)
@@ -173,8 +182,17 @@ side = st.tuples(st.integers(0, 3), st.integers(0, 3))
 layer_strategy = st.one_of(
     st.builds(Conv, pairs, strides, dilations, st.integers(1, 6), paddings, st.just("relu"), st.booleans()),
     st.builds(DepthwiseConv, pairs, strides, dilations, st.integers(1, 3), paddings, st.just("relu"), st.booleans()),
-    st.builds(SeparableConv, pairs, strides, dilations, st.integers(1, 6), st.integers(1, 3), paddings,
-              st.just("relu"), st.booleans()),
+    st.builds(
+        SeparableConv,
+        pairs,
+        strides,
+        dilations,
+        st.integers(1, 6),
+        st.integers(1, 3),
+        paddings,
+        st.just("relu"),
+        st.booleans(),
+    ),
     st.builds(Pool, st.sampled_from(["max", "avg"]), pairs, st.one_of(st.none(), strides), paddings),
     st.builds(ZeroPad, st.tuples(side, side)),
     st.builds(Crop, st.tuples(side, side)),
@@ -210,13 +228,18 @@ CASES = {
     "stacked equal dilations keep their holes (gridding)": ([Conv((3, 3), dilation=(2, 2))] * 3, (30, 30, 1)),
     "a 1x1 stride 2 then a 3x3 leaves holes": ([Conv((1, 1), (2, 2)), Conv((3, 3))], (16, 16, 1)),
     "same pooling pads like same convolution": ([Pool("avg", (3, 3), (2, 2), "same")], (15, 16, 2)),
-    "zero padding moves the centre, not the field": ([ZeroPad(((2, 1), (0, 3))), Conv((3, 3), padding="valid")],
-                                                    (12, 12, 1)),
-    "cropping moves the centre the other way": ([Conv((3, 3), (2, 2)), Crop(((1, 0), (2, 1))), Conv((3, 3))],
-                                               (21, 20, 1)),
-    "separable then depthwise with a multiplier": ([SeparableConv((3, 5), filters=8, depth_multiplier=2),
-                                                    DepthwiseConv((3, 3), (2, 2), depth_multiplier=3)],
-                                                   (17, 18, 3)),
+    "zero padding moves the centre, not the field": (
+        [ZeroPad(((2, 1), (0, 3))), Conv((3, 3), padding="valid")],
+        (12, 12, 1),
+    ),
+    "cropping moves the centre the other way": (
+        [Conv((3, 3), (2, 2)), Crop(((1, 0), (2, 1))), Conv((3, 3))],
+        (21, 20, 1),
+    ),
+    "separable then depthwise with a multiplier": (
+        [SeparableConv((3, 5), filters=8, depth_multiplier=2), DepthwiseConv((3, 3), (2, 2), depth_multiplier=3)],
+        (17, 18, 3),
+    ),
     "batchnorm counts 4C, half frozen": ([Conv((3, 3), filters=5), BatchNorm()], (9, 9, 1)),
     "valid window longer than the input is a ShapeError": ([Conv((5, 5), padding="valid")] * 3, (12, 12, 1)),
     "cropping everything is a ShapeError": ([Crop(((5, 5), (0, 0)))], (10, 10, 1)),
@@ -240,11 +263,19 @@ def test_named_cases_cover_each_flag():
     assert {"skips", "drops", "rf>input", "holes"} <= seen
 
 
-@pytest.mark.parametrize("spec, holes", [
-    ("c3d2", [True]), ("c3d2,c3", [True, False]), ("c3d2*3", [True] * 3), ("c3d2,c3d3", [True, True]),
-    ("c1s2,c3", [False, True]), ("c1s2,c3,c3", [False, True, True]), ("p2,c3", [False, False]),
-    ("c3d1x2", [True]),
-])
+@pytest.mark.parametrize(
+    "spec, holes",
+    [
+        ("c3d2", [True]),
+        ("c3d2,c3", [True, False]),
+        ("c3d2*3", [True] * 3),
+        ("c3d2,c3d3", [True, True]),
+        ("c1s2,c3", [False, True]),
+        ("c1s2,c3,c3", [False, True, True]),
+        ("p2,c3", [False, False]),
+        ("c3d1x2", [True]),
+    ],
+)
 def test_holes_flag_by_hand(spec, holes):
     # c3d2: taps 0,2,4 of a 5-pixel span; a following c3 fills 1 and 3. After c1s2 only even pixels
     # are ever read, so no later stride-1 layer fills the odd ones. c3d2,c3d3: spans of 5 with
@@ -299,8 +330,11 @@ def test_oracle_itself_on_hand_worked_numbers():
 
 
 SHAPE_ERRORS = {
-    "valid conv too wide, third layer": ("c5/valid*3", (12, 12, 1), ["layer 3 'conv2d_2'", "5-pixel window",
-                                                                      "4-pixel input", "input_shape=(4, 4, 32)"]),
+    "valid conv too wide, third layer": (
+        "c5/valid*3",
+        (12, 12, 1),
+        ["layer 3 'conv2d_2'", "5-pixel window", "4-pixel input", "input_shape=(4, 4, 32)"],
+    ),
     "crop everything": ("crop5:5x0", (10, 10, 1), ["layer 1 'cropping2d'", "crops 10 pixels from a 10-pixel axis"]),
     "dilated valid": ("c3d4/valid", (8, 9, 1), ["9-pixel window", "8-pixel input", "dilation=(4, 4)"]),
 }
@@ -320,15 +354,15 @@ def test_holes_in_fields_too_wide_to_follow_are_said_to_be_possible_not_guessed(
     a = analyze("c3s2d2*40", (64, 64, 1))
     flags = [r.flags for r in a.layers]
     assert all("holes" in f for f in flags[:18]) and all("holes?" in f for f in flags[-5:])
-    assert a.rf == (2 ** 42 - 3,) * 2 and a.jump == (2 ** 40,) * 2  # rf_n = 1 + 4·(2^n − 1)
+    assert a.rf == (2**42 - 3,) * 2 and a.jump == (2**40,) * 2  # rf_n = 1 + 4·(2^n − 1)
 
 
 def test_merging_huge_full_fields_needs_no_mask():
     from rfcalc.phases import Axis
     from rfcalc.propagate import Field, merge_fields
 
-    wide = Axis(1, 2 ** 48, (-(2 ** 49),), (2 ** 49 - 1,))  # a field of 2^50 pixels centred on unit 0
-    narrow = Axis(1, 2 ** 48, (-1,), (1,))
+    wide = Axis(1, 2**48, (-(2**49),), (2**49 - 1,))  # a field of 2^50 pixels centred on unit 0
+    narrow = Axis(1, 2**48, (-1,), (1,))
     big, small = Field((4, 4, 1), (wide, wide)), Field((4, 4, 1), (narrow, narrow))
     out = merge_fields([big, small]).field
-    assert out.rf == (2 ** 50, 2 ** 50) and out.rf_min == (3, 3) and not out.holes and not out.holes_untracked
+    assert out.rf == (2**50, 2**50) and out.rf_min == (3, 3) and not out.holes and not out.holes_untracked

@@ -11,8 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oracle import OracleShapeError, axis_unit_fields  # noqa: E402
@@ -21,7 +20,15 @@ from rfcalc import analyze  # noqa: E402
 from rfcalc.dsl import format_spec, parse  # noqa: E402
 from rfcalc.errors import RFError, ShapeError, SpecError  # noqa: E402
 from rfcalc.layers import (  # noqa: E402
-    BatchNorm, Conv, ConvTranspose, Crop, DepthwiseConv, Pool, SeparableConv, Upsample, ZeroPad,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    DepthwiseConv,
+    Pool,
+    SeparableConv,
+    Upsample,
+    ZeroPad,
 )
 
 
@@ -97,13 +104,33 @@ def window_layers(rank):
 def decoder_layers(rank):
     axes = lambda x: st.tuples(*[x] * rank)  # noqa: E731
     up = st.builds(Upsample, axes(st.integers(1, 3)))
-    tconv = st.builds(ConvTranspose, axes(st.integers(1, 4)), axes(st.integers(1, 3)), axes(st.integers(1, 2)),
-                      st.just(4), st.sampled_from(["same", "valid"]))
-    tconv_op = st.integers(1, 3).flatmap(lambda s: st.builds(
-        ConvTranspose, axes(st.integers(1, 4)), st.just((s,) * rank), st.just((1,) * rank), st.just(4),
-        st.sampled_from(["same", "valid"]), axes(st.integers(0, s - 1))))
-    tconv_pads = st.builds(ConvTranspose, axes(st.integers(1, 4)), axes(st.integers(1, 3)), axes(st.integers(1, 2)),
-                           st.just(4), axes(_pads()))
+    tconv = st.builds(
+        ConvTranspose,
+        axes(st.integers(1, 4)),
+        axes(st.integers(1, 3)),
+        axes(st.integers(1, 2)),
+        st.just(4),
+        st.sampled_from(["same", "valid"]),
+    )
+    tconv_op = st.integers(1, 3).flatmap(
+        lambda s: st.builds(
+            ConvTranspose,
+            axes(st.integers(1, 4)),
+            st.just((s,) * rank),
+            st.just((1,) * rank),
+            st.just(4),
+            st.sampled_from(["same", "valid"]),
+            axes(st.integers(0, s - 1)),
+        )
+    )
+    tconv_pads = st.builds(
+        ConvTranspose,
+        axes(st.integers(1, 4)),
+        axes(st.integers(1, 3)),
+        axes(st.integers(1, 2)),
+        st.just(4),
+        axes(_pads()),
+    )
     zp = st.builds(ZeroPad, axes(_pads()))
     crop = st.builds(Crop, axes(st.tuples(st.integers(0, 2), st.integers(0, 2))))
     out = [up, tconv, tconv_op, tconv_pads, zp, crop, st.just(BatchNorm())]
@@ -167,15 +194,19 @@ def test_wavenet_fields_are_the_papers():
     assert one.rf == (1024,) and three.rf == (3070,)
     assert one.start == (Fraction(-1023, 2),)  # causal: unit 0 reads samples -1023..0
     assert three.layers[-1].field_of((100,)) == ((100 - 3069, 100),)
-    assert len("(c2d1..512/causal)*3") <= 40 and format_spec(three.layers[i].layer for i in range(30)) == \
-        "c2d1..512/causal*3"
+    assert (
+        len("(c2d1..512/causal)*3") <= 40
+        and format_spec(three.layers[i].layer for i in range(30)) == "c2d1..512/causal*3"
+    )
 
 
 def test_unet_valid_convs_give_the_papers_shapes():
     """Ronneberger et al. 2015: 572x572 in, 388x388 out, valid 3x3 convs, 2x2 up-convs."""
-    spec = ("(c3-64/valid)*2,p2,(c3-128/valid)*2,p2,(c3-256/valid)*2,p2,(c3-512/valid)*2,p2,(c3-1024/valid)*2,"
-            "t2s2-512/valid,(c3-512/valid)*2,t2s2-256/valid,(c3-256/valid)*2,t2s2-128/valid,(c3-128/valid)*2,"
-            "t2s2-64/valid,(c3-64/valid)*2,c1-2/valid")
+    spec = (
+        "(c3-64/valid)*2,p2,(c3-128/valid)*2,p2,(c3-256/valid)*2,p2,(c3-512/valid)*2,p2,(c3-1024/valid)*2,"
+        "t2s2-512/valid,(c3-512/valid)*2,t2s2-256/valid,(c3-256/valid)*2,t2s2-128/valid,(c3-128/valid)*2,"
+        "t2s2-64/valid,(c3-64/valid)*2,c1-2/valid"
+    )
     a = analyze(spec, input_shape="572x572x1")
     shapes = [r.output_shape[0] for r in a.layers]
     assert shapes[:4] == [570, 568, 284, 282] and shapes[13] == 28 and a.output_shape == (388, 388, 2)
@@ -237,8 +268,9 @@ def test_merged_paths_read_the_union_of_their_fields_at_every_unit(a, b, shape):
         paths.append((parse(spec, rank), field))
     merged = merge_fields([f for _, f in paths], concat_axis=-1).field  # Concatenate, as a U-Net
     for axis in range(rank):
-        per_path = [axis_unit_fields([to_axis(layer, axis) for layer in layers], shape[axis])[-1]
-                    for layers, _ in paths]
+        per_path = [
+            axis_unit_fields([to_axis(layer, axis) for layer in layers], shape[axis])[-1] for layers, _ in paths
+        ]
         size = per_path[0].size
         widths = []
         for q in range(size):

@@ -21,6 +21,7 @@ def _png(path):
     data = path.read_bytes()
     assert data[:8] == PNG and len(data) > 5000
     from matplotlib import image
+
     img = image.imread(str(path))
     assert img.shape[0] > 200 and img.shape[1] > 200
     assert img[..., :3].std() > 0.05  # not a blank canvas
@@ -28,19 +29,33 @@ def _png(path):
 
 def _erf_result(np):
     from rfcalc.runs.erf_result import ErfResult, moments, smallest_square
+
     y, x = np.mgrid[0:15, 0:15]
     heat = np.exp(-((y - 7) ** 2 + (x - 7) ** 2) / 8.0)
     heat /= heat.sum()
     centre = (Fraction(7), Fraction(7))
     centroid, sigma = moments(heat)
     sides = {f: smallest_square(heat, centre, f) for f in (0.5, 0.9, 0.99)}
-    return ErfResult("c3*4", "conv2d_3", (15, 15, 1), (7, 7), 8, "8 random normal inputs", (9, 9),
-                     centre, sides, centroid, sigma, heat)
+    return ErfResult(
+        "c3*4",
+        "conv2d_3",
+        (15, 15, 1),
+        (7, 7),
+        8,
+        "8 random normal inputs",
+        (9, 9),
+        centre,
+        sides,
+        centroid,
+        sigma,
+        heat,
+    )
 
 
 def test_plot_erf_writes_png(tmp_path):
     np = _np()
     from rfcalc.runs.plots import plot_erf
+
     assert plot_erf(_erf_result(np), tmp_path / "erf.png") == str(tmp_path / "erf.png")
     _png(tmp_path / "erf.png")
 
@@ -57,6 +72,7 @@ IMAGES = [
 def test_plot_rf_on_image_array(tmp_path, name, make):
     np = _np()
     from rfcalc.runs.plots import plot_rf_on_image
+
     a = analyze("c3,c3,p2,c3,c3,p2", (32, 32, 3))
     out = plot_rf_on_image(a, make(np), unit=(0, 7), path=tmp_path / "rf.png")
     _png(tmp_path / "rf.png")
@@ -66,7 +82,9 @@ def test_plot_rf_on_image_array(tmp_path, name, make):
 def test_plot_rf_on_image_reads_a_png_file(tmp_path):
     np = _np()
     from matplotlib import image
+
     from rfcalc.runs.plots import plot_rf_on_image
+
     image.imsave(str(tmp_path / "in.png"), np.random.default_rng(0).random((20, 24, 3)))
     a = analyze("c5,p2", (20, 24, 3))
     plot_rf_on_image(a, tmp_path / "in.png", path=tmp_path / "rf.png", layer="conv2d")
@@ -76,6 +94,7 @@ def test_plot_rf_on_image_reads_a_png_file(tmp_path):
 def test_plot_rf_growth_writes_png(tmp_path):
     _np()
     from rfcalc.runs.plots import plot_rf_growth
+
     plot_rf_growth(analyze("c3,c3,p2,c3x1,c3,p2,c3d2,flat,fc10"), tmp_path / "g.png")
     _png(tmp_path / "g.png")
 
@@ -93,6 +112,7 @@ BAD = [
 def test_plot_rf_on_image_names_bad_input(tmp_path, name, kw, error, text):
     np = _np()
     from rfcalc.runs.plots import plot_rf_on_image
+
     a = analyze("c3,p2,flat,fc10", (32, 32, 3))
     img = np.zeros(kw.pop("image", (32, 32, 3)))
     with pytest.raises(error, match=text):
@@ -102,6 +122,7 @@ def test_plot_rf_on_image_names_bad_input(tmp_path, name, kw, error, text):
 def test_unreadable_image_file_is_an_rferror(tmp_path):
     _np()
     from rfcalc.runs.plots import plot_rf_on_image
+
     (tmp_path / "bad.png").write_bytes(b"not a png")
     with pytest.raises(RFError, match="bad.png"):
         plot_rf_on_image(analyze("c3"), tmp_path / "bad.png", path=tmp_path / "x.png")
@@ -110,5 +131,6 @@ def test_unreadable_image_file_is_an_rferror(tmp_path):
 def test_growth_of_a_spec_without_spatial_layers_is_refused(tmp_path):
     _np()
     from rfcalc.runs.plots import plot_rf_growth
+
     with pytest.raises(RFError, match="no spatial layer"):
         plot_rf_growth(analyze("flat,fc10"), tmp_path / "g.png")

@@ -11,19 +11,21 @@ from fractions import Fraction
 
 import pytest
 
-from rfcalc.runs.erf_result import moments, smallest_square
 from rfcalc.errors import RFError, ShapeError
+from rfcalc.runs.erf_result import moments, smallest_square
 
 
 def _tf():
     pytest.importorskip("tensorflow")
     import keras
+
     return keras
 
 
 def _measured_vs_analysis(result, spec):
     """Every probed layer's measurement against ``analyze`` at the probing input size."""
     from rfcalc import analyze
+
     analysis = analyze(spec, result.probe_shape)
     for p in result.layers:
         row = analysis.row(p.name)
@@ -82,6 +84,7 @@ CASES = [
 def test_probe_measures_hand_derived_fields(name, spec, shape, rf, jump, start):
     _tf()
     from rfcalc.runs.probes import probe
+
     r = probe(spec, input_shape=shape)
     last = r.layers[-1]
     assert last.rf == rf and last.jump == jump
@@ -94,6 +97,7 @@ def test_probe_measures_hand_derived_fields(name, spec, shape, rf, jump, start):
 def test_field_larger_than_input_is_probed_on_a_larger_input():
     _tf()
     from rfcalc.runs.probes import probe
+
     r = probe("c3-1*8", input_shape=(8, 8, 1))
     assert r.probe_shape[0] > 17 and r.rf == (17, 17) and r.agree
     assert r.input_shape == (8, 8, 1)
@@ -104,6 +108,7 @@ def test_deep_stack_support_does_not_underflow():
     # 45 layers: centre and edge of the field differ by ~16^45 in a plain float32 gradient
     _tf()
     from rfcalc.runs.probes import probe
+
     r = probe("c3-1*45", input_shape=(8, 8, 1))
     assert r.rf == (91, 91) and r.agree
 
@@ -112,6 +117,7 @@ def test_deep_stack_support_does_not_underflow():
 def test_named_layer_is_reported_and_later_layers_skipped():
     _tf()
     from rfcalc.runs.probes import probe
+
     r = probe("c3-2,p2,c3-2", input_shape=(16, 16, 1), layer="max_pooling2d")
     assert r.layer == "max_pooling2d" and [p.name for p in r.layers] == ["conv2d", "max_pooling2d"]
     assert r.measured == {"rf": [4, 4], "rf_min": [4, 4], "jump": [2, 2], "start": [0.5, 0.5]}
@@ -131,31 +137,44 @@ BAD = [
 def test_bad_input_names_itself(name, kwargs, error, text):
     _tf()
     from rfcalc.runs.probes import probe
+
     with pytest.raises(error, match=text):
         probe("c3-2/valid,flat,fc2", **kwargs)
 
 
 # ------------------------------------------------------------------ random stacks (hypothesis)
 
+
 def _stacks():
     from hypothesis import strategies as st
+
     from rfcalc.layers import Conv, Pool
 
     pair = st.tuples(st.integers(1, 4), st.integers(1, 4))
     small = st.tuples(st.integers(1, 3), st.integers(1, 3))
     padding = st.sampled_from(["same", "valid"])
-    conv = st.builds(lambda k, s, d, p, dilate: Conv(k, s if not dilate else (1, 1), d if dilate else (1, 1), 2, p),
-                     pair, st.tuples(st.integers(1, 2), st.integers(1, 2)), small, padding, st.booleans())
+    conv = st.builds(
+        lambda k, s, d, p, dilate: Conv(k, s if not dilate else (1, 1), d if dilate else (1, 1), 2, p),
+        pair,
+        st.tuples(st.integers(1, 2), st.integers(1, 2)),
+        small,
+        padding,
+        st.booleans(),
+    )
     pool = st.builds(lambda op, k, s, p: Pool(op, k, s, p), st.sampled_from(["max", "avg"]), small, small, padding)
-    return st.tuples(st.lists(st.one_of(conv, conv, pool), min_size=1, max_size=5),
-                     st.integers(4, 12), st.integers(4, 12), st.integers(1, 2))
+    return st.tuples(
+        st.lists(st.one_of(conv, conv, pool), min_size=1, max_size=5),
+        st.integers(4, 12),
+        st.integers(4, 12),
+        st.integers(1, 2),
+    )
 
 
 @pytest.mark.tf
 @pytest.mark.slow
 def test_random_stacks_probe_equals_analysis():
     _tf()
-    from hypothesis import HealthCheck, given, settings, assume
+    from hypothesis import HealthCheck, assume, given, settings
 
     from rfcalc import analyze
     from rfcalc.runs.probes import probe
@@ -176,6 +195,7 @@ def test_random_stacks_probe_equals_analysis():
 
 
 # ------------------------------------------------------------------ branches (functional models)
+
 
 def _residual(keras):
     L = keras.layers
@@ -206,8 +226,10 @@ def test_branching_blocks_probe_equals_from_keras(build):
     if not hasattr(keras_io, "from_keras"):
         pytest.skip("from_keras not available")
     from rfcalc.runs.probes import probe
+
     model, rf, jump = build(keras)
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # misaligned at 10x10; the probe grows the input to an odd size
         r = probe(model)
@@ -220,21 +242,26 @@ def test_branching_blocks_probe_equals_from_keras(build):
 def test_fixed_size_model_with_head_is_resized_for_a_big_field():
     keras = _tf()
     L = keras.layers
-    model = keras.Sequential([keras.Input((6, 6, 1))] + [L.Conv2D(2, 3, padding="same") for _ in range(4)]
-                             + [L.Flatten(), L.Dense(3)])
+    model = keras.Sequential(
+        [keras.Input((6, 6, 1))] + [L.Conv2D(2, 3, padding="same") for _ in range(4)] + [L.Flatten(), L.Dense(3)]
+    )
     from rfcalc.runs.probes import probe
+
     r = probe(model)
     assert r.probe_shape[0] > 9 and r.rf == (9, 9) and r.agree
 
 
 # ------------------------------------------------------------------ effective receptive field
 
+
 @pytest.mark.tf
 def test_erf_of_one_equal_kernel_conv_is_its_square():
     keras = _tf()
     from rfcalc.runs.probes import erf
-    model = keras.Sequential([keras.Input((9, 9, 2)),
-                              keras.layers.Conv2D(1, 3, padding="same", kernel_initializer="ones")])
+
+    model = keras.Sequential(
+        [keras.Input((9, 9, 2)), keras.layers.Conv2D(1, 3, padding="same", kernel_initializer="ones")]
+    )
     r = erf(model, samples=3)
     assert r.sides == {0.5: 3, 0.9: 3, 0.99: 3} and r.rf == (3, 3)
     assert r.heatmap.shape == (9, 9) and abs(r.heatmap.sum() - 1) < 1e-9
@@ -244,10 +271,14 @@ def test_erf_of_one_equal_kernel_conv_is_its_square():
 def test_erf_of_deep_linear_stack_is_gaussian_and_smaller_than_rf():
     keras = _tf()
     import numpy as np
+
     from rfcalc.runs.probes import erf
+
     n = 10
-    model = keras.Sequential([keras.Input((32, 32, 1))] + [
-        keras.layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer="ones") for _ in range(n)])
+    model = keras.Sequential(
+        [keras.Input((32, 32, 1))]
+        + [keras.layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer="ones") for _ in range(n)]
+    )
     r = erf(model, samples=2)
     assert r.rf == (21, 21)
     assert r.sides[0.99] < 21 and r.ratio[0.9] < 0.6
@@ -255,7 +286,7 @@ def test_erf_of_deep_linear_stack_is_gaussian_and_smaller_than_rf():
     assert all(abs(s - expected) < 1e-3 for s in r.sigma)
     p = r.heatmap.sum(axis=0)
     x = np.arange(p.size) - r.centroid[1]
-    kurtosis = (p @ x ** 4) / (p @ x ** 2) ** 2 - 3
+    kurtosis = (p @ x**4) / (p @ x**2) ** 2 - 3
     assert abs(kurtosis) < 0.3  # -1.5/n for this sum: close to a Gaussian's 0
 
 
@@ -263,6 +294,7 @@ def test_erf_of_deep_linear_stack_is_gaussian_and_smaller_than_rf():
 def test_erf_of_fresh_relu_stack_is_inside_the_theoretical_field():
     _tf()
     from rfcalc.runs.probes import erf
+
     r = erf("c3-4*6", input_shape=(24, 24, 1), samples=8, seed=1)
     assert r.rf == (13, 13) and r.sides[0.5] < 13 and r.sides[0.99] <= 13
 
@@ -271,16 +303,21 @@ def test_erf_of_fresh_relu_stack_is_inside_the_theoretical_field():
 def test_erf_images_of_wrong_size_are_refused():
     _tf()
     import numpy as np
+
     from rfcalc.runs.probes import erf
+
     with pytest.raises(ShapeError, match="Received"):
         erf("c3-2", input_shape=(8, 8, 1), images=np.zeros((2, 9, 9, 1)))
 
 
 # ------------------------------------------------------------------ command line (rfcalc/runs/cli.py)
 
+
 def _run(argv):
     import argparse
+
     from rfcalc.runs import cli as probe_cli
+
     p = argparse.ArgumentParser()
     probe_cli.add_arguments(p)
     return probe_cli.run(p.parse_args(argv))
@@ -290,6 +327,7 @@ def _run(argv):
 def test_cli_json_is_probe_result_and_plot_is_written(tmp_path, capsys):
     _tf()
     import json
+
     assert _run(["c3-2,p2", "--input", "8x8x1", "--json", "--plot", str(tmp_path / "g.png")]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["measured"] == data["analytic"] == {"rf": [4, 4], "rf_min": [4, 4], "jump": [2, 2], "start": [0.5, 0.5]}
@@ -301,6 +339,7 @@ def test_cli_erf_on_an_image_with_its_heatmap(tmp_path, capsys):
     _tf()
     import numpy as np
     from matplotlib import image
+
     image.imsave(str(tmp_path / "in.png"), np.random.default_rng(0).random((12, 12, 3)))
     assert _run(["c3-2*2", "--erf", "--image", str(tmp_path / "in.png"), "--plot", str(tmp_path / "e.png")]) == 0
     out = capsys.readouterr().out
@@ -312,15 +351,19 @@ def test_cli_field_on_image(tmp_path, capsys):
     _tf()
     import numpy as np
     from matplotlib import image
+
     image.imsave(str(tmp_path / "in.png"), np.random.default_rng(0).random((16, 16, 3)))
-    assert _run(["c3-2,p2", "--image", str(tmp_path / "in.png"), "--unit", "0,7",
-                 "--plot", str(tmp_path / "f.png")]) == 0
+    assert (
+        _run(["c3-2,p2", "--image", str(tmp_path / "in.png"), "--unit", "0,7", "--plot", str(tmp_path / "f.png")]) == 0
+    )
     assert "all layers agree" in capsys.readouterr().out and (tmp_path / "f.png").stat().st_size > 5000
 
 
 def test_cli_rejects_bad_unit_and_samples():
     import argparse
+
     from rfcalc.runs import cli as probe_cli
+
     p = argparse.ArgumentParser()
     probe_cli.add_arguments(p)
     for argv in (["c3", "--unit", "1,2,3,4"], ["c3", "--samples", "0"], ["c3", "--input", "ax3"]):
@@ -333,10 +376,12 @@ def test_misaligned_add_is_flagged_and_its_union_agrees():
     # shortcut 1x1/2 starts at 0; 'same' 3x3/2 on an even input pads (0, 1) and starts at 1
     keras = _tf()
     import warnings
+
     L = keras.layers
     x = keras.Input((12, 12, 2))
     model = keras.Model(x, L.Add()([L.Conv2D(2, 1, strides=2)(x), L.Conv2D(2, 3, strides=2, padding="same")(x)]))
     from rfcalc.runs.probes import probe
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = probe(model)
@@ -353,7 +398,9 @@ def test_resnet50_probe_measures_the_published_483():
     # Araujo et al. 2019 (Distill), table of receptive fields: ResNet-50 v1, 483 pixels
     _tf()
     import warnings
+
     from rfcalc.runs.probes import probe
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = probe("keras:ResNet50")
@@ -364,9 +411,11 @@ def test_resnet50_probe_measures_the_published_483():
 def test_erf_of_a_model_the_analysis_cannot_read_centres_on_the_mass():
     keras = _tf()
     from rfcalc.runs.probes import erf
+
     L = keras.layers
-    model = keras.Sequential([keras.Input((9, 9, 1)), L.Conv2D(1, 3, padding="same", kernel_initializer="ones"),
-                              L.Lambda(lambda t: 2.0 * t)])
+    model = keras.Sequential(
+        [keras.Input((9, 9, 1)), L.Conv2D(1, 3, padding="same", kernel_initializer="ones"), L.Lambda(lambda t: 2.0 * t)]
+    )
     r = erf(model, samples=2)
     assert r.rf is None and r.layer == "lambda"  # the last layer with an (H, W, C) output
     assert r.sides[0.99] == 3 and r.ratio[0.99] is None
@@ -376,9 +425,16 @@ def test_erf_of_a_model_the_analysis_cannot_read_centres_on_the_mass():
 def test_fully_convolutional_model_of_free_size_is_probed_at_any_size():
     keras = _tf()
     L = keras.layers
-    model = keras.Sequential([keras.Input((None, None, 1)), L.Conv2D(2, 5, padding="same"), L.MaxPooling2D(2),
-                              L.Conv2D(2, 3, strides=2, padding="same")])
+    model = keras.Sequential(
+        [
+            keras.Input((None, None, 1)),
+            L.Conv2D(2, 5, padding="same"),
+            L.MaxPooling2D(2),
+            L.Conv2D(2, 3, strides=2, padding="same"),
+        ]
+    )
     from rfcalc.runs.probes import probe
+
     for size in (9, 10):
         r = probe(model, input_shape=(size, size, 1))
         assert r.rf == (10, 10) and r.agree, [p.to_dict() for p in r.layers]

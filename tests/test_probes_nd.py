@@ -46,19 +46,37 @@ HAND = {
     # WaveNet: kernel-2 causal convs with dilations 1, 2, 4, 8 see 1 + 1 + 2 + 4 + 8 = 16 samples
     "wavenet block of four dilated causal convs": (
         lambda: model_of((40, 1), *[conv(1, 2, padding="causal", dilation_rate=d) for d in (1, 2, 4, 8)]),
-        (16,), (16,), (1,)),
+        (16,),
+        (16,),
+        (1,),
+    ),
     "conv3d and pooling3d": (
         lambda: model_of((10, 12, 12, 1), conv(3, 3), ("MaxPooling3D", dict(pool_size=2)), conv(3, (1, 3, 3))),
-        (4, 8, 8), (4, 8, 8), (2, 2, 2)),
+        (4, 8, 8),
+        (4, 8, 8),
+        (2, 2, 2),
+    ),
     # up2 then a 2-tap conv: even units read one input sample twice, odd units two samples
     "upsampling then a two-tap conv has two phases": (
-        lambda: model_of((12, 1), ("UpSampling1D", dict(size=2)), conv(1, 2)), (2,), (1,), (0.5,)),
+        lambda: model_of((12, 1), ("UpSampling1D", dict(size=2)), conv(1, 2)),
+        (2,),
+        (1,),
+        (0.5,),
+    ),
     # transposed conv k3 s2: even outputs collect taps 0 and 2 (two inputs), odd ones tap 1 (one)
     "transposed conv k3 s2 has two phases": (
-        lambda: model_of((10, 1), ("Conv1DTranspose", dict(filters=1, kernel_size=3, strides=2))), (2,), (1,), (0.5,)),
+        lambda: model_of((10, 1), ("Conv1DTranspose", dict(filters=1, kernel_size=3, strides=2))),
+        (2,),
+        (1,),
+        (0.5,),
+    ),
     # up2 then a 4-tap conv: even units read samples m, m, m+1, m+1 (two), odd ones m .. m+2 (three)
     "upsampling 2d then a 4x4 conv on both axes": (
-        lambda: model_of((8, 8, 1), ("UpSampling2D", dict(size=2)), conv(2, 4)), (3, 3), (2, 2), (0.5, 0.5)),
+        lambda: model_of((8, 8, 1), ("UpSampling2D", dict(size=2)), conv(2, 4)),
+        (3, 3),
+        (2, 2),
+        (0.5, 0.5),
+    ),
 }
 
 
@@ -76,8 +94,14 @@ def test_probe_measures_hand_derived_fields_of_every_phase(build, rf, rf_min, ju
 def test_every_phase_is_probed_and_compared_unit_by_unit():
     from rfcalc import probe
 
-    result = probe(model_of((12, 12, 1), ("Conv2DTranspose", dict(filters=1, kernel_size=3, strides=3)),
-                            ("UpSampling2D", dict(size=2)), conv(2, 2)))
+    result = probe(
+        model_of(
+            (12, 12, 1),
+            ("Conv2DTranspose", dict(filters=1, kernel_size=3, strides=3)),
+            ("UpSampling2D", dict(size=2)),
+            conv(2, 2),
+        )
+    )
     last = result.selected
     assert last.phases == (6, 6) and len(last.units) == 7
     assert all(m == a for m, a in zip(last.spans, last.analytic_spans))
@@ -134,8 +158,9 @@ def test_random_decoders_probe_equals_analysis(rank):
     @given(ks.encoder_decoder(rank, resize=False))
     def check(drawn):
         model = ks.build(keras, *drawn)
-        if model is None or not any(type(layer).__name__.startswith(("UpSampling", "Conv1DT", "Conv2DT", "Conv3DT"))
-                                    for layer in model.layers):
+        if model is None or not any(
+            type(layer).__name__.startswith(("UpSampling", "Conv1DT", "Conv2DT", "Conv3DT")) for layer in model.layers
+        ):
             return
         try:
             result = probe(model)
@@ -144,6 +169,7 @@ def test_random_decoders_probe_equals_analysis(rank):
             return
         bad = [p.to_dict() for p in result.layers if not p.agree]
         assert not bad, bad
+
     check()
 
 
@@ -194,12 +220,19 @@ def test_field_on_an_image_needs_a_2d_analysis(tmp_path):
         plot_rf_on_image(analyze("c3", input_shape="16x1"), [[0.0] * 16], path=tmp_path / "x.png")
 
 
-@pytest.mark.parametrize("shape, layer, rf_min", [
-    ((10, 1), ("Conv1DTranspose", dict(filters=1, kernel_size=1, strides=3)), (0,)),
-    ((10, 10, 1), ("Conv2DTranspose", dict(filters=1, kernel_size=1, strides=(1, 2))), (1, 0)),
-    ((10, 10, 1), ("Conv2DTranspose", dict(filters=1, kernel_size=(1, 4), strides=3)), (0, 1)),
-], ids=["1-D: two of three outputs read nothing", "2-D: every other column reads nothing",
-        "2-D: an empty row hides the narrowest columns"])
+@pytest.mark.parametrize(
+    "shape, layer, rf_min",
+    [
+        ((10, 1), ("Conv1DTranspose", dict(filters=1, kernel_size=1, strides=3)), (0,)),
+        ((10, 10, 1), ("Conv2DTranspose", dict(filters=1, kernel_size=1, strides=(1, 2))), (1, 0)),
+        ((10, 10, 1), ("Conv2DTranspose", dict(filters=1, kernel_size=(1, 4), strides=3)), (0, 1)),
+    ],
+    ids=[
+        "1-D: two of three outputs read nothing",
+        "2-D: every other column reads nothing",
+        "2-D: an empty row hides the narrowest columns",
+    ],
+)
 def test_units_that_read_nothing_are_measured_empty(shape, layer, rf_min):
     from rfcalc import probe
 

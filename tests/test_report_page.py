@@ -14,17 +14,27 @@ import pytest
 
 from rfcalc import analyze, compare, explain, format_spec
 from rfcalc.cli import main
-from rfcalc.layers import ConvTranspose, Crop, Upsample, ZeroPad
-from rfcalc.render import HEADERS, _cells
 from rfcalc.htmlreport.data import axis_table, hole_runs, unit_field
 from rfcalc.htmlreport.page import MARKER, report
+from rfcalc.layers import ConvTranspose, Crop, Upsample, ZeroPad
+from rfcalc.render import HEADERS, _cells
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oracle import axis_unit_deps  # noqa: E402
 
-SPECS = ["c3,c3,p2", "(c3,p2)*3", "c3d2,c3s2,c5/valid", "c7s2,p3s2,c3", "c3s3,c3d3", "zp2,c5/valid,crop1,p2s1",
-         "c3x1,p3x2s2x1", "c3,p2,c3,p2,up2,c3,up2,c3", "c3s2,t3s2", "c3,up2/bilinear,up3/bilinear,c3",
-         "c3s2/pad0:1,p3s2/pad1"]
+SPECS = [
+    "c3,c3,p2",
+    "(c3,p2)*3",
+    "c3d2,c3s2,c5/valid",
+    "c7s2,p3s2,c3",
+    "c3s3,c3d3",
+    "zp2,c5/valid,crop1,p2s1",
+    "c3x1,p3x2s2x1",
+    "c3,p2,c3,p2,up2,c3,up2,c3",
+    "c3s2,t3s2",
+    "c3,up2/bilinear,up3/bilinear,c3",
+    "c3s2/pad0:1,p3s2/pad1",
+]
 
 
 def axis_ops(layers, axis):
@@ -67,7 +77,7 @@ def test_every_unit_of_every_layer_matches_the_brute_force_oracle(spec):
     data = page_data(report(a).html)
     for k, (row, d) in enumerate(zip(a.layers, data["layers"])):
         for axis in range(2):
-            ops = axis_ops(layers[:k + 1], axis)
+            ops = axis_ops(layers[: k + 1], axis)
             n = a.input_shape[axis]
             for i in range(row.output_shape[axis]):
                 deps = axis_unit_deps(ops, n, i)
@@ -82,7 +92,7 @@ def test_holes_are_the_oracle_s_unread_pixels(spec):
         runs = hole_runs(row)
         for axis in range(2):
             for unit in (0, 1, 2):
-                deps = axis_unit_deps(axis_ops(layers[:k + 1], axis), 24, unit)
+                deps = axis_unit_deps(axis_ops(layers[: k + 1], axis), 24, unit)
                 lo = min(deps)
                 missing = sorted(set(range(lo, max(deps) + 1)) - deps)
                 phase = runs[axis][unit % len(runs[axis])] if runs else []
@@ -94,7 +104,7 @@ def test_holes_are_the_oracle_s_unread_pixels(spec):
 def test_fields_equal_explain_at_for_corners_and_centre(spec):
     a = analyze(spec)
     for k, row in enumerate(a.layers):
-        prefix = analyze(format_spec([r.layer for r in a.layers[:k + 1]]))
+        prefix = analyze(format_spec([r.layer for r in a.layers[: k + 1]]))
         oh, ow = row.output_shape[:2]
         for unit in {(0, 0), (0, ow - 1), (oh - 1, 0), (oh - 1, ow - 1), ((oh - 1) // 2, (ow - 1) // 2)}:
             e = explain(prefix, at=unit)
@@ -142,9 +152,11 @@ def test_notebook_objects_render_html():
 
 
 def test_explain_and_compare_stay_callable_after_their_modules_are_imported():
-    code = ("import rfcalc, rfcalc.explanation, rfcalc.comparison, rfcalc.htmlreport.page; "
-            "print(callable(rfcalc.explain), callable(rfcalc.compare), callable(rfcalc.report), "
-            "rfcalc.explain('c3,c3').text.endswith('region of the input image.'))")
+    code = (
+        "import rfcalc, rfcalc.explanation, rfcalc.comparison, rfcalc.htmlreport.page; "
+        "print(callable(rfcalc.explain), callable(rfcalc.compare), callable(rfcalc.report), "
+        "rfcalc.explain('c3,c3').text.endswith('region of the input image.'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True"] * 4
 
@@ -177,10 +189,13 @@ def test_a_file_that_is_not_a_report_is_kept_without_force(tmp_path, capsys):
     assert MARKER in notes.read_text()
 
 
-@pytest.mark.parametrize("target, needle", [
-    ("missing-dir/r.html", "no such directory"),
-    (".", "is a directory"),
-])
+@pytest.mark.parametrize(
+    "target, needle",
+    [
+        ("missing-dir/r.html", "no such directory"),
+        (".", "is a directory"),
+    ],
+)
 def test_unwritable_output_is_one_line(tmp_path, capsys, target, needle):
     _fails(capsys, ["report", "c3", "-o", str(tmp_path / target)], needle)
 
@@ -197,8 +212,9 @@ def test_an_image_that_is_not_an_image_is_one_line(tmp_path, capsys):
     bad = tmp_path / "cat.png"
     bad.write_text("this is text, not a PNG")
     _fails(capsys, ["report", "c3", "-o", str(tmp_path / "r.html"), "--image", str(bad)], "cat.png")
-    _fails(capsys, ["report", "c3", "-o", str(tmp_path / "r.html"), "--image", str(tmp_path / "nope.png")],
-           "no image file")
+    _fails(
+        capsys, ["report", "c3", "-o", str(tmp_path / "r.html"), "--image", str(tmp_path / "nope.png")], "no image file"
+    )
     assert not (tmp_path / "r.html").exists()
 
 
@@ -206,6 +222,7 @@ def test_a_large_image_is_downscaled_and_said_so(tmp_path, capsys):
     np = pytest.importorskip("numpy")
     pytest.importorskip("matplotlib")
     from matplotlib import image as mpimg
+
     big = tmp_path / "big.png"
     mpimg.imsave(big, np.random.default_rng(0).random((2500, 3000, 3)))
     assert main(["report", "c3", "-o", str(tmp_path / "r.html"), "--image", str(big)]) == 0
@@ -215,12 +232,15 @@ def test_a_large_image_is_downscaled_and_said_so(tmp_path, capsys):
 
 
 def test_erf_without_tensorflow_is_one_line(tmp_path):
-    code = ("import sys; sys.modules['tensorflow'] = None; from rfcalc.cli import main; "
-            f"sys.exit(main(['report', 'c3', '--erf', '-o', {str(tmp_path / 'r.html')!r}]))")
+    code = (
+        "import sys; sys.modules['tensorflow'] = None; from rfcalc.cli import main; "
+        f"sys.exit(main(['report', 'c3', '--erf', '-o', {str(tmp_path / 'r.html')!r}]))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip().splitlines() == ["rfcalc: error: --erf needs TensorFlow, which is not installed: "
-                                                "pip install 'rfcalc[tf]'"]
+    assert proc.stderr.strip().splitlines() == [
+        "rfcalc: error: --erf needs TensorFlow, which is not installed: pip install 'rfcalc[tf]'"
+    ]
 
 
 @pytest.mark.tf
@@ -230,8 +250,11 @@ def test_erf_heatmap_is_embedded(tmp_path, capsys):
     assert main(["report", "c3,c3,c3", "--input", "16x16x1", "--erf", "-o", str(out)]) == 0
     html = out.read_text()
     data = page_data(html)
-    assert [(e["layer"], e["unit"]) for e in data["erf"]] == [("conv2d", [7, 7]), ("conv2d_1", [7, 7]),
-                                                              ("conv2d_2", [7, 7])]
+    assert [(e["layer"], e["unit"]) for e in data["erf"]] == [
+        ("conv2d", [7, 7]),
+        ("conv2d_1", [7, 7]),
+        ("conv2d_2", [7, 7]),
+    ]
     assert [e["sides"]["99%"] for e in data["erf"]] == [3, 5, 7]  # a fresh conv's ERF fills its field
     assert html.count('<img id="erf-image-') == 3 and "data:image/png;base64," in html
 
@@ -242,6 +265,7 @@ def test_dataset_images_come_from_the_local_cache(tmp_path, monkeypatch, capsys)
     import gzip
     import pickle
     import struct
+
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     cifar = tmp_path / "keras" / "datasets" / "cifar-10-batches-py"
     cifar.mkdir(parents=True)
@@ -251,8 +275,9 @@ def test_dataset_images_come_from_the_local_cache(tmp_path, monkeypatch, capsys)
     fashion = tmp_path / "keras" / "datasets" / "fashion-mnist"
     fashion.mkdir()
     imgs = np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8)
-    (fashion / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(struct.pack(">IIII", 2051, 2, 28, 28)
-                                                                      + imgs.tobytes()))
+    (fashion / "t10k-images-idx3-ubyte.gz").write_bytes(
+        gzip.compress(struct.pack(">IIII", 2051, 2, 28, 28) + imgs.tobytes())
+    )
     out = tmp_path / "r.html"
     assert main(["report", "c3", "-o", str(out), "--image", "cifar10:2"]) == 0
     assert 'alt="cifar10:2"' in out.read_text()
@@ -264,7 +289,9 @@ def test_dataset_images_come_from_the_local_cache(tmp_path, monkeypatch, capsys)
 
 def test_misaligned_merges_and_rf_min_are_marked():
     import dataclasses
+
     from rfcalc.htmlreport.page import build_html
+
     a = analyze("c3,c5")
     rows = (a.layers[0], dataclasses.replace(a.layers[1], flags=("misaligned",), rf_min=(3, 3)))
     html = build_html(dataclasses.replace(a, layers=rows))
@@ -274,10 +301,13 @@ def test_misaligned_merges_and_rf_min_are_marked():
     assert "Smallest field over all paths: 3x3" in data["footer"]
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["report", "c3,(p2"], "c3,(p2"),                                   # a bad spec: the caret line's spec
-    (["report", "c3", "--input", "16x1", "--image", "cifar10:0"], "2-D input"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["report", "c3,(p2"], "c3,(p2"),  # a bad spec: the caret line's spec
+        (["report", "c3", "--input", "16x1", "--image", "cifar10:0"], "2-D input"),
+    ],
+)
 def test_bad_report_input_is_one_line(tmp_path, capsys, argv, needle):
     code = main(argv + ["-o", str(tmp_path / "r.html")])
     err = capsys.readouterr().err
@@ -294,9 +324,11 @@ def test_an_oversized_image_file_is_refused(tmp_path, capsys):
 
 def test_hostile_layer_names_cannot_break_out_of_the_page():
     import dataclasses
+
     from rfcalc.htmlreport.page import build_html
+
     a = analyze("c3,c3")
-    evil = '</script><script>alert(1)</script><!--'
+    evil = "</script><script>alert(1)</script><!--"
     html = build_html(dataclasses.replace(a, layers=(dataclasses.replace(a.layers[0], name=evil), a.layers[1])))
     assert evil not in html and html.count("<script") == 2
     assert page_data(html)["layers"][0]["name"] == evil

@@ -26,12 +26,15 @@ def test_a_note_from_a_nested_symbolic_repeat_is_said_once():
     assert notes and len(notes) == len(set(notes))
 
 
-@pytest.mark.parametrize("spec, gaps", [
-    ("c3d2", True),       # taps 2 apart: pixels 1 and 3 of 0..4 are skipped
-    ("p1s2,c3", True),    # a 3x3 window over a stride the 1x1 pool left uncovered
-    ("c3d2,c3", False),   # the second conv fills the dilation's holes: all of 7x7 is read
-    ("p1s2", False),      # a 1x1 field: its one pixel is read
-])
+@pytest.mark.parametrize(
+    "spec, gaps",
+    [
+        ("c3d2", True),  # taps 2 apart: pixels 1 and 3 of 0..4 are skipped
+        ("p1s2,c3", True),  # a 3x3 window over a stride the 1x1 pool left uncovered
+        ("c3d2,c3", False),  # the second conv fills the dilation's holes: all of 7x7 is read
+        ("p1s2", False),  # a 1x1 field: its one pixel is read
+    ],
+)
 def test_explain_mentions_unread_pixels_only_when_the_field_has_holes(spec, gaps):
     from rfcalc.explanation import explain
 

@@ -20,8 +20,14 @@ def _numeric(spec, shape, values):
     """What analyze() says for the spec with its symbols bound: the oracle for every substitution."""
     a = analyze(spec, shape, symbols=values)
     last = next(r for r in reversed(a.layers) if r.spatial)
-    return {"rf": a.rf, "jump": a.jump, "output_size": last.output_shape[:2],
-            "channels": a.layers[-1].output_shape[-1], "params": a.total_params, "macs": a.total_macs}
+    return {
+        "rf": a.rf,
+        "jump": a.jump,
+        "output_size": last.output_shape[:2],
+        "channels": a.layers[-1].output_shape[-1],
+        "params": a.total_params,
+        "macs": a.total_macs,
+    }
 
 
 def _agree(cf: ClosedForms, spec, shape, values):
@@ -45,6 +51,7 @@ def _agree(cf: ClosedForms, spec, shape, values):
 
 # ---------------------------------------------------------------- required forms, worked by hand
 
+
 def test_stacked_kxk_convs_have_rf_n_times_k_minus_1_plus_1():
     cf = closed_forms("c{k}*{n}")
     assert sp.expand(cf.rf[0] - (n * (k - 1) + 1)) == 0
@@ -54,9 +61,9 @@ def test_stacked_kxk_convs_have_rf_n_times_k_minus_1_plus_1():
 @pytest.mark.parametrize("count, rf", [(1, 4), (2, 10), (3, 22), (5, 94)])
 def test_conv_pool_blocks_have_rf_3_times_2_to_the_n_minus_2(count, rf):
     cf = closed_forms("(c3,p2)*{n}")
-    assert sp.expand(cf.rf[0] - (3 * 2 ** n - 2)) == 0
+    assert sp.expand(cf.rf[0] - (3 * 2**n - 2)) == 0
     assert cf.substitute(n=count, H=64, W=64)["rf"] == (rf, rf)
-    assert cf.substitute(n=count)["jump"] == (2 ** count, 2 ** count)
+    assert cf.substitute(n=count)["jump"] == (2**count, 2**count)
 
 
 def test_b2_2_2_two_3x3_convs_give_5x5():
@@ -88,9 +95,16 @@ CASES = {
     "nothing_symbolic": "c3,c3,p2,flat,fc20,fc10/softmax",
 }
 
-VALUES = [dict(k=kk, n=nn, s=ss, d=dd, C=cc, r=rr)
-          for kk, nn, ss, dd, cc, rr in [(1, 1, 1, 1, 1, 1), (3, 2, 2, 2, 4, 2), (2, 3, 3, 1, 2, 1), (5, 1, 2, 3, 3, 2),
-                                         (3, 4, 1, 2, 1, 1)]]
+VALUES = [
+    dict(k=kk, n=nn, s=ss, d=dd, C=cc, r=rr)
+    for kk, nn, ss, dd, cc, rr in [
+        (1, 1, 1, 1, 1, 1),
+        (3, 2, 2, 2, 4, 2),
+        (2, 3, 3, 1, 2, 1),
+        (5, 1, 2, 3, 3, 2),
+        (3, 4, 1, 2, 1, 1),
+    ]
+]
 SHAPES = [(32, 32, 3), (33, 17, 1), (64, 40, 5), (7, 9, 2)]
 
 
@@ -109,13 +123,16 @@ def test_numeric_input_sizes_give_numbers(spec):
         assert _agree(cf, spec, (32, 32, 3), values)
 
 
-@pytest.mark.parametrize("spec, expected", [
-    ("(c3,p2)*{n}", "floor(H/2**n)"),
-    ("(c3,p2/same)*{n}", "ceiling(H/2**n)"),
-    ("c3s2,c3s2,c3s2", "ceiling(H/8)"),
-    ("c{k}/valid*{n}", "H - n*(k - 1)"),
-    ("p2,p2", "floor(H/4)"),
-])
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("(c3,p2)*{n}", "floor(H/2**n)"),
+        ("(c3,p2/same)*{n}", "ceiling(H/2**n)"),
+        ("c3s2,c3s2,c3s2", "ceiling(H/8)"),
+        ("c{k}/valid*{n}", "H - n*(k - 1)"),
+        ("p2,p2", "floor(H/4)"),
+    ],
+)
 def test_sizes_compose_into_one_rounding(spec, expected):
     got = closed_forms(spec).output_size[0]
     H = symbol("H")
@@ -145,14 +162,42 @@ def test_size_map_without_closed_form_gives_none_with_a_reason():
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    items=st.lists(st.sampled_from(["c3", "c{k}", "c3/valid", "c{k}/valid", "c3s2", "c{k}s{s}", "c3s{s}/valid",
-                                    "c3d{d}", "c3x1", "c1x3s1x2", "p2", "p3s2", "p2/same", "a2", "dw3", "dw{k}m2",
-                                    "sep3-16", "c3-{C}", "c1-{C}/valid", "bn", "zp1", "crop1", "p3s1/same"]),
-                   min_size=1, max_size=3),
+    items=st.lists(
+        st.sampled_from(
+            [
+                "c3",
+                "c{k}",
+                "c3/valid",
+                "c{k}/valid",
+                "c3s2",
+                "c{k}s{s}",
+                "c3s{s}/valid",
+                "c3d{d}",
+                "c3x1",
+                "c1x3s1x2",
+                "p2",
+                "p3s2",
+                "p2/same",
+                "a2",
+                "dw3",
+                "dw{k}m2",
+                "sep3-16",
+                "c3-{C}",
+                "c1-{C}/valid",
+                "bn",
+                "zp1",
+                "crop1",
+                "p3s1/same",
+            ]
+        ),
+        min_size=1,
+        max_size=3,
+    ),
     wrap=st.sampled_from(["{}", "({})*{{n}}", "c3,({})*{{r}}", "({})*{{n}},p2"]),
     head=st.sampled_from(["", ",flat,fc{u}", ",gap,fc5", ",fc7", ",id"]),
-    values=st.fixed_dictionaries({name: st.integers(1, hi) for name, hi in
-                                  dict(k=4, s=3, d=3, C=6, n=3, r=2, u=4).items()}),
+    values=st.fixed_dictionaries(
+        {name: st.integers(1, hi) for name, hi in dict(k=4, s=3, d=3, C=6, n=3, r=2, u=4).items()}
+    ),
     shape=st.tuples(st.integers(1, 70), st.integers(1, 70), st.integers(1, 4)),
 )
 def test_random_specs_substitute_to_the_numeric_analysis(items, wrap, head, values, shape):
@@ -171,6 +216,7 @@ def _cached(spec):
 
 # ---------------------------------------------------------------- output: dict, text, rich
 
+
 def test_to_dict_strings_read_back_with_sympify():
     cf = closed_forms("(c3-{C},p2)*{n},flat,fc10")
     d = cf.to_dict()
@@ -182,11 +228,14 @@ def test_to_dict_strings_read_back_with_sympify():
     assert [sp.sympify(r).subs(sub) for r in d["rf"]] == [10, 10]
     assert d["macs"] is None and d["notes"]
     import json
+
     assert json.loads(json.dumps(d)) == d
 
 
-@pytest.mark.parametrize("shape, symbols", [((32, None, 3), {"W"}), ((None, 24, None), {"H", "C_in"}),
-                                            (None, {"H", "W"}), ((8, 8, 1), set())])
+@pytest.mark.parametrize(
+    "shape, symbols",
+    [((32, None, 3), {"W"}), ((None, 24, None), {"H", "C_in"}), (None, {"H", "W"}), ((8, 8, 1), set())],
+)
 def test_input_sizes_may_be_partly_symbolic(shape, symbols):
     cf = closed_forms("c3s2,c3-{C}", shape)
     assert set(cf.symbols) == symbols | {"C"}
@@ -210,21 +259,25 @@ def test_text_and_rich_show_the_formulas():
 
 # ---------------------------------------------------------------- errors name the bad input
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: closed_forms("c3,,c3"), SpecError, "empty layer"),
-    (lambda: closed_forms("q{k}"), SpecError, "unknown layer"),
-    (lambda: closed_forms("c{H}", None), SymbolError, "{H}"),
-    (lambda: closed_forms("c3", (32, 0, 3)), SpecError, "Received"),
-    (lambda: closed_forms("c3", (32, 32, 32, 32, 3)), SpecError, "Received"),
-    (lambda: closed_forms("c3", "32xfoo!x3"), SpecError, "Received"),
-    (lambda: closed_forms("(c3,flat)*{n}"), SpecError, "Received"),
-    (lambda: closed_forms("gap,c3"), ShapeError, "Received"),
-    (lambda: closed_forms("c7/valid", (5, 5, 3)), ShapeError, "Received"),
-    (lambda: closed_forms("c{k}").substitute(q=3), SymbolError, "'q'"),
-    (lambda: closed_forms("c{k}").substitute(k=0), SymbolError, "k=0"),
-    (lambda: closed_forms("c{k}").substitute(k=2.5), SymbolError, "k=2.5"),
-    (lambda: closed_forms(42), SpecError, "Received"),
-])
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: closed_forms("c3,,c3"), SpecError, "empty layer"),
+        (lambda: closed_forms("q{k}"), SpecError, "unknown layer"),
+        (lambda: closed_forms("c{H}", None), SymbolError, "{H}"),
+        (lambda: closed_forms("c3", (32, 0, 3)), SpecError, "Received"),
+        (lambda: closed_forms("c3", (32, 32, 32, 32, 3)), SpecError, "Received"),
+        (lambda: closed_forms("c3", "32xfoo!x3"), SpecError, "Received"),
+        (lambda: closed_forms("(c3,flat)*{n}"), SpecError, "Received"),
+        (lambda: closed_forms("gap,c3"), ShapeError, "Received"),
+        (lambda: closed_forms("c7/valid", (5, 5, 3)), ShapeError, "Received"),
+        (lambda: closed_forms("c{k}").substitute(q=3), SymbolError, "'q'"),
+        (lambda: closed_forms("c{k}").substitute(k=0), SymbolError, "k=0"),
+        (lambda: closed_forms("c{k}").substitute(k=2.5), SymbolError, "k=2.5"),
+        (lambda: closed_forms(42), SpecError, "Received"),
+    ],
+)
 def test_nonsense_raises_an_rferror_naming_it(call, error, words):
     with pytest.raises(error) as info:
         call()
@@ -241,15 +294,16 @@ def test_a_doubling_dilation_schedule_has_the_textbook_field():
     k, m = sp.Symbol("k", integer=True, positive=True), sp.Symbol("m", integer=True, positive=True)
     n = m + 1  # d2^0..{m} has m + 1 layers
     cf = closed_forms("c{k}d2^0..{m}/causal", "16000x1")
-    assert sp.simplify(cf.rf[0] - ((k - 1) * (2 ** n - 1) + 1)) == 0 and cf.output_size == (16000,)
+    assert sp.simplify(cf.rf[0] - ((k - 1) * (2**n - 1) + 1)) == 0 and cf.output_size == (16000,)
     numbers = cf.substitute(k=2, m=9)
     wavenet = analyze("c2d1..512/causal", input_shape="16000x1")
     assert numbers["rf"] == wavenet.rf == (1024,) and numbers["params"] == wavenet.total_params
     assert numbers["macs"] == wavenet.total_macs
 
 
-@pytest.mark.parametrize("spec, shape", [("(c3,p2)*{n}", "64x1"), ("c3s2*{n},c{k}", "32x32x32x1"),
-                                         ("c{k}d2^1..{m}", "100x1")])
+@pytest.mark.parametrize(
+    "spec, shape", [("(c3,p2)*{n}", "64x1"), ("c3s2*{n},c{k}", "32x32x32x1"), ("c{k}d2^1..{m}", "100x1")]
+)
 def test_symbolic_forms_of_1d_and_3d_stacks_equal_the_numbers(spec, shape):
     cf = closed_forms(spec, shape)
     values = {name: 2 for name in cf.symbols}

@@ -14,12 +14,20 @@ CASES = {  # spec on a 7x1 (1-D) or 8x1x1 (2-D) input: the Keras layer, all weig
     "up2x1/bilinear": ("8x1x1", lambda k: k.layers.UpSampling2D((2, 1), interpolation="bilinear")),
     "up3x1/bilinear": ("8x1x1", lambda k: k.layers.UpSampling2D((3, 1), interpolation="bilinear")),
     "t3s2": ("7x1", lambda k: k.layers.Conv1DTranspose(1, 3, strides=2, padding="same", kernel_initializer="ones")),
-    "t3s2/valid": ("7x1", lambda k: k.layers.Conv1DTranspose(1, 3, strides=2, padding="valid",
-                                                            kernel_initializer="ones")),
-    "t4s2o1": ("7x1", lambda k: k.layers.Conv1DTranspose(1, 4, strides=2, padding="same", output_padding=1,
-                                                        kernel_initializer="ones")),
-    "t1s3/valid": ("7x1", lambda k: k.layers.Conv1DTranspose(1, 1, strides=3, padding="valid",
-                                                            kernel_initializer="ones")),
+    "t3s2/valid": (
+        "7x1",
+        lambda k: k.layers.Conv1DTranspose(1, 3, strides=2, padding="valid", kernel_initializer="ones"),
+    ),
+    "t4s2o1": (
+        "7x1",
+        lambda k: k.layers.Conv1DTranspose(
+            1, 4, strides=2, padding="same", output_padding=1, kernel_initializer="ones"
+        ),
+    ),
+    "t1s3/valid": (
+        "7x1",
+        lambda k: k.layers.Conv1DTranspose(1, 1, strides=3, padding="valid", kernel_initializer="ones"),
+    ),
     "c4/causal": ("7x1", lambda k: k.layers.Conv1D(1, 4, padding="causal", kernel_initializer="ones")),
 }
 

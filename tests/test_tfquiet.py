@@ -32,10 +32,12 @@ def test_a_failing_tensorflow_command_says_only_its_error():
 
 
 def test_other_stderr_lines_written_during_the_import_are_kept():
-    code = ("import os; from rfcalc import tfquiet\n"
-            "with tfquiet.filtered_stderr():\n"
-            "    os.write(2, b'oneDNN custom operations are on\\nreal problem\\n')\n"
-            "os.write(2, b'after\\n')")
+    code = (
+        "import os; from rfcalc import tfquiet\n"
+        "with tfquiet.filtered_stderr():\n"
+        "    os.write(2, b'oneDNN custom operations are on\\nreal problem\\n')\n"
+        "os.write(2, b'after\\n')"
+    )
     result = _run(["-c", code])
     assert result.stderr == "real problem\nafter\n"
 

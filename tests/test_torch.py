@@ -42,14 +42,30 @@ def test_torch_door_equals_onnx_door():
 
 CASES = [  # (id, module, input (channels last), expected rf, jump of the last spatial row)
     ("padding_same", lambda: nn.Conv2d(3, 4, 5, padding="same"), (16, 16, 3), (5, 5), (1, 1)),
-    ("ceil_mode", lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, ceil_mode=True)), (17, 17, 3), (5, 5), (2, 2)),
+    (
+        "ceil_mode",
+        lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, ceil_mode=True)),
+        (17, 17, 3),
+        (5, 5),
+        (2, 2),
+    ),
     ("groups", lambda: nn.Conv2d(4, 8, 3, groups=2, padding=1), (8, 8, 4), (3, 3), (1, 1)),
-    ("conv1d", lambda: nn.Sequential(nn.Conv1d(2, 4, 5, stride=2, padding=2), nn.Conv1d(4, 4, 3, dilation=2)),
-     (64, 2), (13,), (2,)),
+    (
+        "conv1d",
+        lambda: nn.Sequential(nn.Conv1d(2, 4, 5, stride=2, padding=2), nn.Conv1d(4, 4, 3, dilation=2)),
+        (64, 2),
+        (13,),
+        (2,),
+    ),
     ("conv3d", lambda: nn.Conv3d(1, 2, 3, padding=1), (8, 8, 8, 1), (3, 3, 3), (1, 1, 1)),
     ("transposed", lambda: nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1), (8, 8, 3), None, None),
-    ("upsample_bilinear", lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Upsample(scale_factor=2, mode="bilinear")),
-     (8, 8, 3), None, None),
+    (
+        "upsample_bilinear",
+        lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Upsample(scale_factor=2, mode="bilinear")),
+        (8, 8, 3),
+        None,
+        None,
+    ),
 ]
 
 

@@ -198,6 +198,7 @@ def check_finite(epoch: int, logs: dict) -> None:
 def make_callback(checkpoint: Checkpoint, pipes, state: dict):
     """A Keras callback: set the data epoch, time the training phase, stop a diverged run, and save a
     checkpoint unit after each finite epoch."""
+
     def save(epoch, logs, train_seconds, wall_seconds):
         check_finite(epoch, logs)
         for key, value in logs.items():

@@ -28,39 +28,79 @@ def build_parser() -> argparse.ArgumentParser:
     from .train import MAX_SEED, STRATEGIES
 
     p = argparse.ArgumentParser(
-        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=PROG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train CNN specs with the B2-2 notebook's head (Flatten, Dense(20), Dense(10, softmax))\n"
-                    "and report accuracy against parameters and receptive field. See docs/training.md.",
-        epilog=EXAMPLES)
+        "and report accuracy against parameters and receptive field. See docs/training.md.",
+        epilog=EXAMPLES,
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    p.add_argument("specs", nargs="*", metavar="SPEC",
-                   help=f"layer specs such as 'c3,c3,p2', or presets: {', '.join(PRESETS)}")
-    p.add_argument("--sweep", choices=sorted(SWEEPS), metavar="NAME",
-                   help=f"a built-in sweep: {', '.join(sorted(SWEEPS))} (depth, pooling, 5x5)")
+    p.add_argument(
+        "specs", nargs="*", metavar="SPEC", help=f"layer specs such as 'c3,c3,p2', or presets: {', '.join(PRESETS)}"
+    )
+    p.add_argument(
+        "--sweep",
+        choices=sorted(SWEEPS),
+        metavar="NAME",
+        help=f"a built-in sweep: {', '.join(sorted(SWEEPS))} (depth, pooling, 5x5)",
+    )
     p.add_argument("--out", default="runs", metavar="DIR", help="output folder (default: runs)")
-    p.add_argument("--dataset", default="cifar10", metavar="NAME",
-                   help=f"one of {', '.join(SHAPES)} (default: cifar10)")
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="folder with the dataset files (default: Keras's cache and system dirs)")
+    p.add_argument(
+        "--dataset", default="cifar10", metavar="NAME", help=f"one of {', '.join(SHAPES)} (default: cifar10)"
+    )
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="folder with the dataset files (default: Keras's cache and system dirs)"
+    )
     p.add_argument("--download", action="store_true", help="download the dataset through Keras if not found")
     p.add_argument("--data-size", type=int, metavar="N", help="use only the first N training images (get_data_cifar)")
     p.add_argument("--epochs", type=int, default=10, metavar="N", help="default: 10")
     p.add_argument("--batch-size", type=int, default=128, metavar="N", help="default: 128")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", metavar="NAME",
-                   help=f"{' or '.join(OPTIMIZERS)} (default: adam)")
+    p.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="adam",
+        metavar="NAME",
+        help=f"{' or '.join(OPTIMIZERS)} (default: adam)",
+    )
     p.add_argument("--lr", type=float, default=1e-3, metavar="RATE", help="learning rate (default: 0.001)")
-    p.add_argument("--seed", type=int, default=0, metavar="N",
-                   help=f"random seed for weights and shuffling, 0..{MAX_SEED} (default: 0)")
-    p.add_argument("--validation-split", type=float, default=0.1, metavar="FRACTION",
-                   help="last fraction of the training images held out, as Keras's (default: 0.1)")
-    p.add_argument("--steps-per-execution", type=int, default=16, metavar="N",
-                   help="batches per compiled call; fewer Python round trips (default: 16)")
-    p.add_argument("--precision", choices=tuple(PRECISIONS), default="float32", metavar="NAME",
-                   help="float32 (default, as the notebook) or bf16: bfloat16 compute, float32 weights; "
-                        "faster only on CPUs with AMX")
-    p.add_argument("--strategy", choices=STRATEGIES, metavar="NAME",
-                   help=f"tf.distribute strategy: {', '.join(STRATEGIES)} (default: none)")
-    p.add_argument("--report", action="store_true", help="only rewrite report.md and its figures from --out's results.json")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help=f"random seed for weights and shuffling, 0..{MAX_SEED} (default: 0)",
+    )
+    p.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.1,
+        metavar="FRACTION",
+        help="last fraction of the training images held out, as Keras's (default: 0.1)",
+    )
+    p.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=16,
+        metavar="N",
+        help="batches per compiled call; fewer Python round trips (default: 16)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=tuple(PRECISIONS),
+        default="float32",
+        metavar="NAME",
+        help="float32 (default, as the notebook) or bf16: bfloat16 compute, float32 weights; "
+        "faster only on CPUs with AMX",
+    )
+    p.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        metavar="NAME",
+        help=f"tf.distribute strategy: {', '.join(STRATEGIES)} (default: none)",
+    )
+    p.add_argument(
+        "--report", action="store_true", help="only rewrite report.md and its figures from --out's results.json"
+    )
     p.add_argument("--dry-run", action="store_true", help="check specs and data, print what would run, train nothing")
     return p
 
@@ -83,9 +123,21 @@ def _configs(args):
     configs = []
     for raw in specs:
         spec = resolve_spec(raw)
-        config = RunConfig(spec, dataset, args.epochs, args.batch_size, args.optimizer, args.lr, args.seed,
-                           args.data_size, args.validation_split, args.steps_per_execution, args.strategy,
-                           args.precision, typed=raw.strip())
+        config = RunConfig(
+            spec,
+            dataset,
+            args.epochs,
+            args.batch_size,
+            args.optimizer,
+            args.lr,
+            args.seed,
+            args.data_size,
+            args.validation_split,
+            args.steps_per_execution,
+            args.strategy,
+            args.precision,
+            typed=raw.strip(),
+        )
         analysis = analyze(spec, input_shape=SHAPES[dataset], head="seed")  # shape errors now, not after TF loads
         check_memory(config.label, analysis, args.batch_size, args.optimizer, dataset, args.data_size)
         configs.append(config)
@@ -142,8 +194,10 @@ def run(argv=None) -> int:
     console = Console(stderr=True)
     log = make_logger(console)
     data = load_data(args.dataset, args.data_dir, args.data_size, args.download)
-    log(f"{data.name}: {len(data.x_train)} training and {len(data.x_test)} test images "
-        f"{'x'.join(map(str, data.input_shape))} from {data.source}")
+    log(
+        f"{data.name}: {len(data.x_train)} training and {len(data.x_test)} test images "
+        f"{'x'.join(map(str, data.input_shape))} from {data.source}"
+    )
     try:
         with make_progress(console) as progress:
             sweep.run(configs, data, progress=progress, log=log)
@@ -152,8 +206,10 @@ def run(argv=None) -> int:
         return 130
     log(f"results: {sweep.results_path}; report: {sweep.out_dir / 'report.md'}")
     if sweep.diverged:
-        raise RFError(f"{len(sweep.diverged)} run(s) diverged and were not recorded: {', '.join(sweep.diverged)}; "
-                      f"try a smaller --lr")
+        raise RFError(
+            f"{len(sweep.diverged)} run(s) diverged and were not recorded: {', '.join(sweep.diverged)}; "
+            f"try a smaller --lr"
+        )
     return 0
 
 

@@ -31,5 +31,7 @@ def bf16_warning(flags=None) -> str | None:
     flags = cpu_flags() if flags is None else flags
     if flags is None or all(f in flags for f in AMX_FLAGS):
         return None
-    return ("--precision bf16: this CPU has no AMX (amx_bf16, amx_tile); bfloat16 will likely train slower "
-            "than float32 here (see docs/baselines.md)")
+    return (
+        "--precision bf16: this CPU has no AMX (amx_bf16, amx_tile); bfloat16 will likely train slower "
+        "than float32 here (see docs/baselines.md)"
+    )

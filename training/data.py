@@ -10,14 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfcalc.cifar import ARCHIVE, TRAIN_BATCHES, keras_cache, read_cifar10
-from rfcalc.cifar import places as _cifar_places
+from rfcalc.cifar import ARCHIVE, TRAIN_BATCHES, keras_cache, places as _cifar_places, read_cifar10
+
 from .errors import DataError
 from .idx import find_idx_set, read_idx_set
 
 SHAPES = {"cifar10": (32, 32, 3), "fashion_mnist": (28, 28, 1), "mnist": (28, 28, 1)}
-_ALIASES = {"cifar-10": "cifar10", "cifar_10": "cifar10", "fashion-mnist": "fashion_mnist",
-            "fmnist": "fashion_mnist", "fashionmnist": "fashion_mnist"}
+_ALIASES = {
+    "cifar-10": "cifar10",
+    "cifar_10": "cifar10",
+    "fashion-mnist": "fashion_mnist",
+    "fmnist": "fashion_mnist",
+    "fashionmnist": "fashion_mnist",
+}
 SYSTEM_DIRS = {"fashion_mnist": "/usr/share/datasets/fashion-mnist", "mnist": "/usr/share/datasets/mnist"}
 
 
@@ -77,10 +82,13 @@ def locate(name: str, data_dir=None) -> Path:
             return path
     where = ", ".join(str(p) for p in dict.fromkeys(_roots(name, data_dir)))
     if name == "cifar10":
-        raise DataError(f"no CIFAR-10 in {where}; put {ARCHIVE} there or in --data-dir DIR (docs/training.md "
-                        f"says where to get it), pass --download, or train offline with --dataset fashion_mnist")
-    what = ("put the four IDX files (train-images-idx3-ubyte.gz, ...) in --data-dir DIR"
-            + (" or apt-get install dataset-fashion-mnist" if name == "fashion_mnist" else ""))
+        raise DataError(
+            f"no CIFAR-10 in {where}; put {ARCHIVE} there or in --data-dir DIR (docs/training.md "
+            f"says where to get it), pass --download, or train offline with --dataset fashion_mnist"
+        )
+    what = "put the four IDX files (train-images-idx3-ubyte.gz, ...) in --data-dir DIR" + (
+        " or apt-get install dataset-fashion-mnist" if name == "fashion_mnist" else ""
+    )
     raise DataError(f"no {name} data in {where}; {what} (docs/training.md), or pass --download")
 
 
@@ -93,8 +101,16 @@ def _read_npz(path: Path) -> tuple:
     try:
         with np.load(path, allow_pickle=False) as f:  # never unpickle from a data file
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError,
-            MemoryError) as err:
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+        MemoryError,
+    ) as err:
         reason = (str(err).splitlines() or [""])[0][:120]
         raise DataError(f"{path}: not a readable mnist.npz ({type(err).__name__}: {reason})") from None
 
@@ -102,13 +118,17 @@ def _read_npz(path: Path) -> tuple:
 def _download(name: str) -> tuple:
     import keras
 
-    module = {"cifar10": keras.datasets.cifar10, "fashion_mnist": keras.datasets.fashion_mnist,
-              "mnist": keras.datasets.mnist}[name]
+    module = {
+        "cifar10": keras.datasets.cifar10,
+        "fashion_mnist": keras.datasets.fashion_mnist,
+        "mnist": keras.datasets.mnist,
+    }[name]
     try:
         return module.load_data()
     except Exception as err:  # network and checksum failures come as many types
-        raise DataError(f"downloading {name} failed ({type(err).__name__}: {err}); "
-                        f"see docs/training.md for offline setup") from None
+        raise DataError(
+            f"downloading {name} failed ({type(err).__name__}: {err}); see docs/training.md for offline setup"
+        ) from None
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compare by identity
@@ -139,8 +159,10 @@ def _check(name: str, arrays, where: str):
         if x.ndim == 3 and c == 1:
             x = x[..., None]
         if x.ndim != 4 or x.shape[1:] != (h, w, c) or x.dtype != np.uint8:
-            raise DataError(f"{where}: {part} images must be uint8 of shape (N, {h}, {w}, {c}). "
-                            f"Received: dtype={x.dtype}, shape={x.shape}")
+            raise DataError(
+                f"{where}: {part} images must be uint8 of shape (N, {h}, {w}, {c}). "
+                f"Received: dtype={x.dtype}, shape={x.shape}"
+            )
         if len(y) != len(x) or len(x) == 0:
             raise DataError(f"{where}: {len(x)} {part} images but {len(y)} labels")
         if y.min() < 0 or y.max() > 9:

@@ -36,12 +36,14 @@ def parse_idx(data: bytes, where: str = "IDX data"):
         raise DataError(f"{where}: IDX type code 0x{dtype:02x} is not unsigned byte (0x08)")
     if not 1 <= ndim <= 4 or len(data) < 4 + 4 * ndim:
         raise DataError(f"{where}: IDX header is truncated or has {ndim} dimensions")
-    dims = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     offset = 4 + 4 * ndim
     expected = math.prod(dims)  # exact: numpy's int64 product wraps around for huge dims
     if len(data) - offset != expected:
-        raise DataError(f"{where}: header says {dims} ({expected} bytes) but {len(data) - offset} bytes follow; "
-                        "the file is truncated or corrupt")
+        raise DataError(
+            f"{where}: header says {dims} ({expected} bytes) but {len(data) - offset} bytes follow; "
+            "the file is truncated or corrupt"
+        )
     return np.frombuffer(data, np.uint8, offset=offset).reshape(dims)
 
 
@@ -90,6 +92,7 @@ def read_idx_set(folder: Path) -> tuple:
     for part in ("train", "test"):
         x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise DataError(f"{folder}: {part} images {x.shape} and labels {y.shape} do not match "
-                            "(expected (N, H, W) and (N,))")
+            raise DataError(
+                f"{folder}: {part} images {x.shape} and labels {y.shape} do not match (expected (N, H, W) and (N,))"
+            )
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

@@ -52,8 +52,9 @@ def available_bytes(meminfo="/proc/meminfo") -> int | None:
     return None
 
 
-def check_memory(label: str, analysis, batch_size: int, optimizer: str, dataset: str, data_size=None,
-                 available: int | None = None) -> None:
+def check_memory(
+    label: str, analysis, batch_size: int, optimizer: str, dataset: str, data_size=None, available: int | None = None
+) -> None:
     """Raise ``TrainError`` (one line) when the run cannot fit in the memory available now."""
     available = available_bytes() if available is None else available
     if available is None:
@@ -62,7 +63,9 @@ def check_memory(label: str, analysis, batch_size: int, optimizer: str, dataset:
     est = estimate_bytes(analysis, batch_size, optimizer, n)
     need = sum(est.values())
     if need > available:
-        raise TrainError(f"{label} needs at least {fmt_gib(need)} to train (weights and optimizer "
-                         f"{fmt_gib(est['weights'])}, a batch of {batch_size}'s activations "
-                         f"{fmt_gib(est['activations'])}) but {fmt_gib(available)} is available; "
-                         f"use fewer filters or a smaller --batch-size")
+        raise TrainError(
+            f"{label} needs at least {fmt_gib(need)} to train (weights and optimizer "
+            f"{fmt_gib(est['weights'])}, a batch of {batch_size}'s activations "
+            f"{fmt_gib(est['activations'])}) but {fmt_gib(available)} is available; "
+            f"use fewer filters or a smaller --batch-size"
+        )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .errors import TrainError, check_choice
-
 # The notebook's two models, exactly (its head is added by head="seed").
 from rfcalc.presets import SPECS as PRESETS  # one table for rfcalc and rfcalc-train
+
+from .errors import TrainError, check_choice
+
 OPTIMIZERS = ("adam", "sgd")
 # --precision: Keras dtype policies. bf16 computes in bfloat16 with float32 weights (no loss scaling is
 # needed for bfloat16); on CPUs with AMX it trains model2 about 2.5x faster (docs/baselines.md).
@@ -33,8 +34,9 @@ def make_optimizer(name: str, lr: float):
     return keras.optimizers.SGD(learning_rate=lr)
 
 
-def build_model(spec: str, input_shape, optimizer="adam", lr=1e-3, steps_per_execution=1, expected_params=None,
-                precision="float32"):
+def build_model(
+    spec: str, input_shape, optimizer="adam", lr=1e-3, steps_per_execution=1, expected_params=None, precision="float32"
+):
     """The compiled ``keras.Sequential`` for ``spec`` with the notebook's head (call inside a strategy scope).
 
     ``expected_params`` (from ``rfcalc.analyze``) must equal Keras's own ``count_params()``.
@@ -53,13 +55,19 @@ def build_model(spec: str, input_shape, optimizer="adam", lr=1e-3, steps_per_exe
         # the softmax output and hence the loss stay in float32, as Keras's mixed-precision guide advises
         model.layers[-1].dtype_policy = keras.DTypePolicy("float32")
     check_params(model, expected_params)
-    model.compile(loss="sparse_categorical_crossentropy", optimizer=make_optimizer(optimizer, lr),
-                  metrics=["accuracy"], steps_per_execution=steps_per_execution)
+    model.compile(
+        loss="sparse_categorical_crossentropy",
+        optimizer=make_optimizer(optimizer, lr),
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
+    )
     return model
 
 
 def check_params(model, expected) -> None:
     """Raise ``TrainError`` unless Keras counts ``expected`` parameters."""
     if expected is not None and model.count_params() != expected:
-        raise TrainError(f"rfcalc.analyze counts {expected} parameters but Keras counts {model.count_params()} "
-                         f"for {model.name}; refusing to record wrong numbers")
+        raise TrainError(
+            f"rfcalc.analyze counts {expected} parameters but Keras counts {model.count_params()} "
+            f"for {model.name}; refusing to record wrong numbers"
+        )

@@ -42,6 +42,7 @@ def _gather(x, y):
     def fn(idx):
         # the same float32 division as the notebook's X.astype(np.float32) / 255.0
         return tf.cast(tf.gather(x, idx), tf.float32) / 255.0, tf.gather(y, idx)
+
     return fn
 
 
@@ -54,8 +55,10 @@ class Pipelines:
         cut = split_at(len(data.x_train), validation_split)
         if cut < 1:
             from .errors import DataError
-            raise DataError(f"--data-size {len(data.x_train)} leaves no training images after "
-                            f"validation split {validation_split}")
+
+            raise DataError(
+                f"--data-size {len(data.x_train)} leaves no training images after validation split {validation_split}"
+            )
         self.batch_size = batch_size
         self.n_train, self.n_val, self.n_test = cut, len(data.x_train) - cut, len(data.x_test)
         self.epoch = tf.Variable(initial_epoch, dtype=tf.int64, trainable=False, name="data_epoch")
@@ -67,8 +70,13 @@ class Pipelines:
             noise = tf.random.stateless_uniform([n], seed=tf.stack([seed_t, epoch.read_value()]))
             return tf.data.Dataset.from_tensor_slices(tf.argsort(noise)).batch(batch_size)
 
-        self.train = (tf.data.Dataset.from_tensors(0).flat_map(permutation)
-                      .map(_gather(x_tr, y_tr)).prefetch(PREFETCH).with_options(_options()))
+        self.train = (
+            tf.data.Dataset.from_tensors(0)
+            .flat_map(permutation)
+            .map(_gather(x_tr, y_tr))
+            .prefetch(PREFETCH)
+            .with_options(_options())
+        )
         self.val = self._ordered(data.x_train[cut:], data.y_train[cut:]) if self.n_val else None
         self.test = self._ordered(data.x_test, data.y_test)
 
@@ -76,8 +84,9 @@ class Pipelines:
         import tensorflow as tf
 
         gather = _gather(tf.constant(x), tf.constant(y.astype("int64")))
-        return (tf.data.Dataset.range(len(x)).batch(self.batch_size).map(gather)
-                .prefetch(PREFETCH).with_options(_options()))
+        return (
+            tf.data.Dataset.range(len(x)).batch(self.batch_size).map(gather).prefetch(PREFETCH).with_options(_options())
+        )
 
     @property
     def steps_per_epoch(self) -> int:

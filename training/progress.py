@@ -20,10 +20,24 @@ def make_logger(console):
 
 def make_progress(console=None):
     """A ``rich.progress.Progress`` with the columns a training run needs."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def make_callback(progress, label: str, epochs: int, steps: int, initial_epoch: int):
@@ -48,8 +62,9 @@ def make_callback(progress, label: str, epochs: int, steps: int, initial_epoch: 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             progress.update(self.task, completed=(epoch + 1) * steps)
-            shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
-                              ("loss", "accuracy", "val_loss", "val_accuracy"))
+            shown = "  ".join(
+                f"{k} {v:.4f}" for k, v in logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")
+            )
             log(f"{label} epoch {epoch + 1}/{epochs}  {shown}")
 
         def on_train_end(self, logs=None):

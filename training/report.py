@@ -16,6 +16,7 @@ def _pyplot():
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -105,13 +106,24 @@ def rho_caveat(n: int) -> str:
     'n = 2 runs: too few for rho to mean anything (even |rho| = 1 needs n >= 5 to be significant at 5 %)'
     """
     if n < MIN_RHO_N:
-        return (f"n = {plural(n, 'run')}: too few for rho to mean anything "
-                f"(even |rho| = 1 needs n >= {MIN_RHO_N} to be significant at 5 %)")
+        return (
+            f"n = {plural(n, 'run')}: too few for rho to mean anything "
+            f"(even |rho| = 1 needs n >= {MIN_RHO_N} to be significant at 5 %)"
+        )
     return f"n = {plural(n, 'run')}"
 
 
-GROUP_FIELDS = ("dataset", "epochs", "data_size", "seed", "precision", "optimizer", "lr", "batch_size",
-                "validation_split")
+GROUP_FIELDS = (
+    "dataset",
+    "epochs",
+    "data_size",
+    "seed",
+    "precision",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "validation_split",
+)
 
 
 def group_key(run: dict) -> tuple:
@@ -122,8 +134,10 @@ def group_key(run: dict) -> tuple:
 def _heading(key: tuple) -> str:
     g = dict(zip(GROUP_FIELDS, key))
     size = f"first {g['data_size']} training images" if g["data_size"] else "all training images"
-    return (f"## {g['dataset']}, {plural(g['epochs'], 'epoch')}, {size}, seed {g['seed']}, {g['precision']}, "
-            f"{g['optimizer']} lr {g['lr']}, batch {g['batch_size']}")
+    return (
+        f"## {g['dataset']}, {plural(g['epochs'], 'epoch')}, {size}, seed {g['seed']}, {g['precision']}, "
+        f"{g['optimizer']} lr {g['lr']}, batch {g['batch_size']}"
+    )
 
 
 def _spec_cell(run: dict) -> str:
@@ -138,10 +152,14 @@ def write_report(runs: list[dict], out_dir) -> Path:
     groups: dict[tuple, list[dict]] = {}
     for r in runs:
         groups.setdefault(group_key(r), []).append(r)
-    lines = ["# Sweep report", "",
-             "Test accuracy after training each spec with the notebook's head (Flatten, Dense(20), "
-             "Dense(10, softmax)). params and MACs (per image, forward) come from rfcalc.analyze and equal "
-             "Keras's count_params(); RF is the receptive field of the last spatial layer (height x width).", ""]
+    lines = [
+        "# Sweep report",
+        "",
+        "Test accuracy after training each spec with the notebook's head (Flatten, Dense(20), "
+        "Dense(10, softmax)). params and MACs (per image, forward) come from rfcalc.analyze and equal "
+        "Keras's count_params(); RF is the receptive field of the last spatial layer (height x width).",
+        "",
+    ]
     for n, (key, group) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
         group = sorted(group, key=lambda r: r["params"])
         suffix = "" if len(groups) == 1 else f"-{n + 1}"
@@ -149,20 +167,34 @@ def write_report(runs: list[dict], out_dir) -> Path:
         rho_params = _scatter(group, lambda r: r["params"], "Parameters (log scale)", out_dir / p_png, log=True)
         rho_rf = _scatter(group, lambda r: r["rf"][0], "Receptive field height (pixels)", out_dir / rf_png, log=False)
         rho_macs = spearman([r["macs"] for r in group], [r["test_accuracy"] for r in group])
-        lines += [_heading(key), "",
-                  "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            _heading(key),
+            "",
+            "| spec | params | MACs | RF | jump | test acc | test loss | train s | images/s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in group:
-            lines.append(f"| {_spec_cell(r)} | {fmt_int(r['params'])} | {fmt_int(r['macs'])} | {fmt_field(r['rf'])} | "
-                         f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
-                         f"{_fmt(r.get('train_seconds'), '{:.0f}')} | {_fmt(r.get('images_per_second'), '{:,.0f}')} |")
-        lines += ["", f"Spearman rank correlation ({rho_caveat(len(group))}):", "",
-                  f"- test accuracy vs parameters: {_rho(rho_params)}",
-                  f"- test accuracy vs receptive field (height): {_rho(rho_rf)}",
-                  f"- test accuracy vs MACs: {_rho(rho_macs)}", "",
-                  f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})", ""]
-    lines += ["Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
-              "every number above is in results.json.", ""]
+            lines.append(
+                f"| {_spec_cell(r)} | {fmt_int(r['params'])} | {fmt_int(r['macs'])} | {fmt_field(r['rf'])} | "
+                f"{r['jump'][0]} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
+                f"{_fmt(r.get('train_seconds'), '{:.0f}')} | {_fmt(r.get('images_per_second'), '{:,.0f}')} |"
+            )
+        lines += [
+            "",
+            f"Spearman rank correlation ({rho_caveat(len(group))}):",
+            "",
+            f"- test accuracy vs parameters: {_rho(rho_params)}",
+            f"- test accuracy vs receptive field (height): {_rho(rho_rf)}",
+            f"- test accuracy vs MACs: {_rho(rho_macs)}",
+            "",
+            f"![accuracy vs parameters]({p_png}) ![accuracy vs receptive field]({rf_png})",
+            "",
+        ]
+    lines += [
+        "Learning curves (train vs validation accuracy and loss) are in each run's folder as curves.png; "
+        "every number above is in results.json.",
+        "",
+    ]
     path = out_dir / "report.md"
     with replacing(path) as tmp:
         tmp.write_text("\n".join(lines))

@@ -32,7 +32,7 @@ SWEEPS = {
 }
 
 # What every record must hold, with a check of its value: the report and the skip logic read these.
-_INT_LIST = (lambda v: isinstance(v, list) and v and all(isinstance(i, int) and not isinstance(i, bool) for i in v))
+_INT_LIST = lambda v: isinstance(v, list) and v and all(isinstance(i, int) and not isinstance(i, bool) for i in v)
 RECORD_FIELDS = {
     "key": lambda v: isinstance(v, str) and v != "",
     "spec": lambda v: isinstance(v, str) and v != "",
@@ -92,8 +92,9 @@ def check_out_dir(out_dir, create: bool) -> Path:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as err:
-            raise TrainError(f"--out {out_dir} is not writable ({err.strerror or type(err).__name__}); "
-                             f"choose another --out") from None
+            raise TrainError(
+                f"--out {out_dir} is not writable ({err.strerror or type(err).__name__}); choose another --out"
+            ) from None
     return out_dir
 
 
@@ -154,8 +155,10 @@ class Sweep:
             return f"{len(self.runs)} runs finished in {self.results_path}"
         state = Checkpoint.of_run(self.out_dir, self.current).peek()
         done = state["epochs_done"] if state else 0
-        return (f"{len(self.runs)} runs finished in {self.results_path}; {self.current.label} has "
-                f"{done}/{self.current.epochs} epochs checkpointed and resumes from epoch {done + 1}")
+        return (
+            f"{len(self.runs)} runs finished in {self.results_path}; {self.current.label} has "
+            f"{done}/{self.current.epochs} epochs checkpointed and resumes from epoch {done + 1}"
+        )
 
     def run(self, configs, data, progress=None, log=print, callbacks=()) -> Sweep:
         """Train each config in turn (skipping finished ones), updating results.json and report.md after each.
@@ -186,8 +189,10 @@ class Sweep:
                 self.record(config, result)
             self.current = None
             trained = True
-            log(f"done {config.label}: test accuracy {result['test_accuracy']:.4f}, {result['params']:,} params, "
-                f"{result['train_seconds']:.0f} s, {result['images_per_second'] or 0:,.0f} images/s")
+            log(
+                f"done {config.label}: test accuracy {result['test_accuracy']:.4f}, {result['params']:,} params, "
+                f"{result['train_seconds']:.0f} s, {result['images_per_second'] or 0:,.0f} images/s"
+            )
         if self.runs and not trained:  # a rerun with nothing new still refreshes the report
             with locked(self.lock_path):
                 write_report(self.refresh(), self.out_dir)

@@ -40,12 +40,16 @@ class RunConfig:
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.steps_per_execution < 1:
-            raise TrainError(f"epochs, batch size and steps per execution must be positive. Received: "
-                             f"epochs={self.epochs}, batch_size={self.batch_size}, "
-                             f"steps_per_execution={self.steps_per_execution}")
+            raise TrainError(
+                f"epochs, batch size and steps per execution must be positive. Received: "
+                f"epochs={self.epochs}, batch_size={self.batch_size}, "
+                f"steps_per_execution={self.steps_per_execution}"
+            )
         if not 0.0 <= self.validation_split < 1.0 or not (self.lr > 0 and math.isfinite(self.lr)):
-            raise TrainError(f"need 0 <= validation_split < 1 and a finite lr > 0. Received: "
-                             f"validation_split={self.validation_split}, lr={self.lr}")
+            raise TrainError(
+                f"need 0 <= validation_split < 1 and a finite lr > 0. Received: "
+                f"validation_split={self.validation_split}, lr={self.lr}"
+            )
         if not 0 <= self.seed <= MAX_SEED:
             raise TrainError(f"--seed must lie in 0..{MAX_SEED}. Received: {self.seed}")
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -144,11 +148,23 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=(), log
             check_params(model, analysis.total_params)
             model.steps_per_execution = steps_per_execution
         else:
-            model = build_model(config.spec, data.input_shape, config.optimizer, config.lr,
-                                steps_per_execution, expected_params=analysis.total_params,
-                                precision=config.precision)
-            state = {"key": config.key, "epochs_done": 0, "history": {}, "epoch_train_seconds": [],
-                     "epoch_wall_seconds": [], "resumed_from": []}
+            model = build_model(
+                config.spec,
+                data.input_shape,
+                config.optimizer,
+                config.lr,
+                steps_per_execution,
+                expected_params=analysis.total_params,
+                precision=config.precision,
+            )
+            state = {
+                "key": config.key,
+                "epochs_done": 0,
+                "history": {},
+                "epoch_train_seconds": [],
+                "epoch_wall_seconds": [],
+                "resumed_from": [],
+            }
     initial = state["epochs_done"]
     if initial:
         state["resumed_from"].append(initial)
@@ -164,8 +180,15 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=(), log
         with warnings.catch_warnings():
             # each epoch is one pass over a finite dataset, so Keras's "ran out of data" note is expected
             warnings.filterwarnings("ignore", message="Your input ran out of data")
-            model.fit(pipes.train, validation_data=pipes.val, epochs=config.epochs, initial_epoch=initial,
-                      shuffle=False, verbose=0, callbacks=[*cbs, *callbacks])
+            model.fit(
+                pipes.train,
+                validation_data=pipes.val,
+                epochs=config.epochs,
+                initial_epoch=initial,
+                shuffle=False,
+                verbose=0,
+                callbacks=[*cbs, *callbacks],
+            )
     test_loss, test_accuracy = model.evaluate(pipes.test, verbose=0)
     if not (math.isfinite(test_loss) and math.isfinite(test_accuracy)):
         raise DivergedError(f"test loss is {float(test_loss)} (the model's weights are not finite; try a smaller --lr)")
@@ -197,7 +220,9 @@ def train_run(config: RunConfig, data, out_dir, progress=None, callbacks=(), log
         "lr": config.lr,
         "data_size": config.data_size,
         "validation_split": config.validation_split,
-        "n_train": pipes.n_train, "n_val": pipes.n_val, "n_test": pipes.n_test,
+        "n_train": pipes.n_train,
+        "n_val": pipes.n_val,
+        "n_test": pipes.n_test,
         "steps_per_execution": steps_per_execution,
         "strategy": config.strategy,
         "precision": config.precision,

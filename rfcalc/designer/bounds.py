@@ -21,10 +21,12 @@ def reach_bound(space, rank: int):
     taps = [max(c.kernel[a] for c in space.choices) for a in range(rank)]
     return ks, ss, taps
 
+
 def _read(axis, rf: int) -> int:
     """How many input pixels unit 0 reads on one axis (its field's width when there are no holes)."""
     cover = axis.cover[0] if axis.cover is not None else None
     return rf if cover is None or cover == UNTRACKED or axis.period != 1 else bin(cover).count("1")
+
 
 def layers_left(field: Field, bounds, target, limit: int, holes_ok: bool) -> int:
     """A lower bound on the layers any stack needs after ``field`` to reach ``target`` (``limit`` + 1: never).
@@ -51,13 +53,17 @@ def layers_left(field: Field, bounds, target, limit: int, holes_ok: bool) -> int
             need = max(need, n)
     return need
 
+
 def dominated_later(front, p: int, m: int, d: int, path: tuple) -> bool:
     """A finished stack beats every completion of a partial one with path ``path``: completions cost at least
     (p, m) and are at least ``d`` deep (lower bounds for the layers still needed). On equal costs it wins
     when it comes first in vocabulary order, which every completion then follows."""
     n = len(path)
-    return any(fp <= p and fm <= m and fd <= d and (fp < p or fm < m or fd < d or fpath[:n] < path)
-               for fp, fm, fd, fpath in front)
+    return any(
+        fp <= p and fm <= m and fd <= d and (fp < p or fm < m or fd < d or fpath[:n] < path)
+        for fp, fm, fd, fpath in front
+    )
+
 
 def cheapest_layer(space, channels: int, rank: int):
     """Lower bounds on the params and MACs per output pixel of any one layer after a state with ``channels``

@@ -51,29 +51,45 @@ def filters(text: str) -> tuple:
 def _ints(text: str) -> tuple:
     parts = text.replace(" ", "").split(",")
     if not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"write positive integers separated by commas, as in 1,2,4. Received: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"write positive integers separated by commas, as in 1,2,4. Received: {text!r}"
+        )
     return tuple(int(p) for p in parts)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="rfcalc design", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        prog="rfcalc design",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
         description="The cheapest stacks that reach a receptive field: the exact Pareto front of params, "
-                    "MACs and depth over a layer vocabulary (docs/design.md).")
+        "MACs and depth over a layer vocabulary (docs/design.md).",
+    )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--rf", metavar="N|HxW", help="the least field per axis, as in 32 or 32x16")
     target.add_argument("--cover", action="store_true", help="every output unit sees the whole input")
     p.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None, help="input shape (default 32x32x3)")
     space = p.add_mutually_exclusive_group()
     space.add_argument("--layers", metavar="VOCAB", help="layers to choose from (default c3,c5,p2); d* = free dilation")
-    space.add_argument("--like", metavar="SPEC", help="keep this stack's kinds and order; vary counts, dilations, strides")
+    space.add_argument(
+        "--like", metavar="SPEC", help="keep this stack's kinds and order; vary counts, dilations, strides"
+    )
     p.add_argument("--max-params", metavar="N", type=budget, help="parameter budget, as in 100k")
     p.add_argument("--max-macs", metavar="N", type=budget, help="MAC budget per input, as in 50M")
     p.add_argument("--max-depth", metavar="N", type=argtypes.positive, default=12, help="most layers (default 12)")
     p.add_argument("--min-output", metavar="N|HxW", help="smallest output size the stack may end with")
-    p.add_argument("--filters", metavar="F|F1,F2,..", type=filters,
-                   help="conv width: one for all, or one per stage (each stride > 1 starts the next)")
-    p.add_argument("--head", metavar="seed|SPEC", type=argtypes.nonempty, help="append a head (seed = the notebook's flat,fc20,fc10)")
+    p.add_argument(
+        "--filters",
+        metavar="F|F1,F2,..",
+        type=filters,
+        help="conv width: one for all, or one per stage (each stride > 1 starts the next)",
+    )
+    p.add_argument(
+        "--head",
+        metavar="seed|SPEC",
+        type=argtypes.nonempty,
+        help="append a head (seed = the notebook's flat,fc20,fc10)",
+    )
     p.add_argument("--minimize", choices=("params", "macs", "depth"), default="params", help="sort the front by")
     p.add_argument("--top", metavar="N", type=argtypes.positive, default=10, help="rows to show (default 10)")
     p.add_argument("--allow-holes", action="store_true", help="accept fields with holes (dilation gridding)")
@@ -91,30 +107,49 @@ def request(args) -> dict:
     """The keyword arguments of ``rfcalc.design`` that the command line asks for."""
     from .api import MAX_STATES, SECONDS
     from .space import DILATIONS, STRIDES
+
     return dict(
-        rf=args.rf, cover=args.cover, input_shape=args.input or (32, 32, 3), layers=args.layers, like=args.like,
-        max_params=args.max_params, max_macs=args.max_macs, max_depth=args.max_depth, min_output=args.min_output,
-        filters=args.filters, head=args.head, minimize=args.minimize, top=args.top, allow_holes=args.allow_holes,
-        dilations=args.dilations or DILATIONS, strides=args.strides or STRIDES,
-        max_states=args.max_states or MAX_STATES, seconds=float(args.timeout or SECONDS))
+        rf=args.rf,
+        cover=args.cover,
+        input_shape=args.input or (32, 32, 3),
+        layers=args.layers,
+        like=args.like,
+        max_params=args.max_params,
+        max_macs=args.max_macs,
+        max_depth=args.max_depth,
+        min_output=args.min_output,
+        filters=args.filters,
+        head=args.head,
+        minimize=args.minimize,
+        top=args.top,
+        allow_holes=args.allow_holes,
+        dilations=args.dilations or DILATIONS,
+        strides=args.strides or STRIDES,
+        max_states=args.max_states or MAX_STATES,
+        seconds=float(args.timeout or SECONDS),
+    )
 
 
 def main(argv) -> int:
     """Run ``rfcalc design`` with ``argv``; errors propagate as ``RFError`` for ``rfcalc.cli`` to print."""
-    from .api import design
     from ..errors import RFError
     from ..render import show
+    from .api import design
 
     args = parser().parse_args(argv)
     if (args.dilations or args.strides) and not args.like:
-        raise RFError("--dilations and --strides shape the --like search; with --layers write them in the tokens (c3d2, c3s2)")
+        raise RFError(
+            "--dilations and --strides shape the --like search; with --layers write them in the tokens (c3d2, c3s2)"
+        )
     if args.plot is not None:
         from ..runs.plots import figure_path
+
         figure_path(args.plot)  # a bad name fails now, not after the search
     result = design(**request(args))
     forms = None
     if args.symbolic:
         from .symbolic import families
+
         forms = families(result)
     if args.json:
         data = result.to_dict()
@@ -127,6 +162,7 @@ def main(argv) -> int:
             show(forms)
     if args.plot is not None:
         from .plot import plot_front
+
         written = plot_front(result, args.plot)
         (sys.stderr if args.json else sys.stdout).write(f"plot: {written}\n")  # stdout stays pure JSON
     return 0

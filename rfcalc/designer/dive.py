@@ -13,10 +13,10 @@ pass would first meet every shallower set of dilations. It proves nothing; the s
 
 from __future__ import annotations
 
-from .bounds import layers_left, reach_bound
-from .search import Found, Goal, Limits, head_cost, reached
 from ..errors import RFError
 from ..propagate import apply_layer, input_field
+from .bounds import layers_left, reach_bound
+from .search import Found, Goal, Limits, head_cost, reached
 
 
 def dive(space, input_shape, goal: Goal, limits: Limits, head=(), nodes: int = 20_000):
@@ -34,8 +34,11 @@ def dive(space, input_shape, goal: Goal, limits: Limits, head=(), nodes: int = 2
         d = len(path)
         if d and pos in space.accepting and reached(field, goal, sizes):
             extra = head_cost(head, field, heads) if head else (0, 0)
-            if extra is not None and (limits.max_params is None or p + extra[0] <= limits.max_params) and \
-                    (limits.max_macs is None or m + extra[1] <= limits.max_macs):
+            if (
+                extra is not None
+                and (limits.max_params is None or p + extra[0] <= limits.max_params)
+                and (limits.max_macs is None or m + extra[1] <= limits.max_macs)
+            ):
                 return Found(path, p + extra[0], m + extra[1], d, field)
             if not head:
                 continue
@@ -56,9 +59,11 @@ def dive(space, input_shape, goal: Goal, limits: Limits, head=(), nodes: int = 2
             applied, nstage = cache[key]
             np_, nm = p + applied.params, m + applied.macs
             out = applied.field
-            if (limits.max_params is not None and np_ > limits.max_params) or \
-                    (limits.max_macs is not None and nm > limits.max_macs) or \
-                    (goal.min_output and any(a < b for a, b in zip(out.shape, goal.min_output))):
+            if (
+                (limits.max_params is not None and np_ > limits.max_params)
+                or (limits.max_macs is not None and nm > limits.max_macs)
+                or (goal.min_output and any(a < b for a, b in zip(out.shape, goal.min_output)))
+            ):
                 continue
             children.append((out, nstage, to, np_, nm, path + (choice,)))
         stack.extend(reversed(children))  # the first choice is explored first

@@ -27,8 +27,9 @@ def plot_front(design, path: str) -> str:
     fig.colorbar(points, ax=ax, label="depth (layers)")
     for r, x, y in zip(rows, fields, params):
         if r.wins:
-            ax.annotate(f"{r.stack}  ({', '.join(r.wins)})", (x, y), textcoords="offset points", xytext=(6, 4),
-                        fontsize=7)
+            ax.annotate(
+                f"{r.stack}  ({', '.join(r.wins)})", (x, y), textcoords="offset points", xytext=(6, 4), fontsize=7
+            )
     target = design.goal.rf
     if target is not None:
         ax.axvline(min(target), color="grey", linestyle="--", linewidth=0.8, label=f"target {min(target)}")

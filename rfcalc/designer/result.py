@@ -51,8 +51,13 @@ class DesignRow:
         return tuple(getattr(self, o) for o in (objective, *rest)) + (self.spec,)
 
     def to_dict(self) -> dict:
-        return {**self.analysis.to_dict(), "depth": self.depth, "stack": self.stack,
-                "stack_output_shape": list(self.output_shape), "wins": list(self.wins)}
+        return {
+            **self.analysis.to_dict(),
+            "depth": self.depth,
+            "stack": self.stack,
+            "stack_output_shape": list(self.output_shape),
+            "wins": list(self.wins),
+        }
 
 
 def _dims(values) -> str:
@@ -63,7 +68,7 @@ def _dims(values) -> str:
 class Design:
     """The Pareto front, sorted by the objective to minimize, and the search's account of itself."""
 
-    rows: tuple                  # every row of the front, best first
+    rows: tuple  # every row of the front, best first
     minimize: str
     top: int | None
     input_shape: tuple
@@ -72,7 +77,7 @@ class Design:
     mode: str
     head: str | None
     proven: bool
-    goal: object                 # the search.Goal searched for
+    goal: object  # the search.Goal searched for
     cuts: tuple
     stacks: int
     states: int
@@ -83,8 +88,9 @@ class Design:
     @classmethod
     def build(cls, rows, *, minimize, top, input_shape, goal, limits, space, mode, head, outcome, stacks, seconds):
         winners = {o: min(rows, key=lambda r: r.cost(o)) for o in OBJECTIVES}
-        marked = tuple(DesignRow(r.analysis, r.depth, r.stack, tuple(o for o in OBJECTIVES if winners[o] is r))
-                       for r in rows)
+        marked = tuple(
+            DesignRow(r.analysis, r.depth, r.stack, tuple(o for o in OBJECTIVES if winners[o] is r)) for r in rows
+        )
         marked = tuple(sorted(marked, key=lambda r: r.cost(minimize)))
         target = "cover the whole input" if goal.cover else f"reach a {_dims(goal.rf)} field"
         bounds = [f"depth <= {limits.max_depth}"]
@@ -94,9 +100,24 @@ class Design:
             bounds.append(f"MACs <= {limits.max_macs:,}")
         if goal.min_output is not None:
             bounds.append(f"output >= {_dims(goal.min_output)}")
-        return cls(marked, minimize, top, tuple(input_shape), f"{target} ({', '.join(bounds)})", space, mode,
-                   head, outcome.proven, goal, outcome.cuts, stacks, outcome.states, outcome.labels,
-                   outcome.transitions, seconds)
+        return cls(
+            marked,
+            minimize,
+            top,
+            tuple(input_shape),
+            f"{target} ({', '.join(bounds)})",
+            space,
+            mode,
+            head,
+            outcome.proven,
+            goal,
+            outcome.cuts,
+            stacks,
+            outcome.states,
+            outcome.labels,
+            outcome.transitions,
+            seconds,
+        )
 
     def best(self, objective: str = "params") -> DesignRow:
         """The row that wins ``objective`` (ties broken by the other two objectives)."""
@@ -109,23 +130,29 @@ class Design:
     def notes(self) -> list[str]:
         """The lines under the table: what was searched, which bounds cut it, whether it is proven."""
         kind = "stacks like" if self.mode == "like" else "stacks of"
-        lines = [f"Searched all {self.stacks:,} {kind} {self.space!r} within the bounds through "
-                 f"{self.states:,} states ({self.labels:,} labels, {self.transitions:,} layer steps) "
-                 f"in {self.seconds:.2f} s."]
+        lines = [
+            f"Searched all {self.stacks:,} {kind} {self.space!r} within the bounds through "
+            f"{self.states:,} states ({self.labels:,} labels, {self.transitions:,} layer steps) "
+            f"in {self.seconds:.2f} s."
+        ]
         bound = [c for c in self.cuts if c in ("depth", "params", "macs", "min-output")]
         if bound:
             lines.append(f"Bounds that cut the search: {', '.join(bound)} (stacks past them were not considered).")
         if not self.proven:
             stop = [c for c in self.cuts if c in ("states", "time")]
-            lines.append(f"NOT PROVEN OPTIMAL: the search stopped at its {' and '.join(stop)} limit; "
-                         f"these are the best stacks found before it.")
+            lines.append(
+                f"NOT PROVEN OPTIMAL: the search stopped at its {' and '.join(stop)} limit; "
+                f"these are the best stacks found before it."
+            )
         else:
             lines.append("Exact: no stack in this space beats these on params, MACs and depth at once.")
         if self.top is not None and len(self.rows) > self.top:
             lines.append(f"{len(self.rows) - self.top} more stacks on the front (--top to show them).")
         h = " --head " + self.head if self.head else ""
-        lines.append(f"Each spec reproduces its row: rfcalc SPEC --input {_dims(self.input_shape)}"
-                     + (f" (the spec includes the head{h.replace(' --head', '')})" if self.head else ""))
+        lines.append(
+            f"Each spec reproduces its row: rfcalc SPEC --input {_dims(self.input_shape)}"
+            + (f" (the spec includes the head{h.replace(' --head', '')})" if self.head else "")
+        )
         return lines
 
     def title(self) -> str:
@@ -134,19 +161,36 @@ class Design:
 
     def cells(self, row: DesignRow) -> list[str]:
         a = row.analysis
-        return [a.spec, f"{row.params:,}", f"{row.macs:,}", str(row.depth), _dims(a.rf),
-                _dims(row.output_shape), ", ".join(row.wins)]
+        return [
+            a.spec,
+            f"{row.params:,}",
+            f"{row.macs:,}",
+            str(row.depth),
+            _dims(a.rf),
+            _dims(row.output_shape),
+            ", ".join(row.wins),
+        ]
 
     HEADERS = ("Spec", "Params", "MACs", "Depth", "RF", "Output", "Best for")
 
     def to_dict(self) -> dict:
         """The ``--json`` output: the front as ``Analysis.to_dict()`` summaries plus the search's numbers."""
         return {
-            "target": self.target, "input_shape": list(self.input_shape), "mode": self.mode, "space": self.space,
+            "target": self.target,
+            "input_shape": list(self.input_shape),
+            "mode": self.mode,
+            "space": self.space,
             "minimize": self.minimize,
-            "search": {"proven_optimal": self.proven, "cuts": list(self.cuts), "stacks": self.stacks,
-                       "states": self.states, "labels": self.labels, "transitions": self.transitions,
-                       "seconds": round(self.seconds, 4), "front_size": len(self.rows)},
+            "search": {
+                "proven_optimal": self.proven,
+                "cuts": list(self.cuts),
+                "stacks": self.stacks,
+                "states": self.states,
+                "labels": self.labels,
+                "transitions": self.transitions,
+                "seconds": round(self.seconds, 4),
+                "front_size": len(self.rows),
+            },
             "front": [r.to_dict() for r in self.shown],
         }
 
@@ -166,16 +210,21 @@ class Design:
 
     def __str__(self) -> str:
         from ..render import plain
+
         return plain(self, width=140)
 
     def __repr__(self) -> str:
-        return (f"Design({self.title()!r}, rows={len(self.rows)}, proven={self.proven}, "
-                f"best={self.best(self.minimize).spec!r})")
+        return (
+            f"Design({self.title()!r}, rows={len(self.rows)}, proven={self.proven}, "
+            f"best={self.best(self.minimize).spec!r})"
+        )
 
     def _repr_html_(self) -> str:
         esc = html.escape
         head = "".join(f"<th>{esc(h)}</th>" for h in self.HEADERS)
         body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in self.cells(r)) + "</tr>" for r in self.shown)
         notes = "<br>".join(esc(line) for line in self.notes())
-        return (f"<div><b>{esc(self.title())}</b><table><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table><p>{notes}</p></div>")
+        return (
+            f"<div><b>{esc(self.title())}</b><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table><p>{notes}</p></div>"
+        )

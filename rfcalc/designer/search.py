@@ -21,8 +21,8 @@ from fractions import Fraction
 from math import prod
 
 from ..errors import RFError
-from .bounds import cheapest_layer, dominated_later, layers_left, reach_bound
 from ..propagate import Field, apply_layer, input_field
+from .bounds import cheapest_layer, dominated_later, layers_left, reach_bound
 
 CUTS = ("depth", "params", "macs", "min-output", "states", "time")
 
@@ -178,10 +178,10 @@ def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=(), s
     bounds = reach_bound(space, len(sizes))
     steps = _Steps(space, goal, target)
     start = steps.intern(input_field(tuple(input_shape)))
-    archive: dict = {}          # (field id, stage, pos) -> Pareto labels (params, macs, depth, path)
-    front: list = []            # finished stacks as labels (params, macs, depth, path); details in found
+    archive: dict = {}  # (field id, stage, pos) -> Pareto labels (params, macs, depth, path)
+    front: list = []  # finished stacks as labels (params, macs, depth, path); details in found
     found: dict = {}
-    done: dict = {}             # field id -> reached(field)
+    done: dict = {}  # field id -> reached(field)
     heads: dict = {}
     cuts = steps.cuts
     inserted = transitions = 0
@@ -257,10 +257,19 @@ def search(space, input_shape, goal: Goal, limits: Limits = Limits(), head=(), s
                 break
         if not proven:
             break
-        frontier = sorted(((key, lab) for key, labels in touched.items() for lab in labels if lab[2] == depth + 1),
-                          key=lambda kl: kl[1][3])
+        frontier = sorted(
+            ((key, lab) for key, labels in touched.items() for lab in labels if lab[2] == depth + 1),
+            key=lambda kl: kl[1][3],
+        )
         if not frontier:
             break
     result = tuple(sorted((found[lab[3]] for lab in front), key=lambda f: (f.params, f.macs, f.depth, f.path)))
-    return Outcome(result, proven, tuple(c for c in CUTS if c in cuts), len(archive),
-                   sum(len(v) for v in archive.values()), transitions, steps.widest and steps.widest[1])
+    return Outcome(
+        result,
+        proven,
+        tuple(c for c in CUTS if c in cuts),
+        len(archive),
+        sum(len(v) for v in archive.values()),
+        transitions,
+        steps.widest and steps.widest[1],
+    )

@@ -33,12 +33,12 @@ _FREE_DILATION = re.compile(r"d\*", re.IGNORECASE)
 class Space:
     """Layer choices and a grammar: ``moves[pos]`` lists ``(choice, next_pos)``; stacks end in ``accepting``."""
 
-    choices: tuple            # Layer values, filters as written (``layer_at`` applies the schedule)
-    moves: tuple              # per grammar position: ((choice index, next position), ...)
+    choices: tuple  # Layer values, filters as written (``layer_at`` applies the schedule)
+    moves: tuple  # per grammar position: ((choice index, next position), ...)
     accepting: frozenset
-    need: tuple               # per position: the fewest more layers that reach an accepting position
+    need: tuple  # per position: the fewest more layers that reach an accepting position
     filters: tuple | None = None
-    label: str = ""           # how the space was given, for messages
+    label: str = ""  # how the space was given, for messages
 
     def stages(self) -> int:
         return 1 if not self.filters else len(self.filters)
@@ -107,16 +107,24 @@ def _one_layer(text: str, item: str, at: int, what: str, rank: int):
         raise SpecError(err.reason, text, pos, max(1, at + len(item) - pos)) from None
     names = symbols_of(layers)
     if names:
-        raise SpecError(f"design chooses the numbers itself; {item!r} has the symbol {names[0]} (write a number, "
-                        f"as in c3)", text, at, len(item))
+        raise SpecError(
+            f"design chooses the numbers itself; {item!r} has the symbol {names[0]} (write a number, as in c3)",
+            text,
+            at,
+            len(item),
+        )
     if len(layers) != 1:
         raise SpecError(f"each {what} item is one layer; {item!r} is {len(layers)}", text, at, len(item))
     layer = layers[0]
     if not isinstance(layer, (*_CONVS, Pool)):
         kind = layer.keras_class
         hint = " (put Flatten/Dense in --head)" if kind.startswith(("Dense", "Flatten", "Global")) else ""
-        raise SpecError(f"design stacks convolutions and pooling; {item!r} is a{'n' * (kind[0] in 'AEIOU')} {kind}"
-                        f"{hint}", text, at, len(item))
+        raise SpecError(
+            f"design stacks convolutions and pooling; {item!r} is a{'n' * (kind[0] in 'AEIOU')} {kind}{hint}",
+            text,
+            at,
+            len(item),
+        )
     return layer
 
 
@@ -132,11 +140,13 @@ def _variants(layer, dilations, strides):
     """The template layer with each allowed dilation and stride (Keras refuses both above 1 at once)."""
     if isinstance(layer, Pool):
         k = max(layer.kernel)
-        return tuple(dict.fromkeys(replace(layer, stride=(s,) * len(layer.kernel))
-                                   for s in sorted({*strides, k}) if s <= k))
+        return tuple(
+            dict.fromkeys(replace(layer, stride=(s,) * len(layer.kernel)) for s in sorted({*strides, k}) if s <= k)
+        )
     rank = len(layer.kernel)
-    out = [replace(layer, stride=(s,) * rank, dilation=(d,) * rank)
-           for s in strides for d in dilations if s == 1 or d == 1]
+    out = [
+        replace(layer, stride=(s,) * rank, dilation=(d,) * rank) for s in strides for d in dilations if s == 1 or d == 1
+    ]
     return tuple(dict.fromkeys(out))
 
 
@@ -147,15 +157,16 @@ def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: in
     ['c3', 'c3d2', 'c3d4']
     """
     if not isinstance(vocabulary, str):
-        raise SpecError(f"a vocabulary is a string such as \"c3,c5,p2\". Received: {type(vocabulary).__name__}")
+        raise SpecError(f'a vocabulary is a string such as "c3,c5,p2". Received: {type(vocabulary).__name__}')
     choices, seen = [], {}
     for item, at in _items(vocabulary):
         layer = _one_layer(vocabulary, item, at, "vocabulary", rank)
         free = _FREE_DILATION.search(item)
         if free and not isinstance(layer, _CONVS):
             raise SpecError("'d*' (a free dilation) needs a convolution", vocabulary, at + free.start(), 2)
-        options = ([replace(layer, dilation=(d,) * len(layer.kernel)) for d in _powers(dilation_limit)]
-                   if free else [layer])
+        options = (
+            [replace(layer, dilation=(d,) * len(layer.kernel)) for d in _powers(dilation_limit)] if free else [layer]
+        )
         for option in options:
             if option in seen:
                 raise SpecError(f"{item!r} is in the vocabulary twice (as {seen[option]!r})", vocabulary, at, len(item))
@@ -163,10 +174,14 @@ def space(vocabulary: str = DEFAULT_VOCABULARY, filters=None, dilation_limit: in
             choices.append(option)
     convs = [i for i, layer in enumerate(choices) if isinstance(layer, _CONVS)]
     if not convs:
-        raise SpecError("the vocabulary needs a convolution: pooling alone learns nothing", vocabulary, 0, len(vocabulary))
+        raise SpecError(
+            "the vocabulary needs a convolution: pooling alone learns nothing", vocabulary, 0, len(vocabulary)
+        )
     # position 0: no convolution yet; 1: at least one (a stack of pooling alone is not a design)
-    moves = (tuple((i, 1 if i in convs else 0) for i in range(len(choices))),
-             tuple((i, 1) for i in range(len(choices))))
+    moves = (
+        tuple((i, 1 if i in convs else 0) for i in range(len(choices))),
+        tuple((i, 1) for i in range(len(choices))),
+    )
     return Space(tuple(choices), moves, frozenset({1}), (1, 0), _schedule(filters), vocabulary)
 
 
@@ -180,7 +195,7 @@ def like(template: str, filters=None, dilations=DILATIONS, strides=STRIDES, rank
     (7, [2], (2, 1, 0))
     """
     if not isinstance(template, str):
-        raise SpecError(f"a template is a string such as \"c3,c3,p2\". Received: {type(template).__name__}")
+        raise SpecError(f'a template is a string such as "c3,c3,p2". Received: {type(template).__name__}')
     slots = []
     for item, at in _items(template):
         layer = _one_layer(template, item, at, "template", rank)
@@ -212,8 +227,12 @@ def _schedule(filters):
     if isinstance(filters, int):
         filters = (filters,)
     if not isinstance(filters, (tuple, list)):
-        raise SpecError(f"filters are positive integers, one for all convs or one per stage. Received: filters={filters!r}")
+        raise SpecError(
+            f"filters are positive integers, one for all convs or one per stage. Received: filters={filters!r}"
+        )
     filters = tuple(filters)
     if not filters or any(not isinstance(f, int) or isinstance(f, bool) or f < 1 for f in filters):
-        raise SpecError(f"filters are positive integers, one for all convs or one per stage. Received: filters={filters!r}")
+        raise SpecError(
+            f"filters are positive integers, one for all convs or one per stage. Received: filters={filters!r}"
+        )
     return filters

@@ -20,9 +20,9 @@ import sympy as sp
 
 from ..analysis import analyze
 from ..dsl import format_layer
-from .space import like as like_space, space as free_space
 from ..layers import Conv, DepthwiseConv, Pool, SeparableConv
 from ..symbolic import closed_forms, symbol
+from .space import like as like_space, space as free_space
 
 MS = (1, 2, 3)  # convolutions per pooling shown for the (c*m, p)*n families
 
@@ -32,10 +32,10 @@ class FamilyRow:
     """One family: its spec with symbols, field formula, least count formula, and the count and stack for R."""
 
     family: str
-    rf: object           # sympy expression of the field
-    least: object        # sympy expression of the least count in R (None: no closed form)
-    count: int | None    # the least count for the design's target
-    spec: str | None     # the stack it gives, with its numbers
+    rf: object  # sympy expression of the field
+    least: object  # sympy expression of the least count in R (None: no closed form)
+    count: int | None  # the least count for the design's target
+    spec: str | None  # the stack it gives, with its numbers
     params: int | None
     macs: int | None
     rf_value: int | None
@@ -49,22 +49,44 @@ class Families:
     rows: tuple
 
     def to_dict(self) -> dict:
-        return {"R": self.target, "families": [
-            {"family": r.family, "rf": str(r.rf), "least_count": None if r.least is None else str(r.least),
-             "count": r.count, "spec": r.spec, "params": r.params, "macs": r.macs, "rf_value": r.rf_value}
-            for r in self.rows]}
+        return {
+            "R": self.target,
+            "families": [
+                {
+                    "family": r.family,
+                    "rf": str(r.rf),
+                    "least_count": None if r.least is None else str(r.least),
+                    "count": r.count,
+                    "spec": r.spec,
+                    "params": r.params,
+                    "macs": r.macs,
+                    "rf_value": r.rf_value,
+                }
+                for r in self.rows
+            ],
+        }
 
     def _cells(self, r: FamilyRow) -> list[str]:
-        num = (lambda v: "-" if v is None else f"{v:,}")
-        return [r.family, str(r.rf), "-" if r.least is None else str(r.least), num(r.count), r.spec or "-",
-                num(r.params), num(r.macs)]
+        num = lambda v: "-" if v is None else f"{v:,}"
+        return [
+            r.family,
+            str(r.rf),
+            "-" if r.least is None else str(r.least),
+            num(r.count),
+            r.spec or "-",
+            num(r.params),
+            num(r.macs),
+        ]
 
     def __rich__(self):
         from rich import box
         from rich.table import Table
 
-        t = Table(title=f"Closed forms (R = {self.target}: the least field per axis)", title_justify="left",
-                  box=box.SIMPLE_HEAD)
+        t = Table(
+            title=f"Closed forms (R = {self.target}: the least field per axis)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
         for head in ("Family", "RF", "Least n for R", "n", "Stack", "Params", "MACs"):
             t.add_column(head, justify="right" if head in ("n", "Params", "MACs") else "left")
         for r in self.rows:
@@ -73,6 +95,7 @@ class Families:
 
     def __str__(self) -> str:
         from ..render import plain
+
         return plain(self, width=140)
 
 
@@ -129,7 +152,7 @@ def _planar(layer):
     axis does not depend on the rank, and causal padding only moves it)."""
     if len(layer.kernel) == 2:
         return layer
-    pick = (lambda v: (v[0], v[0]))
+    pick = lambda v: (v[0], v[0])
     changes = {"kernel": pick(layer.kernel), "stride": pick(layer.stride)}
     if not isinstance(layer, Pool):
         changes["dilation"] = pick(layer.dilation)
@@ -175,6 +198,13 @@ def families(design) -> Families:
             ptok, pflat = format_layer(p), format_layer(_planar(p))
             for m in MS:
                 body = tok if m == 1 else f"{tok}*{m}"
-                rows.append(_row(f"({flat}*{{m}},{pflat})*{{n}}", lambda n, body=body, ptok=ptok: f"({body},{ptok})*{n}",
-                                 {"m": m}, target, shape))
+                rows.append(
+                    _row(
+                        f"({flat}*{{m}},{pflat})*{{n}}",
+                        lambda n, body=body, ptok=ptok: f"({body},{ptok})*{n}",
+                        {"m": m},
+                        target,
+                        shape,
+                    )
+                )
     return Families(target, tuple(rows))

@@ -16,6 +16,8 @@ def analyze_source(source: str, input_shape=None, identity=()):
     """
     if is_onnx_source(source):
         from .onnx import from_onnx
+
         return from_onnx(source.strip(), input_shape=input_shape, identity=identity)
     from .keras import analyze_source as keras_source
+
     return keras_source(source, input_shape=input_shape, identity=identity)

@@ -18,8 +18,8 @@ framework's own, and the refusal of unknown ops by name. Nothing here imports a 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field as dc_field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field as dc_field, replace
 
 from ..analysis import make_row
 from ..errors import RFError, ShapeError, UnsupportedLayerError
@@ -72,7 +72,8 @@ def refuse(name: str, cls: str, why: str, call: str = "from_keras(model") -> Uns
     """
     return UnsupportedLayerError(
         f"layer '{name}' ({cls}) {why}. If it leaves the shape and the receptive field unchanged, "
-        f"treat it as identity: {call}, identity=({name!r},)) in Python, --identity {name} on the CLI")
+        f"treat it as identity: {call}, identity=({name!r},)) in Python, --identity {name} on the CLI"
+    )
 
 
 def as_identity(fields: list, trainable: int = 0, frozen: int = 0) -> Applied:
@@ -140,11 +141,18 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
         _check_shape(node, applied.field.shape, node.expect, bool(chosen), framework)
     if "misaligned" in applied.flags:
         from ..render import fmt_jump, fmt_pair
-        paths = ", ".join(f"{n} (jump {fmt_jump(f.jump)}, start {fmt_pair(f.start, ', ')})"
-                          for n, f in zip(in_names, fields) if f.rf is not None)
-        warnings.warn(f"merge layer '{node.name}' ({node.kind}) joins misaligned paths: {paths}; its field is "
-                      "the union of theirs (rf and start of the bounding box), its jump the first path's",
-                      AlignmentWarning, stacklevel=5)
+
+        paths = ", ".join(
+            f"{n} (jump {fmt_jump(f.jump)}, start {fmt_pair(f.start, ', ')})"
+            for n, f in zip(in_names, fields)
+            if f.rf is not None
+        )
+        warnings.warn(
+            f"merge layer '{node.name}' ({node.kind}) joins misaligned paths: {paths}; its field is "
+            "the union of theirs (rf and start of the bounding box), its jump the first path's",
+            AlignmentWarning,
+            stacklevel=5,
+        )
     inputs = tuple(in_names) if len(fields) > 1 or in_names[0] != previous else ()
     row = make_row(len(state.rows), node.name, layer, fields[0], applied, input_hw, inputs)
     state.rows.append(replace(row, kind=node.kind))
@@ -161,7 +169,11 @@ def _check_shape(node: Node, ours, theirs, as_identity: bool, framework: str):
     if len(ours) == len(theirs) and all(t is None or t == o for o, t in zip(ours, theirs)):
         return
     if as_identity:
-        raise ShapeError(f"layer '{node.name}' ({node.kind}) changes the shape to {theirs}, so it cannot be treated "
-                         f"as identity. Received: input shape {ours}")
-    raise ShapeError(f"layer '{node.name}' ({node.kind}): rfcalc computes the output shape {ours} but {framework} "
-                     f"has {theirs}; rfcalc does not understand this layer's settings")
+        raise ShapeError(
+            f"layer '{node.name}' ({node.kind}) changes the shape to {theirs}, so it cannot be treated "
+            f"as identity. Received: input shape {ours}"
+        )
+    raise ShapeError(
+        f"layer '{node.name}' ({node.kind}): rfcalc computes the output shape {ours} but {framework} "
+        f"has {theirs}; rfcalc does not understand this layer's settings"
+    )

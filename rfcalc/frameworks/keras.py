@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 import os
+import re
 
 from ..analysis import Analysis
 from ..errors import RFError, ShapeError, UnsupportedLayerError
 from ..layers import Identity
 from ..propagate import Applied, input_field
+from ..sources import PREFIX, is_model_source
 from .graph import AlignmentWarning, Node, walk
 from .keras_layers import ELEMENTWISE_OPS, elementwise_merge, map_layer, unsupported
 from .keras_out import to_keras
-from ..sources import PREFIX, is_model_source
 
 __all__ = ["to_keras", "from_keras", "is_model_source", "load_model_source", "analyze_source", "AlignmentWarning"]
 
@@ -34,11 +34,15 @@ def _graph(model):
     """The Functional graph behind a model (a Sequential keeps one once it knows its input)."""
     graph = getattr(model, "_functional", None) if type(model).__name__ == "Sequential" else model
     if graph is None:
-        raise ShapeError(f"Sequential model '{model.name}' has no input shape yet: pass input_shape=(H, W, C) "
-                         "or start it with keras.Input(shape=...)")
+        raise ShapeError(
+            f"Sequential model '{model.name}' has no input shape yet: pass input_shape=(H, W, C) "
+            "or start it with keras.Input(shape=...)"
+        )
     if not all(hasattr(graph, a) for a in ("_operations", "_nodes", "inputs", "outputs")):
-        raise UnsupportedLayerError(f"model '{model.name}' ({type(model).__name__}) is a subclassed model without a "
-                                    "layer graph; rebuild it with the Functional or Sequential API to analyse it")
+        raise UnsupportedLayerError(
+            f"model '{model.name}' ({type(model).__name__}) is a subclassed model without a "
+            "layer graph; rebuild it with the Functional or Sequential API to analyse it"
+        )
     return graph
 
 
@@ -53,8 +57,9 @@ def _nodes(graph, ins: list, outs: list | None, prefix: str) -> list:
 
     nodes = [Node(prefix + t.name, "", (k,), (prefix, id(t))) for t, k in zip(graph.inputs, ins)]
     for op in graph._operations:
-        calls = [node for k, node in enumerate(op._inbound_nodes)
-                 if f"{id(op)}_ib-{k}" in graph._nodes and not node.is_input]
+        calls = [
+            node for k, node in enumerate(op._inbound_nodes) if f"{id(op)}_ib-{k}" in graph._nodes and not node.is_input
+        ]
         for j, call in enumerate(calls):
             name = prefix + op.name + (f"#{j}" if len(calls) > 1 else "")
             keys = tuple((prefix, id(t)) for t in call.input_tensors)
@@ -89,8 +94,17 @@ def _node(op, call, name: str, keys: tuple, prefix: str) -> Node:
         return count, sum(math.prod(w.shape) for w in getattr(op, "non_trainable_weights", ()))
 
     out = call.outputs[0]
-    return Node(name, cls, keys, (prefix, id(out)), read, frozenset({op.name}), weights,
-                tuple(out.shape[1:]), frozen=not getattr(op, "trainable", True))
+    return Node(
+        name,
+        cls,
+        keys,
+        (prefix, id(out)),
+        read,
+        frozenset({op.name}),
+        weights,
+        tuple(out.shape[1:]),
+        frozen=not getattr(op, "trainable", True),
+    )
 
 
 def from_keras(model, input_shape=None, identity=()):
@@ -121,19 +135,25 @@ def from_keras(model, input_shape=None, identity=()):
     graph = _graph(model)
     shapes = [tuple(t.shape[1:]) for t in graph.inputs]
     if input_shape is not None:
-        if len(shapes) != 1 or len(input_shape) != len(shapes[0]) or any(
-                k is not None and k != v for k, v in zip(shapes[0], input_shape)):
-            raise ShapeError(f"model '{model.name}' takes inputs of shape {shapes}. "
-                             f"Received: input_shape={input_shape}")
+        if (
+            len(shapes) != 1
+            or len(input_shape) != len(shapes[0])
+            or any(k is not None and k != v for k, v in zip(shapes[0], input_shape))
+        ):
+            raise ShapeError(
+                f"model '{model.name}' takes inputs of shape {shapes}. Received: input_shape={input_shape}"
+            )
         shapes[0] = input_shape
     for shape in shapes:
         if len(shape) not in (2, 3, 4) or None in shape:
-            raise ShapeError(f"model '{model.name}' needs inputs of known size with channels last: (L, C), (H, W, C) "
-                             f"or (D, H, W, C); pass input_shape=. Received: input shapes {shapes}")
+            raise ShapeError(
+                f"model '{model.name}' needs inputs of known size with channels last: (L, C), (H, W, C) "
+                f"or (D, H, W, C); pass input_shape=. Received: input shapes {shapes}"
+            )
     names = [t._keras_history.operation.name for t in graph.inputs]
     inputs = {("", id(t)): (input_field(s), n) for t, s, n in zip(graph.inputs, shapes, names)}
     keys = list(inputs)
-    nodes = _nodes(graph, keys, None, "")[len(keys):]  # the top graph's inputs need no aliases
+    nodes = _nodes(graph, keys, None, "")[len(keys) :]  # the top graph's inputs need no aliases
     walked = walk(nodes, inputs, shapes[0][:-1], identity, "Keras")
     missing = [n for n in identity if n not in walked.used]
     if missing:
@@ -201,8 +221,10 @@ def _load_error(path: str, err: Exception) -> str:
     if missing:
         cls = missing.group(1)
         where = f"layer '{name}' is of class '{cls}'" if name else f"class '{cls}'"
-        return (f"cannot load the Keras model {path!r}: {where}, which Keras does not know here: import the "
-                f"module that defines it (registered with @keras.saving.register_keras_serializable) before loading")
+        return (
+            f"cannot load the Keras model {path!r}: {where}, which Keras does not know here: import the "
+            f"module that defines it (registered with @keras.saving.register_keras_serializable) before loading"
+        )
     where = f"layer '{name}' ({cls})" if name else "a layer"
     reason = cause.split(". Full object config")[0].splitlines()[0][:200] if cause else type(err).__name__
     return f"cannot load the Keras model {path!r}: {where} could not be rebuilt from its config: {reason}"
@@ -222,8 +244,9 @@ def _build_application(name: str, input_shape):
     by_lower = {n.lower(): n for n in names}
     real = by_lower.get(name.lower())
     if real is None:
-        close = (difflib.get_close_matches(name.lower(), list(by_lower), n=4, cutoff=0.5)
-                 or difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.0))
+        close = difflib.get_close_matches(name.lower(), list(by_lower), n=4, cutoff=0.5) or difflib.get_close_matches(
+            name.lower(), list(by_lower), n=3, cutoff=0.0
+        )
         hint = f"; the closest: {', '.join(by_lower[c] for c in close)} ({len(names)} in all: dir(keras.applications))"
         raise RFError(f"keras.applications has no network {name!r}{hint}")
     kwargs: dict[str, object] = {"weights": None, "include_top": True}  # the published network, classifier included
@@ -232,8 +255,9 @@ def _build_application(name: str, input_shape):
     try:
         return getattr(keras.applications, real)(**kwargs)
     except Exception as err:
-        raise ShapeError(f"keras.applications.{real} refused input_shape={kwargs.get('input_shape')}: "
-                         f"{_first_line(err)}") from None
+        raise ShapeError(
+            f"keras.applications.{real} refused input_shape={kwargs.get('input_shape')}: {_first_line(err)}"
+        ) from None
 
 
 def load_model_source(source: str, input_shape=None):
@@ -245,7 +269,7 @@ def load_model_source(source: str, input_shape=None):
     """
     source = source.strip()
     if source.startswith(PREFIX):
-        return _build_application(source[len(PREFIX):].strip(), input_shape)
+        return _build_application(source[len(PREFIX) :].strip(), input_shape)
     return _load_file(source)
 
 

@@ -20,35 +20,108 @@ from math import prod
 from .. import arithmetic as A
 from ..errors import ShapeError, UnsupportedLayerError
 from ..layers import (
-    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-    SeparableConv, Upsample, ZeroPad,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    SeparableConv,
+    Upsample,
+    ZeroPad,
 )
 from ..propagate import Applied, Field, apply_layer, input_field, merge_fields  # noqa: F401 (doctests)
 from .graph import refuse
 
 MERGES = frozenset({"Add", "Multiply", "Average", "Subtract", "Maximum", "Minimum"})
-PASS_THROUGH = frozenset({  # leave shape and field alone, no weights
-    "Activation", "ReLU", "LeakyReLU", "Softmax", "ELU", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
-    "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Rescaling", "Identity",
-})
+PASS_THROUGH = frozenset(
+    {  # leave shape and field alone, no weights
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "Softmax",
+        "ELU",
+        "Dropout",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "GaussianNoise",
+        "GaussianDropout",
+        "AlphaDropout",
+        "Rescaling",
+        "Identity",
+    }
+)
 # the windowed and spatial layers, one per rank Keras has: Conv1D ... Conv3DTranspose, UpSampling2D
-RANKED = re.compile(r"(Conv|DepthwiseConv|SeparableConv|MaxPooling|AveragePooling|GlobalAveragePooling|"
-                    r"GlobalMaxPooling|ZeroPadding|Cropping|UpSampling)([123])D(Transpose)?")
+RANKED = re.compile(
+    r"(Conv|DepthwiseConv|SeparableConv|MaxPooling|AveragePooling|GlobalAveragePooling|"
+    r"GlobalMaxPooling|ZeroPadding|Cropping|UpSampling)([123])D(Transpose)?"
+)
 SPATIAL_CLASSES = frozenset(
-    [f"{f}{r}D" for f in ("Conv", "MaxPooling", "AveragePooling", "GlobalAveragePooling", "GlobalMaxPooling",
-                          "ZeroPadding", "Cropping", "UpSampling") for r in (1, 2, 3)]
+    [
+        f"{f}{r}D"
+        for f in (
+            "Conv",
+            "MaxPooling",
+            "AveragePooling",
+            "GlobalAveragePooling",
+            "GlobalMaxPooling",
+            "ZeroPadding",
+            "Cropping",
+            "UpSampling",
+        )
+        for r in (1, 2, 3)
+    ]
     + [f"{f}{r}D" for f in ("DepthwiseConv", "SeparableConv") for r in (1, 2)]
-    + [f"Conv{r}DTranspose" for r in (1, 2, 3)] + ["Resizing"])
-SUPPORTED = frozenset(MERGES | PASS_THROUGH | SPATIAL_CLASSES | {
-    "Concatenate", "PReLU", "BatchNormalization", "LayerNormalization", "Flatten", "Reshape", "Dense",
-    "Normalization"})
+    + [f"Conv{r}DTranspose" for r in (1, 2, 3)]
+    + ["Resizing"]
+)
+SUPPORTED = frozenset(
+    MERGES
+    | PASS_THROUGH
+    | SPATIAL_CLASSES
+    | {
+        "Concatenate",
+        "PReLU",
+        "BatchNormalization",
+        "LayerNormalization",
+        "Flatten",
+        "Reshape",
+        "Dense",
+        "Normalization",
+    }
+)
 INTERPOLATIONS = ("nearest", "bilinear")  # what rfcalc follows exactly; bicubic and lanczos read wider
 
 # keras.ops applied to KerasTensors (``x + 3``, ``ops.relu(x)``): elementwise, so the field passes through
-ELEMENTWISE_OPS = frozenset({
-    "Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum", "Negative", "Abs",
-    "Square", "Sqrt", "Clip", "Relu", "Relu6", "Sigmoid", "HardSigmoid", "HardSilu", "Silu", "Tanh", "Gelu",
-})
+ELEMENTWISE_OPS = frozenset(
+    {
+        "Add",
+        "Subtract",
+        "Multiply",
+        "Divide",
+        "TrueDivide",
+        "Maximum",
+        "Minimum",
+        "Negative",
+        "Abs",
+        "Square",
+        "Sqrt",
+        "Clip",
+        "Relu",
+        "Relu6",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSilu",
+        "Silu",
+        "Tanh",
+        "Gelu",
+    }
+)
 
 
 def _ints(values) -> tuple[int, ...]:
@@ -89,28 +162,37 @@ def _conv(op, cls, field):
         return layer, None
     c_in = field.shape[-1]
     if c_in % groups or layer.filters % groups:
-        raise ShapeError(f"{cls} '{op.name}': channels must divide by groups. "
-                         f"Received: input channels={c_in}, filters={layer.filters}, groups={groups}")
+        raise ShapeError(
+            f"{cls} '{op.name}': channels must divide by groups. "
+            f"Received: input channels={c_in}, filters={layer.filters}, groups={groups}"
+        )
     applied = apply_layer(layer, field)
     taps = prod(k) * (c_in // groups)  # each filter reads only its group's channels
-    return layer, replace(applied, trainable=taps * layer.filters + layer.filters * int(layer.use_bias),
-                          macs=prod(applied.field.shape[:-1]) * taps * layer.filters,
-                          flags=applied.flags + (f"groups={groups}",))
+    return layer, replace(
+        applied,
+        trainable=taps * layer.filters + layer.filters * int(layer.use_bias),
+        macs=prod(applied.field.shape[:-1]) * taps * layer.filters,
+        flags=applied.flags + (f"groups={groups}",),
+    )
 
 
 def _upsample(op, cls, field):
     """UpSampling1D/2D/3D, and Resizing by whole factors, as an ``Upsample`` layer."""
     interpolation = getattr(op, "interpolation", "nearest")
     if interpolation not in INTERPOLATIONS:
-        raise unsupported(op.name, cls, f"interpolates with {interpolation!r}; rfcalc follows 'nearest' and "
-                                        f"'bilinear' only")
+        raise unsupported(
+            op.name, cls, f"interpolates with {interpolation!r}; rfcalc follows 'nearest' and 'bilinear' only"
+        )
     if cls != "Resizing":
         return Upsample(_ints(op.size), interpolation)
     h, w = field.shape[:2] if len(field.shape) == 3 else (None, None)
     size = (int(op.height), int(op.width))
     if h is None or size[0] % h or size[1] % w:
-        raise unsupported(op.name, cls, f"resizes {field.shape[:-1]} to {size}, not by whole factors; rfcalc "
-                                        "follows integer upsampling only")
+        raise unsupported(
+            op.name,
+            cls,
+            f"resizes {field.shape[:-1]} to {size}, not by whole factors; rfcalc follows integer upsampling only",
+        )
     factors = (size[0] // h, size[1] // w)
     if factors[0] != factors[1] and (op.crop_to_aspect_ratio or op.pad_to_aspect_ratio):
         raise unsupported(op.name, cls, f"crops or pads to the aspect ratio while scaling by {factors}")
@@ -196,8 +278,9 @@ def elementwise_merge(cls: str, fields: list) -> Applied:
     out = tuple(broadcast)
     full = [f for f, p in zip(fields, padded) if p == out] or fields[:1]
     rest = [f for f in fields if not any(f is g for g in full)]
-    spread = [replace(f, shape=out) if f.rf is not None and len(out) == len(f.shape) else Field(out)
-              for f in full + rest]
+    spread = [
+        replace(f, shape=out) if f.rf is not None and len(out) == len(f.shape) else Field(out) for f in full + rest
+    ]
     merged = merge_fields(spread)
     aligned = merge_fields([replace(f, shape=out) if f.rf is not None else f for f in full]) if len(full) > 1 else None
     flags = tuple(x for x in merged.flags if x != "misaligned") + (aligned.flags if aligned else ()) + ("broadcast",)

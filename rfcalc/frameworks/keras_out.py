@@ -11,8 +11,19 @@ from typing import cast
 from ..analysis import analyze
 from ..errors import RFError
 from ..layers import (
-    BatchNorm, Conv, ConvTranspose, Crop, Dense, DepthwiseConv, Flatten, GlobalPool, Identity, Pool,
-    SeparableConv, Upsample, ZeroPad,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Crop,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    GlobalPool,
+    Identity,
+    Pool,
+    SeparableConv,
+    Upsample,
+    ZeroPad,
 )
 
 WINDOWS = (Conv, DepthwiseConv, SeparableConv, ConvTranspose)
@@ -34,8 +45,15 @@ def _keras_layer(layer, name: str):
 
     cls = getattr(L, layer.keras_class)
     if isinstance(layer, WINDOWS):
-        kw = dict(kernel_size=layer.kernel, strides=layer.stride, padding=layer.padding, dilation_rate=layer.dilation,
-                  activation=_act(layer.activation), use_bias=layer.use_bias, name=name)
+        kw = dict(
+            kernel_size=layer.kernel,
+            strides=layer.stride,
+            padding=layer.padding,
+            dilation_rate=layer.dilation,
+            activation=_act(layer.activation),
+            use_bias=layer.use_bias,
+            name=name,
+        )
         if isinstance(layer, (DepthwiseConv, SeparableConv)):
             kw["depth_multiplier"] = layer.depth_multiplier
         if isinstance(layer, ConvTranspose):
@@ -73,23 +91,35 @@ def _keras_constraints(layer, name: str, token: str) -> None:
     stride = getattr(layer, "stride", ())
     dilation = getattr(layer, "dilation", ())
     if isinstance(layer, WINDOWS) and max(stride) > 1 and max(dilation) > 1:
-        refuse(f"Keras {layer.keras_class} does not allow strides > 1 together with dilation_rate > 1. "
-               f"Received: strides={tuple(stride)}, dilation_rate={tuple(dilation)}")
+        refuse(
+            f"Keras {layer.keras_class} does not allow strides > 1 together with dilation_rate > 1. "
+            f"Received: strides={tuple(stride)}, dilation_rate={tuple(dilation)}"
+        )
     padding = getattr(layer, "padding", "valid")
     if not isinstance(padding, str):
-        refuse(f"Keras {layer.keras_class} pads 'same' or 'valid' only; put a zero-padding layer before a 'valid' "
-               f"window instead. Received: padding={padding}")
+        refuse(
+            f"Keras {layer.keras_class} pads 'same' or 'valid' only; put a zero-padding layer before a 'valid' "
+            f"window instead. Received: padding={padding}"
+        )
     if padding == "causal" and layer.keras_class != "Conv1D":
         refuse(f"Keras {layer.keras_class} has no causal padding (only Conv1D has)")
     if isinstance(layer, ZeroPad) and getattr(layer, "mode", "constant") != "constant":
         refuse(f"Keras {layer.keras_class} pads with zeros only. Received: mode={layer.mode!r}")
     if isinstance(layer, Upsample) and layer.interpolation != "nearest" and len(layer.size) != 2:
-        refuse(f"Keras {layer.keras_class} repeats values (nearest) only. Received: "
-               f"interpolation={layer.interpolation!r}")
-    if isinstance(layer, ConvTranspose) and layer.output_padding is not None and any(
-            p >= s for p, s in zip(cast("tuple[int, ...]", layer.output_padding), cast("tuple[int, ...]", layer.stride))):  # bound
-        refuse(f"Keras {layer.keras_class} needs output_padding < strides. Received: "
-               f"output_padding={tuple(layer.output_padding)}, strides={tuple(layer.stride)}")
+        refuse(
+            f"Keras {layer.keras_class} repeats values (nearest) only. Received: interpolation={layer.interpolation!r}"
+        )
+    if (
+        isinstance(layer, ConvTranspose)
+        and layer.output_padding is not None
+        and any(
+            p >= s for p, s in zip(cast("tuple[int, ...]", layer.output_padding), cast("tuple[int, ...]", layer.stride))
+        )
+    ):  # bound
+        refuse(
+            f"Keras {layer.keras_class} needs output_padding < strides. Received: "
+            f"output_padding={tuple(layer.output_padding)}, strides={tuple(layer.stride)}"
+        )
 
 
 def to_keras(spec, input_shape=(32, 32, 3), head=None, name=None):
@@ -128,8 +158,11 @@ def check_depthwise_strides(layers) -> None:
     rfcalc.errors.RFError: layer 2 (dw3s2x1): TensorFlow's CPU kernels run depthwise and separable convolutions only with equal strides on both axes; rfcalc analyses it, but cannot build and run it. Received: strides=(2, 1)
     """
     from ..dsl import format_layer
+
     for i, layer in enumerate(layers):
         if isinstance(layer, (DepthwiseConv, SeparableConv)) and len(set(layer.stride)) > 1:
-            raise RFError(f"layer {i + 1} ({format_layer(layer)}): TensorFlow's CPU kernels run depthwise and "
-                          f"separable convolutions only with equal strides on both axes; rfcalc analyses it, "
-                          f"but cannot build and run it. Received: strides={tuple(layer.stride)}")
+            raise RFError(
+                f"layer {i + 1} ({format_layer(layer)}): TensorFlow's CPU kernels run depthwise and "
+                f"separable convolutions only with equal strides on both axes; rfcalc analyses it, "
+                f"but cannot build and run it. Received: strides={tuple(layer.stride)}"
+            )

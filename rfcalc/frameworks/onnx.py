@@ -69,8 +69,9 @@ def read_model(source) -> wire.Model:
 def _opset(model: wire.Model) -> None:
     for domain, version in model.opsets.items():
         if domain in ("", "ai.onnx") and version not in OPSETS:
-            raise RFError(f"the model uses ONNX opset {version}; rfcalc reads opsets "
-                          f"{OPSETS.start} to {OPSETS.stop - 1}")
+            raise RFError(
+                f"the model uses ONNX opset {version}; rfcalc reads opsets {OPSETS.start} to {OPSETS.stop - 1}"
+            )
 
 
 def _input(model, inits, input_shape) -> tuple[str, tuple]:
@@ -81,18 +82,23 @@ def _input(model, inits, input_shape) -> tuple[str, tuple]:
         raise ShapeError(f"rfcalc analyses models with one image input; this graph has {len(ins)}: {names}")
     dims = ins[0].dims
     if dims is None or not 3 <= len(dims) <= 5:
-        raise ShapeError(f"input '{ins[0].name}' has shape {dims}; rfcalc reads (N, C, L) signals, (N, C, H, W) "
-                         "images and (N, C, D, H, W) volumes")
+        raise ShapeError(
+            f"input '{ins[0].name}' has shape {dims}; rfcalc reads (N, C, L) signals, (N, C, H, W) "
+            "images and (N, C, D, H, W) volumes"
+        )
     own = (*dims[2:], dims[1])
     if input_shape is not None:
         input_shape = tuple(int(v) for v in input_shape)
         if len(input_shape) != len(own) or any(o is not None and o != v for o, v in zip(own, input_shape)):
-            raise ShapeError(f"input '{ins[0].name}' takes (spatial sizes, channels) = {own}. "
-                             f"Received: input_shape={input_shape}")
+            raise ShapeError(
+                f"input '{ins[0].name}' takes (spatial sizes, channels) = {own}. Received: input_shape={input_shape}"
+            )
         own = input_shape
     if None in own:
-        raise ShapeError(f"input '{ins[0].name}' has dynamic sizes {own} (spatial sizes, channels): pass "
-                         "input_shape=(H, W, C), on the CLI --input HxWxC")
+        raise ShapeError(
+            f"input '{ins[0].name}' has dynamic sizes {own} (spatial sizes, channels): pass "
+            "input_shape=(H, W, C), on the CLI --input HxWxC"
+        )
     return ins[0].name, own
 
 
@@ -164,7 +170,7 @@ def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
         if all(isinstance(f, Folded) for f in ins):
             return fold(op, ins, attrs)
         if op == "Shape":  # of an activation: its (N, C, H, W), batch 1
-            shape = nchw(ins[0])[attrs.get("start", 0):attrs.get("end")]
+            shape = nchw(ins[0])[attrs.get("start", 0) : attrs.get("end")]
             return Folded((len(shape),), shape)
         if node.domain not in ("", "ai.onnx"):
             raise refuse(name, op, f"is an op of the domain {node.domain!r} rfcalc does not know", CALL)
@@ -176,8 +182,16 @@ def _node(node, name: str, expect, counted: set, inits: dict) -> Node:
         return _params(op, names, [from_tensor(inits[n]) if n in inits else None for n in names], counted)
 
     shape = expect.get(node.output[0])
-    return Node(name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights,
-                channels_last(shape) if shape and len(shape) > 1 else None)
+    return Node(
+        name,
+        op,
+        tuple(names),
+        node.output[0],
+        read,
+        frozenset({node.name}),
+        weights,
+        channels_last(shape) if shape and len(shape) > 1 else None,
+    )
 
 
 def from_onnx(model, input_shape=None, identity=()):
@@ -198,7 +212,9 @@ def from_onnx(model, input_shape=None, identity=()):
         label = os.path.splitext(os.path.basename(os.fspath(model)))[0]
     _opset(proto)
     if not isinstance(identity, (str, tuple, list, set, frozenset)):
-        raise TypeError(f"identity is a node name or op type, or a sequence of them. Received: {type(identity).__name__}")
+        raise TypeError(
+            f"identity is a node name or op type, or a sequence of them. Received: {type(identity).__name__}"
+        )
     identity = (identity,) if isinstance(identity, str) else tuple(identity)
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)

@@ -25,20 +25,70 @@ from .keras_layers import elementwise_merge
 from .onnx_fold import Folded
 from .onnx_windows import CALL, nchw, spatial as _spatial, window
 
-PASS_THROUGH = frozenset({
-    "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Softplus",
-    "Softsign", "Gelu", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
-    "Sign", "Mish", "Softmax", "LogSoftmax", "Identity", "Dropout", "Cast", "Clip", "ThresholdedRelu",
-    "Shrink", "Sin", "Cos", "PRelu", "InstanceNormalization", "LayerNormalization", "GroupNormalization",
-    "LpNormalization", "Pow",
-})
+PASS_THROUGH = frozenset(
+    {
+        "Relu",
+        "LeakyRelu",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSwish",
+        "Tanh",
+        "Elu",
+        "Selu",
+        "Celu",
+        "Softplus",
+        "Softsign",
+        "Gelu",
+        "Erf",
+        "Exp",
+        "Log",
+        "Neg",
+        "Abs",
+        "Sqrt",
+        "Reciprocal",
+        "Floor",
+        "Ceil",
+        "Round",
+        "Sign",
+        "Mish",
+        "Softmax",
+        "LogSoftmax",
+        "Identity",
+        "Dropout",
+        "Cast",
+        "Clip",
+        "ThresholdedRelu",
+        "Shrink",
+        "Sin",
+        "Cos",
+        "PRelu",
+        "InstanceNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "LpNormalization",
+        "Pow",
+    }
+)
 MERGES = frozenset({"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"})
 WINDOWS = frozenset({"Conv", "MaxPool", "AveragePool", "LpPool", "ConvTranspose"})
-GLOBAL = {"GlobalAveragePool": "avg", "GlobalMaxPool": "max", "GlobalLpPool": "avg",
-          "ReduceMean": "avg", "ReduceMax": "max", "ReduceSum": "avg", "ReduceL2": "avg"}
+GLOBAL = {
+    "GlobalAveragePool": "avg",
+    "GlobalMaxPool": "max",
+    "GlobalLpPool": "avg",
+    "ReduceMean": "avg",
+    "ReduceMax": "max",
+    "ReduceSum": "avg",
+    "ReduceL2": "avg",
+}
 RESHAPES = frozenset({"Flatten", "Reshape", "Squeeze", "Unsqueeze"})
-SUPPORTED = PASS_THROUGH | MERGES | WINDOWS | RESHAPES | set(GLOBAL) | {
-    "BatchNormalization", "Concat", "Pad", "Slice", "Gemm", "MatMul", "Resize", "Upsample"}
+SUPPORTED = (
+    PASS_THROUGH
+    | MERGES
+    | WINDOWS
+    | RESHAPES
+    | set(GLOBAL)
+    | {"BatchNormalization", "Concat", "Pad", "Slice", "Gemm", "MatMul", "Resize", "Upsample"}
+)
 
 
 def channels_last(shape) -> tuple:
@@ -69,12 +119,17 @@ def _resize(name, op, field: Field, ins, attrs):
         raise ShapeError("its scales or sizes are computed at run time from values rfcalc cannot fold")
     factors = list(scales)[2:]
     if list(scales)[:2] != [1, 1] or any(not float(f).is_integer() or f < 1 for f in factors):
-        raise refuse(name, op, f"scales by {list(scales)}; rfcalc reads whole-number upsampling of the "
-                     "spatial axes", CALL)
+        raise refuse(
+            name, op, f"scales by {list(scales)}; rfcalc reads whole-number upsampling of the spatial axes", CALL
+        )
     coords = attrs.get("coordinate_transformation_mode", "half_pixel")
     if mode == "linear" and coords not in ("half_pixel", "pytorch_half_pixel"):
-        raise refuse(name, op, f"interpolates with coordinate_transformation_mode={coords!r}; rfcalc reads "
-                     "the half-pixel rule", CALL)
+        raise refuse(
+            name,
+            op,
+            f"interpolates with coordinate_transformation_mode={coords!r}; rfcalc reads the half-pixel rule",
+            CALL,
+        )
     if mode not in ("nearest", "linear"):
         raise refuse(name, op, f"interpolates with mode={mode!r}; rfcalc reads nearest and linear", CALL)
     layer = Upsample(tuple(int(f) for f in factors), "bilinear" if mode == "linear" else "nearest")
@@ -86,12 +141,19 @@ def _reshaped(op, name, field: Field, target: tuple):
     if tuple(target) == nchw(field):
         return Identity(op), Applied(field)
     if len(target) == 2 and target[1] == prod(field.shape):
-        return (Flatten(), apply_layer(Flatten(), field)) if field.rf is not None else (
-            Identity(op), Applied(_collapsed((target[1],))))
+        return (
+            (Flatten(), apply_layer(Flatten(), field))
+            if field.rf is not None
+            else (Identity(op), Applied(_collapsed((target[1],))))
+        )
     if 2 <= len(target) <= 5 and prod(target) == prod(field.shape):
         return Identity(op), Applied(_collapsed(channels_last(target)))
-    raise refuse(name, op, f"reshapes {nchw(field)} to {tuple(target)}; rfcalc follows (N, C, H, W) and "
-                 "(N, features) tensors only", CALL)
+    raise refuse(
+        name,
+        op,
+        f"reshapes {nchw(field)} to {tuple(target)}; rfcalc follows (N, C, H, W) and (N, features) tensors only",
+        CALL,
+    )
 
 
 def _target(op, attrs, field: Field, ins) -> tuple:

@@ -35,8 +35,12 @@ def spatial(name, op, field: Field) -> Field:
     """``field`` when it is a signal, image or volume; else the op is refused by name."""
     if not isinstance(field, Field) or not field.spatial:
         shape = nchw(field) if isinstance(field, Field) else None
-        raise refuse(name, op, f"reads a tensor of shape {shape}; rfcalc reads this op on (N, C, ...) "
-                     "signals, images and volumes", CALL)
+        raise refuse(
+            name,
+            op,
+            f"reads a tensor of shape {shape}; rfcalc reads this op on (N, C, ...) signals, images and volumes",
+            CALL,
+        )
     return field
 
 
@@ -109,11 +113,15 @@ def window(op, name, attrs, field, weight):
     if groups == 1:
         return layer, applied
     if c_in % groups or filters % groups:
-        raise ShapeError(f"channels must divide by groups. Received: input channels={c_in}, "
-                         f"filters={filters}, group={groups}")
+        raise ShapeError(
+            f"channels must divide by groups. Received: input channels={c_in}, filters={filters}, group={groups}"
+        )
     positions = prod(applied.field.shape[:-1])
-    return layer, replace(applied, macs=A.conv_macs(positions, 1, prod(k), 1, c_in // groups, filters),
-                          flags=applied.flags + (f"groups={groups}",))
+    return layer, replace(
+        applied,
+        macs=A.conv_macs(positions, 1, prod(k), 1, c_in // groups, filters),
+        flags=applied.flags + (f"groups={groups}",),
+    )
 
 
 def _transposed(name, attrs, field, weight, k, s, d, k_eff):
@@ -134,6 +142,13 @@ def _transposed(name, attrs, field, weight, k, s, d, k_eff):
         pads = ((0, 0),) * r
     else:
         pads = _pads(attrs, field, k_eff, s, name, op)
-    layer = ConvTranspose(kernel=k, stride=s, dilation=d, filters=weight.dims[1], padding=tuple(pads),
-                          output_padding=extra if any(extra) else None, activation="linear")
+    layer = ConvTranspose(
+        kernel=k,
+        stride=s,
+        dilation=d,
+        filters=weight.dims[1],
+        padding=tuple(pads),
+        output_padding=extra if any(extra) else None,
+        activation="linear",
+    )
     return layer, apply_layer(layer, field)

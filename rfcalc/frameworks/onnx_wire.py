@@ -92,11 +92,11 @@ def _fields(buf, start=0, end=None):
         elif wire == 5:
             if i + 4 > end:
                 raise WireError("truncated fixed32")
-            value, i = buf[i:i + 4], i + 4
+            value, i = buf[i : i + 4], i + 4
         elif wire == 1:
             if i + 8 > end:
                 raise WireError("truncated fixed64")
-            value, i = buf[i:i + 8], i + 8
+            value, i = buf[i : i + 8], i + 8
         else:
             raise WireError(f"wire type {wire}")
         yield number, wire, value
@@ -124,7 +124,7 @@ def _signed(v: int) -> int:
 
 
 def _str(buf, span) -> str:
-    return bytes(buf[span[0]:span[1]]).decode("utf-8", "replace")
+    return bytes(buf[span[0] : span[1]]).decode("utf-8", "replace")
 
 
 def _ints(buf, wire, value, out: list):
@@ -139,7 +139,7 @@ def _ints(buf, wire, value, out: list):
 
 def _floats(buf, wire, value, out: list, fmt="f"):
     size = struct.calcsize(fmt)
-    raw = bytes(buf[value[0]:value[1]]) if wire == 2 else bytes(value)
+    raw = bytes(buf[value[0] : value[1]]) if wire == 2 else bytes(value)
     out.extend(struct.unpack(f"<{len(raw) // size}{fmt}", raw))
 
 
@@ -168,7 +168,7 @@ def _tensor(buf, start, end) -> Tensor:
     data = None
     if size <= SMALL and not external:
         if raw is not None and dtype in _UNPACK and raw[1] - raw[0] == size * struct.calcsize(_UNPACK[dtype]):
-            data = struct.unpack(f"<{size}{_UNPACK[dtype]}", bytes(buf[raw[0]:raw[1]]))
+            data = struct.unpack(f"<{size}{_UNPACK[dtype]}", bytes(buf[raw[0] : raw[1]]))
         elif typed and len(typed) == size:
             data = tuple(typed)
     return Tensor(name, tuple(dims), dtype, data, external)

@@ -38,16 +38,25 @@ def from_torch(module, input_shape, identity=()):
         input_shape = parse_shape(input_shape)
     shape = tuple(int(v) for v in input_shape)
     if not 2 <= len(shape) <= 4:
-        raise ShapeError(f"from_torch takes input_shape=(L, C), (H, W, C) or (D, H, W, C). "
-                         f"Received: input_shape={input_shape}")
+        raise ShapeError(
+            f"from_torch takes input_shape=(L, C), (H, W, C) or (D, H, W, C). Received: input_shape={input_shape}"
+        )
     c = shape[-1]
     buf, was_training = io.BytesIO(), module.training
     module.eval()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-            torch.onnx.export(module, (torch.zeros(1, c, *shape[:-1]),), buf, dynamo=False, opset_version=17,
-                              do_constant_folding=False, input_names=["input"], output_names=["output"])
+            torch.onnx.export(
+                module,
+                (torch.zeros(1, c, *shape[:-1]),),
+                buf,
+                dynamo=False,
+                opset_version=17,
+                do_constant_folding=False,
+                input_names=["input"],
+                output_names=["output"],
+            )
     except Exception as err:  # a module the tracer cannot follow, or a size it rejects
         text = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
         raise RFError(f"torch.onnx.export could not trace {type(module).__name__} on {shape}: {text}") from None

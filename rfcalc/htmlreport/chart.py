@@ -40,28 +40,37 @@ def growth_svg(analysis, input_label: str, depth_label: str = "depth", rf_label:
     def y(v):
         return TOP + (H - TOP - BOTTOM) * (1 - v / top)
 
-    parts = [f'<svg id="growth" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
-             f'aria-label="{escape(rf_label)}">',
-             f'<line x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}" class="axis"/>',
-             f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}" class="axis"/>']
+    parts = [
+        f'<svg id="growth" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
+        f'aria-label="{escape(rf_label)}">',
+        f'<line x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}" class="axis"/>',
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}" class="axis"/>',
+    ]
     for v in (0, round(top / 2), int(top)):
         parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v}</text>')
     for size in dict.fromkeys(sizes):
-        parts.append(f'<line x1="{LEFT}" y1="{y(size):.1f}" x2="{W - RIGHT}" y2="{y(size):.1f}" class="inputline"/>'
-                     f'<text x="{W - RIGHT}" y="{y(size) - 3:.1f}" class="tick" text-anchor="end">'
-                     f'{escape(input_label)} {size}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" y1="{y(size):.1f}" x2="{W - RIGHT}" y2="{y(size):.1f}" class="inputline"/>'
+            f'<text x="{W - RIGHT}" y="{y(size) - 3:.1f}" class="tick" text-anchor="end">'
+            f"{escape(input_label)} {size}</text>"
+        )
     for axis in range(rank if any(len(set(r.rf)) > 1 for r in rows) else 1):
         pts = " ".join(f"{x(i):.1f},{y(r.rf[axis]):.1f}" for i, r in enumerate(rows))
         parts.append(f'<polyline points="{pts}" class="rfline rf{axis}"/>')
     if any(r.rf_min != r.rf for r in rows):  # branchy models: the narrowest path too
         pts = " ".join(f"{x(i):.1f},{y(r.rf_min[0]):.1f}" for i, r in enumerate(rows))
         parts.append(f'<polyline points="{pts}" class="rfline rfmin"><title>rf_min</title></polyline>')
-    parts.append(f'<line id="growth-cursor" x1="{x(0):.1f}" y1="{TOP}" x2="{x(0):.1f}" y2="{H - BOTTOM}" '
-                 f'class="cursor"/>')
+    parts.append(
+        f'<line id="growth-cursor" x1="{x(0):.1f}" y1="{TOP}" x2="{x(0):.1f}" y2="{H - BOTTOM}" class="cursor"/>'
+    )
     for i, r in enumerate(rows):
         rf = "x".join(str(v) for v in r.rf)
-        parts.append(f'<circle cx="{x(i):.1f}" cy="{y(r.rf[0]):.1f}" r="3.5" data-layer="{escape(r.name)}" '
-                     f'data-x="{x(i):.1f}"><title>{escape(r.name)}: {rf}</title></circle>')
-    parts.append(f'<text x="{(LEFT + W - RIGHT) / 2}" y="{H - 8}" class="tick" text-anchor="middle">'
-                 f'{escape(depth_label)} (1..{n})</text></svg>')
+        parts.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(r.rf[0]):.1f}" r="3.5" data-layer="{escape(r.name)}" '
+            f'data-x="{x(i):.1f}"><title>{escape(r.name)}: {rf}</title></circle>'
+        )
+    parts.append(
+        f'<text x="{(LEFT + W - RIGHT) / 2}" y="{H - 8}" class="tick" text-anchor="middle">'
+        f"{escape(depth_label)} (1..{n})</text></svg>"
+    )
     return "".join(parts)

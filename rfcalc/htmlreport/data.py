@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from ..analysis import Analysis, analyze  # noqa: F401  (analyze: the doctests)
 from ..errors import ShapeError
-from ..render import HEADERS, _cells, fmt_bytes, fmt_field, fmt_int, fmt_pair, FLAG_HELP
+from ..render import FLAG_HELP, HEADERS, _cells, fmt_bytes, fmt_field, fmt_int, fmt_pair
 from .text import FLAG_HELP_JA, TEXT
 
 MAX_LISTED = 1 << 16  # units of an axis listed one by one when its field has no phase table
@@ -55,12 +55,17 @@ def axis_table(row, axis: int) -> dict:
         table = {"P": period, "step": ax.shift, "lo": list(ax.lo[:period]), "hi": list(ax.hi[:period])}
         # checked on two periods and the last unit: the table is periodic, so checking every unit costs O(n)
         checked = sorted({*range(min(n, 2 * period + 1)), n - 1})
-        if all(field(i) == (table["lo"][i % period] + (i // period) * ax.shift,
-                            table["hi"][i % period] + (i // period) * ax.shift) for i in checked):
+        if all(
+            field(i)
+            == (table["lo"][i % period] + (i // period) * ax.shift, table["hi"][i % period] + (i // period) * ax.shift)
+            for i in checked
+        ):
             return table
     if n > MAX_LISTED:
-        raise ShapeError(f"the report lists every unit of an axis without a phase table, at most {MAX_LISTED:,}. "
-                         f"Received: {n:,} units in {row.name!r}")
+        raise ShapeError(
+            f"the report lists every unit of an axis without a phase table, at most {MAX_LISTED:,}. "
+            f"Received: {n:,} units in {row.name!r}"
+        )
     fields = [field(i) for i in range(n)]
     return {"P": n, "step": 0, "lo": [f[0] for f in fields], "hi": [f[1] for f in fields]}
 
@@ -107,13 +112,26 @@ def layer_data(analysis: Analysis) -> list[dict]:
     """One dict per layer: table cells (as the CLI prints them), and for spatial layers the field tables."""
     out = []
     for row in analysis.layers:
-        d = {"name": row.name, "kind": row.kind, "token": row.token, "cells": _cells(row),
-             "flags": list(row.flags), "inputs": list(row.inputs), "spatial": row.spatial}
+        d = {
+            "name": row.name,
+            "kind": row.kind,
+            "token": row.token,
+            "cells": _cells(row),
+            "flags": list(row.flags),
+            "inputs": list(row.inputs),
+            "spatial": row.spatial,
+        }
         if row.spatial:
             rank = len(row.rf)
-            d.update(out=list(row.output_shape[:rank]), rf=list(row.rf), rf_min=list(row.rf_min),
-                     jump=[_num(j) for j in row.jump], start=[_num(s) for s in row.start],
-                     axes=[axis_table(row, a) for a in range(rank)], gaps=hole_runs(row))
+            d.update(
+                out=list(row.output_shape[:rank]),
+                rf=list(row.rf),
+                rf_min=list(row.rf_min),
+                jump=[_num(j) for j in row.jump],
+                start=[_num(s) for s in row.start],
+                axes=[axis_table(row, a) for a in range(rank)],
+                gaps=hole_runs(row),
+            )
         out.append(d)
     return out
 
@@ -123,12 +141,14 @@ def footer(analysis: Analysis, lang: str) -> list[str]:
     T = TEXT[lang]
     a = analysis
     shape = "x".join(str(v) for v in a.input_shape)
-    lines = [T["total"].format(n=fmt_int(a.total_params), b=fmt_bytes(a.total_params)),
-             T["trainable"].format(n=fmt_int(a.trainable_params), b=fmt_bytes(a.trainable_params)),
-             T["nontrainable"].format(n=fmt_int(a.non_trainable_params), b=fmt_bytes(a.non_trainable_params)),
-             T["macs"].format(n=fmt_int(a.total_macs)),
-             T["field"].format(rf=fmt_field(a.rf), shape=shape, j=fmt_pair(a.jump), s=fmt_pair(a.start, ", "))
-             + (T["larger"] if a.rf_exceeds_input else "")]
+    lines = [
+        T["total"].format(n=fmt_int(a.total_params), b=fmt_bytes(a.total_params)),
+        T["trainable"].format(n=fmt_int(a.trainable_params), b=fmt_bytes(a.trainable_params)),
+        T["nontrainable"].format(n=fmt_int(a.non_trainable_params), b=fmt_bytes(a.non_trainable_params)),
+        T["macs"].format(n=fmt_int(a.total_macs)),
+        T["field"].format(rf=fmt_field(a.rf), shape=shape, j=fmt_pair(a.jump), s=fmt_pair(a.start, ", "))
+        + (T["larger"] if a.rf_exceeds_input else ""),
+    ]
     if a.rf_min != a.rf:
         lines.append(T["smallest"].format(rf=fmt_field(a.rf_min)))
     used = {f for r in a.layers for f in r.flags}
@@ -146,7 +166,11 @@ def payload(analysis: Analysis, lang: str = "en") -> dict:
     """
     T = TEXT[lang]
     return {
-        "spec": analysis.spec, "input": list(analysis.input_shape), "lang": lang,
+        "spec": analysis.spec,
+        "input": list(analysis.input_shape),
+        "lang": lang,
         "headers": list(T["headers"]) if "headers" in T else list(HEADERS),
-        "layers": layer_data(analysis), "footer": footer(analysis, lang), "T": T["ui"],
+        "layers": layer_data(analysis),
+        "footer": footer(analysis, lang),
+        "T": T["ui"],
     }

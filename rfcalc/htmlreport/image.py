@@ -40,8 +40,12 @@ def png_bytes(pixels) -> bytes:
         for v in r:
             raw.extend(int(c) for c in v) if colour else raw.append(int(v))
     head = struct.pack(">IIBBBBB", w, h, 8, 2 if colour else 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", head) + _chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + \
-        _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", head)
+        + _chunk(b"IDAT", zlib.compress(bytes(raw), 9))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def png_data_uri(pixels) -> str:
@@ -52,7 +56,9 @@ def png_data_uri(pixels) -> str:
 def _fashion_mnist(index: int):
     """Test image ``index`` of Fashion-MNIST from Keras' cache or Debian's dataset-fashion-mnist (never downloads)."""
     import numpy as np
+
     from ..cifar import keras_cache
+
     name = "t10k-images-idx3-ubyte"
     places = [keras_cache() / "fashion-mnist", "/usr/share/datasets/fashion-mnist"]
     for folder in places:
@@ -73,11 +79,15 @@ def _fashion_mnist(index: int):
 def read(source):
     """An image as a float array HxW or HxWx3 in [0, 1], and the words that say where it came from."""
     import numpy as np
+
     from ..runs.plots import read_image
+
     if isinstance(source, str) and ":" in source and source.split(":")[0].lower() in ("cifar10", "fashion_mnist"):
         kind, _, index = source.partition(":")
         if not index.isdigit():
-            raise RFError(f"write a dataset image as {kind.lower()}:INDEX, as in {kind.lower()}:7. Received: {source!r}")
+            raise RFError(
+                f"write a dataset image as {kind.lower()}:INDEX, as in {kind.lower()}:7. Received: {source!r}"
+            )
         if kind.lower() == "fashion_mnist":
             return _fashion_mnist(int(index)), source
         return read_image(source), source
@@ -85,8 +95,9 @@ def read(source):
         if not os.path.isfile(source):
             raise RFError(f"no image file at {source!r}")
         if os.path.getsize(source) > MAX_FILE_BYTES:
-            raise RFError(f"the image {source} is {os.path.getsize(source):,} bytes; "
-                          f"at most {MAX_FILE_BYTES:,} are read")
+            raise RFError(
+                f"the image {source} is {os.path.getsize(source):,} bytes; at most {MAX_FILE_BYTES:,} are read"
+            )
         try:
             img = read_image(source)
         except RFError:
@@ -106,6 +117,7 @@ def fit(img, height: int, width: int):
     ((2, 3), 'the 4x6 image is shown resized to the 2x3 input')
     """
     import numpy as np
+
     h, w = img.shape[:2]
     if (h, w) == (height, width):
         return img, None
@@ -117,6 +129,7 @@ def fit(img, height: int, width: int):
 def image_uri(source, height: int, width: int) -> tuple[str, str, str | None]:
     """``(data URI, label, note)`` of an image source fitted to the input's ``height``×``width``."""
     import numpy as np
+
     img, label = read(source)
     if max(img.shape[:2]) > MAX_SIDE:  # downscale huge pictures first, cheaply
         f = -(-max(img.shape[:2]) // MAX_SIDE)
@@ -132,6 +145,7 @@ def image_uri(source, height: int, width: int) -> tuple[str, str, str | None]:
 def heat_uri(heat) -> str:
     """A heatmap (non-negative floats) as a PNG data URI: black through red and yellow to white."""
     import numpy as np
+
     a = np.asarray(heat, dtype=float)
     a = a / (a.max() or 1.0)
     r = np.clip(a * 3, 0, 1)

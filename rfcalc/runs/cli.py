@@ -20,8 +20,8 @@ import json
 import sys
 
 from .. import argtypes
-from ..render import show
 from ..errors import RFError, ShapeError
+from ..render import show
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,25 +30,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     >>> p = argparse.ArgumentParser(); add_arguments(p); p.parse_args(["c3", "--unit", "1,2"]).unit
     (1, 2)
     """
-    parser.add_argument("target", metavar="SPEC|MODEL",
-                        help='a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:Name, or a preset (model1, model2)')
-    parser.add_argument("--input", metavar="HxWxC", type=argtypes.shape, default=None,
-                        help="input shape (default: the image's size, the model's own, else 32x32x3)")
+    parser.add_argument(
+        "target",
+        metavar="SPEC|MODEL",
+        help='a layer spec such as "c3,c3,p2", a .keras/.h5/.onnx file, keras:Name, or a preset (model1, model2)',
+    )
+    parser.add_argument(
+        "--input",
+        metavar="HxWxC",
+        type=argtypes.shape,
+        default=None,
+        help="input shape (default: the image's size, the model's own, else 32x32x3)",
+    )
     parser.add_argument("--layer", metavar="NAME", help="the layer to report (default: the last spatial one)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--plot", metavar="FILE",
-                        help="write a figure (.png, .svg or .pdf by the name): rf growth, the field on --image, or the ERF")
-    parser.add_argument("--erf", action="store_true",
-                        help="effective receptive field with the model's weights (Luo et al. 2016)")
-    parser.add_argument("--samples", metavar="N", type=argtypes.positive, default=None,
-                        help="random normal inputs averaged for --erf (default 32)")
-    parser.add_argument("--seed", metavar="N", type=argtypes.seed, default=None,
-                        help="--erf: seed for the random inputs and a spec's fresh weights (0 to 4294967295; default 0)")
-    parser.add_argument("--image", metavar="PNG",
-                        help="--erf: measure on this image; else with --plot: draw the field on it. "
-                             "cifar10:N takes test image N of CIFAR-10 from Keras's cache")
-    parser.add_argument("--unit", metavar="ROW,COL", type=argtypes.pixel, default=None,
-                        help="output unit drawn with --image --plot (default: the centre one)")
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="write a figure (.png, .svg or .pdf by the name): rf growth, the field on --image, or the ERF",
+    )
+    parser.add_argument(
+        "--erf", action="store_true", help="effective receptive field with the model's weights (Luo et al. 2016)"
+    )
+    parser.add_argument(
+        "--samples",
+        metavar="N",
+        type=argtypes.positive,
+        default=None,
+        help="random normal inputs averaged for --erf (default 32)",
+    )
+    parser.add_argument(
+        "--seed",
+        metavar="N",
+        type=argtypes.seed,
+        default=None,
+        help="--erf: seed for the random inputs and a spec's fresh weights (0 to 4294967295; default 0)",
+    )
+    parser.add_argument(
+        "--image",
+        metavar="PNG",
+        help="--erf: measure on this image; else with --plot: draw the field on it. "
+        "cifar10:N takes test image N of CIFAR-10 from Keras's cache",
+    )
+    parser.add_argument(
+        "--unit",
+        metavar="ROW,COL",
+        type=argtypes.pixel,
+        default=None,
+        help="output unit drawn with --image --plot (default: the centre one)",
+    )
 
 
 def _input_for_image(args, img):
@@ -61,6 +91,7 @@ def _input_for_image(args, img):
 
 def _as_batch(img, shape):
     import numpy as np
+
     x = np.asarray(img, dtype=np.float32)
     if x.ndim == 2:
         x = x[..., None]
@@ -77,6 +108,7 @@ def _as_batch(img, shape):
 def _fmt(pair, sep="x"):
     """Both axes always (``3x3``, ``1.5,2``); ``-`` for no value, on an axis or for the pair."""
     from ..render import fmt_num
+
     if pair is None:
         return "-"
     return sep.join("-" if v is None else fmt_num(v) for v in pair)
@@ -85,20 +117,33 @@ def _fmt(pair, sep="x"):
 def probe_table(result):
     """A rich Table of a ProbeResult: measured vs analytic per layer."""
     from rich.table import Table
+
     t = Table(title=f"probe: {result.target}", title_justify="left", header_style="bold")
     for col in ("Layer (type)", "Unit", "RF measured", "RF analytic", "Jump m / a", "Start m / a", "Agree"):
         t.add_column(col, justify="left" if col.startswith("Layer") else "right", overflow="fold")  # never cut
     for p in result.layers:
         mark = "[green]yes[/]" if p.agree else ("[yellow]clipped[/]" if p.clipped else "[red]NO[/]")
-        least = (lambda lo, hi: "" if lo is None or hi is None or tuple(lo) == tuple(hi) else f" (min {_fmt(lo)})")
-        t.add_row(f"{p.name} ({p.kind})", _fmt(p.unit, ","), _fmt(p.rf) + least(p.rf_min, p.rf),
-                  _fmt(p.analytic_rf) + least(p.analytic_rf_min, p.analytic_rf),
-                  f"{_fmt(p.jump)} / {_fmt(p.analytic_jump)}",
-                  f"{_fmt(p.start, ',')} / {_fmt(p.analytic_start, ',')}", mark)
-    grown = "" if result.probe_shape == result.input_shape else (
-        f" (the field needs more than the {_fmt(result.input_shape[:-1])} input; analytic values at the probing size)")
-    t.caption = (f"probed on {_fmt(result.probe_shape)}{grown}; {result.passes} {result.runs}, "
-                 f"{result.seconds:.2f} s; " + ("all layers agree" if result.agree else "DISAGREEMENT"))
+        least = lambda lo, hi: "" if lo is None or hi is None or tuple(lo) == tuple(hi) else f" (min {_fmt(lo)})"
+        t.add_row(
+            f"{p.name} ({p.kind})",
+            _fmt(p.unit, ","),
+            _fmt(p.rf) + least(p.rf_min, p.rf),
+            _fmt(p.analytic_rf) + least(p.analytic_rf_min, p.analytic_rf),
+            f"{_fmt(p.jump)} / {_fmt(p.analytic_jump)}",
+            f"{_fmt(p.start, ',')} / {_fmt(p.analytic_start, ',')}",
+            mark,
+        )
+    grown = (
+        ""
+        if result.probe_shape == result.input_shape
+        else (
+            f" (the field needs more than the {_fmt(result.input_shape[:-1])} input; analytic values at the probing size)"
+        )
+    )
+    t.caption = (
+        f"probed on {_fmt(result.probe_shape)}{grown}; {result.passes} {result.runs}, "
+        f"{result.seconds:.2f} s; " + ("all layers agree" if result.agree else "DISAGREEMENT")
+    )
     t.caption_justify = "left"
     return t
 
@@ -106,8 +151,12 @@ def probe_table(result):
 def erf_table(result):
     """A rich Table of an ErfResult: squares holding 50/90/99% of the gradient, ratio to the rf, sigma."""
     from rich.table import Table
-    t = Table(title=f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}",
-              title_justify="left", header_style="bold")
+
+    t = Table(
+        title=f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}",
+        title_justify="left",
+        header_style="bold",
+    )
     t.add_column("Quantity", overflow="fold")
     t.add_column("Value", justify="right", overflow="fold")
     t.add_column("/ theoretical rf", justify="right")
@@ -115,8 +164,11 @@ def erf_table(result):
     box, axes = {1: ("segment", "sample"), 2: ("square", "row, col"), 3: ("cube", "depth, row, col")}[rank]
     for frac, side in sorted(result.sides.items()):
         ratio = result.ratio[frac]
-        t.add_row(f"{box} holding {round(frac * 100)}% of |gradient|", "x".join([str(side)] * rank),
-                  "-" if ratio is None else f"{ratio:.2f}")
+        t.add_row(
+            f"{box} holding {round(frac * 100)}% of |gradient|",
+            "x".join([str(side)] * rank),
+            "-" if ratio is None else f"{ratio:.2f}",
+        )
     t.add_row("theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-")
     t.add_row("Gaussian sigma (moments)", ", ".join(f"{v:.2f}" for v in result.sigma), "")
     t.add_row(f"centroid ({axes})", ", ".join(f"{v:.2f}" for v in result.centroid), "")
@@ -127,13 +179,17 @@ def erf_table(result):
 def _refuse_idle_options(args) -> None:
     """Options that would do nothing in this combination are errors, not silently ignored."""
     if args.unit is not None and not (args.image and args.plot and not args.erf):
-        raise RFError("--unit picks the output unit drawn on --image with --plot (not with --erf); "
-                      "add --image PNG --plot FILE, or drop --unit")
+        raise RFError(
+            "--unit picks the output unit drawn on --image with --plot (not with --erf); "
+            "add --image PNG --plot FILE, or drop --unit"
+        )
     if not args.erf:
         for flag, value in (("--samples", args.samples), ("--seed", args.seed)):
             if value is not None:
-                raise RFError(f"{flag} sets up the ERF's random inputs; add --erf, or drop {flag} "
-                              "(the structural probe uses fixed weights and inputs)")
+                raise RFError(
+                    f"{flag} sets up the ERF's random inputs; add --erf, or drop {flag} "
+                    "(the structural probe uses fixed weights and inputs)"
+                )
         if args.image and not args.plot:
             raise RFError("--image without --erf is only drawn on, with --plot FILE; add --plot or --erf")
     elif args.image and args.samples is not None:
@@ -153,24 +209,30 @@ def run(args) -> int:
     """
     if args.plot:
         from .plots import figure_path
+
         figure_path(args.plot)  # a bad name fails now, not after the probe
     _refuse_idle_options(args)
     from ..presets import lookup
+
     spec, head = lookup(args.target) or (args.target, None)  # model1, model2: the notebook's models
     if args.erf:
         head = None  # the ERF is of a spatial layer; the notebook's dense head does not change it
     img = None
     if args.image:
         from .plots import read_image
+
         img = read_image(args.image)
     shape = _input_for_image(args, img) if img is not None else args.input
     if args.erf:
         from .effective_rf import erf
+
         images = _as_batch(img, shape) if img is not None else None
-        result = erf(spec, input_shape=shape, layer=args.layer, samples=args.samples or 32,
-                     images=images, seed=args.seed or 0)
+        result = erf(
+            spec, input_shape=shape, layer=args.layer, samples=args.samples or 32, images=images, seed=args.seed or 0
+        )
         if args.plot:
             from .plots import plot_erf
+
             _wrote(plot_erf(result, args.plot))
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
@@ -178,13 +240,16 @@ def run(args) -> int:
             show(erf_table(result))
         return 0
     from .probes import probe
+
     result = probe(spec, input_shape=shape, layer=args.layer, head=head)
     if args.plot:
         if img is not None:
             from .plots import plot_rf_on_image
+
             _wrote(plot_rf_on_image(result.analysis, img, unit=args.unit, path=args.plot, layer=args.layer))
         else:
             from .plots import plot_rf_growth
+
             _wrote(plot_rf_growth(result.analysis, args.plot))
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")

@@ -17,7 +17,7 @@ from .probe_limits import check_analysis, check_depthwise_strides, check_inputs,
 
 __all__ = ["erf", "ErfResult", "FRACTIONS", "check_seed", "moments", "smallest_square", "summarise"]
 
-_BATCH_BYTES = 512 * 2 ** 20  # activations of one gradient pass; fewer than 64 samples when they are large
+_BATCH_BYTES = 512 * 2**20  # activations of one gradient pass; fewer than 64 samples when they are large
 
 
 def _rank(layer) -> int:
@@ -38,11 +38,15 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     (5, (5, 5))
     """
     from ..sources import is_onnx_model
+
     if is_onnx_model(model_or_spec):
         from .onnx_erf import erf_onnx
+
         return erf_onnx(model_or_spec, input_shape, layer, samples, images, seed)
     import numpy as np
+
     from .probe_model import _keras, resolve_target, with_weights
+
     keras, tf = _keras()
     check_seed(seed)
     target, shape = resolve_target(model_or_spec, input_shape)
@@ -66,8 +70,9 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             spatial = [r.name for r in analysis.layers if r.spatial]
             name = spatial[-1] if spatial else None
         if name is None:
-            maps = [lay.name for lay in model.layers
-                    if _rank(lay) == len(shape) + 1 and type(lay).__name__ != "InputLayer"]
+            maps = [
+                lay.name for lay in model.layers if _rank(lay) == len(shape) + 1 and type(lay).__name__ != "InputLayer"
+            ]
             name = maps[-1] if maps else None
     try:
         out = model.get_layer(name).output
@@ -77,8 +82,9 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
         raise RFError(f"layer {name!r} has no spatial output (shape {tuple(out.shape)}); pick a conv or pooling layer")
     sub = keras.Model(model.inputs, out)
     check_model(sub, shape)  # activations of one sample, before any is allocated
-    per_sample = sample_bytes(shape, [tuple(lay.output.shape)[1:] for lay in sub.layers
-                                      if _rank(lay) == len(shape) + 1])
+    per_sample = sample_bytes(
+        shape, [tuple(lay.output.shape)[1:] for lay in sub.layers if _rank(lay) == len(shape) + 1]
+    )
     unit = tuple((int(n) - 1) // 2 for n in out.shape[1:-1])
     x, source = _inputs(images, samples, shape, seed)
 
@@ -93,10 +99,11 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     batch = max(1, min(64, _BATCH_BYTES // max(1, per_sample)))  # bounded memory per gradient pass
     for lo in range(0, len(x), batch):
         try:
-            g = grads(tf.constant(x[lo:lo + batch])).numpy()
+            g = grads(tf.constant(x[lo : lo + batch])).numpy()
         except tf.errors.ResourceExhaustedError:
-            raise RFError(f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; "
-                          f"try a smaller --input") from None
+            raise RFError(
+                f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; try a smaller --input"
+            ) from None
         heat += np.abs(g).sum(axis=-1).sum(axis=0)
     span = None
     if analysis is not None:
@@ -106,6 +113,15 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             row = None
         if row is not None and row.spatial:  # a map made from a global pool has no field to centre on
             span = row.field_of(unit)  # exact after upsampling, where fields depend on the phase
-    return summarise(target.label, name, shape, unit, len(x), source, heat, span,
-                     f"the gradient of unit {unit} of {name!r} is zero for every input (dead units?); "
-                     f"try other images or another layer")
+    return summarise(
+        target.label,
+        name,
+        shape,
+        unit,
+        len(x),
+        source,
+        heat,
+        span,
+        f"the gradient of unit {unit} of {name!r} is zero for every input (dead units?); "
+        f"try other images or another layer",
+    )

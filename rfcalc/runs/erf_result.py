@@ -28,6 +28,7 @@ def smallest_square(heatmap, centre, fraction) -> int:
     (2, 3)
     """
     import numpy as np
+
     a = np.asarray(heatmap, dtype=np.float64)
     total = a.sum()
     if total <= 0:
@@ -54,6 +55,7 @@ def moments(heatmap):
     ((1.0, 1.0), (0.0, 1.0))
     """
     import numpy as np
+
     a = np.asarray(heatmap, dtype=np.float64)
     total = a.sum()
     centroid, sigma = [], []
@@ -97,8 +99,12 @@ class ErfResult:
 
     def to_dict(self, heatmap: bool = False) -> dict:
         out = {
-            "target": self.target, "layer": self.layer, "input_shape": list(self.input_shape),
-            "unit": list(self.unit), "samples": self.samples, "source": self.source,
+            "target": self.target,
+            "layer": self.layer,
+            "input_shape": list(self.input_shape),
+            "unit": list(self.unit),
+            "samples": self.samples,
+            "source": self.source,
             "rf": list(self.rf) if self.rf else None,
             "centre": [float(c) for c in self.centre],
             "sides": {f"{round(f * 100)}%": s for f, s in self.sides.items()},
@@ -114,7 +120,7 @@ class ErfResult:
 
 def check_seed(seed) -> None:
     """Raise ``RFError`` unless ``seed`` is an integer numpy accepts as a seed (0 to 2**32 - 1)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2 ** 32:
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise RFError(f"seed must be an integer from 0 to 2**32 - 1. Received: seed={seed!r}")
 
 
@@ -142,6 +148,7 @@ def summarise(label, name, shape, unit, samples, source, heat, span, dead: str) 
 
 def _inputs(images, samples, shape, seed):
     import numpy as np
+
     if images is None:
         if samples < 1:
             raise RFError(f"samples must be a positive integer. Received: samples={samples}")
@@ -153,5 +160,7 @@ def _inputs(images, samples, shape, seed):
     elif x.ndim == len(shape):
         x = x[None]
     if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != tuple(shape):
-        raise ShapeError(f"images must be (N, ..., C) matching the input {tuple(shape)}. Received: images of shape {tuple(np.shape(images))}")
+        raise ShapeError(
+            f"images must be (N, ..., C) matching the input {tuple(shape)}. Received: images of shape {tuple(np.shape(images))}"
+        )
     return x, f"{x.shape[0]} given image(s)"

@@ -30,10 +30,10 @@ from math import prod
 from ..errors import RFError
 from .erf_result import _inputs, check_seed, summarise
 
-MAX_ROWS = 2 ** 18          # forward rows (perturbed copies of one input) of one ERF
-MAX_WORK = 2 ** 33          # rows x activation elements of one row
-_BATCH_BYTES = 256 * 2 ** 20
-STEP = 2.0 ** -7            # finite-difference step, times the inputs' RMS
+MAX_ROWS = 2**18  # forward rows (perturbed copies of one input) of one ERF
+MAX_WORK = 2**33  # rows x activation elements of one row
+_BATCH_BYTES = 256 * 2**20
+STEP = 2.0**-7  # finite-difference step, times the inputs' RMS
 
 
 def cost_rows(box, samples: int) -> int:
@@ -49,8 +49,9 @@ def _no_data(t) -> bool:
     """Whether an initializer is non-empty but holds no values (stripped, or external data not loaded)."""
     if t.data_location == 1:  # EXTERNAL: load_onnx never opens external data
         return True
-    return prod(t.dims) > 0 and not (t.raw_data or t.float_data or t.double_data or t.int32_data
-                                     or t.int64_data or t.uint64_data or t.string_data)
+    return prod(t.dims) > 0 and not (
+        t.raw_data or t.float_data or t.double_data or t.int32_data or t.int64_data or t.uint64_data or t.string_data
+    )
 
 
 def _copy(proto, tensor: str, label: str):
@@ -65,8 +66,10 @@ def _copy(proto, tensor: str, label: str):
     _prune(model.graph, [tensor])
     empty = [t.name for t in model.graph.initializer if _no_data(t)]
     if empty:
-        raise RFError(f"'{label}' carries no weights (initializer {empty[0]!r} has no data: a stripped file, or "
-                      f"external data); the ERF needs the model's own weights")
+        raise RFError(
+            f"'{label}' carries no weights (initializer {empty[0]!r} has no data: a stripped file, or "
+            f"external data); the ERF needs the model's own weights"
+        )
     del model.graph.value_info[:]
     del model.graph.output[:]
     model.graph.output.append(helper.make_tensor_value_info(tensor, onnx.TensorProto.FLOAT, None))
@@ -135,11 +138,13 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     span = row.field_of(unit)
     box = _box(span, shape[:-1]) if field_only else tuple(range(s) for s in shape[:-1])
     rows = cost_rows(tuple(len(b) for b in box) + shape[-1:], n)
-    upto = analysis.layers[:analysis.layers.index(row) + 1]
+    upto = analysis.layers[: analysis.layers.index(row) + 1]
     per_row = prod(shape) + sum(prod(r.output_shape) for r in upto)
     if rows > MAX_ROWS or rows * per_row > MAX_WORK:
-        raise RFError(f"the finite-difference ERF of {shape} at {row.name!r} needs {rows:,} forward runs of {per_row:,} activations "
-                      f"each (at most {MAX_ROWS:,} runs, {MAX_WORK:,} in all); try fewer samples, a smaller --input or an earlier layer")
+        raise RFError(
+            f"the finite-difference ERF of {shape} at {row.name!r} needs {rows:,} forward runs of {per_row:,} activations "
+            f"each (at most {MAX_ROWS:,} runs, {MAX_WORK:,} in all); try fewer samples, a smaller --input or an earlier layer"
+        )
     session, name = _session(copy, shape[:-1], shape[-1])
     x, source = _inputs(images, samples, shape, seed)
     x = np.moveaxis(x, -1, 1).astype(np.float32)  # channels first, as the model reads it
@@ -154,17 +159,27 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     for base in x:
         flat = base.reshape(-1)
         for lo in range(0, len(elements), batch // 2):
-            idx = elements[lo:lo + batch // 2]
+            idx = elements[lo : lo + batch // 2]
             xs = np.repeat(flat[None], 2 * len(idx), axis=0)
             xs[2 * np.arange(len(idx)), idx] += h
             xs[2 * np.arange(len(idx)) + 1, idx] -= h
             y = _run(session, name, xs.reshape((-1,) + base.shape))
             if tuple(y.shape[2:]) != tuple(row.output_shape[:-1]):
-                raise RFError(f"onnxruntime's {row.name!r} has spatial shape {tuple(y.shape[2:])}, the analysis "
-                              f"{tuple(row.output_shape[:-1])}; the ERF's unit would be misplaced")
+                raise RFError(
+                    f"onnxruntime's {row.name!r} has spatial shape {tuple(y.shape[2:])}, the analysis "
+                    f"{tuple(row.output_shape[:-1])}; the ERF's unit would be misplaced"
+                )
             y = y[where].astype(np.float64).sum(axis=1)
             heat[idx] += np.abs(y[0::2] - y[1::2]) / (2 * h)
     source = f"{source}; central differences, step {h:.3g} (onnxruntime, float32)"
-    return summarise(analysis.spec, row.name, shape, unit, len(x), source, heat.reshape(x.shape[1:]).sum(axis=0),
-                     span, f"unit {unit} of {row.name!r} does not change with any input (dead units?); "
-                           f"try other images or another layer")
+    return summarise(
+        analysis.spec,
+        row.name,
+        shape,
+        unit,
+        len(x),
+        source,
+        heat.reshape(x.shape[1:]).sum(axis=0),
+        span,
+        f"unit {unit} of {row.name!r} does not change with any input (dead units?); try other images or another layer",
+    )

@@ -22,13 +22,46 @@ import time
 from ..errors import RFError
 from .probe_result import ProbeResult, _plan, layer_probe, phases, probed_names
 
-LINEARISED = frozenset({  # ops replaced by Identity in the copy (input 0 passes through)
-    "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Softplus",
-    "Softsign", "Gelu", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
-    "Sign", "Mish", "Softmax", "LogSoftmax", "Clip", "ThresholdedRelu", "Shrink", "PRelu", "Pow",
-    "InstanceNormalization", "LayerNormalization", "GroupNormalization", "LpNormalization",
-    "BatchNormalization",  # a per-channel affine map: Identity keeps exactly the support it would
-})
+LINEARISED = frozenset(
+    {  # ops replaced by Identity in the copy (input 0 passes through)
+        "Relu",
+        "LeakyRelu",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSwish",
+        "Tanh",
+        "Elu",
+        "Selu",
+        "Celu",
+        "Softplus",
+        "Softsign",
+        "Gelu",
+        "Erf",
+        "Exp",
+        "Log",
+        "Neg",
+        "Abs",
+        "Sqrt",
+        "Reciprocal",
+        "Floor",
+        "Ceil",
+        "Round",
+        "Sign",
+        "Mish",
+        "Softmax",
+        "LogSoftmax",
+        "Clip",
+        "ThresholdedRelu",
+        "Shrink",
+        "PRelu",
+        "Pow",
+        "InstanceNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "LpNormalization",
+        "BatchNormalization",  # a per-channel affine map: Identity keeps exactly the support it would
+    }
+)
 ZERO_INPUTS = {"Conv": (2,), "Gemm": (2,), "ConvTranspose": (2,)}  # biases
 SETTINGS = frozenset({"Resize", "Upsample", "Pad", "Clip", "Dropout", "Reshape", "Slice", "Expand", "Tile"})
 BATCH = 16  # masks per onnxruntime run
@@ -186,7 +219,7 @@ def measure_spans(session, name, sizes, c: int, picks) -> tuple:
     index = [tuple(np.array([u[a] for u in units]) for a in range(rank)) for units in picks]
     masks, passes = _masks(sizes), 0
     for b in range(0, len(masks), BATCH):
-        chunk = masks[b:b + BATCH]
+        chunk = masks[b : b + BATCH]
         try:
             outs = session.run(None, {name: _images(chunk, sizes, c)})
         except Exception as err:  # onnxruntime's own failures have no common base class of ours
@@ -203,8 +236,12 @@ def measure_spans(session, name, sizes, c: int, picks) -> tuple:
                     hi[k][reached, axis] = np.maximum(hi[k][reached, axis], r)
     spans = []
     for k, units in enumerate(picks):
-        spans.append(tuple(None if hi[k][i].min() < 0 else tuple((int(lo[k][i, a]), int(hi[k][i, a])) for a in range(rank))
-                           for i in range(len(units))))
+        spans.append(
+            tuple(
+                None if hi[k][i].min() < 0 else tuple((int(lo[k][i, a]), int(hi[k][i, a])) for a in range(rank))
+                for i in range(len(units))
+            )
+        )
     return tuple(spans), passes
 
 
@@ -255,8 +292,11 @@ def probe_onnx(model, input_shape=None, layer=None):
         period = phases(analysis, n)
         plans.append((*_plan(analysis.row(n).output_shape[:-1], period), period))
     spans, passes = measure_spans(session, name, sizes, c, [units for _, units, _ in plans])
-    probes = tuple(layer_probe(n, analysis, analysis, first, units, period, s, shape)
-                   for n, (first, units, period), s in zip(names, plans, spans))
+    probes = tuple(
+        layer_probe(n, analysis, analysis, first, units, period, s, shape)
+        for n, (first, units, period), s in zip(names, plans, spans)
+    )
     top = layer if layer is not None else probes[-1].name
-    return ProbeResult(analysis.spec, shape, shape, probes, top, passes, time.perf_counter() - t0, analysis,
-                       runs="onnxruntime run(s)")
+    return ProbeResult(
+        analysis.spec, shape, shape, probes, top, passes, time.perf_counter() - t0, analysis, runs="onnxruntime run(s)"
+    )

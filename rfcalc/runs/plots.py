@@ -35,6 +35,7 @@ def figure_path(path) -> str:
     'rf.svg'
     """
     import os
+
     text = os.fspath(path) if hasattr(path, "__fspath__") else path
     if not isinstance(text, str) or not text.strip():
         raise RFError(f"a figure path is a file name such as rf.png. Received: {path!r}")
@@ -60,6 +61,7 @@ def _save(fig, path) -> str:
 
 def _square(ax, centre, side_h, side_w, **style):
     from matplotlib.patches import Rectangle
+
     cy, cx = (float(c) for c in centre)
     ax.add_patch(Rectangle((cx - side_w / 2, cy - side_h / 2), side_w, side_h, fill=False, **style))
 
@@ -74,6 +76,7 @@ def plot_erf(result, path) -> str:
     'erf.png'
     """
     import numpy as np
+
     heat = np.asarray(result.heatmap, dtype=float)
     if heat.ndim == 1:
         return _plot_erf_curve(result, heat, path)
@@ -92,16 +95,32 @@ def plot_erf(result, path) -> str:
     if rf is not None:
         _square(ax, centre, rf[0], rf[1], edgecolor="cyan", linewidth=2, label=f"theoretical rf {rf[0]}x{rf[1]}")
     for (frac, side), color in zip(sorted(result.sides.items()), ("#9be15d", "#ffd23f", "white")):
-        _square(ax, centre, side, side, edgecolor=color, linewidth=1.2, linestyle="--",
-                label=f"{round(frac * 100)}% of mass: {side}x{side}")
+        _square(
+            ax,
+            centre,
+            side,
+            side,
+            edgecolor=color,
+            linewidth=1.2,
+            linestyle="--",
+            label=f"{round(frac * 100)}% of mass: {side}x{side}",
+        )
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)
     ax.legend(loc="upper left", fontsize=7, framealpha=0.7)
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("input column")
     ax.set_ylabel("input row")
-    _profile(prof, heat.sum(axis=0), result.centroid[-1], result.sigma[-1], centre[1], rf[1] if rf else None,
-             "column sums of the ERF", "input column")
+    _profile(
+        prof,
+        heat.sum(axis=0),
+        result.centroid[-1],
+        result.sigma[-1],
+        centre[1],
+        rf[1] if rf else None,
+        "column sums of the ERF",
+        "input column",
+    )
     prof.set_title(f"{result.target}", fontsize=10)
     return _save(fig, path)
 
@@ -109,15 +128,21 @@ def plot_erf(result, path) -> str:
 def _profile(ax, values, mu, sigma, centre, rf, label, xlabel):
     """Bars of one axis' share of the mass, the moment Gaussian over them and the theoretical field."""
     import numpy as np
+
     n = len(values)
     ax.bar(np.arange(n), values, color="#c44e52", alpha=0.75, width=1.0 if n > 60 else 0.8, label=label)
     if sigma > 0:
         xs = np.linspace(-0.5, n - 0.5, 600)
-        ax.plot(xs, np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)), color="k",
-                label=f"Gaussian, moment sigma = {sigma:.2f}")
+        ax.plot(
+            xs,
+            np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)),
+            color="k",
+            label=f"Gaussian, moment sigma = {sigma:.2f}",
+        )
     if rf is not None:
-        ax.axvspan(float(centre) - rf / 2, float(centre) + rf / 2, color="cyan", alpha=0.15,
-                   label=f"theoretical rf ({rf})")
+        ax.axvspan(
+            float(centre) - rf / 2, float(centre) + rf / 2, color="cyan", alpha=0.15, label=f"theoretical rf ({rf})"
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel("share of the mass")
     ax.legend(fontsize=7)
@@ -128,16 +153,19 @@ def _plot_erf_curve(result, heat, path) -> str:
     fig = _figure(9, 3.6)
     ax = fig.add_subplot(1, 1, 1)
     rf = result.rf[0] if result.rf is not None else None
-    _profile(ax, heat, result.centroid[0], result.sigma[0], result.centre[0], rf, "share of |gradient|",
-             "input sample")
+    _profile(ax, heat, result.centroid[0], result.sigma[0], result.centre[0], rf, "share of |gradient|", "input sample")
     top = float(heat.max())
     for k, ((frac, side), color) in enumerate(zip(sorted(result.sides.items()), ("#2ca02c", "#ff7f0e", "0.3"))):
         c, y = float(result.centre[0]), top * (1.04 + 0.05 * k)
-        ax.plot([c - side / 2, c + side / 2], [y, y], color=color, linewidth=2,
-                label=f"{round(frac * 100)}% of mass: {side} samples")
+        ax.plot(
+            [c - side / 2, c + side / 2],
+            [y, y],
+            color=color,
+            linewidth=2,
+            label=f"{round(frac * 100)}% of mass: {side} samples",
+        )
     ax.legend(fontsize=7, loc="upper right")
-    ax.set_title(f"ERF of {result.layer}, unit {tuple(result.unit)} ({result.source})\n{result.target}",
-                 fontsize=9)
+    ax.set_title(f"ERF of {result.layer}, unit {tuple(result.unit)} ({result.source})\n{result.target}", fontsize=9)
     return _save(fig, path)
 
 
@@ -147,6 +175,7 @@ MAX_PIXELS = 1 << 25  # 33.5 million pixels (5792x5792): decoded as floats that 
 def _check_pixels(path) -> None:
     """Refuse an image file whose header declares more than ``MAX_PIXELS`` pixels, before decoding it."""
     import warnings
+
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover - matplotlib needs Pillow
@@ -157,12 +186,16 @@ def _check_pixels(path) -> None:
             with Image.open(path) as im:
                 w, h = im.size
     except Image.DecompressionBombError as err:
-        raise ShapeError(f"the image {path} has more than {MAX_PIXELS:,} pixels (shrink it first). Received: {err}") from None
+        raise ShapeError(
+            f"the image {path} has more than {MAX_PIXELS:,} pixels (shrink it first). Received: {err}"
+        ) from None
     except (OSError, ValueError, SyntaxError) as err:
         raise RFError(f"cannot read the image {path}: {err}") from None
     if w * h > MAX_PIXELS:
-        raise ShapeError(f"the image {path} has {w * h:,} pixels; at most {MAX_PIXELS:,} are read "
-                         f"(shrink it first). Received: {w}x{h}")
+        raise ShapeError(
+            f"the image {path} has {w * h:,} pixels; at most {MAX_PIXELS:,} are read "
+            f"(shrink it first). Received: {w}x{h}"
+        )
 
 
 def read_image(image_or_path):
@@ -172,14 +205,17 @@ def read_image(image_or_path):
     [[0.0, 0.5], [1.0, 1.0]]
     """
     import numpy as np
+
     if isinstance(image_or_path, str) and image_or_path.lower().startswith("cifar10:"):
         from ..cifar import load_test_image
+
         index = image_or_path.partition(":")[2]
         if not index.isdigit():
             raise RFError(f"write a CIFAR-10 test image as cifar10:INDEX, as in cifar10:7. Received: {image_or_path!r}")
         return load_test_image(int(index))[0]
     if isinstance(image_or_path, (str, bytes)) or hasattr(image_or_path, "__fspath__"):
         from matplotlib import image as mpimg
+
         _check_pixels(image_or_path)
         try:
             img = mpimg.imread(image_or_path)
@@ -235,8 +271,10 @@ def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=No
     img = read_image(image_or_path)
     h, w = analysis.input_shape[:2]
     if img.shape[:2] != (h, w):
-        raise ShapeError(f"the image is {img.shape[0]}x{img.shape[1]} but the analysis input is {h}x{w}; "
-                         f"analyse with --input {img.shape[0]}x{img.shape[1]}x{analysis.input_shape[2]}")
+        raise ShapeError(
+            f"the image is {img.shape[0]}x{img.shape[1]} but the analysis input is {h}x{w}; "
+            f"analyse with --input {img.shape[0]}x{img.shape[1]}x{analysis.input_shape[2]}"
+        )
     row = _spatial_row(analysis, layer)
     oh, ow = row.output_shape[:2]
     if unit is None:
@@ -250,23 +288,38 @@ def plot_rf_on_image(analysis, image_or_path, unit=None, path="rf.png", layer=No
     fig = _figure(5.5, 5.5)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_facecolor("#e6e6e6")  # outside the image: the zero padding the field may reach into
-    ax.imshow(img, cmap="gray" if img.ndim == 2 else None, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
-              interpolation="nearest")
+    ax.imshow(
+        img, cmap="gray" if img.ndim == 2 else None, extent=(-0.5, w - 0.5, h - 0.5, -0.5), interpolation="nearest"
+    )
     _square(ax, (Fraction(h - 1, 2), Fraction(w - 1, 2)), h, w, edgecolor="0.6", linewidth=0.8, linestyle=":")
-    _square(ax, centre, size[0], size[1], edgecolor="#ff3b30", linewidth=2.2,
-            label=f"field {size[0]}x{size[1]} of unit {unit}")
-    near = [row.field_of((i, j)) for i in range(max(0, unit[0] - 2), min(oh, unit[0] + 3))
-            for j in range(max(0, unit[1] - 2), min(ow, unit[1] + 3))]
-    ax.scatter([float(c[0] + c[1]) / 2 for _, c in near], [float(r[0] + r[1]) / 2 for r, _ in near], s=10,
-               color="#ffcc00",
-               label=f"neighbour centres, jump {row.jump[0]}x{row.jump[1]}", zorder=3)
+    _square(
+        ax,
+        centre,
+        size[0],
+        size[1],
+        edgecolor="#ff3b30",
+        linewidth=2.2,
+        label=f"field {size[0]}x{size[1]} of unit {unit}",
+    )
+    near = [
+        row.field_of((i, j))
+        for i in range(max(0, unit[0] - 2), min(oh, unit[0] + 3))
+        for j in range(max(0, unit[1] - 2), min(ow, unit[1] + 3))
+    ]
+    ax.scatter(
+        [float(c[0] + c[1]) / 2 for _, c in near],
+        [float(r[0] + r[1]) / 2 for r, _ in near],
+        s=10,
+        color="#ffcc00",
+        label=f"neighbour centres, jump {row.jump[0]}x{row.jump[1]}",
+        zorder=3,
+    )
     ax.scatter([float(centre[1])], [float(centre[0])], s=40, color="#ff3b30", zorder=4)
     pad_y, pad_x = size[0] / 2 + 1, size[1] / 2 + 1
     ax.set_xlim(min(-0.5, float(centre[1]) - pad_x), max(w - 0.5, float(centre[1]) + pad_x))
     ax.set_ylim(max(h - 0.5, float(centre[0]) + pad_y), min(-0.5, float(centre[0]) - pad_y))
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=1)
-    ax.set_title(f"{row.name} ({row.kind}) on a {h}x{w} input\n(grey: zero padding outside the image)",
-                 fontsize=10)
+    ax.set_title(f"{row.name} ({row.kind}) on a {h}x{w} input\n(grey: zero padding outside the image)", fontsize=10)
     return _save(fig, path)
 
 
@@ -289,8 +342,15 @@ def plot_rf_growth(analysis, path) -> str:
             continue  # the same curve as the first axis
         ax.plot(x, [r.rf[axis] for r in rows], marker, color=colour, label=f"rf ({name})")
         ax.axhline(sizes[axis], color="0.5", linestyle=":" if not axis else "-.", label=f"input {name} {sizes[axis]}")
-        twin.step(x, [float(r.jump[axis]) for r in rows], where="mid", color=jcolour, linestyle=line, alpha=0.8,
-                  label=f"jump ({name})")
+        twin.step(
+            x,
+            [float(r.jump[axis]) for r in rows],
+            where="mid",
+            color=jcolour,
+            linestyle=line,
+            alpha=0.8,
+            label=f"jump ({name})",
+        )
     ax.set_ylabel("receptive field (pixels)")
     ax.set_xticks(x)
     ax.set_xticklabels([r.name for r in rows], rotation=60, ha="right", fontsize=7)

@@ -19,14 +19,14 @@ from math import prod
 from ..errors import RFError
 from ..frameworks.keras_out import check_depthwise_strides  # noqa: F401 (one rule for to_keras and probes)
 
-MAX_CHAIN = 600                  # layers of a spec that are built and run (Keras recurses per layer)
-MAX_ACTIVATION_BYTES = 2 * 2 ** 30   # float32 activations (and their gradients) of one sample
-MAX_INPUT_BYTES = 2 * 2 ** 30        # float32 inputs of an ERF (samples x H x W x C)
-_GRAD_FACTOR = 3                 # forward activation, its gradient, and a working copy
+MAX_CHAIN = 600  # layers of a spec that are built and run (Keras recurses per layer)
+MAX_ACTIVATION_BYTES = 2 * 2**30  # float32 activations (and their gradients) of one sample
+MAX_INPUT_BYTES = 2 * 2**30  # float32 inputs of an ERF (samples x H x W x C)
+_GRAD_FACTOR = 3  # forward activation, its gradient, and a working copy
 
 
 def _gib(n: int) -> str:
-    return f"{n / 2 ** 30:,.1f} GiB"
+    return f"{n / 2**30:,.1f} GiB"
 
 
 def sample_bytes(input_shape, output_shapes) -> int:
@@ -41,26 +41,34 @@ def sample_bytes(input_shape, output_shapes) -> int:
 def check_bytes(need: int, what: str) -> None:
     """Raise ``RFError`` when one sample needs more than ``MAX_ACTIVATION_BYTES``."""
     if need > MAX_ACTIVATION_BYTES:
-        raise RFError(f"{what} needs {_gib(need)} of activations per sample; rfcalc runs at most "
-                      f"{_gib(MAX_ACTIVATION_BYTES)} (a smaller --input, or a layer nearer the input, fits)")
+        raise RFError(
+            f"{what} needs {_gib(need)} of activations per sample; rfcalc runs at most "
+            f"{_gib(MAX_ACTIVATION_BYTES)} (a smaller --input, or a layer nearer the input, fits)"
+        )
 
 
 def check_analysis(analysis, chain: bool = True) -> None:
     """Depth (for a spec's chain) and activation size of a network about to be built and run."""
     n = len(analysis.layers)
     if chain and n > MAX_CHAIN:
-        raise RFError(f"a chain of {n:,} layers is deeper than the probes build (at most {MAX_CHAIN}; "
-                      f"Keras recurses once per layer)")
-    check_bytes(sample_bytes(analysis.input_shape, [r.output_shape for r in analysis.layers]),
-                f"{analysis.spec[:40]!r} on {'x'.join(map(str, analysis.input_shape))}")
+        raise RFError(
+            f"a chain of {n:,} layers is deeper than the probes build (at most {MAX_CHAIN}; "
+            f"Keras recurses once per layer)"
+        )
+    check_bytes(
+        sample_bytes(analysis.input_shape, [r.output_shape for r in analysis.layers]),
+        f"{analysis.spec[:40]!r} on {'x'.join(map(str, analysis.input_shape))}",
+    )
 
 
 def check_inputs(samples: int, shape) -> None:
     """Raise ``RFError`` when ``samples`` float32 inputs of ``shape`` would pass ``MAX_INPUT_BYTES``."""
     need = 4 * samples * prod(shape)
     if need > MAX_INPUT_BYTES:
-        raise RFError(f"{samples:,} inputs of {'x'.join(map(str, shape))} need {_gib(need)}; rfcalc allocates "
-                      f"at most {_gib(MAX_INPUT_BYTES)} (fewer --samples or a smaller --input)")
+        raise RFError(
+            f"{samples:,} inputs of {'x'.join(map(str, shape))} need {_gib(need)}; rfcalc allocates "
+            f"at most {_gib(MAX_INPUT_BYTES)} (fewer --samples or a smaller --input)"
+        )
 
 
 def check_model(model, shape) -> None:

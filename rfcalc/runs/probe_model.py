@@ -20,14 +20,20 @@ from .probe_limits import check_bytes, sample_bytes
 # layers that do not move the field (the adapter's pass-through list, and those with per-channel
 # weights); as identities they cannot zero a gradient
 _IDENTITY = PASS_THROUGH | {
-    "PReLU", "Normalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
-    "BatchNormalization", "ActivityRegularization",
+    "PReLU",
+    "Normalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "UnitNormalization",
+    "BatchNormalization",
+    "ActivityRegularization",
 }
-_MEMORY = 256 * 2 ** 20  # bytes of activations per gradient pass before the batch is split
+_MEMORY = 256 * 2**20  # bytes of activations per gradient pass before the batch is split
 
 
 def _keras():
     from .. import tfquiet
+
     tfquiet.install()  # TensorFlow's start-up noise held back
     try:
         import keras
@@ -56,6 +62,7 @@ def is_source(text) -> bool:
     (False, True, True)
     """
     from ..frameworks.keras import is_model_source
+
     return isinstance(text, str) and is_model_source(text)
 
 
@@ -63,8 +70,9 @@ def _model_shape(model) -> tuple | None:
     """(L, C), (H, W, C) or (D, H, W, C) of a Keras model input, None for free sizes."""
     shape = tuple(model.inputs[0].shape)[1:]
     if len(shape) not in (2, 3, 4):
-        raise ShapeError(f"probes need a model with inputs (L, C), (H, W, C) or (D, H, W, C). "
-                         f"Received: input shape {shape}")
+        raise ShapeError(
+            f"probes need a model with inputs (L, C), (H, W, C) or (D, H, W, C). Received: input shape {shape}"
+        )
     return shape
 
 
@@ -83,6 +91,7 @@ class Target:
         if self.model is not None:
             return self.model.name
         from ..dsl import format_spec
+
         return self.spec if isinstance(self.spec, str) else format_spec(self.spec)
 
     def analysis(self, shape):
@@ -91,9 +100,11 @@ class Target:
         if shape not in self._analyses:
             if self.model is None:
                 from ..analysis import analyze
+
                 self._analyses[shape] = analyze(self.spec, shape, head=self.head)
             else:
                 from ..frameworks.keras import from_keras
+
                 self._analyses[shape] = from_keras(self.build(shape), input_shape=shape)
         return self._analyses[shape]
 
@@ -102,11 +113,14 @@ class Target:
         shape = tuple(shape)
         if self.model is None:
             from ..frameworks.keras import to_keras
+
             try:
                 return to_keras(self.spec, shape, head=self.head)
             except RecursionError:
-                raise RFError(f"{self.label!r} is too deep for Keras to build (it recursed past Python's limit); "
-                              "probe a shorter chain") from None
+                raise RFError(
+                    f"{self.label!r} is too deep for Keras to build (it recursed past Python's limit); "
+                    "probe a shorter chain"
+                ) from None
         if _fits(self.model, shape):
             return self.model
         if shape not in self._sized:
@@ -136,8 +150,10 @@ def with_weights(model, shape):
         clone = keras.models.clone_model(model, input_tensors=keras.Input(shape=shape))
         clone.set_weights(model.get_weights())
     except Exception:  # noqa: BLE001 - a graph that cannot take another size, or weights tied to its size
-        raise ShapeError(f"model {model.name!r} takes inputs of {_model_shape(model)} and its weights do not fit "
-                         f"another size; leave input_shape out to use its own. Received: input_shape={shape}") from None
+        raise ShapeError(
+            f"model {model.name!r} takes inputs of {_model_shape(model)} and its weights do not fit "
+            f"another size; leave input_shape out to use its own. Received: input_shape={shape}"
+        ) from None
     return clone
 
 
@@ -163,17 +179,21 @@ def _resized(model, shape):
             return keras.models.clone_model(model, input_tensors=keras.Input(shape=shape), clone_function=fn)
         except Exception as err:  # noqa: BLE001 - a graph that cannot take another size
             last = err
-    raise ShapeError(f"model {model.name!r} cannot be rebuilt on input {shape}: "
-                     f"{str(last).splitlines()[0] if str(last) else type(last).__name__}") from None
+    raise ShapeError(
+        f"model {model.name!r} cannot be rebuilt on input {shape}: "
+        f"{str(last).splitlines()[0] if str(last) else type(last).__name__}"
+    ) from None
 
 
 def resolve_target(model_or_spec, input_shape=None, head=None) -> tuple[Target, tuple]:
     """The ``Target`` and the (H, W, C) to start from (the model's own size, else 32x32x3)."""
     from ..dsl import parse_shape
+
     if isinstance(input_shape, str):
         input_shape = parse_shape(input_shape)
     if is_source(model_or_spec):
         from ..frameworks.keras import load_model_source
+
         model_or_spec = load_model_source(model_or_spec, input_shape)
     if is_model(model_or_spec):
         own = _model_shape(model_or_spec)
@@ -199,6 +219,7 @@ def _support_fn():
     def support(x):
         def grad(g):
             return tf.cast(tf.not_equal(g, 0), g.dtype)
+
         return tf.identity(x), grad
 
     return support
@@ -209,12 +230,20 @@ def _clone_layer(layer, shrink: bool, support):
     kind = type(layer).__name__
     cfg = layer.get_config()
     if cfg.get("data_format", "channels_last") != "channels_last":
-        raise RFError(f"probes support channels_last only. Received: layer {layer.name!r} with "
-                      f"data_format={cfg['data_format']!r}")
-    if kind[:-1] in ("MaxPooling1", "AveragePooling1", "MaxPooling2", "AveragePooling2", "MaxPooling3",
-                     "AveragePooling3"):
-        return _layer_classes()[0][kind[-2]](pool_size=cfg["pool_size"], strides=cfg["strides"],
-                                             padding=cfg["padding"], name=cfg["name"])
+        raise RFError(
+            f"probes support channels_last only. Received: layer {layer.name!r} with data_format={cfg['data_format']!r}"
+        )
+    if kind[:-1] in (
+        "MaxPooling1",
+        "AveragePooling1",
+        "MaxPooling2",
+        "AveragePooling2",
+        "MaxPooling3",
+        "AveragePooling3",
+    ):
+        return _layer_classes()[0][kind[-2]](
+            pool_size=cfg["pool_size"], strides=cfg["strides"], padding=cfg["padding"], name=cfg["name"]
+        )
     if kind.startswith("GlobalMaxPooling"):
         cls = getattr(keras.layers, kind.replace("Max", "Average"))
         return cls(keepdims=cfg.get("keepdims", False), name=cfg["name"])
@@ -243,6 +272,7 @@ def _layer_classes():
             class SupportAveragePooling(base):
                 def call(self, inputs):
                     return support(super().call(inputs))
+
             return SupportAveragePooling
 
         pools = {r: pooling(getattr(keras.layers, f"AveragePooling{r}D")) for r in "123"}
@@ -257,6 +287,7 @@ def _layer_classes():
 
 def _fill_weights(model) -> None:
     import numpy as np
+
     for v in model.weights:
         name = v.name.rsplit("/", 1)[-1]
         shape = tuple(v.shape)
@@ -281,11 +312,15 @@ def support_model(model, shape, names, shrink=True):
     keras, _ = _keras()
     support = _support_fn()
     last = None
-    for attempt in ((True, False) if shrink else (False,)):
+    for attempt in (True, False) if shrink else (False,):
         try:
             inp = keras.Input(shape=tuple(shape))
-            clone = keras.models.clone_model(model, input_tensors=inp, recursive=True,
-                                             clone_function=lambda layer, attempt=attempt: _clone_layer(layer, attempt, support))
+            clone = keras.models.clone_model(
+                model,
+                input_tensors=inp,
+                recursive=True,
+                clone_function=lambda layer, attempt=attempt: _clone_layer(layer, attempt, support),
+            )
             break
         except RFError:
             raise
@@ -316,6 +351,7 @@ def gradient_support(model, shape, picks, compiled=True):
     activations would pass ``_MEMORY``.
     """
     import numpy as np
+
     _, tf = _keras()
     out_shapes = [tuple(o.shape[1:]) for o in model.outputs]
     per_sample = sample_bytes(shape, out_shapes)
@@ -334,7 +370,7 @@ def gradient_support(model, shape, picks, compiled=True):
     fn = tf.function(step, reduce_retracing=True) if compiled else step
     result, passes = [], 0
     for lo in range(0, len(picks), chunk):
-        part = list(picks[lo:lo + chunk])
+        part = list(picks[lo : lo + chunk])
         n = len(part)
         part += [part[-1]] * (chunk - n)  # same batch size every pass: one trace
         masks = [np.zeros((chunk,) + s[:-1], dtype=np.float32) for s in out_shapes]
@@ -347,8 +383,9 @@ def gradient_support(model, shape, picks, compiled=True):
         try:
             grads = fn(x, [tf.constant(m) for m in masks])
         except tf.errors.ResourceExhaustedError:
-            raise RFError(f"TensorFlow ran out of memory probing on {'x'.join(map(str, shape))}; "
-                          f"try a smaller --input") from None
+            raise RFError(
+                f"TensorFlow ran out of memory probing on {'x'.join(map(str, shape))}; try a smaller --input"
+            ) from None
         finally:
             logger.setLevel(level)
         result.extend(np.abs(grads.numpy()).sum(axis=-1)[:n] > 0)
@@ -365,6 +402,7 @@ def bbox(mask) -> tuple | None:
     ((1, 3), (2, 3))
     """
     import numpy as np
+
     mask = np.asarray(mask)
     if not mask.any():
         return None

@@ -64,13 +64,17 @@ class LayerProbe:
     def agree(self) -> bool:
         if self.rf is None or self.clipped or self.analytic_rf is None:
             return False
-        same = all(tuple(m) == tuple(a) if m is not None else any(lo > hi for lo, hi in a)
-                   for m, a in zip(self.spans, self.analytic_spans))
+        same = all(
+            tuple(m) == tuple(a) if m is not None else any(lo > hi for lo, hi in a)
+            for m, a in zip(self.spans, self.analytic_spans)
+        )
         if self.complete:
             same &= tuple(self.rf) == tuple(self.analytic_rf)
             if self.compare_min and self.rf_min is not None and self.analytic_rf_min is not None:
-                same &= all(m == a or self._empty_explains(k, a) for k, (m, a) in
-                            enumerate(zip(self.rf_min, self.analytic_rf_min)))
+                same &= all(
+                    m == a or self._empty_explains(k, a)
+                    for k, (m, a) in enumerate(zip(self.rf_min, self.analytic_rf_min))
+                )
         for axis in range(len(self.rf)):
             if self.jump[axis] is not None:
                 same &= Fraction(self.jump[axis]) == Fraction(self.analytic_jump[axis])
@@ -86,18 +90,32 @@ class LayerProbe:
         return analytic_min == min(max(0, s[axis][1] - s[axis][0] + 1) for s in self.analytic_spans)
 
     def to_dict(self) -> dict:
-        spans = (lambda v: None if v is None else [list(p) for p in v])
+        spans = lambda v: None if v is None else [list(p) for p in v]
         return {
-            "name": self.name, "kind": self.kind, "output_shape": list(self.output_shape),
+            "name": self.name,
+            "kind": self.kind,
+            "output_shape": list(self.output_shape),
             "unit": list(self.unit),
-            "measured": {"rf": _pair(self.rf), "rf_min": _pair(self.rf_min), "jump": _pair(self.jump),
-                         "start": _pair(self.start)},
-            "analytic": {"rf": _pair(self.analytic_rf), "rf_min": _pair(self.analytic_rf_min),
-                         "jump": _pair(self.analytic_jump), "start": _pair(self.analytic_start)},
+            "measured": {
+                "rf": _pair(self.rf),
+                "rf_min": _pair(self.rf_min),
+                "jump": _pair(self.jump),
+                "start": _pair(self.start),
+            },
+            "analytic": {
+                "rf": _pair(self.analytic_rf),
+                "rf_min": _pair(self.analytic_rf_min),
+                "jump": _pair(self.analytic_jump),
+                "start": _pair(self.analytic_start),
+            },
             "phases": list(self.phases),
-            "fields": [{"unit": list(u), "measured": spans(m), "analytic": spans(a)}
-                       for u, m, a in zip(self.units, self.spans, self.analytic_spans)],
-            "agree": self.agree, "clipped": self.clipped, "flags": list(self.flags),
+            "fields": [
+                {"unit": list(u), "measured": spans(m), "analytic": spans(a)}
+                for u, m, a in zip(self.units, self.spans, self.analytic_spans)
+            ],
+            "agree": self.agree,
+            "clipped": self.clipped,
+            "flags": list(self.flags),
         }
 
 
@@ -142,17 +160,24 @@ class ProbeResult:
 
     def to_dict(self) -> dict:
         return {
-            "target": self.target, "input_shape": list(self.input_shape),
-            "probe_shape": list(self.probe_shape), "layer": self.layer,
-            "measured": self.measured, "analytic": self.analytic, "agree": self.agree,
-            "passes": self.passes, "seconds": round(self.seconds, 4),
+            "target": self.target,
+            "input_shape": list(self.input_shape),
+            "probe_shape": list(self.probe_shape),
+            "layer": self.layer,
+            "measured": self.measured,
+            "analytic": self.analytic,
+            "agree": self.agree,
+            "passes": self.passes,
+            "seconds": round(self.seconds, 4),
             "layers": [p.to_dict() for p in self.layers],
         }
 
     def __repr__(self) -> str:
         p = self.selected
-        return (f"ProbeResult({self.target!r}, layer={self.layer!r}, rf={p.rf}, analytic_rf={p.analytic_rf}, "
-                f"agree={self.agree}, layers={len(self.layers)}, passes={self.passes})")
+        return (
+            f"ProbeResult({self.target!r}, layer={self.layer!r}, rf={p.rf}, analytic_rf={p.analytic_rf}, "
+            f"agree={self.agree}, layers={len(self.layers)}, passes={self.passes})"
+        )
 
 
 MAX_PHASES = 64  # units probed per layer past the first, at most
@@ -194,6 +219,7 @@ def _merged_before(analysis, name) -> bool:
             return False
     return False
 
+
 def _measure(spans, first, units, period, shape):
     """rf, rf_min, jump, start, per-unit spans and clipping from the measured fields of ``units``.
 
@@ -210,8 +236,9 @@ def _measure(spans, first, units, period, shape):
     clipped = any(lo == 0 or hi == n - 1 for s in found for (lo, hi), n in zip(s, shape))
     rf = tuple(max(s[a][1] - s[a][0] + 1 for s in found) for a in range(rank))
     # an empty unit of a 1-D output reads 0 samples; in 2-D/3-D its mask does not say which axis is empty
-    rf_min = tuple(0 if len(found) < len(spans) and rank == 1 else min(s[a][1] - s[a][0] + 1 for s in found)
-                   for a in range(rank))
+    rf_min = tuple(
+        0 if len(found) < len(spans) and rank == 1 else min(s[a][1] - s[a][0] + 1 for s in found) for a in range(rank)
+    )
     jump, start = [], []
     for a in range(rank):
         later = [s for u, s in zip(units, spans) if s is not None and u[a] == first[a] + period[a]]
@@ -237,9 +264,11 @@ def probed_names(analysis, layer, label) -> tuple:
     if layer is not None:
         chosen = analysis.row(layer)  # RFError naming the layers when unknown
         if not chosen.spatial:
-            raise RFError(f"layer {layer!r} has no spatial output to probe (it is {chosen.kind}); "
-                          f"pick one of: {', '.join(r.name for r in rows)}")
-        rows = rows[:rows.index(chosen) + 1]
+            raise RFError(
+                f"layer {layer!r} has no spatial output to probe (it is {chosen.kind}); "
+                f"pick one of: {', '.join(r.name for r in rows)}"
+            )
+        rows = rows[: rows.index(chosen) + 1]
     if not rows:
         raise RFError(f"{label!r} has no spatial layer to probe")
     return tuple(r.name for r in rows)
@@ -255,7 +284,25 @@ def layer_probe(name, analysis, panalysis, first, units, period, spans, pshape) 
     row = panalysis.row(name)
     size = tuple(row.output_shape[:-1]) + (analysis.row(name).output_shape[-1],)  # widths as given
     complete = all(first[a] + min(p, MAX_PHASES) < size[a] for a, p in enumerate(period)) and max(period) <= MAX_PHASES
-    return LayerProbe(name, row.kind, size, first, rf, jump, start, row.rf, row.jump, row.start,
-                      clipped, row.flags, rf_min, row.rf_min, units, spans,
-                      tuple(row.field_of(u) for u in units), period, complete,
-                      not _merged_before(panalysis, name))
+    return LayerProbe(
+        name,
+        row.kind,
+        size,
+        first,
+        rf,
+        jump,
+        start,
+        row.rf,
+        row.jump,
+        row.start,
+        clipped,
+        row.flags,
+        rf_min,
+        row.rf_min,
+        units,
+        spans,
+        tuple(row.field_of(u) for u in units),
+        period,
+        complete,
+        not _merged_before(panalysis, name),
+    )

@@ -18,11 +18,11 @@ from __future__ import annotations
 import time
 from math import ceil
 
-from .effective_rf import erf  # re-exported: rfcalc.erf, rfcalc.runs.probes.erf
 from ..errors import RFError
+from .effective_rf import erf  # re-exported: rfcalc.erf, rfcalc.runs.probes.erf
 from .probe_limits import check_analysis, check_depthwise_strides
 from .probe_model import bbox, gradient_support, resolve_target, support_model
-from .probe_result import LayerProbe, MAX_PHASES, ProbeResult, _plan, layer_probe, phases, probed_names
+from .probe_result import MAX_PHASES, LayerProbe, ProbeResult, _plan, layer_probe, phases, probed_names
 
 __all__ = ["probe", "erf", "probe_size", "LayerProbe", "ProbeResult", "phases", "probed_names", "MAX_PROBE_SIDE"]
 
@@ -63,8 +63,10 @@ def probe_size(target, shape, names=None):
             shape[axis] = max(shape[axis], grow[axis])
         if max(shape[:-1]) > MAX_PROBE_SIDE:
             break
-    raise RFError(f"the receptive field needs an input larger than {MAX_PROBE_SIDE} pixels to probe. "
-                  f"Received: input_shape={tuple(shape)}")
+    raise RFError(
+        f"the receptive field needs an input larger than {MAX_PROBE_SIDE} pixels to probe. "
+        f"Received: input_shape={tuple(shape)}"
+    )
 
 
 def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True) -> ProbeResult:
@@ -82,8 +84,10 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     ([10, 10], [10, 10], True)
     """
     from ..sources import is_onnx_model
+
     if is_onnx_model(model_or_spec):  # measured with onnxruntime, no TensorFlow
         from .onnx_probe import probe_onnx
+
         return probe_onnx(model_or_spec, input_shape, layer)
     t0 = time.perf_counter()
     target, shape = resolve_target(model_or_spec, input_shape, head)
@@ -110,9 +114,10 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     masks, passes = gradient_support(smodel, pshape, picks, compiled=compiled)
     probes, at = [], 0
     for name, (first, units, period) in zip(kept, plans):
-        spans = [bbox(m) for m in masks[at:at + len(units)]]
+        spans = [bbox(m) for m in masks[at : at + len(units)]]
         at += len(units)
         probes.append(layer_probe(name, analysis, panalysis, first, units, period, spans, pshape))
     top = layer if layer in kept else probes[-1].name
-    return ProbeResult(target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes,
-                       time.perf_counter() - t0, analysis)
+    return ProbeResult(
+        target.label, tuple(shape), tuple(pshape), tuple(probes), top, passes, time.perf_counter() - t0, analysis
+    )

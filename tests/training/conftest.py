@@ -12,9 +12,13 @@ import pytest
 # The training package needs the [tf] extra's numpy (and matplotlib for figures); without them only
 # the pure tests here are collected, so the pure tier still runs.
 _missing = {m for m in ("numpy", "matplotlib") if importlib.util.find_spec(m) is None}
-collect_ignore = (["trainfix.py", "test_cifar.py", "test_idx_data.py", "test_report.py", "test_hostile.py",
-                   "test_pipeline_parity.py"] if "numpy" in _missing
-                  else ["test_report.py"] if "matplotlib" in _missing else [])
+collect_ignore = (
+    ["trainfix.py", "test_cifar.py", "test_idx_data.py", "test_report.py", "test_hostile.py", "test_pipeline_parity.py"]
+    if "numpy" in _missing
+    else ["test_report.py"]
+    if "matplotlib" in _missing
+    else []
+)
 
 
 @pytest.fixture(scope="session")

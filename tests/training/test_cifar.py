@@ -8,11 +8,10 @@ import pickle
 
 import numpy as np
 import pytest
+from trainfix import N_TEST, N_TRAIN, cifar_batch, cifar_members, class_images, write_tar
 
 from rfcalc.cifar import load_batch, read_cifar10
 from training.errors import DataError
-
-from trainfix import N_TEST, N_TRAIN, cifar_batch, cifar_members, class_images, write_tar
 
 
 def test_archive_and_extracted_folder_read_the_same(cifar_dir, cifar_extracted):
@@ -68,9 +67,11 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, payload):
     if payload == "os.system":
         raw = pickle.dumps({b"data": _Evil(marker), b"labels": [0]}, protocol=2)
     else:
+
         class _Eval:
             def __reduce__(self):
                 return (eval, (f"open({str(marker)!r}, 'w')",))
+
         raw = pickle.dumps({b"data": _Eval(), b"labels": [0]}, protocol=2)
     members = cifar_members(n_train=10, n_test=5)
     members["data_batch_3"] = raw
@@ -91,8 +92,9 @@ BAD_ARCHIVES = {
     "random bytes": lambda tmp, src: (tmp / "c.tar.gz").write_bytes(os.urandom(5000)) and tmp / "c.tar.gz",
     "truncated gzip": _truncated,
     "empty file": lambda tmp, src: (tmp / "c.tar.gz").write_bytes(b"") or tmp / "c.tar.gz",
-    "gzip of garbage": lambda tmp, src: (tmp / "c.tar.gz").write_bytes(gzip.compress(os.urandom(3000)))
-    and tmp / "c.tar.gz",
+    "gzip of garbage": lambda tmp, src: (
+        (tmp / "c.tar.gz").write_bytes(gzip.compress(os.urandom(3000))) and tmp / "c.tar.gz"
+    ),
 }
 
 

@@ -54,8 +54,9 @@ class Killed(BaseException):
 
 
 @pytest.mark.parametrize("step", ["model", "state", "switch"])
-def test_a_kill_at_every_step_of_a_checkpoint_resumes_to_the_same_losses(data, config, straight, tmp_path,
-                                                                         monkeypatch, step):
+def test_a_kill_at_every_step_of_a_checkpoint_resumes_to_the_same_losses(
+    data, config, straight, tmp_path, monkeypatch, step
+):
     import training.checkpoint as ckpt_mod
     from training.sweep import run_sweep
 
@@ -81,12 +82,24 @@ def test_a_kill_at_every_step_of_a_checkpoint_resumes_to_the_same_losses(data, c
 def test_a_real_os_exit_between_writes_resumes_to_the_same_losses(cifar_dir, config, straight, tmp_path):
     from training.cli import main
 
-    args = ["c3-8,p2", "--data-dir", str(cifar_dir), "--out", str(tmp_path), "--epochs", "3", "--batch-size", "20",
-            "--lr", "0.003", "--steps-per-execution", "4"]
+    args = [
+        "c3-8,p2",
+        "--data-dir",
+        str(cifar_dir),
+        "--out",
+        str(tmp_path),
+        "--epochs",
+        "3",
+        "--batch-size",
+        "20",
+        "--lr",
+        "0.003",
+        "--steps-per-execution",
+        "4",
+    ]
     code = "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))"
     env = {**os.environ, "RFCALC_TRAIN_KILL_AT": "state:2"}
-    killed = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
-                            timeout=300)
+    killed = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300)
     assert killed.returncode == 137, killed.stderr[-2000:]
     assert list(tmp_path.rglob(".epoch-0002.partial-*"))  # the half-made unit the kill left behind
     assert main(args) == 0
@@ -96,8 +109,9 @@ def test_a_real_os_exit_between_writes_resumes_to_the_same_losses(cifar_dir, con
 
 
 @pytest.mark.parametrize("damage", ["state.json", "model.keras"])
-def test_a_truncated_checkpoint_is_moved_aside_and_the_run_restarts(data, config, straight, tmp_path,
-                                                                    monkeypatch, damage):
+def test_a_truncated_checkpoint_is_moved_aside_and_the_run_restarts(
+    data, config, straight, tmp_path, monkeypatch, damage
+):
     import training.checkpoint as ckpt_mod
     from training.sweep import run_sweep
 
@@ -141,14 +155,30 @@ def test_a_diverged_run_is_not_recorded_and_the_finished_one_survives(cifar_dir,
 
 def test_log_lines_are_plain_and_labels_are_as_typed(cifar_dir, tmp_path):
     code = "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))"
-    out = subprocess.run([sys.executable, "-c", code, "model1", "--data-dir", str(cifar_dir), "--out", str(tmp_path),
-                          *FAST[:2], "--batch-size", "20"], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "COLUMNS": "80"})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "model1",
+            "--data-dir",
+            str(cifar_dir),
+            "--out",
+            str(tmp_path),
+            *FAST[:2],
+            "--batch-size",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "80"},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert not [line for line in lines if ".py:" in line], lines  # no source locations
     done = [i for i, line in enumerate(lines) if "done model1: test accuracy" in line]
-    after = lines[done[0] + 1:]
+    after = lines[done[0] + 1 :]
     assert len(after) == 1 and "results:" in after[0], lines  # no progress bar after the done line
     assert len(after[0]) > 80 and str(tmp_path / "report.md") in after[0]  # not wrapped at 80 columns
     run = json.loads((tmp_path / "results.json").read_text())[0]
@@ -196,9 +226,28 @@ CONCURRENT = "import sys; from training.cli import main; sys.exit(main(sys.argv[
 @pytest.mark.parametrize("same", [False, True], ids=["different specs", "the same spec"])
 def test_two_processes_into_one_out_keep_every_run(cifar_dir, tmp_path, same):
     specs = ("c3-8,p2", "c3-8,p2") if same else ("c3-8,p2", "c3-4,p2")
-    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, spec, "--data-dir", str(cifar_dir),
-                               "--out", str(tmp_path), "--epochs", "1", "--batch-size", "20"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for spec in specs]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                CONCURRENT,
+                spec,
+                "--data-dir",
+                str(cifar_dir),
+                "--out",
+                str(tmp_path),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "20",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for spec in specs
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0 and "Traceback" not in err, err[-2000:]

@@ -17,17 +17,28 @@ import zipfile
 
 import numpy as np
 import pytest
+from trainfix import cifar_members, idx_bytes, write_tar
 
 from training.atomic import loads, read_json, write_json
 from training.errors import TrainError
 from training.sweep import Sweep, check_runs
 
-from trainfix import cifar_members, idx_bytes, write_tar
-
 # A finished run as rfcalc-train writes it (the fields results.json's readers rely on, and a few more).
-FINISHED = {"key": "0123456789ab", "spec": "c3,p2", "label": "model1", "params": 125990, "macs": 1000,
-            "rf": [4, 4], "jump": [2, 2], "test_accuracy": 0.8, "test_loss": 0.5, "history": {"loss": [0.6]},
-            "dataset": "fashion_mnist", "epochs": 1, "seed": 0}
+FINISHED = {
+    "key": "0123456789ab",
+    "spec": "c3,p2",
+    "label": "model1",
+    "params": 125990,
+    "macs": 1000,
+    "rf": [4, 4],
+    "jump": [2, 2],
+    "test_accuracy": 0.8,
+    "test_loss": 0.5,
+    "history": {"loss": [0.6]},
+    "dataset": "fashion_mnist",
+    "epochs": 1,
+    "seed": 0,
+}
 
 
 def _main(capsys, *args):
@@ -106,8 +117,9 @@ def test_bad_options_are_one_line_before_tensorflow(tmp_path, fmnist_dir, capsys
     args, words = BAD_OPTIONS[case]
     out, before = _out_with_a_finished_run(tmp_path)
     spec = [] if args[0].startswith("c3") else ["c3-8,p2"]
-    rc, err = _main(capsys, *spec, *args, "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir),
-                    "--out", str(out))
+    rc, err = _main(
+        capsys, *spec, *args, "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir), "--out", str(out)
+    )
     _one_line_exit_2(rc, err, words)
     assert (out / "results.json").read_bytes() == before
 
@@ -129,27 +141,59 @@ def test_memory_estimate_counts_weights_optimizer_and_activations():
 # --- --out that cannot hold a sweep ----------------------------------------------------------------------
 def test_out_under_a_file_is_one_line(tmp_path, fmnist_dir, capsys):
     (tmp_path / "file").write_text("keep")
-    rc, err = _main(capsys, "c3-8,p2", "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir),
-                    "--out", str(tmp_path / "file" / "sub"), "--epochs", "1")
+    rc, err = _main(
+        capsys,
+        "c3-8,p2",
+        "--dataset",
+        "fashion_mnist",
+        "--data-dir",
+        str(fmnist_dir),
+        "--out",
+        str(tmp_path / "file" / "sub"),
+        "--epochs",
+        "1",
+    )
     _one_line_exit_2(rc, err, "is a file, not a folder", str(tmp_path / "file"))
     assert (tmp_path / "file").read_text() == "keep"
 
 
 def test_unwritable_out_is_refused_before_training(fmnist_dir, capsys):
     # /sys refuses new folders even to root, where a chmod'ed folder would not
-    rc, err = _main(capsys, "c3-8,p2", "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir),
-                    "--out", "/sys/rfcalc-train-test", "--epochs", "1")
+    rc, err = _main(
+        capsys,
+        "c3-8,p2",
+        "--dataset",
+        "fashion_mnist",
+        "--data-dir",
+        str(fmnist_dir),
+        "--out",
+        "/sys/rfcalc-train-test",
+        "--epochs",
+        "1",
+    )
     _one_line_exit_2(rc, err, "is not writable")
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
-                    reason="root writes to read-only folders")
+@pytest.mark.skipif(
+    not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+    reason="root writes to read-only folders",
+)
 def test_read_only_out_is_refused_and_keeps_its_runs(tmp_path, fmnist_dir, capsys):
     out, before = _out_with_a_finished_run(tmp_path)
     out.chmod(0o555)
     try:
-        rc, err = _main(capsys, "c3-8,p2", "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir),
-                        "--out", str(out), "--epochs", "1")
+        rc, err = _main(
+            capsys,
+            "c3-8,p2",
+            "--dataset",
+            "fashion_mnist",
+            "--data-dir",
+            str(fmnist_dir),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+        )
     finally:
         out.chmod(0o755)
     _one_line_exit_2(rc, err, "is not writable")
@@ -166,9 +210,11 @@ def _cifar_with_labels(d, labels):
 def _fmnist_with_images_header(d, dims):
     header = struct.pack(f">BBBB{len(dims)}I", 0, 0, 8, len(dims), *dims)
     (d / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header))
-    for name, arr in (("train-labels-idx1-ubyte", np.zeros(2, np.uint8)),
-                      ("t10k-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8)),
-                      ("t10k-labels-idx1-ubyte", np.zeros(2, np.uint8))):
+    for name, arr in (
+        ("train-labels-idx1-ubyte", np.zeros(2, np.uint8)),
+        ("t10k-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8)),
+        ("t10k-labels-idx1-ubyte", np.zeros(2, np.uint8)),
+    ):
         (d / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(arr)))
 
 
@@ -183,19 +229,37 @@ BAD_DATA = {
     "cifar label beyond int64": ("cifar10", lambda d: _cifar_with_labels(d, [2**70, 1]), "labels"),
     "cifar label a float": ("cifar10", lambda d: _cifar_with_labels(d, [1.5, 1]), "labels"),
     "cifar label negative": ("cifar10", lambda d: _cifar_with_labels(d, [-1, 1]), "labels"),
-    "cifar tar that is text": ("cifar10", lambda d: (d / "cifar-10-python.tar.gz").write_text("hello"),
-                               "not a readable tar.gz archive"),
+    "cifar tar that is text": (
+        "cifar10",
+        lambda d: (d / "cifar-10-python.tar.gz").write_text("hello"),
+        "not a readable tar.gz archive",
+    ),
     "cifar tar of zeros": ("cifar10", lambda d: (d / "cifar-10-python.tar.gz").write_bytes(bytes(4096)), "lacks"),
-    "IDX dims overflow int64": ("fashion_mnist", lambda d: _fmnist_with_images_header(d, (2**16, 2**16, 2**32 - 1)),
-                                "truncated or corrupt"),
-    "IDX dims product huge": ("fashion_mnist", lambda d: _fmnist_with_images_header(d, (2**32 - 1,) * 3),
-                              "truncated or corrupt"),
-    "mnist.npz not a zip": ("mnist", lambda d: (d / "mnist.npz").write_bytes(b"PK\x03\x04" + bytes(100)),
-                            "not a readable mnist.npz"),
-    "mnist.npz truncated zip": ("mnist", lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()[:-30]),
-                                "not a readable mnist.npz"),
-    "mnist.npz bad member": ("mnist", lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()),
-                             "not a readable mnist.npz"),
+    "IDX dims overflow int64": (
+        "fashion_mnist",
+        lambda d: _fmnist_with_images_header(d, (2**16, 2**16, 2**32 - 1)),
+        "truncated or corrupt",
+    ),
+    "IDX dims product huge": (
+        "fashion_mnist",
+        lambda d: _fmnist_with_images_header(d, (2**32 - 1,) * 3),
+        "truncated or corrupt",
+    ),
+    "mnist.npz not a zip": (
+        "mnist",
+        lambda d: (d / "mnist.npz").write_bytes(b"PK\x03\x04" + bytes(100)),
+        "not a readable mnist.npz",
+    ),
+    "mnist.npz truncated zip": (
+        "mnist",
+        lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()[:-30]),
+        "not a readable mnist.npz",
+    ),
+    "mnist.npz bad member": (
+        "mnist",
+        lambda d: (d / "mnist.npz").write_bytes(_zip_bytes()),
+        "not a readable mnist.npz",
+    ),
 }
 
 
@@ -206,8 +270,9 @@ def test_bad_data_files_are_one_line(tmp_path, capsys, case):
     data.mkdir()
     make(data)
     out, before = _out_with_a_finished_run(tmp_path)
-    rc, err = _main(capsys, "c3-8,p2", "--dataset", dataset, "--data-dir", str(data), "--out", str(out),
-                    "--epochs", "1")
+    rc, err = _main(
+        capsys, "c3-8,p2", "--dataset", dataset, "--data-dir", str(data), "--out", str(out), "--epochs", "1"
+    )
     _one_line_exit_2(rc, err, words)
     assert (out / "results.json").read_bytes() == before
 
@@ -230,8 +295,11 @@ def test_a_stale_sweep_merges_instead_of_overwriting(tmp_path, monkeypatch):
         def __init__(self, key):
             self.key, self.slug = key, f"run-{key}"
 
-    monkeypatch.setattr(sweep_mod, "Checkpoint", type("C", (), {"of_run": staticmethod(
-        lambda out, c: type("R", (), {"remove": lambda self: None})())}))
+    monkeypatch.setattr(
+        sweep_mod,
+        "Checkpoint",
+        type("C", (), {"of_run": staticmethod(lambda out, c: type("R", (), {"remove": lambda self: None})())}),
+    )
     monkeypatch.setattr("training.report.write_report", lambda runs, out: None)
     dead = tmp_path / ".results.json.partial-999999999-0badf00d"  # left by a process killed mid-write
     live = tmp_path / f".report.md.partial-{os.getpid()}-0badf00d"  # being written right now
@@ -293,8 +361,18 @@ def test_bf16_on_a_cpu_without_amx_warns_once_before_anything_loads(tmp_path, ca
     data = tmp_path / "data"
     data.mkdir()
     (data / "mnist.npz").write_bytes(b"not a zip")  # stops the run right after the warning
-    rc, err = _main(capsys, "c3-8,p2", "--precision", "bf16", "--dataset", "mnist", "--data-dir", str(data),
-                    "--out", str(tmp_path / "runs"))
+    rc, err = _main(
+        capsys,
+        "c3-8,p2",
+        "--precision",
+        "bf16",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(data),
+        "--out",
+        str(tmp_path / "runs"),
+    )
     assert rc == 2 and "Traceback" not in err
     warnings = [line for line in err.splitlines() if "warning:" in line]
     assert warnings == ([] if amx else [warnings[0]]) and (amx or "no AMX" in warnings[0])

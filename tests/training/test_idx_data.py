@@ -31,7 +31,9 @@ def test_idx_matches_keras_offsets(tmp_path):
     # keras.datasets.fashion_mnist reads labels at offset 8 and images at offset 16; same bytes here
     arr = np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8).reshape(2, 28, 28)
     raw = idx_bytes(arr)
-    np.testing.assert_array_equal(np.frombuffer(raw, np.uint8, offset=16).reshape(2, 28, 28), read_idx_bytes(tmp_path, raw))
+    np.testing.assert_array_equal(
+        np.frombuffer(raw, np.uint8, offset=16).reshape(2, 28, 28), read_idx_bytes(tmp_path, raw)
+    )
 
 
 def read_idx_bytes(tmp_path, raw):
@@ -69,8 +71,10 @@ def test_images_and_labels_must_agree(tmp_path):
         load_data("fashion_mnist", data_dir=tmp_path)
 
 
-@pytest.mark.parametrize("given, canonical", [("CIFAR-10", "cifar10"), ("fashion-mnist", "fashion_mnist"),
-                                              ("fmnist", "fashion_mnist"), ("mnist", "mnist")])
+@pytest.mark.parametrize(
+    "given, canonical",
+    [("CIFAR-10", "cifar10"), ("fashion-mnist", "fashion_mnist"), ("fmnist", "fashion_mnist"), ("mnist", "mnist")],
+)
 def test_dataset_names(given, canonical):
     assert dataset_name(given) == canonical
 
@@ -120,8 +124,10 @@ def test_missing_data_dir_is_named(tmp_path):
 
 
 def _cli(*args, env=None):
-    code = ("import sys; from training.cli import main; rc = main(sys.argv[1:]); "
-            "print('TF-LOADED' if 'tensorflow' in sys.modules else 'NO-TF'); sys.exit(rc)")
+    code = (
+        "import sys; from training.cli import main; rc = main(sys.argv[1:]); "
+        "print('TF-LOADED' if 'tensorflow' in sys.modules else 'NO-TF'); sys.exit(rc)"
+    )
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, env=env)
 
 
@@ -160,7 +166,7 @@ def test_cli_corrupt_archive_is_one_line_exit_2(tmp_path, cifar_dir, case):
         (tmp_path / "cifar-10-python.tar.gz").write_bytes(src[: len(src) // 3])
     else:
         members = cifar_members(n_train=10, n_test=5)
-        members["data_batch_1"] = (b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03.")
+        members["data_batch_1"] = b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."
         write_tar(tmp_path / "cifar-10-python.tar.gz", members)
     out = _cli("c3,p2", "--epochs", "1", "--data-dir", str(tmp_path), "--out", str(tmp_path / "o"))
     assert out.returncode == 2 and "Traceback" not in out.stderr
@@ -169,9 +175,11 @@ def test_cli_corrupt_archive_is_one_line_exit_2(tmp_path, cifar_dir, case):
 
 
 def test_help_is_fast_and_loads_no_heavy_modules():
-    code = ("import sys; from training.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print('HEAVY', [m for m in ('tensorflow', 'keras', 'numpy', 'matplotlib') if m in sys.modules])")
+    code = (
+        "import sys; from training.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', [m for m in ('tensorflow', 'keras', 'numpy', 'matplotlib') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "--data-dir" in out.stdout and "HEAVY []" in out.stdout
 
@@ -185,8 +193,12 @@ def test_unreadable_results_json_is_an_error_not_overwritten(tmp_path, fmnist_di
 
 def test_mnist_npz_in_keras_layout(tmp_path):
     rng = np.random.default_rng(0)
-    arrays = {"x_train": rng.integers(0, 256, (30, 28, 28)).astype(np.uint8), "y_train": rng.integers(0, 10, 30),
-              "x_test": rng.integers(0, 256, (10, 28, 28)).astype(np.uint8), "y_test": rng.integers(0, 10, 10)}
+    arrays = {
+        "x_train": rng.integers(0, 256, (30, 28, 28)).astype(np.uint8),
+        "y_train": rng.integers(0, 10, 30),
+        "x_test": rng.integers(0, 256, (10, 28, 28)).astype(np.uint8),
+        "y_test": rng.integers(0, 10, 10),
+    }
     np.savez(tmp_path / "mnist.npz", **arrays)
     data = load_data("mnist", data_dir=tmp_path)
     np.testing.assert_array_equal(data.x_train[..., 0], arrays["x_train"])
@@ -194,7 +206,12 @@ def test_mnist_npz_in_keras_layout(tmp_path):
 
 
 def test_npz_with_pickled_objects_is_refused(tmp_path):
-    np.savez(tmp_path / "mnist.npz", x_train=np.array([object()], dtype=object), y_train=np.zeros(1),
-             x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.zeros(1))
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=np.array([object()], dtype=object),
+        y_train=np.zeros(1),
+        x_test=np.zeros((1, 28, 28), np.uint8),
+        y_test=np.zeros(1),
+    )
     with pytest.raises(DataError, match="mnist.npz"):
         load_data("mnist", data_dir=tmp_path)

@@ -9,14 +9,34 @@ from training.report import plot_result, write_report
 
 
 def run(spec, params, rf, acc, dataset="cifar10", epochs=10, precision="float32", seed=0):
-    return {"spec": spec, "params": params, "macs": params * 10, "rf": [rf, rf], "jump": [2, 2],
-            "test_accuracy": acc, "test_loss": 1 - acc, "train_seconds": 12.5, "images_per_second": 3600.0,
-            "dataset": dataset, "epochs": epochs, "data_size": None, "seed": seed, "precision": precision,
-            "optimizer": "adam", "lr": 0.001, "batch_size": 128, "validation_split": 0.1}
+    return {
+        "spec": spec,
+        "params": params,
+        "macs": params * 10,
+        "rf": [rf, rf],
+        "jump": [2, 2],
+        "test_accuracy": acc,
+        "test_loss": 1 - acc,
+        "train_seconds": 12.5,
+        "images_per_second": 3600.0,
+        "dataset": dataset,
+        "epochs": epochs,
+        "data_size": None,
+        "seed": seed,
+        "precision": precision,
+        "optimizer": "adam",
+        "lr": 0.001,
+        "batch_size": 128,
+        "validation_split": 0.1,
+    }
 
 
-RUNS = [run("c3,p2", 164966, 4, 0.60), run("c3,c3,p2", 174214, 6, 0.64), run("c5,p2", 166000, 6, 0.62),
-        run("(c3,p2)*2", 50000, 10, 0.66)]
+RUNS = [
+    run("c3,p2", 164966, 4, 0.60),
+    run("c3,c3,p2", 174214, 6, 0.64),
+    run("c5,p2", 166000, 6, 0.62),
+    run("(c3,p2)*2", 50000, 10, 0.66),
+]
 
 
 def test_report_has_a_row_per_run_and_the_correlations(tmp_path):
@@ -33,8 +53,11 @@ def test_report_has_a_row_per_run_and_the_correlations(tmp_path):
 
 
 def test_runs_are_grouped_like_with_like(tmp_path):
-    others = [run("c3,p2", 125990, 4, 0.9, dataset="fashion_mnist"), run("c3,p2", 164966, 4, 0.6, seed=1),
-              run("c3,p2", 164966, 4, 0.6, precision="bf16")]
+    others = [
+        run("c3,p2", 125990, 4, 0.9, dataset="fashion_mnist"),
+        run("c3,p2", 164966, 4, 0.6, seed=1),
+        run("c3,p2", 164966, 4, 0.6, precision="bf16"),
+    ]
     text = write_report(RUNS + others, tmp_path).read_text()
     assert text.count("## ") == 4
     assert "## cifar10, 10 epochs, all training images, seed 0, float32" in text
@@ -44,8 +67,11 @@ def test_runs_are_grouped_like_with_like(tmp_path):
 
 
 def test_learning_curves_png(tmp_path):
-    plot_result({"accuracy": [0.5, 0.6], "val_accuracy": [0.5, 0.55], "loss": [1.0, 0.8], "val_loss": [1.1, 0.9]},
-                tmp_path / "curves.png", title="t")
+    plot_result(
+        {"accuracy": [0.5, 0.6], "val_accuracy": [0.5, 0.55], "loss": [1.0, 0.8], "val_loss": [1.1, 0.9]},
+        tmp_path / "curves.png",
+        title="t",
+    )
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -59,8 +85,10 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
 
 
 def test_labels_plurals_and_the_rho_caveat(tmp_path):
-    runs = [{**run("c3,p2", 164966, 4, 0.60, epochs=1), "label": "model1"},
-            {**run("c3*2,p2", 174214, 6, 0.64, epochs=1), "label": "c3,c3,p2"}]
+    runs = [
+        {**run("c3,p2", 164966, 4, 0.60, epochs=1), "label": "model1"},
+        {**run("c3*2,p2", 174214, 6, 0.64, epochs=1), "label": "c3,c3,p2"},
+    ]
     text = write_report(runs, tmp_path).read_text()
     assert "## cifar10, 1 epoch, all training images" in text and "1 epochs" not in text
     assert "| `model1` (`c3,p2`) |" in text and "| `c3,c3,p2` (`c3*2,p2`) |" in text

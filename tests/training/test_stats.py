@@ -30,12 +30,15 @@ def test_matches_the_textbook_formula_without_ties(seed):
 
 CASES = {
     # Wikipedia's worked example (IQ vs hours of TV): rho = -29/165
-    "wikipedia IQ/TV": ([106, 100, 86, 101, 99, 103, 97, 113, 112, 110], [7, 27, 2, 50, 28, 29, 20, 12, 6, 17],
-                        -29 / 165),
+    "wikipedia IQ/TV": (
+        [106, 100, 86, 101, 99, 103, 97, 113, 112, 110],
+        [7, 27, 2, 50, 28, 29, 20, 12, 6, 17],
+        -29 / 165,
+    ),
     "monotone but not linear": ([1, 2, 3, 4], [1, 8, 27, 64], 1.0),
     "reversed": ([1, 2, 3], [9, 5, 1], -1.0),
     # with ties: ranks [1.5, 1.5, 3] vs [1, 2, 3]; Pearson of ranks = sqrt(3)/2
-    "tie in x": ([5, 5, 7], [1, 2, 3], 3 ** 0.5 / 2),
+    "tie in x": ([5, 5, 7], [1, 2, 3], 3**0.5 / 2),
 }
 
 
@@ -57,5 +60,5 @@ def test_ranks_of_all_ties_are_the_mean_rank():
 
 def test_invariant_under_monotone_transforms():
     x, y = [3, 1, 4, 1.5, 5, 9, 2, 6], [2, 7, 1, 8, 2.5, 8.5, 0, 3]
-    assert spearman(x, y) == pytest.approx(spearman([v ** 3 for v in x], [2 ** v for v in y]))
+    assert spearman(x, y) == pytest.approx(spearman([v**3 for v in x], [2**v for v in y]))
     assert all(spearman(p, p) == pytest.approx(1.0) for p in itertools.permutations([1, 2, 3, 4]))

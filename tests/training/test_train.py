@@ -39,8 +39,22 @@ def test_cli_trains_offline_and_beats_chance(trained):
         assert r["n_train"] == 180 and r["n_val"] == 20 and r["n_test"] == 100  # the last 10% held out
 
 
-REQUIRED = ("spec", "params", "macs", "rf", "jump", "test_loss", "test_accuracy", "history", "train_seconds",
-            "images_per_second", "dataset", "epochs", "seed", "input_shape")
+REQUIRED = (
+    "spec",
+    "params",
+    "macs",
+    "rf",
+    "jump",
+    "test_loss",
+    "test_accuracy",
+    "history",
+    "train_seconds",
+    "images_per_second",
+    "dataset",
+    "epochs",
+    "seed",
+    "input_shape",
+)
 
 
 @pytest.mark.slow
@@ -78,14 +92,18 @@ def test_rerun_skips_finished_runs(trained, cifar_dir, capsys):
 
 
 # Keras's own count_params() is the oracle; the notebook's numbers are 164,966 and 174,214.
-PARAM_CASES = {"model1": 164966, "model2": 174214, "c3-16,bn,p2,sep3-8,dw3,a2,c3s2/valid/nobias": None,
-               "(c3,p2)*3": None, "c5-64,p3s2": None}
+PARAM_CASES = {
+    "model1": 164966,
+    "model2": 174214,
+    "c3-16,bn,p2,sep3-8,dw3,a2,c3s2/valid/nobias": None,
+    "(c3,p2)*3": None,
+    "c5-64,p3s2": None,
+}
 
 
 @pytest.mark.parametrize("spec", sorted(PARAM_CASES))
 def test_build_model_params_equal_keras(tf, spec):
     from rfcalc import analyze
-
     from training.models import build_model, resolve_spec
 
     expected = analyze(resolve_spec(spec), head="seed").total_params
@@ -102,6 +120,7 @@ def _boom_after(epoch_index):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == epoch_index:
                 raise KeyboardInterrupt
+
     return Boom()
 
 
@@ -135,8 +154,7 @@ def test_ctrl_c_exits_130_and_says_where_to_resume(tf, cifar_dir, tmp_path, monk
     from training.cli import main
 
     real = train_mod.train_run
-    monkeypatch.setattr(train_mod, "train_run",
-                        lambda *a, **k: real(*a, **{**k, "callbacks": (_boom_after(1),)}))
+    monkeypatch.setattr(train_mod, "train_run", lambda *a, **k: real(*a, **{**k, "callbacks": (_boom_after(1),)}))
     rc = main(["c3-8,p2", "--data-dir", str(cifar_dir), "--out", str(tmp_path), *FAST])
     err = capsys.readouterr().err
     assert rc == 130
@@ -148,8 +166,23 @@ def test_ctrl_c_exits_130_and_says_where_to_resume(tf, cifar_dir, tmp_path, monk
 def test_fashion_mnist_idx_trains(tf, fmnist_dir, tmp_path):
     from training.cli import main
 
-    assert main(["c3-8,p2", "--dataset", "fashion_mnist", "--data-dir", str(fmnist_dir), "--out", str(tmp_path),
-                 *FAST[:2], "--batch-size", "32"]) == 0
+    assert (
+        main(
+            [
+                "c3-8,p2",
+                "--dataset",
+                "fashion_mnist",
+                "--data-dir",
+                str(fmnist_dir),
+                "--out",
+                str(tmp_path),
+                *FAST[:2],
+                "--batch-size",
+                "32",
+            ]
+        )
+        == 0
+    )
     run = json.loads((tmp_path / "results.json").read_text())[0]
     assert run["input_shape"] == [28, 28, 1] and run["dataset"] == "fashion_mnist"
 
@@ -169,8 +202,9 @@ MIRRORED = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(tf, cifar_dir, tmp_path):
-    out = subprocess.run([sys.executable, "-c", MIRRORED, str(cifar_dir), str(tmp_path)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", MIRRORED, str(cifar_dir), str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
     assert "RC 0" in out.stdout, out.stderr[-3000:]
     run = json.loads((tmp_path / "results.json").read_text())[0]
     assert run["strategy"] == "mirrored" and len(run["history"]["loss"]) == 2
@@ -202,11 +236,18 @@ def test_bf16_keeps_params_and_a_float32_output(tf):
 
 @pytest.mark.slow
 def test_multiworker_strategy_runs_as_one_worker_without_tf_config(tf, cifar_dir, tmp_path):
-    code = ("import sys; from training.cli import main; "
-            "print('RC', main(['c3-8,p2', '--strategy', 'multiworker', '--data-dir', sys.argv[1], '--out', "
-            "sys.argv[2], '--epochs', '1', '--batch-size', '20']))")
+    code = (
+        "import sys; from training.cli import main; "
+        "print('RC', main(['c3-8,p2', '--strategy', 'multiworker', '--data-dir', sys.argv[1], '--out', "
+        "sys.argv[2], '--epochs', '1', '--batch-size', '20']))"
+    )
     env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CONFIG"}
-    out = subprocess.run([sys.executable, "-c", code, str(cifar_dir), str(tmp_path)], capture_output=True,
-                         text=True, timeout=300, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(cifar_dir), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert "RC 0" in out.stdout, out.stderr[-3000:]
     assert json.loads((tmp_path / "results.json").read_text())[0]["strategy"] == "multiworker"

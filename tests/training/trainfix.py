@@ -26,15 +26,19 @@ def class_images(labels, size=32, channels=3, seed=0):
     step = (size - 8) // 4
     for i, k in enumerate(labels):
         r, c = divmod(int(k), 4)
-        x[i, r * step:r * step + 8, c * step:c * step + 8, int(k) % channels] = 250
+        x[i, r * step : r * step + 8, c * step : c * step + 8, int(k) % channels] = 250
     return x
 
 
 def cifar_batch(images, labels, name: str, protocol: int = 4) -> bytes:
     """One pickled batch in the official layout (planes R, G, B flattened per image)."""
     data = images.transpose(0, 3, 1, 2).reshape(len(images), 3072)
-    d = {b"batch_label": name.encode(), b"labels": [int(v) for v in labels], b"data": data,
-         b"filenames": [f"img_{i}.png".encode() for i in range(len(images))]}
+    d = {
+        b"batch_label": name.encode(),
+        b"labels": [int(v) for v in labels],
+        b"data": data,
+        b"filenames": [f"img_{i}.png".encode() for i in range(len(images))],
+    }
     return pickle.dumps(d, protocol=protocol)
 
 
@@ -46,11 +50,29 @@ def cifar_members(n_train=N_TRAIN, n_test=N_TEST, seed=0, protocol=4) -> dict[st
     x_train = class_images(y_train, seed=seed + 1)
     x_test = class_images(y_test, seed=seed + 2)
     per = n_train // 5
-    out = {f"data_batch_{i + 1}": cifar_batch(x_train[i * per:(i + 1) * per], y_train[i * per:(i + 1) * per],
-                                              f"training batch {i + 1} of 5", protocol) for i in range(5)}
+    out = {
+        f"data_batch_{i + 1}": cifar_batch(
+            x_train[i * per : (i + 1) * per], y_train[i * per : (i + 1) * per], f"training batch {i + 1} of 5", protocol
+        )
+        for i in range(5)
+    }
     out["test_batch"] = cifar_batch(x_test, y_test, "testing batch 1 of 1", protocol)
-    out["batches.meta"] = pickle.dumps({b"label_names": [b"airplane", b"automobile", b"bird", b"cat", b"deer",
-                                                         b"dog", b"frog", b"horse", b"ship", b"truck"]})
+    out["batches.meta"] = pickle.dumps(
+        {
+            b"label_names": [
+                b"airplane",
+                b"automobile",
+                b"bird",
+                b"cat",
+                b"deer",
+                b"dog",
+                b"frog",
+                b"horse",
+                b"ship",
+                b"truck",
+            ]
+        }
+    )
     return out
 
 
@@ -74,8 +96,12 @@ def write_idx_set(folder, n_train=120, n_test=60, gz=True, seed=0):
     y_train, y_test = rng.integers(0, 10, n_train).astype(np.uint8), rng.integers(0, 10, n_test).astype(np.uint8)
     x_train = class_images(y_train, size=28, channels=1, seed=seed + 1)[..., 0]
     x_test = class_images(y_test, size=28, channels=1, seed=seed + 2)[..., 0]
-    arrays = {"train-images-idx3-ubyte": x_train, "train-labels-idx1-ubyte": y_train,
-              "t10k-images-idx3-ubyte": x_test, "t10k-labels-idx1-ubyte": y_test}
+    arrays = {
+        "train-images-idx3-ubyte": x_train,
+        "train-labels-idx1-ubyte": y_train,
+        "t10k-images-idx3-ubyte": x_test,
+        "t10k-labels-idx1-ubyte": y_test,
+    }
     for name, arr in arrays.items():
         raw = idx_bytes(arr)
         if gz:
