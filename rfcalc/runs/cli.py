@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         type=argtypes.positive,
         default=None,
-        help="random normal inputs averaged for --erf (default 32)",
+        help="random normal inputs averaged for --erf (default: 8 at a time until the standard errors are within 2%%, at most 32)",
     )
     parser.add_argument(
         "--seed",
@@ -164,15 +164,22 @@ def erf_table(result):
     box, axes = {1: ("segment", "sample"), 2: ("square", "row, col"), 3: ("cube", "depth, row, col")}[rank]
     for frac, side in sorted(result.sides.items()):
         ratio = result.ratio[frac]
+        se = result.sides_se.get(frac)
         t.add_row(
             f"{box} holding {round(frac * 100)}% of |gradient|",
-            "x".join([str(side)] * rank),
+            "x".join([str(side)] * rank) + ("" if se is None else f" ± {se:.2f}"),
             "-" if ratio is None else f"{ratio:.2f}",
+        )
+    for frac, area in sorted(result.area_ratio.items()):  # RepLKNet's high-contribution area ratio
+        t.add_row(
+            f"area ratio {round(frac * 100)}% (RepLKNet; {box} {result.area_sides[frac]})",
+            f"{area:.4f} ± {result.area_ratio_se.get(frac, 0.0):.4f}",
+            "",
         )
     t.add_row("theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-")
     t.add_row("Gaussian sigma (moments)", ", ".join(f"{v:.2f}" for v in result.sigma), "")
     t.add_row(f"centroid ({axes})", ", ".join(f"{v:.2f}" for v in result.centroid), "")
-    t.add_row("inputs", result.source, "")
+    t.add_row("inputs", result.source + (f"; {result.stopping}" if result.stopping else ""), "")
     return t
 
 
@@ -228,7 +235,7 @@ def run(args) -> int:
 
         images = _as_batch(img, shape) if img is not None else None
         result = erf(
-            spec, input_shape=shape, layer=args.layer, samples=args.samples or 32, images=images, seed=args.seed or 0
+            spec, input_shape=shape, layer=args.layer, samples=args.samples, images=images, seed=args.seed or 0
         )
         if args.plot:
             from .plots import plot_erf
