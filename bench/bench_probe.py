@@ -5,6 +5,14 @@
 Rows: the probe as shipped (one batched gradient pass under tf.function), the same eagerly, and
 one gradient pass per probed unit (the batch split into size-1 chunks), all on the same model.
 The first call also pays for building the clone and tracing; "warm" is the best of the repeats.
+
+    nice -n 10 .venv/bin/python bench/bench_probe.py --floor [--before /tmp/erf-before] [--repeat 1]
+
+``--floor``: fresh processes, interleaved, medians of wall and CPU time (user + system of the
+child, less sensitive to the load of a shared machine): ``rfcalc probe keras:ResNet50`` and
+``rfcalc probe keras:ResNet50 --erf`` of this tree (and of ``--before``, another checkout), each
+beside its floor: import TensorFlow, build ``ResNet50(weights=None)``, one batched forward and
+backward pass at 224x224 of 8 images (the probe) or of as many images as the ERF drew.
 """
 
 from __future__ import annotations
@@ -31,12 +39,77 @@ def timed(fn, repeat):
     return result, first, min(times) if times else first
 
 
+FLOOR = """
+import sys, numpy as np, tensorflow as tf
+m = tf.keras.applications.ResNet50(weights=None)
+x = tf.constant(np.random.default_rng(0).standard_normal((int(sys.argv[1]), 224, 224, 3)).astype("float32"))
+with tf.GradientTape() as t:
+    t.watch(x)
+    y = tf.reduce_sum(m(x, training=False))
+t.gradient(y, x).numpy()
+"""
+
+
+def _child(cmd, cwd=None, env=None):
+    """Wall and CPU seconds (user + system) of one fresh process, and its stdout."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, out
+
+
+def floor(args) -> int:
+    import json
+    import statistics
+
+    here = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+    trees = [("this tree", here)] + ([("before", os.path.abspath(args.before))] if args.before else [])
+    py = sys.executable
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+    def rfcalc(tree, *extra):
+        return _child([py, "-m", "rfcalc.cli", "probe", "keras:ResNet50", *extra], env=dict(env, PYTHONPATH=tree))
+
+    times: dict = {}
+    drawn = {}
+    for _ in range(args.repeat):  # interleaved: every variant once per round
+        for label, tree in trees:
+            times.setdefault(("probe", label), []).append(rfcalc(tree)[:2])
+            wall, cpu, out = rfcalc(tree, "--erf", "--json")
+            drawn.setdefault(label, []).append(json.loads(out)["samples"])
+            times.setdefault(("probe --erf", label), []).append((wall, cpu))
+        for n in sorted({8, *(d[-1] for d in drawn.values())}):
+            times.setdefault(("floor", f"{n} images"), []).append(_child([py, "-c", FLOOR, str(n)], env=env)[:2])
+    med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
+    print(f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f} at the end; medians of {args.repeat}")
+    print(f"{'command':34} {'wall s':>8} {'CPU s':>8} {'floor':>10} {'wall/floor':>10} {'CPU/floor':>10}")
+    for (what, label), (w, c) in med.items():
+        if what == "floor":
+            print(f"{'floor, ' + label:34} {w:>8.1f} {c:>8.1f}")
+            continue
+        n = 8 if what == "probe" else int(statistics.median_low(drawn[label]))
+        fw, fc = med[("floor", f"{n} images")]
+        each = "/".join(map(str, drawn[label]))
+        name = f"{what} ({label}{'' if what == 'probe' else f', samples {each}'})"
+        print(f"{name:34} {w:>8.1f} {c:>8.1f} {n:>3} images {w / fw:>10.2f} {c / fc:>10.2f}")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--depth", type=int, default=50)
     ap.add_argument("--input", default="32x32x3")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--floor", action="store_true", help="ResNet50: rfcalc probe [--erf] against the floor, fresh processes")
+    ap.add_argument("--before", help="with --floor: another checkout to time beside this one")
     args = ap.parse_args(argv)
+    if args.floor:
+        return floor(args)
 
     import tensorflow as tf
 

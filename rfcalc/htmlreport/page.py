@@ -95,12 +95,16 @@ def build_html(analysis: Analysis, lang: str = "en", image=None, erf=None, notes
     if erf:
         rows = "".join(
             f"<tr><td>{esc(ui['erf_for'].format(unit=tuple(e['unit']), layer=e['layer'], source=ui['erf_random'].format(n=e['samples'])))}"
-            f"</td>" + "".join(f"<td>{v}</td>" for v in e["sides"].values()) + "</tr>"
+            f"</td>"
+            + "".join(f"<td>{v}</td>" for v in e["sides"].values())
+            + "".join(f"<td>{a:.4f} ± {e['area_se'][k]:.4f}</td>" for k, a in e.get("area", {}).items())
+            + "</tr>"
             for e in erf
         )
         head = "".join(f"<th>{esc(k)}</th>" for k in erf[0]["sides"])
+        head += "".join(f"<th>{esc(ui['erf_area_head'].format(t=k))}</th>" for k in erf[0].get("area", {}))
         erf_section = (
-            f'<section id="erf"><h2>{esc(ui["erf"])}</h2><p>{esc(ui["erf_sides"])}</p>'
+            f'<section id="erf"><h2>{esc(ui["erf"])}</h2><p>{esc(ui["erf_sides"])}</p><p>{esc(ui["erf_area"])}</p>'
             f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{rows}</tbody></table>"
             f'<button id="erf-show" type="button">{esc(ui["erf_show"])}</button></section>'
         )
@@ -145,7 +149,7 @@ def erf_layers(analysis, most: int = 8) -> list[str]:
     return list(dict.fromkeys(names[round(i * (len(names) - 1) / (most - 1))] for i in range(most)))
 
 
-def erf_data(source, analysis, samples=16, most: int = 8) -> list[dict]:
+def erf_data(source, analysis, samples=None, most: int = 8) -> list[dict]:
     """The ERF of the centre unit of each of ``erf_layers(analysis)``, for the page (TensorFlow; an ONNX model: onnxruntime)."""
     from ..runs.effective_rf import erf
     from .image import heat_uri
@@ -160,6 +164,8 @@ def erf_data(source, analysis, samples=16, most: int = 8) -> list[dict]:
                 "samples": r.samples,
                 "uri": heat_uri(r.heatmap),
                 "sides": {f"{round(f * 100)}%": s for f, s in r.sides.items()},
+                "area": {f"{round(t * 100)}%": round(a, 4) for t, a in r.area_ratio.items()},
+                "area_se": {f"{round(t * 100)}%": round(e, 4) for t, e in r.area_ratio_se.items()},
             }
         )
     return out

@@ -40,6 +40,9 @@ _UI_EN = {
     "erf_show": "show the chosen layer's ERF unit",
     "erf_random": "{n} random normal inputs",
     "erf_sides": "side of the smallest square around the field's centre that holds this share of the gradient mass",
+    "erf_area_head": "area {t}",
+    "erf_area": "area t: RepLKNet's high-contribution area ratio, the smallest centred square holding t of the "
+    "gradient over the input's area (± bootstrap standard error)",
     "no_spatial": "no spatial extent: every unit depends on the whole input",
     "image_note": "",
     "grid": "no image: a neutral grid of the input pixels",
@@ -82,6 +85,8 @@ _UI_JA = {
     "erf_show": "選んだ層の ERF のユニットを表示",
     "erf_random": "正規分布の乱数の入力 {n} 個",
     "erf_sides": "受容野の中心のまわりで、勾配の総量のうちこの割合が入る最小の正方形の一辺",
+    "erf_area_head": "面積 {t}",
+    "erf_area": "面積 t：RepLKNet の高寄与面積比。勾配の総量のうち t が入る中心の最小の正方形の面積を入力の面積で割った値（± ブートストラップ標準誤差）",
     "no_spatial": "空間方向の広がりなし：各ユニットは入力全体に依存します",
     "image_note": "",
     "grid": "画像なし：入力ピクセルの格子",

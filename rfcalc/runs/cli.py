@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         type=argtypes.positive,
         default=None,
-        help="random normal inputs averaged for --erf (default 32)",
+        help="random normal inputs averaged for --erf (default: 8 at a time until the standard errors are within 2%%, at most 32)",
     )
     parser.add_argument(
         "--seed",
@@ -169,10 +169,16 @@ def erf_table(result, lang: str = "en"):
     rows = []
     for frac, side in sorted(result.sides.items()):
         ratio = result.ratio[frac]
+        se = result.sides_se.get(frac)
         what = (
             f"|勾配| の {round(frac * 100)}% が入る{box}" if ja else f"{box} holding {round(frac * 100)}% of |gradient|"
         )
-        rows.append((what, "x".join([str(side)] * rank), "-" if ratio is None else f"{ratio:.2f}"))
+        rows.append((what, "x".join([str(side)] * rank) + ("" if se is None else f" ± {se:.2f}"),
+                     "-" if ratio is None else f"{ratio:.2f}"))
+    for frac, area in sorted(result.area_ratio.items()):  # RepLKNet's high-contribution area ratio
+        what = (f"面積比 {round(frac * 100)}%（RepLKNet、{box} {result.area_sides[frac]}）" if ja
+                else f"area ratio {round(frac * 100)}% (RepLKNet; {box} {result.area_sides[frac]})")
+        rows.append((what, f"{area:.4f} ± {result.area_ratio_se.get(frac, 0.0):.4f}", ""))
     rows.append(("理論上の受容野" if ja else "theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-"))
     rows.append(
         (
@@ -184,7 +190,8 @@ def erf_table(result, lang: str = "en"):
     rows.append(
         ((f"重心（{axes}）" if ja else f"centroid ({axes})"), ", ".join(f"{v:.2f}" for v in result.centroid), "")
     )
-    rows.append(("入力" if ja else "inputs", result.source, ""))
+    source = result.source + (f"; {result.stopping}" if result.stopping else "")
+    rows.append(("入力" if ja else "inputs", source, ""))
     columns = (Column("Quantity", wrap=True), Column("Value", "right"), Column("/ theoretical rf", "right"))
     title = f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}"
     return translate(Grid(title, columns, tuple(rows)), lang, (("drop", "/ theoretical rf"), ("wrap", "Quantity")))
@@ -248,7 +255,7 @@ def run(args) -> int:
 
         images = _as_batch(img, shape) if img is not None else None
         result = erf(
-            spec, input_shape=shape, layer=args.layer, samples=args.samples or 32, images=images, seed=args.seed or 0
+            spec, input_shape=shape, layer=args.layer, samples=args.samples, images=images, seed=args.seed or 0
         )
         if args.plot:
             from .plots import plot_erf

@@ -12,7 +12,8 @@ summary (``ErfResult``, ``smallest_square``, ``moments``) lives in ``erf_result`
 from __future__ import annotations
 
 from ..errors import RFError
-from .erf_result import FRACTIONS, ErfResult, _inputs, check_seed, moments, smallest_square, summarise
+from .erf_result import FRACTIONS, ErfResult, _inputs, check_seed, moments, settled, smallest_square, summarise
+from .erf_stats import MAX_SAMPLES, MIN_SAMPLES, TOLERANCE
 from .probe_limits import check_analysis, check_cost, check_depthwise_strides, check_inputs, check_model, sample_bytes
 
 __all__ = ["erf", "ErfResult", "FRACTIONS", "check_seed", "moments", "smallest_square", "summarise"]
@@ -27,8 +28,12 @@ def _rank(layer) -> int:
         return 0
 
 
-def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, seed=0) -> ErfResult:
+def erf(model_or_spec, input_shape=None, layer=None, samples=None, images=None, seed=0, tolerance=TOLERANCE) -> ErfResult:
     """Effective receptive field of the centre unit of ``layer`` (default: the last spatial layer).
+
+    ``samples=None`` draws random inputs ``MIN_SAMPLES`` at a time until every side and area ratio
+    has a bootstrap standard error within ``tolerance`` of its value, at most ``MAX_SAMPLES``; an
+    integer forces that many; ``images`` are all used.
 
     A spec is built with fresh Glorot weights (``seed``); a Keras model keeps its weights. An .onnx
     path or ``ModelProto`` is measured with onnxruntime by finite differences (``onnx_erf``), no TensorFlow.
@@ -42,13 +47,16 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     if is_onnx_model(model_or_spec):
         from .onnx_erf import erf_onnx
 
-        return erf_onnx(model_or_spec, input_shape, layer, samples, images, seed)
+        return erf_onnx(model_or_spec, input_shape, layer, samples, images, seed, tolerance=tolerance)
     import numpy as np
 
     from .probe_model import _keras, resolve_target, with_weights
 
     keras, tf = _keras()
     check_seed(seed)
+    adaptive = samples is None and images is None
+    if adaptive:
+        samples = MAX_SAMPLES
     target, shape = resolve_target(model_or_spec, input_shape)
     if images is None and isinstance(samples, int) and samples > 0:
         check_inputs(samples, shape)  # random inputs are made at once: bound them first
@@ -101,24 +109,6 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
     )
     unit = tuple((int(n) - 1) // 2 for n in out.shape[1:-1])
     x, source = _inputs(images, samples, shape, seed)
-
-    def grads(batch):  # eager: one or two batches, so a trace would cost more than it saves
-        with tf.GradientTape() as tape:
-            tape.watch(batch)
-            y = sub(batch, training=False)
-            loss = tf.reduce_sum(y[(slice(None),) + unit])
-        return tape.gradient(loss, batch)
-
-    heat = np.zeros(shape[:-1], dtype=np.float64)
-    batch = max(1, min(64, _BATCH_BYTES // max(1, per_sample)))  # bounded memory per gradient pass
-    for lo in range(0, len(x), batch):
-        try:
-            g = grads(tf.constant(x[lo : lo + batch])).numpy()
-        except tf.errors.ResourceExhaustedError:
-            raise RFError(
-                f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; try a smaller --input"
-            ) from None
-        heat += np.abs(g).sum(axis=-1).sum(axis=0)
     span = None
     if analysis is not None:
         try:
@@ -127,15 +117,41 @@ def erf(model_or_spec, input_shape=None, layer=None, samples=32, images=None, se
             row = None
         if row is not None and row.spatial:  # a map made from a global pool has no field to centre on
             span = row.field_of(unit)  # exact after upsampling, where fields depend on the phase
+
+    def grads(batch):  # eager: one or two batches, so a trace would cost more than it saves
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            y = sub(batch, training=False)
+            loss = tf.reduce_sum(y[(slice(None),) + unit])
+        return tape.gradient(loss, batch)
+
+    maps = []
+    batch = max(1, min(64, _BATCH_BYTES // max(1, per_sample)))  # bounded memory per gradient pass
+    step = MIN_SAMPLES if adaptive else len(x)
+    stopping = f"cap of {MAX_SAMPLES} reached" if adaptive else ("all images" if images is not None else "forced")
+    for chunk in range(0, len(x), step):
+        for lo in range(chunk, min(len(x), chunk + step), batch):
+            try:
+                g = grads(tf.constant(x[lo : min(lo + batch, chunk + step)])).numpy()
+            except tf.errors.ResourceExhaustedError:
+                raise RFError(
+                    f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; try a smaller --input"
+                ) from None
+            maps.extend(np.abs(g).sum(axis=-1))
+        if adaptive and len(maps) < len(x) and settled(maps, span, tolerance):
+            stopping = f"stable after {len(maps)} (standard errors within {tolerance:.0%})"
+            break
+    if adaptive:
+        source = f"{len(maps)} random normal inputs"
     return summarise(
         target.label,
         name,
         shape,
         unit,
-        len(x),
         source,
-        heat,
+        maps,
         span,
         f"the gradient of unit {unit} of {name!r} is zero for every input (dead units?); "
         f"try other images or another layer",
+        stopping,
     )

@@ -14,6 +14,8 @@ from fractions import Fraction
 from math import prod
 
 from ..errors import RFError, ShapeError
+from .erf_stats import AREA_THRESHOLDS, pixel_counts, ring_masses, squares, stable, standard_errors
+from .erf_stats import area_ratios as _area_ratios
 
 FRACTIONS = (0.5, 0.9, 0.99)
 
@@ -73,7 +75,10 @@ class ErfResult:
     """ERF heatmap (the input's spatial shape: L, H×W or D×H×W; sums to 1) and its summary.
 
     ``rf``/``centre`` are the theoretical field's; ``sides`` the smallest centred segment, square or
-    cube holding 50/90/99% of the mass.
+    cube holding 50/90/99% of the mass; ``area_ratio`` RepLKNet's high-contribution area ratios
+    (t = 20/30/50/99%: the smallest centred square holding t, its area inside the input over the
+    input's area; ``area_sides`` their sides); ``*_se`` bootstrap standard errors over the samples;
+    ``stopping`` why sampling stopped.
     """
 
     target: str
@@ -88,6 +93,11 @@ class ErfResult:
     centroid: tuple
     sigma: tuple
     heatmap: object = dc_field(repr=False, compare=False)
+    area_ratio: dict = dc_field(default_factory=dict)
+    area_sides: dict = dc_field(default_factory=dict)
+    sides_se: dict = dc_field(default_factory=dict)
+    area_ratio_se: dict = dc_field(default_factory=dict)
+    stopping: str = ""
 
     @property
     def ratio(self) -> dict:
@@ -112,6 +122,18 @@ class ErfResult:
             "centroid": [round(c, 4) for c in self.centroid],
             "sigma": [round(s, 4) for s in self.sigma],
             "sigma_method": "moments (standard deviation of the heatmap about its centroid)",
+            "sides_se": {f"{round(f * 100)}%": round(e, 4) for f, e in self.sides_se.items()},
+            "area_ratio": {
+                f"{round(t * 100)}%": {
+                    "side": self.area_sides[t],
+                    "ratio": round(r, 6),
+                    "se": round(self.area_ratio_se.get(t, 0.0), 6),
+                }
+                for t, r in self.area_ratio.items()
+            },
+            "area_ratio_method": "RepLKNet (Ding et al. 2022): smallest centred square holding t of the mean "
+            "|gradient|, its area inside the input over the input's area; no log10 rescaling",
+            "stopping": self.stopping,
         }
         if heatmap:
             out["heatmap"] = self.heatmap.tolist()
@@ -124,26 +146,70 @@ def check_seed(seed) -> None:
         raise RFError(f"seed must be an integer from 0 to 2**32 - 1. Received: seed={seed!r}")
 
 
-def summarise(label, name, shape, unit, samples, source, heat, span, dead: str) -> ErfResult:
-    """The ``ErfResult`` of a heat map summed over ``samples`` inputs: normalised, with moments and squares.
+def _centre(heat, span):
+    """``(rf, centre)``: the field's size and centre, or (None, the centroid to the nearest half pixel)."""
+    if span is None:
+        return None, tuple(Fraction(round(2 * c), 2) for c in moments(heat)[0])
+    return tuple(hi - lo + 1 for lo, hi in span), tuple(Fraction(lo + hi, 2) for lo, hi in span)
+
+
+def estimate(per_sample, span):
+    """Sides, area ratios and their bootstrap standard errors from one map per sample (any scale).
+
+    Returns ``(sides, sides_se, area_ratio, area_se, area_sides)``; ``span`` as in ``summarise``.
+    """
+    import numpy as np
+
+    a = np.asarray(per_sample, dtype=np.float64)
+    heat = a.sum(axis=0)
+    if not heat.sum() > 0:
+        return None
+    shape = a.shape[1:]
+    _, centre = _centre(heat, span)
+    norm = a / heat.sum() * len(a)  # each sample's map on the mean's scale, so resamples weigh alike
+    rings = ring_masses(norm, centre)
+    counts = pixel_counts(shape, centre)
+    total = rings.sum(axis=0)
+    sides_se, area_se = standard_errors(rings, counts, shape, FRACTIONS)
+    return (
+        squares(total, FRACTIONS),
+        sides_se,
+        _area_ratios(total, counts, shape),
+        area_se,
+        squares(total, AREA_THRESHOLDS),
+    )
+
+
+def settled(per_sample, span, tolerance) -> bool:
+    """Whether the estimate from ``per_sample`` maps is stable (``erf_stats.stable``); False while all are zero."""
+    e = estimate(per_sample, span)
+    return e is not None and stable(e[0], e[1], e[2], e[3], tolerance)
+
+
+def summarise(label, name, shape, unit, source, per_sample, span, dead: str, stopping: str = "") -> ErfResult:
+    """The ``ErfResult`` of one heat map per sample: averaged, normalised, with moments, squares and errors.
 
     ``span`` is the unit's field (``Row.field_of``) to centre the squares on, or None to centre them
     on the centroid; ``dead`` is the message when the map is zero everywhere. Shared by the gradient
     ERF and the onnxruntime one (``onnx_erf``).
     """
-    heat = heat / samples
+    import numpy as np
+
+    per_sample = np.asarray(per_sample, dtype=np.float64)
+    samples = len(per_sample)
+    heat = per_sample.sum(axis=0) / samples
     total = heat.sum()
     if not total > 0:
         raise RFError(dead)
     heat /= total
     centroid, sigma = moments(heat)
-    if span is None:  # no analysis: centre on the centroid, to the nearest half pixel
-        rf, centre = None, tuple(Fraction(round(2 * c), 2) for c in centroid)
-    else:
-        rf = tuple(hi - lo + 1 for lo, hi in span)
-        centre = tuple(Fraction(lo + hi, 2) for lo, hi in span)
+    rf, centre = _centre(heat, span)
     sides = {f: smallest_square(heat, centre, f) for f in FRACTIONS}
-    return ErfResult(label, name, tuple(shape), unit, samples, source, rf, centre, sides, centroid, sigma, heat)
+    _, sides_se, area, area_se, area_sides = estimate(per_sample, span)
+    return ErfResult(
+        label, name, tuple(shape), unit, samples, source, rf, centre, sides, centroid, sigma, heat,
+        area, area_sides, sides_se, area_se, stopping,
+    )  # fmt: skip
 
 
 def _inputs(images, samples, shape, seed):

@@ -28,7 +28,8 @@ from __future__ import annotations
 from math import prod
 
 from ..errors import RFError
-from .erf_result import _inputs, check_seed, summarise
+from .erf_result import _inputs, check_seed, settled, summarise
+from .erf_stats import MAX_SAMPLES, MIN_SAMPLES, TOLERANCE
 
 MAX_ROWS = 2**18  # forward rows (perturbed copies of one input) of one ERF
 MAX_WORK = 2**33  # rows x activation elements of one row
@@ -106,12 +107,13 @@ def _box(span, sizes) -> tuple:
     return tuple(range(max(0, lo), min(n - 1, hi) + 1) for (lo, hi), n in zip(span, sizes))
 
 
-def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=0, field_only=True):
+def erf_onnx(model, input_shape=None, layer=None, samples=None, images=None, seed=0, field_only=True, tolerance=TOLERANCE):
     """Effective receptive field of the centre unit of ``layer`` (default: the last spatial layer) of an ONNX model.
 
     ``model``: an .onnx path or a ``ModelProto`` with its weights. Inputs and the ``ErfResult`` are
     those of ``rfcalc.erf`` (random normal inputs from ``seed``, or ``images`` channels-last).
     ``field_only``: perturb only the input inside the unit's theoretical field (the rest has zero effect).
+    ``samples=None``: stop early once stable, as ``rfcalc.erf`` (the cost is bounded for ``MAX_SAMPLES``).
 
     >>> erf_onnx("model.onnx", input_shape=(16, 16, 3), samples=4).sides  # doctest: +SKIP
     {0.5: 3, 0.9: 5, 0.99: 5}
@@ -128,6 +130,9 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     analysis = from_onnx(model, input_shape)
     shape = tuple(analysis.input_shape)
     row = _pick(analysis, layer)
+    adaptive = samples is None and images is None
+    if adaptive:
+        samples = MAX_SAMPLES
     n = samples if images is None else (len(images) if np.ndim(images) == len(shape) + 1 else 1)
     if images is None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
         raise RFError(f"samples must be a positive integer. Received: samples={samples!r}")
@@ -164,8 +169,10 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
     grid = np.meshgrid(range(shape[-1]), *box, indexing="ij")  # channels first, then the field's box
     elements = np.ravel_multi_index(tuple(g.reshape(-1) for g in grid), x.shape[1:])
     batch = max(2, min(1024, _BATCH_BYTES // (4 * per_row)) // 2 * 2)
-    heat = np.zeros(size, np.float64)
+    maps = []
+    stopping = f"cap of {MAX_SAMPLES} reached" if adaptive else ("all images" if images is not None else "forced")
     for base in x:
+        heat = np.zeros(size, np.float64)
         flat = base.reshape(-1)
         for lo in range(0, len(elements), batch // 2):
             idx = elements[lo : lo + batch // 2]
@@ -180,15 +187,21 @@ def erf_onnx(model, input_shape=None, layer=None, samples=32, images=None, seed=
                 )
             y = y[where].astype(np.float64).sum(axis=1)
             heat[idx] += np.abs(y[0::2] - y[1::2]) / (2 * h)
+        maps.append(heat.reshape(x.shape[1:]).sum(axis=0))
+        if adaptive and len(maps) % MIN_SAMPLES == 0 and len(maps) < len(x) and settled(maps, span, tolerance):
+            stopping = f"stable after {len(maps)} (standard errors within {tolerance:.0%})"
+            break
+    if adaptive:
+        source = f"{len(maps)} random normal inputs"
     source = f"{source}; central differences, step {h:.3g} (onnxruntime, float32)"
     return summarise(
         analysis.spec,
         row.name,
         shape,
         unit,
-        len(x),
         source,
-        heat.reshape(x.shape[1:]).sum(axis=0),
+        maps,
         span,
         f"unit {unit} of {row.name!r} does not change with any input (dead units?); try other images or another layer",
+        stopping,
     )
