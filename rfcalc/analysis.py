@@ -26,7 +26,6 @@ from .layers import (
     GlobalPool,
     Identity,
     Pool,
-    Repeat,
     SeparableConv,
     Upsample,
     ZeroPad,
@@ -237,7 +236,7 @@ class Analysis:
                 return r
         raise RFError(f"no layer named {name!r}; the layers are: {', '.join(r.name for r in self.layers)}")
 
-    def productivity(self, search_limit: int | None = None) -> "border.Productivity":
+    def productivity(self, search_limit: int | None = None) -> border.Productivity:
         """Unproductive rows, the border layer and the input-size range per axis (rfcalc/border.py).
 
         >>> analyze("c3*16", input_shape=(28, 28, 1)).productivity().border_name

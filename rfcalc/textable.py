@@ -27,8 +27,8 @@ Not shown at 56 columns: n (--wide shows every column)
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 RULE = "─"
 WRAP_MIN = 20  # a ("wrap", column) step narrows the column to no less than this; past every step, 8
@@ -76,7 +76,7 @@ class Grid:
     def header_names(self) -> tuple[str, ...]:
         return tuple(c.header for c in self.columns)
 
-    def with_column(self, column: Column, cells, at: int | None = None, step: tuple | None = None) -> "Grid":
+    def with_column(self, column: Column, cells, at: int | None = None, step: tuple | None = None) -> Grid:
         """A copy with one more column (``cells`` one per table row) at index ``at`` (default: last)."""
         at = len(self.columns) if at is None else at
         it = iter(cells)

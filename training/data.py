@@ -195,7 +195,7 @@ def input_shape(name: str, size: int | None = None) -> tuple[int, int, int]:
     return (h, w, c) if size is None else (check_size(size), check_size(size), c)
 
 
-def resize_data(data: "Data", size: int | None) -> "Data":
+def resize_data(data: Data, size: int | None) -> Data:
     """``data`` with every image resized to ``size`` x ``size`` (bilinear, TensorFlow's
     ``tf.image.resize`` with antialiasing, rounded back to uint8); ``None`` or the same size: ``data``."""
     if size is None or data.input_shape[:2] == (size, size):

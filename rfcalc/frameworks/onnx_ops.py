@@ -25,7 +25,7 @@ from .keras_layers import elementwise_merge
 from .onnx_fold import Folded
 from .onnx_layout import LAYOUT, REDUCE, read_layout
 from .onnx_resize import resize
-from .onnx_windows import CALL, nchw, spatial as _spatial, window
+from .onnx_windows import CALL, spatial as _spatial, window
 
 PASS_THROUGH = frozenset(
     {

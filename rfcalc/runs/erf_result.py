@@ -14,8 +14,15 @@ from fractions import Fraction
 from math import prod
 
 from ..errors import RFError, ShapeError
-from .erf_stats import AREA_THRESHOLDS, pixel_counts, ring_masses, squares, stable, standard_errors
-from .erf_stats import area_ratios as _area_ratios
+from .erf_stats import (
+    AREA_THRESHOLDS,
+    area_ratios as _area_ratios,
+    pixel_counts,
+    ring_masses,
+    squares,
+    stable,
+    standard_errors,
+)
 
 FRACTIONS = (0.5, 0.9, 0.99)
 
