@@ -99,8 +99,10 @@ def blocks_of(path: Path) -> list[Block]:
         j = i + 1
         while j < len(text) and not text[j].strip().startswith(fence[:3]):
             j += 1
-        body = tuple(s[len(indent):] if s.startswith(indent) else s.lstrip() for s in text[i + 1:j])
-        out.append(Block(path, len(out), i + 2, info, body, mk.group(1) if mk else "", (mk.group(2) or "") if mk else ""))
+        body = tuple(s[len(indent) :] if s.startswith(indent) else s.lstrip() for s in text[i + 1 : j])
+        out.append(
+            Block(path, len(out), i + 2, info, body, mk.group(1) if mk else "", (mk.group(2) or "") if mk else "")
+        )
         i = j + 1
     return out
 
@@ -114,12 +116,16 @@ ALL = [b for p in DOCS for b in blocks_of(p)]
 def _entry(prog: str):
     if prog == "rfcalc":
         from rfcalc.cli import main
+
         return main
     if prog == "rfcalc-train":
         from training.cli import main
+
         return main
-    raise AssertionError(f"the docs runner runs rfcalc and rfcalc-train commands, not {prog!r}: "
-                         "tag the block <!-- doc-test: skip (reason) --> or change it")
+    raise AssertionError(
+        f"the docs runner runs rfcalc and rfcalc-train commands, not {prog!r}: "
+        "tag the block <!-- doc-test: skip (reason) --> or change it"
+    )
 
 
 def run_command(line: str, cwd: Path) -> tuple[int, str]:
@@ -188,7 +194,9 @@ def check_console(block: Block, cwd: Path) -> list[tuple[int, int, list[str]]]:
         _, got = run_command(cmd, cwd)
         got_lines = normalise(got, cwd)
         if normalise("\n".join(want)) != got_lines:
-            diff = difflib.unified_diff(normalise("\n".join(want)), got_lines, "expected (the docs)", "got", lineterm="")
+            diff = difflib.unified_diff(
+                normalise("\n".join(want)), got_lines, "expected (the docs)", "got", lineterm=""
+            )
             report.append(f"{_rel(block.path)}:{block.line + k}: $ {cmd}\n" + "\n".join(diff))
             fixes.append((k + 1, len(want), clean(got, cwd) + ([""] if want and not want[-1].strip() else [])))
     if report and not UPDATE:
@@ -234,8 +242,7 @@ def check_doctest(block: Block) -> list[tuple[int, int, list[str]]]:
         indent = " " * ex.indent
         fixes.append((ex.lineno + n_src, len(want), [indent + s for s in got.rstrip("\n").split("\n")]))
         diff = difflib.unified_diff(want, got.rstrip("\n").split("\n"), "expected (the docs)", "got", lineterm="")
-        report.append(f"{_rel(block.path)}:{block.line + ex.lineno}: >>> {ex.source.strip()}\n"
-                      + "\n".join(diff))
+        report.append(f"{_rel(block.path)}:{block.line + ex.lineno}: >>> {ex.source.strip()}\n" + "\n".join(diff))
     if report and not UPDATE:
         raise AssertionError("\n\n".join(report) + "\n\n(re-sync: python tests/test_docs.py --update)")
     return fixes
@@ -254,7 +261,7 @@ def apply_fixes(block: Block, fixes: list[tuple[int, int, list[str]]]) -> None:
     indent = FENCE.match(text[now.line - 2]).group(1)
     for off, n_old, new in sorted(fixes, reverse=True):
         at = now.line - 1 + off
-        text[at:at + n_old] = [indent + s if s else s for s in new]
+        text[at : at + n_old] = [indent + s if s else s for s in new]
     block.path.write_text("\n".join(text), encoding="utf-8")
     print(f"updated {block.where}")
 
@@ -271,8 +278,12 @@ def furnish(cwd: Path) -> None:
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 32, 32, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
     (cwd / "cat.png").write_bytes(png)
 
 
@@ -302,6 +313,7 @@ def _run_kind(block: Block, kind: str, cwd: Path) -> None:
         apply_fixes(block, check_doctest(block))
     elif kind == "python":
         import rfcalc
+
         try:
             exec(compile("\n".join(block.lines), block.where, "exec"), {"rfcalc": rfcalc, "__name__": "__docs__"})
         except Exception as e:  # noqa: BLE001 - any error of a docs example is a failure naming its block
@@ -310,8 +322,10 @@ def _run_kind(block: Block, kind: str, cwd: Path) -> None:
         check_commands(block, cwd)
     elif not block.info:  # ```text says: not a command (a usage synopsis); untagged blocks are checked
         hidden = [s for s in block.lines if re.match(r"(rfcalc|rfcalc-train|python) ", s.lstrip())]
-        assert not hidden, (f"{block.where}: a text block holds commands ({hidden[0]!r}): tag it ```bash so "
-                            "it runs, or mark it <!-- doc-test: skip (reason) -->")
+        assert not hidden, (
+            f"{block.where}: a text block holds commands ({hidden[0]!r}): tag it ```bash so "
+            "it runs, or mark it <!-- doc-test: skip (reason) -->"
+        )
 
 
 def main(argv: list[str]) -> int:

@@ -404,3 +404,35 @@ def test_a_hostile_layer_name_is_shown_as_text(driver, tmp_path):
     assert evil in driver.find_element("id", "field").text
     assert driver.execute_script("return document.querySelectorAll('img[src=x], script').length") == 2
     assert_clean(driver)
+
+
+def _rects(driver, *selectors) -> dict:
+    return driver.execute_script(
+        "var o = {}; for (var s of arguments) { var e = document.querySelector(s);"
+        " if (e) { var b = e.getBoundingClientRect(); o[s] = [b.left, b.top, b.right, b.bottom]; } } return o;",
+        *selectors,
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_first_screen_at_1366x768_shows_image_field_and_the_table_start(driver, tmp_path, lang):
+    """Issue 18.17: measured, not looked at: both canvases whole and the field's first line on the first
+    screen, the table starting within the screen's height (768), no sideways scrolling at 1280."""
+    from rfcalc.htmlreport.page import report
+
+    try:
+        for width in (1366, 1280):
+            driver.set_window_size(width, 768)
+            open_page(driver, tmp_path, report("(c3,c3,p2)*4", input_shape=(64, 64, 3), lang=lang).html)
+            inner = driver.execute_script("return innerHeight")
+            r = _rects(driver, "#input-canvas", "#output-canvas", "#field", "table")
+            assert r["#input-canvas"][3] <= inner and r["#output-canvas"][3] <= inner, (inner, r)
+            assert r["#field"][1] + 20 <= inner, (inner, r)
+            assert r["table"][1] < 768, f"the table starts {r['table'][1]:.0f} px down"
+            sw, cw = driver.execute_script(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            assert sw <= cw, f"sideways scrolling at {width}: {sw} > {cw}"
+        driver.save_screenshot(str(tmp_path / f"first-screen-{lang}.png"))
+    finally:
+        driver.set_window_size(1400, 1800)

@@ -1,7 +1,7 @@
 """Every code block of README.md and docs/*.md runs (issue 18.23): the rules are in tests/docrunner.py.
 
-    pytest tests/test_docs.py                    # -m "not tf" leaves out the <!-- doc-test: tf --> blocks
-    python tests/test_docs.py --update           # re-sync the outputs after a change (or RFCALC_UPDATE_DOCS=1)
+pytest tests/test_docs.py                    # -m "not tf" leaves out the <!-- doc-test: tf --> blocks
+python tests/test_docs.py --update           # re-sync the outputs after a change (or RFCALC_UPDATE_DOCS=1)
 """
 
 import sys

@@ -56,11 +56,9 @@ def _scatter(runs, x_of, xlabel: str, path, log: bool) -> float | None:
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = [x_of(r) for r in runs]
     ys = [r["test_accuracy"] for r in runs]
-    ax.scatter(xs, ys)
-    for x, y, r in zip(xs, ys, runs):
-        ax.annotate(label(r), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     if log:
         ax.set_xscale("log")
+    ax.scatter(xs, ys)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Test accuracy")
     rho = spearman(xs, ys)
@@ -68,8 +66,77 @@ def _scatter(runs, x_of, xlabel: str, path, log: bool) -> float | None:
     caveat = f"n = {n}, too few to mean anything" if n < MIN_RHO_N else f"n = {n}"
     ax.set_title(f"Spearman rho = {rho:.2f} ({caveat})" if rho is not None else f"Spearman rho undefined (n = {n})")
     ax.grid(alpha=0.3)
+    place_labels(ax, xs, ys, [label(r) for r in runs])
     _save(fig, path)
     return rho
+
+
+# Where a label may go, in points from its marker: near first, around the clock, then further out.
+_OFFSETS = [
+    (round(r * dx), round(r * dy))
+    for r in (4, 10, 18, 28, 40)
+    for dx, dy in ((1, 0.6), (1, -1.4), (-1, 0.6), (-1, -1.4), (0, 1), (0, -2), (1.3, -0.4), (-1.3, -0.4))
+]
+
+
+def place_labels(ax, xs, ys, texts) -> str:
+    """Name each point by a label that overlaps no other label, no marker and stays in the axes (a thin line
+    leads back to a marker it moved away from); where some label finds no such place, the points are
+    numbered and the names go in a legend beside the plot. Returns ``"labels"`` or ``"legend"``."""
+    if _try_place(ax, xs, ys, texts, 7):
+        return "labels"
+    numbers = [str(n + 1) for n in range(len(texts))]
+    if not _try_place(ax, xs, ys, numbers, 6):  # numbers too crowded to place: stacked beside each marker
+        for n, (x, y) in enumerate(zip(xs, ys)):
+            ax.annotate(
+                numbers[n], (x, y), fontsize=6, xytext=(4 + 7 * (n % 4), 4 + 8 * (n // 4)), textcoords="offset points"
+            )
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="none", marker=f"${n}$", color="black", label=t) for n, t in zip(numbers, texts)]
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0)
+    return "legend"
+
+
+def _try_place(ax, xs, ys, texts, size) -> bool:
+    """Greedy placement of ``texts`` at ``_OFFSETS`` (matplotlib's own text boxes); False, leaving none, if one fails."""
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    r = 4 * fig.dpi / 72  # the default marker's radius, in pixels
+    blocked = [
+        Bbox.from_extents(mx - r, my - r, mx + r, my + r)
+        for mx, my in (ax.transData.transform((x, y)) for x, y in zip(xs, ys))
+    ]
+    placed = []
+    for i in sorted(range(len(texts)), key=lambda i: (-ys[i], xs[i])):
+        for dx, dy in _OFFSETS:
+            far = abs(dx) + abs(dy) > 8
+            ann = ax.annotate(
+                texts[i],
+                (xs[i], ys[i]),
+                fontsize=size,
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                va="center",
+                arrowprops=dict(arrowstyle="-", lw=0.5, color="0.5", shrinkA=0, shrinkB=3) if far else None,
+            )
+            box = ann.get_window_extent(renderer).padded(1)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(b) for b in blocked):
+                blocked.append(box)
+                placed.append(ann)
+                break
+            ann.remove()
+        else:
+            for ann in placed:
+                ann.remove()
+            return False
+    return True
 
 
 def _fmt(v, spec="{:,}"):

@@ -199,11 +199,42 @@ def _check_pixels(path) -> None:
         )
 
 
-def read_image(image_or_path):
-    """An image as HxW or HxWx3 (floats scaled into [0, 1]): a file, ``cifar10:N``, or an array.
+def _to_unit(img):
+    """Pixel values into [0, 1] as an image viewer reads them: integers by their type's range (uint8 /255,
+    uint16 /65535, other integers by the smallest of those that holds them), floats in [0, 1] as they are,
+    floats in [0, 255] /255, other floats stretched min..max."""
+    import numpy as np
 
-    >>> read_image([[0.0, 2.0], [4.0, 4.0]]).tolist()
-    [[0.0, 0.5], [1.0, 1.0]]
+    if img.dtype.kind == "b":
+        return img.astype(float)
+    if img.dtype.kind in "iu":
+        hi = int(img.max()) if img.size else 0
+        lo = int(img.min()) if img.size else 0
+        scale = 255 if img.dtype.itemsize == 1 else 65535 if img.dtype == np.uint16 else None
+        if scale is None and lo >= 0:
+            scale = 255 if hi <= 255 else 65535 if hi <= 65535 else None
+        if scale is not None and lo >= 0:
+            return img.astype(float) / scale
+        img = img.astype(float)
+    img = np.asarray(img, dtype=float)
+    if not img.size:
+        return img
+    lo, hi = float(img.min()), float(img.max())
+    if lo >= 0 and hi <= 1:
+        return img
+    if lo >= 0 and hi <= 255:
+        return img / 255.0
+    return (img - lo) / (hi - lo or 1.0)
+
+
+def read_image(image_or_path):
+    """An image as HxW or HxWx3 floats in [0, 1], as an image viewer shows it: a file, ``cifar10:N``, or an array.
+
+    8- and 16-bit integers are scaled by their range, floats in [0, 255] by 255, other floats outside [0, 1]
+    stretched min..max; an alpha channel (grey+alpha, RGBA) is composited over white.
+
+    >>> read_image([[0, 51], [255, 255]]).tolist()
+    [[0.0, 0.2], [1.0, 1.0]]
     """
     import numpy as np
 
@@ -229,15 +260,14 @@ def read_image(image_or_path):
             raise ShapeError(f"an image is an array of numbers, HxW or HxWx3. Received: {err}") from None
         if img.dtype.kind not in "biuf":
             raise ShapeError(f"an image is an array of numbers, HxW or HxWx3. Received: dtype {img.dtype}")
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4)):
+        raise ShapeError(f"an image must be HxW, HxWx1, HxWx2, HxWx3 or HxWx4. Received: shape {img.shape}")
+    img = _to_unit(img)
+    if img.ndim == 3 and img.shape[2] in (2, 4):  # grey or colour with alpha: over white, as a viewer shows it
+        alpha = img[..., -1:]
+        img = img[..., :-1] * alpha + (1.0 - alpha)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[..., 0]
-    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
-        raise ShapeError(f"an image must be HxW, HxWx1, HxWx3 or HxWx4. Received: shape {img.shape}")
-    if img.dtype.kind == "f" and img.size and (img.min() < 0 or img.max() > 1):
-        lo, hi = float(img.min()), float(img.max())
-        img = (img - lo) / (hi - lo or 1.0)
     return img
 
 
