@@ -301,6 +301,11 @@ def test_erf_tables_fit(width):
         ratio={0.5: 0.6, 0.9: 1.0, 0.99: 1.0},
         rf=(5, 5),
         source="32 random normal inputs",
+        sides_se={0.5: 0.0, 0.9: 0.12, 0.99: 0.3},
+        area_ratio={0.2: 0.0039, 0.3: 0.0039, 0.5: 0.0088, 0.99: 0.0244},
+        area_sides={0.2: 1, 0.3: 1, 0.5: 3, 0.99: 5},
+        area_ratio_se={0.2: 0.0, 0.3: 0.0, 0.5: 0.0004, 0.99: 0.001},
+        stopping="stopped at 8 samples: every standard error within 2 %",
     )
     for lang in ("en", "ja"):
         text = plain(erf_table(erf, lang), width)
