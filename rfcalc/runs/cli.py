@@ -198,11 +198,13 @@ def erf_table(result, lang: str = "en"):
     rows.append(
         ((f"重心（{axes}）" if ja else f"centroid ({axes})"), ", ".join(f"{v:.2f}" for v in result.centroid), "")
     )
-    source = result.source + (f"; {result.stopping}" if result.stopping else "")
-    rows.append(("入力" if ja else "inputs", source, ""))
+    rows.append(("入力" if ja else "inputs", result.source, ""))
     columns = (Column("Quantity", wrap=True), Column("Value", "right"), Column("/ theoretical rf", "right"))
     title = f"effective receptive field: {result.target}, {result.layer}, unit {_fmt(result.unit, ',')}"
-    return translate(Grid(title, columns, tuple(rows)), lang, (("drop", "/ theoretical rf"), ("wrap", "Quantity")))
+    footer = (result.stopping,) if result.stopping else ()  # when the sampling stopped, and why
+    return translate(
+        Grid(title, columns, tuple(rows), footer), lang, (("drop", "/ theoretical rf"), ("wrap", "Quantity"))
+    )
 
 
 def _refuse_idle_options(args) -> None:
