@@ -86,7 +86,9 @@ def floor(args) -> int:
         for n in sorted({8, *(d[-1] for d in drawn.values())}):
             times.setdefault(("floor", f"{n} images"), []).append(_child([py, "-c", FLOOR, str(n)], env=env)[:2])
     med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
-    print(f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f} at the end; medians of {args.repeat}")
+    print(
+        f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f} at the end; medians of {args.repeat}"
+    )
     print(f"{'command':34} {'wall s':>8} {'CPU s':>8} {'floor':>10} {'wall/floor':>10} {'CPU/floor':>10}")
     for (what, label), (w, c) in med.items():
         if what == "floor":
@@ -105,7 +107,9 @@ def main(argv=None) -> int:
     ap.add_argument("--depth", type=int, default=50)
     ap.add_argument("--input", default="32x32x3")
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--floor", action="store_true", help="ResNet50: rfcalc probe [--erf] against the floor, fresh processes")
+    ap.add_argument(
+        "--floor", action="store_true", help="ResNet50: rfcalc probe [--erf] against the floor, fresh processes"
+    )
     ap.add_argument("--before", help="with --floor: another checkout to time beside this one")
     args = ap.parse_args(argv)
     if args.floor:

@@ -33,7 +33,9 @@ def exact(k, n, size):
     ratios, sides = {}, {}
     for t in AREA_THRESHOLDS:
         for i in range(c + 1):
-            if Fraction(int(heat[c - i : c + i + 1, c - i : c + i + 1].sum()), total) >= Fraction(t).limit_denominator(100):
+            if Fraction(int(heat[c - i : c + i + 1, c - i : c + i + 1].sum()), total) >= Fraction(t).limit_denominator(
+                100
+            ):
                 sides[t], ratios[t] = 2 * i + 1, Fraction((2 * i + 1) ** 2, size * size)
                 break
     return heat, ratios, sides, (n * (k * k - 1) / 12) ** 0.5

@@ -173,11 +173,19 @@ def erf_table(result, lang: str = "en"):
         what = (
             f"|勾配| の {round(frac * 100)}% が入る{box}" if ja else f"{box} holding {round(frac * 100)}% of |gradient|"
         )
-        rows.append((what, "x".join([str(side)] * rank) + ("" if se is None else f" ± {se:.2f}"),
-                     "-" if ratio is None else f"{ratio:.2f}"))
+        rows.append(
+            (
+                what,
+                "x".join([str(side)] * rank) + ("" if se is None else f" ± {se:.2f}"),
+                "-" if ratio is None else f"{ratio:.2f}",
+            )
+        )
     for frac, area in sorted(result.area_ratio.items()):  # RepLKNet's high-contribution area ratio
-        what = (f"面積比 {round(frac * 100)}%（RepLKNet、{box} {result.area_sides[frac]}）" if ja
-                else f"area ratio {round(frac * 100)}% (RepLKNet; {box} {result.area_sides[frac]})")
+        what = (
+            f"面積比 {round(frac * 100)}%（RepLKNet、{box} {result.area_sides[frac]}）"
+            if ja
+            else f"area ratio {round(frac * 100)}% (RepLKNet; {box} {result.area_sides[frac]})"
+        )
         rows.append((what, f"{area:.4f} ± {result.area_ratio_se.get(frac, 0.0):.4f}", ""))
     rows.append(("理論上の受容野" if ja else "theoretical rf", _fmt(result.rf), "1.00" if result.rf else "-"))
     rows.append(

@@ -28,7 +28,9 @@ def _rank(layer) -> int:
         return 0
 
 
-def erf(model_or_spec, input_shape=None, layer=None, samples=None, images=None, seed=0, tolerance=TOLERANCE) -> ErfResult:
+def erf(
+    model_or_spec, input_shape=None, layer=None, samples=None, images=None, seed=0, tolerance=TOLERANCE
+) -> ErfResult:
     """Effective receptive field of the centre unit of ``layer`` (default: the last spatial layer).
 
     ``samples=None`` draws random inputs ``MIN_SAMPLES`` at a time until every side and area ratio

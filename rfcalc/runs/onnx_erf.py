@@ -107,7 +107,9 @@ def _box(span, sizes) -> tuple:
     return tuple(range(max(0, lo), min(n - 1, hi) + 1) for (lo, hi), n in zip(span, sizes))
 
 
-def erf_onnx(model, input_shape=None, layer=None, samples=None, images=None, seed=0, field_only=True, tolerance=TOLERANCE):
+def erf_onnx(
+    model, input_shape=None, layer=None, samples=None, images=None, seed=0, field_only=True, tolerance=TOLERANCE
+):
     """Effective receptive field of the centre unit of ``layer`` (default: the last spatial layer) of an ONNX model.
 
     ``model``: an .onnx path or a ``ModelProto`` with its weights. Inputs and the ``ErfResult`` are
