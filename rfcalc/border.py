@@ -59,7 +59,13 @@ class AxisRange:
         return self.lo is not None
 
     def contains(self, n: int) -> bool:
-        return self.lo is not None and self.hi is not None and self.lo <= n <= self.hi and n not in self.gaps and not self.more_gaps
+        return (
+            self.lo is not None
+            and self.hi is not None
+            and self.lo <= n <= self.hi
+            and n not in self.gaps
+            and not self.more_gaps
+        )
 
     def to_dict(self) -> dict:
         return {
