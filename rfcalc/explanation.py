@@ -534,7 +534,9 @@ def _productivity(T, a: Analysis) -> list[str]:
     partly = [i for i in range(len(a.layers)) if p.partly(i)]
     if partly:
         names = T["axes"] if a.rank == 2 else T["axes_nd"][a.rank]
-        axes = {ax for i in partly for ax, f in enumerate(p.axes_unproductive[i] or ()) if f}  # partly(i): row i has flags
+        axes = {
+            ax for i in partly for ax, f in enumerate(p.axes_unproductive[i] or ()) if f
+        }  # partly(i): row i has flags
         out.append(
             T["partly"]
             .format(
