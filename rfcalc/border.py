@@ -59,7 +59,13 @@ class AxisRange:
         return self.lo is not None
 
     def contains(self, n: int) -> bool:
-        return self.lo is not None and self.lo <= n <= self.hi and n not in self.gaps and not self.more_gaps
+        return (
+            self.lo is not None
+            and self.hi is not None
+            and self.lo <= n <= self.hi
+            and n not in self.gaps
+            and not self.more_gaps
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -90,12 +96,12 @@ class Productivity:
 
     def unproductive(self, i: int) -> bool:
         """Row ``i`` reads fields wider than the input on every axis."""
-        flags = self.axes_unproductive[i]
+        flags = self.axes_unproductive[i] or ()
         return bool(flags) and all(flags)
 
     def partly(self, i: int) -> bool:
         """Row ``i`` is unproductive on some axes but not all."""
-        flags = self.axes_unproductive[i]
+        flags = self.axes_unproductive[i] or ()
         return bool(flags) and any(flags) and not all(flags)
 
     @property
@@ -119,7 +125,7 @@ class Productivity:
             "unproductive": [self.names[i] for i in self.unproductive_rows],
             "partly": [self.names[i] for i in range(len(self.names)) if self.partly(i)],
             "rows": [
-                None if r is None else {"reads": list(r), "unproductive": list(f)}
+                None if r is None else {"reads": list(r), "unproductive": list(f or ())}
                 for r, f in zip(self.reads, self.axes_unproductive)
             ],
             "range": [r.to_dict() for r in self.ranges],
@@ -131,7 +137,7 @@ def _reads(a) -> list:
     """Per row, the narrowest field (per axis) among the rows it reads (the input reads as 1)."""
     by_name = {r.name: r for r in a.layers}
     ones = (1,) * a.rank
-    out = []
+    out: list[tuple[int, ...] | None] = []
     for i, row in enumerate(a.layers):
         if not row.spatial:
             out.append(None)

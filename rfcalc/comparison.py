@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from .analysis import Analysis, analyze
 from .layers import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+
+if TYPE_CHECKING:
+    from .border import Productivity
 
 
 def kernel_weights(analysis: Analysis) -> int:
@@ -49,7 +52,7 @@ def _text_ratio(v) -> str:
 class Entry:
     analysis: Analysis
     kernel_weights: int
-    productivity: object = None  # border.Productivity: unproductive layers and the input-size range
+    productivity: Productivity | None = None  # unproductive layers and the input-size range
 
     def ratios(self, base: Entry) -> dict:
         """Params, MACs and kernel weights as exact fractions of the first spec's."""

@@ -31,6 +31,9 @@ class ShapeError(RFError):
 class UnsupportedLayerError(RFError):
     """A Keras layer that rfcalc does not know how to analyse."""
 
+    # set by frameworks.graph.refuse, (name, class, why, call): the walk gathers these (no default: unset elsewhere)
+    refused: tuple[str, str, str, str]
+
 
 class SymbolError(RFError):
     """A spec that still holds symbols ({k}, {n}) where numbers are needed, or a bad binding."""

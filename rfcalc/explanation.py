@@ -534,7 +534,9 @@ def _productivity(T, a: Analysis) -> list[str]:
     partly = [i for i in range(len(a.layers)) if p.partly(i)]
     if partly:
         names = T["axes"] if a.rank == 2 else T["axes_nd"][a.rank]
-        axes = {ax for i in partly for ax, f in enumerate(p.axes_unproductive[i]) if f}
+        axes = {
+            ax for i in partly for ax, f in enumerate(p.axes_unproductive[i] or ()) if f
+        }  # partly(i): row i has flags
         out.append(
             T["partly"]
             .format(
@@ -547,7 +549,9 @@ def _productivity(T, a: Analysis) -> list[str]:
         )
     missing = [r for r in ranges if not r.exists and r.why]
     if missing and any(r.spatial for r in a.layers):
-        kind, x, top = missing[0].why
+        why = missing[0].why
+        assert why is not None  # missing keeps only the ranges that say why
+        kind, x, top = why
         out.append(T["no_range"].format(why=T[f"why_{kind}"].format(x=x, hi=top)))
     return out
 

@@ -279,12 +279,13 @@ def _resize(layer: Resize, field: Field) -> Applied:
     """Resize by ONNX's rules: per axis the exact taps of every output unit (``resample.table``)."""
     shape = _spatial_input(layer, field, len(layer.size))
     sizes = shape[:-1]
-    scales = layer.scale or tuple(Fraction(m, n) for m, n in zip(layer.size, sizes))
+    size = _numbers(layer, *layer.size)
+    scales = layer.scale or tuple(Fraction(m, n) for m, n in zip(size, sizes))
     step = lambda i, a, c: RS.table(
-        a, sizes[i], layer.size[i], scales[i], layer.transform, layer.mode, layer.nearest_mode, layer.cubic_a, c
+        a, sizes[i], size[i], scales[i], layer.transform, layer.mode, layer.nearest_mode, layer.cubic_a, c
     )
-    axes, narrow = _map_axes(field, step, layer.size)
-    return Applied(Field((*layer.size, shape[-1]), axes, narrow))
+    axes, narrow = _map_axes(field, step, size)
+    return Applied(Field((*size, shape[-1]), axes, narrow))
 
 
 def _pool(layer: Pool, field: Field) -> Applied:

@@ -117,11 +117,12 @@ def table(
     """
     J = slope(n, m, s, transform)
     down = s < 1
-    best = None
+    best: tuple[int, int] | None = None
     for per, step in ((J.denominator, J.numerator), (m, n)):  # the true period; the whole axis
         k = ax.period // gcd(step, ax.period)  # so the input shift is a whole number of input periods
         if best is None or per * k < best[0]:
             best = (per * k, step * k)
+    assert best is not None  # the loop above runs twice
     period, units = best
     if period > PH.MAX_PERIOD:
         raise OverflowError(period)

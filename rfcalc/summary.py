@@ -238,7 +238,7 @@ def grid(
     if conn:
         columns.append(Column(W["connected"], key="Connected to", drop=True, fold=True))
         keep.append(8)
-    body = tuple(c if isinstance(c, str) else tuple(c[k] for k in keep) for c in body)
+    kept = tuple(c if isinstance(c, str) else tuple(c[k] for k in keep) for c in body)
     footer = footer_lines(a, lang, batch, p)
     if rows is not None:
         footer.insert(0, W["rows_shown"].format(shown=len(picked), total=len(a.layers), pattern=rows))
@@ -258,7 +258,7 @@ def grid(
     shape = "x".join(map(str, a.input_shape))
     words = f"入力 {shape}" if lang == "ja" and a.rank == 2 else input_words(a.input_shape)
     title = W["model"].format(spec=a.spec, input=words)
-    return Grid(title, tuple(columns[k] for k in keep), body, tuple(footer), steps, W["hint"], W["dropped"], W["comma"])
+    return Grid(title, tuple(columns[k] for k in keep), kept, tuple(footer), steps, W["hint"], W["dropped"], W["comma"])
 
 
 def to_markdown(a, **options) -> str:

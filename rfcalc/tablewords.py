@@ -10,6 +10,11 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .textable import Column
+
 FLAG_HELP_JA = {
     "rf>input": "受容野が入力より大きい",
     "skips": "ストライドが窓より長く、一度も読まれない入力ピクセルがある",
@@ -32,7 +37,8 @@ FLAG_HELP_JA = {
     "以降は受容野なし）",
 }
 
-WORDS = {
+# per language: each value is a str, except "headers" (a tuple of str)
+WORDS: dict[str, dict[str, Any]] = {
     "en": {
         "headers": ("Layer (type)", "Output Shape", "Param #", "MACs", "RF", "Jump", "Start", "Note"),
         "connected": "Connected to",
@@ -211,7 +217,7 @@ def translate(grid, lang: str, steps=()):
     from dataclasses import replace
 
     seen: dict[str, int] = {}
-    cols = []
+    cols: list[Column] = []
     for c in grid.columns:
         key = c.key or c.header
         if key == "x" and cols:  # the ratio column after Params / MACs / k·k weights

@@ -29,6 +29,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 RULE = "─"
 WRAP_MIN = 20  # a ("wrap", column) step narrows the column to no less than this; past every step, 8
@@ -50,7 +51,7 @@ class Column:
     """One column: its header, ``left``/``right`` justification, and how it may be narrowed."""
 
     header: str
-    justify: str = "left"
+    justify: Literal["left", "right"] = "left"
     key: str = ""  # the name ``steps`` use (default: the header), the same in every language
     drop: bool = False  # may be left out when the table is too wide
     fold: bool = False  # may move under its row
@@ -196,7 +197,9 @@ def widths_full(grid: Grid, i: int, short=()) -> int:
     c = grid.columns[i]
     data = [r for r in grid.rows if not isinstance(r, str)]
     if i in short:
-        return max([cells(c.short or c.header)] + [cells(c.shorten(r[i])) for r in data])
+        shorten = c.shorten
+        assert shorten is not None  # _layout shortens only the columns that have a shorten
+        return max([cells(c.short or c.header)] + [cells(shorten(r[i])) for r in data])
     return max([cells(c.header)] + [cells(r[i]) for r in data])
 
 

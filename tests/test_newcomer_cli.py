@@ -194,7 +194,7 @@ def test_a_spec_with_slashes_is_still_a_spec(capsys):
     [("c3 c3", "c3,c3"), ("c3;c3", "c3,c3"), ("c3; c3 p2", "c3,c3,p2"), ("c3-64 c3-64, p2", "c3-64,c3-64,p2")],
 )
 def test_spaces_and_semicolons_between_layers_suggest_commas(capsys, spec, fixed):
-    err = refused(capsys, [spec], "comma", repr(fixed))
+    refused(capsys, [spec], "comma", repr(fixed))
 
 
 def test_a_bad_spec_that_commas_do_not_fix_gets_no_comma_hint(capsys):

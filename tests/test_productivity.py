@@ -32,7 +32,7 @@ def check(layers, shape):
     for axis in range(rank):
         desc = [to_axis(x, axis) for x in layers]
         reads, _ = chain_reads_oracle(desc, shape[axis])
-        for i, row in enumerate(a.layers):
+        for i in range(len(a.layers)):
             assert p.reads[i][axis] == reads[i], (where, i, axis)
             assert p.axes_unproductive[i][axis] == (reads[i] > shape[axis]), (where, i, axis)
         r = p.ranges[axis]

@@ -17,7 +17,8 @@ from rfcalc.frameworks.dispatch import analyze_source
 from rfcalc.summary import megabytes, memory
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "onnx")
-TORCHINFO = json.load(open(os.path.join(FIXTURES, "torchinfo.json")))
+with open(os.path.join(FIXTURES, "torchinfo.json")) as _f:
+    TORCHINFO = json.load(_f)
 PY_OBJECT_HEADER = 64  # torchinfo's input size is sys.getsizeof(storage): the data plus this header
 
 
@@ -29,7 +30,8 @@ def _fixture(name):
 @pytest.mark.parametrize("name", sorted(TORCHINFO["models"]))
 def test_memory_matches_torchinfo(name):
     a = _fixture(name)
-    truth = json.load(open(os.path.join(FIXTURES, f"{name}.json")))
+    with open(os.path.join(FIXTURES, f"{name}.json")) as f:
+        truth = json.load(f)
     for batch, t in TORCHINFO["models"][name]["batch"].items():
         m = memory(a, int(batch))
         assert m.forward_backward == t["total_output_bytes"]  # 2 x outputs of the rows with parameters

@@ -191,6 +191,7 @@ def axis_name(k: int, rank: int) -> str:
 
 def _piece_full(layout: Layout, p: Piece) -> str:
     """A spatial piece's words with its place on its axis (whole, outer, inner, middle)."""
+    assert isinstance(p.dim, int), p  # callers pass neither the batch nor the channel piece
     name = axis_name(p.dim, len(layout.sizes))
     n = layout.sizes[p.dim]
     if p.stride == 1 and p.extent == n:
@@ -282,10 +283,12 @@ def reshape_target(shape, spec, allowzero: int = 0) -> tuple:
         if known == 0 or total % known:
             raise ShapeError(f"the Reshape target {spec} does not divide the {total:,} elements of {shape}")
         out[out.index(-1)] = total // known
-    out = check_size(out, "the Reshape target")
-    if prod(out) != total:
-        raise ShapeError(f"the Reshape target {tuple(out)} has {prod(out):,} elements; its input {shape} has {total:,}")
-    return out
+    target = check_size(out, "the Reshape target")
+    if prod(target) != total:
+        raise ShapeError(
+            f"the Reshape target {tuple(target)} has {prod(target):,} elements; its input {shape} has {total:,}"
+        )
+    return target
 
 
 def reshape(layout: Layout, target) -> Layout:

@@ -36,7 +36,8 @@ class Tensor(Field):
     """A ``Field`` with the roles of its tensor's axes (``layout``: an ``axes.Layout``); ``bound``: the
     field is an upper bound (an earlier op could only be bounded)."""
 
-    layout: object = None
+    # always given (every construction passes one); the default only satisfies dataclass field order
+    layout: X.Layout = None  # type: ignore[assignment]
     bound: bool = False
 
 
@@ -88,6 +89,7 @@ def remap(ax: PH.Axis, period: int, step: int, taps) -> PH.Axis:
 
 def each_table(field: Field, step) -> tuple:
     """Apply ``step(k, table)`` to every canonical axis table (and the narrow ones)."""
+    assert field.axes is not None, "each_table needs a field with axis tables"
     axes = tuple(step(k, a) for k, a in enumerate(field.axes))
     narrow = None if field.narrow is None else tuple(step(k, a) for k, a in enumerate(field.narrow))
     return axes, narrow

@@ -152,11 +152,11 @@ def union(fields, shape) -> tuple:
             axes_.append(table)
         paths = [(f.narrow or f.axes)[k] for f in fields]
         narrow.append(min(paths, key=lambda a: min(a.widths(n))))
-    narrow = None if all(a is b for a, b in zip(axes_, narrow)) else tuple(narrow)
-    return Field(tuple(shape), tuple(axes_), narrow), same
+    narrowed = None if all(a is b for a, b in zip(axes_, narrow)) else tuple(narrow)
+    return Field(tuple(shape), tuple(axes_), narrowed), same
 
 
-def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
+def concat_spatial(parts, k: int, layout: X.Layout) -> tuple[Tensor, tuple[str, ...]]:
     """Join fields along canonical axis ``k`` (each part whole on it): unit ``v`` is unit ``v - offset`` of its part."""
     sizes = [p.shape[k] for p in parts]
     total = sum(sizes)
@@ -170,7 +170,7 @@ def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
         return PH.gather(total, step, [[(tables[j], u)] for j, u in where])
 
     axes_, narrow = [], []
-    flags = ()
+    flags: tuple[str, ...] = ()
     for a in range(len(parts[0].axes)):
         if a == k:
             axes_.append(joined([p.axes[k] for p in parts]))
@@ -184,9 +184,8 @@ def concat_spatial(parts, k: int, layout: X.Layout) -> Tensor:
                 table = tables[0]
             axes_.append(table)
             narrow.append(table)
-    if all(p.narrow is None for p in parts):
-        narrow = None
-    out = Tensor(shape_of(layout, parts[0]), tuple(axes_), None if narrow is None else tuple(narrow), layout)
+    narrowed = None if all(p.narrow is None for p in parts) else tuple(narrow)
+    out = Tensor(shape_of(layout, parts[0]), tuple(axes_), narrowed, layout)
     return out, flags
 
 

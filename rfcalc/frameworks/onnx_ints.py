@@ -243,9 +243,8 @@ def concat(tensors, axis: int) -> tuple:
     for d, _ in tensors:
         if len(d) != rank or d[:axis] + d[axis + 1 :] != tensors[0][0][:axis] + tensors[0][0][axis + 1 :]:
             raise ShapeError(f"Concat on axis {axis} of tensors with dims {[tuple(d) for d, _ in tensors]}")
-    dims = list(tensors[0][0])
-    dims[axis] = sum(d[axis] for d, _ in tensors)
-    dims = tuple(dims)
+    first = tensors[0][0]
+    dims = (*first[:axis], sum(d[axis] for d, _ in tensors), *first[axis + 1 :])
     if count(dims) > LIMIT or any(v is None for _, v in tensors):
         return dims, None
     outer = prod(dims[:axis])

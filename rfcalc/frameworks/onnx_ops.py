@@ -153,7 +153,7 @@ def _pad_roles(name, op, t: F.Tensor, ins, attrs):
     mode = attrs.get("mode", "constant")
     if mode not in ("constant", "reflect", "edge"):
         raise refuse(name, op, f"pads in mode {mode!r}", CALL)
-    layer = ZeroPad(tuple(tuple(p) for p in per), mode)
+    layer = ZeroPad(tuple((b, e) for b, e in per), mode)
     applied = apply_layer(layer, Field(t.shape, t.axes, t.narrow))
     out = applied.field
     new = X.Layout(tuple(pieces), out.shape[:-1])
@@ -181,6 +181,7 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
     if op in MERGES and len(data) > 1:
         return Identity(op), _merge(op, name, data)
     (t,) = data
+    assert isinstance(t, F.Tensor)  # every Field in ins became a Tensor above
     if op in PASS_THROUGH or op in MERGES or op == "BatchNormalization":
         return (BatchNorm() if op == "BatchNormalization" else Identity(op)), Applied(t)
     if op == "Pad" and not t.layout.canonical and t.axes is not None:

@@ -189,7 +189,9 @@ def _runtime_x(v: int, n: int, m: int, s: float, transform: str) -> float:
 def _ties(layer: Resize, inputs, scales, limit: int = 1 << 16) -> bool:
     """Some sample reads other pixels in onnxruntime's float32 arithmetic than exactly: it lies on (or
     within float32 rounding of) a rounding tie, or a whole position where one weight vanishes."""
+    assert layer.scale is not None  # read_resize always gives the scales
     for m, n, exact, given in zip(layer.size, inputs, layer.scale, scales):
+        assert isinstance(m, int)  # an ONNX Resize's sizes are numbers, never symbols
         s32 = float(_f32(exact if given is None else Fraction(given)))
         if Fraction(s32) == exact and max(exact.numerator, exact.denominator, n, m) < 1 << 9:
             continue  # x has a denominator below 2^10 and |x| < 2^9: float32 lands on the same side of every tie

@@ -151,7 +151,7 @@ def fingerprint(module) -> tuple:
     """
     from torch.nn.modules import module as torch_module
 
-    parts = [
+    parts: list[tuple] = [
         tuple(
             id(h)
             for h in (*torch_module._global_forward_hooks.values(), *torch_module._global_forward_pre_hooks.values())
@@ -172,7 +172,12 @@ def cached_export(module, shape) -> bytes:
     ref, known = _EXPORTS.get(id(module), (None, None))
     if ref is None or ref() is not module:
         known = {}
-        _EXPORTS[id(module)] = (weakref.ref(module, lambda _, k=id(module): _EXPORTS.pop(k, None)), known)
+        k = id(module)
+
+        def forget(_ref: object, k: int = k) -> None:
+            _EXPORTS.pop(k, None)
+
+        _EXPORTS[k] = (weakref.ref(module, forget), known)
     if key not in known:
         known.clear()  # one export per module: the last one asked for
         known[key] = export(module, shape)
