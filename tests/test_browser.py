@@ -436,3 +436,67 @@ def test_first_screen_at_1366x768_shows_image_field_and_the_table_start(driver, 
         driver.save_screenshot(str(tmp_path / f"first-screen-{lang}.png"))
     finally:
         driver.set_window_size(1400, 1800)
+
+
+GROWTH = """
+var svg = document.getElementById('growth'), out = {lines: [], xticks: [], yticks: []};
+svg.querySelectorAll('polyline.rfline').forEach(function (p) {
+  out.lines.push(Array.from(p.points).map(function (q) { return [q.x, q.y]; }));
+});
+svg.querySelectorAll('text.xtick').forEach(function (t) { out.xticks.push(t.textContent); });
+svg.querySelectorAll('text.ytick').forEach(function (t) { out.yticks.push(t.textContent); });
+return out;
+"""
+
+
+def test_growth_chart_has_numbered_ticks_on_both_axes_and_monotone_lines(driver, tmp_path):
+    """Issue 18.17 (a): depth ticks 1..n under the x axis, rf ticks beside the y axis, one polyline per axis
+    whose points go left to right (x non-decreasing) and whose rf never shrinks (SVG y non-increasing)."""
+    a = analyze("c3,c3s2x1,c5,p2", input_shape=(32, 48, 1))
+    open_page(driver, tmp_path, report(a).html)
+    g = driver.execute_script(GROWTH)
+    n = len([r for r in a.layers if r.spatial])
+    assert g["xticks"][0] == "1" and g["xticks"][-1] == str(n), g["xticks"]
+    assert [int(t) for t in g["xticks"]] == sorted(int(t) for t in g["xticks"])
+    assert len(g["yticks"]) >= 3 and "0" in g["yticks"], g["yticks"]
+    assert len(g["lines"]) == 2, "rows and columns differ: one line each"
+    for line in g["lines"]:
+        assert len(line) == n
+        xs, ys = [p[0] for p in line], [p[1] for p in line]
+        assert xs == sorted(xs) and ys == sorted(ys, reverse=True), line
+    assert_clean(driver)
+
+
+def test_one_d_strip_is_readable(driver, tmp_path):
+    """Issue 18.17 (d): the 1-D signal strip is drawn at least 40 px tall."""
+    open_page(driver, tmp_path, report("c3*4", input_shape=(64, 1)).html)
+    h = driver.execute_script("return document.getElementById('input-canvas').getBoundingClientRect().height")
+    assert h >= 40, h
+    assert_clean(driver)
+
+
+FRAME = """
+var out = [];
+['#input-canvas', '#output-canvas', '#viewer .panes', '#field'].forEach(function (s) {
+  var b = document.querySelector(s).getBoundingClientRect(); out.push([s, b.left, b.top, b.width, b.height]);
+});
+return out;
+"""
+
+
+def test_the_field_frame_keeps_its_place_between_units(driver, tmp_path):
+    """Issue 18.17 (c): hovering a corner unit (field partly in the padding) then the centre one moves
+    neither canvas nor the field's box."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    a = analyze("c3,c3,p2,c5s2")
+    open_page(driver, tmp_path, report(a).html)
+    canvas = driver.find_element("id", "output-canvas")
+    driver.execute_script("window.scrollTo(0, 0)")
+    seen = []
+    for dx, dy in ((-150, -150), (0, 0), (150, 150), (-150, 150)):
+        ActionChains(driver).move_to_element_with_offset(canvas, dx, dy).perform()
+        seen.append((read_field(driver)["unit"], driver.execute_script(FRAME)))
+    assert len({u for u, _ in seen}) == len(seen), seen
+    assert all(f == seen[0][1] for _, f in seen), seen
+    assert_clean(driver)
