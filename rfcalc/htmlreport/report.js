@@ -139,7 +139,8 @@
       parts.push(names[a] + " " + span(f[a][0], f[a][1]) + " (" + (inn ? T.inside + " " + span(inn[0], inn[1]) : T.none_inside) +
                  (pad.length ? "; " + T.padding + " " + pad.join(", ") : "") + ")");
     }
-    if (f.some(function (x) { return x[0] > x[1]; })) parts.push(T.empty);
+    // on the unit's own line: the field's box keeps its height from unit to unit (issue 18.17)
+    if (f.some(function (x) { return x[0] > x[1]; })) parts[0] += " &middot; " + T.empty;
     parts.push(T.rf + " " + l.rf.join("x") + ", " + T.jump + " " + l.jump.join("x") + ", " + T.start + " " + l.start.join(", "));
     if (l.rf_min[0] !== l.rf[0] || l.rf_min[1] !== l.rf[1]) parts.push(T.rf_min + " " + l.rf_min.join("x"));
     if (l.flags.indexOf("misaligned") >= 0) parts.push('<span class="warn">' + T.misaligned + "</span>");
