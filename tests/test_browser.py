@@ -500,3 +500,30 @@ def test_the_field_frame_keeps_its_place_between_units(driver, tmp_path):
     assert len({u for u, _ in seen}) == len(seen), seen
     assert all(f == seen[0][1] for _, f in seen), seen
     assert_clean(driver)
+
+
+def test_small_units_can_be_zoomed(driver, tmp_path):
+    """Issue 18.17 (e): + doubles the input's drawn scale (pixels per input pixel), the wheel too, − undoes
+    it; the field read back stays the unit's."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    a = analyze("c3,c3", input_shape=(128, 128, 1))
+    open_page(driver, tmp_path, report(a).html)
+
+    def scale():
+        return float(driver.execute_script("return document.getElementById('input-canvas').dataset.scale"))
+
+    before, field = scale(), read_field(driver)["field"]
+    driver.find_element("id", "zoom-in").click()
+    driver.find_element("id", "zoom-in").click()
+    assert scale() == pytest.approx(4 * before)
+    assert read_field(driver)["field"] == field
+    canvas = driver.find_element("id", "input-canvas")
+    ActionChains(driver).scroll_from_origin(ScrollOrigin.from_element(canvas), 0, -100).perform()
+    assert scale() == pytest.approx(8 * before)
+    for _ in range(3):
+        driver.find_element("id", "zoom-out").click()
+    assert scale() == pytest.approx(before)
+    assert driver.find_element("id", "zoom-level").text == "1×"
+    assert_clean(driver)

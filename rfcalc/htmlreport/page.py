@@ -120,7 +120,9 @@ def build_html(analysis: Analysis, lang: str = "en", image=None, erf=None, notes
 {"" if image else "&middot; " + esc(ui["grid"])}</p>{note}<p class="help">{esc(ui["pick"])}</p></header>
 <main><section id="viewer"><div class="panes">
 <figure><figcaption>{esc(ui["input"])} {shape}{" &middot; " + esc(image[1]) if image else ""}</figcaption>
-<canvas id="input-canvas" width="440" height="440"></canvas></figure>
+<canvas id="input-canvas" width="440" height="440"></canvas>
+<div class="zoom" title="{esc(ui["zoom"])}"><button id="zoom-out" type="button" aria-label="{esc(ui["zoom"])} -">&minus;</button>
+<span id="zoom-level">1&times;</span><button id="zoom-in" type="button" aria-label="{esc(ui["zoom"])} +">+</button></div></figure>
 <figure><figcaption id="out-caption"></figcaption><canvas id="output-canvas" width="320" height="320" tabindex="0"></canvas></figure>
 </div>
 <div id="field" aria-live="polite"></div>
