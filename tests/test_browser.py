@@ -527,3 +527,31 @@ def test_small_units_can_be_zoomed(driver, tmp_path):
     assert scale() == pytest.approx(before)
     assert driver.find_element("id", "zoom-level").text == "1×"
     assert_clean(driver)
+
+
+def test_erf_heatmap_has_a_colour_legend(driver, tmp_path):
+    """Issue 18.17 (b): a gradient bar from 0 to max beside the legend, shown while a unit with an ERF
+    is drawn, hidden otherwise. The ERF is a made-up heatmap (no TensorFlow): the legend is the page's."""
+    np = pytest.importorskip("numpy")
+    from rfcalc.htmlreport.image import heat_uri
+    from rfcalc.htmlreport.page import build_html
+
+    a = analyze("c3,c3", input_shape=(16, 16, 1))
+    yy, xx = np.mgrid[:16, :16]
+    heat = np.exp(-((yy - 7.0) ** 2 + (xx - 7.0) ** 2) / 8)
+    erf = [{"layer": "conv2d_1", "unit": [7, 7], "samples": 1, "uri": heat_uri(heat), "sides": {}, "area": {}}]
+    open_page(driver, tmp_path, build_html(a, erf=erf))
+    legend = """var k = document.getElementById('erf-legend'), b = k && k.querySelector('.erfbar');
+      if (!k) return null; var r = b.getBoundingClientRect();
+      return [k.offsetParent !== null, r.width, r.height, getComputedStyle(b).backgroundImage,
+              k.querySelector('.erf-lo').textContent, k.querySelector('.erf-hi').textContent];"""
+    choose_by_click(driver, "conv2d_1")
+    click_unit(driver, (0, 0))
+    assert driver.execute_script(legend)[0] is False, "no ERF for this unit: no legend"
+    button = driver.find_element("id", "erf-show")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    shown, width, height, bg, lo, hi = driver.execute_script(legend)
+    assert shown and width >= 60 and height >= 8, (shown, width, height)
+    assert "linear-gradient" in bg and (lo, hi) == ("0", "max")
+    assert_clean(driver)

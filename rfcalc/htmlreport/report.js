@@ -70,7 +70,8 @@
         g.stroke();
       }
     }
-    var e = erfOf(l, u);
+    var e = erfOf(l, u), key = document.getElementById("erf-legend");
+    if (key) key.hidden = e < 0;
     if (e >= 0) {
       g.globalAlpha = 0.75; g.drawImage(document.getElementById("erf-image-" + e), X(-0.5), Y(-0.5), W * s, H * s); g.globalAlpha = 1;
     }
