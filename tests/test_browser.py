@@ -436,3 +436,122 @@ def test_first_screen_at_1366x768_shows_image_field_and_the_table_start(driver, 
         driver.save_screenshot(str(tmp_path / f"first-screen-{lang}.png"))
     finally:
         driver.set_window_size(1400, 1800)
+
+
+GROWTH = """
+var svg = document.getElementById('growth'), out = {lines: [], xticks: [], yticks: []};
+svg.querySelectorAll('polyline.rfline').forEach(function (p) {
+  out.lines.push(Array.from(p.points).map(function (q) { return [q.x, q.y]; }));
+});
+svg.querySelectorAll('text.xtick').forEach(function (t) { out.xticks.push(t.textContent); });
+svg.querySelectorAll('text.ytick').forEach(function (t) { out.yticks.push(t.textContent); });
+return out;
+"""
+
+
+def test_growth_chart_has_numbered_ticks_on_both_axes_and_monotone_lines(driver, tmp_path):
+    """Issue 18.17 (a): depth ticks 1..n under the x axis, rf ticks beside the y axis, one polyline per axis
+    whose points go left to right (x non-decreasing) and whose rf never shrinks (SVG y non-increasing)."""
+    a = analyze("c3,c3s2x1,c5,p2", input_shape=(32, 48, 1))
+    open_page(driver, tmp_path, report(a).html)
+    g = driver.execute_script(GROWTH)
+    n = len([r for r in a.layers if r.spatial])
+    assert g["xticks"][0] == "1" and g["xticks"][-1] == str(n), g["xticks"]
+    assert [int(t) for t in g["xticks"]] == sorted(int(t) for t in g["xticks"])
+    assert len(g["yticks"]) >= 3 and "0" in g["yticks"], g["yticks"]
+    assert len(g["lines"]) == 2, "rows and columns differ: one line each"
+    for line in g["lines"]:
+        assert len(line) == n
+        xs, ys = [p[0] for p in line], [p[1] for p in line]
+        assert xs == sorted(xs) and ys == sorted(ys, reverse=True), line
+    assert_clean(driver)
+
+
+def test_one_d_strip_is_readable(driver, tmp_path):
+    """Issue 18.17 (d): the 1-D signal strip is drawn at least 40 px tall."""
+    open_page(driver, tmp_path, report("c3*4", input_shape=(64, 1)).html)
+    h = driver.execute_script("return document.getElementById('input-canvas').getBoundingClientRect().height")
+    assert h >= 40, h
+    assert_clean(driver)
+
+
+FRAME = """
+var out = [];
+['#input-canvas', '#output-canvas', '#viewer .panes', '#field'].forEach(function (s) {
+  var b = document.querySelector(s).getBoundingClientRect(); out.push([s, b.left, b.top, b.width, b.height]);
+});
+return out;
+"""
+
+
+def test_the_field_frame_keeps_its_place_between_units(driver, tmp_path):
+    """Issue 18.17 (c): hovering units whose field is partly padding, inside, or empty moves neither canvas
+    nor the field's box."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    a = analyze("c3,t1s2", input_shape=(8, 8, 1))  # the odd units of the last layer read nothing
+    open_page(driver, tmp_path, report(a).html)
+    canvas = driver.find_element("id", "output-canvas")
+    driver.execute_script("window.scrollTo(0, 0)")
+    seen = []
+    for dx, dy in ((-150, -150), (0, 0), (150, 150), (-150, 150), (20, 20)):
+        ActionChains(driver).move_to_element_with_offset(canvas, dx, dy).perform()
+        seen.append((read_field(driver)["unit"], driver.execute_script(FRAME)))
+    assert len({u for u, _ in seen}) == len(seen), seen
+    assert all(f == seen[0][1] for _, f in seen), seen
+    assert_clean(driver)
+
+
+def test_small_units_can_be_zoomed(driver, tmp_path):
+    """Issue 18.17 (e): + doubles the input's drawn scale (pixels per input pixel), the wheel too, − undoes
+    it; the field read back stays the unit's."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    a = analyze("c3,c3", input_shape=(128, 128, 1))
+    open_page(driver, tmp_path, report(a).html)
+
+    def scale():
+        return float(driver.execute_script("return document.getElementById('input-canvas').dataset.scale"))
+
+    before, field = scale(), read_field(driver)["field"]
+    driver.find_element("id", "zoom-in").click()
+    driver.find_element("id", "zoom-in").click()
+    assert scale() == pytest.approx(4 * before)
+    assert read_field(driver)["field"] == field
+    canvas = driver.find_element("id", "input-canvas")
+    ActionChains(driver).scroll_from_origin(ScrollOrigin.from_element(canvas), 0, -100).perform()
+    assert scale() == pytest.approx(8 * before)
+    for _ in range(3):
+        driver.find_element("id", "zoom-out").click()
+    assert scale() == pytest.approx(before)
+    assert driver.find_element("id", "zoom-level").text == "1×"
+    assert_clean(driver)
+
+
+def test_erf_heatmap_has_a_colour_legend(driver, tmp_path):
+    """Issue 18.17 (b): a gradient bar from 0 to max beside the legend, shown while a unit with an ERF
+    is drawn, hidden otherwise. The ERF is a made-up heatmap (no TensorFlow): the legend is the page's."""
+    np = pytest.importorskip("numpy")
+    from rfcalc.htmlreport.image import heat_uri
+    from rfcalc.htmlreport.page import build_html
+
+    a = analyze("c3,c3", input_shape=(16, 16, 1))
+    yy, xx = np.mgrid[:16, :16]
+    heat = np.exp(-((yy - 7.0) ** 2 + (xx - 7.0) ** 2) / 8)
+    erf = [{"layer": "conv2d_1", "unit": [7, 7], "samples": 1, "uri": heat_uri(heat), "sides": {}, "area": {}}]
+    open_page(driver, tmp_path, build_html(a, erf=erf))
+    legend = """var k = document.getElementById('erf-legend'), b = k && k.querySelector('.erfbar');
+      if (!k) return null; var r = b.getBoundingClientRect();
+      return [k.offsetParent !== null, r.width, r.height, getComputedStyle(b).backgroundImage,
+              k.querySelector('.erf-lo').textContent, k.querySelector('.erf-hi').textContent];"""
+    choose_by_click(driver, "conv2d_1")
+    click_unit(driver, (0, 0))
+    assert driver.execute_script(legend)[0] is False, "no ERF for this unit: no legend"
+    button = driver.find_element("id", "erf-show")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    shown, width, height, bg, lo, hi = driver.execute_script(legend)
+    assert shown and width >= 60 and height >= 8, (shown, width, height)
+    assert "linear-gradient" in bg and (lo, hi) == ("0", "max")
+    assert_clean(driver)

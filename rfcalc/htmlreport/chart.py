@@ -70,7 +70,12 @@ def growth_svg(
             f"<title>{escape(border)}: {escape(p.border_name)}</title></line>"
         )
     for v in (0, round(top / 2), int(top)):
-        parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v}</text>')
+        parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" class="tick ytick" text-anchor="end">{v}</text>')
+    every = max(1, -(-n // 16))  # numbered depth ticks, at most ~16
+    for i in sorted(set(range(0, n, every)) | {n - 1}):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{H - BOTTOM + 12}" class="tick xtick" text-anchor="middle">{i + 1}</text>'
+        )
     for size in dict.fromkeys(sizes):
         parts.append(
             f'<line x1="{LEFT}" y1="{y(size):.1f}" x2="{W - RIGHT}" y2="{y(size):.1f}" class="inputline"/>'
@@ -93,7 +98,7 @@ def growth_svg(
             f'data-x="{x(i):.1f}"><title>{escape(r.name)}: {rf}</title></circle>'
         )
     parts.append(
-        f'<text x="{(LEFT + W - RIGHT) / 2}" y="{H - 8}" class="tick" text-anchor="middle">'
+        f'<text x="{(LEFT + W - RIGHT) / 2}" y="{H - 2}" class="tick" text-anchor="middle">'
         f"{escape(depth_label)} (1..{n})</text></svg>"
     )
     return "".join(parts)

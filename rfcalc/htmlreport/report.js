@@ -13,7 +13,7 @@
   var inC = document.getElementById("input-canvas"), outC = document.getElementById("output-canvas");
   var fieldEl = document.getElementById("field");
   var rowsEl = document.querySelectorAll("#layers tbody tr");
-  var state = { layer: null, unit: [0, 0], hover: null };
+  var state = { layer: null, unit: [0, 0], hover: null, zoom: 1 };
   if (R === 1) { inC.height = 60; outC.height = 60; }  // a signal strip
 
   // Unit i of an axis reads lo[i % P] + (i // P) * step .. hi[i % P] + (i // P) * step (tables from the core).
@@ -44,13 +44,19 @@
     var g = inC.getContext("2d"), f = fieldOf(l, u);
     var r0 = Math.min(0, f[0][0]) - 0.5, r1 = Math.max(H - 1, f[0][1]) + 0.5;
     var c0 = Math.min(0, f[1][0]) - 0.5, c1 = Math.max(W - 1, f[1][1]) + 0.5;
-    var s = Math.min(inC.width / (c1 - c0), inC.height / (r1 - r0));
-    function X(c) { return (c - c0) * s; }
-    function Y(r) { return (r - r0) * s; }
+    // zoomed in, the view is centred on the field's centre (issue 18.17: small units can be seen)
+    var s = Math.min(inC.width / (c1 - c0), inC.height / (r1 - r0)) * state.zoom, ox = 0, oy = 0;
+    if (state.zoom > 1) {
+      var m = centre(l, u);
+      ox = inC.width / 2 - (m[1] - c0) * s; oy = R === 1 ? 0 : inC.height / 2 - (m[0] - r0) * s;
+    }
+    function X(c) { return (c - c0) * s + ox; }
+    function Y(r) { return (r - r0) * s + oy; }
+    inC.dataset.scale = s;
     g.setTransform(1, 0, 0, 1, 0, 0);
     g.clearRect(0, 0, inC.width, inC.height);
     g.fillStyle = "#c8c8c8";  // outside the image: the zero padding
-    g.fillRect(0, 0, X(c1), Y(r1));
+    g.fillRect(X(c0), Y(r0), X(c1) - X(c0), Y(r1) - Y(r0));
     g.imageSmoothingEnabled = false;
     if (img) {
       g.drawImage(img, X(-0.5), Y(-0.5), W * s, H * s);
@@ -64,7 +70,8 @@
         g.stroke();
       }
     }
-    var e = erfOf(l, u);
+    var e = erfOf(l, u), key = document.getElementById("erf-legend");
+    if (key) key.hidden = e < 0;
     if (e >= 0) {
       g.globalAlpha = 0.75; g.drawImage(document.getElementById("erf-image-" + e), X(-0.5), Y(-0.5), W * s, H * s); g.globalAlpha = 1;
     }
@@ -139,7 +146,8 @@
       parts.push(names[a] + " " + span(f[a][0], f[a][1]) + " (" + (inn ? T.inside + " " + span(inn[0], inn[1]) : T.none_inside) +
                  (pad.length ? "; " + T.padding + " " + pad.join(", ") : "") + ")");
     }
-    if (f.some(function (x) { return x[0] > x[1]; })) parts.push(T.empty);
+    // on the unit's own line: the field's box keeps its height from unit to unit (issue 18.17)
+    if (f.some(function (x) { return x[0] > x[1]; })) parts[0] += " &middot; " + T.empty;
     parts.push(T.rf + " " + l.rf.join("x") + ", " + T.jump + " " + l.jump.join("x") + ", " + T.start + " " + l.start.join(", "));
     if (l.rf_min[0] !== l.rf[0] || l.rf_min[1] !== l.rf[1]) parts.push(T.rf_min + " " + l.rf_min.join("x"));
     if (l.flags.indexOf("misaligned") >= 0) parts.push('<span class="warn">' + T.misaligned + "</span>");
@@ -214,6 +222,14 @@
   });
   var growth = document.getElementById("growth");
   if (growth) growth.addEventListener("click", function (ev) { if (ev.target.dataset.layer) choose(ev.target.dataset.layer); });
+  function zoom(k) {
+    state.zoom = Math.min(Math.max(state.zoom * k, 1), 64);
+    document.getElementById("zoom-level").textContent = state.zoom + "\u00d7";
+    render();
+  }
+  document.getElementById("zoom-in").addEventListener("click", function () { zoom(2); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoom(0.5); });
+  inC.addEventListener("wheel", function (ev) { ev.preventDefault(); zoom(ev.deltaY < 0 ? 2 : 0.5); }, { passive: false });
   var erfButton = document.getElementById("erf-show");
   if (erfButton) erfButton.addEventListener("click", function () {  // the chosen layer's ERF unit, else the last one
     var e = erfs.filter(function (x) { return state.layer && x.layer === state.layer.name; })[0] || erfs[erfs.length - 1];
