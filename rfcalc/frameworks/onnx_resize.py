@@ -169,9 +169,13 @@ def resize(name, op, field, ins, attrs):
     return layer, applied
 
 
-def _runtime_x(v: int, n: int, m: int, s: float, transform: str) -> float:
-    """``x(v)`` as onnxruntime computes it, in float32 operations (only to find where it differs)."""
-    f = lambda y: struct.unpack("<f", struct.pack("<f", y))[0]
+def _runtime_x(v: int, n: int, m: int, s: float, transform: str, single: bool = True) -> float:
+    """``x(v)`` as onnxruntime may compute it from its float32 scale ``s``: in float32 operations, or
+    (``single=False``) in doubles (only to find where it may differ from the exact value)."""
+
+    def f(y: float) -> float:
+        return struct.unpack("<f", struct.pack("<f", y))[0] if single else y
+
     if transform == "align_corners":
         return 0.0 if m == 1 else f(f(v * (n - 1)) / (m - 1))
     if transform == "asymmetric":
@@ -197,14 +201,17 @@ def _ties(layer: Resize, inputs, scales, limit: int = 1 << 16) -> bool:
             continue  # x has a denominator below 2^10 and |x| < 2^9: float32 lands on the same side of every tie
         for v in range(min(m, limit)):
             x = source(v, n, m, exact, layer.transform)
+            if Fraction(s32) != exact and (2 * x).denominator == 1:
+                return True  # exactly on a rounding tie or a whole position: any float error may flip it
             ours = taps(x, layer.mode, layer.nearest_mode, layer.cubic_a, exact < 1)
-            theirs = taps(
-                Fraction(_runtime_x(v, n, m, s32, layer.transform)),
-                layer.mode,
-                layer.nearest_mode,
-                layer.cubic_a,
-                exact < 1,
-            )
-            if {min(max(t, 0), n - 1) for t in ours} != {min(max(t, 0), n - 1) for t in theirs}:
-                return True
+            for single in (True, False):  # float32 throughout, or doubles from the float32 scale
+                theirs = taps(
+                    Fraction(_runtime_x(v, n, m, s32, layer.transform, single)),
+                    layer.mode,
+                    layer.nearest_mode,
+                    layer.cubic_a,
+                    exact < 1,
+                )
+                if {min(max(t, 0), n - 1) for t in ours} != {min(max(t, 0), n - 1) for t in theirs}:
+                    return True
     return False
