@@ -1,7 +1,9 @@
 """rfcalc against rfa-toolbox (Richter et al.) on torchvision classifiers, with torch gradients as the judge.
 
-    cd /work/wt/productive && PYTHONPATH=$PWD /work/venvs/torch/bin/python bench/rfa_compare.py \
+    PYTHONPATH=$PWD TORCH_VENV/bin/python bench/rfa_compare.py \
         --out docs/experiments/rfa-toolbox [resnet18 resnet50 vgg16 mobilenet_v2 efficientnet_b0 densenet121]
+(TORCH_VENV: a venv with torch, torchvision and rfa-toolbox, e.g. `pip install torch torchvision` then
+`pip install --no-deps --ignore-requires-python rfa-toolbox`; rfa-toolbox pins Python < 3.11 and numpy < 2.)
 
 For each model (weights=None, eval mode): rfa-toolbox's input-resolution range (``input_resolution_range``,
 as its README calls it) and its border layers (``obtain_border_layers``) at 32, 64 and 224 pixels; rfcalc's
