@@ -24,51 +24,11 @@ from .graph import refuse
 from .keras_layers import elementwise_merge
 from .onnx_fold import Folded
 from .onnx_layout import LAYOUT, REDUCE, read_layout
+from .onnx_pointwise import POINTWISE
 from .onnx_resize import resize
 from .onnx_windows import CALL, spatial as _spatial, window
 
-PASS_THROUGH = frozenset(
-    {
-        "Relu",
-        "LeakyRelu",
-        "Sigmoid",
-        "HardSigmoid",
-        "HardSwish",
-        "Tanh",
-        "Elu",
-        "Selu",
-        "Celu",
-        "Softplus",
-        "Softsign",
-        "Gelu",
-        "Erf",
-        "Exp",
-        "Log",
-        "Neg",
-        "Abs",
-        "Sqrt",
-        "Reciprocal",
-        "Floor",
-        "Ceil",
-        "Round",
-        "Sign",
-        "Mish",
-        "Identity",
-        "Dropout",
-        "Cast",
-        "Clip",
-        "ThresholdedRelu",
-        "Shrink",
-        "Sin",
-        "Cos",
-        "PRelu",
-        "InstanceNormalization",
-        "LayerNormalization",
-        "GroupNormalization",
-        "LpNormalization",
-        "Pow",
-    }
-)
+PASS_THROUGH = POINTWISE | frozenset({"Identity", "Dropout", "Cast", "Sin", "Cos"})
 MERGES = frozenset({"Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean"})
 WINDOWS = frozenset({"Conv", "MaxPool", "AveragePool", "LpPool", "ConvTranspose"})
 GLOBAL = {"GlobalAveragePool": "avg", "GlobalMaxPool": "max", "GlobalLpPool": "avg"}

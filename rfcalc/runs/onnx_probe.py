@@ -20,48 +20,12 @@ from __future__ import annotations
 import time
 
 from ..errors import RFError
+from ..frameworks.onnx_pointwise import POINTWISE
 from .probe_result import ProbeResult, _plan, layer_probe, phases, probed_names
 
-LINEARISED = frozenset(
-    {  # ops replaced by Identity in the copy (input 0 passes through)
-        "Relu",
-        "LeakyRelu",
-        "Sigmoid",
-        "HardSigmoid",
-        "HardSwish",
-        "Tanh",
-        "Elu",
-        "Selu",
-        "Celu",
-        "Softplus",
-        "Softsign",
-        "Gelu",
-        "Erf",
-        "Exp",
-        "Log",
-        "Neg",
-        "Abs",
-        "Sqrt",
-        "Reciprocal",
-        "Floor",
-        "Ceil",
-        "Round",
-        "Sign",
-        "Mish",
-        "Softmax",
-        "LogSoftmax",
-        "Clip",
-        "ThresholdedRelu",
-        "Shrink",
-        "PRelu",
-        "Pow",
-        "InstanceNormalization",
-        "LayerNormalization",
-        "GroupNormalization",
-        "LpNormalization",
-        "BatchNormalization",  # a per-channel affine map: Identity keeps exactly the support it would
-    }
-)
+# ops replaced by Identity in the copy (input 0 passes through); BatchNormalization is a per-channel
+# affine map: Identity keeps exactly the support it would
+LINEARISED = POINTWISE | frozenset({"Softmax", "LogSoftmax", "BatchNormalization"})
 ZERO_INPUTS = {"Conv": (2,), "Gemm": (2,), "ConvTranspose": (2,)}  # biases
 SETTINGS = frozenset({"Resize", "Upsample", "Pad", "Clip", "Dropout", "Reshape", "Slice", "Expand", "Tile"})
 BATCH = 16  # masks per onnxruntime run
