@@ -71,7 +71,7 @@ def stage_lines(T, a, lines: list, staged: int = 12) -> dict:
     number of its first layer; ``{}`` for shorter ones.
 
     >>> from rfcalc import analyze
-    >>> from rfcalc.explanation import LANGS
+    >>> from rfcalc.explanation_words import LANGS
     >>> stage_lines(LANGS["en"], analyze("c3,c3"), [])
     {}
     """
