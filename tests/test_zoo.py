@@ -36,7 +36,6 @@ RECORDS = verdict.records()
 # Regenerate the picture with tests/fixtures/zoo/table.py (docs/zoo.md).
 EXPECTED: dict[str, dict[str, str]] = {
     "fpn_resnet18": {"dynamo": "refused"},
-    "nf_resnet50": {"legacy": "refused", "torch": "refused"},
     "pspnet_resnet18": {"dynamo": "refused", "legacy": "export failed", "torch": "refused"},
     "yolov8n": {"dynamo": "refused"},
 }

@@ -178,7 +178,9 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
             dims = known.get(node.output[0])
             if value.dims is None and dims is not None:  # a chain rfcalc does not infer: the file's own shape
                 value = dc_replace(value, dims=dims)
-            return (None, value, (Folded(None),) * len(more)) if more else value
+            # every output by name, the first included (BatchNormalization in training mode, as weight
+            # standardisation writes it, has three: the walk sets each output from this tuple)
+            return (None, value, (value, *(Folded(None),) * len(more))) if more else value
         if op in ("Shape", "Size"):  # of an activation: its ONNX shape in its current layout, batch 1
             shape = onnx_shape(next(f for f in ins if not isinstance(f, Folded)))
             if op == "Size":
