@@ -59,8 +59,6 @@ def test_the_zoo_is_there():
 # Pairs where rfcalc disagrees with torch today: open defects (docs/zoo.md), never accepted as right. Each
 # is reported as an expected failure while it stays wrong, and fails the test the moment it changes.
 KNOWN_WRONG = {
-    ("nf_resnet50", "dynamo"): "counts the exporter's float constants behind the standardised weights",
-    ("swin_tiny_patch4_window7_224", "dynamo"): "counts the attention masks and position tables (torch buffers)",
     ("fpn_resnet18", "legacy"): "align_corners decoder: the truth was measured on a 1,024 strip, the file is read at "
     "64 (fields differ with the size); and the joined levels' jump prints as 0",
 }
