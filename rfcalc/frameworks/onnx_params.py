@@ -20,15 +20,16 @@ Which float initializers are weights (their ``role``):
       constant-folded from: a weight where one of them is a module ``PARAMETER`` (a gain folded with
       its scale, a transposed Linear weight, a position table gathered by its index), a buffer where
       they name only buffers, else an exporter constant (the zero bias torch's ``batch_norm``
-      without bias gets, GroupNorm's unit scales): ``const``;
+      without bias gets, GroupNorm's unit scales, ViT's attention scale): ``const``;
     - no kind and no ``folded_from`` (a conv weight the optimiser rewrote while folding a
-      BatchNorm into it, an exporter's scalar such as ViT's attention scale): ``loose``: it counts
+      BatchNorm into it, a Python scalar such as NF-ResNet's activation gain): ``loose``: it counts
       only where a layer reads it as weight or bias (``LAYER_OPS``), through layout ops alone
-      (``onnx_fold.LAYOUT_OPS``),
-      never where an elementwise op reads it.
-* Any other file (legacy exports, other exporters): every float initializer is a weight
-  (``param``), except where an op reads it as a setting (``NO_PARAMS``: Clip bounds, Pad values,
-  Resize scales).
+      (``onnx_fold.LAYOUT_OPS``), never where an elementwise op reads it.
+* Any other file (legacy exports, ``from_torch``, other exporters): every float initializer is a
+  weight (``param``), a scalar included.
+
+In every file an op that reads a float input as a setting counts none (``NO_PARAMS``: Clip
+bounds, Pad values, Resize scales), and a tensor that counts nowhere is not in ``stored_params``.
 
 >>> roles_of({"w": None, "s": None}, [("w", (("pkg.torch.export.graph_signature.InputSpec.kind", "PARAMETER"),))], ())
 {'w': 'param', 's': 'loose'}
