@@ -162,7 +162,9 @@ class Analysis:
     ``total_params`` counts every layer's weights as the network has them, per reading layer
     (the number a framework's summary gives). ``stored_params``, from a model file, counts each
     distinct stored tensor once: fewer where layers read one stored tensor (an exporter's
-    deduplicated equal tensors, or weights the model truly shares); None when not known.
+    deduplicated equal tensors, or weights the model truly shares); None when not known. Which
+    stored tensors of an ONNX file are weights (not buffers nor exporter constants):
+    ``rfcalc.frameworks.onnx_params``.
     """
 
     spec: str

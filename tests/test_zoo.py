@@ -36,7 +36,6 @@ RECORDS = verdict.records()
 # Regenerate the picture with tests/fixtures/zoo/table.py (docs/zoo.md).
 EXPECTED: dict[str, dict[str, str]] = {
     "fpn_resnet18": {"dynamo": "refused"},
-    "nf_resnet50": {"legacy": "refused", "torch": "refused"},
     "pspnet_resnet18": {"dynamo": "refused", "legacy": "export failed", "torch": "refused"},
     "yolov8n": {"dynamo": "refused"},
 }
@@ -60,11 +59,6 @@ def test_the_zoo_is_there():
 # Pairs where rfcalc disagrees with torch today: open defects (docs/zoo.md), never accepted as right. Each
 # is reported as an expected failure while it stays wrong, and fails the test the moment it changes.
 KNOWN_WRONG = {
-    ("densenetblur121d", "dynamo"): "counts the blur filter (a torch buffer the file stores as a float tensor)",
-    ("nf_resnet50", "dynamo"): "counts the exporter's float constants behind the standardised weights",
-    ("swin_tiny_patch4_window7_224", "dynamo"): "counts the attention masks and position tables (torch buffers)",
-    ("tresnet_m", "dynamo"): "counts the anti-aliasing filters (torch buffers)",
-    ("vit_base_patch16_224", "dynamo"): "counts the attention scale constant once per block",
     ("fpn_resnet18", "legacy"): "align_corners decoder: the truth was measured on a 1,024 strip, the file is read at "
     "64 (fields differ with the size); and the joined levels' jump prints as 0",
 }

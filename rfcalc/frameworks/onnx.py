@@ -24,10 +24,10 @@ from .axes_views import view
 from .graph import Node, refuse, walk
 from .onnx_fold import Folded, fold, from_tensor
 from .onnx_ops import read_op
+from .onnx_params import layer_params, roles_of
 from .onnx_windows import CALL
 
 LATEST = 23  # the opset a file that names none is read as (any opset is read: ops differ by name)
-NO_PARAMS = frozenset({"Clip", "Pad", "Resize", "Upsample", "Dropout"})  # float inputs that are settings
 
 
 def load_onnx(source):
@@ -147,30 +147,6 @@ def display_names(nodes) -> list[str]:
     return names
 
 
-def _params(op, ins, stored: dict) -> tuple[int, int]:
-    """Trainable and non-trainable counts of one reading layer: every weight input it reads, as the
-    network has it. A weight input is a stored float initializer, an Identity alias of one, or a
-    tensor computed from them (weight standardisation): it counts the initializers behind it,
-    each once per input slot. So two convs that read one stored tensor (an exporter's
-    deduplicated zero bias behind Identity aliases, or a head truly shared by every level) both
-    count it; ``stored`` collects each distinct initializer once (``Analysis.stored_params``).
-    """
-    trainable = frozen = 0
-    if op in NO_PARAMS:
-        return 0, 0
-    for i, f in enumerate(ins):
-        if isinstance(f, Folded) and f.weight:
-            size = 0
-            for name, n in f.sources:
-                stored[name] = n
-                size += n
-            if op == "BatchNormalization" and i >= 3:  # running mean and variance
-                frozen += size
-            else:
-                trainable += size
-    return trainable, frozen
-
-
 def _check(name, op, out, theirs) -> None:
     """rfcalc's ONNX shape of an output (its current layout, batch 1) against the file's own."""
     if theirs is None:
@@ -187,7 +163,7 @@ def _bounded(t):
     return dc_replace(t, bound=True) if hasattr(t, "bound") and t.axes is not None else t
 
 
-def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset: int) -> Node:
+def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset: int, roles: dict) -> Node:
     op = node.op_type
     attrs = node.attrs
     slots = list(node.input)
@@ -202,7 +178,9 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
             dims = known.get(node.output[0])
             if value.dims is None and dims is not None:  # a chain rfcalc does not infer: the file's own shape
                 value = dc_replace(value, dims=dims)
-            return (None, value, (Folded(None),) * len(more)) if more else value
+            # every output by name, the first included (BatchNormalization in training mode, as weight
+            # standardisation writes it, has three: the walk sets each output from this tuple)
+            return (None, value, (value, *(Folded(None),) * len(more))) if more else value
         if op in ("Shape", "Size"):  # of an activation: its ONNX shape in its current layout, batch 1
             shape = onnx_shape(next(f for f in ins if not isinstance(f, Folded)))
             if op == "Size":
@@ -225,7 +203,7 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
         _check(name, op, a.field, expect.get(node.output[0]))
         for k, f in zip(more, rest[0] if rest else ()):
             _check(name, op, f, expect.get(k))
-        trainable, frozen = _params(op, ins, stored)
+        trainable, frozen = layer_params(op, ins, stored)
         shown = view(a.field)  # the row shows the image view; the walk passes the tensor on
         applied = Applied(shown, trainable, frozen, a.macs, a.padding, a.flags)
         if shown is a.field and not rest:
@@ -233,7 +211,7 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
         return layer, applied, (a.field, *(rest[0] if rest else ()))
 
     def weights():  # the identity escape hatch: the node's own float initializers, trainable
-        return _params(op, [from_tensor(inits[n]) for n in names if n in inits], stored)
+        return layer_params(op, [from_tensor(inits[n], roles[n]) for n in names if n in inits], stored)
 
     return Node(
         name, op, tuple(names), node.output[0], read, frozenset({node.name}), weights, outputs=(node.output[0], *more)
@@ -271,10 +249,11 @@ def from_onnx(model, input_shape=None, identity=()):
     expect = {} if dynamic else {v.name: v.dims for v in (*graph.value_info, *graph.output)}
     known = {v.name: v.dims for v in graph.value_info if v.dims is not None and None not in v.dims}
     stored: dict = {}
+    roles = roles_of(inits, ((v.name, v.meta) for v in (*graph.value_info, *graph.input)), graph.meta)
     names = display_names(graph.node)
-    nodes = [_node(n, nm, expect, stored, inits, known, opset) for n, nm in zip(graph.node, names)]
+    nodes = [_node(n, nm, expect, stored, inits, known, opset, roles) for n, nm in zip(graph.node, names)]
     inputs = {in_name: (input_field(shape), in_name)}
-    inputs.update({name: (from_tensor(t), name) for name, t in inits.items()})
+    inputs.update({name: (from_tensor(t, roles[name]), name) for name, t in inits.items()})
     try:
         walked = walk(nodes, inputs, shape[:-1], identity, "ONNX", last=in_name)
     except RFError:

@@ -64,6 +64,9 @@ SAME_DIMS = frozenset(
         "CastLike",
     }
 )
+LAYOUT_OPS = frozenset(  # ops that move a weight's values without computing new ones: a loose weight stays one
+    {"Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Cast", "CastLike", "Dropout"}
+)
 BINARY = frozenset({"Add", "Sub", "Mul", "Div", "Mod", "Pow", "Max", "Min", "Sum", "Mean", *I.COMPARE})
 REDUCE = {
     "ReduceSum": sum,
@@ -82,8 +85,8 @@ REDUCE = {
 class Folded:
     """A tensor that is not an activation: a weight (``weight``) or a constant, by dims and maybe value.
 
-    ``dtype`` is the ONNX element type (0: not known); ``sources`` the ``(name, size)`` of the
-    stored float initializers a weight is, or is computed from.
+    ``dtype`` is the ONNX element type (0: not known); ``sources`` the ``(name, size, role)`` of the
+    stored float initializers a weight is, or is computed from (``role``: ``onnx_params``).
     """
 
     dims: tuple | None
@@ -97,10 +100,12 @@ class Folded:
         return prod(self.dims) if self.dims is not None else 0
 
 
-def from_tensor(t) -> Folded:
-    """A tensor read by ``onnx_wire`` as ``Folded``: dims always, the values of a small one with data."""
+def from_tensor(t, role: str = "param") -> Folded:
+    """A tensor read by ``onnx_wire`` as ``Folded``: dims always, the values of a small one with data;
+    a float one is a weight, with ``role`` (``onnx_params.roles_of``: param, buffer, loose, const)."""
     weight = t.data_type in FLOAT_TYPES
-    return Folded(t.dims, t.value, weight, t.data_type, frozenset({(t.name, prod(t.dims))}) if weight else frozenset())
+    sources = frozenset({(t.name, prod(t.dims), role)}) if weight else frozenset()
+    return Folded(t.dims, t.value, weight, t.data_type, sources)
 
 
 def constant(attrs: dict) -> Folded:
@@ -135,6 +140,8 @@ def fold(op: str, ins: list, attrs: dict) -> Folded:
         weight, sources = False, frozenset()
     elif op in REDUCE:  # a statistic of a weight (the mean and variance of weight standardisation) is not
         sources = frozenset()  # a further parameter: the weight counts where its values flow on
+    elif op not in LAYOUT_OPS:  # a loose tensor (no recorded kind) computed on is an exporter's constant
+        sources = frozenset(s for s in sources if s[2] != "loose")
 
     if value is not None:
         if dims is None or I.count(dims) != len(value):

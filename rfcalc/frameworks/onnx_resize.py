@@ -83,7 +83,7 @@ def _known(name, op, ins, i):
     if value is None:
         f = ins[i]
         if f.sources:  # a float initializer (or one computed from it) whose data the file does not hold
-            held = ", ".join(repr(n) for n, _ in sorted(f.sources))
+            held = ", ".join(repr(s[0]) for s in sorted(f.sources))
             raise ShapeError(
                 f"its scales come from the initializer {held}, whose data the file does not hold (its "
                 "data stripped or in a missing external file); rfcalc needs their values"

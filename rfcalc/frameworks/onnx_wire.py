@@ -50,6 +50,7 @@ class Node:
 class ValueInfo:
     name: str
     dims: tuple | None  # None: no shape; an entry None: a dynamic size
+    meta: tuple = ()  # metadata_props as (key, value) pairs (torch's InputSpec kinds, onnxscript's folded_from)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class Graph:
     input: tuple
     output: tuple
     value_info: tuple
+    meta: tuple = ()  # metadata_props as (key, value) pairs (torch writes its export's graph signature here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,12 +229,26 @@ def _sub(buf, span, number_wanted):
     return None
 
 
+def _entry(buf, span) -> tuple[str, str]:
+    """A StringStringEntryProto (metadata_props) as (key, value)."""
+    key = value = ""
+    for number, wire, v in _fields(buf, *span):
+        if number == 1 and wire == 2:
+            key = _str(buf, v)
+        elif number == 2 and wire == 2:
+            value = _str(buf, v)
+    return key, value
+
+
 def _value_info(buf, start, end) -> ValueInfo:
     name, dims = "", None
     sizes: list[int | None] = []
-    for number, _, value in _fields(buf, start, end):
+    meta = []
+    for number, wire, value in _fields(buf, start, end):
         if number == 1:
             name = _str(buf, value)
+        elif number == 4 and wire == 2:
+            meta.append(_entry(buf, value))
         elif number == 2:
             tensor = _sub(buf, value, 1)  # TypeProto.tensor_type
             shape = _sub(buf, tensor, 2) if tensor else None
@@ -243,19 +259,24 @@ def _value_info(buf, start, end) -> ValueInfo:
                         known = [v for k, w, v in _fields(buf, *dim) if k == 1 and w == 0]
                         sizes.append(_signed(known[0]) if known and _signed(known[0]) > 0 else None)
                 dims = tuple(sizes)
-    return ValueInfo(name, dims)
+    return ValueInfo(name, dims, tuple(meta))
 
 
 def _graph(buf, start, end) -> Graph:
     parts: dict[int, list] = {1: [], 5: [], 11: [], 12: [], 13: []}
     name = ""
+    meta = []
     read = {1: _node, 5: _tensor, 11: _value_info, 12: _value_info, 13: _value_info}
     for number, wire, value in _fields(buf, start, end):
         if number == 2 and wire == 2:
             name = _str(buf, value)
+        elif number == 16 and wire == 2:
+            meta.append(_entry(buf, value))
         elif number in read and wire == 2:
             parts[number].append(read[number](buf, *value))
-    return Graph(name, tuple(parts[1]), tuple(parts[5]), tuple(parts[11]), tuple(parts[12]), tuple(parts[13]))
+    return Graph(
+        name, tuple(parts[1]), tuple(parts[5]), tuple(parts[11]), tuple(parts[12]), tuple(parts[13]), tuple(meta)
+    )
 
 
 def parse(data) -> Model:
