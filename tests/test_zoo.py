@@ -37,7 +37,7 @@ RECORDS = verdict.records()
 EXPECTED: dict[str, dict[str, str]] = {
     "fpn_resnet18": {"dynamo": "refused"},
     "nf_resnet50": {"legacy": "refused", "torch": "refused"},
-    "pspnet_resnet18": {"dynamo": "refused", "legacy": "export failed", "torch": "refused"},
+    "pspnet_resnet18": {"legacy": "export failed", "torch": "refused"},
     "yolov8n": {"dynamo": "refused"},
 }
 

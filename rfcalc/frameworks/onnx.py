@@ -27,7 +27,9 @@ from .onnx_ops import read_op
 from .onnx_windows import CALL
 
 LATEST = 23  # the opset a file that names none is read as (any opset is read: ops differ by name)
-NO_PARAMS = frozenset({"Clip", "Pad", "Resize", "Upsample", "Dropout"})  # float inputs that are settings
+NO_PARAMS = frozenset(
+    {"Clip", "Pad", "Resize", "Upsample", "Dropout", "Where", "Div"}
+)  # float inputs: settings, fills, divisors
 
 
 def load_onnx(source):
