@@ -360,3 +360,35 @@ def test_the_pspnet_fixture_reads_its_pyramid():
     for u, (lo, hi) in enumerate(units):
         assert mean6.field_of((u, 0))[0] == (layer2.field_of((lo, 0))[0][0], layer2.field_of((hi, 0))[0][1])
     a.row(a.layers[-1].name).field_of((0, 0))
+
+
+def _pool_file(tmp_path, location="tables.data"):
+    nodes, inits = _pool_graph(8, 8, 3, 3, "mean")
+    m = _model(nodes, inits, 8, 8, conv=True)
+    path = tmp_path / "pool.onnx"
+    inline = onnx.ModelProto()
+    inline.CopyFrom(m)  # save_model moves the data of the proto it saves out to the file
+    onnx.save_model(m, str(path), save_as_external_data=True, location=location, size_threshold=0)
+    return inline, path
+
+
+def test_index_tables_in_an_external_data_file_are_read(tmp_path):
+    """torch writes tables past ~1 KB beside the model (PSPNet at 512 pixels): read from the model's folder."""
+    m, path = _pool_file(tmp_path)
+    assert (tmp_path / "tables.data").exists()
+    ours, inline = from_onnx(path).layers[-1], from_onnx(m).layers[-1]
+    assert [ours.field_of((u, u)) for u in range(3)] == [inline.field_of((u, u)) for u in range(3)]
+
+
+def test_an_external_location_outside_the_folder_is_never_read(tmp_path):
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    _, path = _pool_file(tmp_path)
+    proto = onnx.load(str(path), load_external_data=False)
+    for t in proto.graph.initializer:
+        for e in t.external_data:
+            if e.key == "location":
+                e.value = "../tables.data"
+    onnx.save_model(proto, str(inner / "pool.onnx"))
+    with pytest.raises(RFError, match="'gnd' \\(GatherND\\).*cannot fold"):
+        from_onnx(inner / "pool.onnx")

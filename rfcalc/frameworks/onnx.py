@@ -69,6 +69,8 @@ def read_model(source) -> wire.Model:
         raise RFError(f"{label} is not an ONNX model (protobuf), or it is truncated: {err}") from None
     if not model.graph.node or model.ir_version < 1:
         raise RFError(f"{label} is not an ONNX model, or it is truncated: it has no graph nodes")
+    if isinstance(source, (str, os.PathLike)):  # small tables torch wrote to the external data file
+        model = wire.with_external(model, os.path.dirname(os.path.abspath(os.fspath(source))))
     return model
 
 

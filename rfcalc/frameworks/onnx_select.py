@@ -44,7 +44,9 @@ def gather_nd(name, op, attrs, ins):
         raise refuse(
             name,
             op,
-            f"gathers from {X.roles(lay)} with indices computed at run time from values rfcalc cannot fold",
+            f"gathers from {X.roles(lay)} with indices rfcalc cannot fold (dims "
+            f"{None if idx is None else idx.dims}): computed at run time, stored without data, or past "
+            f"{I.LIMIT:,} values",
             CALL,
         )
     b = int(attrs.get("batch_dims", 0))

@@ -3,8 +3,8 @@
 ``import onnx`` costs seconds (it loads ml_dtypes and numpy); reading a model's structure needs
 only the protobuf wire format (varints and length-delimited fields), so ``rfcalc model.onnx``
 decodes it here, in pure Python, and starts in a fraction of a second. Weights are not copied:
-a tensor's data is decoded only when it is small (a shape vector, pads, axes), big ones keep
-their dims. Field numbers are those of onnx/onnx.proto (IR version 3 to 10).
+a tensor's data is decoded only when it is small (a shape vector, pads, axes; integer tables such
+as GatherND's indices up to 65,536 values), big ones keep their dims. Field numbers are those of onnx/onnx.proto (IR version 3 to 10).
 
 >>> model = parse(bytes([0x08, 0x07]))  # ir_version 7 and nothing else
 >>> model.ir_version, model.graph.node
@@ -13,13 +13,15 @@ their dims. Field numbers are those of onnx/onnx.proto (IR version 3 to 10).
 
 from __future__ import annotations
 
+import os
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import prod
 
 from ..errors import RFError
 
-SMALL = 4096  # elements: the data of bigger tensors is never decoded
+SMALL = 4096  # elements: the data of bigger float tensors is never decoded
+INDEX_SMALL = 1 << 16  # integer and bool tensors (shapes, GatherND index tables, masks) up to this many
 _UNPACK = {1: "f", 6: "i", 7: "q", 11: "d", 2: "B", 3: "b", 4: "H", 5: "h", 9: "?", 12: "I", 13: "Q"}
 
 
@@ -34,6 +36,7 @@ class Tensor:
     data_type: int
     value: tuple | None  # flat values of a small tensor whose data is present
     external: bool = False
+    location: tuple | None = None  # external data: (file, offset, length) as the file names them
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,7 @@ def _tensor(buf, start, end) -> Tensor:
     dims: list[int] = []
     typed: list = []  # int32/int64/float/double data, as read
     name, dtype, raw, external = "", 0, None, False
+    where: dict = {}
     for number, wire, value in _fields(buf, start, end):
         if number == 1:
             _ints(buf, wire, value, dims)
@@ -162,16 +166,66 @@ def _tensor(buf, start, end) -> Tensor:
             _floats(buf, wire, value, typed, "f")
         elif number == 10:  # double_data
             _floats(buf, wire, value, typed, "d")
+        elif number == 13 and wire == 2:  # external_data: StringStringEntryProto (key 1, value 2)
+            entry = {n: _str(buf, v) for n, w, v in _fields(buf, *value) if w == 2}
+            where[entry.get(1, "")] = entry.get(2, "")
         elif number == 14:
             external = value == 1
     size = prod(dims)
     data = None
-    if size <= SMALL and not external:
+    if _small(size, dtype) and not external:
         if raw is not None and dtype in _UNPACK and raw[1] - raw[0] == size * struct.calcsize(_UNPACK[dtype]):
             data = struct.unpack(f"<{size}{_UNPACK[dtype]}", bytes(buf[raw[0] : raw[1]]))
         elif typed and len(typed) == size:
             data = tuple(typed)
-    return Tensor(name, tuple(dims), dtype, data, external)
+    location = None
+    if external and "location" in where:
+        try:
+            location = (where["location"], int(where.get("offset", 0)), int(where.get("length", -1)))
+        except ValueError:
+            location = None
+    return Tensor(name, tuple(dims), dtype, data, external, location)
+
+
+def _small(size: int, dtype: int) -> bool:
+    return size <= (SMALL if dtype in (1, 10, 11, 16) else INDEX_SMALL)
+
+
+def with_external(model: Model, folder: str) -> Model:
+    """``model`` whose small external initializers (a GatherND index table torch wrote beside the
+    model) carry their values, read from the files they name inside ``folder``; any other stays
+    without data (a location outside the folder, a missing or short file: never an error here).
+
+    >>> with_external(parse(bytes([0x08, 0x07])), ".").ir_version
+    7
+    """
+    inits = model.graph.initializer
+    if not any(t.location and t.value is None and _small(prod(t.dims), t.data_type) for t in inits):
+        return model
+    root = os.path.realpath(folder)
+    out = []
+    for t in inits:
+        if t.location and t.value is None and _small(prod(t.dims), t.data_type) and t.data_type in _UNPACK:
+            t = replace(t, value=_read_external(root, t))
+        out.append(t)
+    return replace(model, graph=replace(model.graph, initializer=tuple(out)))
+
+
+def _read_external(root: str, t: Tensor):
+    assert t.location is not None
+    name, offset, length = t.location
+    size = prod(t.dims)
+    want = size * struct.calcsize(_UNPACK[t.data_type])
+    path = os.path.realpath(os.path.join(root, name))
+    if os.path.isabs(name) or os.path.commonpath([root, path]) != root or offset < 0 or length not in (-1, want):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(want)
+    except OSError:
+        return None
+    return struct.unpack(f"<{size}{_UNPACK[t.data_type]}", data) if len(data) == want else None
 
 
 def _attribute(buf, start, end):
