@@ -306,6 +306,7 @@ HOSTILE = [
     ("batch_dims negative", dict(idx=[[0, 0]], batch_dims=-1), "batch_dims=-1"),
     ("batch axes that differ", dict(idx=[[[0], [1]]], batch_dims=1), "batch axes differ"),
     ("index vectors too long", dict(idx=[[0, 0, 0, 0, 0]]), "index vectors of 5 entries"),
+    ("no index vectors", dict(idx=np.zeros((0, 2), np.int64)), "picks nothing"),
     (
         "indices from an activation",
         dict(

@@ -37,6 +37,8 @@ def picks(data_dims, index_dims, values, batch_dims: int = 0) -> tuple:
         )
     if data_dims[:b] != index_dims[:b]:
         raise ShapeError(f"the {b} batch axes differ: data {data_dims[:b]}, indices {index_dims[:b]}")
+    if 0 in index_dims or 0 in data_dims:
+        raise ShapeError(f"GatherND of data {data_dims} by indices {index_dims} picks nothing: a dim is 0")
     m = index_dims[-1]
     if not 1 <= m <= r - b:
         raise ShapeError(

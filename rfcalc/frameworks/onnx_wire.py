@@ -13,16 +13,16 @@ as GatherND's indices up to 65,536 values), big ones keep their dims. Field numb
 
 from __future__ import annotations
 
-import os
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from math import prod
 
 from ..errors import RFError
 
 SMALL = 4096  # elements: the data of bigger float tensors is never decoded
+FLOAT_TYPES = frozenset({1, 10, 11, 16})  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 INDEX_SMALL = 1 << 16  # integer and bool tensors (shapes, GatherND index tables, masks) up to this many
-_UNPACK = {1: "f", 6: "i", 7: "q", 11: "d", 2: "B", 3: "b", 4: "H", 5: "h", 9: "?", 12: "I", 13: "Q"}
+UNPACK = {1: "f", 6: "i", 7: "q", 11: "d", 2: "B", 3: "b", 4: "H", 5: "h", 9: "?", 12: "I", 13: "Q"}
 
 
 class WireError(RFError):
@@ -173,9 +173,9 @@ def _tensor(buf, start, end) -> Tensor:
             external = value == 1
     size = prod(dims)
     data = None
-    if _small(size, dtype) and not external:
-        if raw is not None and dtype in _UNPACK and raw[1] - raw[0] == size * struct.calcsize(_UNPACK[dtype]):
-            data = struct.unpack(f"<{size}{_UNPACK[dtype]}", bytes(buf[raw[0] : raw[1]]))
+    if small(size, dtype) and not external:
+        if raw is not None and dtype in UNPACK and raw[1] - raw[0] == size * struct.calcsize(UNPACK[dtype]):
+            data = struct.unpack(f"<{size}{UNPACK[dtype]}", bytes(buf[raw[0] : raw[1]]))
         elif typed and len(typed) == size:
             data = tuple(typed)
     location = None
@@ -187,45 +187,9 @@ def _tensor(buf, start, end) -> Tensor:
     return Tensor(name, tuple(dims), dtype, data, external, location)
 
 
-def _small(size: int, dtype: int) -> bool:
-    return size <= (SMALL if dtype in (1, 10, 11, 16) else INDEX_SMALL)
-
-
-def with_external(model: Model, folder: str) -> Model:
-    """``model`` whose small external initializers (a GatherND index table torch wrote beside the
-    model) carry their values, read from the files they name inside ``folder``; any other stays
-    without data (a location outside the folder, a missing or short file: never an error here).
-
-    >>> with_external(parse(bytes([0x08, 0x07])), ".").ir_version
-    7
-    """
-    inits = model.graph.initializer
-    if not any(t.location and t.value is None and _small(prod(t.dims), t.data_type) for t in inits):
-        return model
-    root = os.path.realpath(folder)
-    out = []
-    for t in inits:
-        if t.location and t.value is None and _small(prod(t.dims), t.data_type) and t.data_type in _UNPACK:
-            t = replace(t, value=_read_external(root, t))
-        out.append(t)
-    return replace(model, graph=replace(model.graph, initializer=tuple(out)))
-
-
-def _read_external(root: str, t: Tensor):
-    assert t.location is not None
-    name, offset, length = t.location
-    size = prod(t.dims)
-    want = size * struct.calcsize(_UNPACK[t.data_type])
-    path = os.path.realpath(os.path.join(root, name))
-    if os.path.isabs(name) or os.path.commonpath([root, path]) != root or offset < 0 or length not in (-1, want):
-        return None
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read(want)
-    except OSError:
-        return None
-    return struct.unpack(f"<{size}{_UNPACK[t.data_type]}", data) if len(data) == want else None
+def small(size: int, dtype: int) -> bool:
+    """Whether a tensor of ``size`` values of ONNX type ``dtype`` is one rfcalc decodes."""
+    return size <= (SMALL if dtype in FLOAT_TYPES else INDEX_SMALL)
 
 
 def _attribute(buf, start, end):
