@@ -36,7 +36,7 @@ RECORDS = verdict.records()
 # Regenerate the picture with tests/fixtures/zoo/table.py (docs/zoo.md).
 EXPECTED: dict[str, dict[str, str]] = {
     "fpn_resnet18": {"dynamo": "refused"},
-    "pspnet_resnet18": {"dynamo": "refused", "legacy": "export failed", "torch": "refused"},
+    "pspnet_resnet18": {"legacy": "export failed", "torch": "refused"},
     "yolov8n": {"dynamo": "refused"},
 }
 

@@ -209,7 +209,7 @@ def settle(t: Tensor, layout: X.Layout) -> Tensor:
         def taps(v):
             return [sum(((v // s) % p.extent) * p.stride for p, s in pos)]
 
-        return remap(ax, sizes[k], 0, taps)
+        return remap(ax, sizes[k], old.sizes[k], taps)
 
     axes_new = tuple(tuple(strides.get(p, p) for p in a) for a in layout.axes)
     new_layout = X.Layout(axes_new, tuple(sizes))

@@ -22,6 +22,7 @@ from . import onnx_wire as wire
 from .axes_fields import Tensor, onnx_shape
 from .axes_views import view
 from .graph import Node, refuse, walk
+from .onnx_external import with_external
 from .onnx_fold import Folded, fold, from_tensor
 from .onnx_ops import read_op
 from .onnx_params import layer_params, roles_of
@@ -67,6 +68,8 @@ def read_model(source) -> wire.Model:
         raise RFError(f"{label} is not an ONNX model (protobuf), or it is truncated: {err}") from None
     if not model.graph.node or model.ir_version < 1:
         raise RFError(f"{label} is not an ONNX model, or it is truncated: it has no graph nodes")
+    if isinstance(source, (str, os.PathLike)):  # small tables torch wrote to the external data file
+        model = with_external(model, os.path.dirname(os.path.abspath(os.fspath(source))))
     return model
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from math import prod
 
 from ..errors import ShapeError
-from . import onnx_ints as I
+from . import gathernd as ND, onnx_ints as I
 from .onnx_ints import FLOATS
 
 FLOAT_TYPES = FLOATS  # FLOAT, FLOAT16, DOUBLE, BFLOAT16: what counts as a weight
@@ -207,6 +207,8 @@ def _eval(op, ins, attrs):
     if op == "Gather":
         dims, value = I.gather((x.dims, x.value), (ins[1].dims, _ints(ins[1])), attrs.get("axis", 0))
         return dims, value, dtype
+    if op == "GatherND":
+        return (*_gather_nd(x, ins[1], int(attrs.get("batch_dims", 0))), dtype)
     if op == "Slice":
         return (*_slice(x, ins, attrs), dtype)
     if op == "Concat":
@@ -335,6 +337,16 @@ def _elementwise(op, ins, attrs):
         fn = lambda a, b: a * b
     dims, value = I.elementwise(fn, [(f.dims, _vals(f)) for f in present])
     return dims, value, out_type
+
+
+def _gather_nd(x, idx, b):
+    if idx.value is None:  # dims only (the picks are not known: they cannot be checked either)
+        m = idx.dims[-1]
+        return tuple(idx.dims[:-1]) + tuple(x.dims[b + m :]), None
+    dims, coords = ND.picks(x.dims, idx.dims, _ints(idx), b)
+    if x.value is None or I.count(dims) > I.LIMIT:
+        return dims, None
+    return dims, ND.take(x.dims, x.value, idx.dims, coords, b)
 
 
 def _slice(x, ins, attrs):

@@ -1,7 +1,8 @@
 """ONNX ops that move axes, read through axis roles (``axes``, ``axes_fields``, ``axes_views``).
 
 Layout ops (Transpose, Reshape, Flatten, Squeeze, Unsqueeze, DepthToSpace, SpaceToDepth, Expand,
-Tile) rewrite roles only; Split / Slice / Gather / Concat act on the pieces of the axis they name.
+Tile) rewrite roles only; Split / Slice / Gather / Concat act on the pieces of the axis they name;
+GatherND (index vectors picking positions) is in ``onnx_select``.
 Ops that mix along axes (Softmax, Reduce*, MatMul) are in ``onnx_mixing``. Every handler returns
 ``(layer, Applied)`` (Split: and its other outputs); what cannot be proven is refused naming the
 node, the op and the axes.
@@ -24,6 +25,7 @@ from . import axes as X, axes_fields as F, axes_views as V
 from .graph import refuse
 from .onnx_fold import Folded
 from .onnx_mixing import MIXING, REDUCE, ints_of as _ints_of, read_mixing, value as _value
+from .onnx_select import gather_nd
 from .onnx_windows import CALL
 
 LAYOUT = (
@@ -41,6 +43,7 @@ LAYOUT = (
             "Split",
             "Slice",
             "Gather",
+            "GatherND",
             "Concat",
             "Size",
         }
@@ -71,6 +74,8 @@ def _read(op, name, attrs, ins, opset, n_out):
         return _concat(name, op, attrs, ins)
     if op in MIXING or op in REDUCE:
         return read_mixing(op, name, attrs, ins, opset)
+    if op == "GatherND":
+        return gather_nd(name, op, attrs, ins)
     t = F.tensor(data[0], F.layout_of(data[0]))
     lay = t.layout
     if op == "Transpose":

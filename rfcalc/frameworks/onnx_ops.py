@@ -26,6 +26,7 @@ from .onnx_fold import Folded
 from .onnx_layout import LAYOUT, REDUCE, read_layout
 from .onnx_pointwise import POINTWISE
 from .onnx_resize import resize
+from .onnx_select import check_where, where
 from .onnx_windows import CALL, spatial as _spatial, window
 
 PASS_THROUGH = POINTWISE | frozenset({"Identity", "Dropout", "Cast", "Sin", "Cos"})
@@ -39,7 +40,7 @@ SUPPORTED = (
     | LAYOUT
     | REDUCE
     | set(GLOBAL)
-    | {"BatchNormalization", "Pad", "Resize", "Upsample"}
+    | {"BatchNormalization", "Pad", "Resize", "Upsample", "Where"}
 )
 
 
@@ -138,6 +139,8 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
         layer, applied, *more = read_layout(op, name, attrs, ins, opset, n_out)
         applied = replace(applied, field=_features(applied.field))
         return (layer, applied, tuple(_features(f) for f in more[0])) if more else (layer, applied)
+    if op == "Where":
+        return _where(name, op, ins, data)
     if op in MERGES and len(data) > 1:
         return Identity(op), _merge(op, name, data)
     (t,) = data
@@ -159,6 +162,20 @@ def read_op(op: str, name: str, attrs: dict, ins: list, opset: int = 17, n_out: 
     return layer, Applied(
         _image(applied.field), applied.trainable, applied.non_trainable, applied.macs, applied.padding, flags
     )
+
+
+def _where(name, op, ins, data):
+    """Where: exact for a constant mask along one canonical axis (``onnx_select``); otherwise every output
+    reads what its inputs read there (the union of the activations' fields), flagged as an upper bound."""
+    got = where(name, op, ins)
+    if got is not None:
+        return got
+    if len(data) > 1:
+        applied = _merge(op, name, data)
+    else:
+        check_where(name, op, ins, data[0].layout.shape)
+        applied = Applied(data[0])
+    return Identity(op), replace(applied, flags=tuple(dict.fromkeys(applied.flags + ("bound",))))
 
 
 def _features(t: F.Tensor) -> F.Tensor:

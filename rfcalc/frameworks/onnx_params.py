@@ -29,7 +29,7 @@ Which float initializers are weights (their ``role``):
   weight (``param``), a scalar included.
 
 In every file an op that reads a float input as a setting counts none (``NO_PARAMS``: Clip
-bounds, Pad values, Resize scales), and a tensor that counts nowhere is not in ``stored_params``.
+bounds, Pad values, Resize scales, Where fills, Div divisors), and a tensor that counts nowhere is not in ``stored_params``.
 
 >>> roles_of({"w": None, "s": None}, [("w", (("pkg.torch.export.graph_signature.InputSpec.kind", "PARAMETER"),))], ())
 {'w': 'param', 's': 'loose'}
@@ -45,7 +45,9 @@ from .onnx_fold import Folded
 KIND = "pkg.torch.export.graph_signature.InputSpec.kind"
 FOLDED_FROM = "pkg.onnxscript.optimizer.folded_from"
 SIGNATURE = "pkg.torch.export.ExportedProgram.graph_signature"
-NO_PARAMS = frozenset({"Clip", "Pad", "Resize", "Upsample", "Dropout"})  # float inputs that are settings
+NO_PARAMS = frozenset(
+    {"Clip", "Pad", "Resize", "Upsample", "Dropout", "Where", "Div"}
+)  # float inputs: settings, fills, divisors
 LAYER_OPS = frozenset(  # ops whose float inputs past the first are a layer's weight and bias
     {
         "Conv",

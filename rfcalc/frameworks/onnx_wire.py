@@ -3,8 +3,8 @@
 ``import onnx`` costs seconds (it loads ml_dtypes and numpy); reading a model's structure needs
 only the protobuf wire format (varints and length-delimited fields), so ``rfcalc model.onnx``
 decodes it here, in pure Python, and starts in a fraction of a second. Weights are not copied:
-a tensor's data is decoded only when it is small (a shape vector, pads, axes), big ones keep
-their dims. Field numbers are those of onnx/onnx.proto (IR version 3 to 10).
+a tensor's data is decoded only when it is small (a shape vector, pads, axes; integer tables such
+as GatherND's indices up to 65,536 values), big ones keep their dims. Field numbers are those of onnx/onnx.proto (IR version 3 to 10).
 
 >>> model = parse(bytes([0x08, 0x07]))  # ir_version 7 and nothing else
 >>> model.ir_version, model.graph.node
@@ -19,8 +19,10 @@ from math import prod
 
 from ..errors import RFError
 
-SMALL = 4096  # elements: the data of bigger tensors is never decoded
-_UNPACK = {1: "f", 6: "i", 7: "q", 11: "d", 2: "B", 3: "b", 4: "H", 5: "h", 9: "?", 12: "I", 13: "Q"}
+SMALL = 4096  # elements: the data of bigger float tensors is never decoded
+FLOAT_TYPES = frozenset({1, 10, 11, 16})  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+INDEX_SMALL = 1 << 16  # integer and bool tensors (shapes, GatherND index tables, masks) up to this many
+UNPACK = {1: "f", 6: "i", 7: "q", 11: "d", 2: "B", 3: "b", 4: "H", 5: "h", 9: "?", 12: "I", 13: "Q"}
 
 
 class WireError(RFError):
@@ -34,6 +36,7 @@ class Tensor:
     data_type: int
     value: tuple | None  # flat values of a small tensor whose data is present
     external: bool = False
+    location: tuple | None = None  # external data: (file, offset, length) as the file names them
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,7 @@ def _tensor(buf, start, end) -> Tensor:
     dims: list[int] = []
     typed: list = []  # int32/int64/float/double data, as read
     name, dtype, raw, external = "", 0, None, False
+    where: dict = {}
     for number, wire, value in _fields(buf, start, end):
         if number == 1:
             _ints(buf, wire, value, dims)
@@ -164,16 +168,30 @@ def _tensor(buf, start, end) -> Tensor:
             _floats(buf, wire, value, typed, "f")
         elif number == 10:  # double_data
             _floats(buf, wire, value, typed, "d")
+        elif number == 13 and wire == 2:  # external_data: StringStringEntryProto (key 1, value 2)
+            entry = {n: _str(buf, v) for n, w, v in _fields(buf, *value) if w == 2}
+            where[entry.get(1, "")] = entry.get(2, "")
         elif number == 14:
             external = value == 1
     size = prod(dims)
     data = None
-    if size <= SMALL and not external:
-        if raw is not None and dtype in _UNPACK and raw[1] - raw[0] == size * struct.calcsize(_UNPACK[dtype]):
-            data = struct.unpack(f"<{size}{_UNPACK[dtype]}", bytes(buf[raw[0] : raw[1]]))
+    if small(size, dtype) and not external:
+        if raw is not None and dtype in UNPACK and raw[1] - raw[0] == size * struct.calcsize(UNPACK[dtype]):
+            data = struct.unpack(f"<{size}{UNPACK[dtype]}", bytes(buf[raw[0] : raw[1]]))
         elif typed and len(typed) == size:
             data = tuple(typed)
-    return Tensor(name, tuple(dims), dtype, data, external)
+    location = None
+    if external and "location" in where:
+        try:
+            location = (where["location"], int(where.get("offset", 0)), int(where.get("length", -1)))
+        except ValueError:
+            location = None
+    return Tensor(name, tuple(dims), dtype, data, external, location)
+
+
+def small(size: int, dtype: int) -> bool:
+    """Whether a tensor of ``size`` values of ONNX type ``dtype`` is one rfcalc decodes."""
+    return size <= (SMALL if dtype in FLOAT_TYPES else INDEX_SMALL)
 
 
 def _attribute(buf, start, end):
