@@ -117,7 +117,7 @@ def main(argv=None) -> int:
 
     import tensorflow as tf
 
-    from rfcalc.runs import probe_model
+    from rfcalc.runs import probe_passes
     from rfcalc.runs.probes import probe
 
     spec = f"c3*{args.depth}"
@@ -127,12 +127,12 @@ def main(argv=None) -> int:
     ref = warm
     _, cold_e, warm_e = timed(lambda: probe(spec, input_shape=args.input, compiled=False), args.repeat)
     rows.append(("batched, eager", result.passes, cold_e, warm_e))
-    saved = probe_model._MEMORY
-    probe_model._MEMORY = 1  # chunks of one: a gradient pass per probed unit
+    saved = probe_passes._MEMORY
+    probe_passes._MEMORY = 1  # chunks of one: a gradient pass per probed unit
     try:
         single, cold_s, warm_s = timed(lambda: probe(spec, input_shape=args.input), 1)
     finally:
-        probe_model._MEMORY = saved
+        probe_passes._MEMORY = saved
     rows.append(("one pass per unit, tf.function", single.passes, cold_s, warm_s))
 
     print(
