@@ -71,7 +71,8 @@ def probe_size(target, shape, names=None):
 
 
 def _check_probe_cost(analysis, names, label) -> None:
-    """The probe's time and weights, estimated before it builds anything: one batch row per probed unit."""
+    """The probe's time and weights, estimated before it builds anything: one batch row per probed unit (an
+    upper bound: identities share the rows of the layer before them, known only once the clone exists)."""
     rows = sum(len(_plan(r.output_shape[:-1], phases(analysis, r.name))[1]) for r in analysis.layers if r.name in names)
     shape = "x".join(map(str, analysis.input_shape))
     try:
