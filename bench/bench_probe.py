@@ -6,13 +6,14 @@ Rows: the probe as shipped (one batched gradient pass under tf.function), the sa
 one gradient pass per probed unit (the batch split into size-1 chunks), all on the same model.
 The first call also pays for building the clone and tracing; "warm" is the best of the repeats.
 
-    nice -n 10 .venv/bin/python bench/bench_probe.py --floor [--before /tmp/erf-before] [--repeat 1]
+    nice -n 10 .venv/bin/python bench/bench_probe.py --floor [--before /tmp/erf-before] [--repeat 1] [--no-erf]
 
 ``--floor``: fresh processes, interleaved, medians of wall and CPU time (user + system of the
 child, less sensitive to the load of a shared machine): ``rfcalc probe keras:ResNet50`` and
-``rfcalc probe keras:ResNet50 --erf`` of this tree (and of ``--before``, another checkout), each
-beside its floor: import TensorFlow, build ``ResNet50(weights=None)``, one batched forward and
-backward pass at 224x224 of 8 images (the probe) or of as many images as the ERF drew.
+``rfcalc probe keras:ResNet50 --erf`` (left out with ``--no-erf``) of this tree (and of
+``--before``, another checkout), each beside its floor: import TensorFlow, build
+``ResNet50(weights=None)``, one batched forward and backward pass at 224x224 of 8 images (the
+probe) or of as many images as the ERF drew. The probe's rows also give its gradient passes.
 """
 
 from __future__ import annotations
@@ -73,13 +74,18 @@ def floor(args) -> int:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
     def rfcalc(tree, *extra):
-        return _child([py, "-m", "rfcalc.cli", "probe", "keras:ResNet50", *extra], env=dict(env, PYTHONPATH=tree))
+        cmd = [py, "-m", "rfcalc.cli", "probe", "keras:ResNet50", *extra]
+        return _child(cmd, cwd=tree, env=dict(env, PYTHONPATH=tree))  # -m puts the cwd first on sys.path
 
     times: dict = {}
-    drawn = {}
+    drawn, passes = {}, {}
     for _ in range(args.repeat):  # interleaved: every variant once per round
         for label, tree in trees:
-            times.setdefault(("probe", label), []).append(rfcalc(tree)[:2])
+            wall, cpu, out = rfcalc(tree, "--json")
+            passes.setdefault(label, []).append(json.loads(out)["passes"])
+            times.setdefault(("probe", label), []).append((wall, cpu))
+            if args.no_erf:
+                continue
             wall, cpu, out = rfcalc(tree, "--erf", "--json")
             drawn.setdefault(label, []).append(json.loads(out)["samples"])
             times.setdefault(("probe --erf", label), []).append((wall, cpu))
@@ -96,8 +102,8 @@ def floor(args) -> int:
             continue
         n = 8 if what == "probe" else int(statistics.median_low(drawn[label]))
         fw, fc = med[("floor", f"{n} images")]
-        each = "/".join(map(str, drawn[label]))
-        name = f"{what} ({label}{'' if what == 'probe' else f', samples {each}'})"
+        each = "/".join(map(str, (passes if what == "probe" else drawn)[label]))
+        name = f"{what} ({label}, {'passes' if what == 'probe' else 'samples'} {each})"
         print(f"{name:34} {w:>8.1f} {c:>8.1f} {n:>3} images {w / fw:>10.2f} {c / fc:>10.2f}")
     return 0
 
@@ -111,13 +117,14 @@ def main(argv=None) -> int:
         "--floor", action="store_true", help="ResNet50: rfcalc probe [--erf] against the floor, fresh processes"
     )
     ap.add_argument("--before", help="with --floor: another checkout to time beside this one")
+    ap.add_argument("--no-erf", action="store_true", help="with --floor: time the structural probe only")
     args = ap.parse_args(argv)
     if args.floor:
         return floor(args)
 
     import tensorflow as tf
 
-    from rfcalc.runs import probe_model
+    from rfcalc.runs import probe_passes
     from rfcalc.runs.probes import probe
 
     spec = f"c3*{args.depth}"
@@ -127,12 +134,12 @@ def main(argv=None) -> int:
     ref = warm
     _, cold_e, warm_e = timed(lambda: probe(spec, input_shape=args.input, compiled=False), args.repeat)
     rows.append(("batched, eager", result.passes, cold_e, warm_e))
-    saved = probe_model._MEMORY
-    probe_model._MEMORY = 1  # chunks of one: a gradient pass per probed unit
+    saved = probe_passes._MEMORY
+    probe_passes._MEMORY = 1  # chunks of one: a gradient pass per probed unit
     try:
         single, cold_s, warm_s = timed(lambda: probe(spec, input_shape=args.input), 1)
     finally:
-        probe_model._MEMORY = saved
+        probe_passes._MEMORY = saved
     rows.append(("one pass per unit, tf.function", single.passes, cold_s, warm_s))
 
     print(

@@ -1,4 +1,4 @@
-"""The model side of the gradient probes: load a target, build its support clone, run batched gradients.
+"""The model side of the gradient probes: load a target and build its support clone (the passes: ``probe_passes``).
 
 The clone has positive constant kernels, zero biases, linear activations, average pooling instead
 of max pooling (a max routes its gradient to one element) and identities for normalisation and
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from ..errors import RFError, ShapeError
 from ..frameworks.keras_layers import PASS_THROUGH
-from .probe_limits import check_bytes, sample_bytes
 
 # layers that do not move the field (the adapter's pass-through list, and those with per-channel
 # weights); as identities they cannot zero a gradient
@@ -28,7 +27,6 @@ _IDENTITY = PASS_THROUGH | {
     "BatchNormalization",
     "ActivityRegularization",
 }
-_MEMORY = 256 * 2**20  # bytes of activations per gradient pass before the batch is split
 
 
 def _keras():
@@ -302,12 +300,37 @@ def _fill_weights(model) -> None:
         v.assign(np.full(shape, value, dtype=v.dtype))
 
 
+def _source(tensor):
+    """The tensor that a chain of the clone's pass-through layers copies unchanged (``tensor`` itself if none).
+
+    The clone turns normalisation and activation layers into identities, so their outputs carry the
+    same values as the tensor before them, and any unit's gradient is the same: one output (and one
+    batch row per unit) serves them all. Stops before the model input and at any layer with more than
+    one call or one input.
+    """
+    passthrough = _layer_classes()[1]
+    while True:
+        layer = getattr(getattr(tensor, "_keras_history", None), "operation", None)
+        if not isinstance(layer, passthrough) or len(layer._inbound_nodes) != 1:
+            return tensor
+        inputs = layer._inbound_nodes[0].input_tensors
+        if len(inputs) != 1 or tuple(inputs[0].shape) != tuple(tensor.shape):
+            return tensor
+        before = getattr(getattr(inputs[0], "_keras_history", None), "operation", None)
+        if before is None or type(before).__name__ == "InputLayer":
+            return tensor
+        tensor = inputs[0]
+
+
 def support_model(model, shape, names, shrink=True):
     """A multi-output clone of ``model`` on input ``shape`` whose gradients mark receptive fields.
 
-    Outputs are the layers ``names`` (those with a spatial output of the input's rank). ``shrink`` gives every conv one
-    filter (the field does not depend on widths); if the graph then no longer fits (an ``Add`` of
-    different widths), the widths are kept.
+    Returns ``(clone, kept, index)``: ``kept`` the layers of ``names`` with a spatial output of the
+    input's rank, ``index[i]`` the clone output that carries ``kept[i]``'s values. Layers that the clone
+    makes identities (BatchNorm, activations: ``_source``) share the output of the layer before them,
+    so the clone has one output per distinct tensor. ``shrink`` gives every conv one filter (the field
+    does not depend on widths); if the graph then no longer fits (an ``Add`` of different widths), the
+    widths are kept.
     """
     keras, _ = _keras()
     support = _support_fn()
@@ -329,85 +352,19 @@ def support_model(model, shape, names, shrink=True):
     else:
         raise RFError(f"could not rebuild the model on input {tuple(shape)} for probing: {last}") from None
     _fill_weights(clone)
-    outputs, kept = [], []
+    outputs, kept, index, at = [], [], [], {}
     for name in names:
         try:
             out = clone.get_layer(name).output
         except (ValueError, AttributeError):
             continue
         if len(out.shape) == len(shape) + 1:
-            outputs.append(out)
+            out = _source(out)
+            if id(out) not in at:
+                at[id(out)] = len(outputs)
+                outputs.append(out)
             kept.append(name)
+            index.append(at[id(out)])
     if not outputs:
         raise RFError(f"no layer with a spatial output to probe among {list(names)}")
-    return keras.Model(clone.inputs, outputs), tuple(kept)
-
-
-def gradient_support(model, shape, picks, compiled=True):
-    """Support masks (bool, one spatial map per pick) of the gradient of ``picks`` = [(output, unit)].
-
-    ``unit`` is a tuple with one index per spatial axis. Returns ``(masks, passes)``: every pick is
-    one batch element of one gradient pass; the batch is split into equal chunks only when the
-    activations would pass ``_MEMORY``.
-    """
-    import numpy as np
-
-    _, tf = _keras()
-    out_shapes = [tuple(o.shape[1:]) for o in model.outputs]
-    per_sample = sample_bytes(shape, out_shapes)
-    check_bytes(per_sample, f"probing on {'x'.join(map(str, shape))}")  # before anything is allocated
-    chunk = max(1, min(len(picks), _MEMORY // per_sample))
-
-    def step(x, masks):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            outs = model(x, training=False)
-            if not isinstance(outs, (list, tuple)):
-                outs = [outs]
-            loss = tf.add_n([tf.reduce_sum(tf.reduce_sum(o, axis=-1) * m) for o, m in zip(outs, masks)])
-        return tape.gradient(loss, x)
-
-    fn = tf.function(step, reduce_retracing=True) if compiled else step
-    result, passes = [], 0
-    for lo in range(0, len(picks), chunk):
-        part = list(picks[lo : lo + chunk])
-        n = len(part)
-        part += [part[-1]] * (chunk - n)  # same batch size every pass: one trace
-        masks = [np.zeros((chunk,) + s[:-1], dtype=np.float32) for s in out_shapes]
-        for b, (k, unit) in enumerate(part[:n]):
-            masks[k][(b,) + tuple(unit)] = 1.0
-        x = tf.ones((chunk,) + tuple(shape), dtype=tf.float32)
-        logger = tf.get_logger()
-        level = logger.level
-        logger.setLevel("ERROR")  # each probe traces its own model; TF would warn about "retracing"
-        try:
-            grads = fn(x, [tf.constant(m) for m in masks])
-        except tf.errors.ResourceExhaustedError:
-            raise RFError(
-                f"TensorFlow ran out of memory probing on {'x'.join(map(str, shape))}; try a smaller --input"
-            ) from None
-        finally:
-            logger.setLevel(level)
-        result.extend(np.abs(grads.numpy()).sum(axis=-1)[:n] > 0)
-        passes += 1
-    return result, passes
-
-
-def bbox(mask) -> tuple | None:
-    """Per axis ``(first, last)`` index of the true entries of a mask of any rank, or None when empty.
-
-    >>> import numpy as np
-    >>> m = np.zeros((5, 5), bool); m[1, 2] = m[3, 3] = True
-    >>> bbox(m)
-    ((1, 3), (2, 3))
-    """
-    import numpy as np
-
-    mask = np.asarray(mask)
-    if not mask.any():
-        return None
-    out = []
-    for axis in range(mask.ndim):
-        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
-        out.append((int(hits[0]), int(hits[-1])))
-    return tuple(out)
+    return keras.Model(clone.inputs, outputs), tuple(kept), tuple(index)

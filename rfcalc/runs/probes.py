@@ -21,7 +21,8 @@ from math import ceil
 from ..errors import RFError
 from .effective_rf import erf  # re-exported: rfcalc.erf, rfcalc.runs.probes.erf
 from .probe_limits import check_analysis, check_cost, check_depthwise_strides
-from .probe_model import bbox, gradient_support, resolve_target, support_model
+from .probe_model import resolve_target, support_model
+from .probe_passes import bbox, gradient_support
 from .probe_result import MAX_PHASES, LayerProbe, ProbeResult, _plan, layer_probe, phases, probed_names
 
 __all__ = ["probe", "erf", "probe_size", "LayerProbe", "ProbeResult", "phases", "probed_names", "MAX_PROBE_SIDE"]
@@ -70,7 +71,8 @@ def probe_size(target, shape, names=None):
 
 
 def _check_probe_cost(analysis, names, label) -> None:
-    """The probe's time and weights, estimated before it builds anything: one batch row per probed unit."""
+    """The probe's time and weights, estimated before it builds anything: one batch row per probed unit (an
+    upper bound: identities share the rows of the layer before them, known only once the clone exists)."""
     rows = sum(len(_plan(r.output_shape[:-1], phases(analysis, r.name))[1]) for r in analysis.layers if r.name in names)
     shape = "x".join(map(str, analysis.input_shape))
     try:
@@ -115,25 +117,26 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     try:
         pshape, panalysis = probe_size(target, shape, names)
         _check_probe_cost(panalysis, names, target.label)
-        smodel, kept = support_model(target.build(pshape), pshape, names)
+        smodel, kept, index = support_model(target.build(pshape), pshape, names)
     except RFError as err:
         if target.model is None or getattr(err, "cost", False):
             raise
         pshape, panalysis = shape, analysis  # a model that cannot grow: probe at its size, flag clipping
         _check_probe_cost(panalysis, names, target.label)
-        smodel, kept = support_model(target.build(pshape), pshape, names)
-    picks, plans = [], []
-    for k, (out, name) in enumerate(zip(smodel.outputs, kept)):
-        sizes = tuple(int(d) for d in out.shape[1:-1])
+        smodel, kept, index = support_model(target.build(pshape), pshape, names)
+    rows, plans = {}, []  # one batch row per distinct (output, unit): identities share their input's
+    for name, k in zip(kept, index):
+        sizes = tuple(int(d) for d in smodel.outputs[k].shape[1:-1])
         period = phases(panalysis, name)
         first, units = _plan(sizes, period)
-        picks += [(k, u) for u in units]
-        plans.append((first, units, period))
-    masks, passes = gradient_support(smodel, pshape, picks, compiled=compiled)
-    probes, at = [], 0
-    for name, (first, units, period) in zip(kept, plans):
-        spans = [bbox(m) for m in masks[at : at + len(units)]]
-        at += len(units)
+        for u in units:
+            rows.setdefault((k, u), len(rows))
+        plans.append((first, units, period, k))
+    masks, passes = gradient_support(smodel, pshape, list(rows), compiled=compiled)
+    boxes = [bbox(m) for m in masks]
+    probes = []
+    for name, (first, units, period, k) in zip(kept, plans):
+        spans = [boxes[rows[(k, u)]] for u in units]
         probes.append(layer_probe(name, analysis, panalysis, first, units, period, spans, pshape))
     top = layer if layer in kept else probes[-1].name
     return ProbeResult(
