@@ -160,7 +160,9 @@ def test_report_on_a_huge_input_is_quick(tmp_path, shape):
     began = time.monotonic()
     code, _, err = run(["report", "c3,p2,up2,t3s2", "--input", shape, "-o", str(tmp_path / "r.html")])
     assert code == 0, err
-    assert time.monotonic() - began < 10  # the phase tables are checked on two periods, not on every unit
+    # a hang guard, not a speed goal (bench/ has those): the phase tables are checked on two periods, not on
+    # every one of the 10^15 units, which would never end; 60 s leaves room for a loaded machine
+    assert time.monotonic() - began < 60
 
 
 @pytest.mark.parametrize("side", [6000, 20000])  # 36 M pixels (over the cap), 400 M (PIL's bomb guard)
