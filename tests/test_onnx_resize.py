@@ -365,3 +365,49 @@ def test_scales_whose_data_the_file_lacks_name_the_initializer():
     m.graph.initializer[0].ClearField("raw_data")
     with pytest.raises(ShapeError, match="'rs'.*initializer 'sc'.*does not hold"):
         from_onnx(m)
+
+
+def _conv(name, x, y, k, s, p, inits):
+    w = np.random.default_rng(len(inits)).uniform(0.5, 1.5, (1, 1, k))  # positive: no exact cancellation
+    inits.append(numpy_helper.from_array(w.astype(np.float32), f"w_{name}"))
+    return helper.make_node("Conv", [x, f"w_{name}"], [y], name=name, kernel_shape=[k], strides=[s], pads=[p, p])
+
+
+def _up(name, x, y, inits):
+    inits.append(numpy_helper.from_array(np.array([1, 1, 2], np.float32), f"s_{name}"))
+    return helper.make_node(
+        "Resize", [x, "", f"s_{name}"], [y], name=name, mode="linear", coordinate_transformation_mode="align_corners"
+    )
+
+
+@pytest.mark.parametrize("n", [16, 24, 40])
+def test_a_pyramid_of_align_corners_levels_summed_reads_what_onnxruntime_reads(n):
+    """smp's FPN in 1-D: a deep level upsampled twice and a shallow one upsampled once (bilinear,
+    align_corners: slopes (n-1)/(m-1), no common jump), summed with a full-resolution path, a conv,
+    then a last align_corners x2: every output unit's pixels are onnxruntime's (one-hot inputs)."""
+    inits: list = []
+    nodes = [
+        _conv("c1", "x", "a1", 3, 2, 1, inits),  # n/2
+        _conv("c2", "a1", "a2", 3, 2, 1, inits),  # n/4
+        _up("u2a", "a2", "b2", inits),  # n/2
+        _up("u2b", "b2", "d2", inits),  # n
+        _conv("c3", "a1", "b1", 3, 1, 1, inits),
+        _up("u1", "b1", "d1", inits),  # n
+        _conv("c0", "x", "d0", 3, 1, 1, inits),
+        helper.make_node("Sum", ["d2", "d1", "d0"], ["m"], name="merge"),
+        _conv("head", "m", "h", 3, 1, 1, inits),
+        _up("out", "h", "y", inits),  # 2n
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, n])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    m.ir_version = 8
+    row = _check(m, [n])
+    assert row.output_shape == (2 * n, 1)
+    assert row.jump == (0,)  # no common jump: one table covering the axis, each unit's own field
+    assert "misaligned" in from_onnx(m).row("merge").flags

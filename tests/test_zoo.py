@@ -35,9 +35,7 @@ RECORDS = verdict.records()
 # model -> {door: expected status}; a door not named must agree. Statuses: see verdict.py.
 # Regenerate the picture with tests/fixtures/zoo/table.py (docs/zoo.md).
 EXPECTED: dict[str, dict[str, str]] = {
-    "fpn_resnet18": {"dynamo": "refused"},
     "pspnet_resnet18": {"legacy": "export failed", "torch": "refused"},
-    "yolov8n": {"dynamo": "refused"},
 }
 
 ALLOWED = {"agrees", "refused", "export failed", "no truth"}
@@ -59,8 +57,10 @@ def test_the_zoo_is_there():
 # Pairs where rfcalc disagrees with torch today: open defects (docs/zoo.md), never accepted as right. Each
 # is reported as an expected failure while it stays wrong, and fails the test the moment it changes.
 KNOWN_WRONG = {
-    ("fpn_resnet18", "legacy"): "align_corners decoder: the truth was measured on a 1,024 strip, the file is read at "
-    "64 (fields differ with the size); and the joined levels' jump prints as 0",
+    ("fpn_resnet18", "dynamo"): "counts the exporter's own constants: GroupNorm written as InstanceNormalization "
+    "with unit scales and zero biases (2 x 32 floats, each read by 7 nodes: 448)",
+    ("yolov8n", "dynamo"): "counts the exporter's folded anchor and stride tables (torch tensor attributes, not "
+    "parameters: 84 + 2 x 168 + 1 = 421 floats)",
 }
 
 
@@ -88,10 +88,67 @@ def test_zoo_from_torch(name):
     torch.manual_seed(0)
     module = make_zoo.RECIPES[name].build().eval()
     got = verdict.judge(RECORDS[name], "torch", module)
-    if (name, "torch") in KNOWN_WRONG or name == "fpn_resnet18":  # the same reader as the legacy file
+    if (name, "torch") in KNOWN_WRONG:
         assert got.status == "wrong", f"{name} from_torch is now {got.status}: take it out of KNOWN_WRONG"
         pytest.xfail(f"known wrong: {got.detail}")
     assert got.status not in ("wrong", "crash"), f"{name} from_torch: {got.status}: {got.detail}"
     assert got.status == expected(name, "torch"), (
         f"{name} from_torch: {got.status} ({got.detail}); table says {expected(name, 'torch')}: update EXPECTED"
     )
+
+
+def _row(fields, jump, start=0):
+    """A stand-in for an rfcalc row on one axis: ``fields`` per unit (unclipped)."""
+    from types import SimpleNamespace
+
+    widths = [hi - lo + 1 for lo, hi in fields]
+    return SimpleNamespace(
+        output_shape=(len(fields), 1),
+        rf=(max(widths),),
+        rf_min=(min(widths),),
+        jump=(jump,),
+        start=(start,),
+        field_of=lambda u: (fields[u[0]],),
+    )
+
+
+def _truth(fields, n, uniform, jump=None, start=None):
+    units = [[max(lo, 0), min(hi, n - 1)] for lo, hi in fields]
+    inner = [u for u, (lo, hi) in enumerate(units) if lo > 0 and hi < n - 1]
+    widths = [units[u][1] - units[u][0] + 1 for u in inner]
+    offs = [
+        verdict.Fraction(sum(units[u]), 2) - verdict.Fraction(2 * u + 1, 2) * n / len(units) + verdict.Fraction(1, 2)
+        for u in inner
+    ]
+    return {
+        "per_unit": True,
+        "n": n,
+        "units": units,
+        "interior": [inner[0], inner[-1]],
+        "rf": max(widths),
+        "rf_min": min(widths),
+        "offsets": [str(min(offs)), str(max(offs))],
+        "uniform": uniform,
+        "jump": jump,
+        "start": start,
+    }
+
+
+# 8 units on 8 pixels, fields 3 wide, the middle ones shifted one pixel: no common jump
+NONUNIFORM = [(-1, 1), (0, 2), (1, 3), (3, 5), (4, 6), (4, 6), (5, 7), (6, 8)]
+UNIFORM = [(u - 1, u + 1) for u in range(8)]
+
+
+@pytest.mark.parametrize(
+    "fields,truth,jump,ok",
+    [
+        (NONUNIFORM, _truth(NONUNIFORM, 8, False), 0, True),  # jump 0: "no common jump", as the truth's units
+        (NONUNIFORM, _truth(NONUNIFORM, 8, False), 1, False),  # a common jump the truth's units do not have
+        (UNIFORM, _truth(UNIFORM, 8, True, "1", "0"), 0, False),  # "no common jump" on a uniform axis: wrong
+        (UNIFORM, _truth(UNIFORM, 8, True, "1", "0"), 1, True),
+        (UNIFORM, _truth(NONUNIFORM, 8, False), 0, False),  # one unit reads other pixels than the gradient's
+    ],
+)
+def test_a_per_unit_axis_is_judged_unit_by_unit(fields, truth, jump, ok):
+    bad = verdict._check_units(_row(fields, jump), 0, 1, truth, "row")
+    assert (not bad) == ok, bad

@@ -124,6 +124,28 @@ def broadcast_to(t: Tensor, sizes) -> Field:
     return Field((*sizes, t.shape[-1]), axes_, narrow)
 
 
+MARGIN = 64  # units past either end of an axis whose fields a listed union keeps exactly (at least the axis' size)
+
+
+def listed(tables, n: int) -> PH.Axis:
+    """The union of tables of different jumps, unit by unit: each of the ``n`` units reads what any
+    table's unit reads, and so does each unit up to ``M = max(n, MARGIN)`` past either end (padding
+    positions a later window reads: each table continues its own grid there). The period is
+    ``n + 2M``: entries ``n .. n+M-1`` are the units after the axis, the last ``M`` those before it
+    (unit ``-j`` is entry ``n+2M-j``). The shift is 0: the tables have no common jump, and rows show
+    jump 0 for it. Units further out than ``M`` repeat the table: no real layer reads that far past
+    a map (a window or dilation wider than the map and 64 units).
+
+    >>> a, b = PH.window(PH.UNIT, 3, 2, 1, 1), PH.UNIT                 # jumps 2 and 1
+    >>> t = listed([a, b], 4)
+    >>> [t.at(u) for u in (-1, 0, 3, 4)], t.period
+    ([(-3, -1), (-1, 1), (3, 7), (4, 9)], 132)
+    """
+    m = max(n, MARGIN)
+    units = [*range(n + m), *range(-m, 0)]
+    return PH.gather(n + 2 * m, 0, [[(t, u) for t in tables] for u in units])
+
+
 def union(fields, shape) -> tuple:
     """The exact union of several fields on the same canonical sizes (every unit reads what any reads),
     and whether their jumps agreed. Tables of different jumps are listed unit by unit.
@@ -144,10 +166,8 @@ def union(fields, shape) -> tuple:
             axes_.append(PH.merge(tables)[0])
         else:
             same = False
-            first = tables[0]
-            step = first.shift * n // first.period if first.shift * n % first.period == 0 else 0
-            table = PH.gather(n, step, [[(t, u) for t in tables] for u in range(n)])
-            if len(set(zip(table.lo, table.hi))) == 1 and table.cover is None:  # every unit reads the same
+            table = listed(tables, n)
+            if len(set(zip(table.lo[:n], table.hi[:n]))) == 1 and table.cover is None:  # every unit reads the same
                 table = PH.Axis(1, 0, table.lo[:1], table.hi[:1])
             axes_.append(table)
         paths = [(f.narrow or f.axes)[k] for f in fields]
