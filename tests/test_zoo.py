@@ -56,12 +56,7 @@ def test_the_zoo_is_there():
 
 # Pairs where rfcalc disagrees with torch today: open defects (docs/zoo.md), never accepted as right. Each
 # is reported as an expected failure while it stays wrong, and fails the test the moment it changes.
-KNOWN_WRONG = {
-    ("fpn_resnet18", "dynamo"): "counts the exporter's own constants: GroupNorm written as InstanceNormalization "
-    "with unit scales and zero biases (2 x 32 floats, each read by 7 nodes: 448)",
-    ("yolov8n", "dynamo"): "counts the exporter's folded anchor and stride tables (torch tensor attributes, not "
-    "parameters: 84 + 2 x 168 + 1 = 421 floats)",
-}
+KNOWN_WRONG: dict[tuple[str, str], str] = {}  # none today: every pair that reads agrees
 
 
 @pytest.mark.parametrize("door", ["dynamo", "legacy"])
