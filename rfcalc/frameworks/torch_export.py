@@ -99,16 +99,23 @@ def _scoped_names(graph) -> None:
         node.name = "/" + "/".join([*path, node.op_type])
 
 
+def _silent(*args) -> None:
+    """Stands in for torch's ONNX log while rfcalc exports."""
+
+
 def legacy(module, x, dynamic: bool) -> bytes:
     """The TorchScript exporter's ONNX of ``module`` on ``x`` (N, C, spatial...), weights as dims;
     ``dynamic``: the spatial axes are symbolic and a ``TracerWarning`` raises."""
     import onnx
     import torch
 
-    buf, warn = io.BytesIO(), torch._C._jit_get_tracer_state_warn()
+    buf, warn, log = io.BytesIO(), torch._C._jit_get_tracer_state_warn(), torch._C._jit_onnx_log
     spatial = {i: f"s{i}" for i in range(2, x.dim())}
     # without warnings the tracer is faster (they walk the Python stack); the size-free trace needs them
     torch._C._jit_set_tracer_state_warn(dynamic)
+    # torch 2.14's exporter always turns its log on (setup_onnx_logging tests the function, not its
+    # value) and prints the whole TorchScript graph on any failure: a refused shortcut says nothing
+    torch._C._jit_onnx_log = _silent
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
@@ -130,6 +137,7 @@ def legacy(module, x, dynamic: bool) -> bytes:
             )
     finally:
         torch._C._jit_set_tracer_state_warn(warn)
+        torch._C._jit_onnx_log = log
     proto = onnx.load_from_string(buf.getvalue())
     weights(proto, module)
     proto.graph.name = type(module).__name__
