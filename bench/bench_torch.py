@@ -41,15 +41,18 @@ def build(name: str):
 
 def before(module, shape):
     """``from_torch`` as it was before the small size-free trace (commit fb0cc1b): the trace at the
-    real size, and the reader checking the values behind every Identity alias afresh."""
+    real size, torch's shape inference handed every weight, the reader checking the values behind
+    every Identity alias afresh."""
     from rfcalc.frameworks import onnx_fold, torch_export as E
     from rfcalc.frameworks.onnx import from_onnx
 
     modes = [(m, m.training) for m in module.modules()]
     module.eval()
+    small, E._shapes_without_big_weights = E._shapes_without_big_weights, lambda infer: infer
     try:
         data = E.legacy(module, E._zeros(module, shape[-1], shape[:-1]), dynamic=False)
     finally:
+        E._shapes_without_big_weights = small
         for m, training in modes:
             m.training = training
     memo, onnx_fold._alias = onnx_fold._alias, lambda aliases, value, dtype: onnx_fold.I.checked(value, dtype)
