@@ -140,3 +140,21 @@ def test_a_module_both_exporters_refuse_is_one_line_naming_both():
     text = str(info.value)
     assert "\n" not in text and "\x1b" not in text
     assert "dynamo=False) said: no export of any kind" in text and "(dynamo=True) said: no export of any kind" in text
+
+
+@pytest.mark.parametrize(
+    "build, shape",
+    [
+        (
+            lambda: nn.Sequential(nn.Conv1d(2, 4, 5, 2, 2), nn.MaxPool1d(3, 2, ceil_mode=True), nn.Conv1d(4, 4, 3)),
+            (201, 2),
+        ),
+        (lambda: nn.Sequential(nn.Conv3d(1, 2, 3, padding=1, stride=2), nn.AvgPool3d(2)), (70, 81, 66, 1)),
+    ],
+    ids=["1d", "3d"],
+)
+def test_signals_and_volumes_read_the_same_through_the_small_export(build, shape):
+    m = build().eval()
+    static = _json(from_onnx(E.legacy(m, _x(shape), dynamic=False)))
+    small = E.legacy(m, _x((E.SMALL,) * (len(shape) - 1) + (shape[-1],)), dynamic=True)
+    assert _json(from_onnx(small, input_shape=shape)) == static == _json(from_torch(m, shape, cache=False))
