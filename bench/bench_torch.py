@@ -6,10 +6,11 @@ In one process, per module (built once, weights=None / pretrained=False, train m
 ``from_torch(module, (H, W, 3), cache=False)`` (export to ONNX in memory + read, a first call), ``torchinfo.summary(module,
 (1, 3, H, W), verbose=0)`` and ``torchscan.crawl_module(module, (3, H, W))`` (what
 ``torchscan.summary`` prints, without printing), ``from_torch`` asked again on the same module
-(``cached``: the export reused, only the fingerprint and the ONNX read), and the export ``from_torch`` made before
-(``export_params=True`` with autograd on, the bytes parsed by onnx and re-serialised: ``before``),
-each once to warm up, then ``runs`` interleaved rounds; medians of wall time (and the fastest run of each, the least disturbed by other load). All three run the module forward once; that forward (convolutions
-on a 224x224 input) is most of every column. ``from_torch`` of a module whose graph rfcalc refuses
+(``cached``: the export reused, only the fingerprint and the ONNX read), and ``from_torch`` as it was
+before (``before``: the trace at the real size, every Identity alias's values checked afresh),
+each once to warm up, then ``runs`` interleaved rounds; medians of wall time (and the fastest run of each, the least
+disturbed by other load). torchinfo, torchscan and ``before`` run the module forward at 224x224; ``from_torch``
+traces it at 64x64 with the spatial axes dynamic where it can (rfcalc/frameworks/torch_export.py). ``from_torch`` of a module whose graph rfcalc refuses
 is timed to its refusal and marked.
 """
 
@@ -39,33 +40,26 @@ def build(name: str):
 
 
 def before(module, shape):
-    """``from_torch`` as it was: weights written into the export, autograd on, the proto parsed and re-serialised."""
-    import io
-    import warnings
-
-    import onnx
-    import torch
-
+    """``from_torch`` as it was before the small size-free trace (commit fb0cc1b): the trace at the
+    real size, torch's shape inference handed every weight, the reader checking the values behind
+    every Identity alias afresh."""
+    from rfcalc.frameworks import onnx_fold, torch_export as E
     from rfcalc.frameworks.onnx import from_onnx
 
-    buf, was = io.BytesIO(), module.training
+    modes = [(m, m.training) for m in module.modules()]
     module.eval()
+    small, E._shapes_without_big_weights = E._shapes_without_big_weights, lambda infer: infer
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                module,
-                (torch.zeros(1, shape[-1], *shape[:-1]),),
-                buf,
-                dynamo=False,
-                opset_version=17,
-                do_constant_folding=False,
-                input_names=["input"],
-                output_names=["output"],
-            )
+        data = E.legacy(module, E._zeros(module, shape[-1], shape[:-1]), dynamic=False)
     finally:
-        module.train(was)
-    return from_onnx(onnx.load_from_string(buf.getvalue()))
+        E._shapes_without_big_weights = small
+        for m, training in modes:
+            m.training = training
+    memo, onnx_fold._alias = onnx_fold._alias, lambda aliases, value, dtype: onnx_fold.I.checked(value, dtype)
+    try:
+        return from_onnx(data)
+    finally:
+        onnx_fold._alias = memo
 
 
 def bench(name: str, runs: int, size: int) -> dict:
@@ -103,7 +97,7 @@ def bench(name: str, runs: int, size: int) -> dict:
         "torchinfo": lambda: torchinfo.summary(module, (1, 3, size, size), verbose=0),
         "torchscan": lambda: torchscan.crawl_module(module, (3, size, size)),
     }
-    times = {k: [] for k in tools}
+    times: dict[str, list[float]] = {k: [] for k in tools}
     for fn in tools.values():  # warm: first-call costs (imports, TorchScript setup) once for each
         fn()
     for _ in range(runs):

@@ -398,3 +398,29 @@ def test_pytorch_legacy_pads_computed_at_run_time():
     pad = reflect.layers[0]
     assert pad.padding == ((1, 1), (2, 0)) and "reflect" in pad.flags and reflect.output_shape == (16, 16, 4)
     assert_shapes_match_onnxruntime(onnx.load(str(FIXTURES / "reflect_pad_legacy.onnx")), reflect)
+
+
+def test_values_read_through_many_identity_aliases_are_checked_once_and_read_the_same(monkeypatch):
+    """A legacy torch export reads equal BatchNorm vectors through Identity aliases (200 in an untrained
+    ResNet-50): the aliased values are made exact once per tensor; the analysis is that of aliases checked
+    one by one (the reader before), and each BatchNorm counts its four vectors (torch's own count)."""
+    from rfcalc.frameworks import onnx_fold
+
+    c, n = 64, 12
+    inits = [weight("w", (c, 3, 3, 3)), numpy_helper.from_array(np.linspace(0.5, 1.5, c, dtype=np.float32), "v")]
+    nodes, x = [N("Conv", ["x", "w"], ["h"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])], "h"
+    for k in range(n):
+        names = [f"a{k}_{j}" for j in range(4)]
+        nodes += [N("Identity", ["v"], [a]) for a in names]
+        nodes.append(N("BatchNormalization", [x, *names], [f"b{k}"]))
+        x = f"b{k}"
+    proto = model(nodes, inits)
+    calls = []
+    real = onnx_fold.I.checked
+    monkeypatch.setattr(onnx_fold.I, "checked", lambda v, d: calls.append(len(v)) or real(v, d))
+    fast = from_onnx(proto)
+    assert calls == [c]  # one tensor behind 4 * n aliases
+    monkeypatch.setattr(onnx_fold, "_alias", lambda aliases, value, dtype: real(value, dtype))
+    slow = from_onnx(proto)
+    assert json.dumps(fast.to_dict(), default=str) == json.dumps(slow.to_dict(), default=str)
+    assert [r.params for r in fast.layers if r.name.startswith("b")] == [4 * c] * n

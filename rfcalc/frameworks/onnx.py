@@ -166,7 +166,9 @@ def _bounded(t):
     return dc_replace(t, bound=True) if hasattr(t, "bound") and t.axes is not None else t
 
 
-def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset: int, roles: dict) -> Node:
+def _node(
+    node, name: str, expect, stored: dict, inits: dict, known: dict, opset: int, roles: dict, aliases: dict
+) -> Node:
     op = node.op_type
     attrs = node.attrs
     slots = list(node.input)
@@ -177,7 +179,7 @@ def _node(node, name: str, expect, stored: dict, inits: dict, known: dict, opset
         it = iter(ins)  # by position again: an empty name is an optional input left out
         ins = [next(it) if n else Folded(None) for n in slots]
         if all(isinstance(f, Folded) for f in ins):
-            value = fold(op, ins, attrs)
+            value = fold(op, ins, attrs, aliases)
             dims = known.get(node.output[0])
             if value.dims is None and dims is not None:  # a chain rfcalc does not infer: the file's own shape
                 value = dc_replace(value, dims=dims)
@@ -253,8 +255,9 @@ def from_onnx(model, input_shape=None, identity=()):
     known = {v.name: v.dims for v in graph.value_info if v.dims is not None and None not in v.dims}
     stored: dict = {}
     roles = roles_of(inits, ((v.name, v.meta) for v in (*graph.value_info, *graph.input)), graph.meta)
+    aliases: dict = {}  # onnx_fold's exact values of constants read through Identity aliases, this read only
     names = display_names(graph.node)
-    nodes = [_node(n, nm, expect, stored, inits, known, opset, roles) for n, nm in zip(graph.node, names)]
+    nodes = [_node(n, nm, expect, stored, inits, known, opset, roles, aliases) for n, nm in zip(graph.node, names)]
     inputs = {in_name: (input_field(shape), in_name)}
     inputs.update({name: (from_tensor(t, roles[name]), name) for name, t in inits.items()})
     try:

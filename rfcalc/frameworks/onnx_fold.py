@@ -122,10 +122,15 @@ def constant(attrs: dict) -> Folded:
     return Folded(None)
 
 
-def fold(op: str, ins: list, attrs: dict) -> Folded:
+def fold(op: str, ins: list, attrs: dict, aliases: dict | None = None) -> Folded:
     """The output of ``op`` on constant inputs: dims where rfcalc infers them, exact values of
     small ones; ``ShapeError`` for a malformed side computation (a bad index, a Reshape that
-    changes the element count, a constant too big to be one)."""
+    changes the element count, a constant too big to be one).
+
+    ``aliases`` (one dict per graph read): an ``Identity`` or ``Dropout`` passes its input's values
+    on unchanged, so their exact form is computed once per input tensor, not once per alias (a
+    legacy torch export reads an untrained ResNet-50's equal BatchNorm vectors through 200 aliases).
+    """
     if op == "Constant":
         return constant(attrs)
     weight = any(f.weight for f in ins)  # (a left-out optional input is Folded(None))
@@ -146,9 +151,20 @@ def fold(op: str, ins: list, attrs: dict) -> Folded:
     if value is not None:
         if dims is None or I.count(dims) != len(value):
             value = None
+        elif aliases is not None and op in ("Identity", "Dropout"):
+            value = _alias(aliases, value, dtype)
         else:
             value = I.checked(value, dtype)
     return Folded(dims, value, weight, dtype, sources)
+
+
+def _alias(aliases: dict, value: tuple, dtype: int):
+    """``I.checked(value, dtype)``, remembered in ``aliases`` by the identity of ``value`` (the entry
+    holds ``value``, so its id is not reused while the dict lives)."""
+    hit = aliases.get(id(value))
+    if hit is None or hit[0] is not value or hit[1] != dtype:
+        hit = aliases[id(value)] = (value, dtype, I.checked(value, dtype))
+    return hit[2]
 
 
 def _t(f: Folded):

@@ -1,11 +1,13 @@
 """PyTorch in: ``from_torch(module, input_shape)`` exports the module to ONNX in memory and reads that.
 
 Route: ``torch.onnx.export(..., dynamo=False, do_constant_folding=False)``, the TorchScript
-tracer. It handles torchvision's models, writes each node's module scope into its name (rows are
-named by module path: ``layer1.0.conv1``) and, with constant folding off, keeps BatchNorm as its
-own node, as the module has it. PyTorch's semantics come through the ONNX attributes: explicit
-symmetric padding, ``padding="same"``, ``ceil_mode`` and ``groups``. torch is imported only
-inside ``from_torch``; the export runs the module once on zeros, in eval mode, without autograd.
+tracer (``torch_export``: at a small size with the spatial axes dynamic where the trace shows it
+holds no size, else at the size asked for; torch.export where the tracer fails). It handles
+torchvision's models, writes each node's module scope into its name (rows are named by module
+path: ``layer1.0.conv1``) and, with constant folding off, keeps BatchNorm as its own node, as the
+module has it. PyTorch's semantics come through the ONNX attributes: explicit symmetric padding,
+``padding="same"``, ``ceil_mode`` and ``groups``. torch is imported only inside ``from_torch``; the
+export runs the module once on zeros, in eval mode, without autograd.
 
 The export is kept cheap: ``export_params=False`` writes no weight data (no 45 MB copied, written
 and parsed for a ResNet-18); the parameters and buffers it turns into graph inputs become
@@ -15,13 +17,10 @@ counts them as it counts any file's initializers. One reader of truth: the ONNX 
 
 from __future__ import annotations
 
-import io
 import operator
-import warnings
 
 from ..errors import RFError, ShapeError
-
-SMALL_DATA = 4096  # elements: a parameter or buffer up to this size keeps its values (a shape, a scale)
+from .torch_export import SMALL_DATA, export, weights  # noqa: F401 (SMALL_DATA, weights: this module's names)
 
 
 def _shape(input_shape):
@@ -39,88 +38,6 @@ def _shape(input_shape):
             f"channels last. Received: input_shape={input_shape!r}"
         )
     return shape
-
-
-def weights(proto, module) -> None:
-    """Turn the graph inputs after the image (parameters and buffers, ``export_params=False``) into
-    initializers with their dims; the values of small ones (up to ``SMALL_DATA`` elements) kept.
-
-    >>> weights(onnx.load_from_string(export_bytes), module)  # doctest: +SKIP
-    """
-    from onnx import numpy_helper
-
-    state = dict(module.named_parameters(remove_duplicate=False))
-    state.update(module.named_buffers(remove_duplicate=False))
-    graph = proto.graph
-    for value in graph.input[1:]:
-        tensor = value.type.tensor_type
-        dims = [d.dim_value for d in tensor.shape.dim]
-        if any(not d.HasField("dim_value") for d in tensor.shape.dim):
-            raise RFError(f"torch.onnx.export left the weight input {value.name!r} without a fixed shape")
-        own = state.get(value.name)
-        if own is not None and own.numel() <= SMALL_DATA and list(own.shape) == dims:
-            init = numpy_helper.from_array(own.detach().cpu().numpy(), value.name)
-        else:
-            init = graph.initializer.add()
-            init.name, init.data_type = value.name, tensor.elem_type
-            init.dims.extend(dims)
-            continue
-        graph.initializer.append(init)
-    del graph.input[1:]
-
-
-def _modes(module):
-    return [(m, m.training) for m in module.modules()]
-
-
-def export(module, shape) -> bytes:
-    """The ONNX bytes of ``module`` traced on zeros of ``shape`` (channels last), weights as dims only.
-
-    >>> len(export(torch.nn.Conv2d(3, 4, 3), (8, 8, 3))) < 1000  # doctest: +SKIP
-    True
-    """
-    import onnx
-    import torch
-
-    c = shape[-1]
-    first = next((p for p in module.parameters() if p.is_floating_point()), None)
-    x = torch.zeros(
-        1,
-        c,
-        *shape[:-1],
-        device=first.device if first is not None else "cpu",
-        dtype=first.dtype if first is not None else torch.float32,
-    )
-    buf, modes, warn = io.BytesIO(), _modes(module), torch._C._jit_get_tracer_state_warn()
-    module.eval()
-    torch._C._jit_set_tracer_state_warn(False)  # the tracer's warnings walk the Python stack: a quarter of its time
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-            torch.onnx.export(
-                module,
-                (x,),
-                buf,
-                dynamo=False,
-                opset_version=17,
-                export_params=False,
-                do_constant_folding=False,
-                training=torch.onnx.TrainingMode.EVAL,
-                input_names=["input"],
-                output_names=["output"],
-                verbose=False,
-            )
-    except Exception as err:  # a module the tracer cannot follow, or a size it rejects
-        text = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
-        raise RFError(f"torch.onnx.export could not trace {type(module).__name__} on {shape}: {text}") from None
-    finally:
-        torch._C._jit_set_tracer_state_warn(warn)
-        for m, training in modes:  # each submodule's own mode back (a frozen BatchNorm stays in eval)
-            m.training = training
-    proto = onnx.load_from_string(buf.getvalue())
-    weights(proto, module)
-    proto.graph.name = type(module).__name__
-    return proto.SerializeToString()
 
 
 _EXPORTS: dict = {}  # id(module) -> (weakref to it, {(shape, fingerprint): ONNX bytes})
@@ -206,4 +123,5 @@ def from_torch(module, input_shape, identity=(), cache=True):
     if not isinstance(module, torch.nn.Module):
         raise RFError(f"from_torch needs a torch.nn.Module. Received: {type(module).__name__}")
     shape = _shape(input_shape)
-    return from_onnx(cached_export(module, shape) if cache else export(module, shape), identity=identity)
+    data = cached_export(module, shape) if cache else export(module, shape)
+    return from_onnx(data, input_shape=shape, identity=identity)
