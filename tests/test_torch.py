@@ -169,7 +169,7 @@ def test_channels_last_input_shapes_and_a_float64_module():
     assert a.rf == (7, 3) and from_torch(m, "21x13x5").rf == (7, 3)
 
 
-def test_a_shared_module_counts_its_weights_once_as_torch_does():
+def test_a_shared_module_counts_per_use_and_stores_its_weights_once_as_torch_does():
     class Twice(nn.Module):
         def __init__(self):
             super().__init__()
@@ -180,7 +180,9 @@ def test_a_shared_module_counts_its_weights_once_as_torch_does():
 
     m = Twice()
     a = from_torch(m, (8, 8, 3))
-    assert a.trainable_params == sum(p.numel() for p in m.parameters()) == 84 and a.rf == (5, 5)
+    # the rule of issue 16: counted per reading layer (two convs read it), the distinct tensors beside it
+    assert a.stored_params == sum(p.numel() for p in m.parameters()) == 84 and a.rf == (5, 5)
+    assert a.trainable_params == 2 * 84
 
 
 def test_small_buffers_keep_their_values():

@@ -114,6 +114,22 @@ class NoTrace(nn.Module):
         return self.c2(F.relu(self.bn(self.c1(x))))
 
 
+class NoTraceNoBias(NoTrace):
+    """As NoTrace, its convs without bias (torch.export writes them an all-zero bias of its own)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(3, 4, 3, stride=2, bias=False), nn.Conv2d(4, 4, 3, bias=False)
+
+
+def test_the_zero_bias_torch_export_adds_to_a_conv_without_one_is_not_counted():
+    pytest.importorskip("onnxscript")
+    m = NoTraceNoBias()
+    a = from_torch(m, (16, 16, 3))
+    assert a.trainable_params == sum(p.numel() for p in m.parameters()) == 108 + 8 + 144
+    assert [r.params for r in a.layers if r.name in ("c1", "c2")] == [108, 144]
+
+
 class Neither(NoTrace):
     def forward(self, x):
         if torch.jit.is_tracing() or torch.compiler.is_exporting():

@@ -33,6 +33,7 @@ from ..errors import RFError
 SMALL = 64  # pixels per spatial axis of the size-free trace (route 1)
 SMALL_DATA = 4096  # elements: a parameter or buffer up to this size keeps its values (a shape, a scale)
 FLOATS = (1, 10, 11, 16)  # ONNX FLOAT, FLOAT16, DOUBLE, BFLOAT16
+KIND = "pkg.torch.export.graph_signature.InputSpec.kind"  # on the value_info of a module's tensor
 
 
 def weights(proto, module) -> None:
@@ -177,9 +178,36 @@ def dynamo(module, x) -> bytes:
             for f in ("raw_data", "float_data", "double_data", "int32_data", "external_data"):
                 t.ClearField(f)
             t.data_location = 0
+    _drop_zero_biases(proto.graph)
     _scoped_names(proto.graph)
     proto.graph.name = type(module).__name__
     return proto.SerializeToString()
+
+
+def _drop_zero_biases(graph) -> None:
+    """Take off the Conv / ConvTranspose / Gemm bias inputs that torch.export makes for a layer with
+    ``bias=False`` (an all-zero tensor with no export kind: no module parameter behind it), as torch's
+    full optimiser does (``RemoveOptionalBiasFromConv``): the layer computes the same, and its
+    parameters are the module's. A bias that is a module parameter (zero or not) carries its kind."""
+    from onnx import numpy_helper
+
+    kinds = {v.name for v in graph.value_info if any(m.key == KIND for m in v.metadata_props)}
+    inits = {t.name: t for t in graph.initializer}
+    dropped = set()
+    for node in graph.node:
+        if node.op_type not in ("Conv", "ConvTranspose", "Gemm") or len(node.input) < 3:
+            continue
+        name = node.input[2]
+        t = inits.get(name)
+        if t is None or name in kinds or t.data_type not in FLOATS or not (t.raw_data or t.float_data):
+            continue
+        if not numpy_helper.to_array(t).any():
+            del node.input[2]
+            dropped.add(name)
+    used = {i for n in graph.node for i in n.input}
+    keep = [t for t in graph.initializer if t.name not in dropped or t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
 
 
 def _fold(model) -> None:
