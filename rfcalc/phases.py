@@ -117,10 +117,14 @@ def gather(period: int, shift: int, taps, covers: bool = True) -> Axis:
             his.append(v * shift // period)
             covs.append(None)
             continue
-        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+        if len(spans) == 1 and spans[0][2] is None:  # one full span: what _union gives it, at once
+            lo, hi, cov = spans[0]
+        else:
+            lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+            cov = _union(spans, lo, hi)
         los.append(lo)
         his.append(hi)
-        covs.append(_union(spans, lo, hi) if covers else None)
+        covs.append(cov if covers else None)
     cover = None if all(c is None for c in covs) else tuple(covs)
     return _reduce(period, shift, tuple(los), tuple(his), cover)
 
