@@ -6,7 +6,7 @@ Rows: the probe as shipped (one batched gradient pass under tf.function), the sa
 one gradient pass per probed unit (the batch split into size-1 chunks), all on the same model.
 The first call also pays for building the clone and tracing; "warm" is the best of the repeats.
 
-    nice -n 10 .venv/bin/python bench/bench_probe.py --floor [--before /tmp/erf-before] [--repeat 1] [--no-erf]
+    nice -n 10 .venv/bin/python bench/bench_probe.py --floor [--before /tmp/erf-before] [--repeat 1] [--no-erf] [--report]
 
 ``--floor``: fresh processes, interleaved, medians of wall and CPU time (user + system of the
 child, less sensitive to the load of a shared machine): ``rfcalc probe keras:ResNet50`` and
@@ -14,13 +14,18 @@ child, less sensitive to the load of a shared machine): ``rfcalc probe keras:Res
 ``--before``, another checkout), each beside its floor: import TensorFlow, build
 ``ResNet50(weights=None)``, one batched forward and backward pass at 224x224 of 8 images (the
 probe) or of as many images as the ERF drew. The probe's rows also give its gradient passes.
+``--report`` adds ``rfcalc report keras:ResNet50 --erf`` (the ERF of up to 8 layers), beside its own
+floor: the import and the build, then one batched pass per ERF layer, through the model up to that
+layer, of as many images as the report drew for it (read back from the page).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -48,6 +53,18 @@ with tf.GradientTape() as t:
     t.watch(x)
     y = tf.reduce_sum(m(x, training=False))
 t.gradient(y, x).numpy()
+"""
+FLOOR_LAYERS = """
+import json, sys, numpy as np, tensorflow as tf
+m = tf.keras.applications.ResNet50(weights=None)
+rng = np.random.default_rng(0)
+for name, n in json.loads(sys.argv[1]):  # the report's ERF layers and the samples it drew for each: one pass each
+    sub = tf.keras.Model(m.inputs, m.get_layer(name).output)
+    x = tf.constant(rng.standard_normal((n, 224, 224, 3)).astype("float32"))
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.reduce_sum(sub(x, training=False))
+    t.gradient(y, x).numpy()
 """
 
 
@@ -78,7 +95,7 @@ def floor(args) -> int:
         return _child(cmd, cwd=tree, env=dict(env, PYTHONPATH=tree))  # -m puts the cwd first on sys.path
 
     times: dict = {}
-    drawn, passes = {}, {}
+    drawn, passes, layers = {}, {}, {}
     for _ in range(args.repeat):  # interleaved: every variant once per round
         for label, tree in trees:
             wall, cpu, out = rfcalc(tree, "--json")
@@ -89,8 +106,20 @@ def floor(args) -> int:
             wall, cpu, out = rfcalc(tree, "--erf", "--json")
             drawn.setdefault(label, []).append(json.loads(out)["samples"])
             times.setdefault(("probe --erf", label), []).append((wall, cpu))
+            if args.report:  # the page with its ERF: the same draws (same seed), plus the analysis and the HTML
+                page = os.path.join(tempfile.mkdtemp(), "r.html")
+                cmd = [py, "-m", "rfcalc.cli", "report", "keras:ResNet50", "--erf", "-o", page]
+                wall, cpu, _ = _child(cmd, cwd=tree, env=dict(env, PYTHONPATH=tree))
+                times.setdefault(("report --erf", label), []).append((wall, cpu))
+                with open(page, encoding="utf-8") as f:
+                    layers[label] = re.findall(r'"layer":"([^"]+)","unit":\[[^]]*\],"samples":(\d+)', f.read())
         for n in sorted({8, *(d[-1] for d in drawn.values())}):
             times.setdefault(("floor", f"{n} images"), []).append(_child([py, "-c", FLOOR, str(n)], env=env)[:2])
+        for label, found in layers.items():  # the report's floor: one pass per ERF layer, of the samples it drew
+            todo = json.dumps([(name, int(n)) for name, n in found])
+            times.setdefault(("floor", f"report, {label}"), []).append(
+                _child([py, "-c", FLOOR_LAYERS, todo], env=env)[:2]
+            )
     med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
     print(
         f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f} at the end; medians of {args.repeat}"
@@ -99,6 +128,12 @@ def floor(args) -> int:
     for (what, label), (w, c) in med.items():
         if what == "floor":
             print(f"{'floor, ' + label:34} {w:>8.1f} {c:>8.1f}")
+            continue
+        if what == "report --erf":
+            fw, fc = med[("floor", f"report, {label}")]
+            each = "+".join(n for _, n in layers[label])
+            name = f"{what} ({label}, samples {each})"
+            print(f"{name:34} {w:>8.1f} {c:>8.1f} {'its passes':>10} {w / fw:>10.2f} {c / fc:>10.2f}")
             continue
         n = 8 if what == "probe" else int(statistics.median_low(drawn[label]))
         fw, fc = med[("floor", f"{n} images")]
@@ -118,6 +153,7 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--before", help="with --floor: another checkout to time beside this one")
     ap.add_argument("--no-erf", action="store_true", help="with --floor: time the structural probe only")
+    ap.add_argument("--report", action="store_true", help="with --floor: also `rfcalc report keras:ResNet50 --erf`")
     args = ap.parse_args(argv)
     if args.floor:
         return floor(args)

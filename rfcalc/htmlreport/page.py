@@ -160,8 +160,14 @@ def erf_layers(analysis, most: int = 8) -> list[str]:
 def erf_data(source, analysis, samples=None, most: int = 8) -> list[dict]:
     """The ERF of the centre unit of each of ``erf_layers(analysis)``, for the page (TensorFlow; an ONNX model: onnxruntime)."""
     from ..runs.effective_rf import erf
+    from ..runs.probe_model import is_source
+    from ..sources import is_onnx_model
     from .image import heat_uri
 
+    if isinstance(source, str) and is_source(source) and not is_onnx_model(source):
+        from ..frameworks.keras import load_model_source
+
+        source = load_model_source(source, analysis.input_shape)  # built or loaded once, not once per layer
     out = []
     for name in erf_layers(analysis, most):
         r = erf(source, input_shape=analysis.input_shape, layer=name, samples=samples)
