@@ -29,11 +29,11 @@ import re
 import warnings
 
 from ..errors import RFError
+from .onnx_params import KIND  # torch's export kind, on the value_info of a module's tensor
 
 SMALL = 64  # pixels per spatial axis of the size-free trace (route 1)
 SMALL_DATA = 4096  # elements: a parameter or buffer up to this size keeps its values (a shape, a scale)
 FLOATS = (1, 10, 11, 16)  # ONNX FLOAT, FLOAT16, DOUBLE, BFLOAT16
-KIND = "pkg.torch.export.graph_signature.InputSpec.kind"  # on the value_info of a module's tensor
 
 
 def weights(proto, module) -> None:
