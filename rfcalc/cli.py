@@ -451,6 +451,29 @@ def run_report(argv) -> int:
     return report_cli.run(args, lambda a: _analyze_target(a.spec, a, getattr(a, "identity", ())))
 
 
+FULL_MERGES = 2  # misaligned-merge warnings written out in full; the rest of them in one line
+
+
+def warning_lines(caught) -> list[str]:
+    """rfcalc's own warnings (TF's chatter stays hidden), one line each; past the first
+    ``FULL_MERGES`` misaligned merges, the others in one line that names them.
+
+    >>> warning_lines([])
+    []
+    """
+    ours = [w.message for w in caught if type(w.message).__module__.startswith("rfcalc")]
+    merges = [m for m in ours if getattr(m, "layer", "")]
+    folded = merges[FULL_MERGES:]
+    lines = [str(m) for m in ours if not any(m is f for f in folded)]
+    if folded:
+        names = [f.layer for f in folded]
+        shown = ", ".join(names if len(names) <= 8 else [*names[:6], "...", names[-1]])
+        lines.append(
+            f"{len(folded)} more merge layers join misaligned paths ({shown}); the table marks each 'misaligned'"
+        )
+    return lines
+
+
 def main(argv=None) -> int:
     """Entry point of the ``rfcalc`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -469,9 +492,8 @@ def main(argv=None) -> int:
                 code = runners[argv[0]](argv[1:])
             else:
                 code = run_main(argv)
-        for w in caught:
-            if type(w.message).__module__.startswith("rfcalc"):  # ours only; TF's chatter stays hidden
-                sys.stderr.write(f"rfcalc: warning: {w.message}\n")
+        for line in warning_lines(caught):
+            sys.stderr.write(f"rfcalc: warning: {line}\n")
         return code
     except RFError as err:
         sys.stderr.write(cli_words(error_lines("rfcalc", err)))

@@ -28,7 +28,10 @@ from ..propagate import Applied, Field, merge_fields
 
 
 class AlignmentWarning(UserWarning):
-    """Branches merged with different jumps or centres: the merged field is an approximation."""
+    """Branches merged with different jumps or centres: the merged field is an approximation.
+    ``layer``: the merge layer's name (the CLI folds a long run of them into one line)."""
+
+    layer = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,12 +195,12 @@ def _visit(state: Walked, node: Node, identity: set, input_hw, framework: str, p
             for n, f in zip(in_names, fields)
             if f.rf is not None
         )
-        warnings.warn(
+        warning = AlignmentWarning(
             f"merge layer '{node.name}' ({node.kind}) joins misaligned paths: {paths}; its field is "
-            "the union of theirs (rf and start of the bounding box), its jump the first path's",
-            AlignmentWarning,
-            stacklevel=5,
+            "the union of theirs (rf and start of the bounding box), its jump the first path's"
         )
+        warning.layer = node.name
+        warnings.warn(warning, stacklevel=5)
     inputs = tuple(in_names) if len(fields) > 1 or in_names[0] != previous else ()
     row = make_row(len(state.rows), node.name, layer, fields[0], applied, input_hw, inputs)
     state.rows.append(replace(row, kind=node.kind))
