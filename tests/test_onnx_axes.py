@@ -528,3 +528,20 @@ def test_parts_with_other_fields_joined_along_a_spatial_axis_are_a_flagged_upper
     assert a.row("join").rf == (5, 5)
     assert "bound" in json.dumps(a.to_dict()["layers"][-1]["flags"])
     assert "bound: an upper bound" in to_text(a, width=200) and "bound: an upper bound" in explain(a).text
+
+
+@pytest.mark.parametrize("rows", [5, 6])
+def test_an_upsampled_part_joined_along_a_spatial_axis_reads_no_unit_across_the_join(rows):
+    """An odd total after a x2 upsample has no common jump: the units a later window reads past either
+    end continue the end parts' own grids, not the far end of the joined axis (onnxruntime decides)."""
+    floats = numpy_helper.from_array(np.array([1, 1, 2, 1], np.float32), "scales")
+    n1, i1 = conv("after", "j", "y", 3, 4, 3, pads=[1, 1, 1, 1])
+    nodes = [
+        N("Slice", ["x", "s0", "e0", "ax"], ["top"], name="top"),
+        N("Resize", ["top", "", "scales"], ["up"], name="up", mode="nearest"),
+        N("Slice", ["x", "s1", "e1", "ax"], ["bottom"], name="bottom"),
+        N("Concat", ["up", "bottom"], ["j"], name="join", axis=2),
+        *n1,
+    ]
+    inits = [floats, ints("s0", [0]), ints("e0", [8]), ints("s1", [16 - rows]), ints("e1", [16]), ints("ax", [2])]
+    check(nodes, inits + i1)

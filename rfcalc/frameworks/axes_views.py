@@ -177,7 +177,12 @@ def union(fields, shape) -> tuple:
 
 
 def concat_spatial(parts, k: int, layout: X.Layout) -> tuple[Tensor, tuple[str, ...]]:
-    """Join fields along canonical axis ``k`` (each part whole on it): unit ``v`` is unit ``v - offset`` of its part."""
+    """Join fields along canonical axis ``k`` (each part whole on it): unit ``v`` is unit ``v - offset`` of
+    its part. Parts of one jump repeat with it (the units past the ends continue the first part's grid,
+    as for a roll). Parts of different jumps (an upsampled part beside another) have none: the axis is
+    listed unit by unit, the units past the ends continuing the end parts' own grids, as ``listed`` does
+    for a union (repeating the first part's jump there read units far across the join).
+    """
     sizes = [p.shape[k] for p in parts]
     total = sum(sizes)
     where = []
@@ -185,9 +190,14 @@ def concat_spatial(parts, k: int, layout: X.Layout) -> tuple[Tensor, tuple[str, 
         where += [(j, u) for u in range(n)]
     first = parts[0].axes[k]
     step = first.shift * total // first.period if first.shift * total % first.period == 0 else 0
+    m = max(total, MARGIN)
 
     def joined(tables):
-        return PH.gather(total, step, [[(tables[j], u)] for j, u in where])
+        body = [[(tables[j], u)] for j, u in where]
+        if step and all(t.shift * first.period == first.shift * t.period for t in tables):
+            return PH.gather(total, step, body)
+        ends = [[(tables[-1], sizes[-1] + i)] for i in range(m)] + [[(tables[0], i - m)] for i in range(m)]
+        return PH.gather(total + 2 * m, 0, body + ends)
 
     axes_, narrow = [], []
     flags: tuple[str, ...] = ()
