@@ -213,6 +213,8 @@ def merge(tables, sizes=None, covers: bool = True) -> tuple[Axis, bool]:
     period then hold the union of the paths' fields of those units.
     """
     first = tables[0]
+    if all(t == first for t in tables[1:]) and (covers or first.cover is None):
+        return first, True  # one table: its own union (a residual whose branch kept the field)
     aligned = all(Fraction(t.shift, t.period) == Fraction(first.shift, first.period) for t in tables)
     period = first.period
     for t in tables[1:]:
