@@ -18,7 +18,9 @@ from .probe_limits import check_analysis, check_cost, check_depthwise_strides, c
 
 __all__ = ["erf", "ErfResult", "FRACTIONS", "check_seed", "moments", "smallest_square", "summarise"]
 
-_BATCH_BYTES = 512 * 2**20  # activations of one gradient pass; fewer than 64 samples when they are large
+# estimated activations of one gradient pass (``sample_bytes``: every layer's output x3): a step of
+# MIN_SAMPLES at 224x224 through ResNet50 (8 x 426 MiB estimated; a traced pass holds ~0.4 GiB)
+_BATCH_BYTES = 4 * 2**30
 
 
 def _rank(layer) -> int:
@@ -26,6 +28,25 @@ def _rank(layer) -> int:
         return len(layer.output.shape)
     except (AttributeError, ValueError):  # a layer called twice has no single output
         return 0
+
+
+def _gradient_pass(tf, sub, unit, shape):
+    """``batch -> d(sum over channels of sub(batch)[unit]) / d batch``, traced once for every batch size.
+
+    One graph per ERF layer: the forward and backward passes of a batch run as one TensorFlow
+    function, without Python between the layers, and without the weights' gradients (eager
+    ``GradientTape`` computes them for every conv of a model whose weights are trainable).
+    """
+    index = (slice(None),) + tuple(unit)
+
+    @tf.function(input_signature=[tf.TensorSpec((None, *shape), tf.float32)])
+    def grads(batch):
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(batch)
+            loss = tf.reduce_sum(sub(batch, training=False)[index])
+        return tape.gradient(loss, batch)
+
+    return grads
 
 
 def erf(
@@ -120,13 +141,7 @@ def erf(
         if row is not None and row.spatial:  # a map made from a global pool has no field to centre on
             span = row.field_of(unit)  # exact after upsampling, where fields depend on the phase
 
-    def grads(batch):  # eager: one or two batches, so a trace would cost more than it saves
-        with tf.GradientTape() as tape:
-            tape.watch(batch)
-            y = sub(batch, training=False)
-            loss = tf.reduce_sum(y[(slice(None),) + unit])
-        return tape.gradient(loss, batch)
-
+    grads = _gradient_pass(tf, sub, unit, shape)
     maps = []
     batch = max(1, min(64, _BATCH_BYTES // max(1, per_sample)))  # bounded memory per gradient pass
     step = MIN_SAMPLES if adaptive else len(x)
