@@ -221,7 +221,7 @@ def _inside_prefix(analysis, names, sizes) -> tuple:
     keep = []
     for n in names:
         row = analysis.row(n)
-        _, units = _plan(row.output_shape[:-1], phases(analysis, n))
+        _, units = _plan(row.output_shape[:-1], phases(analysis, n), row)
         if not all(lo > 0 and hi < size - 1 for u in units for (lo, hi), size in zip(row.field_of(u), sizes)):
             break
         keep.append(n)
@@ -296,7 +296,7 @@ def probe_onnx(model, input_shape=None, layer=None):
     plans = []
     for n in names:
         period = phases(analysis, n)
-        plans.append((*_plan(analysis.row(n).output_shape[:-1], period), period))
+        plans.append((*_plan(analysis.row(n).output_shape[:-1], period, analysis.row(n)), period))
     spans, passes = measure_spans(session, name, sizes, c, [units for _, units, _ in plans])
     probes = tuple(
         layer_probe(n, analysis, analysis, first, units, period, s, shape)

@@ -72,6 +72,12 @@ def gradient_support(model, shape, picks, compiled=True):
             raise RFError(
                 f"TensorFlow ran out of memory probing on {'x'.join(map(str, shape))}; try a smaller --input"
             ) from None
+        except (tf.errors.InvalidArgumentError, ValueError) as err:  # e.g. a dilated Conv3DTranspose's gradient
+            cause = next((ln.strip() for ln in str(err).splitlines() if "Error:" in ln), str(err).strip())
+            raise RFError(
+                f"TensorFlow could not take the gradient of this model on {'x'.join(map(str, shape))}, so the "
+                f"probe cannot check it (the analysis does not need TensorFlow to run it): {cause[:300]}"
+            ) from None
         finally:
             logger.setLevel(level)
         result.extend(masks.numpy()[: len(part)])

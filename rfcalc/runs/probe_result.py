@@ -206,11 +206,29 @@ def phases(analysis, name) -> tuple:
     return tuple(period)
 
 
-def _plan(sizes, period) -> tuple:
-    """(first unit, units): the first a multiple of the period near the centre, then the diagonal after it."""
+def _plan(sizes, period, row=None) -> tuple:
+    """(first unit, units): the first a multiple of the period near the centre, then the diagonal after it.
+
+    Where ``row`` (the analysis' row) has units that read nothing along an axis (a transposed conv's
+    stride longer than its kernel), the diagonal could pair every wide phase of one axis with an empty
+    phase of another, hiding its width: then every phase of each axis is probed too, the other axes
+    at a phase that reads.
+    """
     first = tuple((n - 1) // 2 // p * p for n, p in zip(sizes, period))
     count = min(max(period), MAX_PHASES) + 1
     units = dict.fromkeys(tuple(min(u + k, n - 1) for u, n in zip(first, sizes)) for k in range(count))
+    if row is not None and len(sizes) > 1:
+        axes = [[min(f + q, n - 1) for q in range(min(p, MAX_PHASES))] for f, p, n in zip(first, period, sizes)]
+
+        def reads(a: int, v: int) -> bool:  # a unit's field on one axis depends on that axis' coordinate only
+            lo, hi = row.field_of(first[:a] + (v,) + first[a + 1 :])[a]
+            return lo <= hi
+
+        if not all(reads(a, v) for a, vs in enumerate(axes) for v in vs):
+            home = tuple(next((v for v in vs if reads(a, v)), first[a]) for a, vs in enumerate(axes))
+            for a, vs in enumerate(axes):
+                for v in vs:
+                    units.setdefault(home[:a] + (v,) + home[a + 1 :])
     return first, tuple(units)
 
 

@@ -45,7 +45,7 @@ def probe_size(target, shape, names=None):
             if not row.spatial or (names is not None and row.name not in names):
                 continue
             sizes, period = row.output_shape[:-1], phases(analysis, row.name)
-            first, units = _plan(sizes, period)
+            first, units = _plan(sizes, period, row)
             spans = [row.field_of(u) for u in units]
             for axis in axes:
                 step = max(1, ceil(row.jump[axis]))
@@ -73,7 +73,9 @@ def probe_size(target, shape, names=None):
 def _check_probe_cost(analysis, names, label) -> None:
     """The probe's time and weights, estimated before it builds anything: one batch row per probed unit (an
     upper bound: identities share the rows of the layer before them, known only once the clone exists)."""
-    rows = sum(len(_plan(r.output_shape[:-1], phases(analysis, r.name))[1]) for r in analysis.layers if r.name in names)
+    rows = sum(
+        len(_plan(r.output_shape[:-1], phases(analysis, r.name), r)[1]) for r in analysis.layers if r.name in names
+    )
     shape = "x".join(map(str, analysis.input_shape))
     try:
         check_cost(
@@ -128,7 +130,7 @@ def probe(model_or_spec, input_shape=None, layer=None, head=None, compiled=True)
     for name, k in zip(kept, index):
         sizes = tuple(int(d) for d in smodel.outputs[k].shape[1:-1])
         period = phases(panalysis, name)
-        first, units = _plan(sizes, period)
+        first, units = _plan(sizes, period, panalysis.row(name))
         for u in units:
             rows.setdefault((k, u), len(rows))
         plans.append((first, units, period, k))
