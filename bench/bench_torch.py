@@ -7,10 +7,11 @@ In one process, per module (built once, weights=None / pretrained=False, train m
 (1, 3, H, W), verbose=0)`` and ``torchscan.crawl_module(module, (3, H, W))`` (what
 ``torchscan.summary`` prints, without printing), ``from_torch`` asked again on the same module
 (``cached``: the export reused, only the fingerprint and the ONNX read), and ``from_torch`` as it was
-before (``before``: the trace at the real size, every Identity alias's values checked afresh),
+before route 0 (``before``: torch's TorchScript exporter, routes 1-3 of rfcalc/frameworks/torch_export.py),
 each once to warm up, then ``runs`` interleaved rounds; medians of wall time (and the fastest run of each, the least
-disturbed by other load). torchinfo, torchscan and ``before`` run the module forward at 224x224; ``from_torch``
-traces it at 64x64 with the spatial axes dynamic where it can (rfcalc/frameworks/torch_export.py). ``from_torch`` of a module whose graph rfcalc refuses
+disturbed by other load). torchinfo and torchscan run the module forward at 224x224; ``from_torch`` records it at 64x64
+(route 0, rfcalc/frameworks/torch_capture.py) where nothing in it reads a size, ``before`` traces it
+at 64x64 with the spatial axes dynamic where it can. ``from_torch`` of a module whose graph rfcalc refuses
 is timed to its refusal and marked.
 """
 
@@ -40,26 +41,12 @@ def build(name: str):
 
 
 def before(module, shape):
-    """``from_torch`` as it was before the small size-free trace (commit fb0cc1b): the trace at the
-    real size, torch's shape inference handed every weight, the reader checking the values behind
-    every Identity alias afresh."""
-    from rfcalc.frameworks import onnx_fold, torch_export as E
+    """``from_torch`` as it was before route 0 (commit 249299e): the TorchScript exporter's routes 1-3
+    (the small size-free trace where it holds, else the real size), then the ONNX read."""
+    from rfcalc.frameworks import torch_export as E
     from rfcalc.frameworks.onnx import from_onnx
 
-    modes = [(m, m.training) for m in module.modules()]
-    module.eval()
-    small, E._shapes_without_big_weights = E._shapes_without_big_weights, lambda infer: infer
-    try:
-        data = E.legacy(module, E._zeros(module, shape[-1], shape[:-1]), dynamic=False)
-    finally:
-        E._shapes_without_big_weights = small
-        for m, training in modes:
-            m.training = training
-    memo, onnx_fold._alias = onnx_fold._alias, lambda aliases, value, dtype: onnx_fold.I.checked(value, dtype)
-    try:
-        return from_onnx(data)
-    finally:
-        onnx_fold._alias = memo
+    return from_onnx(E.export(module, shape, capture=False), input_shape=shape)
 
 
 def bench(name: str, runs: int, size: int) -> dict:

@@ -222,29 +222,51 @@ def _fold(model) -> None:
     optimizer.remove_unused_nodes(model)
 
 
-def export(module, shape) -> bytes:
-    """The ONNX bytes ``from_torch`` reads for ``module`` on ``shape`` (channels last): route 1, 2 or 3.
+def export(module, shape, capture: bool = True) -> bytes:
+    """The ONNX bytes ``from_torch`` reads for ``module`` on ``shape`` (channels last): route 0, 1, 2 or 3
+    (``capture=False``: the exporter's routes 1 to 3 only).
 
     >>> len(export(torch.nn.Conv2d(3, 4, 3), (8, 8, 3))) < 1000  # doctest: +SKIP
     True
     """
+    return export_route(module, shape, capture)[1]
+
+
+def export_route(module, shape, capture: bool = True) -> tuple[int, bytes]:
+    """``export``'s bytes with the route that wrote them (0: rfcalc's capture; 1, 2, 3: the exporter's).
+
+    >>> export_route(torch.nn.Conv2d(3, 4, 3), (80, 80, 3))[0]  # doctest: +SKIP
+    0
+    """
+    import torch
+
+    from . import torch_capture
+
     modes = [(m, m.training) for m in module.modules()]
     module.eval()
     try:
-        if all(n > SMALL for n in shape[:-1]):
+        small = all(n > SMALL for n in shape[:-1])
+        x = _zeros(module, shape[-1], shape[:-1])
+        if capture:
             try:
-                return legacy(module, _zeros(module, shape[-1], [SMALL] * (len(shape) - 1)), dynamic=True)
+                with torch.no_grad():
+                    tiny = _zeros(module, shape[-1], [SMALL] * (len(shape) - 1)) if small else None
+                    return 0, torch_capture.capture(module, x, tiny)
+            except torch_capture.Cannot:
+                pass
+        if small:
+            try:
+                return 1, legacy(module, _zeros(module, shape[-1], [SMALL] * (len(shape) - 1)), dynamic=True)
             except Exception:  # noqa: S110 (any failure of the shortcut: the trace at the real size decides)
                 pass
-        x = _zeros(module, shape[-1], shape[:-1])
         try:
-            return legacy(module, x, dynamic=False)
+            return 2, legacy(module, x, dynamic=False)
         except RFError:
             raise
         except Exception as err:  # a module the tracer cannot follow, or a size it rejects
             first = _first_line(err)
         try:
-            return dynamo(module, x)
+            return 3, dynamo(module, x)
         except Exception as err:
             second = _first_line(err)
         raise RFError(
