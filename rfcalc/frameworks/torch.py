@@ -1,18 +1,18 @@
-"""PyTorch in: ``from_torch(module, input_shape)`` exports the module to ONNX in memory and reads that.
+"""PyTorch in: ``from_torch(module, input_shape)`` turns the module into ONNX in memory and reads that.
 
-Route: ``torch.onnx.export(..., dynamo=False, do_constant_folding=False)``, the TorchScript
-tracer (``torch_export``: at a small size with the spatial axes dynamic where the trace shows it
-holds no size, else at the size asked for; torch.export where the tracer fails). It handles
-torchvision's models, writes each node's module scope into its name (rows are named by module
-path: ``layer1.0.conv1``) and, with constant folding off, keeps BatchNorm as its own node, as the
-module has it. PyTorch's semantics come through the ONNX attributes: explicit symmetric padding,
+Routes (``torch_export``): rfcalc's own capture first (``torch_capture``: the forward recorded
+under a ``TorchFunctionMode`` and written as the ONNX nodes torch's exporter writes, at 64 px
+where nothing in the forward depends on the size, else at the size asked for); where it cannot
+prove a call, the TorchScript exporter (``dynamo=False``: at a small size with the spatial axes
+dynamic where the trace holds no size, else at the size asked for), then torch.export. Rows are
+named by module path (``layer1.0.conv1``); BatchNorm stays its own node, as the module has it.
+PyTorch's semantics come through the ONNX attributes: explicit symmetric padding,
 ``padding="same"``, ``ceil_mode`` and ``groups``. torch is imported only inside ``from_torch``; the
-export runs the module once on zeros, in eval mode, without autograd.
+module runs once on zeros, in eval mode, without autograd.
 
-The export is kept cheap: ``export_params=False`` writes no weight data (no 45 MB copied, written
-and parsed for a ResNet-18); the parameters and buffers it turns into graph inputs become
-initializers again with their dims (``weights``), the data of small ones kept, so the ONNX reader
-counts them as it counts any file's initializers. One reader of truth: the ONNX one.
+No weight data is written: parameters and buffers become initializers with their dims (the
+data of small ones kept), so the ONNX reader counts them as it counts any file's initializers.
+One reader of truth: the ONNX one.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
-"""The ONNX that ``from_torch`` reads: ``export(module, shape)`` tries three routes, the first that works.
+"""The ONNX that ``from_torch`` reads: ``export(module, shape)`` tries four routes, the first that works.
 
+0. **rfcalc's capture** (``torch_capture``): the forward recorded under a ``TorchFunctionMode`` and
+   written as ONNX by rfcalc, at ``SMALL`` px unless the forward reads a size, else at the size
+   asked for; any call it cannot prove (``torch_capture.Cannot``) goes on to route 1.
 1. **Small and size-free** (every spatial size above ``SMALL``): the TorchScript tracer (``dynamo=False``)
    runs the module on zeros of ``SMALL`` pixels per spatial axis with those axes marked dynamic, so
    the graph computes every size from the input's shape (``Shape -> Gather -> ...``) and the ONNX
