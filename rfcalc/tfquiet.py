@@ -35,6 +35,23 @@ NOISE = (
 
 
 @contextlib.contextmanager
+def quiet_retracing(tf):
+    """TensorFlow's Python log held at ERROR: its "triggered tf.function retracing" warning counts the
+    one function rfcalc traces per probed model or ERF layer, on purpose, as wasted retracing.
+
+    >>> with quiet_retracing(tf):  # doctest: +SKIP
+    ...     grads(batch)
+    """
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
 def filtered_stderr(noise=NOISE):
     """Hold back the lines of C-level stderr (fd 2) that contain one of ``noise``; pass the rest on at the end."""
     try:

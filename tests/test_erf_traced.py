@@ -72,3 +72,24 @@ def test_traced_images_and_adaptive_runs_equal_the_oracle():
     x, _ = _inputs(None, r.samples, (23, 23, 3), 2)
     want, _ = _oracle(model, "last", x)
     assert np.allclose(r.heatmap, want, rtol=1e-4, atol=1e-7)
+
+
+def test_many_traced_layers_say_nothing_about_retracing():
+    """A report traces one pass per ERF layer (up to 8): TensorFlow's "triggered tf.function
+    retracing" warning would count them as waste and print before rfcalc's own words."""
+    import logging
+
+    from rfcalc.runs.effective_rf import erf
+
+    records: list = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    tf.get_logger().addHandler(handler)
+    try:
+        model = _model()
+        for _ in range(4):
+            for name in ("c1", "pool", "c2"):
+                erf(model, layer=name, samples=2)
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert not any("retracing" in r.getMessage() for r in records)

@@ -12,6 +12,7 @@ summary (``ErfResult``, ``smallest_square``, ``moments``) lives in ``erf_result`
 from __future__ import annotations
 
 from ..errors import RFError
+from ..tfquiet import quiet_retracing
 from .erf_result import FRACTIONS, ErfResult, _inputs, check_seed, moments, settled, smallest_square, summarise
 from .erf_stats import MAX_SAMPLES, MIN_SAMPLES, TOLERANCE
 from .probe_limits import check_analysis, check_cost, check_depthwise_strides, check_inputs, check_model, sample_bytes
@@ -149,7 +150,8 @@ def erf(
     for chunk in range(0, len(x), step):
         for lo in range(chunk, min(len(x), chunk + step), batch):
             try:
-                g = grads(tf.constant(x[lo : min(lo + batch, chunk + step)])).numpy()
+                with quiet_retracing(tf):  # one traced pass per ERF layer: a report traces several
+                    g = grads(tf.constant(x[lo : min(lo + batch, chunk + step)])).numpy()
             except tf.errors.ResourceExhaustedError:
                 raise RFError(
                     f"TensorFlow ran out of memory for the ERF on {tuple(shape)}; try a smaller --input"

@@ -10,6 +10,7 @@ Method and pass counts: docs/probes.md.
 from __future__ import annotations
 
 from ..errors import RFError
+from ..tfquiet import quiet_retracing
 from .probe_limits import check_bytes, sample_bytes
 from .probe_model import _keras
 
@@ -63,11 +64,9 @@ def gradient_support(model, shape, picks, compiled=True):
         for b, (k, unit) in enumerate(part):
             index[k, b, 1:] = unit
             weight[k, b] = 1.0
-        logger = tf.get_logger()
-        level = logger.level
-        logger.setLevel("ERROR")  # each probe traces its own model; TF would warn about "retracing"
         try:
-            masks = fn(x, [tf.constant(i) for i in index], [tf.constant(w) for w in weight])
+            with quiet_retracing(tf):  # each probe traces its own model
+                masks = fn(x, [tf.constant(i) for i in index], [tf.constant(w) for w in weight])
         except tf.errors.ResourceExhaustedError:
             raise RFError(
                 f"TensorFlow ran out of memory probing on {'x'.join(map(str, shape))}; try a smaller --input"
@@ -78,8 +77,6 @@ def gradient_support(model, shape, picks, compiled=True):
                 f"TensorFlow could not take the gradient of this model on {'x'.join(map(str, shape))}, so the "
                 f"probe cannot check it (the analysis does not need TensorFlow to run it): {cause[:300]}"
             ) from None
-        finally:
-            logger.setLevel(level)
         result.extend(masks.numpy()[: len(part)])
         passes += 1
     return result, passes
