@@ -4,7 +4,7 @@
 torch call of the forward (with global module hooks for the module path of each), translates each
 call through ``torch_capture_ops.TABLE`` into the ONNX nodes torch's TorchScript exporter writes
 for it, and returns the bytes of that ``ModelProto``: the ONNX reader reads it as it reads an export
-(one reader of truth). The capture runs at ``SMALL`` pixels per spatial axis (when every size asked
+(one reader of truth). The capture runs at ``torch_export.SMALL`` pixels per spatial axis (when every size asked
 for is larger) and writes the input's sizes as asked: valid because it stops (``Bound``) at the first
 call that reads a size (``x.shape``, ``size``, ``numel``, ``len``) or whose ONNX form holds at one
 size only (a Reshape to explicit sizes, an adaptive pool to more than one cell, a split, slice or
@@ -23,14 +23,13 @@ True
 
 from __future__ import annotations
 
+from .onnx_ints import FLOATS
 from .onnx_params import KIND
 from .torch_capture_ops import SIZE_FREE, SIZE_READS, TABLE, Bound, Cannot
 
-SMALL = 64  # pixels per spatial axis of the size-free capture
-SMALL_DATA = 4096  # elements: a float parameter or buffer up to this size keeps its values
+SMALL_DATA = 4096  # elements: a float parameter or buffer up to this size keeps its values (a shape, a scale)
 _DTYPES = {"float32": 1, "uint8": 2, "int8": 3, "int16": 5, "int32": 6, "int64": 7, "bool": 9}
 _DTYPES.update({"float16": 10, "float64": 11, "bfloat16": 16})
-FLOATS = (1, 10, 11, 16)
 
 
 def _name_of(func) -> str:
@@ -367,4 +366,4 @@ def capture(module, x_real, small_x=None) -> bytes:
         raise Cannot(f"the forward raised {type(err).__name__}") from None
 
 
-__all__ = ["capture", "Cannot", "SMALL"]
+__all__ = ["capture", "Cannot", "SMALL_DATA"]

@@ -32,11 +32,12 @@ import re
 import warnings
 
 from ..errors import RFError
+from . import torch_capture
+from .onnx_ints import FLOATS  # ONNX FLOAT, FLOAT16, DOUBLE, BFLOAT16
 from .onnx_params import KIND  # torch's export kind, on the value_info of a module's tensor
+from .torch_capture import SMALL_DATA
 
-SMALL = 64  # pixels per spatial axis of the size-free trace (route 1)
-SMALL_DATA = 4096  # elements: a parameter or buffer up to this size keeps its values (a shape, a scale)
-FLOATS = (1, 10, 11, 16)  # ONNX FLOAT, FLOAT16, DOUBLE, BFLOAT16
+SMALL = 64  # pixels per spatial axis of the size-free capture and trace (routes 0 and 1)
 
 
 def weights(proto, module) -> None:
@@ -243,23 +244,20 @@ def export_route(module, shape, capture: bool = True) -> tuple[int, bytes]:
     """
     import torch
 
-    from . import torch_capture
-
     modes = [(m, m.training) for m in module.modules()]
     module.eval()
     try:
-        small = all(n > SMALL for n in shape[:-1])
         x = _zeros(module, shape[-1], shape[:-1])
+        tiny = _zeros(module, shape[-1], [SMALL] * (len(shape) - 1)) if all(n > SMALL for n in shape[:-1]) else None
         if capture:
             try:
                 with torch.no_grad():
-                    tiny = _zeros(module, shape[-1], [SMALL] * (len(shape) - 1)) if small else None
                     return 0, torch_capture.capture(module, x, tiny)
             except torch_capture.Cannot:
                 pass
-        if small:
+        if tiny is not None:
             try:
-                return 1, legacy(module, _zeros(module, shape[-1], [SMALL] * (len(shape) - 1)), dynamic=True)
+                return 1, legacy(module, tiny, dynamic=True)
             except Exception:  # noqa: S110 (any failure of the shortcut: the trace at the real size decides)
                 pass
         try:
