@@ -171,7 +171,7 @@ def group_norm(g, args, kwargs, out):
     g.emit("GroupNormalization", ins, out, g.sp(x), epsilon=float(p["eps"]), num_groups=as_int(p["num_groups"]))
 
 
-# ---------------------------------------------------------------------------- pointwise
+# ---------------------------------------------------------------------------- weights, padding, resampling
 
 
 def linear(g, args, kwargs, out):
