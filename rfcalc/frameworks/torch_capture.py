@@ -32,6 +32,11 @@ _DTYPES = {"float32": 1, "uint8": 2, "int8": 3, "int16": 5, "int32": 6, "int64":
 _DTYPES.update({"float16": 10, "float64": 11, "bfloat16": 16})
 
 
+def _dtype_name(dtype) -> str:
+    """``torch.float32`` (or the string ``"float32"``) as numpy and ``_DTYPES`` name it: ``float32``."""
+    return str(dtype).replace("torch.", "")
+
+
 def _name_of(func) -> str:
     """A call's name: a property getter (``Tensor.shape.__get__``) by its descriptor's name."""
     owner = getattr(func, "__self__", None)
@@ -155,7 +160,7 @@ class Graph:
         """A ``Constant`` node of a list or scalar (a literal: never a parameter)."""
         import numpy as np
 
-        arr = np.asarray(value, dtype=str(dtype).replace("torch.", ""))
+        arr = np.asarray(value, dtype=_dtype_name(dtype))
         return self._constant_array(arr)
 
     def alias(self, out, x) -> None:
@@ -230,7 +235,7 @@ class Graph:
         return f"{base}_{k}" if k else base
 
     def _constant(self, t) -> str:
-        dtype = str(t.dtype).replace("torch.", "")
+        dtype = _dtype_name(t.dtype)
         if dtype not in _DTYPES or dtype == "bfloat16":
             raise Cannot(f"a constant of dtype {dtype}")
         return self._constant_array(t.detach().cpu().numpy())
@@ -248,7 +253,7 @@ class Graph:
     def _init(self, t, path: str, tensor, kind: str) -> str:
         from onnx import TensorProto, numpy_helper
 
-        dtype = str(t.dtype).replace("torch.", "")
+        dtype = _dtype_name(t.dtype)
         code = _DTYPES.get(dtype)
         if code is None or path in self.inits:
             raise Cannot(f"the state tensor {path!r} of dtype {dtype}")
@@ -267,7 +272,7 @@ class Graph:
     def model(self, x, dims, outputs, label: str) -> bytes:
         from onnx import ValueInfoProto, helper
 
-        elem = _DTYPES[str(x.dtype).replace("torch.", "")]
+        elem = _DTYPES[_dtype_name(x.dtype)]
         ins = [helper.make_tensor_value_info("input", elem, [1, *dims[1:]])]
         outs, seen = [], set()
         for t in outputs:
@@ -275,7 +280,7 @@ class Graph:
             if name not in self.deps or name in seen or name == "input":
                 raise Cannot("an output that is not computed from the input, or given twice")
             seen.add(name)
-            outs.append(helper.make_tensor_value_info(name, _DTYPES.get(str(t.dtype)[6:], 1), None))
+            outs.append(helper.make_tensor_value_info(name, _DTYPES.get(_dtype_name(t.dtype), 1), None))
         info = []
         for name, kind in self.kinds.items():
             v = ValueInfoProto(name=name)
