@@ -53,7 +53,7 @@ def test_misaligned_merges_fold_into_one_line(tmp_path, capsys, merges):
     assert len(lines) == len(full) + len(folded)
 
 
-def test_other_warnings_are_kept(recwarn):
+def test_warnings_not_from_rfcalc_are_left_out():
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
