@@ -23,6 +23,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 from hypothesis import (  # noqa: E402
     HealthCheck,
+    example,
     given,
     settings,
     strategies as st,  # noqa: E402
@@ -211,6 +212,7 @@ def test_cubic_coefficient_and_exclude_outside_keep_the_fields():
     nearest=st.sampled_from(NEAREST),
     by_scale=st.booleans(),
 )
+@example(n=9, m=5, mode="nearest", transform="half_pixel_symmetric", nearest="floor", by_scale=True)  # a draw: x = 4.0
 def test_any_size_any_mode_matches_onnxruntime(n, m, mode, transform, nearest, by_scale):
     kind, value = ("scale", float(np.float32(m / n))) if by_scale else ("size", m)
     proto, spatial = _graph(

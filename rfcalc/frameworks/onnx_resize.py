@@ -203,6 +203,8 @@ def _ties(layer: Resize, inputs, scales, limit: int = 1 << 16) -> bool:
             x = source(v, n, m, exact, layer.transform)
             if Fraction(s32) != exact and (2 * x).denominator == 1:
                 return True  # exactly on a rounding tie or a whole position: any float error may flip it
+            if abs(2 * x - round(2 * x)) * (1 << 21) <= (abs(x) if abs(x) > 1 else 1):
+                return True  # within a few float32 ulps of one: the runtime's order of operations decides
             ours = taps(x, layer.mode, layer.nearest_mode, layer.cubic_a, exact < 1)
             for single in (True, False):  # float32 throughout, or doubles from the float32 scale
                 theirs = taps(
